@@ -1,0 +1,34 @@
+"""Typed models for everything that crosses the engine's boundary.
+
+* input: :class:`Person`, :class:`Trip`, :class:`Status`;
+* output: :class:`Verdict` with its :class:`StayResult` and :class:`TraceEntry` items;
+* policy files: :class:`PolicyFile` and its parts (see :mod:`models.policy`).
+"""
+
+from models.person import Person, Status, Trip
+from models.policy import PolicyFile, Rule, Source
+from models.verdict import (
+    OverstayPeriod,
+    PolicyRef,
+    SourceRef,
+    StayResult,
+    StayStatus,
+    TraceEntry,
+    Verdict,
+)
+
+__all__ = [
+    "OverstayPeriod",
+    "Person",
+    "PolicyFile",
+    "PolicyRef",
+    "Rule",
+    "Source",
+    "SourceRef",
+    "Status",
+    "StayResult",
+    "StayStatus",
+    "TraceEntry",
+    "Trip",
+    "Verdict",
+]

@@ -1,0 +1,127 @@
+"""A person as the engine receives them: citizenship, statuses held, and trips to Kazakhstan.
+
+These models are the input contract for consular systems and for ``kzmig check``. They are
+strict (unknown fields are refused) and every problem is reported with its place, so that a
+caller can fix the record instead of guessing. A fact the caller does not know is left out
+(``None``): the engine then answers ``undetermined`` and names it, never a silent default.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = ["Person", "Status", "Trip"]
+
+_COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+_STATUS_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Trip(_Strict):
+    """One stay in Kazakhstan: the day of entry and, once left, the day of exit (both local days)."""
+
+    entry: dt.date
+    exit: dt.date | None = Field(
+        default=None, description="Day of exit; absent while the person is still in the country."
+    )
+
+    @model_validator(mode="after")
+    def _exit_not_before_entry(self) -> Trip:
+        if self.exit is not None and self.exit < self.entry:
+            raise ValueError(f"exit {self.exit} is before entry {self.entry}")
+        return self
+
+
+class Status(_Strict):
+    """A status the person holds (residence permit, crew member, ...), valid between two days.
+
+    ``kind`` must be one of the status kinds declared by the policy in use; the engine checks
+    that, since the list of kinds is law and lives in the policy files.
+    """
+
+    kind: Annotated[str, Field(min_length=1, max_length=64)]
+    valid_from: dt.date
+    valid_to: dt.date | None = Field(
+        default=None, description="Last day of validity; absent for a status without an end date."
+    )
+    document: str | None = Field(
+        default=None, max_length=200, description="Optional reference of the proving document."
+    )
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_is_a_code(cls, value: str) -> str:
+        if not _STATUS_KIND.match(value):
+            raise ValueError(f"status kind {value!r} is not a snake_case code such as 'aircraft_crew'")
+        return value
+
+    @model_validator(mode="after")
+    def _valid_to_not_before_valid_from(self) -> Status:
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        """Whether the status is valid on ``day`` (both ends inclusive)."""
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class Person(_Strict):
+    """A person's migration record.
+
+    ``citizenship`` is an ISO 3166-1 alpha-2 code. ``trips`` must be in chronological order
+    and must not overlap; at most the last trip may lack an exit. Leaving ``citizenship`` or
+    ``trips`` out means "not known" and yields an ``undetermined`` verdict that names them;
+    an empty ``trips`` list means "never entered".
+    """
+
+    person_id: Annotated[str, Field(min_length=1, max_length=128)]
+    citizenship: str | None = None
+    statuses: tuple[Status, ...] = ()
+    trips: tuple[Trip, ...] | None = None
+
+    @field_validator("citizenship", mode="before")
+    @classmethod
+    def _citizenship_is_alpha2(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().upper()
+            if not _COUNTRY_CODE.match(value):
+                raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code such as 'RU'")
+            from models._countries import is_country_code
+
+            if not is_country_code(value):
+                raise ValueError(f"{value!r} is not an assigned ISO 3166-1 alpha-2 country code")
+        return value
+
+    @model_validator(mode="after")
+    def _trips_in_order_without_overlap(self) -> Person:
+        trips = self.trips or ()
+        problems: list[str] = []
+        for index, (earlier, later) in enumerate(zip(trips, trips[1:], strict=False)):
+            if later.entry < earlier.entry:
+                problems.append(
+                    f"trips[{index + 1}] enters on {later.entry}, before trips[{index}] "
+                    f"({earlier.entry}): trips must be in chronological order"
+                )
+            elif earlier.exit is None:
+                problems.append(
+                    f"trips[{index}] has no exit but trips[{index + 1}] follows it: "
+                    "only the last trip may be open"
+                )
+            elif later.entry < earlier.exit:
+                # Leaving and re-entering on the same day is lawful (and common): that day
+                # is one day of stay, not two. Entering before the previous exit is not.
+                problems.append(
+                    f"trips[{index + 1}] enters on {later.entry}, before the exit of "
+                    f"trips[{index}] ({earlier.exit}): trips overlap"
+                )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self

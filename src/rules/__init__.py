@@ -1,0 +1,40 @@
+"""kzmig's engine: Kazakhstan migration policy as dated, sourced data, evaluated with a trace.
+
+Typical use::
+
+    from rules import evaluate
+    verdict = evaluate({"person_id": "A-17", "citizenship": "RU", "trips": [...]}, on=date(2024, 8, 1))
+    verdict.stay.status            # StayStatus.COMPLIANT, ...
+    verdict.model_dump(mode="json")  # the stable JSON document
+
+For many cases or a what-if amendment, build an :class:`Evaluator` per policy::
+
+    baseline = Evaluator(load_policy())
+    amended = Evaluator(load_policy(amendments=["what-if.yaml"]))
+
+Errors: every error kzmig raises on purpose is a :class:`KzmigError` (see :mod:`rules.errors`).
+"""
+
+from rules.errors import (
+    EngineError,
+    EvaluationError,
+    InputError,
+    KzmigError,
+    PolicyError,
+    Problem,
+)
+from rules.evaluation import Evaluator, evaluate
+from rules.policy import Policy, load_policy
+
+__all__ = [
+    "EngineError",
+    "EvaluationError",
+    "Evaluator",
+    "InputError",
+    "KzmigError",
+    "Policy",
+    "PolicyError",
+    "Problem",
+    "evaluate",
+    "load_policy",
+]

@@ -1,0 +1,198 @@
+"""Reading YAML and JSON documents safely, keeping the line of every value.
+
+Policy files are written by analysts and person files come from other systems, so both are
+read as plain data only: YAML tags (``!!python/object`` and the like) are refused, and every
+value keeps its line number so that an error can say where it is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from rules.errors import Problem
+
+__all__ = [
+    "Document",
+    "format_path",
+    "located_messages",
+    "parse_document",
+    "read_document",
+    "validation_problems",
+]
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """Plain data read from a file, with the line (1-based) of each path inside it."""
+
+    name: str
+    data: Any
+    lines: dict[PathKey, int] = field(default_factory=dict)
+
+    def line_of(self, path: Iterable[str | int]) -> int | None:
+        """The line of the deepest known node along ``path``."""
+        key: PathKey = ()
+        best = self.lines.get((), None)
+        for part in path:
+            key = (*key, part)
+            if key in self.lines:
+                best = self.lines[key]
+            else:
+                break
+        return best
+
+    def where(self, path: Iterable[str | int]) -> str:
+        """``file:line at a.b[2].c``: a place a person can go to."""
+        path = tuple(path)
+        line = self.line_of(path)
+        place = f"{self.name}:{line}" if line else self.name
+        return f"{place} at {format_path(path)}" if path else place
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    """``("trips", 2, "exit")`` -> ``trips[2].exit``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+class UnsafeDocument(ValueError):
+    """A document holding something other than plain data."""
+
+
+def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], name: str) -> Any:
+    """Turn ruamel's round-trip nodes into dicts/lists/scalars and record their lines."""
+    tag = getattr(node, "tag", None)
+    tag_value = getattr(tag, "value", tag) if tag is not None else None
+    if isinstance(tag_value, str) and tag_value.startswith("!"):
+        raise UnsafeDocument(f"YAML tag {tag_value!r} at {format_path(path) or 'top level'}")
+    if isinstance(node, CommentedMap):
+        result: dict[str, Any] = {}
+        for key, value in node.items():
+            if not isinstance(key, str | int | bool | dt.date):
+                raise UnsafeDocument(f"a key at {format_path(path) or 'top level'} is not plain")
+            text_key = str(key)
+            child = (*path, text_key)
+            try:
+                lines[child] = node.lc.key(key)[0] + 1
+            except (KeyError, TypeError, AttributeError):
+                pass
+            result[text_key] = _plain(value, child, lines, name)
+        return result
+    if isinstance(node, CommentedSeq):
+        items = []
+        for index, value in enumerate(node):
+            child = (*path, index)
+            try:
+                lines[child] = node.lc.item(index)[0] + 1
+            except (KeyError, TypeError, AttributeError, IndexError):
+                pass
+            items.append(_plain(value, child, lines, name))
+        return items
+    if node is None or isinstance(node, bool | int | float):
+        return node
+    if isinstance(node, dt.datetime):
+        return node
+    if isinstance(node, dt.date):
+        return dt.date(node.year, node.month, node.day)
+    if isinstance(node, str):
+        return str(node)
+    raise UnsafeDocument(
+        f"value of type {type(node).__name__} at {format_path(path) or 'top level'} is not plain data"
+    )
+
+
+def parse_document(text: str, name: str) -> Document:
+    """Parse YAML (JSON is YAML) into plain data with lines. Raises ``ValueError`` with a place."""
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = False
+    try:
+        tree = yaml.load(text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark
+        line = f"{name}:{mark.line + 1}" if mark is not None else name
+        raise ValueError(f"{line}: not valid YAML/JSON: {error.problem or error}") from None
+    except YAMLError as error:
+        raise ValueError(f"{name}: not valid YAML/JSON: {error}") from None
+    lines: dict[PathKey, int] = {(): 1}
+    try:
+        data = _plain(tree, (), lines, name)
+    except UnsafeDocument as error:
+        raise ValueError(f"{name}: refused: {error}; only plain data is allowed") from None
+    return Document(name=name, data=data, lines=lines)
+
+
+def read_document(path: Path) -> Document:
+    """Read a ``.json``, ``.yaml`` or ``.yml`` file. JSON is parsed strictly as JSON."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path}: is a directory, not a file") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except OSError as error:
+        raise ValueError(f"{path}: cannot be read ({error.strerror})") from None
+    if path.suffix.lower() == ".json":
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"{path}:{error.lineno}: not valid JSON: {error.msg} (column {error.colno})"
+            ) from None
+    return parse_document(text, str(path))
+
+
+def validation_problems(
+    error: ValidationError, document: Document, prefix: PathKey = ()
+) -> list[Problem]:
+    """Pydantic's errors, each placed at its file, line and path in ``document``."""
+    return [
+        Problem(document.where((*prefix, *loc)), message, loc)
+        for loc, message in located_messages(error)
+    ]
+
+
+def located_messages(error: ValidationError) -> list[tuple[PathKey, str]]:
+    """Pydantic's errors as (clean path, plain message) pairs, input values left out."""
+    found = []
+    for item in error.errors(include_url=False, include_context=False, include_input=False):
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif message.startswith("Value error, "):
+            message = message[len("Value error, ") :]
+        found.append((_clean_loc(item["loc"]), message))
+    return found
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> PathKey:
+    """Drop pydantic's markers from a location: validator names (``function-after[...]``) and
+    the tag of a condition (``all``/``any``/``not``/``fact``) that precedes its own fields."""
+    tags = {"all", "any", "not", "fact"}
+    clean: list[str | int] = []
+    for index, part in enumerate(loc):
+        if isinstance(part, str) and "[" in part:
+            continue
+        following = loc[index + 1] if index + 1 < len(loc) else None
+        if part in tags and isinstance(following, str) and (part == "fact" or following == part):
+            continue
+        clean.append(part)
+    return tuple(clean)

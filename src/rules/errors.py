@@ -1,0 +1,73 @@
+"""The one error hierarchy of kzmig.
+
+::
+
+    KzmigError                  base: catch this to catch everything kzmig raises on purpose
+    ├── InputError              a person record is malformed (problems listed with their place)
+    ├── PolicyError             a policy or amendment file is broken (file, YAML path, line)
+    └── EvaluationError         the policy has no rule for the case (a gap in the law as encoded)
+        └── EngineError         the durable-rules engine failed; a bug, never bad input
+
+Every error carries ``problems``: a tuple of :class:`Problem`, each with a place and a message,
+so a caller can show all of them at once instead of fixing one at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "EngineError",
+    "EvaluationError",
+    "InputError",
+    "KzmigError",
+    "PolicyError",
+    "Problem",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem: where it is (``file:line`` and/or a path such as ``trips[2].exit``) and what.
+
+    ``path`` keeps the path inside the record as a tuple, so that a reader that knows the
+    file can place the problem at its line.
+    """
+
+    where: str
+    message: str
+    path: tuple[str | int, ...] = ()
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class KzmigError(Exception):
+    """Base of every error kzmig raises on purpose."""
+
+    def __init__(self, summary: str, problems: tuple[Problem, ...] | list[Problem] = ()) -> None:
+        self.summary = summary
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """The summary followed by one indented line per problem."""
+        lines = [self.summary]
+        lines.extend(f"  {problem}" for problem in self.problems)
+        return "\n".join(lines)
+
+
+class InputError(KzmigError):
+    """A person record (JSON/YAML) that cannot be read or is not valid."""
+
+
+class PolicyError(KzmigError):
+    """A policy or amendment file that cannot be loaded."""
+
+
+class EvaluationError(KzmigError):
+    """A case the policy does not decide, e.g. a date before any rule of a programme."""
+
+
+class EngineError(EvaluationError):
+    """The rules engine failed: a defect in kzmig or durable-rules, not in the input."""

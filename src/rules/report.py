@@ -1,0 +1,81 @@
+"""The text a caseworker reads: the verdict, its figures, and why, rule by rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.verdict import StayStatus, TraceEntry, Verdict
+
+__all__ = ["render_text"]
+
+_HEADLINE = {
+    StayStatus.COMPLIANT: "COMPLIANT - no day of stay breaks the limit",
+    StayStatus.OVERSTAY: "OVERSTAY - the record holds days beyond the limit",
+    StayStatus.EXEMPT: "EXEMPT - a valid exempt status covers the evaluation date",
+    StayStatus.NOT_APPLICABLE: "NOT APPLICABLE - the stay limit does not apply",
+    StayStatus.UNDETERMINED: "UNDETERMINED - facts are missing",
+}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]" if value else "none"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _entry(entry: TraceEntry) -> list[str]:
+    if entry.overridden_by:
+        mark = "-"
+        outcome = f"{entry.outcome}, set aside by {entry.overridden_by}"
+    else:
+        mark = "*" if entry.decisive else "+"
+        outcome = entry.outcome
+    start, end = entry.in_force
+    span = f"in force from {start}" + (f" to {end}" if end else "")
+    lines = [
+        f"  {mark} {entry.rule}  [{outcome}]",
+        f"      {entry.title}",
+        f"      {entry.source.title}",
+        f"      {entry.source.href} ({span})",
+    ]
+    if entry.facts:
+        seen = ", ".join(f"{name}={_value(value)}" for name, value in entry.facts.items())
+        lines.append(f"      saw: {seen}")
+    if entry.missing:
+        lines.append(f"      missing: {', '.join(entry.missing)}")
+    if entry.note:
+        lines.append(f"      note: {entry.note}")
+    return lines
+
+
+def render_text(verdict: Verdict) -> str:
+    """A readable report of ``verdict``; every figure and rule shown is from the verdict."""
+    stay = verdict.stay
+    lines = [
+        f"Person {verdict.person_id} on {verdict.as_of}  "
+        f"(policy {verdict.policy.name} {verdict.policy.version})",
+        "",
+        f"Stay limit: {_HEADLINE[stay.status]}",
+    ]
+    if stay.missing:
+        lines.append(f"  missing facts: {', '.join(stay.missing)}")
+    if stay.days_used is not None:
+        lines.append(
+            f"  days used in the {stay.window}-day window ending {verdict.as_of}: "
+            f"{stay.days_used} of {stay.limit}"
+        )
+        if stay.per_entry_limit is not None:
+            lines.append(f"  per-entry limit: {stay.per_entry_limit} days")
+        lines.append(f"  overstay days in the record: {stay.overstay_days}")
+        for period in stay.overstay_periods:
+            lines.append(f"    {period.start} to {period.end}: {period.days} day(s)")
+        lines.append(f"  days not counted (exemptions): {stay.exempt_days}")
+        if stay.latest_exit is not None:
+            lines.append(f"  latest exit if staying on: {stay.latest_exit}")
+    lines += ["", "Why (* decided the verdict, + applied, - set aside by an exception):"]
+    for entry in verdict.trace:
+        lines += _entry(entry)
+    if verdict.warnings:
+        lines += ["", "Warnings:"]
+        lines += [f"  ! {warning}" for warning in verdict.warnings]
+    return "\n".join(lines)

@@ -1,0 +1,235 @@
+"""The stay-limit programme: derive the ``stay`` fact from a record, and read the verdict back.
+
+The policy supplies everything legal: parameters ``stay.limit_days``, ``stay.window_days``
+and ``stay.count_exit_day``; tables ``stay.regime_of_citizenship`` (citizenship -> regime)
+and ``stay.regimes`` (regime -> ``{subject, per_entry_days}``); the base rule ``stay.limit``,
+whose ``from`` date is the day counting starts (the limit is not retroactive); and every rule
+with ``exempts: <status kind>``, whose in-force period, intersected with the validity of a
+status of that kind, is a period of days not counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from models.person import Person
+from models.policy import Rule
+from models.verdict import OverstayPeriod, StayResult, StayStatus
+from rules.errors import PolicyError, Problem
+from rules.policy import Policy
+from rules.stay_window import UNBOUNDED, ExemptPeriod, StayFigures, TripSpan, WindowRules, count_stay
+
+__all__ = ["BASE_RULE", "Derived", "StayProgramme"]
+
+PROGRAMME = "stay"
+BASE_RULE = "stay.limit"
+_PARAMETERS = ("stay.limit_days", "stay.window_days", "stay.count_exit_day")
+_TABLES = ("stay.regime_of_citizenship", "stay.regimes")
+
+
+@dataclass(frozen=True)
+class Derived:
+    """The ``stay`` fact asserted into the engine, and the figures behind it."""
+
+    fact: dict[str, Any]
+    figures: StayFigures | None
+    per_entry_limit: int | None
+    limit: int | None
+    window: int | None
+    warnings: tuple[str, ...]
+
+
+class StayProgramme:
+    """The stay limit of one policy: checks the policy has what the mechanism needs."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        problems = [
+            Problem(f"policy {policy.name}", f"parameter {name!r} is required by the stay limit")
+            for name in _PARAMETERS
+            if name not in policy.parameters
+        ] + [
+            Problem(f"policy {policy.name}", f"table {name!r} is required by the stay limit")
+            for name in _TABLES
+            if name not in policy.tables
+        ]
+        rules = {rule.id: rule for rule in policy.rules_of(PROGRAMME)}
+        base = rules.get(BASE_RULE)
+        if base is None:
+            problems.append(
+                Problem(f"policy {policy.name}", f"rule {BASE_RULE!r} (the base limit) is required")
+            )
+        if not problems:
+            regimes = policy.tables["stay.regimes"].rows
+            for key, values in policy.tables["stay.regime_of_citizenship"].rows.items():
+                for value in values:
+                    if value.value is not None and value.value not in regimes:
+                        problems.append(
+                            Problem(
+                                f"table stay.regime_of_citizenship[{key}]",
+                                f"regime {value.value!r} is not in table stay.regimes",
+                            )
+                        )
+            for key, values in regimes.items():
+                for value in values:
+                    if value.value is not None and not _is_regime(value.value):
+                        problems.append(
+                            Problem(
+                                f"table stay.regimes[{key}]",
+                                "a regime is {subject: true|false, per_entry_days: N|null}",
+                            )
+                        )
+        if problems:
+            raise PolicyError(f"policy {policy.name} cannot decide the stay limit", problems)
+        assert base is not None  # for the type checker: checked above
+        self.base = base
+        self.exemptions: tuple[Rule, ...] = tuple(r for r in rules.values() if r.exempts)
+        self._limit = _dated_int(policy, "stay.limit_days")
+        self._window = _dated_int(policy, "stay.window_days")
+
+    def derive(self, person: Person, as_of: dt.date) -> Derived:
+        """The ``stay`` fact for ``person`` on ``as_of``: what the rules will see."""
+        policy = self.policy
+        day = as_of.toordinal()
+        warnings: list[str] = []
+        fact: dict[str, Any] = {
+            "id": "stay",
+            "t": PROGRAMME,
+            "as_of": day,
+            "trips_recorded": person.trips is not None,
+            "statuses": sorted({s.kind for s in person.statuses if s.covers(as_of)}),
+        }
+        regime = None
+        if person.citizenship is not None:
+            fact["citizenship"] = person.citizenship
+            found = policy.row("stay.regime_of_citizenship", person.citizenship, day)
+            if found is not None:
+                fact["regime"] = regime = found.value
+                terms = policy.row("stay.regimes", regime, day)
+                fact["subject"] = bool(terms is not None and terms.value["subject"])
+        limit = window = per_entry = None
+        figures = None
+        if fact.get("subject") and person.trips is not None and self.base.in_force(as_of):
+            limit, window = self._limit(day), self._window(day)
+            per_entry = self._per_entry_cap(person.citizenship, day)
+            figures = self._count(person, as_of)
+            fact.update(
+                days_used=figures.days_used,
+                overstay_days=len(figures.overstay_days),
+                exempt_days=figures.exempt_days,
+                present=figures.present,
+            )
+            later = sum(1 for trip in person.trips if trip.entry > as_of)
+            if later:
+                warnings.append(
+                    f"{later} trip(s) entering after {as_of} were not counted: only the record "
+                    "up to the evaluation date is seen"
+                )
+            if figures.latest_exit_unbounded:
+                warnings.append(
+                    "an exemption covers every later day with no end date: no latest exit applies"
+                )
+        return Derived(fact, figures, per_entry, limit, window, tuple(warnings))
+
+    def result(
+        self, derived: Derived, status: StayStatus, missing: tuple[str, ...]
+    ) -> StayResult:
+        """The stay section of the verdict, from the derived figures and the decided status."""
+        figures = derived.figures
+        if figures is None:
+            return StayResult(
+                status=status, limit=derived.limit, window=derived.window, missing=missing
+            )
+        latest = figures.latest_exit
+        show_latest = status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY) and latest is not None
+        return StayResult(
+            status=status,
+            days_used=figures.days_used,
+            limit=derived.limit,
+            window=derived.window,
+            per_entry_limit=derived.per_entry_limit,
+            overstay_days=len(figures.overstay_days),
+            overstay_periods=tuple(
+                OverstayPeriod(
+                    start=dt.date.fromordinal(first),
+                    end=dt.date.fromordinal(last),
+                    days=last - first + 1,
+                )
+                for first, last in figures.periods
+            ),
+            exempt_days=figures.exempt_days,
+            latest_exit=dt.date.fromordinal(latest) if show_latest and latest else None,
+            missing=missing,
+        )
+
+    def _per_entry_cap(self, citizenship: str | None, day: int) -> int | None:
+        if citizenship is None:
+            return None
+        regime = self.policy.row("stay.regime_of_citizenship", citizenship, day)
+        if regime is None:
+            return None
+        terms = self.policy.row("stay.regimes", regime.value, day)
+        if terms is None:
+            return None
+        cap = terms.value.get("per_entry_days")
+        return int(cap) if cap is not None else None
+
+    def _count(self, person: Person, as_of: dt.date) -> StayFigures:
+        day = as_of.toordinal()
+        trips = tuple(
+            TripSpan(
+                entry=trip.entry.toordinal(),
+                last=trip.exit.toordinal() if trip.exit is not None else day,
+                has_exit=trip.exit is not None,
+                per_entry_cap=self._per_entry_cap(person.citizenship, trip.entry.toordinal()),
+            )
+            for trip in person.trips or ()
+            if trip.entry <= as_of
+        )
+        exempt = [
+            ExemptPeriod(rule.id, first, last)
+            for rule in self.exemptions
+            for status in person.statuses
+            if status.kind == rule.exempts
+            for first, last in [_intersect(rule, status.valid_from, status.valid_to)]
+            if first <= last
+        ]
+        count_exit_day = bool(self.policy.parameter("stay.count_exit_day", day).value)
+        rules = WindowRules(
+            counting_starts=self.base.start.toordinal(),
+            limit_on=self._limit,
+            window_on=self._window,
+            count_exit_day=count_exit_day,
+        )
+        return count_stay(trips, day, rules, exempt)
+
+
+def _intersect(rule: Rule, valid_from: dt.date, valid_to: dt.date | None) -> tuple[int, int]:
+    first = max(rule.start, valid_from).toordinal()
+    ends = [d.toordinal() for d in (rule.end, valid_to) if d is not None]
+    return first, min(ends) if ends else UNBOUNDED
+
+
+def _is_regime(value: Any) -> bool:
+    if not isinstance(value, dict) or set(value) - {"subject", "per_entry_days"}:
+        return False
+    cap = value.get("per_entry_days")
+    return isinstance(value.get("subject"), bool) and (
+        cap is None or (isinstance(cap, int) and not isinstance(cap, bool) and cap > 0)
+    )
+
+
+def _dated_int(policy: Policy, name: str) -> Callable[[int], int]:
+    """A fast ``day -> value`` look-up for an integer parameter (one segment is the usual case)."""
+    timeline = policy.parameter_timeline(name)
+
+    def value_on(day: int) -> int:
+        found = timeline.at(day)
+        if found is None:
+            return int(policy.parameter(name, day).value)  # raises with the name and date
+        return int(found.value)
+
+    return value_on
