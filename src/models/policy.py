@@ -169,8 +169,7 @@ class Comparison(_Data):
         if len(used) != 1:
             raise ValueError(
                 f"a comparison takes exactly one operator of {', '.join(COMPARISON_OPERATORS)}; "
-                f"found {len(used)}"
-                + (f" ({', '.join(used)})" if used else "")
+                f"found {len(used)}" + (f" ({', '.join(used)})" if used else "")
             )
         return self
 
@@ -295,13 +294,9 @@ class PolicyFile(_Data):
     title: Annotated[str, Field(min_length=3)]
     description: str | None = None
     policy: PolicyHeader | None = None
-    parameters: dict[Annotated[str, Field(pattern=_DOTTED_NAME)], Parameter] = Field(
-        default_factory=dict
-    )
+    parameters: dict[Annotated[str, Field(pattern=_DOTTED_NAME)], Parameter] = Field(default_factory=dict)
     tables: dict[Annotated[str, Field(pattern=_DOTTED_NAME)], Table] = Field(default_factory=dict)
-    status_kinds: dict[Annotated[str, Field(pattern=_CODE)], StatusKind] = Field(
-        default_factory=dict
-    )
+    status_kinds: dict[Annotated[str, Field(pattern=_CODE)], StatusKind] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     repeals: list[Annotated[str, Field(pattern=_DOTTED_NAME)]] = Field(
         default_factory=list,

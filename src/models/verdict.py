@@ -25,9 +25,7 @@ __all__ = [
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True)
 
 
 class StayStatus(StrEnum):
@@ -73,9 +71,7 @@ class TraceEntry(_Out):
     facts: dict[str, Any] = Field(default_factory=dict)
     missing: tuple[str, ...] = ()
     overridden_by: str | None = None
-    decisive: bool = Field(
-        default=False, description="Whether this rule's outcome is the verdict's status."
-    )
+    decisive: bool = Field(default=False, description="Whether this rule's outcome is the verdict's status.")
     note: str | None = None
 
 

@@ -97,7 +97,11 @@ def check(
     ] = None,
     output: Annotated[
         OutputFormat,
-        typer.Option("--format", "-f", help="text for people; json for systems (one line per record in a batch)."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="text for people; json for systems (one line per record in a batch).",
+        ),
     ] = OutputFormat.text,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
@@ -140,7 +144,10 @@ def _evaluate_record(evaluator: Evaluator, record: Record, as_of: dt.date) -> Ve
     base = {"record": record.index, "where": record.where, "person_id": person_id}
     if record.data is None:
         problems = [str(p) for p in record.problems]
-        return {**base, "error": {"kind": "input", "message": "cannot be read", "problems": problems}}
+        return {
+            **base,
+            "error": {"kind": "input", "message": "cannot be read", "problems": problems},
+        }
     try:
         return evaluator.evaluate(record.data, as_of)
     except InputError as error:

@@ -122,7 +122,10 @@ def check_rule(rule: Rule, parameters: dict[str, Parameter]) -> list[tuple[Place
             close = difflib.get_close_matches(name, list(facts), n=1)
             hint = f" (did you mean '{programme}.{close[0]}'?)" if close else ""
             problems.append(
-                ((*place, "fact"), f"unknown fact {comparison.fact!r}{hint}; known: {', '.join(facts)}")
+                (
+                    (*place, "fact"),
+                    f"unknown fact {comparison.fact!r}{hint}; known: {', '.join(facts)}",
+                )
             )
             continue
         operator = comparison.operator
@@ -182,9 +185,7 @@ def _segments(operand: Any, parameters: dict[str, Parameter]) -> list[tuple[int 
     return [(start, end, value.value) for start, end, value in timeline.segments()]
 
 
-def _comparison(
-    comparison: Comparison, negate: bool, parameters: dict[str, Parameter]
-) -> dict[str, Any]:
+def _comparison(comparison: Comparison, negate: bool, parameters: dict[str, Parameter]) -> dict[str, Any]:
     prop = comparison.fact.split(".", 1)[1]
     operator = comparison.operator
     if operator == "missing":

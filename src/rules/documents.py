@@ -160,13 +160,10 @@ def read_document(path: Path) -> Document:
     return parse_document(text, str(path))
 
 
-def validation_problems(
-    error: ValidationError, document: Document, prefix: PathKey = ()
-) -> list[Problem]:
+def validation_problems(error: ValidationError, document: Document, prefix: PathKey = ()) -> list[Problem]:
     """Pydantic's errors, each placed at its file, line and path in ``document``."""
     return [
-        Problem(document.where((*prefix, *loc)), message, loc)
-        for loc, message in located_messages(error)
+        Problem(document.where((*prefix, *loc)), message, loc) for loc, message in located_messages(error)
     ]
 
 

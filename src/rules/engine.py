@@ -66,16 +66,19 @@ class CompiledRuleset:
         for fact in facts:
             if "id" not in fact or "t" not in fact:
                 raise EngineError("every fact needs an explicit 'id' and a type 't'")
-        key = json.dumps(facts, sort_keys=True, separators=(",", ":"))
+        key = json.dumps(facts, sort_keys=True, separators=(",", ":")) if self._cache_size else ""
         with self._lock:
+            if self._handle is None:
+                raise EngineError(f"ruleset {self.name!r} is closed")
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
             firings = self._run([*facts, _END_FACT])
-            self._cache[key] = firings
-            if len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            if self._cache_size:
+                self._cache[key] = firings
+                if len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
             return firings
 
     def _run(self, facts: Sequence[Mapping[str, Any]]) -> tuple[Firing, ...]:

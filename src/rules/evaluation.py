@@ -39,7 +39,9 @@ class Evaluator:
     GIL), so scale out with processes, each building its own evaluator.
     """
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, *, cache_size: int = 4096) -> None:
+        """Compile ``policy``. ``cache_size`` bounds the reuse of firings for identical fact
+        sets (identical facts always fire identically); 0 disables it."""
         self.policy = policy
         self.stay = StayProgramme(policy)
         self._rules = {rule.id: rule for rule in policy.rules_of(PROGRAMME)}
@@ -48,6 +50,7 @@ class Evaluator:
         self._ruleset = CompiledRuleset(
             f"{policy.name}@{policy.version}",
             {rule_id: compile_rule(rule, policy.parameters) for rule_id, rule in self._rules.items()},
+            cache_size=cache_size,
         )
         self._precedence = policy.programmes[PROGRAMME].precedence
         self._ref = PolicyRef(name=policy.name, version=policy.version)
@@ -61,10 +64,7 @@ class Evaluator:
 
         fired = [rule_id for rule_id, _ in firings]
         overridden_by = {
-            base: rule_id
-            for rule_id in fired
-            for base in self._rules[rule_id].overrides
-            if base in fired
+            base: rule_id for rule_id in fired for base in self._rules[rule_id].overrides if base in fired
         }
         deciding = [
             self._rules[rule_id]
@@ -84,9 +84,7 @@ class Evaluator:
             )
         )
         trace = [
-            self._trace_entry(
-                rule_id, matched, overridden_by.get(rule_id), derived, decided=status
-            )
+            self._trace_entry(rule_id, matched, overridden_by.get(rule_id), derived, decided=status)
             for rule_id, matched in sorted(firings, key=lambda f: self._reading_order(f[0], rank))
         ]
         trace.extend(self._past_exemptions(fired, derived))
@@ -206,10 +204,7 @@ def _suggestion(name: str, known: Mapping[str, Any]) -> str:
 
 
 def _person_problems(error: ValidationError) -> list[Problem]:
-    return [
-        Problem(format_path(loc) or "person", message, loc)
-        for loc, message in located_messages(error)
-    ]
+    return [Problem(format_path(loc) or "person", message, loc) for loc, message in located_messages(error)]
 
 
 _default_lock = threading.Lock()

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from pydantic import ValidationError
 
@@ -22,6 +22,8 @@ from rules.documents import Document, read_document, validation_problems
 from rules.errors import EvaluationError, PolicyError, Problem
 
 __all__ = ["Policy", "Timeline", "default_policy_dir", "load_policy"]
+
+_Named = TypeVar("_Named", Parameter, Table, StatusKind)
 
 _POLICY_SUFFIXES = (".yaml", ".yml")
 
@@ -106,9 +108,7 @@ class Policy:
         return tuple(rule for rule in self.rules if rule.programme == programme)
 
 
-def load_policy(
-    directory: Path | str | None = None, amendments: Iterable[Path | str] = ()
-) -> Policy:
+def load_policy(directory: Path | str | None = None, amendments: Iterable[Path | str] = ()) -> Policy:
     """Load the policy in ``directory`` (default: the shipped one), then apply ``amendments``.
 
     An amendment is a policy file of the same schema: its parameters, tables and status kinds
@@ -174,26 +174,14 @@ def _assemble(
         is_amendment = position >= baseline_count
         if file.policy is not None:
             if header is not None and not is_amendment:
-                problems.append(
-                    Problem(document.where(("policy",)), "a second policy header; keep one")
-                )
+                problems.append(Problem(document.where(("policy",)), "a second policy header; keep one"))
             header = file.policy
-        for section, target, source in (
-            ("parameters", parameters, file.parameters),
-            ("tables", tables, file.tables),
-            ("status_kinds", kinds, file.status_kinds),
-        ):
-            for name, value in source.items():
-                if name in target and not is_amendment:
-                    problems.append(
-                        Problem(document.where((section, name)), f"{name!r} is defined twice")
-                    )
-                target[name] = value  # type: ignore[index]
+        _merge_named(document, "parameters", parameters, file.parameters, is_amendment, problems)
+        _merge_named(document, "tables", tables, file.tables, is_amendment, problems)
+        _merge_named(document, "status_kinds", kinds, file.status_kinds, is_amendment, problems)
         for repealed in file.repeals:
             if rules.pop(repealed, None) is None:
-                problems.append(
-                    Problem(document.where(("repeals",)), f"repeals unknown rule {repealed!r}")
-                )
+                problems.append(Problem(document.where(("repeals",)), f"repeals unknown rule {repealed!r}"))
         for index, rule in enumerate(file.rules):
             if rule.id in rules and not is_amendment:
                 problems.append(
@@ -205,7 +193,10 @@ def _assemble(
     if header is None:
         raise PolicyError(
             f"policy {base} cannot be loaded",
-            [*problems, Problem(str(base), "no file carries the 'policy' header (name, programmes)")],
+            [
+                *problems,
+                Problem(str(base), "no file carries the 'policy' header (name, programmes)"),
+            ],
         )
 
     from rules.conditions import check_rule  # the compiler knows the facts each programme has
@@ -271,12 +262,23 @@ def _assemble(
     )
 
 
+def _merge_named(
+    document: Document,
+    section: str,
+    target: dict[str, _Named],
+    items: dict[str, _Named],
+    is_amendment: bool,
+    problems: list[Problem],
+) -> None:
+    """Add a file's named items; a baseline may define a name once, an amendment replaces it."""
+    for name, value in items.items():
+        if name in target and not is_amendment:
+            problems.append(Problem(document.where((section, name)), f"{name!r} is defined twice"))
+        target[name] = value
+
+
 def _suggest(name: str, known: Iterable[str]) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def describe_value(value: Any) -> str:
-    return repr(value)

@@ -20,7 +20,14 @@ from models.policy import Rule
 from models.verdict import OverstayPeriod, StayResult, StayStatus
 from rules.errors import PolicyError, Problem
 from rules.policy import Policy
-from rules.stay_window import UNBOUNDED, ExemptPeriod, StayFigures, TripSpan, WindowRules, count_stay
+from rules.stay_window import (
+    UNBOUNDED,
+    ExemptPeriod,
+    StayFigures,
+    TripSpan,
+    WindowRules,
+    count_stay,
+)
 
 __all__ = ["BASE_RULE", "Derived", "StayProgramme"]
 
@@ -134,15 +141,11 @@ class StayProgramme:
                 )
         return Derived(fact, figures, per_entry, limit, window, tuple(warnings))
 
-    def result(
-        self, derived: Derived, status: StayStatus, missing: tuple[str, ...]
-    ) -> StayResult:
+    def result(self, derived: Derived, status: StayStatus, missing: tuple[str, ...]) -> StayResult:
         """The stay section of the verdict, from the derived figures and the decided status."""
         figures = derived.figures
         if figures is None:
-            return StayResult(
-                status=status, limit=derived.limit, window=derived.window, missing=missing
-            )
+            return StayResult(status=status, limit=derived.limit, window=derived.window, missing=missing)
         latest = figures.latest_exit
         show_latest = status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY) and latest is not None
         return StayResult(
@@ -153,10 +156,12 @@ class StayProgramme:
             per_entry_limit=derived.per_entry_limit,
             overstay_days=len(figures.overstay_days),
             overstay_periods=tuple(
-                OverstayPeriod(
-                    start=dt.date.fromordinal(first),
-                    end=dt.date.fromordinal(last),
-                    days=last - first + 1,
+                OverstayPeriod.model_validate(
+                    {
+                        "from": dt.date.fromordinal(first),
+                        "to": dt.date.fromordinal(last),
+                        "days": last - first + 1,
+                    }
                 )
                 for first, last in figures.periods
             ),

@@ -145,9 +145,7 @@ def count_stay(
         if removed:
             by_rule[period.rule] = by_rule.get(period.rule, 0) + removed
 
-    current = next(
-        (t for t in trips if t.entry <= as_of and (not t.has_exit or t.last >= as_of)), None
-    )
+    current = next((t for t in trips if t.entry <= as_of and (not t.has_exit or t.last >= as_of)), None)
     exempt_on_as_of = _covered(cover, cover_starts, as_of)
     figures = StayFigures(
         days_used=days_used,
@@ -181,9 +179,7 @@ def _latest_exit(
     cover_starts: list[int],
 ) -> tuple[int | None, bool]:
     """The last day the person may stay if they stay on from ``as_of`` without leaving."""
-    in_trip = sum(
-        1 for day in range(trip.entry, as_of + 1) if not _covered(cover, cover_starts, day)
-    )
+    in_trip = sum(1 for day in range(trip.entry, as_of + 1) if not _covered(cover, cover_starts, day))
     window: deque[int] = deque(counted)
     day = as_of
     while day - as_of < _HORIZON_DAYS:
