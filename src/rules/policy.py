@@ -84,6 +84,14 @@ class Policy:
     rules: tuple[Rule, ...]
     _parameter_timelines: dict[str, Timeline] = field(repr=False, default_factory=dict)
     _row_timelines: dict[tuple[str, str], Timeline] = field(repr=False, default_factory=dict)
+    _documents: dict[tuple[str, str], Document] = field(repr=False, default_factory=dict)
+
+    def where(self, section: str, name: str, *path: str | int) -> str:
+        """``file:line at section.name...``: where an item of the policy is written."""
+        document = self._documents.get((section, name))
+        if document is None:
+            return f"policy {self.name} at {section}.{name}"
+        return document.where((section, name, *path))
 
     def parameter(self, name: str, on: dt.date | int) -> DatedValue:
         """The dated value of parameter ``name`` in force on ``on``; an error if none is."""
@@ -169,6 +177,7 @@ def _assemble(
     kinds: dict[str, StatusKind] = {}
     rules: dict[str, Rule] = {}
     rule_places: dict[str, tuple[Document, int]] = {}
+    documents: dict[tuple[str, str], Document] = {}
 
     for position, (document, file) in enumerate(loaded):
         is_amendment = position >= baseline_count
@@ -179,6 +188,8 @@ def _assemble(
         _merge_named(document, "parameters", parameters, file.parameters, is_amendment, problems)
         _merge_named(document, "tables", tables, file.tables, is_amendment, problems)
         _merge_named(document, "status_kinds", kinds, file.status_kinds, is_amendment, problems)
+        for section, names in (("parameters", file.parameters), ("tables", file.tables)):
+            documents.update({(section, name): document for name in names})
         for repealed in file.repeals:
             if rules.pop(repealed, None) is None:
                 problems.append(Problem(document.where(("repeals",)), f"repeals unknown rule {repealed!r}"))
@@ -253,6 +264,7 @@ def _assemble(
         tables=tables,
         status_kinds=kinds,
         rules=tuple(rules.values()),
+        _documents=documents,
         _parameter_timelines={name: Timeline.of(p.values) for name, p in parameters.items()},
         _row_timelines={
             (name, key): Timeline.of(values)

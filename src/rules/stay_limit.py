@@ -70,25 +70,7 @@ class StayProgramme:
                 Problem(f"policy {policy.name}", f"rule {BASE_RULE!r} (the base limit) is required")
             )
         if not problems:
-            regimes = policy.tables["stay.regimes"].rows
-            for key, values in policy.tables["stay.regime_of_citizenship"].rows.items():
-                for value in values:
-                    if value.value is not None and value.value not in regimes:
-                        problems.append(
-                            Problem(
-                                f"table stay.regime_of_citizenship[{key}]",
-                                f"regime {value.value!r} is not in table stay.regimes",
-                            )
-                        )
-            for key, values in regimes.items():
-                for value in values:
-                    if value.value is not None and not _is_regime(value.value):
-                        problems.append(
-                            Problem(
-                                f"table stay.regimes[{key}]",
-                                "a regime is {subject: true|false, per_entry_days: N|null}",
-                            )
-                        )
+            problems.extend(_value_problems(policy))
         if problems:
             raise PolicyError(f"policy {policy.name} cannot decide the stay limit", problems)
         assert base is not None  # for the type checker: checked above
@@ -218,13 +200,63 @@ def _intersect(rule: Rule, valid_from: dt.date, valid_to: dt.date | None) -> tup
     return first, min(ends) if ends else UNBOUNDED
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+_PARAMETER_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "stay.limit_days": (_is_count, "a whole number of days above 0"),
+    "stay.window_days": (_is_count, "a whole number of days above 0"),
+    "stay.count_exit_day": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _value_problems(policy: Policy) -> list[Problem]:
+    """Values of the wrong shape for the mechanism, each at its file and line."""
+    problems = []
+    for name, (is_valid, expected) in _PARAMETER_CHECKS.items():
+        for index, dated in enumerate(policy.parameters[name].values):
+            if dated.value is not None and not is_valid(dated.value):
+                problems.append(
+                    Problem(
+                        policy.where("parameters", name, "values", index, "value"),
+                        f"{name} must be {expected}, not {dated.value!r}",
+                    )
+                )
+    regimes = policy.tables["stay.regimes"].rows
+    for key, values in regimes.items():
+        for index, dated in enumerate(values):
+            if dated.value is not None and not _is_regime(dated.value):
+                problems.append(
+                    Problem(
+                        policy.where("tables", "stay.regimes", "rows", key, index, "value"),
+                        "a regime is {subject: true|false, per_entry_days: a number of days or null}",
+                    )
+                )
+    for key, values in policy.tables["stay.regime_of_citizenship"].rows.items():
+        for index, dated in enumerate(values):
+            if dated.value is not None and dated.value not in regimes:
+                problems.append(
+                    Problem(
+                        policy.where("tables", "stay.regime_of_citizenship", "rows", key, index, "value"),
+                        f"regime {dated.value!r} is not in table stay.regimes{_close(dated.value, regimes)}",
+                    )
+                )
+    return problems
+
+
+def _close(name: Any, known: dict[str, Any]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(name), list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _is_regime(value: Any) -> bool:
     if not isinstance(value, dict) or set(value) - {"subject", "per_entry_days"}:
         return False
     cap = value.get("per_entry_days")
-    return isinstance(value.get("subject"), bool) and (
-        cap is None or (isinstance(cap, int) and not isinstance(cap, bool) and cap > 0)
-    )
+    return isinstance(value.get("subject"), bool) and (cap is None or _is_count(cap))
 
 
 def _dated_int(policy: Policy, name: str) -> Callable[[int], int]:

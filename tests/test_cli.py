@@ -1,0 +1,272 @@
+"""``kzmig`` from a caseworker's seat: verdicts, batches, and bad input with no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rules.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+DRIVER = ROOT / "examples" / "persons" / "driver-A-17.json"
+runner = CliRunner()
+
+
+def kzmig(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_2024_08_01_driver_json_output_is_exactly_the_library_verdict() -> None:
+    from rules import evaluate
+
+    code, out, _ = kzmig("check", str(DRIVER), "--on", "2024-08-01", "--format", "json")
+    assert code == 0
+    person = json.loads(DRIVER.read_text())
+    import datetime as dt
+
+    expected = evaluate(person, on=dt.date(2024, 8, 1)).model_dump(mode="json")
+    assert json.loads(out) == expected
+    assert expected["stay"]["status"] == "exempt"
+
+
+def test_2024_08_01_driver_text_report_names_the_exemption_and_its_source() -> None:
+    code, out, _ = kzmig("check", str(DRIVER), "--on", "2024-08-01")
+    assert code == 0
+    assert "EXEMPT" in out
+    assert "stay.exemption.international_driver" in out
+    assert "https://adilet.zan.kz/rus/docs/P2400000080" in out
+    assert "set aside by stay.exemption.international_driver" in out
+
+
+def test_check_without_on_evaluates_today() -> None:
+    import datetime as dt
+
+    code, out, _ = kzmig("check", str(DRIVER), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["as_of"] == dt.date.today().isoformat()
+
+
+def test_person_from_standard_input_is_read_as_yaml_or_json() -> None:
+    code, out, _ = kzmig(
+        "check", "-", "--on", "2024-06-01", "-f", "json", stdin=DRIVER.read_text(encoding="utf-8")
+    )
+    assert code == 0
+    assert json.loads(out)["person_id"] == "A-17"
+
+
+def test_malformed_json_names_file_and_line_and_exits_1_without_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.json", '{"person_id": "X",\n "trips": [\n')
+    code, out, err = kzmig("check", path, "--on", "2024-01-01")
+    assert code == 1
+    assert f"{path}:3" in err and "not valid JSON" in err
+    assert "Traceback" not in out + err
+
+
+def test_every_problem_of_a_bad_record_is_named_with_its_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "p.yaml",
+        "person_id: C-3\n"
+        "citizenship: XX\n"
+        "nickname: bob\n"
+        "statuses:\n"
+        "  - {kind: aircraft_crew, valid_from: 2024-05-01, valid_to: 2024-04-01}\n"
+        "trips:\n"
+        "  - {entry: 2024-03-10, exit: 2024-03-01}\n",
+    )
+    code, _, err = kzmig("check", path, "--on", "2024-05-20")
+    assert code == 1
+    assert f"{path}:2 at citizenship" in err
+    assert f"{path}:3 at nickname: unknown field" in err
+    assert f"{path}:5 at statuses[0]" in err and "valid_to 2024-04-01 is before" in err
+    assert f"{path}:7 at trips[0]" in err and "exit 2024-03-01 is before entry 2024-03-10" in err
+    assert "Traceback" not in err
+
+
+def test_overlapping_trips_are_refused_with_both_trips_named(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "p.yaml",
+        "person_id: D-4\ncitizenship: RU\ntrips:\n"
+        "  - {entry: 2024-01-01, exit: 2024-01-20}\n"
+        "  - {entry: 2024-01-15, exit: 2024-02-01}\n",
+    )
+    code, _, err = kzmig("check", path, "--on", "2024-05-20")
+    assert code == 1
+    assert "trips[1] enters on 2024-01-15, before the exit of trips[0] (2024-01-20): trips overlap" in err
+
+
+def test_trips_out_of_order_are_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "p.yaml",
+        "person_id: D-5\ncitizenship: RU\ntrips:\n"
+        "  - {entry: 2024-03-01, exit: 2024-03-05}\n"
+        "  - {entry: 2024-01-01, exit: 2024-01-05}\n",
+    )
+    code, _, err = kzmig("check", path, "--on", "2024-05-20")
+    assert code == 1
+    assert "chronological order" in err
+
+
+def test_unknown_status_kind_suggests_the_nearest_kind(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "p.json",
+        json.dumps(
+            {
+                "person_id": "E",
+                "citizenship": "RU",
+                "statuses": [{"kind": "aircraft_crews", "valid_from": "2024-01-01"}],
+                "trips": [],
+            }
+        ),
+    )
+    code, _, err = kzmig("check", path, "--on", "2024-05-20")
+    assert code == 1
+    assert "unknown status kind 'aircraft_crews' (did you mean 'aircraft_crew'?)" in err
+
+
+def test_impossible_date_in_a_record_is_reported_not_crashed(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "p.json", '{"person_id": "F", "citizenship": "RU", "trips": [{"entry": "2024-02-30"}]}'
+    )
+    code, _, err = kzmig("check", path, "--on", "2024-05-20")
+    assert code == 1
+    assert "trips[0].entry" in err
+
+
+def test_impossible_evaluation_date_is_a_usage_error() -> None:
+    code, _, err = kzmig("check", str(DRIVER), "--on", "2024-13-01")
+    assert code == 2
+    assert "not a date of the form YYYY-MM-DD" in err
+
+
+def test_missing_person_file_is_named() -> None:
+    code, _, err = kzmig("check", "no/such/person.json")
+    assert code == 1
+    assert "no/such/person.json: no such file" in err
+
+
+def test_batch_of_jsonl_yields_exactly_one_result_or_error_per_record(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"person_id": "ok-1", "citizenship": "RU", "trips": []}),
+        "{broken",
+        "",
+        json.dumps(
+            {
+                "person_id": "bad-kind",
+                "citizenship": "RU",
+                "statuses": [{"kind": "pilot", "valid_from": "2024-01-01"}],
+                "trips": [],
+            }
+        ),
+        json.dumps(
+            {
+                "person_id": "ok-2",
+                "citizenship": "US",
+                "trips": [{"entry": "2024-01-01", "exit": "2024-02-15"}],
+            }
+        ),
+        "[1, 2]",
+    ]
+    path = write(tmp_path, "batch.jsonl", "\n".join(lines) + "\n")
+    code, out, _ = kzmig("check", path, "--on", "2024-05-20", "-f", "json")
+    assert code == 1
+    results = [json.loads(line) for line in out.splitlines()]
+    assert len(results) == 5  # the blank line is not a record
+    assert [r.get("person_id") for r in results] == ["ok-1", None, "bad-kind", "ok-2", None]
+    assert results[0]["stay"]["status"] == "compliant"
+    assert results[1]["error"]["kind"] == "input" and results[1]["where"].endswith(":2")
+    assert "unknown status kind 'pilot'" in results[2]["error"]["problems"][0]
+    assert results[3]["stay"]["status"] == "overstay"
+    assert results[4]["error"]["problems"] == [f"{path}:6: a person is a mapping of fields"]
+
+
+def test_batch_of_a_yaml_list_keeps_going_past_a_bad_record(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "people.yaml",
+        "- {person_id: a, citizenship: RU, trips: []}\n"
+        "- {person_id: b, citizenship: RU, trips: [{entry: 2024-05-01, exit: 2024-04-01}]}\n"
+        "- {person_id: c, citizenship: KZ}\n",
+    )
+    code, out, _ = kzmig("check", path, "--on", "2024-05-20", "-f", "json")
+    assert code == 1
+    results = [json.loads(line) for line in out.splitlines()]
+    assert [r["person_id"] for r in results] == ["a", "b", "c"]
+    assert "error" in results[1] and f"{path}:2 at [1].trips[0]" in results[1]["error"]["problems"][0]
+    assert results[2]["stay"]["status"] == "not_applicable"
+
+
+def test_a_date_before_any_stay_rule_is_undecided_exit_4() -> None:
+    code, _, err = kzmig("check", str(DRIVER), "--on", "2005-01-01")
+    assert code == 4
+    assert "decides no stay status on 2005-01-01" in err
+
+
+def test_broken_policy_directory_exits_3_naming_the_file_and_line(tmp_path: Path) -> None:
+    import shutil
+
+    policy = tmp_path / "kz"
+    shutil.copytree(ROOT / "policies" / "kz", policy)
+    path = policy / "stay-limit.yaml"
+    path.write_text(path.read_text().replace("value: 90\n", "value: ninety\n"), encoding="utf-8")
+    code, _, err = kzmig("check", str(DRIVER), "--on", "2024-08-01", "--policy", str(policy))
+    # 'ninety' is a valid value for a parameter, but not for the stay limit's integer count
+    assert code == 3, err
+    assert "stay.limit_days" in err
+    assert "Traceback" not in err
+
+
+def test_policy_check_reports_identity_of_the_baseline() -> None:
+    code, out, _ = kzmig("policy", "check")
+    assert code == 0
+    assert out.startswith("policy kz ") and "OK" in out
+
+
+def test_policy_show_lists_the_law_in_force_on_a_date() -> None:
+    code, out, _ = kzmig("policy", "show", "--on", "2024-01-01")
+    assert code == 0
+    assert "stay.limit_days = 90" in out
+    assert "stay.exemption.residence_permit" in out
+    assert "stay.exemption.aircraft_crew" not in out  # Decree No. 80 applies from 2024-02-25
+    code, out, _ = kzmig("policy", "show", "--on", "2024-02-25")
+    assert "stay.exemption.aircraft_crew" in out
+
+
+def test_help_texts_describe_every_command() -> None:
+    for args in (
+        ["--help"],
+        ["check", "--help"],
+        ["policy", "check", "--help"],
+        ["policy", "show", "--help"],
+    ):
+        code, out, _ = kzmig(*args)
+        assert code == 0 and "Usage" in out
+
+
+@pytest.mark.parametrize("broken", ["{", "[1, 2", "person_id: [unclosed"])
+def test_console_script_never_prints_a_traceback_on_bad_input(tmp_path: Path, broken: str) -> None:
+    path = write(tmp_path, "p.yaml", broken)
+    result = subprocess.run(
+        [sys.executable, "-c", "from rules.cli import main; main()", "check", path, "--on", "2024-01-01"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "not valid YAML/JSON" in result.stderr

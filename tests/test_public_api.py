@@ -1,0 +1,79 @@
+"""The library's public surface is small, typed and deliberate: every name in ``__all__`` exists,
+and nothing else is advertised."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import models
+import rules
+from models import Person, Trip, Verdict
+
+
+def test_rules_exports_exactly_the_documented_api() -> None:
+    assert sorted(rules.__all__) == [
+        "EngineError",
+        "EvaluationError",
+        "Evaluator",
+        "InputError",
+        "KzmigError",
+        "Policy",
+        "PolicyError",
+        "Problem",
+        "evaluate",
+        "load_policy",
+    ]
+    for name in rules.__all__:
+        assert hasattr(rules, name), name
+
+
+def test_models_exports_resolve() -> None:
+    for name in models.__all__:
+        assert hasattr(models, name), name
+
+
+def test_every_kzmig_error_is_a_kzmig_error() -> None:
+    for error in (rules.InputError, rules.PolicyError, rules.EvaluationError, rules.EngineError):
+        assert issubclass(error, rules.KzmigError)
+    assert issubclass(rules.EngineError, rules.EvaluationError)
+
+
+def test_evaluate_accepts_a_typed_person_and_a_plain_dict_alike() -> None:
+    typed = Person(person_id="P", citizenship="RU", trips=(Trip(entry=dt.date(2024, 1, 1)),))
+    plain = {"person_id": "P", "citizenship": "RU", "trips": [{"entry": "2024-01-01"}]}
+    on = dt.date(2024, 2, 1)
+    assert rules.evaluate(typed, on=on) == rules.evaluate(plain, on=on)
+    assert isinstance(rules.evaluate(plain, on=on), Verdict)
+
+
+def test_verdict_json_is_stable_and_uses_from_to_for_periods() -> None:
+    verdict = rules.evaluate(
+        {"person_id": "P", "citizenship": "US", "trips": [{"entry": "2024-01-01", "exit": "2024-02-05"}]},
+        on=dt.date(2024, 3, 1),
+    )
+    doc = verdict.model_dump(mode="json")
+    assert list(doc) == ["person_id", "as_of", "policy", "stay", "trace", "warnings"]
+    assert list(doc["stay"]) == [
+        "status",
+        "days_used",
+        "limit",
+        "window",
+        "per_entry_limit",
+        "overstay_days",
+        "overstay_periods",
+        "exempt_days",
+        "latest_exit",
+        "missing",
+    ]
+    assert doc["stay"]["overstay_periods"] == [{"from": "2024-01-31", "to": "2024-02-05", "days": 6}]
+    assert Verdict.model_validate(doc) == verdict  # the JSON reads back into the same model
+
+
+def test_bad_person_dict_raises_input_error_listing_each_place() -> None:
+    try:
+        rules.evaluate({"person_id": "P", "citizenship": "RU", "trips": [{"entry": "2024-02-30"}], "x": 1})
+    except rules.InputError as error:
+        places = [problem.where for problem in error.problems]
+        assert places == ["trips[0].entry", "x"]
+    else:  # pragma: no cover
+        raise AssertionError("an invalid record must raise InputError")
