@@ -58,6 +58,7 @@ class CompiledRuleset:
         except _durable.error as error:
             raise EngineError(f"durable-rules refused the compiled ruleset {name!r}: {error}") from None
         self._lock = threading.Lock()
+        self._handle_poisoned = False
         self._cache: OrderedDict[str, tuple[Firing, ...]] = OrderedDict()
         self._cache_size = cache_size
 
@@ -70,6 +71,10 @@ class CompiledRuleset:
         with self._lock:
             if self._handle is None:
                 raise EngineError(f"ruleset {self.name!r} is closed")
+            if self._handle_poisoned:
+                raise EngineError(
+                    f"ruleset {self.name!r} kept a session after a failure; build a new evaluator"
+                )
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
@@ -98,11 +103,13 @@ class CompiledRuleset:
                         firings.append((self._names[key], matched["m"]))
                 message_text = _durable.complete_and_start_action(self._handle, state_handle)
         except _durable.error as error:
+            self._handle_poisoned = not ended
             raise EngineError(f"durable-rules failed on ruleset {self.name!r}: {error}") from None
         finally:
             if ended:
                 _durable.delete_state(self._handle, _SESSION)
         if not ended:
+            self._handle_poisoned = True
             raise EngineError(
                 f"the end marker did not fire in ruleset {self.name!r}; the session was kept "
                 "rather than risk deleting a session in which no action ran"

@@ -71,9 +71,8 @@ class StayProgramme:
             )
         if not problems:
             problems.extend(_value_problems(policy))
-        if problems:
+        if problems or base is None:
             raise PolicyError(f"policy {policy.name} cannot decide the stay limit", problems)
-        assert base is not None  # for the type checker: checked above
         self.base = base
         self.exemptions: tuple[Rule, ...] = tuple(r for r in rules.values() if r.exempts)
         self._limit = _dated_int(policy, "stay.limit_days")
