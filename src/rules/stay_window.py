@@ -138,14 +138,17 @@ def count_stay(
     days_used = len(counted) - bisect.bisect_left(counted, window_start)
 
     by_rule: dict[str, int] = {}
-    for period in exempt:
-        removed = bisect.bisect_right(exempt_list, period.last) - bisect.bisect_left(
-            exempt_list, period.first
-        )
-        if removed:
-            by_rule[period.rule] = by_rule.get(period.rule, 0) + removed
+    for rule in dict.fromkeys(period.rule for period in exempt):
+        # Two statuses of one kind may overlap (a renewed permit): each day is removed once.
+        for first, last in _merge([period for period in exempt if period.rule == rule]):
+            removed = bisect.bisect_right(exempt_list, last) - bisect.bisect_left(exempt_list, first)
+            if removed:
+                by_rule[rule] = by_rule.get(rule, 0) + removed
 
-    current = next((t for t in trips if t.entry <= as_of and (not t.has_exit or t.last >= as_of)), None)
+    # On a day of exit and same-day re-entry two trips cover as_of: the person is on the later one.
+    current = next(
+        (t for t in reversed(trips) if t.entry <= as_of and (not t.has_exit or t.last >= as_of)), None
+    )
     exempt_on_as_of = _covered(cover, cover_starts, as_of)
     figures = StayFigures(
         days_used=days_used,
