@@ -21,8 +21,18 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from models.policy import AllOf, AnyOf, Comparison, Condition, NotOf, Parameter, ParamRef, Rule
+from rules.engine import MAX_ALTERNATIVES, alternatives
 
-__all__ = ["FACTS", "FactType", "check_rule", "compile_rule", "facts_read_by"]
+__all__ = [
+    "FACTS",
+    "LIST_SENTINEL",
+    "FactType",
+    "check_rule",
+    "compile_rule",
+    "decode_value",
+    "encode_fact",
+    "facts_read_by",
+]
 
 FactType = Literal["date", "int", "bool", "str", "list"]
 
@@ -42,8 +52,9 @@ FACTS: dict[str, dict[str, FactType]] = {
     },
 }
 
-#: durable-rules hangs on 512 sibling conditions; stay far below that.
-MAX_SIBLINGS = 128
+#: A list fact always carries this extra item, so that ``not contains`` (durable's ``$iall``,
+#: false on an empty list) holds for a person with no item at all. ``contains ""`` is refused.
+LIST_SENTINEL = ""
 
 _NEGATED = {
     "eq": "ne",
@@ -104,13 +115,34 @@ def check_rule(rule: Rule, parameters: dict[str, Parameter]) -> list[tuple[Place
         return [(("id",), f"programme {rule.programme!r} has no facts the engine can derive")]
     if rule.when is None:
         return problems
-    for comparison, place in _comparisons(rule.when, ("when",)):
+    problems.extend(_comparison_problems(rule.programme, rule.when, facts, parameters))
+    if not problems:
+        size = alternatives(compile_rule(rule, parameters))
+        if size > MAX_ALTERNATIVES:
+            problems.append(
+                (
+                    ("when",),
+                    f"the condition expands to {size} alternatives (each 'any', 'in' and dated "
+                    f"parameter multiplies them); at most {MAX_ALTERNATIVES}: split it into rules",
+                )
+            )
+    return problems
+
+
+def _comparison_problems(
+    programme_name: str,
+    condition: Condition,
+    facts: dict[str, FactType],
+    parameters: dict[str, Parameter],
+) -> list[tuple[Place, str]]:
+    problems: list[tuple[Place, str]] = []
+    for comparison, place in _comparisons(condition, ("when",)):
         programme, _, name = comparison.fact.partition(".")
-        if programme != rule.programme:
+        if programme != programme_name:
             problems.append(
                 (
                     (*place, "fact"),
-                    f"a {rule.programme!r} rule can read only {rule.programme}.* facts, "
+                    f"a {programme_name!r} rule can read only {programme_name}.* facts, "
                     f"not {comparison.fact!r}",
                 )
             )
@@ -137,6 +169,24 @@ def check_rule(rule: Rule, parameters: dict[str, Parameter]) -> list[tuple[Place
     return problems
 
 
+def encode_fact(programme: str, fact: dict[str, Any]) -> dict[str, Any]:
+    """The fact as the engine must see it: list facts carry :data:`LIST_SENTINEL`."""
+    for name, fact_type in FACTS[programme].items():
+        if fact_type == "list" and name in fact:
+            fact[name] = [*fact[name], LIST_SENTINEL]
+    return fact
+
+
+def decode_value(programme: str, name: str, value: Any) -> Any:
+    """A fact value as a person reads it: dates as ISO strings, lists without the sentinel."""
+    fact_type = FACTS[programme].get(name)
+    if fact_type == "date" and isinstance(value, int):
+        return dt.date.fromordinal(value).isoformat()
+    if fact_type == "list" and isinstance(value, list):
+        return [item for item in value if item != LIST_SENTINEL]
+    return value
+
+
 def _operand_problems(
     operator: str, operand: Any, fact_type: FactType, parameters: dict[str, Parameter]
 ) -> list[str]:
@@ -152,8 +202,11 @@ def _operand_problems(
     if operator in {"in", "not_in"}:
         if not isinstance(operand, list) or not operand:
             return [f"'{operator}' takes a non-empty list"]
-        if len(operand) > MAX_SIBLINGS:
-            return [f"'{operator}' lists {len(operand)} values; at most {MAX_SIBLINGS}"]
+        if len(operand) > MAX_ALTERNATIVES:
+            return [
+                f"'{operator}' lists {len(operand)} values; at most {MAX_ALTERNATIVES} "
+                "(the engine's limit: keep long lists in a table)"
+            ]
         wrong = [v for v in operand if _type_of(v) != fact_type]
         return [f"'{operator}' values must be of type {fact_type}; {wrong[0]!r} is not"] if wrong else []
     if isinstance(operand, list):
@@ -161,7 +214,9 @@ def _operand_problems(
     if operator == "contains":
         if fact_type != "list":
             return [f"'contains' applies to a list fact; this fact is of type {fact_type}"]
-        return [] if isinstance(operand, str) else [f"'contains' takes a string, not {operand!r}"]
+        if not isinstance(operand, str) or operand == LIST_SENTINEL:
+            return [f"'contains' takes a non-empty string, not {operand!r}"]
+        return []
     if fact_type == "list":
         return [f"a list fact takes 'contains' or 'missing', not '{operator}'"]
     if operator in _ORDERED and fact_type not in {"int", "date"}:

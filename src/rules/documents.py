@@ -23,6 +23,7 @@ from rules.errors import Problem
 
 __all__ = [
     "Document",
+    "DocumentError",
     "format_path",
     "located_messages",
     "parse_document",
@@ -76,12 +77,24 @@ class UnsafeDocument(ValueError):
     """A document holding something other than plain data."""
 
 
+class DocumentError(ValueError):
+    """A file that cannot be read as plain data: ``where`` (file, line) and ``message``."""
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}")
+
+
 def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], name: str) -> Any:
     """Turn ruamel's round-trip nodes into dicts/lists/scalars and record their lines."""
     tag = getattr(node, "tag", None)
     tag_value = getattr(tag, "value", tag) if tag is not None else None
-    if isinstance(tag_value, str) and tag_value.startswith("!"):
-        raise UnsafeDocument(f"YAML tag {tag_value!r} at {format_path(path) or 'top level'}")
+    if isinstance(tag_value, str):
+        # Any explicit tag: '!include', and '!!python/...' which ruamel expands to
+        # 'tag:yaml.org,2002:python/...'. Plain data never needs one.
+        shown = tag_value.replace("tag:yaml.org,2002:", "!!")
+        raise UnsafeDocument(f"YAML tag {shown!r} at {format_path(path) or 'top level'}")
     if isinstance(node, CommentedMap):
         result: dict[str, Any] = {}
         for key, value in node.items():
@@ -126,15 +139,15 @@ def parse_document(text: str, name: str) -> Document:
         tree = yaml.load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark
-        line = f"{name}:{mark.line + 1}" if mark is not None else name
-        raise ValueError(f"{line}: not valid YAML/JSON: {error.problem or error}") from None
+        where = f"{name}:{mark.line + 1}" if mark is not None else name
+        raise DocumentError(where, f"not valid YAML/JSON: {error.problem or error}") from None
     except YAMLError as error:
-        raise ValueError(f"{name}: not valid YAML/JSON: {error}") from None
+        raise DocumentError(name, f"not valid YAML/JSON: {error}") from None
     lines: dict[PathKey, int] = {(): 1}
     try:
         data = _plain(tree, (), lines, name)
     except UnsafeDocument as error:
-        raise ValueError(f"{name}: refused: {error}; only plain data is allowed") from None
+        raise DocumentError(name, f"refused: {error}; only plain data is allowed") from None
     return Document(name=name, data=data, lines=lines)
 
 
@@ -143,19 +156,19 @@ def read_document(path: Path) -> Document:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
+        raise DocumentError(str(path), "no such file") from None
     except IsADirectoryError:
-        raise ValueError(f"{path}: is a directory, not a file") from None
+        raise DocumentError(str(path), "is a directory, not a file") from None
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 text (byte {error.start})") from None
+        raise DocumentError(str(path), f"not UTF-8 text (byte {error.start})") from None
     except OSError as error:
-        raise ValueError(f"{path}: cannot be read ({error.strerror})") from None
+        raise DocumentError(str(path), f"cannot be read ({error.strerror})") from None
     if path.suffix.lower() == ".json":
         try:
             json.loads(text)
         except json.JSONDecodeError as error:
-            raise ValueError(
-                f"{path}:{error.lineno}: not valid JSON: {error.msg} (column {error.colno})"
+            raise DocumentError(
+                f"{path}:{error.lineno}", f"not valid JSON: {error.msg} (column {error.colno})"
             ) from None
     return parse_document(text, str(path))
 

@@ -12,12 +12,19 @@ no Python action runs per rule. The hazards guarded here, each kept as a regress
 * facts with identical content are one fact: every fact carries an explicit ``id``;
 * at most 1,024 live sessions: the session is deleted after every case, even on error;
 * ``pri`` below zero is read as unsigned: all priorities are small and non-negative;
-* names ending in ``$state``/``$flow`` change meaning: ruleset names are ``<policy>@<hash>``.
+* names ending in ``$state``/``$flow`` change meaning: ruleset names are ``<policy>@<hash>``;
+* more than 64 alternatives alive at once for one fact fail with error 303, and 512 sibling
+  nodes hang durable for ever: patterns are split into several durable rulesets, each with at
+  most ``max_alternatives`` (48) alternatives once and/or are expanded, and a single pattern
+  beyond that is refused (the policy loader refuses such a rule first, with its place);
+* fact ids are compared by a 32-bit FNV-1a hash: duplicate or colliding ids are refused, and
+  the end marker's id and type are reserved.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -27,13 +34,52 @@ import durable_rules_engine as _durable
 
 from rules.errors import EngineError
 
-__all__ = ["CompiledRuleset", "Firing"]
+__all__ = ["MAX_ALTERNATIVES", "CompiledRuleset", "Firing", "alternatives"]
+
+#: Alternatives (and/or expanded) per durable ruleset: below the 64 that fail with error 303.
+MAX_ALTERNATIVES = 48
 
 _SESSION = "w0"
 _END_RULE = "__end__"
 _END_FACT = {"id": "__end__", "t": "__end__"}
+_END_SESSION_FACT = {**_END_FACT, "sid": _SESSION}
 
 Firing = tuple[str, dict[str, Any]]
+
+
+def alternatives(pattern: Any) -> int:
+    """How many alternatives a durable pattern expands to: ``$or`` adds, ``$and`` multiplies."""
+    if isinstance(pattern, dict) and len(pattern) == 1:
+        ((key, value),) = pattern.items()
+        if key == "$and":
+            return math.prod(alternatives(part) for part in value)
+        if key == "$or":
+            return sum(alternatives(part) for part in value)
+    return 1
+
+
+def _fnv1a(text: str) -> int:
+    value = 0x811C9DC5
+    for byte in text.encode():
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def _chunks(patterns: Mapping[str, dict[str, Any]], limit: int) -> list[list[str]]:
+    chunks: list[list[str]] = []
+    room = 0
+    for name, pattern in patterns.items():
+        size = alternatives(pattern)
+        if size > limit:
+            raise EngineError(
+                f"pattern {name!r} expands to {size} alternatives; at most {limit} fit in one ruleset"
+            )
+        if not chunks or size > room:
+            chunks.append([])
+            room = limit
+        chunks[-1].append(name)
+        room -= size
+    return chunks or [[]]
 
 
 class CompiledRuleset:
@@ -44,88 +90,130 @@ class CompiledRuleset:
     identical, so recent ones are reused from a bounded cache.
     """
 
-    def __init__(self, name: str, patterns: Mapping[str, dict[str, Any]], cache_size: int = 4096):
+    def __init__(
+        self,
+        name: str,
+        patterns: Mapping[str, dict[str, Any]],
+        cache_size: int = 0,
+        max_alternatives: int | None = None,
+    ):
         if name.endswith(("$state", "$flow")):
             raise EngineError(f"ruleset name {name!r} would be read as a statechart or flowchart")
         self.name = name
-        self._names = {f"r{index}": rule for index, rule in enumerate(patterns)}
-        definition: dict[str, Any] = {
-            key: {"all": [{"m": patterns[rule]}], "pri": 1} for key, rule in self._names.items()
-        }
-        definition[_END_RULE] = {"all": [{"m": {"t": _END_FACT["t"]}}], "pri": 2}
+        self._handles: list[Any] = []
+        self._names: list[dict[str, str]] = []
         try:
-            self._handle = _durable.create_ruleset(name, json.dumps(definition))
+            limit = MAX_ALTERNATIVES if max_alternatives is None else max_alternatives
+            for number, chunk in enumerate(_chunks(patterns, limit)):
+                names = {f"r{index}": rule for index, rule in enumerate(chunk)}
+                definition: dict[str, Any] = {
+                    key: {"all": [{"m": patterns[rule]}], "pri": 1} for key, rule in names.items()
+                }
+                definition[_END_RULE] = {"all": [{"m": {"t": _END_FACT["t"]}}], "pri": 2}
+                self._handles.append(_durable.create_ruleset(f"{name}#{number}", json.dumps(definition)))
+                self._names.append(names)
         except _durable.error as error:
+            self._free()
             raise EngineError(f"durable-rules refused the compiled ruleset {name!r}: {error}") from None
         self._lock = threading.Lock()
-        self._handle_poisoned = False
+        self._closed = False
+        self._poisoned = False
         self._cache: OrderedDict[str, tuple[Firing, ...]] = OrderedDict()
         self._cache_size = cache_size
 
+    @property
+    def parts(self) -> int:
+        """How many durable rulesets the patterns were split into."""
+        return len(self._handles)
+
     def fire(self, facts: Sequence[Mapping[str, Any]]) -> tuple[Firing, ...]:
-        """Assert ``facts`` (each with ``id`` and type ``t``) and return every firing."""
-        for fact in facts:
-            if "id" not in fact or "t" not in fact:
-                raise EngineError("every fact needs an explicit 'id' and a type 't'")
+        """Assert ``facts`` (each with a distinct ``id`` and a type ``t``); return every firing."""
+        _check_facts(facts)
         key = json.dumps(facts, sort_keys=True, separators=(",", ":")) if self._cache_size else ""
         with self._lock:
-            if self._handle is None:
+            if self._closed:
                 raise EngineError(f"ruleset {self.name!r} is closed")
-            if self._handle_poisoned:
+            if self._poisoned:
                 raise EngineError(
                     f"ruleset {self.name!r} kept a session after a failure; build a new evaluator"
                 )
-            cached = self._cache.get(key)
+            cached = self._cache.get(key) if self._cache_size else None
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-            firings = self._run([*facts, _END_FACT])
+            payload = json.dumps([*({**fact, "sid": _SESSION} for fact in facts), _END_SESSION_FACT])
+            firings = tuple(
+                firing
+                for handle, names in zip(self._handles, self._names, strict=True)
+                for firing in self._run(handle, names, payload)
+            )
             if self._cache_size:
                 self._cache[key] = firings
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
             return firings
 
-    def _run(self, facts: Sequence[Mapping[str, Any]]) -> tuple[Firing, ...]:
-        payload = json.dumps([{**fact, "sid": _SESSION} for fact in facts])
+    def _run(self, handle: Any, names: dict[str, str], payload: str) -> list[Firing]:
         firings: list[Firing] = []
         ended = False
         try:
-            result = _durable.assert_facts(self._handle, payload)
+            result = _durable.assert_facts(handle, payload)
             state_handle = result[1]
-            message = _durable.start_action_for_state(self._handle, state_handle)
+            message = _durable.start_action_for_state(handle, state_handle)
             message_text = message[1] if message else None
             while message_text:
                 for key, matched in json.loads(message_text).items():
                     if key == _END_RULE:
                         ended = True
                     else:
-                        firings.append((self._names[key], matched["m"]))
-                message_text = _durable.complete_and_start_action(self._handle, state_handle)
+                        firings.append((names[key], matched["m"]))
+                message_text = _durable.complete_and_start_action(handle, state_handle)
         except _durable.error as error:
-            self._handle_poisoned = not ended
+            self._poisoned = not ended
             raise EngineError(f"durable-rules failed on ruleset {self.name!r}: {error}") from None
         finally:
             if ended:
-                _durable.delete_state(self._handle, _SESSION)
+                _durable.delete_state(handle, _SESSION)
         if not ended:
-            self._handle_poisoned = True
+            self._poisoned = True
             raise EngineError(
                 f"the end marker did not fire in ruleset {self.name!r}; the session was kept "
                 "rather than risk deleting a session in which no action ran"
             )
-        return tuple(firings)
+        return firings
 
     def close(self) -> None:
-        """Free the ruleset in the engine. The object is unusable afterwards."""
+        """Free the rulesets in the engine. The object is unusable afterwards."""
         with self._lock:
-            if self._handle is not None:
-                _durable.delete_ruleset(self._handle)
-                self._handle = None
-                self._cache.clear()
+            self._closed = True
+            self._cache.clear()
+            self._free()
+
+    def _free(self) -> None:
+        while self._handles:
+            _durable.delete_ruleset(self._handles.pop())
 
     def __del__(self) -> None:  # pragma: no cover - interpreter shutdown order is not ours
         try:
-            self.close()
+            self._free()
         except Exception:
             pass
+
+
+def _check_facts(facts: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse what durable-rules would silently merge or misread."""
+    seen: dict[int, str] = {}
+    for fact in facts:
+        fact_id, fact_type = fact.get("id"), fact.get("t")
+        if not isinstance(fact_id, str) or not isinstance(fact_type, str):
+            raise EngineError("every fact needs an explicit string 'id' and a type 't'")
+        if _END_FACT["id"] in (fact_id, fact_type):
+            raise EngineError(f"{_END_FACT['id']!r} is reserved for the end marker")
+        hashed = _fnv1a(fact_id)
+        other = seen.get(hashed)
+        seen[hashed] = fact_id
+        if other is not None:
+            raise EngineError(
+                f"fact ids {other!r} and {fact_id!r} would be one fact in durable-rules "
+                "(the same id, or the same 32-bit hash)"
+            )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,7 +23,7 @@ from pydantic import ValidationError
 
 from models.person import Person
 from models.verdict import PolicyRef, SourceRef, StayStatus, TraceEntry, Verdict
-from rules.conditions import FACTS, compile_rule, facts_read_by
+from rules.conditions import compile_rule, decode_value, encode_fact, facts_read_by
 from rules.documents import format_path, located_messages
 from rules.engine import CompiledRuleset
 from rules.errors import EvaluationError, InputError, Problem
@@ -39,9 +40,10 @@ class Evaluator:
     GIL), so scale out with processes, each building its own evaluator.
     """
 
-    def __init__(self, policy: Policy, *, cache_size: int = 4096) -> None:
-        """Compile ``policy``. ``cache_size`` bounds the reuse of firings for identical fact
-        sets (identical facts always fire identically); 0 disables it."""
+    def __init__(self, policy: Policy, *, cache_size: int = 0) -> None:
+        """Compile ``policy``. ``cache_size`` > 0 keeps that many recent firings for reuse by
+        identical fact sets (identical facts always fire identically). Off by default: the
+        benchmark measured no gain over distinct persons, only when the same case repeats."""
         self.policy = policy
         self.stay = StayProgramme(policy)
         self._rules = {rule.id: rule for rule in policy.rules_of(PROGRAMME)}
@@ -60,7 +62,7 @@ class Evaluator:
         record = parse_person(person, self.policy)
         as_of = on if on is not None else dt.date.today()
         derived = self.stay.derive(record, as_of)
-        firings = self._ruleset.fire([derived.fact])
+        firings = self._ruleset.fire([encode_fact(PROGRAMME, derived.fact)])
 
         fired = [rule_id for rule_id, _ in firings]
         overridden_by = {
@@ -161,10 +163,7 @@ class Evaluator:
 
 
 def _decode(name: str, value: Any) -> Any:
-    fact_type = FACTS[PROGRAMME].get(name)
-    if fact_type == "date" and isinstance(value, int):
-        return dt.date.fromordinal(value).isoformat()
-    return value
+    return decode_value(PROGRAMME, name, value)
 
 
 def parse_person(person: Person | Mapping[str, Any], policy: Policy) -> Person:
@@ -208,22 +207,20 @@ def _person_problems(error: ValidationError) -> list[Problem]:
 
 
 _default_lock = threading.Lock()
-_evaluators: dict[tuple[str, str], Evaluator] = {}
+_evaluators: OrderedDict[tuple[str, str], Evaluator] = OrderedDict()
+_KEPT_EVALUATORS = 8  # policy versions kept compiled by evaluate(); older ones are freed
 
 
 def _evaluator_for(policy: Policy | None) -> Evaluator:
     with _default_lock:
-        if policy is None:
-            default = _evaluators.get(("", ""))
-            if default is None:
-                default = Evaluator(load_policy())
-                _evaluators[("", "")] = default
-            return default
-        key = (policy.name, policy.version)
+        key = ("", "") if policy is None else (policy.name, policy.version)
         evaluator = _evaluators.get(key)
-        if evaluator is None or evaluator.policy is not policy and evaluator.policy != policy:
-            evaluator = Evaluator(policy)
+        if evaluator is None or (policy is not None and evaluator.policy != policy):
+            evaluator = Evaluator(load_policy() if policy is None else policy)
             _evaluators[key] = evaluator
+            if len(_evaluators) > _KEPT_EVALUATORS:
+                _evaluators.popitem(last=False)
+        _evaluators.move_to_end(key)
         return evaluator
 
 

@@ -18,7 +18,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from models.policy import DatedValue, Parameter, PolicyFile, Programme, Rule, StatusKind, Table
-from rules.documents import Document, read_document, validation_problems
+from rules.documents import Document, DocumentError, read_document, validation_problems
 from rules.errors import EvaluationError, PolicyError, Problem
 
 __all__ = ["Policy", "Timeline", "default_policy_dir", "load_policy"]
@@ -84,14 +84,17 @@ class Policy:
     rules: tuple[Rule, ...]
     _parameter_timelines: dict[str, Timeline] = field(repr=False, default_factory=dict)
     _row_timelines: dict[tuple[str, str], Timeline] = field(repr=False, default_factory=dict)
-    _documents: dict[tuple[str, str], Document] = field(repr=False, default_factory=dict)
+    _documents: dict[tuple[str | int, ...], Document] = field(repr=False, default_factory=dict)
 
     def where(self, section: str, name: str, *path: str | int) -> str:
-        """``file:line at section.name...``: where an item of the policy is written."""
-        document = self._documents.get((section, name))
-        if document is None:
-            return f"policy {self.name} at {section}.{name}"
-        return document.where((section, name, *path))
+        """``file:line at section.name...``: where an item of the policy is written (a table
+        row may come from an amendment, so the longest known prefix decides the file)."""
+        full = (section, name, *path)
+        for length in range(len(full), 1, -1):
+            document = self._documents.get(full[:length])
+            if document is not None:
+                return document.where(full)
+        return f"policy {self.name} at {section}.{name}"
 
     def parameter(self, name: str, on: dt.date | int) -> DatedValue:
         """The dated value of parameter ``name`` in force on ``on``; an error if none is."""
@@ -119,16 +122,22 @@ class Policy:
 def load_policy(directory: Path | str | None = None, amendments: Iterable[Path | str] = ()) -> Policy:
     """Load the policy in ``directory`` (default: the shipped one), then apply ``amendments``.
 
-    An amendment is a policy file of the same schema: its parameters, tables and status kinds
-    replace those of the same name, its rules replace those of the same id or are added, and
-    ``repeals`` removes rules. Raises :class:`PolicyError` listing every problem found.
+    An amendment is a policy file of the same schema: its parameters and status kinds replace
+    those of the same name, its table rows replace the rows of the same key (other rows are
+    kept), its rules replace those of the same id or are added, and ``repeals`` removes rules.
+    Raises :class:`PolicyError` listing every problem found.
     """
     base = Path(directory) if directory is not None else default_policy_dir()
     if not base.is_dir():
-        raise PolicyError(f"policy directory {base} does not exist or is not a directory")
+        raise PolicyError(
+            f"policy {base} cannot be loaded",
+            [Problem(str(base), "no such directory (a policy is a directory of .yaml files)")],
+        )
     paths = sorted(p for p in base.rglob("*") if p.suffix in _POLICY_SUFFIXES and p.is_file())
     if not paths:
-        raise PolicyError(f"policy directory {base} holds no .yaml file")
+        raise PolicyError(
+            f"policy {base} cannot be loaded", [Problem(str(base), "the directory holds no .yaml file")]
+        )
     amendment_paths = [Path(p) for p in amendments]
 
     problems: list[Problem] = []
@@ -154,8 +163,8 @@ def load_policy(directory: Path | str | None = None, amendments: Iterable[Path |
 def _read_policy_file(path: Path, problems: list[Problem]) -> tuple[Document, PolicyFile] | None:
     try:
         document = read_document(path)
-    except ValueError as error:
-        problems.append(Problem("", str(error)))
+    except DocumentError as error:
+        problems.append(Problem(error.where, error.message))
         return None
     if not isinstance(document.data, dict):
         problems.append(Problem(document.where(()), "a policy file is a mapping of sections"))
@@ -177,7 +186,7 @@ def _assemble(
     kinds: dict[str, StatusKind] = {}
     rules: dict[str, Rule] = {}
     rule_places: dict[str, tuple[Document, int]] = {}
-    documents: dict[tuple[str, str], Document] = {}
+    documents: dict[tuple[str | int, ...], Document] = {}
 
     for position, (document, file) in enumerate(loaded):
         is_amendment = position >= baseline_count
@@ -186,10 +195,19 @@ def _assemble(
                 problems.append(Problem(document.where(("policy",)), "a second policy header; keep one"))
             header = file.policy
         _merge_named(document, "parameters", parameters, file.parameters, is_amendment, problems)
-        _merge_named(document, "tables", tables, file.tables, is_amendment, problems)
+        if is_amendment:
+            for name, table in file.tables.items():
+                # An amendment's table changes only the rows it lists (to end a row, give it
+                # a dated null); a new table is added whole.
+                base_rows = tables[name].rows if name in tables else {}
+                tables[name] = table.model_copy(update={"rows": {**base_rows, **table.rows}})
+        else:
+            _merge_named(document, "tables", tables, file.tables, is_amendment, problems)
         _merge_named(document, "status_kinds", kinds, file.status_kinds, is_amendment, problems)
-        for section, names in (("parameters", file.parameters), ("tables", file.tables)):
-            documents.update({(section, name): document for name in names})
+        documents.update({("parameters", name): document for name in file.parameters})
+        for name, table in file.tables.items():
+            documents.setdefault(("tables", name), document)
+            documents.update({("tables", name, "rows", key): document for key in table.rows})
         for repealed in file.repeals:
             if rules.pop(repealed, None) is None:
                 problems.append(Problem(document.where(("repeals",)), f"repeals unknown rule {repealed!r}"))

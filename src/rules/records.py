@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rules.documents import Document, parse_document, read_document
+from rules.documents import Document, DocumentError, parse_document, read_document
 from rules.errors import InputError, Problem
 
 __all__ = ["Record", "read_records", "place_problems"]
@@ -46,8 +46,8 @@ def read_records(source: str) -> Iterator[Record]:
             document = parse_document(sys.stdin.read(), "<stdin>")
         else:
             document = read_document(Path(source))
-    except ValueError as error:
-        raise InputError("the person file cannot be read", [Problem("", str(error))]) from None
+    except DocumentError as error:
+        raise InputError("the person file cannot be read", [Problem(error.where, error.message)]) from None
     data = document.data
     if isinstance(data, list):
         for index, item in enumerate(data):
