@@ -24,7 +24,9 @@ def test_readme_shows_at_least_one_command_with_its_output() -> None:
 
 
 @pytest.mark.parametrize(("args", "output"), _blocks(), ids=[args for args, _ in _blocks()])
-def test_readme_command_prints_what_the_readme_shows(args: str, output: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_readme_command_prints_what_the_readme_shows(
+    args: str, output: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(README.parent)
     result = CliRunner().invoke(app, shlex.split(args))
     assert result.stdout == output, (

@@ -1,0 +1,235 @@
+"""The what-if amendments in ``examples/amendments``: each loads over the baseline, changes the
+verdict it is written to change, leaves earlier dates and other people alone, and gives a policy
+version of its own. Every figure is computed by hand in the comments beside it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import rules
+from models.verdict import StayStatus, Verdict
+from rules.cli import app
+
+AMENDMENTS = Path(__file__).resolve().parents[1] / "examples" / "amendments"
+LIMIT_60 = AMENDMENTS / "limit-60-days.yaml"
+WHOLE_PERSON = AMENDMENTS / "exemption-whole-person.yaml"
+KYRGYZ = AMENDMENTS / "kyrgyz-citizens-not-subject.yaml"
+TESTED = {LIMIT_60.name, WHOLE_PERSON.name, KYRGYZ.name}
+
+
+@pytest.fixture(scope="module")
+def baseline() -> rules.Evaluator:
+    return rules.Evaluator(rules.load_policy())
+
+
+@pytest.fixture(scope="module")
+def amended() -> dict[str, rules.Evaluator]:
+    return {
+        path.name: rules.Evaluator(rules.load_policy(amendments=[path]))
+        for path in (LIMIT_60, WHOLE_PERSON, KYRGYZ)
+    }
+
+
+def _both(
+    baseline: rules.Evaluator,
+    amended: dict[str, rules.Evaluator],
+    amendment: Path,
+    person: dict[str, Any],
+    on: dt.date,
+) -> tuple[Verdict, Verdict]:
+    return baseline.evaluate(person, on), amended[amendment.name].evaluate(person, on)
+
+
+def _person(
+    person_id: str, citizenship: str, trips: list[tuple[str, str | None]], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "person_id": person_id,
+        "citizenship": citizenship,
+        "trips": [{"entry": entry, **({"exit": exit_} if exit_ else {})} for entry, exit_ in trips],
+        **extra,
+    }
+
+
+# --- limit-60-days.yaml ------------------------------------------------------------------------
+
+# 10 Jan - 25 Mar 2026 = 22 + 28 + 25 = 75 days; the 61st day is 11 Mar, so 11 - 25 Mar = 15 days.
+RU_75_IN_2026 = _person("RU-75-2026", "RU", [("2026-01-10", "2026-03-25")])
+# The same stay a year earlier: 10 Jan - 25 Mar 2025 = 75 days, judged by the 90 then in force.
+RU_75_IN_2025 = _person("RU-75-2025", "RU", [("2025-01-10", "2025-03-25")])
+# 15 Nov 2025 - 20 Jan 2026: 16 + 31 = 47 days by 31 Dec (judged by 90), then the 61st day is
+# 14 Jan 2026 (judged by 60): 14 - 20 Jan = 7 overstay days; 67 days in all.
+RU_ACROSS_NEW_YEAR = _person("RU-NEW-YEAR", "RU", [("2025-11-15", "2026-01-20")])
+
+
+def test_2026_04_01_russian_with_75_days_in_2026_overstays_15_days_under_a_60_day_limit(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, LIMIT_60, RU_75_IN_2026, dt.date(2026, 4, 1))
+    assert (before.stay.status, before.stay.limit, before.stay.overstay_days) == (StayStatus.COMPLIANT, 90, 0)
+    assert (after.stay.status, after.stay.limit, after.stay.overstay_days) == (StayStatus.OVERSTAY, 60, 15)
+    assert after.stay.days_used == before.stay.days_used == 75
+    assert [(p.start, p.end) for p in after.stay.overstay_periods] == [
+        (dt.date(2026, 3, 11), dt.date(2026, 3, 25))
+    ]
+
+
+def test_2025_04_01_russian_with_75_days_in_2025_is_compliant_under_the_90_days_then_in_force(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, LIMIT_60, RU_75_IN_2025, dt.date(2025, 4, 1))
+    assert before.stay == after.stay
+    assert (after.stay.status, after.stay.limit, after.stay.days_used) == (StayStatus.COMPLIANT, 90, 75)
+
+
+def test_2026_02_01_russian_staying_across_new_year_overstays_7_days_each_day_judged_by_its_own_limit(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, LIMIT_60, RU_ACROSS_NEW_YEAR, dt.date(2026, 2, 1))
+    assert (before.stay.status, before.stay.overstay_days) == (StayStatus.COMPLIANT, 0)
+    assert (after.stay.status, after.stay.overstay_days) == (StayStatus.OVERSTAY, 7)
+    assert [(p.start, p.end) for p in after.stay.overstay_periods] == [
+        (dt.date(2026, 1, 14), dt.date(2026, 1, 20))
+    ]
+
+
+# --- exemption-whole-person.yaml ---------------------------------------------------------------
+
+# 1 Feb - 15 May 2023 = 104 counted days (drivers were not exempt then): 2 - 15 May = 14 overstay
+# days. 1 Jul - 1 Aug 2024 = 32 days covered by a valid driver status.
+RU_DRIVER_2023_OVERSTAY = _person(
+    "RU-DRV-2023",
+    "RU",
+    [("2023-02-01", "2023-05-15"), ("2024-07-01", None)],
+    statuses=[{"kind": "international_driver", "valid_from": "2024-01-01", "valid_to": "2025-12-31"}],
+)
+# In the country since 1 Nov 2023: 116 counted days to 24 Feb 2024, day 91 is 30 Jan: 26 overstay days.
+BY_LOCOMOTIVE_CREW = _person(
+    "BY-LOCO",
+    "BY",
+    [("2023-11-01", None)],
+    statuses=[{"kind": "train_crew", "valid_from": "2023-09-01", "valid_to": "2025-08-31"}],
+)
+# Permit valid to 30 Jun 2024, stayed on: 1 Jul - 15 Oct = 107 counted days, 29 Sep - 15 Oct = 17 overstay.
+AM_EXPIRED_PERMIT = _person(
+    "AM-RP-EXPIRED",
+    "AM",
+    [("2024-01-10", None)],
+    statuses=[{"kind": "residence_permit", "valid_from": "2022-07-01", "valid_to": "2024-06-30"}],
+)
+
+
+def test_2024_08_01_driver_with_2023_overstay_and_a_valid_status_is_exempt_as_a_whole_person(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, WHOLE_PERSON, RU_DRIVER_2023_OVERSTAY, dt.date(2024, 8, 1))
+    assert before.stay.status == StayStatus.OVERSTAY
+    assert after.stay.status == StayStatus.EXEMPT
+    assert after.stay.overstay_days == before.stay.overstay_days == 14  # still reported
+    overstay = next(entry for entry in after.trace if entry.rule == "stay.overstay")
+    assert overstay.overridden_by == "stay.exemption.international_driver"
+
+
+def test_2024_02_25_locomotive_crew_with_26_overstay_days_is_exempt_as_a_whole_person_from_decree_80(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, WHOLE_PERSON, BY_LOCOMOTIVE_CREW, dt.date(2024, 2, 25))
+    assert (before.stay.status, before.stay.overstay_days) == (StayStatus.OVERSTAY, 26)
+    assert (after.stay.status, after.stay.overstay_days) == (StayStatus.EXEMPT, 26)
+
+
+def test_2024_02_24_locomotive_crew_before_decree_80_is_in_overstay_under_either_reading(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, WHOLE_PERSON, BY_LOCOMOTIVE_CREW, dt.date(2024, 2, 24))
+    assert before.stay == after.stay
+    assert (after.stay.status, after.stay.overstay_days) == (StayStatus.OVERSTAY, 26)
+
+
+def test_2024_10_15_armenian_whose_residence_permit_expired_is_in_overstay_under_either_reading(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, WHOLE_PERSON, AM_EXPIRED_PERMIT, dt.date(2024, 10, 15))
+    assert before.stay == after.stay
+    assert (after.stay.status, after.stay.overstay_days) == (StayStatus.OVERSTAY, 17)
+
+
+# --- kyrgyz-citizens-not-subject.yaml ----------------------------------------------------------
+
+# In the country since 5 Jan 2026: 27 + 28 + 31 + 30 + 1 = 117 days to 1 May; day 91 is 5 Apr,
+# so 5 Apr - 1 May = 26 + 1 = 27 overstay days.
+KG_SINCE_JANUARY_2026 = _person("KG-2026", "KG", [("2026-01-05", None)])
+RU_SINCE_JANUARY_2026 = _person("RU-2026", "RU", [("2026-01-05", None)])
+# In the country since 1 Jul 2025: 184 days to 31 Dec 2025; day 91 is 29 Sep: 94 overstay days.
+KG_SINCE_JULY_2025 = _person("KG-2025", "KG", [("2025-07-01", None)])
+
+
+def test_2026_05_01_kyrgyz_citizen_with_117_days_is_not_subject_to_the_limit_under_the_amendment(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, KYRGYZ, KG_SINCE_JANUARY_2026, dt.date(2026, 5, 1))
+    assert (before.stay.status, before.stay.overstay_days) == (StayStatus.OVERSTAY, 27)
+    assert after.stay.status == StayStatus.NOT_APPLICABLE
+    decisive = [entry.rule for entry in after.trace if entry.decisive]
+    assert decisive == ["stay.not_subject.kyrgyz_citizens"]
+
+
+def test_2025_12_31_kyrgyz_citizen_with_94_overstay_days_is_in_overstay_the_day_before_the_amendment(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, KYRGYZ, KG_SINCE_JULY_2025, dt.date(2025, 12, 31))
+    assert before.stay == after.stay
+    assert (after.stay.status, after.stay.overstay_days) == (StayStatus.OVERSTAY, 94)
+    on_first_day = amended[KYRGYZ.name].evaluate(KG_SINCE_JULY_2025, dt.date(2026, 1, 1))
+    assert on_first_day.stay.status == StayStatus.NOT_APPLICABLE
+
+
+def test_2026_05_01_russian_citizen_with_117_days_is_in_overstay_under_the_kyrgyz_amendment(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, KYRGYZ, RU_SINCE_JANUARY_2026, dt.date(2026, 5, 1))
+    assert before.stay == after.stay
+    assert (after.stay.status, after.stay.overstay_days) == (StayStatus.OVERSTAY, 27)
+
+
+# --- every amendment ---------------------------------------------------------------------------
+
+
+def test_every_example_amendment_is_tested() -> None:
+    assert {path.name for path in AMENDMENTS.glob("*.yaml")} == TESTED
+
+
+def test_each_amendment_gives_a_policy_version_of_its_own(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    versions = {name: evaluator.policy.version for name, evaluator in amended.items()}
+    assert baseline.policy.version not in versions.values()
+    assert len(set(versions.values())) == len(versions)
+    verdict = amended[KYRGYZ.name].evaluate(KG_SINCE_JANUARY_2026, dt.date(2026, 5, 1))
+    assert verdict.policy.version == versions[KYRGYZ.name]
+
+
+def test_every_amendment_value_and_rule_carries_a_source_and_a_start_date() -> None:
+    for path in sorted(AMENDMENTS.glob("*.yaml")):
+        policy = rules.load_policy(amendments=[path])
+        assert path.name in policy.files[-1]
+        for parameter in policy.parameters.values():
+            assert all(value.source.href.startswith("https://") for value in parameter.values)
+        for rule in policy.rules:
+            assert rule.source.title and rule.start
+
+
+def test_2026_05_01_kyrgyz_amendment_through_the_cli_gives_not_applicable(tmp_path: Path) -> None:
+    person = tmp_path / "kg.json"
+    person.write_text(json.dumps(KG_SINCE_JANUARY_2026), encoding="utf-8")
+    args = ["check", str(person), "--on", "2026-05-01", "--format", "json", "--amend", str(KYRGYZ)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["stay"]["status"] == "not_applicable"

@@ -1,0 +1,100 @@
+"""The examples are the law's sample cases: each one must give the verdict it states.
+
+``examples/cases/<policy file stem>/<case>.yaml`` holds one person on one date and the result
+the law gives (figures computed by hand from the law notes, written in each file's comments).
+Every policy file of ``policies/kz`` has at least one case that passes (compliant, exempt,
+not applicable) and one that fails (overstay, undetermined); a test fails when one is missing.
+Every person file in ``examples/persons`` is checked through the command line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+from typer.testing import CliRunner
+
+import rules
+from rules.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "examples" / "cases"
+PERSONS = ROOT / "examples" / "persons"
+POLICY = ROOT / "policies" / "kz"
+
+PASSING = {"compliant", "exempt", "not_applicable"}
+FAILING = {"overstay", "undetermined"}
+FIGURES = ("days_used", "overstay_days", "exempt_days", "latest_exit")
+EXPECT_KEYS = {"status", "missing", "fired", "not_fired", *FIGURES}
+CASE_KEYS = {"name", "on", "person", "expect"}
+
+
+def _case_files() -> list[Path]:
+    return sorted(CASES.glob("*/*.yaml"))
+
+
+def _read_case(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        data = YAML(typ="safe", pure=True).load(handle)
+    assert isinstance(data, dict), f"{path}: a case is a mapping"
+    return data
+
+
+def _case_id(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+@pytest.mark.parametrize("path", _case_files(), ids=_case_id)
+def test_example_case_gives_the_verdict_it_states(path: Path) -> None:
+    case = _read_case(path)
+    assert set(case) == CASE_KEYS, f"a case has exactly the keys {sorted(CASE_KEYS)}"
+    assert isinstance(case["on"], dt.date)
+    expect = case["expect"]
+    assert "status" in expect, "expect.status is required"
+    assert set(expect) <= EXPECT_KEYS, f"unknown expect keys: {sorted(set(expect) - EXPECT_KEYS)}"
+
+    verdict = rules.evaluate(case["person"], on=case["on"])
+
+    assert verdict.stay.status == expect["status"], case["name"]
+    for figure in FIGURES:
+        if figure in expect:
+            assert getattr(verdict.stay, figure) == expect[figure], f"{figure}: {case['name']}"
+    if "missing" in expect:
+        assert list(verdict.stay.missing) == expect["missing"], case["name"]
+    in_trace = {entry.rule for entry in verdict.trace}
+    assert set(expect.get("fired", [])) <= in_trace, f"rules missing from the trace: {case['name']}"
+    assert not set(expect.get("not_fired", [])) & in_trace, f"rules that must not fire: {case['name']}"
+
+
+def test_every_policy_file_has_a_passing_and_a_failing_example_case() -> None:
+    outcomes: dict[str, set[str]] = {}
+    for path in _case_files():
+        outcomes.setdefault(path.parent.name, set()).add(_read_case(path)["expect"]["status"])
+    lacking = [
+        f"{policy_file.name}: no {side} case in examples/cases/{policy_file.stem}/"
+        for policy_file in sorted(POLICY.glob("*.yaml"))
+        for side, statuses in (("passing", PASSING), ("failing", FAILING))
+        if not outcomes.get(policy_file.stem, set()) & statuses
+    ]
+    assert not lacking, "\n".join(lacking)
+
+
+def test_every_example_case_directory_names_a_policy_file() -> None:
+    stems = {path.stem for path in POLICY.glob("*.yaml")}
+    strays = sorted(d.name for d in CASES.iterdir() if d.is_dir() and d.name not in stems)
+    assert not strays, f"case directories without a policy file: {strays}"
+
+
+def test_example_case_names_are_unique() -> None:
+    names = [_read_case(path)["name"] for path in _case_files()]
+    assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("path", sorted(PERSONS.glob("*.*")), ids=_case_id)
+def test_2024_08_01_example_person_file_is_checked_by_the_cli_with_exit_code_0(path: Path) -> None:
+    for output in ("text", "json"):
+        result = CliRunner().invoke(app, ["check", str(path), "--on", "2024-08-01", "--format", output])
+        assert result.exit_code == 0, result.output
