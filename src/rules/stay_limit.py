@@ -10,6 +10,7 @@ status of that kind, is a period of days not counted.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +19,13 @@ from typing import Any
 from models.person import Person
 from models.policy import Rule
 from models.verdict import OverstayPeriod, StayResult, StayStatus
-from rules.errors import PolicyError, Problem
+from rules.errors import EvaluationError, PolicyError, Problem
 from rules.policy import Policy
 from rules.stay_window import (
     UNBOUNDED,
     ExemptPeriod,
+    NoValueInForce,
+    Schedule,
     StayFigures,
     TripSpan,
     WindowRules,
@@ -75,8 +78,9 @@ class StayProgramme:
             raise PolicyError(f"policy {policy.name} cannot decide the stay limit", problems)
         self.base = base
         self.exemptions: tuple[Rule, ...] = tuple(r for r in rules.values() if r.exempts)
-        self._limit = _dated_int(policy, "stay.limit_days")
-        self._window = _dated_int(policy, "stay.window_days")
+        self._caps: dict[str, tuple[tuple[int, ...], tuple[int | None, ...]]] = {}
+        self._limits = _schedule(policy, "stay.limit_days")
+        self._windows = _schedule(policy, "stay.window_days")
 
     def derive(self, person: Person, as_of: dt.date) -> Derived:
         """The ``stay`` fact for ``person`` on ``as_of``: what the rules will see."""
@@ -101,9 +105,8 @@ class StayProgramme:
         limit = window = per_entry = None
         figures = None
         if fact.get("subject") and person.trips is not None and self.base.in_force(as_of):
-            limit, window = self._limit(day), self._window(day)
             per_entry = self._per_entry_cap(person.citizenship, day)
-            figures = self._count(person, as_of)
+            figures, limit, window = self._count(person, as_of)
             fact.update(
                 days_used=figures.days_used,
                 overstay_days=len(figures.overstay_days),
@@ -152,8 +155,26 @@ class StayProgramme:
         )
 
     def _per_entry_cap(self, citizenship: str | None, day: int) -> int | None:
+        """The per-entry cap of the regime of ``citizenship`` on ``day`` (one look-up per trip)."""
         if citizenship is None:
             return None
+        schedule = self._caps.get(citizenship)
+        if schedule is None:
+            schedule = self._caps[citizenship] = self._cap_schedule(citizenship)
+        starts, caps = schedule
+        index = bisect.bisect_right(starts, day) - 1
+        return caps[index] if index >= 0 else None
+
+    def _cap_schedule(self, citizenship: str) -> tuple[tuple[int, ...], tuple[int | None, ...]]:
+        """The days the cap of ``citizenship`` may change (its row's or any regime's dates)."""
+        rows = self.policy.tables["stay.regime_of_citizenship"].rows
+        days = {value.start.toordinal() for value in rows.get(citizenship, ())}
+        for values in self.policy.tables["stay.regimes"].rows.values():
+            days.update(value.start.toordinal() for value in values)
+        ordered = tuple(sorted(days))
+        return ordered, tuple(self._cap_on(citizenship, day) for day in ordered)
+
+    def _cap_on(self, citizenship: str, day: int) -> int | None:
         regime = self.policy.row("stay.regime_of_citizenship", citizenship, day)
         if regime is None:
             return None
@@ -163,7 +184,8 @@ class StayProgramme:
         cap = terms.value.get("per_entry_days")
         return int(cap) if cap is not None else None
 
-    def _count(self, person: Person, as_of: dt.date) -> StayFigures:
+    def _count(self, person: Person, as_of: dt.date) -> tuple[StayFigures, int, int]:
+        """The counter's figures, with the limit and window in force on ``as_of``."""
         day = as_of.toordinal()
         trips = tuple(
             TripSpan(
@@ -186,11 +208,18 @@ class StayProgramme:
         count_exit_day = bool(self.policy.parameter("stay.count_exit_day", day).value)
         rules = WindowRules(
             counting_starts=self.base.start.toordinal(),
-            limit_on=self._limit,
-            window_on=self._window,
+            limits=self._limits,
+            windows=self._windows,
             count_exit_day=count_exit_day,
         )
-        return count_stay(trips, day, rules, exempt)
+        try:
+            limit, window, _ = rules.terms(day)
+            return count_stay(trips, day, rules, exempt), limit, window
+        except NoValueInForce as missing:
+            raise EvaluationError(
+                f"parameter {missing.name!r} of policy {self.policy.name} has no value on "
+                f"{dt.date.fromordinal(missing.day)}, a day the stay limit must judge"
+            ) from None
 
 
 def _intersect(rule: Rule, valid_from: dt.date, valid_to: dt.date | None) -> tuple[int, int]:
@@ -258,14 +287,8 @@ def _is_regime(value: Any) -> bool:
     return isinstance(value.get("subject"), bool) and (cap is None or _is_count(cap))
 
 
-def _dated_int(policy: Policy, name: str) -> Callable[[int], int]:
-    """A fast ``day -> value`` look-up for an integer parameter (one segment is the usual case)."""
+def _schedule(policy: Policy, name: str) -> Schedule:
+    """A whole-number parameter as the counter reads it (its values are checked on load)."""
     timeline = policy.parameter_timeline(name)
-
-    def value_on(day: int) -> int:
-        found = timeline.at(day)
-        if found is None:
-            return int(policy.parameter(name, day).value)  # raises with the name and date
-        return int(found.value)
-
-    return value_on
+    values = tuple(None if v.value is None else int(v.value) for v in timeline.values)
+    return Schedule(name, timeline.starts, values)

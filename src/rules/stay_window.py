@@ -19,10 +19,19 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["ExemptPeriod", "StayFigures", "TripSpan", "WindowRules", "count_stay"]
+__all__ = [
+    "UNBOUNDED",
+    "ExemptPeriod",
+    "NoValueInForce",
+    "Schedule",
+    "StayFigures",
+    "TripSpan",
+    "WindowRules",
+    "count_stay",
+]
 
 UNBOUNDED = 10**9  # an ordinal beyond any real date: "no end"
 _HORIZON_DAYS = 100 * 366  # latest-exit search gives up as "unbounded" past a century
@@ -47,14 +56,50 @@ class ExemptPeriod:
     last: int  # UNBOUNDED when the status has no end and the exemption is not repealed
 
 
+class NoValueInForce(LookupError):
+    """A day the counter must judge on which a parameter has no value (before it, or repealed)."""
+
+    def __init__(self, name: str, day: int) -> None:
+        self.name = name
+        self.day = day
+        super().__init__(f"{name} has no value on day {day}")
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A dated whole-number parameter: ``values[i]`` holds from ``starts[i]`` (``None``: repealed)."""
+
+    name: str
+    starts: tuple[int, ...]
+    values: tuple[int | None, ...]
+
+    def at(self, day: int) -> tuple[int, int]:
+        """The value on ``day`` and the last day it holds unchanged."""
+        index = bisect.bisect_right(self.starts, day) - 1
+        value = self.values[index] if index >= 0 else None
+        if value is None:
+            raise NoValueInForce(self.name, day)
+        last = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else UNBOUNDED
+        return value, last
+
+    def largest(self) -> int:
+        return max((value for value in self.values if value is not None), default=0)
+
+
 @dataclass(frozen=True, slots=True)
 class WindowRules:
-    """The law the counter applies, as functions of the day being judged."""
+    """The law the counter applies: dated limit and window, where counting starts, and how."""
 
     counting_starts: int
-    limit_on: Callable[[int], int]
-    window_on: Callable[[int], int]
+    limits: Schedule
+    windows: Schedule
     count_exit_day: bool = True
+
+    def terms(self, day: int) -> tuple[int, int, int]:
+        """(limit, window, last day on which both stay the same) for the window ending on ``day``."""
+        limit, limit_last = self.limits.at(day)
+        window, window_last = self.windows.at(day)
+        return limit, window, min(limit_last, window_last)
 
 
 @dataclass(slots=True)
@@ -99,6 +144,57 @@ def _runs(days: Sequence[int]) -> list[tuple[int, int]]:
     return runs
 
 
+def _split(
+    first: int, last: int, cover: list[tuple[int, int]], cover_starts: list[int]
+) -> tuple[list[int], list[int]]:
+    """The days ``first..last`` not covered and covered by exempt periods, in order."""
+    uncovered: list[int] = []
+    covered: list[int] = []
+    day = first
+    index = max(bisect.bisect_right(cover_starts, first) - 1, 0)
+    while day <= last and index < len(cover):
+        begin, end = cover[index]
+        if end >= day:
+            if begin > last:
+                break
+            if begin > day:
+                uncovered.extend(range(day, begin))
+                day = begin
+            covered.extend(range(day, min(end, last) + 1))
+            day = end + 1
+        index += 1
+    if day <= last:
+        uncovered.extend(range(day, last + 1))
+    return uncovered, covered
+
+
+def _append_once(days: list[int], more: list[int]) -> None:
+    """Append ``more`` (ascending) to ``days``; a day shared by an exit and a re-entry once."""
+    if days and more and days[-1] == more[0]:
+        days.extend(more[1:])
+    else:
+        days.extend(more)
+
+
+def _window_overstays(counted: list[int], rules: WindowRules) -> list[int]:
+    """Counted days whose window holds more than the limit (limit and window dated by day).
+
+    With limit L and window W constant, the window ending on ``counted[i]`` holds more than L
+    counted days exactly when the L-th counted day before it lies inside that window:
+    ``counted[i - L] > counted[i] - W`` (the days are distinct and in order).
+    """
+    over: list[int] = []
+    index = 0
+    while index < len(counted):
+        limit, window, terms_last = rules.terms(counted[index])
+        end = bisect.bisect_right(counted, terms_last, index)
+        over.extend(
+            counted[i] for i in range(max(index, limit), end) if counted[i - limit] > counted[i] - window
+        )
+        index = end
+    return over
+
+
 def count_stay(
     trips: Sequence[TripSpan], as_of: int, rules: WindowRules, exempt: Sequence[ExemptPeriod]
 ) -> StayFigures:
@@ -106,7 +202,7 @@ def count_stay(
     cover = _merge(exempt)
     cover_starts = [first for first, _ in cover]
     counted: list[int] = []
-    beyond_cap: set[int] = set()
+    beyond_cap: list[int] = []
     exempt_list: list[int] = []
 
     for trip in trips:
@@ -115,27 +211,15 @@ def count_stay(
         last = min(trip.last, as_of)
         if trip.has_exit and not rules.count_exit_day and trip.last <= as_of:
             last -= 1
-        in_trip = 0
-        for day in range(trip.entry, last + 1):
-            if _covered(cover, cover_starts, day):
-                if not exempt_list or exempt_list[-1] != day:
-                    exempt_list.append(day)
-                continue
-            in_trip += 1
-            if trip.per_entry_cap is not None and in_trip > trip.per_entry_cap:
-                beyond_cap.add(day)
-            if not counted or counted[-1] != day:
-                counted.append(day)
+        trip_days, trip_exempt = _split(trip.entry, last, cover, cover_starts)
+        if trip.per_entry_cap is not None:
+            beyond_cap.extend(trip_days[trip.per_entry_cap :])
+        _append_once(counted, trip_days)
+        _append_once(exempt_list, trip_exempt)
 
-    overstay = set(beyond_cap)
-    for index, day in enumerate(counted):
-        start = day - rules.window_on(day) + 1
-        if index - bisect.bisect_left(counted, start, 0, index) + 1 > rules.limit_on(day):
-            overstay.add(day)
-    overstay_days = sorted(overstay)
-
-    window_start = as_of - rules.window_on(as_of) + 1
-    days_used = len(counted) - bisect.bisect_left(counted, window_start)
+    overstay_days = sorted(set(beyond_cap).union(_window_overstays(counted, rules)))
+    _, window, _ = rules.terms(as_of)
+    days_used = len(counted) - bisect.bisect_left(counted, as_of - window + 1)
 
     by_rule: dict[str, int] = {}
     for rule in dict.fromkeys(period.rule for period in exempt):
@@ -182,23 +266,26 @@ def _latest_exit(
     cover_starts: list[int],
 ) -> tuple[int | None, bool]:
     """The last day the person may stay if they stay on from ``as_of`` without leaving."""
-    in_trip = sum(1 for day in range(trip.entry, as_of + 1) if not _covered(cover, cover_starts, day))
-    window: deque[int] = deque(counted)
+    in_trip = len(_split(trip.entry, as_of, cover, cover_starts)[0])
+    widest = rules.windows.largest()
+    window: deque[int] = deque(counted[bisect.bisect_left(counted, as_of - widest + 1) :])
     day = as_of
     while day - as_of < _HORIZON_DAYS:
         day += 1
-        if _covered(cover, cover_starts, day):
-            index = bisect.bisect_right(cover_starts, day) - 1
+        index = bisect.bisect_right(cover_starts, day) - 1
+        if index >= 0 and day <= cover[index][1]:
             if cover[index][1] >= UNBOUNDED:
                 return None, True
+            day = cover[index][1]  # skip the covered days: none of them is counted
             continue
         in_trip += 1
         window.append(day)
-        start = day - rules.window_on(day) + 1
-        while window and window[0] < start:
+        limit, window_length, _ = rules.terms(day)
+        start = day - window_length + 1
+        while window[0] < start:
             window.popleft()
         over_cap = trip.per_entry_cap is not None and in_trip > trip.per_entry_cap
-        if over_cap or len(window) > rules.limit_on(day):
+        if over_cap or len(window) > limit:
             last_ok = day - 1
             return (last_ok if rules.count_exit_day else last_ok + 1), False
     return None, True  # a policy whose window never fills (window <= limit, no cap)
