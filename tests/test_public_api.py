@@ -12,6 +12,7 @@ from models import Person, Trip, Verdict
 
 def test_rules_exports_exactly_the_documented_api() -> None:
     assert sorted(rules.__all__) == [
+        "Difference",
         "EngineError",
         "EvaluationError",
         "Evaluator",
@@ -20,6 +21,7 @@ def test_rules_exports_exactly_the_documented_api() -> None:
         "Policy",
         "PolicyError",
         "Problem",
+        "compare",
         "evaluate",
         "load_policy",
     ]

@@ -11,6 +11,7 @@ For many cases or a what-if amendment, build an :class:`Evaluator` per policy::
 
     baseline = Evaluator(load_policy())
     amended = Evaluator(load_policy(amendments=["what-if.yaml"]))
+    compare(baseline, amended, person, on=date(2026, 3, 1)).changed   # ("status", ...)
 
 Errors: every error kzmig raises on purpose is a :class:`KzmigError` (see :mod:`rules.errors`).
 """
@@ -24,9 +25,11 @@ from rules.errors import (
     Problem,
 )
 from rules.evaluation import Evaluator, evaluate
+from rules.impact import Difference, compare
 from rules.policy import Policy, load_policy
 
 __all__ = [
+    "Difference",
     "EngineError",
     "EvaluationError",
     "Evaluator",
@@ -35,6 +38,7 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Problem",
+    "compare",
     "evaluate",
     "load_policy",
 ]

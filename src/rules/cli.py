@@ -12,15 +12,19 @@ import datetime as dt
 import json
 import os
 import sys
+from collections import Counter
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from models.verdict import Verdict
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError
 from rules.evaluation import Evaluator
+from rules.impact import Difference
+from rules.impact import compare as compare_verdicts
 from rules.policy import Policy, default_policy_dir, load_policy
 from rules.records import Record, place_problems, read_records
 from rules.report import render_text
@@ -118,28 +122,41 @@ def check(
         raise _fail(error, EXIT_INPUT) from None
 
     batch = len(records) != 1 or person.endswith(".jsonl")
-    failures = undecided = 0
+    errors: list[dict[str, Any]] = []
     for record in records:
-        outcome = _evaluate_record(evaluator, record, as_of)
+        outcome = _run_record(record, lambda data: evaluator.evaluate(data, as_of))
         if isinstance(outcome, Verdict):
             if output is OutputFormat.json:
                 typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=None if batch else 2))
             else:
                 typer.echo(render_text(outcome) + ("\n" if batch else ""))
-            continue
-        failures += 1
-        undecided += outcome["error"]["kind"] == "undecided"
-        if output is OutputFormat.json and batch:
-            typer.echo(json.dumps(outcome, ensure_ascii=False))
         else:
-            problems = "".join(f"\n  {p}" for p in outcome["error"]["problems"])
-            typer.echo(f"kzmig: {record.where}: {outcome['error']['message']}{problems}", err=True)
-    if failures:
-        raise typer.Exit(EXIT_UNDECIDED if undecided == failures else EXIT_INPUT)
+            errors.append(outcome)
+            _show_error(outcome, record, as_json=output is OutputFormat.json and batch)
+    _exit_for(errors)
 
 
-def _evaluate_record(evaluator: Evaluator, record: Record, as_of: dt.date) -> Verdict | dict[str, Any]:
-    """One record -> its verdict, or an error record naming the problems. Never neither."""
+def _show_error(error: dict[str, Any], record: Record, as_json: bool) -> None:
+    """An error record: a JSON line among the results, or a message on standard error."""
+    if as_json:
+        typer.echo(json.dumps(error, ensure_ascii=False))
+    else:
+        problems = "".join(f"\n  {p}" for p in error["error"]["problems"])
+        typer.echo(f"kzmig: {record.where}: {error['error']['message']}{problems}", err=True)
+
+
+def _exit_for(errors: list[dict[str, Any]]) -> None:
+    """Exit 4 when every failure is a case the policy does not decide, 1 for bad input."""
+    if errors:
+        undecided = all(error["error"]["kind"] == "undecided" for error in errors)
+        raise typer.Exit(EXIT_UNDECIDED if undecided else EXIT_INPUT)
+
+
+_Result = TypeVar("_Result")
+
+
+def _run_record(record: Record, run: Callable[[dict[str, Any]], _Result]) -> _Result | dict[str, Any]:
+    """One record -> ``run``'s result, or an error record naming the problems. Never neither."""
     person_id = record.data.get("person_id") if record.data else None
     base = {"record": record.index, "where": record.where, "person_id": person_id}
     if record.data is None:
@@ -149,12 +166,114 @@ def _evaluate_record(evaluator: Evaluator, record: Record, as_of: dt.date) -> Ve
             "error": {"kind": "input", "message": "cannot be read", "problems": problems},
         }
     try:
-        return evaluator.evaluate(record.data, as_of)
+        return run(record.data)
     except InputError as error:
         problems = [str(p) for p in place_problems(record, error.problems)]
         return {**base, "error": {"kind": "input", "message": error.summary, "problems": problems}}
     except EvaluationError as error:
         return {**base, "error": {"kind": "undecided", "message": error.summary, "problems": []}}
+
+
+@app.command()
+def compare(
+    people: Annotated[
+        str,
+        typer.Argument(
+            help="Person file (one, a list, or .jsonl), or - for standard input.", metavar="PEOPLE"
+        ),
+    ],
+    on: Annotated[
+        str | None,
+        typer.Option("--on", help="Evaluation date, YYYY-MM-DD (default: today).", metavar="DATE"),
+    ] = None,
+    policy_dir: PolicyOption = None,
+    amend: AmendOption = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="Compare with another whole policy directory (amendments, if any, apply to it).",
+            file_okay=False,
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", "-f", help="text: a summary and the changed records; json: one line per record."
+        ),
+    ] = OutputFormat.text,
+    show: Annotated[
+        int, typer.Option("--show", help="Text format: list at most this many changed records.", min=0)
+    ] = 50,
+) -> None:
+    """Which verdicts an amendment changes: every person under the baseline and the amended policy."""
+    if not amend and against is None:
+        raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
+    as_of = _parse_day(on)
+    try:
+        baseline_policy = _load(policy_dir, None)
+        amended_policy = _load(against if against is not None else policy_dir, amend)
+        baseline, amended = Evaluator(baseline_policy), Evaluator(amended_policy)
+    except PolicyError as error:
+        raise _fail(error, EXIT_POLICY) from None
+    try:
+        records = list(read_records(people))
+    except InputError as error:
+        raise _fail(error, EXIT_INPUT) from None
+
+    errors: list[dict[str, Any]] = []
+    changed: list[Difference] = []
+    for record in records:
+        outcome = _run_record(record, lambda data: compare_verdicts(baseline, amended, data, as_of))
+        if not isinstance(outcome, Difference):
+            errors.append(outcome)
+            _show_error(outcome, record, as_json=output is OutputFormat.json)
+            continue
+        if output is OutputFormat.json:
+            typer.echo(json.dumps({"record": record.index, **outcome.to_json()}, ensure_ascii=False))
+        if outcome.changed:
+            changed.append(outcome)
+    if output is OutputFormat.text:
+        typer.echo(_impact_text(baseline_policy, amended_policy, as_of, len(records), changed, errors, show))
+    _exit_for(errors)
+
+
+def _impact_text(
+    baseline: Policy,
+    amended: Policy,
+    as_of: dt.date,
+    total: int,
+    changed: list[Difference],
+    errors: list[dict[str, Any]],
+    show: int,
+) -> str:
+    lines = [
+        f"baseline {baseline.name} {baseline.version} -> amended {amended.name} {amended.version} on {as_of}",
+        f"records: {total}; changed: {len(changed)}; unchanged: {total - len(changed) - len(errors)}; "
+        f"errors: {len(errors)}",
+    ]
+    for difference in changed[:show]:
+        before, after = difference.to_json()["before"], difference.to_json()["after"]
+        parts = [f"{name} {_figure(before[name])} -> {_figure(after[name])}" for name in difference.changed]
+        lines.append(f"  {difference.person_id}: " + "; ".join(parts))
+    if len(changed) > show:
+        lines.append(f"  ... and {len(changed) - show} more (--show N, or --format json for all)")
+    transitions = Counter(
+        (d.before.stay.status.value, d.after.stay.status.value)
+        for d in changed
+        if d.before.stay.status != d.after.stay.status
+    )
+    lines.append("status changes:" if transitions else "no status changes.")
+    lines += [f"  {old} -> {new}: {count}" for (old, new), count in transitions.most_common()]
+    return "\n".join(lines)
+
+
+def _figure(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
 
 
 @policy_app.command("check")
