@@ -116,10 +116,7 @@ def check(
         evaluator = Evaluator(_load(policy_dir, amend))
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
-    try:
-        records = list(read_records(person))
-    except InputError as error:
-        raise _fail(error, EXIT_INPUT) from None
+    records = _read(person)
 
     batch = len(records) != 1 or person.endswith(".jsonl")
     errors: list[dict[str, Any]] = []
@@ -134,6 +131,14 @@ def check(
             errors.append(outcome)
             _show_error(outcome, record, as_json=output is OutputFormat.json and batch)
     _exit_for(errors)
+
+
+def _read(source: str) -> list[Record]:
+    """Every record of ``source``; a file that cannot be read at all exits 1 with its problem."""
+    try:
+        return list(read_records(source))
+    except InputError as error:
+        raise _fail(error, EXIT_INPUT) from None
 
 
 def _show_error(error: dict[str, Any], record: Record, as_json: bool) -> None:
@@ -216,10 +221,7 @@ def compare(
         baseline, amended = Evaluator(baseline_policy), Evaluator(amended_policy)
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
-    try:
-        records = list(read_records(people))
-    except InputError as error:
-        raise _fail(error, EXIT_INPUT) from None
+    records = _read(people)
 
     errors: list[dict[str, Any]] = []
     changed: list[Difference] = []
