@@ -28,7 +28,17 @@ POLICY = ROOT / "policies" / "kz"
 PASSING = {"compliant", "exempt", "not_applicable"}
 FAILING = {"overstay", "undetermined"}
 FIGURES = ("days_used", "overstay_days", "exempt_days", "latest_exit")
-EXPECT_KEYS = {"status", "missing", "fired", "not_fired", *FIGURES}
+DECISIONS = ("sanction", "entry_check")  # status of each, or null when none applies
+EXPECT_KEYS = {
+    "status",
+    "missing",
+    "fired",
+    "not_fired",
+    "sanction_values",
+    "registration",
+    *FIGURES,
+    *DECISIONS,
+}
 CASE_KEYS = {"name", "on", "person", "expect"}
 
 
@@ -64,6 +74,17 @@ def test_example_case_gives_the_verdict_it_states(path: Path) -> None:
             assert getattr(verdict.stay, figure) == expect[figure], f"{figure}: {case['name']}"
     if "missing" in expect:
         assert list(verdict.stay.missing) == expect["missing"], case["name"]
+    for name in DECISIONS:
+        if name in expect:
+            decision = getattr(verdict.stay, name)
+            assert (decision.status if decision else None) == expect[name], f"{name}: {case['name']}"
+    if "registration" in expect:  # {procedure, due} of the current trip, or null
+        due = verdict.stay.registration
+        shown = {"procedure": due.procedure, "due": due.due} if due else None
+        assert shown == expect["registration"], f"registration: {case['name']}"
+    if "sanction_values" in expect:
+        assert verdict.stay.sanction is not None, case["name"]
+        assert verdict.stay.sanction.values == expect["sanction_values"], case["name"]
     in_trace = {entry.rule for entry in verdict.trace}
     assert set(expect.get("fired", [])) <= in_trace, f"rules missing from the trace: {case['name']}"
     assert not set(expect.get("not_fired", [])) & in_trace, f"rules that must not fire: {case['name']}"

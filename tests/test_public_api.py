@@ -66,6 +66,9 @@ def test_verdict_json_is_stable_and_uses_from_to_for_periods() -> None:
         "exempt_days",
         "latest_exit",
         "missing",
+        "sanction",
+        "entry_check",
+        "registration",
     ]
     assert doc["stay"]["overstay_periods"] == [{"from": "2024-01-31", "to": "2024-02-05", "days": 6}]
     assert Verdict.model_validate(doc) == verdict  # the JSON reads back into the same model

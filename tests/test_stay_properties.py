@@ -160,7 +160,8 @@ def test_engine_agrees_with_the_oracle_when_facts_are_missing(case: tuple[dict[s
 def test_the_trace_explains_the_status_with_sources(case: tuple[dict[str, Any], dt.date]) -> None:
     person, on = case
     verdict = evaluate(person, on=on)
-    decisive = [entry for entry in verdict.trace if entry.decisive]
+    # The stay programme's decisive rules (a sanction or entry check decides its own status).
+    decisive = [entry for entry in verdict.trace if entry.decisive and entry.rule.startswith("stay.")]
     assert decisive, "no rule in the trace decided the status"
     for entry in decisive:
         assert entry.outcome == verdict.stay.status and entry.overridden_by is None

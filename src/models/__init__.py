@@ -8,8 +8,10 @@
 from models.person import Person, Status, Trip
 from models.policy import PolicyFile, Rule, Source
 from models.verdict import (
+    Decision,
     OverstayPeriod,
     PolicyRef,
+    RegistrationDue,
     SourceRef,
     StayResult,
     StayStatus,
@@ -18,10 +20,12 @@ from models.verdict import (
 )
 
 __all__ = [
+    "Decision",
     "OverstayPeriod",
     "Person",
     "PolicyFile",
     "PolicyRef",
+    "RegistrationDue",
     "Rule",
     "Source",
     "SourceRef",

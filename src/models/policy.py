@@ -227,11 +227,15 @@ Condition = Annotated[
 
 
 class Outcome(_Data):
-    """What a rule decides when it applies: a status of its programme, and the facts it found
-    missing (for an ``undetermined`` outcome). An empty outcome means the rule only applies."""
+    """What a rule decides when it applies: a status of its programme, the facts it found
+    missing (for an ``undetermined`` outcome), and named values it reports with the decision
+    (a fine: ``values: {fine_mci: {param: sanction.fine_mci}}``). An empty outcome means the
+    rule only applies. A value named ``*_mci`` is also reported in tenge (``*_kzt``) with the
+    monthly calculation index ``money.mci_kzt`` in force on the evaluation date."""
 
     status: Annotated[str, Field(pattern=_CODE)] | None = None
     missing: list[str] = Field(default_factory=list)
+    values: dict[Annotated[str, Field(pattern=_CODE)], ConditionValue] = Field(default_factory=dict)
     note: str | None = None
 
 
@@ -253,6 +257,10 @@ class Rule(_Data):
     then: Outcome = Field(default_factory=Outcome)
     overrides: list[Annotated[str, Field(pattern=_DOTTED_NAME)]] = Field(default_factory=list)
     exempts: Annotated[str, Field(pattern=_CODE)] | None = None
+    provisional: bool = Field(
+        default=False,
+        description="The sources do not publish this rule as encoded; every verdict it decides says so.",
+    )
     note: str | None = None
 
     @model_validator(mode="after")
@@ -273,10 +281,15 @@ class Rule(_Data):
 
 
 class Programme(_Data):
-    """A programme the policy decides (``stay``): its statuses, strongest first."""
+    """A programme the policy decides (``stay``): its statuses, strongest first.
+
+    A ``required`` programme must be decided for every case (no deciding rule is an error);
+    an optional one (a sanction, a check at entry) is simply absent when no rule decides it.
+    """
 
     title: Annotated[str, Field(min_length=3)]
     precedence: Annotated[list[Annotated[str, Field(pattern=_CODE)]], Field(min_length=1)]
+    required: bool = True
 
 
 class PolicyHeader(_Data):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "Decision",
     "OverstayPeriod",
     "PolicyRef",
+    "RegistrationDue",
     "SourceRef",
     "StayResult",
     "StayStatus",
@@ -83,6 +85,38 @@ class OverstayPeriod(_Out):
     days: int
 
 
+class Decision(_Out):
+    """The outcome of a programme that follows from the stay limit (a sanction, the check at
+    entry): its status, the rule that decided it, and the values that rule reports (e.g.
+    ``fine_mci`` and ``fine_kzt``). ``provisional`` marks a decision resting on a rule or
+    value the sources do not publish."""
+
+    status: str
+    rule: str
+    values: dict[str, Any] = Field(default_factory=dict)
+    provisional: bool = False
+    note: str | None = None
+
+
+class RegistrationDue(_Out):
+    """The registration due after one entry.
+
+    ``procedure`` is ``host_notification`` (the host notifies the migration police) or
+    ``self_registration`` (the immigrant registers online). ``due`` is the last day to do it:
+    ``days`` days counted as ``counted`` (working days of the Kazakh calendar, or calendar
+    days) from ``entry``, by the counting convention of the policy. ``source`` is the act that
+    sets the deadline; ``note`` the policy's remark on it, if any.
+    """
+
+    procedure: Literal["host_notification", "self_registration"]
+    entry: dt.date = Field(description="The day of the border crossing that starts the period.")
+    due: dt.date = Field(description="The last day to complete the procedure.")
+    counted: Literal["working_days", "calendar_days"]
+    days: int = Field(description="The length of the period, in the unit given by 'counted'.")
+    source: SourceRef
+    note: str | None = None
+
+
 class StayResult(_Out):
     """The 90-in-180 stay limit on the evaluation date.
 
@@ -102,6 +136,15 @@ class StayResult(_Out):
     exempt_days: int | None = None
     latest_exit: dt.date | None = None
     missing: tuple[str, ...] = ()
+    sanction: Decision | None = Field(
+        default=None, description="Code of Administrative Offences art. 517, for the latest overstay."
+    )
+    entry_check: Decision | None = Field(
+        default=None, description="Migration Law art. 48, on a day the person entered."
+    )
+    registration: RegistrationDue | None = Field(
+        default=None, description="The registration the current trip needs, and when it is due."
+    )
 
 
 class Verdict(_Out):

@@ -32,6 +32,7 @@ __all__ = [
     "decode_value",
     "encode_fact",
     "facts_read_by",
+    "parameters_read_by",
 ]
 
 FactType = Literal["date", "int", "bool", "str", "list"]
@@ -49,6 +50,24 @@ FACTS: dict[str, dict[str, FactType]] = {
         "overstay_days": "int",
         "exempt_days": "int",
         "statuses": "list",
+    },
+    # The consequences of an overstay (Code of Administrative Offences art. 517); present only
+    # when the stay limit counted the record.
+    "sanction": {
+        "as_of": "date",
+        "stay_status": "str",
+        "citizenship": "str",
+        "overstay_days": "int",
+        "period_days": "int",
+        "period_end": "date",
+    },
+    # The check made at the border (Migration Law art. 48), on a day the person entered.
+    "entry": {
+        "as_of": "date",
+        "stay_status": "str",
+        "citizenship": "str",
+        "entry_day": "bool",
+        "over_limit": "bool",
     },
 }
 
@@ -107,12 +126,29 @@ def facts_read_by(rule: Rule) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def parameters_read_by(rule: Rule) -> tuple[str, ...]:
+    """The parameters a rule's condition compares with and its outcome reports, in order."""
+    seen: dict[str, None] = {}
+    if rule.when is not None:
+        for comparison, _ in _comparisons(rule.when, ()):
+            operand = comparison.operand(comparison.operator)
+            if isinstance(operand, ParamRef):
+                seen[operand.param] = None
+    for value in rule.then.values.values():
+        if isinstance(value, ParamRef):
+            seen[value.param] = None
+    return tuple(seen)
+
+
 def check_rule(rule: Rule, parameters: dict[str, Parameter]) -> list[tuple[Place, str]]:
     """Every problem in a rule's condition, each with its place under the rule."""
     problems: list[tuple[Place, str]] = []
     facts = FACTS.get(rule.programme)
     if facts is None:
         return [(("id",), f"programme {rule.programme!r} has no facts the engine can derive")]
+    for name, value in rule.then.values.items():
+        if isinstance(value, ParamRef) and value.param not in parameters:
+            problems.append((("then", "values", name), f"unknown parameter {value.param!r}"))
     if rule.when is None:
         return problems
     problems.extend(_comparison_problems(rule.programme, rule.when, facts, parameters))

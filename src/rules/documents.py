@@ -125,7 +125,7 @@ def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], name: str) -> An
     if isinstance(node, dt.date):
         return dt.date(node.year, node.month, node.day)
     if isinstance(node, str):
-        return str(node)
+        return str(node).rstrip("\n")  # a folded block (>) ends in a newline nobody wrote
     raise UnsafeDocument(
         f"value of type {type(node).__name__} at {format_path(path) or 'top level'} is not plain data"
     )

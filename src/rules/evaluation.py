@@ -17,20 +17,33 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
 from models.person import Person
-from models.verdict import PolicyRef, SourceRef, StayStatus, TraceEntry, Verdict
-from rules.conditions import compile_rule, decode_value, encode_fact, facts_read_by
+from models.policy import Rule
+from models.verdict import Decision, PolicyRef, RegistrationDue, SourceRef, StayStatus, TraceEntry, Verdict
+from rules.conditions import compile_rule, decode_value, encode_fact, facts_read_by, parameters_read_by
+from rules.consequences import consequence_facts, decision_values
 from rules.documents import format_path, located_messages
-from rules.engine import CompiledRuleset
-from rules.errors import EvaluationError, InputError, Problem
+from rules.engine import CompiledRuleset, Firing
+from rules.errors import EvaluationError, InputError, PolicyError, Problem
 from rules.policy import Policy, load_policy
+from rules.registration import registration_due, registration_problems
 from rules.stay_limit import PROGRAMME, Derived, StayProgramme
 
 __all__ = ["Evaluator", "evaluate", "parse_person"]
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """A programme's outcome: its status, the rules that decided it, and what they found."""
+
+    status: str
+    rules: tuple[Rule, ...]
+    missing: tuple[str, ...]
 
 
 class Evaluator:
@@ -46,15 +59,23 @@ class Evaluator:
         benchmark measured no gain over distinct persons, only when the same case repeats."""
         self.policy = policy
         self.stay = StayProgramme(policy)
-        self._rules = {rule.id: rule for rule in policy.rules_of(PROGRAMME)}
+        problems = registration_problems(policy)
+        if problems:
+            raise PolicyError(f"policy {policy.name} cannot decide registration", problems)
+        self._rules = {rule.id: rule for rule in policy.rules}
         self._reads = {rule_id: facts_read_by(rule) for rule_id, rule in self._rules.items()}
+        self._parameters = {rule_id: parameters_read_by(rule) for rule_id, rule in self._rules.items()}
         self._position = {rule_id: index for index, rule_id in enumerate(self._rules)}
         self._ruleset = CompiledRuleset(
             f"{policy.name}@{policy.version}",
             {rule_id: compile_rule(rule, policy.parameters) for rule_id, rule in self._rules.items()},
             cache_size=cache_size,
         )
-        self._precedence = policy.programmes[PROGRAMME].precedence
+        self._order = {name: index for index, name in enumerate(policy.programmes)}
+        self._rank = {
+            name: {status: index for index, status in enumerate(programme.precedence)}
+            for name, programme in policy.programmes.items()
+        }
         self._ref = PolicyRef(name=policy.name, version=policy.version)
 
     def evaluate(self, person: Person | Mapping[str, Any], on: dt.date | None = None) -> Verdict:
@@ -62,47 +83,141 @@ class Evaluator:
         record = parse_person(person, self.policy)
         as_of = on if on is not None else dt.date.today()
         derived = self.stay.derive(record, as_of)
+        # Phase 1: the stay limit. Phase 2: what follows from its status (sanction, entry),
+        # whose facts carry that status so the policy's rules state the dependency.
         firings = self._ruleset.fire([encode_fact(PROGRAMME, derived.fact)])
-
-        fired = [rule_id for rule_id, _ in firings]
-        overridden_by = {
-            base: rule_id for rule_id in fired for base in self._rules[rule_id].overrides if base in fired
-        }
-        deciding = [
-            self._rules[rule_id]
-            for rule_id in fired
-            if rule_id not in overridden_by and self._rules[rule_id].then.status is not None
-        ]
-        if not deciding:
+        stay = self._decide(PROGRAMME, [rule_id for rule_id, _ in firings], self._set_aside(firings))
+        if stay is None:
             raise EvaluationError(
                 f"policy {self.policy.name} ({self.policy.version}) decides no stay status "
                 f"on {as_of}: no rule in force applies to this case"
             )
-        rank = {status: index for index, status in enumerate(self._precedence)}
-        status = min((rule.then.status for rule in deciding if rule.then.status), key=rank.__getitem__)
-        missing = tuple(
-            dict.fromkeys(
-                item for rule in deciding if rule.then.status == status for item in rule.then.missing
-            )
-        )
+        following = consequence_facts(record, as_of, derived, stay.status)
+        if following:
+            firings += self._ruleset.fire([encode_fact(fact["t"], fact) for fact in following])
+        fired = [rule_id for rule_id, _ in firings]
+        overridden_by = self._set_aside(firings)
+        decided = {
+            name: decision
+            for name in self.policy.programmes
+            if (decision := self._decide(name, fired, overridden_by)) is not None
+        }
+        for name, programme in self.policy.programmes.items():
+            if programme.required and name not in decided:
+                raise EvaluationError(
+                    f"policy {self.policy.name} ({self.policy.version}) decides no {name} status "
+                    f"on {as_of}: no rule in force applies to this case"
+                )
+        warnings = list(derived.warnings)
+        consequences = {
+            name: self._decision(decided[name], as_of, warnings) for name in decided if name != PROGRAMME
+        }
         trace = [
-            self._trace_entry(rule_id, matched, overridden_by.get(rule_id), derived, decided=status)
-            for rule_id, matched in sorted(firings, key=lambda f: self._reading_order(f[0], rank))
+            self._trace_entry(rule_id, matched, overridden_by.get(rule_id), derived, decided)
+            for rule_id, matched in sorted(firings, key=lambda firing: self._reading_order(firing[0]))
         ]
         trace.extend(self._past_exemptions(fired, derived))
+        warnings.extend(self._provisional_warnings(decided))
         return Verdict(
             person_id=record.person_id,
             as_of=as_of,
             policy=self._ref,
-            stay=self.stay.result(derived, StayStatus(status), missing),
+            stay=self.stay.result(
+                derived,
+                StayStatus(stay.status),
+                stay.missing,
+                sanction=consequences.get("sanction"),
+                entry_check=consequences.get("entry"),
+                registration=self._registration(record, as_of, warnings),
+            ),
             trace=tuple(trace),
-            warnings=derived.warnings + self._provisional_warnings(),
+            warnings=tuple(dict.fromkeys(warnings)),
         )
 
-    def _reading_order(self, rule_id: str, rank: dict[str, int]) -> tuple[int, int]:
-        """Rules that only apply (the base rule) first, then by the precedence of their status."""
-        status = self._rules[rule_id].then.status
-        return (0 if status is None else 1 + rank[status], self._position[rule_id])
+    def _registration(self, person: Person, as_of: dt.date, warnings: list[str]) -> RegistrationDue | None:
+        """The registration due for the trip the person is on at ``as_of`` (none if absent).
+
+        The procedure follows the regime of the citizenship on the day of entry."""
+        current = next(
+            (
+                trip
+                for trip in reversed(person.trips or ())
+                if trip.entry <= as_of and (trip.exit is None or trip.exit >= as_of)
+            ),
+            None,
+        )
+        if current is None or person.citizenship is None:
+            return None
+        regime = self.policy.row("stay.regime_of_citizenship", person.citizenship, current.entry)
+        if regime is None:
+            return None
+        try:
+            return registration_due(self.policy, current.entry, regime.value)
+        except EvaluationError as error:
+            warnings.append(f"registration of the entry on {current.entry}: {error.summary}")
+            return None
+
+    def _set_aside(self, firings: tuple[Firing, ...]) -> dict[str, str]:
+        """Which fired rules an exception sets aside, and by which rule.
+
+        Only an exception that is itself in effect sets its base rules aside: when a
+        suspension overrides a refusal, the refusal no longer overrides anything (Catala's
+        reading). The loader refuses cycles of ``overrides``, so this terminates.
+        """
+        fired = [rule_id for rule_id, _ in firings]
+        overriders: dict[str, list[str]] = {}
+        for rule_id in fired:
+            for base in self._rules[rule_id].overrides:
+                overriders.setdefault(base, []).append(rule_id)
+        by: dict[str, str | None] = {}
+
+        def setter(rule_id: str) -> str | None:
+            if rule_id not in by:
+                by[rule_id] = next(
+                    (other for other in overriders.get(rule_id, ()) if setter(other) is None), None
+                )
+            return by[rule_id]
+
+        return {rule_id: found for rule_id in fired if (found := setter(rule_id)) is not None}
+
+    def _decide(self, programme: str, fired: list[str], overridden_by: dict[str, str]) -> _Decided | None:
+        """Exceptions set their base rules aside; the programme's precedence picks the status."""
+        deciding = [
+            self._rules[rule_id]
+            for rule_id in fired
+            if rule_id not in overridden_by
+            and self._rules[rule_id].programme == programme
+            and self._rules[rule_id].then.status is not None
+        ]
+        if not deciding:
+            return None
+        rank = self._rank[programme]
+        status = min((rule.then.status for rule in deciding if rule.then.status), key=rank.__getitem__)
+        chosen = tuple(rule for rule in deciding if rule.then.status == status)
+        missing = tuple(dict.fromkeys(item for rule in chosen for item in rule.then.missing))
+        return _Decided(status, chosen, missing)
+
+    def _decision(self, decided: _Decided, as_of: dt.date, warnings: list[str]) -> Decision:
+        """An optional programme's outcome as the verdict reports it, values resolved."""
+        rule = decided.rules[0]
+        values, missing_values = decision_values(self.policy, rule, as_of)
+        warnings.extend(missing_values)
+        return Decision(
+            status=decided.status,
+            rule=rule.id,
+            values=values,
+            provisional=any(r.provisional for r in decided.rules)
+            or any(self.policy.parameters[p].provisional for p in self._parameters[rule.id]),
+            note=rule.then.note or rule.note,
+        )
+
+    def _reading_order(self, rule_id: str) -> tuple[int, int, int]:
+        """By programme; within one, rules that only apply (a base rule) first, then by the
+        precedence of their status."""
+        rule = self._rules[rule_id]
+        status = rule.then.status
+        rank = 0 if status is None else 1 + self._rank[rule.programme][status]
+        return (self._order[rule.programme], rank, self._position[rule_id])
 
     def _trace_entry(
         self,
@@ -110,16 +225,22 @@ class Evaluator:
         matched: dict[str, Any],
         overridden_by: str | None,
         derived: Derived,
-        decided: str,
+        decided: dict[str, _Decided],
     ) -> TraceEntry:
         rule = self._rules[rule_id]
-        facts = {name: _decode(name, matched[name]) for name in self._reads[rule_id] if name in matched}
-        facts["as_of"] = _decode("as_of", matched["as_of"])
+        programme = rule.programme
+        facts = {
+            name: decode_value(programme, name, matched[name])
+            for name in self._reads[rule_id]
+            if name in matched
+        }
+        facts["as_of"] = decode_value(programme, "as_of", matched["as_of"])
         note = rule.then.note or rule.note
         if rule.exempts is not None:
             facts["status"] = rule.exempts
             if derived.figures is not None:
                 facts["days_not_counted"] = derived.figures.exempt_days_by_rule.get(rule_id, 0)
+        decision = decided.get(programme)
         return TraceEntry(
             rule=rule_id,
             title=rule.title,
@@ -129,7 +250,7 @@ class Evaluator:
             facts=facts,
             missing=tuple(rule.then.missing),
             overridden_by=overridden_by,
-            decisive=overridden_by is None and rule.then.status == decided,
+            decisive=overridden_by is None and decision is not None and rule.then.status == decision.status,
             note=note,
         )
 
@@ -154,16 +275,21 @@ class Evaluator:
                 )
         return entries
 
-    def _provisional_warnings(self) -> tuple[str, ...]:
-        return tuple(
-            f"parameter {name} is provisional: the sources do not publish it"
-            for name, parameter in self.policy.parameters.items()
-            if parameter.provisional and name.startswith(f"{PROGRAMME}.")
-        )
-
-
-def _decode(name: str, value: Any) -> Any:
-    return decode_value(PROGRAMME, name, value)
+    def _provisional_warnings(self, decided: dict[str, _Decided]) -> list[str]:
+        """Every verdict that rests on a provisional rule or parameter says so."""
+        warnings = []
+        for decision in decided.values():
+            for rule in decision.rules:
+                if rule.provisional:
+                    warnings.append(
+                        f"rule {rule.id} is provisional: the sources do not publish it as encoded"
+                    )
+                warnings.extend(
+                    f"parameter {name} is provisional: the sources do not publish it"
+                    for name in self._parameters[rule.id]
+                    if self.policy.parameters[name].provisional
+                )
+        return warnings
 
 
 def parse_person(person: Person | Mapping[str, Any], policy: Policy) -> Person:

@@ -259,6 +259,17 @@ def _assemble(
                         f"overrides unknown rule {base_rule!r}{_suggest(base_rule, rules)}",
                     )
                 )
+            elif (
+                rules[base_rule].programme != rule.programme
+                and header.programmes.get(rules[base_rule].programme, programme).required
+            ):
+                problems.append(
+                    Problem(
+                        document.where((*where, "overrides")),
+                        f"a {rule.programme!r} rule cannot override {base_rule!r}: the "
+                        f"{rules[base_rule].programme!r} programme is decided first",
+                    )
+                )
         if rule.exempts is not None and rule.exempts not in kinds:
             problems.append(
                 Problem(
@@ -269,6 +280,7 @@ def _assemble(
         for place, message in check_rule(rule, parameters):
             problems.append(Problem(document.where((*where, *place)), message))
 
+    problems.extend(_override_cycles(rules, rule_places))
     if problems:
         raise PolicyError(f"policy {base} cannot be loaded", problems)
 
@@ -290,6 +302,35 @@ def _assemble(
             for key, values in table.rows.items()
         },
     )
+
+
+def _override_cycles(rules: dict[str, Rule], places: dict[str, tuple[Document, int]]) -> list[Problem]:
+    """A rule may not, through ``overrides``, set itself aside: that would decide nothing."""
+    problems: list[Problem] = []
+    state: dict[str, int] = {}  # 1: being visited, 2: done
+
+    def visit(rule_id: str, path: list[str]) -> None:
+        state[rule_id] = 1
+        for base in rules[rule_id].overrides:
+            if base not in rules:
+                continue
+            if state.get(base) == 1:
+                cycle = [*path[path.index(base) :], base]
+                document, index = places[rule_id]
+                problems.append(
+                    Problem(
+                        document.where(("rules", index, "overrides")),
+                        "overrides form a cycle: " + " -> ".join(cycle),
+                    )
+                )
+            elif base not in state:
+                visit(base, [*path, base])
+        state[rule_id] = 2
+
+    for rule_id in rules:
+        if rule_id not in state:
+            visit(rule_id, [rule_id])
+    return problems
 
 
 def _merge_named(

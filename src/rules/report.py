@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.verdict import StayStatus, TraceEntry, Verdict
+from models.verdict import Decision, StayStatus, TraceEntry, Verdict
 
 __all__ = ["render_text"]
 
@@ -48,6 +48,16 @@ def _entry(entry: TraceEntry) -> list[str]:
     return lines
 
 
+def _decision(decision: Decision) -> str:
+    """``FINE (fine_mci 10, fine_kzt 43,250) - provisional``: a decision on one line."""
+    shown = ", ".join(
+        f"{name} {value:,}" if isinstance(value, int) else f"{name} {_value(value)}"
+        for name, value in decision.values.items()
+    )
+    text = decision.status.upper().replace("_", " ") + (f" ({shown})" if shown else "")
+    return text + (" - provisional: the sources do not publish this rule" if decision.provisional else "")
+
+
 def render_text(verdict: Verdict) -> str:
     """A readable report of ``verdict``; every figure and rule shown is from the verdict."""
     stay = verdict.stay
@@ -72,6 +82,17 @@ def render_text(verdict: Verdict) -> str:
         lines.append(f"  days not counted (exemptions): {stay.exempt_days}")
         if stay.latest_exit is not None:
             lines.append(f"  latest exit if staying on: {stay.latest_exit}")
+    if stay.sanction is not None:
+        lines.append(f"  sanction for the latest overstay: {_decision(stay.sanction)}")
+    if stay.entry_check is not None:
+        lines.append(f"  at the border today: {_decision(stay.entry_check)}")
+    if stay.registration is not None:
+        due = stay.registration
+        unit = "working days" if due.counted == "working_days" else "calendar days"
+        lines.append(
+            f"  registration: {due.procedure.replace('_', ' ')} due by {due.due} "
+            f"({due.days} {unit} after the entry on {due.entry})"
+        )
     lines += ["", "Why (* decided the verdict, + applied, - set aside by an exception):"]
     for entry in verdict.trace:
         lines += _entry(entry)

@@ -18,7 +18,7 @@ from typing import Any
 
 from models.person import Person
 from models.policy import Rule
-from models.verdict import OverstayPeriod, StayResult, StayStatus
+from models.verdict import Decision, OverstayPeriod, RegistrationDue, StayResult, StayStatus
 from rules.errors import EvaluationError, PolicyError, Problem
 from rules.policy import Policy
 from rules.stay_window import (
@@ -125,11 +125,27 @@ class StayProgramme:
                 )
         return Derived(fact, figures, per_entry, limit, window, tuple(warnings))
 
-    def result(self, derived: Derived, status: StayStatus, missing: tuple[str, ...]) -> StayResult:
-        """The stay section of the verdict, from the derived figures and the decided status."""
+    def result(
+        self,
+        derived: Derived,
+        status: StayStatus,
+        missing: tuple[str, ...],
+        sanction: Decision | None = None,
+        entry_check: Decision | None = None,
+        registration: RegistrationDue | None = None,
+    ) -> StayResult:
+        """The stay section of the verdict, from the derived figures and the decided statuses."""
         figures = derived.figures
         if figures is None:
-            return StayResult(status=status, limit=derived.limit, window=derived.window, missing=missing)
+            return StayResult(
+                status=status,
+                limit=derived.limit,
+                window=derived.window,
+                missing=missing,
+                sanction=sanction,
+                entry_check=entry_check,
+                registration=registration,
+            )
         latest = figures.latest_exit
         show_latest = status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY) and latest is not None
         return StayResult(
@@ -152,6 +168,9 @@ class StayProgramme:
             exempt_days=figures.exempt_days,
             latest_exit=dt.date.fromordinal(latest) if show_latest and latest else None,
             missing=missing,
+            sanction=sanction,
+            entry_check=entry_check,
+            registration=registration,
         )
 
     def _per_entry_cap(self, citizenship: str | None, day: int) -> int | None:

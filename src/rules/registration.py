@@ -1,0 +1,313 @@
+"""Registration after each entry: which procedure applies to a trip, and when it is due.
+
+The policy holds the law (``policies/kz/registration.yaml``); this module holds only the
+mechanism that reads it. Every value is taken in force on the *entry day*: a trip keeps the
+procedure of the day it entered, even when its due date falls under a later law.
+
+Parameters read (each a dated value of the policy):
+
+* ``registration.self_registration_regimes``: regimes whose people register themselves; no
+  value on the entry day means the procedure did not exist yet;
+* ``registration.host_notification_regimes``: regimes whose host notifies the migration police;
+* ``registration.not_required_regimes``: regimes that need no registration (citizens);
+* ``registration.self_registration_replaces_host_notification``: read when a regime is in both
+  procedure lists; true: self-registration, the exception, sets host notification aside;
+  false: both apply and the one due first is reported;
+* ``registration.host_notification_working_days`` and ``registration.self_registration_days``:
+  the length of each period;
+* ``registration.count_entry_day``: whether the entry day is the first counted day (false:
+  the count starts the day after the entry).
+
+A regime in none of the lists, or in the list of regimes without registration and in a
+procedure list at once, is a gap or a contradiction in the policy: an
+:class:`~rules.errors.EvaluationError`, never a guess. So is a needed value with no value on
+the entry day, or a value of the wrong shape.
+
+Working days are those of the Kazakh calendar maintained by the ``holidays`` package
+(``holidays.KZ``): Saturdays, Sundays, public holidays and days off moved by Government decree
+are not working days; a Saturday or Sunday the Government made a working day is one. The
+calendar is built once per year and kept as a sorted tuple of working days, so that finding the
+Nth working day is one binary search.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import difflib
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from holidays.countries.kazakhstan import KZ
+
+from models.policy import DatedValue
+from models.registration import RegistrationDue
+from models.verdict import SourceRef
+from rules.errors import EvaluationError, Problem
+from rules.policy import Policy
+
+__all__ = ["registration_due", "registration_problems"]
+
+SELF_REGISTRATION_REGIMES = "registration.self_registration_regimes"
+HOST_NOTIFICATION_REGIMES = "registration.host_notification_regimes"
+NOT_REQUIRED_REGIMES = "registration.not_required_regimes"
+SELF_REGISTRATION_REPLACES = "registration.self_registration_replaces_host_notification"
+HOST_NOTIFICATION_DAYS = "registration.host_notification_working_days"
+SELF_REGISTRATION_DAYS = "registration.self_registration_days"
+COUNT_ENTRY_DAY = "registration.count_entry_day"
+REGIMES_TABLE = "stay.regimes"
+
+_REGIME_LISTS = (SELF_REGISTRATION_REGIMES, HOST_NOTIFICATION_REGIMES, NOT_REQUIRED_REGIMES)
+_COUNTS = (HOST_NOTIFICATION_DAYS, SELF_REGISTRATION_DAYS)
+_FLAGS = (SELF_REGISTRATION_REPLACES, COUNT_ENTRY_DAY)
+
+# The years the maintained calendar covers (holidays.KZ starts in 1991, the package ends in 2100).
+_FIRST_YEAR = KZ.start_year
+_LAST_YEAR = KZ.end_year
+
+
+def registration_due(policy: Policy, entry: dt.date, regime: str | None) -> RegistrationDue | None:
+    """The registration due after an entry on ``entry`` by a person of stay regime ``regime``.
+
+    Returns ``None`` when the regime is unknown (``None``: the caller lists it as a missing
+    fact) or when the policy says the regime needs no registration (citizens). Otherwise the
+    procedure that applies under the law in force on the entry day, with its due date.
+
+    Raises :class:`EvaluationError` when the regime is not in table ``stay.regimes`` on the
+    entry day, when no registration rule covers the regime on that day (e.g. before the first
+    dated value), when a needed parameter has no value on that day, or when a value has the
+    wrong shape.
+    """
+    if regime is None:
+        return None
+    if policy.row(REGIMES_TABLE, regime, entry) is None:
+        raise EvaluationError(
+            f"policy {policy.name} cannot decide the registration after the entry of {entry}",
+            [
+                Problem(
+                    f"policy {policy.name}", f"regime {regime!r} is not in table {REGIMES_TABLE} on {entry}"
+                )
+            ],
+        )
+    self_registers = _listed(policy, SELF_REGISTRATION_REGIMES, regime, entry)
+    host_notified = _listed(policy, HOST_NOTIFICATION_REGIMES, regime, entry)
+    not_required = _listed(policy, NOT_REQUIRED_REGIMES, regime, entry)
+
+    if not_required and (self_registers or host_notified):
+        listed_in = SELF_REGISTRATION_REGIMES if self_registers else HOST_NOTIFICATION_REGIMES
+        raise EvaluationError(
+            f"policy {policy.name} contradicts itself on the registration of regime {regime!r} on {entry}",
+            [Problem(f"policy {policy.name}", f"{regime!r} is in {NOT_REQUIRED_REGIMES} and in {listed_in}")],
+        )
+    if self_registers and host_notified and _flag(policy, SELF_REGISTRATION_REPLACES, entry):
+        host_notified = False  # the exception (self-registration) sets the base procedure aside
+
+    found: list[RegistrationDue] = []
+    if host_notified or self_registers:
+        count_entry_day = _flag(policy, COUNT_ENTRY_DAY, entry)
+        first_counted = entry if count_entry_day else _next_day(entry)
+        if host_notified:
+            found.append(_host_notification(policy, entry, first_counted))
+        if self_registers:
+            found.append(_self_registration(policy, entry, first_counted))
+    if not found:
+        if not_required:
+            return None
+        raise EvaluationError(
+            f"policy {policy.name} has no registration rule for regime {regime!r} on {entry}",
+            [
+                Problem(
+                    f"policy {policy.name}",
+                    f"{regime!r} is in none of {', '.join(_REGIME_LISTS)} in force on {entry}",
+                )
+            ],
+        )
+    return min(found, key=lambda due: due.due)  # the first deadline; a tie keeps host notification
+
+
+def registration_problems(policy: Policy) -> list[Problem]:
+    """Every parameter of the registration missing from ``policy`` or of the wrong shape,
+    each at its file and line, so that a broken amendment is refused when it is loaded rather
+    than when a trip first needs the value. Regimes must be keys of table ``stay.regimes``."""
+    problems: list[Problem] = []
+    known = policy.tables[REGIMES_TABLE].rows if REGIMES_TABLE in policy.tables else {}
+    checks = [(name, _regimes_problem) for name in _REGIME_LISTS]
+    checks += [(name, _count_problem) for name in _COUNTS]
+    checks += [(name, _flag_problem) for name in _FLAGS]
+    for name, check in checks:
+        parameter = policy.parameters.get(name)
+        if parameter is None:
+            problems.append(
+                Problem(f"policy {policy.name}", f"parameter {name!r} is required by the registration")
+            )
+            continue
+        for index, dated in enumerate(parameter.values):
+            message = None if dated.value is None else check(name, dated.value)
+            if message is None and check is _regimes_problem and dated.value is not None:
+                unknown = [regime for regime in dated.value if regime not in known]
+                if unknown:
+                    names = ", ".join(f"{regime!r}{_suggest(regime, known)}" for regime in unknown)
+                    message = f"{name} names regimes not in table {REGIMES_TABLE}: {names}"
+            if message is not None:
+                problems.append(Problem(policy.where("parameters", name, "values", index, "value"), message))
+    return problems
+
+
+# --- the two procedures -------------------------------------------------------------------------
+
+
+def _host_notification(policy: Policy, entry: dt.date, first_counted: dt.date) -> RegistrationDue:
+    dated = _needed(policy, HOST_NOTIFICATION_DAYS, entry)
+    days = _checked(policy, HOST_NOTIFICATION_DAYS, dated, _count_problem)
+    return RegistrationDue(
+        procedure="host_notification",
+        entry=entry,
+        due=_nth_working_day(first_counted, days),
+        counted="working_days",
+        days=days,
+        source=_source(dated),
+        note=dated.note,
+    )
+
+
+def _self_registration(policy: Policy, entry: dt.date, first_counted: dt.date) -> RegistrationDue:
+    dated = _needed(policy, SELF_REGISTRATION_DAYS, entry)
+    days = _checked(policy, SELF_REGISTRATION_DAYS, dated, _count_problem)
+    try:
+        due = first_counted + dt.timedelta(days=days - 1)
+    except OverflowError:
+        raise _beyond_calendar(entry) from None
+    return RegistrationDue(
+        procedure="self_registration",
+        entry=entry,
+        due=due,
+        counted="calendar_days",
+        days=days,
+        source=_source(dated),
+        note=dated.note,
+    )
+
+
+# --- working days -------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=128)
+def _working_days(year: int) -> tuple[int, ...]:
+    """The ordinals of the Kazakh working days of ``year``, in order.
+
+    The calendar is built with the neighbouring years too: a day off may be moved across the
+    New Year, and the package records a transferred working day with the year that moved it.
+    """
+    calendar = KZ(years=range(max(year - 1, _FIRST_YEAR), min(year + 1, _LAST_YEAR) + 1))
+    first, last = dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
+    return tuple(day for day in range(first, last + 1) if calendar.is_working_day(dt.date.fromordinal(day)))
+
+
+def _nth_working_day(first_counted: dt.date, n: int) -> dt.date:
+    """The ``n``-th working day (``n`` >= 1) on or after ``first_counted``."""
+    year = first_counted.year
+    days = _calendar_year(year, first_counted)
+    index = bisect.bisect_left(days, first_counted.toordinal()) + n - 1
+    while index >= len(days):  # the period runs into the next year
+        index -= len(days)
+        year += 1
+        days = _calendar_year(year, first_counted)
+    return dt.date.fromordinal(days[index])
+
+
+def _calendar_year(year: int, first_counted: dt.date) -> tuple[int, ...]:
+    if not _FIRST_YEAR <= year <= _LAST_YEAR:
+        raise _beyond_calendar(first_counted)
+    return _working_days(year)
+
+
+def _beyond_calendar(day: dt.date) -> EvaluationError:
+    return EvaluationError(
+        f"no registration due date can be computed for {day}",
+        [Problem("holidays.KZ", f"the Kazakh working-day calendar covers {_FIRST_YEAR}-{_LAST_YEAR} only")],
+    )
+
+
+def _next_day(day: dt.date) -> dt.date:
+    try:
+        return day + dt.timedelta(days=1)
+    except OverflowError:
+        raise _beyond_calendar(day) from None
+
+
+# --- reading the policy -------------------------------------------------------------------------
+
+
+def _in_force(policy: Policy, name: str, on: dt.date) -> DatedValue | None:
+    """The dated value of ``name`` on ``on``, or ``None`` if none is (a missing parameter is an error)."""
+    if name not in policy.parameters:
+        raise EvaluationError(
+            f"policy {policy.name} has no parameter {name!r}",
+            [Problem(f"policy {policy.name}", "the registration needs it (policies/kz/registration.yaml)")],
+        )
+    return policy.parameter_timeline(name).at(on)
+
+
+def _needed(policy: Policy, name: str, on: dt.date) -> DatedValue:
+    """The dated value of ``name`` on ``on``; an error if it has none."""
+    dated = _in_force(policy, name, on)
+    if dated is None:
+        raise EvaluationError(f"parameter {name!r} of policy {policy.name} has no value on {on}")
+    return dated
+
+
+def _listed(policy: Policy, name: str, regime: str, on: dt.date) -> bool:
+    """Whether ``regime`` is in the list ``name`` in force on ``on`` (no list in force: no)."""
+    dated = _in_force(policy, name, on)
+    if dated is None:
+        return False
+    regimes: list[str] = _checked(policy, name, dated, _regimes_problem)
+    return regime in regimes
+
+
+def _flag(policy: Policy, name: str, on: dt.date) -> bool:
+    flag: bool = _checked(policy, name, _needed(policy, name, on), _flag_problem)
+    return flag
+
+
+_Check = Callable[[str, Any], "str | None"]
+
+
+def _checked(policy: Policy, name: str, dated: DatedValue, check: _Check) -> Any:
+    """``dated.value`` if ``check`` finds no problem with it; else an error at its file and line."""
+    message = check(name, dated.value)
+    if message is not None:
+        values = policy.parameters[name].values
+        index = next((i for i, value in enumerate(values) if value is dated or value == dated), None)
+        path: tuple[str | int, ...] = ("values", index, "value") if index is not None else ()
+        raise EvaluationError(
+            f"policy {policy.name} cannot decide the registration",
+            [Problem(policy.where("parameters", name, *path), message)],
+        )
+    return dated.value
+
+
+def _regimes_problem(name: str, value: Any) -> str | None:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return None
+    return f"{name} must be a list of regimes (keys of table {REGIMES_TABLE}), not {value!r}"
+
+
+def _count_problem(name: str, value: Any) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return None
+    return f"{name} must be a whole number of days above 0, not {value!r}"
+
+
+def _flag_problem(name: str, value: Any) -> str | None:
+    return None if isinstance(value, bool) else f"{name} must be true or false, not {value!r}"
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _source(dated: DatedValue) -> SourceRef:
+    return SourceRef(title=dated.source.title, href=dated.source.href)

@@ -1,0 +1,227 @@
+"""What follows from an overstay: art. 517 sanctions, refusal of entry (art. 48) and the Kyrgyz
+suspensions, and the exception semantics they rely on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import rules
+from models import StayStatus
+
+ROOT = Path(__file__).resolve().parents[1]
+D = dt.date
+
+
+def russian_from_1_january_2025_leaving(exit_day: dt.date, citizenship: str = "RU") -> dict[str, Any]:
+    return {
+        "person_id": "S",
+        "citizenship": citizenship,
+        "trips": [{"entry": "2025-01-01", "exit": exit_day}],
+    }
+
+
+def back_the_next_day(first: str, last: str, again: str, citizenship: str) -> dict[str, Any]:
+    return {
+        "person_id": "E",
+        "citizenship": citizenship,
+        "trips": [{"entry": first, "exit": last}, {"entry": again}],
+    }
+
+
+# --- art. 517: both sides of each tier (31 Mar 2025 is the 90th day from 1 Jan 2025) ----------
+
+
+@pytest.mark.parametrize(
+    ("exit_day", "overstay", "sanction", "values"),
+    [
+        (D(2025, 3, 31), 0, None, None),
+        (D(2025, 4, 1), 1, "warning", {}),
+        (D(2025, 4, 3), 3, "warning", {}),
+        (D(2025, 4, 4), 4, "fine", {"fine_mci": 10, "fine_kzt": 39320}),
+        (D(2025, 4, 5), 5, "fine", {"fine_mci": 10, "fine_kzt": 39320}),
+        (D(2025, 4, 6), 6, "expulsion", {"entry_ban_years": 5}),
+    ],
+    ids=["90-days-none", "1-day-warning", "3-days-warning", "4-days-fine", "5-days-fine", "6-days-expulsion"],
+)
+def test_2025_04_20_russian_overstay_gets_the_art_517_tier_of_its_length(
+    exit_day: dt.date, overstay: int, sanction: str | None, values: dict[str, Any] | None
+) -> None:
+    verdict = rules.evaluate(russian_from_1_january_2025_leaving(exit_day), on=D(2025, 4, 20))
+    assert verdict.stay.overstay_days == overstay
+    if sanction is None:
+        assert verdict.stay.sanction is None
+        return
+    assert verdict.stay.sanction is not None
+    assert (verdict.stay.sanction.status, verdict.stay.sanction.values) == (sanction, values)
+    assert verdict.stay.sanction.rule == f"sanction.{sanction}"
+    entry = next(e for e in verdict.trace if e.rule == f"sanction.{sanction}")
+    assert entry.decisive and entry.source.href.endswith("K1400000235")
+
+
+def test_2025_04_20_expulsion_tier_is_provisional_and_the_verdict_says_so() -> None:
+    verdict = rules.evaluate(russian_from_1_january_2025_leaving(D(2025, 4, 6)), on=D(2025, 4, 20))
+    assert verdict.stay.sanction is not None and verdict.stay.sanction.provisional
+    assert any("sanction.expulsion is provisional" in warning for warning in verdict.warnings)
+
+
+def test_2025_04_20_known_tiers_are_not_provisional() -> None:
+    verdict = rules.evaluate(russian_from_1_january_2025_leaving(D(2025, 4, 4)), on=D(2025, 4, 20))
+    assert verdict.stay.sanction is not None and not verdict.stay.sanction.provisional
+    assert not any("provisional" in warning for warning in verdict.warnings)
+
+
+@pytest.mark.parametrize(
+    ("on", "kzt"),
+    [(D(2025, 12, 31), 39320), (D(2026, 1, 1), 43250)],
+    ids=["2025-mci-3932", "2026-mci-4325"],
+)
+def test_fine_is_converted_with_the_mci_of_the_evaluation_year(on: dt.date, kzt: int) -> None:
+    verdict = rules.evaluate(russian_from_1_january_2025_leaving(D(2025, 4, 4)), on=on)
+    assert verdict.stay.sanction is not None
+    assert verdict.stay.sanction.values["fine_kzt"] == kzt
+
+
+def test_2023_05_10_fine_without_a_published_mci_gives_no_tenge_figure_and_says_why() -> None:
+    person = {"person_id": "S", "citizenship": "RU", "trips": [{"entry": "2023-02-01", "exit": "2023-05-05"}]}
+    verdict = rules.evaluate(person, on=D(2023, 5, 10))
+    assert verdict.stay.sanction is not None
+    assert verdict.stay.sanction.values == {"fine_mci": 10, "fine_kzt": None}
+    assert "parameter money.mci_kzt has no value on 2023-05-10: the figure is left out" in verdict.warnings
+
+
+def test_sanction_is_for_the_latest_overstay_period_only() -> None:
+    # 36 days on a 30-day entry (6 overstay days) in January, then 93 days from 1 Oct 2024
+    person = {
+        "person_id": "S",
+        "citizenship": "US",
+        "trips": [{"entry": "2024-01-01", "exit": "2024-01-31"}],
+    }
+    verdict = rules.evaluate(person, on=D(2024, 3, 1))
+    assert verdict.stay.overstay_periods[-1].days == 1
+    assert verdict.stay.sanction is not None and verdict.stay.sanction.status == "warning"
+
+
+def test_a_visa_holder_today_gets_no_sanction_for_a_past_overstay() -> None:
+    person = russian_from_1_january_2025_leaving(D(2025, 4, 6), citizenship="US")
+    person["statuses"] = [{"kind": "visa", "valid_from": "2025-06-01", "valid_to": "2025-12-31"}]
+    verdict = rules.evaluate(person, on=D(2025, 6, 10))
+    assert verdict.stay.status == StayStatus.NOT_APPLICABLE
+    assert verdict.stay.sanction is None and verdict.stay.entry_check is None
+
+
+# --- art. 48: refusal of entry, both sides ------------------------------------------------------
+
+
+def test_2025_04_01_russian_back_after_89_days_is_admitted() -> None:
+    verdict = rules.evaluate(
+        back_the_next_day("2025-01-01", "2025-03-30", "2025-04-01", "RU"), on=D(2025, 4, 1)
+    )
+    assert verdict.stay.days_used == 90
+    assert verdict.stay.entry_check is not None and verdict.stay.entry_check.status == "admitted"
+
+
+def test_2025_04_01_russian_back_after_90_days_is_refused_and_not_sanctioned_for_that_day() -> None:
+    verdict = rules.evaluate(
+        back_the_next_day("2025-01-01", "2025-03-31", "2025-04-01", "RU"), on=D(2025, 4, 1)
+    )
+    assert verdict.stay.days_used == 91
+    assert verdict.stay.entry_check is not None and verdict.stay.entry_check.status == "refused"
+    assert verdict.stay.sanction is None
+    set_aside = {e.rule: e.overridden_by for e in verdict.trace if e.overridden_by}
+    assert set_aside == {"sanction.warning": "entry.refusal"}
+
+
+def test_no_entry_decision_on_a_day_without_an_entry() -> None:
+    verdict = rules.evaluate(
+        back_the_next_day("2025-01-01", "2025-03-31", "2025-04-01", "RU"), on=D(2025, 4, 2)
+    )
+    assert verdict.stay.entry_check is None
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "again", "expected"),
+    [
+        ("2024-06-03", "2024-08-31", "2024-09-01", "suspended"),  # last day of the first suspension
+        ("2024-06-04", "2024-09-01", "2024-09-02", "suspended"),  # first day of the second
+        ("2025-06-03", "2025-08-31", "2025-09-01", "suspended"),  # last day of the second
+        ("2025-06-04", "2025-09-01", "2025-09-02", "refused"),  # the refusal applies again
+    ],
+    ids=["2024-09-01", "2024-09-02", "2025-09-01", "2025-09-02"],
+)
+def test_kyrgyz_citizen_over_the_limit_at_entry_is_refused_only_after_1_september_2025(
+    first: str, last: str, again: str, expected: str
+) -> None:
+    on = dt.date.fromisoformat(again)
+    verdict = rules.evaluate(back_the_next_day(first, last, again, "KG"), on=on)
+    assert verdict.stay.days_used == 91
+    assert verdict.stay.entry_check is not None and verdict.stay.entry_check.status == expected
+    same_for_russian = rules.evaluate(back_the_next_day(first, last, again, "RU"), on=on)
+    assert same_for_russian.stay.entry_check is not None
+    assert same_for_russian.stay.entry_check.status == "refused"
+
+
+def test_suspended_refusal_no_longer_sets_the_sanction_aside() -> None:
+    verdict = rules.evaluate(
+        back_the_next_day("2025-01-01", "2025-03-31", "2025-04-01", "KG"), on=D(2025, 4, 1)
+    )
+    set_aside = {e.rule: e.overridden_by for e in verdict.trace if e.overridden_by}
+    assert set_aside == {"entry.refusal": "entry.refusal_suspended.kyrgyzstan_2025"}
+    assert verdict.stay.sanction is not None and verdict.stay.sanction.status == "warning"
+
+
+# --- the exception semantics the policy relies on ---------------------------------------------
+
+HEADER = "schema: kzmig/policy/1\ntitle: Extra rules for a test\n"
+SOURCE = "{title: A test source, href: https://example.org/law}"
+
+
+def _policy_with(tmp_path: Path, rules_text: str) -> Path:
+    directory = tmp_path / "kz"
+    shutil.copytree(ROOT / "policies" / "kz", directory)
+    (directory / "extra.yaml").write_text(HEADER + "rules:\n" + rules_text, encoding="utf-8")
+    return directory
+
+
+def test_overrides_forming_a_cycle_are_refused_with_the_cycle_named(tmp_path: Path) -> None:
+    directory = _policy_with(
+        tmp_path,
+        f"  - {{id: stay.extra.a, title: Rule A, source: {SOURCE}, from: 2023-01-27,\n"
+        "      overrides: [stay.extra.b]}\n"
+        f"  - {{id: stay.extra.b, title: Rule B, source: {SOURCE}, from: 2023-01-27,\n"
+        "      overrides: [stay.extra.a]}\n",
+    )
+    with pytest.raises(rules.PolicyError) as caught:
+        rules.load_policy(directory)
+    messages = [problem.message for problem in caught.value.problems]
+    assert any("overrides form a cycle: stay.extra.a -> stay.extra.b -> stay.extra.a" in m for m in messages)
+
+
+def test_a_sanction_rule_cannot_override_a_rule_of_the_stay_limit(tmp_path: Path) -> None:
+    directory = _policy_with(
+        tmp_path,
+        f"  - {{id: sanction.extra, title: A sanction rule, source: {SOURCE}, from: 2023-01-27, "
+        "overrides: [stay.overstay]}\n",
+    )
+    with pytest.raises(rules.PolicyError) as caught:
+        rules.load_policy(directory)
+    (problem,) = caught.value.problems
+    assert "cannot override 'stay.overstay': the 'stay' programme is decided first" in problem.message
+    assert problem.where.endswith("at rules[0].overrides")
+
+
+def test_outcome_value_naming_an_unknown_parameter_is_refused(tmp_path: Path) -> None:
+    directory = _policy_with(
+        tmp_path,
+        f"  - {{id: sanction.extra, title: A sanction rule, source: {SOURCE}, from: 2023-01-27, "
+        "then: {status: fine, values: {fine_mci: {param: sanction.fine_mcj}}}}\n",
+    )
+    with pytest.raises(rules.PolicyError) as caught:
+        rules.load_policy(directory)
+    (problem,) = caught.value.problems
+    assert problem.message == "unknown parameter 'sanction.fine_mcj'"
+    assert problem.where.endswith("at rules[0].then.values.fine_mci")
