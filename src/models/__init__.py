@@ -5,6 +5,7 @@
 * policy files: :class:`PolicyFile` and its parts (see :mod:`models.policy`).
 """
 
+from models.crossing import Crossing
 from models.person import Person, Status, Trip
 from models.policy import PolicyFile, Rule, Source
 from models.verdict import (
@@ -20,6 +21,7 @@ from models.verdict import (
 )
 
 __all__ = [
+    "Crossing",
     "Decision",
     "OverstayPeriod",
     "Person",

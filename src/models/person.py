@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.crossing import Crossing
+
 __all__ = ["Person", "Status", "Trip"]
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
@@ -77,15 +79,21 @@ class Person(_Strict):
     """A person's migration record.
 
     ``citizenship`` is an ISO 3166-1 alpha-2 code. ``trips`` must be in chronological order
-    and must not overlap; at most the last trip may lack an exit. Leaving ``citizenship`` or
-    ``trips`` out means "not known" and yields an ``undetermined`` verdict that names them;
-    an empty ``trips`` list means "never entered".
+    and must not overlap; at most the last trip may lack an exit. Instead of ``trips``, a
+    record may give the raw ``crossings`` (see :class:`models.crossing.Crossing`). Leaving
+    ``citizenship`` or the travel record out means "not known" and yields an ``undetermined``
+    verdict that names it; an empty ``trips`` list means "never entered".
     """
 
     person_id: Annotated[str, Field(min_length=1, max_length=128)]
     citizenship: str | None = None
     statuses: tuple[Status, ...] = ()
     trips: tuple[Trip, ...] | None = None
+    crossings: tuple[Crossing, ...] | None = Field(
+        default=None,
+        description="Raw border-crossing events, in any order, instead of trips: the engine "
+        "pairs them into trips at the local day of each border post.",
+    )
 
     @field_validator("citizenship", mode="before")
     @classmethod
@@ -102,6 +110,8 @@ class Person(_Strict):
 
     @model_validator(mode="after")
     def _trips_in_order_without_overlap(self) -> Person:
+        if self.trips is not None and self.crossings is not None:
+            raise ValueError("give either trips or crossings, not both")
         trips = self.trips or ()
         problems: list[str] = []
         for index, (earlier, later) in enumerate(zip(trips, trips[1:], strict=False)):

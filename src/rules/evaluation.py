@@ -27,6 +27,7 @@ from models.policy import Rule
 from models.verdict import Decision, PolicyRef, RegistrationDue, SourceRef, StayStatus, TraceEntry, Verdict
 from rules.conditions import compile_rule, decode_value, encode_fact, facts_read_by, parameters_read_by
 from rules.consequences import consequence_facts, decision_values
+from rules.crossings import trips_from_crossings
 from rules.documents import format_path, located_messages
 from rules.engine import CompiledRuleset, Firing
 from rules.errors import EvaluationError, InputError, PolicyError, Problem
@@ -35,6 +36,9 @@ from rules.registration import registration_due, registration_problems
 from rules.stay_limit import PROGRAMME, Derived, StayProgramme
 
 __all__ = ["Evaluator", "evaluate", "parse_person"]
+
+DEFAULT_TIME_ZONE = "crossings.default_time_zone"
+BORDER_POSTS = "crossings.border_posts"
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class Evaluator:
         """The verdict for ``person`` on ``on`` (default: today), under this policy."""
         record = parse_person(person, self.policy)
         as_of = on if on is not None else dt.date.today()
+        record, read_warnings = self._trips_from_crossings(record, as_of)
         derived = self.stay.derive(record, as_of)
         # Phase 1: the stay limit. Phase 2: what follows from its status (sanction, entry),
         # whose facts carry that status so the policy's rules state the dependency.
@@ -108,7 +113,7 @@ class Evaluator:
                     f"policy {self.policy.name} ({self.policy.version}) decides no {name} status "
                     f"on {as_of}: no rule in force applies to this case"
                 )
-        warnings = list(derived.warnings)
+        warnings = [*read_warnings, *derived.warnings]
         consequences = {
             name: self._decision(decided[name], as_of, warnings) for name in decided if name != PROGRAMME
         }
@@ -133,6 +138,31 @@ class Evaluator:
             trace=tuple(trace),
             warnings=tuple(dict.fromkeys(warnings)),
         )
+
+    def _trips_from_crossings(self, person: Person, as_of: dt.date) -> tuple[Person, tuple[str, ...]]:
+        """A record given as border crossings, read into trips with the policy's post table.
+
+        A record that cannot be read safely becomes one whose trips are unknown: the verdict
+        is then undetermined, and the warnings name the crossings concerned."""
+        if person.crossings is None:
+            return person, ()
+        try:
+            default_tz = self.policy.parameter(DEFAULT_TIME_ZONE, as_of).value
+        except EvaluationError:
+            raise PolicyError(
+                f"policy {self.policy.name} has no {DEFAULT_TIME_ZONE} on {as_of}: crossings cannot be read"
+            ) from None
+        table = self.policy.tables.get(BORDER_POSTS)
+        posts = {
+            post: found.value["tz"]
+            for post in (table.rows if table is not None else ())
+            if (found := self.policy.row(BORDER_POSTS, post, as_of)) is not None
+        }
+        reading = trips_from_crossings(person.crossings, posts, default_tz)
+        if reading.readable:
+            return person.model_copy(update={"trips": reading.trips}), reading.warnings
+        unreadable = "the border crossings cannot be read safely, so the trips are not known"
+        return person.model_copy(update={"trips": None}), (*reading.warnings, unreadable)
 
     def _registration(self, person: Person, as_of: dt.date, warnings: list[str]) -> RegistrationDue | None:
         """The registration due for the trip the person is on at ``as_of`` (none if absent).
