@@ -52,10 +52,12 @@ def _crossing(direction: str, local_day: dt.date, order: int, chooser: random.Ra
     if chooser.random() < 0.3:
         return {"direction": direction, "at": local_day.isoformat()}
     zone = chooser.choice(ZONES)
-    # The n-th event of a day at 06:00 + 3n hours local: 3 hours apart is more than any two
-    # Kazakh zones differ, so the instants keep the order of the events; it also avoids the
-    # doubled hour of 29 Feb 2024 in the eastern zones.
-    clock = dt.time(6 + 3 * order, chooser.randint(0, 59))
+    # The n-th event of a day at 02:00 + 90n minutes local (plus up to 29): consecutive events
+    # are more than an hour apart, more than any two Kazakh zones differ, so the instants keep
+    # the order of the events; twelve events end before 19:00, clear of the doubled hour of
+    # 29 Feb 2024 in the eastern zones.
+    minutes = 120 + 90 * order + chooser.randint(0, 29)
+    clock = dt.time(minutes // 60, minutes % 60)
     local = dt.datetime.combine(local_day, clock, zoneinfo.ZoneInfo(zone))
     instant = local.astimezone(dt.UTC) if chooser.random() < 0.5 else local
     return {"direction": direction, "at": instant.isoformat(), "tz": zone}

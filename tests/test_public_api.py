@@ -24,6 +24,7 @@ def test_rules_exports_exactly_the_documented_api() -> None:
         "compare",
         "evaluate",
         "load_policy",
+        "plan",
     ]
     for name in rules.__all__:
         assert hasattr(rules, name), name

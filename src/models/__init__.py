@@ -7,6 +7,7 @@
 
 from models.crossing import Crossing
 from models.person import Person, Status, Trip
+from models.plan import Plan, PlanBound, PlanStatus
 from models.policy import PolicyFile, Rule, Source
 from models.verdict import (
     Decision,
@@ -25,6 +26,9 @@ __all__ = [
     "Decision",
     "OverstayPeriod",
     "Person",
+    "Plan",
+    "PlanBound",
+    "PlanStatus",
     "PolicyFile",
     "PolicyRef",
     "RegistrationDue",

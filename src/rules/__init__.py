@@ -12,6 +12,7 @@ For many cases or a what-if amendment, build an :class:`Evaluator` per policy::
     baseline = Evaluator(load_policy())
     amended = Evaluator(load_policy(amendments=["what-if.yaml"]))
     compare(baseline, amended, person, on=date(2026, 3, 1)).changed   # ("status", ...)
+    plan(person, enter=date(2026, 5, 1), days=30)   # how long they may stay, when they may come
 
 Errors: every error kzmig raises on purpose is a :class:`KzmigError` (see :mod:`rules.errors`).
 """
@@ -26,6 +27,7 @@ from rules.errors import (
 )
 from rules.evaluation import Evaluator, evaluate
 from rules.impact import Difference, compare
+from rules.planning import plan
 from rules.policy import Policy, load_policy
 
 __all__ = [
@@ -41,4 +43,5 @@ __all__ = [
     "compare",
     "evaluate",
     "load_policy",
+    "plan",
 ]

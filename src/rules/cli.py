@@ -20,11 +20,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from models.plan import Plan
 from models.verdict import Verdict
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError
 from rules.evaluation import Evaluator
 from rules.impact import Difference
 from rules.impact import compare as compare_verdicts
+from rules.plan_report import render_plan_text
+from rules.planning import LONGEST_PLAN_DAYS, plan_with
 from rules.policy import Policy, default_policy_dir, load_policy
 from rules.records import Record, place_problems, read_records
 from rules.report import render_text
@@ -57,6 +60,20 @@ PolicyOption = Annotated[
         file_okay=False,
     ),
 ]
+PersonArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Person file (.json, .yaml, .yml: one person or a list; .jsonl: one per line), "
+        "or - for standard input.",
+        metavar="PERSON",
+    ),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="text for people; json for systems (one line per record in a batch)."
+    ),
+]
 AmendOption = Annotated[
     list[Path] | None,
     typer.Option(
@@ -87,26 +104,12 @@ def _fail(error: KzmigError, code: int) -> typer.Exit:
 
 @app.command()
 def check(
-    person: Annotated[
-        str,
-        typer.Argument(
-            help="Person file (.json, .yaml, .yml: one person or a list; .jsonl: one per line), "
-            "or - for standard input.",
-            metavar="PERSON",
-        ),
-    ],
+    person: PersonArgument,
     on: Annotated[
         str | None,
         typer.Option("--on", help="Evaluation date, YYYY-MM-DD (default: today).", metavar="DATE"),
     ] = None,
-    output: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--format",
-            "-f",
-            help="text for people; json for systems (one line per record in a batch).",
-        ),
-    ] = OutputFormat.text,
+    output: FormatOption = OutputFormat.text,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
 ) -> None:
@@ -118,15 +121,27 @@ def check(
         raise _fail(error, EXIT_POLICY) from None
     records = _read(person)
 
-    batch = len(records) != 1 or person.endswith(".jsonl")
+    _answer_each(records, person, output, lambda data: evaluator.evaluate(data, as_of), render_text)
+
+
+def _answer_each(
+    records: list[Record],
+    source: str,
+    output: OutputFormat,
+    run: Callable[[dict[str, Any]], Verdict | Plan],
+    render: Callable[[Any], str],
+) -> None:
+    """Run every record and print each answer (text, or JSON: one line each in a batch) or
+    its error record, then exit as the errors say."""
+    batch = len(records) != 1 or source.endswith(".jsonl")
     errors: list[dict[str, Any]] = []
     for record in records:
-        outcome = _run_record(record, lambda data: evaluator.evaluate(data, as_of))
-        if isinstance(outcome, Verdict):
+        outcome = _run_record(record, run)
+        if isinstance(outcome, Verdict | Plan):
             if output is OutputFormat.json:
                 typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=None if batch else 2))
             else:
-                typer.echo(render_text(outcome) + ("\n" if batch else ""))
+                typer.echo(render(outcome) + ("\n" if batch else ""))
         else:
             errors.append(outcome)
             _show_error(outcome, record, as_json=output is OutputFormat.json and batch)
@@ -276,6 +291,39 @@ def _figure(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(map(str, value)) + "]"
     return str(value)
+
+
+@app.command()
+def plan(
+    person: PersonArgument,
+    enter: Annotated[
+        str,
+        typer.Option("--enter", help="The planned day of entry, YYYY-MM-DD.", metavar="DATE"),
+    ],
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            help="Find the earliest entry for a stay this long (default 1).",
+            min=1,
+            max=LONGEST_PLAN_DAYS,
+        ),
+    ] = None,
+    output: FormatOption = OutputFormat.text,
+    policy_dir: PolicyOption = None,
+    amend: AmendOption = None,
+) -> None:
+    """How long a person may stay if they enter on a date, and the earliest entry for N days."""
+    day = _parse_day(enter)
+    try:
+        evaluator = Evaluator(_load(policy_dir, amend))
+    except PolicyError as error:
+        raise _fail(error, EXIT_POLICY) from None
+    records = _read(person)
+
+    _answer_each(
+        records, person, output, lambda data: plan_with(evaluator, data, day, days), render_plan_text
+    )
 
 
 @policy_app.command("check")

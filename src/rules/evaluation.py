@@ -35,7 +35,7 @@ from rules.policy import Policy, load_policy
 from rules.registration import registration_due, registration_problems
 from rules.stay_limit import PROGRAMME, Derived, StayProgramme
 
-__all__ = ["Evaluator", "evaluate", "parse_person"]
+__all__ = ["Evaluator", "evaluate", "evaluator_for", "parse_person"]
 
 DEFAULT_TIME_ZONE = "crossings.default_time_zone"
 BORDER_POSTS = "crossings.border_posts"
@@ -367,7 +367,9 @@ _evaluators: OrderedDict[tuple[str, str], Evaluator] = OrderedDict()
 _KEPT_EVALUATORS = 8  # policy versions kept compiled by evaluate(); older ones are freed
 
 
-def _evaluator_for(policy: Policy | None) -> Evaluator:
+def evaluator_for(policy: Policy | None) -> Evaluator:
+    """The compiled evaluator of ``policy`` (default: the shipped one), kept for reuse: the
+    last few policy versions stay compiled."""
     with _default_lock:
         key = ("", "") if policy is None else (policy.name, policy.version)
         evaluator = _evaluators.get(key)
@@ -388,4 +390,4 @@ def evaluate(
     Accepts a :class:`models.Person` or a plain dict of the same shape. Compiled policies are
     kept per version, so repeated calls cost only the evaluation.
     """
-    return _evaluator_for(policy).evaluate(person, on)
+    return evaluator_for(policy).evaluate(person, on)

@@ -6,7 +6,7 @@ from typing import Any
 
 from models.verdict import Decision, StayStatus, TraceEntry, Verdict
 
-__all__ = ["render_text"]
+__all__ = ["render_text", "trace_lines", "warning_lines"]
 
 _HEADLINE = {
     StayStatus.COMPLIANT: "COMPLIANT - no day of stay breaks the limit",
@@ -23,7 +23,8 @@ def _value(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _entry(entry: TraceEntry) -> list[str]:
+def trace_lines(entry: TraceEntry) -> list[str]:
+    """One trace entry for a reader: the rule and its outcome, title, source, what it saw."""
     if entry.overridden_by:
         mark = "-"
         outcome = f"{entry.outcome}, set aside by {entry.overridden_by}"
@@ -95,8 +96,11 @@ def render_text(verdict: Verdict) -> str:
         )
     lines += ["", "Why (* decided the verdict, + applied, - set aside by an exception):"]
     for entry in verdict.trace:
-        lines += _entry(entry)
-    if verdict.warnings:
-        lines += ["", "Warnings:"]
-        lines += [f"  ! {warning}" for warning in verdict.warnings]
+        lines += trace_lines(entry)
+    lines += warning_lines(verdict.warnings)
     return "\n".join(lines)
+
+
+def warning_lines(warnings: tuple[str, ...]) -> list[str]:
+    """The closing section of a report: each warning on its own line (none: nothing)."""
+    return ["", "Warnings:", *(f"  ! {warning}" for warning in warnings)] if warnings else []

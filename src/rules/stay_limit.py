@@ -105,7 +105,7 @@ class StayProgramme:
         limit = window = per_entry = None
         figures = None
         if fact.get("subject") and person.trips is not None and self.base.in_force(as_of):
-            per_entry = self._per_entry_cap(person.citizenship, day)
+            per_entry = self.per_entry_cap(person.citizenship, day)
             figures, limit, window = self._count(person, as_of)
             fact.update(
                 days_used=figures.days_used,
@@ -173,7 +173,7 @@ class StayProgramme:
             registration=registration,
         )
 
-    def _per_entry_cap(self, citizenship: str | None, day: int) -> int | None:
+    def per_entry_cap(self, citizenship: str | None, day: int) -> int | None:
         """The per-entry cap of the regime of ``citizenship`` on ``day`` (one look-up per trip)."""
         if citizenship is None:
             return None
@@ -203,6 +203,18 @@ class StayProgramme:
         cap = terms.value.get("per_entry_days")
         return int(cap) if cap is not None else None
 
+    def exempt_periods(self, person: Person) -> list[ExemptPeriod]:
+        """The days each exemption covers: its rule's in-force period intersected with the
+        validity of each of the person's statuses of its kind (``UNBOUNDED``: no end)."""
+        return [
+            ExemptPeriod(rule.id, first, last)
+            for rule in self.exemptions
+            for status in person.statuses
+            if status.kind == rule.exempts
+            for first, last in [_intersect(rule, status.valid_from, status.valid_to)]
+            if first <= last
+        ]
+
     def _count(self, person: Person, as_of: dt.date) -> tuple[StayFigures, int, int]:
         """The counter's figures, with the limit and window in force on ``as_of``."""
         day = as_of.toordinal()
@@ -211,19 +223,12 @@ class StayProgramme:
                 entry=trip.entry.toordinal(),
                 last=trip.exit.toordinal() if trip.exit is not None else day,
                 has_exit=trip.exit is not None,
-                per_entry_cap=self._per_entry_cap(person.citizenship, trip.entry.toordinal()),
+                per_entry_cap=self.per_entry_cap(person.citizenship, trip.entry.toordinal()),
             )
             for trip in person.trips or ()
             if trip.entry <= as_of
         )
-        exempt = [
-            ExemptPeriod(rule.id, first, last)
-            for rule in self.exemptions
-            for status in person.statuses
-            if status.kind == rule.exempts
-            for first, last in [_intersect(rule, status.valid_from, status.valid_to)]
-            if first <= last
-        ]
+        exempt = self.exempt_periods(person)
         count_exit_day = bool(self.policy.parameter("stay.count_exit_day", day).value)
         rules = WindowRules(
             counting_starts=self.base.start.toordinal(),

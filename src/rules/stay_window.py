@@ -31,6 +31,7 @@ __all__ = [
     "TripSpan",
     "WindowRules",
     "count_stay",
+    "runs",
 ]
 
 UNBOUNDED = 10**9  # an ordinal beyond any real date: "no end"
@@ -134,7 +135,8 @@ def _covered(cover: list[tuple[int, int]], starts: list[int], day: int) -> bool:
     return index >= 0 and day <= cover[index][1]
 
 
-def _runs(days: Sequence[int]) -> list[tuple[int, int]]:
+def runs(days: Sequence[int]) -> list[tuple[int, int]]:
+    """Ascending days as maximal runs of consecutive days: ``[(first, last), ...]``."""
     runs: list[tuple[int, int]] = []
     for day in days:
         if runs and day == runs[-1][1] + 1:
@@ -243,7 +245,7 @@ def count_stay(
         present=current is not None,
         exempt_on_as_of=exempt_on_as_of,
         latest_exit=None,
-        periods=_runs(overstay_days),
+        periods=runs(overstay_days),
     )
     if (
         current is not None
