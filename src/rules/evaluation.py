@@ -70,6 +70,10 @@ class Evaluator:
         self._reads = {rule_id: facts_read_by(rule) for rule_id, rule in self._rules.items()}
         self._parameters = {rule_id: parameters_read_by(rule) for rule_id, rule in self._rules.items()}
         self._position = {rule_id: index for index, rule_id in enumerate(self._rules)}
+        self._sources = {
+            rule_id: SourceRef(title=rule.source.title, href=rule.source.href)
+            for rule_id, rule in self._rules.items()
+        }
         self._ruleset = CompiledRuleset(
             f"{policy.name}@{policy.version}",
             {rule_id: compile_rule(rule, policy.parameters) for rule_id, rule in self._rules.items()},
@@ -102,10 +106,13 @@ class Evaluator:
             firings += self._ruleset.fire([encode_fact(fact["t"], fact) for fact in following])
         fired = [rule_id for rule_id, _ in firings]
         overridden_by = self._set_aside(firings)
+        by_programme: dict[str, list[str]] = {}
+        for rule_id in fired:
+            by_programme.setdefault(self._rules[rule_id].programme, []).append(rule_id)
         decided = {
             name: decision
-            for name in self.policy.programmes
-            if (decision := self._decide(name, fired, overridden_by)) is not None
+            for name, rule_ids in by_programme.items()
+            if (decision := self._decide(name, rule_ids, overridden_by)) is not None
         }
         for name, programme in self.policy.programmes.items():
             if programme.required and name not in decided:
@@ -211,13 +218,14 @@ class Evaluator:
         return {rule_id: found for rule_id in fired if (found := setter(rule_id)) is not None}
 
     def _decide(self, programme: str, fired: list[str], overridden_by: dict[str, str]) -> _Decided | None:
-        """Exceptions set their base rules aside; the programme's precedence picks the status."""
+        """Exceptions set their base rules aside; the programme's precedence picks the status.
+
+        ``fired`` holds rules of ``programme`` only (the stay rules, in the first phase)."""
+        rules = self._rules
         deciding = [
-            self._rules[rule_id]
+            rules[rule_id]
             for rule_id in fired
-            if rule_id not in overridden_by
-            and self._rules[rule_id].programme == programme
-            and self._rules[rule_id].then.status is not None
+            if rule_id not in overridden_by and rules[rule_id].then.status is not None
         ]
         if not deciding:
             return None
@@ -271,10 +279,11 @@ class Evaluator:
             if derived.figures is not None:
                 facts["days_not_counted"] = derived.figures.exempt_days_by_rule.get(rule_id, 0)
         decision = decided.get(programme)
-        return TraceEntry(
+        # Built from the checked policy and the engine's own facts: nothing to validate again.
+        return TraceEntry.model_construct(
             rule=rule_id,
             title=rule.title,
-            source=SourceRef(title=rule.source.title, href=rule.source.href),
+            source=self._sources[rule_id],
             in_force=(rule.start, rule.end),
             outcome=rule.then.status or "applies",
             facts=facts,
@@ -296,7 +305,7 @@ class Evaluator:
                     TraceEntry(
                         rule=rule.id,
                         title=rule.title,
-                        source=SourceRef(title=rule.source.title, href=rule.source.href),
+                        source=self._sources[rule.id],
                         in_force=(rule.start, rule.end),
                         outcome="days_not_counted",
                         facts={"status": rule.exempts, "days_not_counted": removed},

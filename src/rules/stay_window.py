@@ -137,13 +137,12 @@ def _covered(cover: list[tuple[int, int]], starts: list[int], day: int) -> bool:
 
 def runs(days: Sequence[int]) -> list[tuple[int, int]]:
     """Ascending days as maximal runs of consecutive days: ``[(first, last), ...]``."""
-    runs: list[tuple[int, int]] = []
-    for day in days:
-        if runs and day == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], day)
-        else:
-            runs.append((day, day))
-    return runs
+    if not days:
+        return []
+    breaks = [index for index in range(1, len(days)) if days[index] != days[index - 1] + 1]
+    firsts = [0, *breaks]
+    lasts = [*(index - 1 for index in breaks), len(days) - 1]
+    return [(days[first], days[last]) for first, last in zip(firsts, lasts, strict=True)]
 
 
 def _split(
