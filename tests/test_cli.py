@@ -270,3 +270,26 @@ def test_console_script_never_prints_a_traceback_on_bad_input(tmp_path: Path, br
     assert result.returncode == 1
     assert "Traceback" not in result.stdout + result.stderr
     assert "not valid YAML/JSON" in result.stderr
+
+
+def test_impossible_unquoted_yaml_date_in_a_person_file_is_placed_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.yaml", "person_id: X\ncitizenship: RU\ntrips:\n  - {entry: 2024-02-30}\n")
+    code, _, err = kzmig("check", path, "--on", "2024-06-01")
+    assert code == 1
+    assert f"{path}:4 at trips[0].entry" in err and "day value is outside expected range" in err
+    assert "internal error" not in err and "Traceback" not in err
+
+
+def test_impossible_unquoted_yaml_date_in_a_policy_file_is_placed_at_its_line(tmp_path: Path) -> None:
+    import shutil
+
+    policy = tmp_path / "kz"
+    shutil.copytree(ROOT / "policies" / "kz", policy)
+    path = policy / "exemptions-decree-80.yaml"
+    text = path.read_text(encoding="utf-8")
+    line = text[: text.index("    from: 2024-02-25")].count("\n") + 1
+    path.write_text(text.replace("    from: 2024-02-25", "    from: 2024-02-30", 1), encoding="utf-8")
+    code, _, err = kzmig("policy", "check", "--policy", str(policy))
+    assert code == 3
+    assert f"{path}:{line} at rules[" in err and "day value is outside expected range" in err
+    assert "internal error" not in err

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from rules.errors import Problem
@@ -131,9 +132,25 @@ def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], name: str) -> An
     )
 
 
+class _PlainDates(RoundTripConstructor):
+    """ruamel's constructor, except that a date that does not exist (``2024-02-30``) stays
+    text instead of raising a bare ``ValueError`` mid-parse: validation then reports it at
+    its line and path, like any other bad value."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except (ValueError, OverflowError):
+            return str(node.value)
+
+
+_PlainDates.add_constructor("tag:yaml.org,2002:timestamp", _PlainDates.construct_yaml_timestamp)
+
+
 def parse_document(text: str, name: str) -> Document:
     """Parse YAML (JSON is YAML) into plain data with lines. Raises ``ValueError`` with a place."""
     yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _PlainDates
     yaml.allow_duplicate_keys = False
     try:
         tree = yaml.load(text)
