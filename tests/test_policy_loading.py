@@ -435,9 +435,10 @@ def test_missing_directory_is_refused_with_one_placed_problem(tmp_path):
 def test_same_rule_id_twice_in_the_baseline_is_refused(tmp_path):
     directory, path = with_extra(tmp_path, extra_rule("stay.compliant", "then: {status: compliant}"))
     problem = only_problem(directory)
-    assert problem.message == "rule 'stay.compliant' is defined twice"
-    # the second definition in file order: extra.yaml sorts before stay-limit.yaml
-    limits = directory / "stay-limit.yaml"
+    # the second definition in file order (extra.yaml sorts before stay-limit.yaml), naming the first
+    extra, limits = directory / "extra.yaml", directory / "stay-limit.yaml"
+    first = f"{extra}:{line_of(extra, '  - id: stay.compliant')} at rules[0].id"
+    assert problem.message == f"rule 'stay.compliant' is defined twice (first at {first})"
     assert problem.where.startswith(f"{limits}:{line_of(limits, '  - id: stay.compliant')} at rules[")
 
 
@@ -451,7 +452,8 @@ def test_same_parameter_twice_in_the_baseline_is_refused(tmp_path):
     )
     problem = only_problem(directory)
     assert problem.where == f"{directory / 'zz-more.yaml'}:4 at parameters.stay.limit_days"
-    assert problem.message == "'stay.limit_days' is defined twice"
+    first = f"{limits}:{line_of(limits, '  stay.limit_days:')} at parameters.stay.limit_days"
+    assert problem.message == f"'stay.limit_days' is defined twice (first at {first})"
     assert limits.exists()
 
 

@@ -187,6 +187,7 @@ def _assemble(
     rules: dict[str, Rule] = {}
     rule_places: dict[str, tuple[Document, int]] = {}
     documents: dict[tuple[str | int, ...], Document] = {}
+    first_seen: dict[tuple[str, str], str] = {}  # where each name was first defined
 
     for position, (document, file) in enumerate(loaded):
         is_amendment = position >= baseline_count
@@ -194,7 +195,7 @@ def _assemble(
             if header is not None and not is_amendment:
                 problems.append(Problem(document.where(("policy",)), "a second policy header; keep one"))
             header = file.policy
-        _merge_named(document, "parameters", parameters, file.parameters, is_amendment, problems)
+        _merge_named(document, "parameters", parameters, file.parameters, is_amendment, problems, first_seen)
         if is_amendment:
             for name, table in file.tables.items():
                 # An amendment's table changes only the rows it lists (to end a row, give it
@@ -202,8 +203,8 @@ def _assemble(
                 base_rows = tables[name].rows if name in tables else {}
                 tables[name] = table.model_copy(update={"rows": {**base_rows, **table.rows}})
         else:
-            _merge_named(document, "tables", tables, file.tables, is_amendment, problems)
-        _merge_named(document, "status_kinds", kinds, file.status_kinds, is_amendment, problems)
+            _merge_named(document, "tables", tables, file.tables, is_amendment, problems, first_seen)
+        _merge_named(document, "status_kinds", kinds, file.status_kinds, is_amendment, problems, first_seen)
         documents.update({("parameters", name): document for name in file.parameters})
         for name, table in file.tables.items():
             documents.setdefault(("tables", name), document)
@@ -213,8 +214,13 @@ def _assemble(
                 problems.append(Problem(document.where(("repeals",)), f"repeals unknown rule {repealed!r}"))
         for index, rule in enumerate(file.rules):
             if rule.id in rules and not is_amendment:
+                first_document, first_index = rule_places[rule.id]
+                first = first_document.where(("rules", first_index, "id"))
                 problems.append(
-                    Problem(document.where(("rules", index, "id")), f"rule {rule.id!r} is defined twice")
+                    Problem(
+                        document.where(("rules", index, "id")),
+                        f"rule {rule.id!r} is defined twice (first at {first})",
+                    )
                 )
             rules[rule.id] = rule
             rule_places[rule.id] = (document, index)
@@ -340,11 +346,17 @@ def _merge_named(
     items: dict[str, _Named],
     is_amendment: bool,
     problems: list[Problem],
+    first_seen: dict[tuple[str, str], str],
 ) -> None:
     """Add a file's named items; a baseline may define a name once, an amendment replaces it."""
     for name, value in items.items():
+        place = document.where((section, name))
         if name in target and not is_amendment:
-            problems.append(Problem(document.where((section, name)), f"{name!r} is defined twice"))
+            first = first_seen.get((section, name))
+            problems.append(
+                Problem(place, f"{name!r} is defined twice" + (f" (first at {first})" if first else ""))
+            )
+        first_seen.setdefault((section, name), place)
         target[name] = value
 
 
