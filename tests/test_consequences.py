@@ -225,3 +225,38 @@ def test_outcome_value_naming_an_unknown_parameter_is_refused(tmp_path: Path) ->
     (problem,) = caught.value.problems
     assert problem.message == "unknown parameter 'sanction.fine_mcj'"
     assert problem.where.endswith("at rules[0].then.values.fine_mci")
+
+
+def test_a_stay_status_the_verdict_cannot_report_is_refused_on_load(tmp_path: Path) -> None:
+    directory = tmp_path / "kz"
+    shutil.copytree(ROOT / "policies" / "kz", directory)
+    header = directory / "policy.yaml"
+    header.write_text(
+        header.read_text(encoding="utf-8").replace("exempt, compliant]", "exempt, tolerated, compliant]"),
+        encoding="utf-8",
+    )
+    with pytest.raises(rules.PolicyError) as caught:
+        rules.Evaluator(rules.load_policy(directory))
+    (problem,) = caught.value.problems
+    assert "not tolerated" in problem.message and problem.where.endswith("policy.programmes.stay.precedence")
+
+
+def test_a_policy_without_a_stay_programme_is_refused_on_load(tmp_path: Path) -> None:
+    directory = tmp_path / "kz"
+    shutil.copytree(ROOT / "policies" / "kz", directory)
+    for name in (
+        "stay-limit.yaml",
+        "exemptions-decree-80.yaml",
+        "sanctions-art-517.yaml",
+        "refusal-of-entry.yaml",
+    ):
+        (directory / name).unlink()
+    header = directory / "policy.yaml"
+    text = header.read_text(encoding="utf-8")
+    start = text.index("    stay:")
+    end = text.index("    sanction:")
+    header.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(rules.PolicyError) as caught:
+        rules.Evaluator(rules.load_policy(directory))
+    messages = [problem.message for problem in caught.value.problems]
+    assert "no 'stay' programme" in messages

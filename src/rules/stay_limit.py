@@ -66,6 +66,18 @@ class StayProgramme:
             for name in _TABLES
             if name not in policy.tables
         ]
+        known = {status.value for status in StayStatus}
+        programme = policy.programmes.get(PROGRAMME)
+        if programme is None:
+            problems.append(Problem(f"policy {policy.name} at policy.programmes", "no 'stay' programme"))
+        unknown = [status for status in (programme.precedence if programme else ()) if status not in known]
+        if unknown:
+            problems.append(
+                Problem(
+                    f"policy {policy.name} at policy.programmes.stay.precedence",
+                    f"the stay limit decides only {', '.join(sorted(known))}; not {', '.join(unknown)}",
+                )
+            )
         rules = {rule.id: rule for rule in policy.rules_of(PROGRAMME)}
         base = rules.get(BASE_RULE)
         if base is None:
