@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from models.policy import AllOf, AnyOf, Comparison, Condition, NotOf, Parameter, ParamRef, Rule
 from rules.engine import MAX_ALTERNATIVES, alternatives
+from rules.errors import did_you_mean
 
 __all__ = [
     "FACTS",
@@ -185,10 +186,7 @@ def _comparison_problems(
             continue
         fact_type = facts.get(name)
         if fact_type is None:
-            import difflib
-
-            close = difflib.get_close_matches(name, list(facts), n=1)
-            hint = f" (did you mean '{programme}.{close[0]}'?)" if close else ""
+            hint = did_you_mean(comparison.fact, [f"{programme}.{fact}" for fact in facts])
             problems.append(
                 (
                     (*place, "fact"),

@@ -54,7 +54,6 @@ An unknown post id is not an anomaly but an error in the input: :class:`InputErr
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 import importlib.resources
 import itertools
@@ -64,7 +63,7 @@ from dataclasses import dataclass
 
 from models.crossing import Crossing
 from models.person import Trip
-from rules.errors import InputError, PolicyError, Problem
+from rules.errors import InputError, PolicyError, Problem, did_you_mean
 
 __all__ = ["CrossingReading", "trips_from_crossings"]
 
@@ -123,8 +122,7 @@ def trips_from_crossings(
 
 
 def _unknown_post(index: int, post: str, posts: Mapping[str, str]) -> Problem:
-    close = difflib.get_close_matches(post.casefold(), list(posts), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(post.casefold(), posts)
     return Problem(
         where=f"crossings[{index}].post",
         message=f"unknown border post {post!r}{hint}; known posts: {', '.join(sorted(posts))}",

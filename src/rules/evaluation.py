@@ -30,7 +30,7 @@ from rules.consequences import consequence_facts, decision_values
 from rules.crossings import trips_from_crossings
 from rules.documents import format_path, located_messages
 from rules.engine import CompiledRuleset, Firing
-from rules.errors import EvaluationError, InputError, PolicyError, Problem
+from rules.errors import EvaluationError, InputError, PolicyError, Problem, did_you_mean
 from rules.policy import Policy, load_policy
 from rules.registration import registration_due, registration_problems
 from rules.stay_limit import PROGRAMME, Derived, StayProgramme
@@ -348,7 +348,7 @@ def parse_person(person: Person | Mapping[str, Any], policy: Policy) -> Person:
     unknown = [
         Problem(
             f"statuses[{index}].kind",
-            f"unknown status kind {status.kind!r}{_suggestion(status.kind, policy.status_kinds)}; "
+            f"unknown status kind {status.kind!r}{did_you_mean(status.kind, policy.status_kinds)}; "
             f"policy {policy.name} knows: {', '.join(sorted(policy.status_kinds))}",
             ("statuses", index, "kind"),
         )
@@ -358,13 +358,6 @@ def parse_person(person: Person | Mapping[str, Any], policy: Policy) -> Person:
     if unknown:
         raise InputError("the person record is not valid", unknown)
     return record
-
-
-def _suggestion(name: str, known: Mapping[str, Any]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _person_problems(error: ValidationError) -> list[Problem]:

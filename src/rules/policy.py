@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from models.policy import DatedValue, Parameter, PolicyFile, Programme, Rule, StatusKind, Table
 from rules.documents import Document, DocumentError, read_document, validation_problems
-from rules.errors import EvaluationError, PolicyError, Problem
+from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 
 __all__ = ["Policy", "Timeline", "default_policy_dir", "load_policy"]
 
@@ -262,7 +262,7 @@ def _assemble(
                 problems.append(
                     Problem(
                         document.where((*where, "overrides")),
-                        f"overrides unknown rule {base_rule!r}{_suggest(base_rule, rules)}",
+                        f"overrides unknown rule {base_rule!r}{did_you_mean(base_rule, rules)}",
                     )
                 )
             elif (
@@ -280,7 +280,7 @@ def _assemble(
             problems.append(
                 Problem(
                     document.where((*where, "exempts")),
-                    f"exempts unknown status kind {rule.exempts!r}{_suggest(rule.exempts, kinds)}",
+                    f"exempts unknown status kind {rule.exempts!r}{did_you_mean(rule.exempts, kinds)}",
                 )
             )
         for place, message in check_rule(rule, parameters):
@@ -358,10 +358,3 @@ def _merge_named(
             )
         first_seen.setdefault((section, name), place)
         target[name] = value
-
-
-def _suggest(name: str, known: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import difflib
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from holidays.countries.kazakhstan import KZ
@@ -44,7 +43,7 @@ from holidays.countries.kazakhstan import KZ
 from models.policy import DatedValue
 from models.registration import RegistrationDue
 from models.verdict import SourceRef
-from rules.errors import EvaluationError, Problem
+from rules.errors import EvaluationError, Problem, did_you_mean
 from rules.policy import Policy
 
 __all__ = ["registration_due", "registration_problems"]
@@ -147,7 +146,7 @@ def registration_problems(policy: Policy) -> list[Problem]:
             if message is None and check is _regimes_problem and dated.value is not None:
                 unknown = [regime for regime in dated.value if regime not in known]
                 if unknown:
-                    names = ", ".join(f"{regime!r}{_suggest(regime, known)}" for regime in unknown)
+                    names = ", ".join(f"{regime!r}{did_you_mean(regime, known)}" for regime in unknown)
                     message = f"{name} names regimes not in table {REGIMES_TABLE}: {names}"
             if message is not None:
                 problems.append(Problem(policy.where("parameters", name, "values", index, "value"), message))
@@ -302,11 +301,6 @@ def _count_problem(name: str, value: Any) -> str | None:
 
 def _flag_problem(name: str, value: Any) -> str | None:
     return None if isinstance(value, bool) else f"{name} must be true or false, not {value!r}"
-
-
-def _suggest(name: str, known: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _source(dated: DatedValue) -> SourceRef:

@@ -19,7 +19,7 @@ from typing import Any
 from models.person import Person
 from models.policy import Rule
 from models.verdict import Decision, OverstayPeriod, RegistrationDue, StayResult, StayStatus
-from rules.errors import EvaluationError, PolicyError, Problem
+from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 from rules.policy import Policy
 from rules.stay_window import (
     UNBOUNDED,
@@ -303,17 +303,11 @@ def _value_problems(policy: Policy) -> list[Problem]:
                 problems.append(
                     Problem(
                         policy.where("tables", "stay.regime_of_citizenship", "rows", key, index, "value"),
-                        f"regime {dated.value!r} is not in table stay.regimes{_close(dated.value, regimes)}",
+                        f"regime {dated.value!r} is not in table stay.regimes"
+                        + did_you_mean(str(dated.value), regimes),
                     )
                 )
     return problems
-
-
-def _close(name: Any, known: dict[str, Any]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(str(name), list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _is_regime(value: Any) -> bool:
