@@ -38,9 +38,9 @@ from collections.abc import Callable
 from typing import Any
 
 import rules
-from rules.conditions import encode_fact
-from rules.consequences import consequence_facts
-from rules.evaluation import parse_person
+from rules.engine.evaluator import parse_person
+from rules.engine.patterns import encode_fact
+from rules.stay.consequences import consequence_facts
 
 AS_OF = dt.date(2025, 6, 1)
 DEFAULT_CACHE = 4096  # Evaluator's default cache_size

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import rules
 from models.verdict import StayStatus, Verdict
-from rules.cli import app
+from rules.cli.app import app
 
 AMENDMENTS = Path(__file__).resolve().parents[1] / "examples" / "amendments"
 LIMIT_60 = AMENDMENTS / "limit-60-days.yaml"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rules.cli import app
+from rules.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = ROOT / "examples" / "persons" / "driver-A-17.json"
@@ -262,7 +262,7 @@ def test_help_texts_describe_every_command() -> None:
 def test_console_script_never_prints_a_traceback_on_bad_input(tmp_path: Path, broken: str) -> None:
     path = write(tmp_path, "p.yaml", broken)
     result = subprocess.run(
-        [sys.executable, "-c", "from rules.cli import main; main()", "check", path, "--on", "2024-01-01"],
+        [sys.executable, "-c", "from rules.cli.app import main; main()", "check", path, "--on", "2024-01-01"],
         capture_output=True,
         text=True,
         check=False,

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import rules
-from rules.cli import app
+from rules.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
 POPULATION = str(ROOT / "examples" / "persons" / "population-2026.jsonl")

@@ -1,7 +1,7 @@
 """The condition language: what a compiled condition matches in durable-rules, on real facts.
 
 Every test compiles a rule with :func:`rules.conditions.compile_rule`, fires the pattern
-through :class:`rules.engine.CompiledRuleset` with a hand-made ``stay`` fact, and compares the
+through :class:`rules.engine.durable.CompiledRuleset` with a hand-made ``stay`` fact, and compares the
 result with the documented meaning of the condition:
 
 * a comparison on a missing fact is false, and so is its negation;
@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 
 import rules
 from models.policy import Parameter, Rule
-from rules.conditions import FACTS, check_rule, compile_rule, encode_fact
-from rules.engine import CompiledRuleset
+from rules.engine.durable import CompiledRuleset
+from rules.engine.patterns import FACTS, check_rule, compile_rule, encode_fact
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies" / "kz"
 SOURCE = {"title": "Test source", "href": "https://example.org/law"}

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from models.crossing import Crossing
 from models.person import Trip
 from rules import InputError, Policy, PolicyError, load_policy
-from rules.crossings import CrossingReading, trips_from_crossings
+from rules.stay.crossings import CrossingReading, trips_from_crossings
 
 D = dt.date
 ON = D(2024, 6, 1)

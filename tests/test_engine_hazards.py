@@ -1,5 +1,5 @@
 """One regression test per durable-rules 2.0.28 hazard (shared/engineering/durable-rules.md),
-at the level of kzmig's wrapper :class:`rules.engine.CompiledRuleset` and of :class:`Evaluator`.
+at the level of kzmig's wrapper :class:`rules.engine.durable.CompiledRuleset` and of :class:`Evaluator`.
 
 The hazards that end in a segfault or a hang (a session in which no action ran; more than
 1,024 live sessions; 512 sibling conditions) run in a child interpreter, so that a regression
@@ -24,7 +24,7 @@ import pytest
 
 import rules
 from rules import EngineError
-from rules.engine import CompiledRuleset
+from rules.engine.durable import CompiledRuleset
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies" / "kz"
 _names = itertools.count()
@@ -82,7 +82,7 @@ ON_EXIT = dt.date(2024, 3, 15)
 def test_case_matching_no_rule_fires_nothing_and_does_not_crash():
     result = run_isolated(
         """
-        from rules.engine import CompiledRuleset
+        from rules.engine.durable import CompiledRuleset
         pattern = {"$and": [{"t": "stay"}, {"days_used": -1}]}
         never = CompiledRuleset("never", {"never": pattern}, cache_size=0)
         results = [never.fire([{"id": "stay", "t": "stay", "days_used": day}]) for day in range(50)]
@@ -110,7 +110,7 @@ def test_case_no_rule_decides_is_an_evaluation_error_and_the_next_case_is_still_
 def test_three_thousand_distinct_cases_in_a_row_free_their_sessions():
     result = run_isolated(
         """
-        from rules.engine import CompiledRuleset
+        from rules.engine.durable import CompiledRuleset
         pattern = {"$and": [{"t": "stay"}, {"$gt": {"days": 10}}]}
         rs = CompiledRuleset("many-cases", {"big": pattern}, cache_size=0)
         for case in range(3000):
@@ -369,7 +369,7 @@ def test_after_an_engine_error_no_later_case_is_decided_with_the_failed_cases_fa
     extra_rules_file(
         directory, [f"from: 2023-01-27\nwhen: {{fact: stay.days_used, gte: {i}}}" for i in range(70)]
     )
-    monkeypatch.setattr("rules.engine.MAX_ALTERNATIVES", RAW_DURABLE)  # provoke error 303
+    monkeypatch.setattr("rules.engine.durable.MAX_ALTERNATIVES", RAW_DURABLE)  # provoke error 303
     evaluator = rules.Evaluator(rules.load_policy(directory), cache_size=0)
     with pytest.raises(EngineError, match="303"):
         evaluator.evaluate(SEVENTY_FIVE_DAYS, on=ON_EXIT)

@@ -37,11 +37,11 @@ from reference import (
 from typer.testing import CliRunner
 
 from models.plan import Plan, PlanBound, PlanStatus
-from rules.cli import app
+from rules.cli.app import app
+from rules.engine.evaluator import Evaluator
 from rules.errors import InputError
-from rules.evaluation import Evaluator
-from rules.planning import plan, plan_with
-from rules.policy import Policy, load_policy
+from rules.policy.loader import Policy, load_policy
+from rules.stay.planning import plan, plan_with
 
 D = dt.date
 DAY = dt.timedelta(days=1)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from rules.cli import app
+from rules.cli.app import app
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _BLOCK = re.compile(r"```console\n\$ kzmig (?P<args>[^\n]*)\n(?P<output>.*?)```", re.DOTALL)

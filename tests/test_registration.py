@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 import rules
 from models.registration import RegistrationDue
 from rules.errors import EvaluationError
-from rules.policy import Policy
-from rules.registration import registration_due, registration_problems
+from rules.policy.loader import Policy
+from rules.stay.registration import registration_due, registration_problems
 
 D = dt.date
 POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "kz" / "registration.yaml"

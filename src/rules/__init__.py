@@ -17,6 +17,8 @@ For many cases or a what-if amendment, build an :class:`Evaluator` per policy::
 Errors: every error kzmig raises on purpose is a :class:`KzmigError` (see :mod:`rules.errors`).
 """
 
+from rules.analysis.impact import Difference, compare
+from rules.engine.evaluator import Evaluator, evaluate
 from rules.errors import (
     EngineError,
     EvaluationError,
@@ -25,10 +27,8 @@ from rules.errors import (
     PolicyError,
     Problem,
 )
-from rules.evaluation import Evaluator, evaluate
-from rules.impact import Difference, compare
-from rules.planning import plan
-from rules.policy import Policy, load_policy
+from rules.policy.loader import Policy, load_policy
+from rules.stay.planning import plan
 
 __all__ = [
     "Difference",

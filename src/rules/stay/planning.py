@@ -64,10 +64,10 @@ from typing import Any
 from models.person import Person, Trip
 from models.plan import Plan, PlanBound, PlanStatus
 from models.verdict import StayStatus, Verdict
+from rules.engine.evaluator import Evaluator, evaluator_for, parse_person
 from rules.errors import EvaluationError, InputError, Problem
-from rules.evaluation import Evaluator, evaluator_for, parse_person
-from rules.policy import Policy, Timeline
-from rules.stay_window import UNBOUNDED, StayFigures, runs
+from rules.policy.loader import Policy, Timeline
+from rules.stay.window import UNBOUNDED, StayFigures, runs
 
 __all__ = ["LONGEST_PLAN_DAYS", "plan", "plan_with"]
 

@@ -25,8 +25,8 @@ from typing import Any
 from models.person import Person
 from models.policy import ParamRef, Rule
 from rules.errors import EvaluationError
-from rules.policy import Policy
-from rules.stay_limit import Derived
+from rules.policy.loader import Policy
+from rules.stay.limit import Derived
 
 __all__ = ["MCI_PARAMETER", "consequence_facts", "decision_values"]
 

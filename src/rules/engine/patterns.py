@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from models.policy import AllOf, AnyOf, Comparison, Condition, NotOf, Parameter, ParamRef, Rule
-from rules.engine import MAX_ALTERNATIVES, alternatives
+from rules.engine.durable import MAX_ALTERNATIVES, alternatives
 from rules.errors import did_you_mean
 
 __all__ = [
@@ -268,7 +268,7 @@ def _segments(operand: Any, parameters: dict[str, Parameter]) -> list[tuple[int 
     """(first as_of ordinal, last as_of ordinal, literal value) alternatives for an operand."""
     if not isinstance(operand, ParamRef):
         return [(None, None, operand)]
-    from rules.policy import Timeline
+    from rules.policy.loader import Timeline
 
     timeline = Timeline.of(parameters[operand.param].values)
     return [(start, end, value.value) for start, end, value in timeline.segments()]

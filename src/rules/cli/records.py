@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rules.documents import Document, DocumentError, parse_document, read_document
 from rules.errors import InputError, Problem
+from rules.policy.documents import Document, DocumentError, parse_document, read_document
 
 __all__ = ["Record", "read_records", "place_problems"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from models.person import Person
 from models.verdict import StayResult, Verdict
-from rules.evaluation import Evaluator
+from rules.engine.evaluator import Evaluator
 
 __all__ = ["COMPARED_FIGURES", "Difference", "compare"]
 

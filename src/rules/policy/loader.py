@@ -18,8 +18,8 @@ from typing import TypeVar
 from pydantic import ValidationError
 
 from models.policy import DatedValue, Parameter, PolicyFile, Programme, Rule, StatusKind, Table
-from rules.documents import Document, DocumentError, read_document, validation_problems
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
+from rules.policy.documents import Document, DocumentError, read_document, validation_problems
 
 __all__ = ["Policy", "Timeline", "default_policy_dir", "load_policy"]
 
@@ -35,7 +35,7 @@ def default_policy_dir() -> Path:
     override = os.environ.get("KZMIG_POLICY_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "policies" / "kz"
+    return Path(__file__).resolve().parents[3] / "policies" / "kz"
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ def _assemble(
             ],
         )
 
-    from rules.conditions import check_rule  # the compiler knows the facts each programme has
+    from rules.engine.patterns import check_rule  # the compiler knows the facts each programme has
 
     for rule_id, rule in rules.items():
         document, index = rule_places[rule_id]

@@ -22,15 +22,15 @@ import typer
 
 from models.plan import Plan
 from models.verdict import Verdict
+from rules.analysis.impact import Difference
+from rules.analysis.impact import compare as compare_verdicts
+from rules.cli.records import Record, place_problems, read_records
+from rules.engine.evaluator import Evaluator
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError
-from rules.evaluation import Evaluator
-from rules.impact import Difference
-from rules.impact import compare as compare_verdicts
-from rules.plan_report import render_plan_text
-from rules.planning import LONGEST_PLAN_DAYS, plan_with
-from rules.policy import Policy, default_policy_dir, load_policy
-from rules.records import Record, place_problems, read_records
-from rules.report import render_text
+from rules.policy.loader import Policy, default_policy_dir, load_policy
+from rules.reports.plan_text import render_plan_text
+from rules.reports.text import render_text
+from rules.stay.planning import LONGEST_PLAN_DAYS, plan_with
 
 __all__ = ["app", "main"]
 

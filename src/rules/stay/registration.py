@@ -44,7 +44,7 @@ from models.policy import DatedValue
 from models.registration import RegistrationDue
 from models.verdict import SourceRef
 from rules.errors import EvaluationError, Problem, did_you_mean
-from rules.policy import Policy
+from rules.policy.loader import Policy
 
 __all__ = ["registration_due", "registration_problems"]
 

@@ -25,15 +25,15 @@ from pydantic import ValidationError
 from models.person import Person
 from models.policy import Rule
 from models.verdict import Decision, PolicyRef, RegistrationDue, SourceRef, StayStatus, TraceEntry, Verdict
-from rules.conditions import compile_rule, decode_value, encode_fact, facts_read_by, parameters_read_by
-from rules.consequences import consequence_facts, decision_values
-from rules.crossings import trips_from_crossings
-from rules.documents import format_path, located_messages
-from rules.engine import CompiledRuleset, Firing
+from rules.engine.durable import CompiledRuleset, Firing
+from rules.engine.patterns import compile_rule, decode_value, encode_fact, facts_read_by, parameters_read_by
 from rules.errors import EvaluationError, InputError, PolicyError, Problem, did_you_mean
-from rules.policy import Policy, load_policy
-from rules.registration import registration_due, registration_problems
-from rules.stay_limit import PROGRAMME, Derived, StayProgramme
+from rules.policy.documents import format_path, located_messages
+from rules.policy.loader import Policy, load_policy
+from rules.stay.consequences import consequence_facts, decision_values
+from rules.stay.crossings import trips_from_crossings
+from rules.stay.limit import PROGRAMME, Derived, StayProgramme
+from rules.stay.registration import registration_due, registration_problems
 
 __all__ = ["Evaluator", "evaluate", "evaluator_for", "parse_person"]
 

@@ -20,8 +20,8 @@ from models.person import Person
 from models.policy import Rule
 from models.verdict import Decision, OverstayPeriod, RegistrationDue, StayResult, StayStatus
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
-from rules.policy import Policy
-from rules.stay_window import (
+from rules.policy.loader import Policy
+from rules.stay.window import (
     UNBOUNDED,
     ExemptPeriod,
     NoValueInForce,

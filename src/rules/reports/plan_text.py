@@ -6,7 +6,7 @@ Every figure and rule shown comes from the :class:`models.plan.Plan`; nothing is
 from __future__ import annotations
 
 from models.plan import Plan, PlanBound, PlanStatus
-from rules.report import trace_lines, warning_lines
+from rules.reports.text import trace_lines, warning_lines
 
 __all__ = ["render_plan_text"]
 
