@@ -37,10 +37,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from rules.stay.consequences import consequence_facts
+
 import rules
 from rules.engine.evaluator import parse_person
 from rules.engine.patterns import encode_fact
-from rules.stay.consequences import consequence_facts
 
 AS_OF = dt.date(2025, 6, 1)
 DEFAULT_CACHE = 4096  # Evaluator's default cache_size

@@ -1,6 +1,6 @@
 """The condition language: what a compiled condition matches in durable-rules, on real facts.
 
-Every test compiles a rule with :func:`rules.conditions.compile_rule`, fires the pattern
+Every test compiles a rule with :func:`rules.engine.patterns.compile_rule`, fires the pattern
 through :class:`rules.engine.durable.CompiledRuleset` with a hand-made ``stay`` fact, and compares the
 result with the documented meaning of the condition:
 
@@ -26,7 +26,42 @@ from hypothesis import strategies as st
 import rules
 from models.policy import Parameter, Rule
 from rules.engine.durable import CompiledRuleset
-from rules.engine.patterns import FACTS, check_rule, compile_rule, encode_fact
+from rules.engine.patterns import FactKeys
+from rules.engine.patterns import compile_rule as compile_pattern
+from rules.policy.conditions import LIST_SENTINEL, condition_problems
+from rules.stay.limit import STAY_FACTS
+
+_KINDS = {"integer": "int", "date": "date", "string": "str", "boolean": "bool", "codes": "list"}
+#: The stay facts by kind, as this test's domains and operators know them.
+FACTS = {"stay": {"as_of": "date", **{name: _KINDS[fact.type.kind] for name, fact in STAY_FACTS.items()}}}
+_VISIBLE = rules.load_policy().catalogue.visible["stay"]
+
+
+class _PlainKeys(FactKeys):
+    """Engine properties named as the facts are (``stay.days_used`` -> ``days_used``), so that
+    the facts this test builds by hand read plainly."""
+
+    def __getitem__(self, name: str) -> str:
+        return name.split(".", 1)[1]
+
+
+def check_rule(rule: Rule, parameters: dict[str, Parameter]) -> list[tuple[tuple[str | int, ...], str]]:
+    if rule.when is None:
+        return []
+    return condition_problems(rule.when, "stay", _VISIBLE, parameters, frozenset(), ("when",))
+
+
+def compile_rule(rule: Rule, parameters: dict[str, Parameter]) -> dict[str, Any]:
+    return compile_pattern(rule, {rule.id: rule}, parameters, _PlainKeys(), "statuses")
+
+
+def encode_fact(programme: str, fact: dict[str, Any]) -> dict[str, Any]:
+    """The fact as the engine sees it: list facts carry the sentinel item."""
+    for name, kind in FACTS[programme].items():
+        if kind == "list" and name in fact:
+            fact[name] = [*fact[name], LIST_SENTINEL]
+    return fact
+
 
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies" / "kz"
 SOURCE = {"title": "Test source", "href": "https://example.org/law"}
@@ -169,7 +204,7 @@ def test_rule_for_persons_without_residence_permit_applies_to_person_without_any
     policy_dir = tmp_path / "kz"
     shutil.copytree(POLICY_DIR, policy_dir)
     (policy_dir / "no-permit.yaml").write_text(
-        "schema: kzmig/policy/1\n"
+        "schema: kzmig/policy/2\n"
         "title: A rule for persons without a residence permit\n"
         "rules:\n"
         "  - id: stay.without_residence_permit\n"
@@ -203,6 +238,10 @@ _DOMAINS: dict[str, list[Any]] = {
     "overstay_days": [0, 1, 2, 3],
     "exempt_days": [0, 1, 2, 3],
     "statuses": ["visa", "aircraft_crew", "residence_permit"],
+    "overstay_period_days": [0, 1, 2, 3],
+    "overstay_period_end": _DAYS,
+    "entered_today": [True, False],
+    "over_limit": [True, False],
 }
 _OPERATORS = {
     "int": ["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "missing"],
@@ -382,7 +421,7 @@ def test_list_parameter_admits_a_member_from_the_day_it_joins():
 def test_amended_limit_applies_from_its_date_in_a_full_evaluation(tmp_path):
     amendment = tmp_path / "limit-60.yaml"
     amendment.write_text(
-        "schema: kzmig/policy/1\n"
+        "schema: kzmig/policy/2\n"
         "title: What if the limit fell to 60 days from 2025\n"
         "parameters:\n"
         "  stay.limit_days:\n"

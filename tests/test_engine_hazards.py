@@ -56,7 +56,7 @@ def policy_copy(tmp_path: Path, name: str = "kz") -> Path:
 
 def extra_rules_file(directory: Path, rule_bodies: list[str]) -> None:
     """Add a file of extra stay rules, each given as the YAML lines after its id/title/source."""
-    lines = ["schema: kzmig/policy/1", "title: Extra rules for an engine hazard test", "rules:"]
+    lines = ["schema: kzmig/policy/2", "title: Extra rules for an engine hazard test", "rules:"]
     for index, body in enumerate(rule_bodies):
         lines += [
             f"  - id: stay.extra.r{index}",

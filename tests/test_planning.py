@@ -48,7 +48,7 @@ DAY = dt.timedelta(days=1)
 ROOT = Path(__file__).resolve().parents[1]
 AMENDMENTS = ROOT / "examples" / "amendments"
 WHOLE_DAYS = """\
-schema: kzmig/policy/1
+schema: kzmig/policy/2
 title: "What-if: whole days only (the exit day is not counted)"
 description: A test amendment for the other counting convention.
 parameters:

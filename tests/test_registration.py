@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import rules
 from models.registration import RegistrationDue
-from rules.errors import EvaluationError
+from rules.errors import EvaluationError, PolicyError
 from rules.policy.loader import Policy
 from rules.stay.registration import registration_due, registration_problems
 
@@ -33,7 +33,7 @@ SELF_REGISTRATION_START = D(2026, 7, 1)  # MIA Order No. 923 of 17 Nov 2025
 CALENDAR = KZ(years=range(2022, 2030))  # the oracle: the package's calendar, asked day by day
 PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
 
-AMENDMENT_HEADER = "schema: kzmig/policy/1\ntitle: A registration amendment written for a test\nparameters:\n"
+AMENDMENT_HEADER = "schema: kzmig/policy/2\ntitle: A registration amendment written for a test\nparameters:\n"
 TEST_SOURCE = "{title: Test source for a what-if amendment, href: https://example.org/law}"
 
 
@@ -243,23 +243,22 @@ def test_2024_05_01_a_regime_both_registered_and_not_required_is_a_contradiction
         registration_due(what_if, D(2024, 5, 1), "eaeu")
 
 
-def test_2026_07_01_a_count_of_the_wrong_shape_is_an_error_at_its_file_and_line(tmp_path: Path) -> None:
-    what_if = amended(tmp_path, parameter("registration.self_registration_days", ("2026-07-01", "thirty")))
-    with pytest.raises(EvaluationError) as caught:
-        registration_due(what_if, D(2026, 7, 1), "eaeu")
+def test_2026_07_01_a_count_of_the_wrong_shape_is_refused_on_load_at_its_file_and_line(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(PolicyError) as caught:
+        amended(tmp_path, parameter("registration.self_registration_days", ("2026-07-01", "thirty")))
     (problem,) = caught.value.problems
-    assert "registration-what-if.yaml:" in problem.where and "'thirty'" in problem.message
-    # Before 1 Jul 2026 the value is not needed, so nothing fails.
-    assert due_of(what_if, D(2026, 6, 30), "eaeu").procedure == "host_notification"
-    (found,) = registration_problems(what_if)
-    assert "whole number of days" in found.message
+    assert "registration-what-if.yaml:" in problem.where
+    assert "whole number of days" in problem.message and "'thirty'" in problem.message
 
 
 def test_a_misspelt_regime_in_a_list_is_found_on_load_with_a_suggestion(tmp_path: Path) -> None:
-    what_if = amended(
-        tmp_path, parameter("registration.self_registration_regimes", ("2026-07-01", "[eaeu, visa_fre]"))
-    )
-    (found,) = registration_problems(what_if)
+    with pytest.raises(PolicyError) as caught:
+        amended(
+            tmp_path, parameter("registration.self_registration_regimes", ("2026-07-01", "[eaeu, visa_fre]"))
+        )
+    (found,) = caught.value.problems
     assert "'visa_fre' (did you mean 'visa_free'?)" in found.message
     assert "registration-what-if.yaml:" in found.where
 

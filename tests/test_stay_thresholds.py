@@ -549,7 +549,7 @@ def test_2024_04_30_overstay_trace_names_the_deciding_rule_and_its_source() -> N
     verdict = evaluate(person("RU", trip("2024-01-31")), on=D(2024, 4, 30))
     trace = trace_of(verdict)
     assert trace["stay.overstay"].decisive and trace["stay.overstay"].outcome == "overstay"
-    assert trace["stay.overstay"].facts["overstay_days"] == 1
+    assert trace["stay.overstay"].facts["stay.overstay_days"] == 1
     assert "477-IV" in trace["stay.overstay"].source.title
     assert trace["stay.limit"].overridden_by is None
     assert "stay.compliant" not in trace

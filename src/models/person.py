@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from models.crossing import Crossing
 
-__all__ = ["Person", "Status", "Trip"]
+__all__ = ["CORE_FIELDS", "Person", "Status", "Trip"]
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 _STATUS_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -75,8 +75,17 @@ class Status(_Strict):
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+#: The fields every person record may carry; a policy's programmes add sections of their own.
+CORE_FIELDS = ("person_id", "citizenship", "statuses", "trips", "crossings")
+
+
 class Person(_Strict):
     """A person's migration record.
+
+    Besides these fields, a record may carry one section per programme of the policy that
+    takes inputs (``residence_application``, say): the policy declares their fields and types,
+    and :func:`rules.engine.inputs.parse_person` validates them. This model keeps them as given
+    (``model_extra``); any other field is refused there, with its place.
 
     ``citizenship`` is an ISO 3166-1 alpha-2 code. ``trips`` must be in chronological order
     and must not overlap; at most the last trip may lack an exit. Instead of ``trips``, a
@@ -84,6 +93,8 @@ class Person(_Strict):
     ``citizenship`` or the travel record out means "not known" and yields an ``undetermined``
     verdict that names it; an empty ``trips`` list means "never entered".
     """
+
+    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
 
     person_id: Annotated[str, Field(min_length=1, max_length=128)]
     citizenship: str | None = None

@@ -1,17 +1,27 @@
-"""The schema of a policy file: the law as data.
+"""The schema of a policy file (format ``kzmig/policy/2``): the law as data.
 
 One schema for every file under ``policies/`` and for every amendment an analyst writes.
-A file holds any of four sections, each dated and sourced:
+A file holds any of these sections, each item dated and sourced:
 
-* ``parameters``: named values (a limit, a window length) as a list of dated values;
-* ``tables``: named, keyed lists of dated values (the regime of each nationality);
+* ``policy``: the header (name, title); exactly one file of a policy carries it;
+* ``programmes``: what the policy decides -- each programme's statuses in precedence order,
+  when it is evaluated, the programmes it reads, the inputs it takes from the person record
+  and what its section of the verdict reports;
+* ``parameters``: named values (a limit, a pass mark, a scale of points), each a list of
+  dated values;
+* ``tables``: named, keyed families of dated values (the regime of each nationality);
 * ``status_kinds``: the statuses a person may hold (the vocabulary of the input);
-* ``rules``: decisions, each a condition in a small closed language over named facts.
+* ``facts``: computed facts, each a list of dated formulas in a closed set of operators;
+* ``rules``: decisions, each a condition over named facts;
+* ``repeals``: in an amendment, rules it removes.
 
-Exactly one file of a policy carries the ``policy`` header (name and programmes).
+Nothing here is executable: formulas and conditions are plain data that the loader checks and
+the engine interprets or compiles to durable-rules patterns, and the loader refuses YAML tags,
+so an amendment file is safe to load. Formulas are kept as plain data here and parsed by
+:mod:`rules.policy.formulas`, which reports each problem at its YAML path.
 
-Nothing here is executable: conditions are data compiled by the engine to durable-rules
-patterns, and the loader refuses YAML tags, so an amendment file is safe to load.
+Each item is validated on its own (see :mod:`rules.policy.loader`), so one broken rule does not
+hide the problems of the rest of its file: every problem comes in one round.
 """
 
 from __future__ import annotations
@@ -34,8 +44,11 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "Comparison",
+    "ComputedFact",
     "Condition",
     "DatedValue",
+    "Formula",
+    "InputField",
     "NotOf",
     "Outcome",
     "Parameter",
@@ -48,19 +61,35 @@ __all__ = [
     "StatusKind",
     "Table",
     "COMPARISON_OPERATORS",
+    "INPUT_TYPES",
+    "FACT_TYPES",
+    "OLD_SCHEMA_ID",
     "SCHEMA_ID",
+    "SECTIONS",
 ]
 
-SCHEMA_ID = "kzmig/policy/1"
+SCHEMA_ID = "kzmig/policy/2"
+OLD_SCHEMA_ID = "kzmig/policy/1"
 
-#: The closed set of comparison operators a condition may use.
+#: The sections a policy file may hold, besides ``schema``, ``title`` and ``description``.
+SECTIONS = ("policy", "programmes", "parameters", "tables", "status_kinds", "facts", "rules", "repeals")
+
+#: The closed set of comparison operators a rule condition may use.
 COMPARISON_OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "missing")
 
-_DOTTED_NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
-_CODE = r"^[a-z][a-z0-9_]*$"
+#: The types an input field may declare.
+INPUT_TYPES = ("date", "integer", "decimal", "boolean", "string", "record", "list")
+
+#: The types a computed fact may declare.
+FACT_TYPES = ("date", "integer", "decimal", "boolean", "string", "list")
+
+DOTTED_NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+CODE = r"^[a-z][a-z0-9_]*$"
 _URL = re.compile(r"^https?://\S+$")
 
 Scalar = str | bool | int | float | dt.date
+DottedName = Annotated[str, Field(pattern=DOTTED_NAME, max_length=120)]
+Code = Annotated[str, Field(pattern=CODE, max_length=64)]
 
 
 class _Data(BaseModel):
@@ -94,7 +123,7 @@ class DatedValue(_Data):
     note: str | None = None
 
 
-def _check_timeline(values: list[DatedValue]) -> list[DatedValue]:
+def _check_timeline(values: list[Any]) -> list[Any]:
     starts = [value.start for value in values]
     if starts != sorted(starts):
         raise ValueError("dated values must be listed in order of their 'from' date")
@@ -104,7 +133,11 @@ def _check_timeline(values: list[DatedValue]) -> list[DatedValue]:
 
 
 class Parameter(_Data):
-    """A named value of the law, dated. ``provisional`` marks a value the sources do not publish."""
+    """A named value of the law, dated. ``provisional`` marks a value the sources do not publish.
+
+    A *scale* is a parameter whose value is a list of brackets ``{at_least: N, value: V}`` in
+    increasing order (the first may leave ``at_least`` out: it then takes every lower
+    amount); the ``band`` operator reads it."""
 
     description: Annotated[str, Field(min_length=3)]
     unit: str | None = None
@@ -119,6 +152,7 @@ class Table(_Data):
 
     description: Annotated[str, Field(min_length=3)]
     key: Annotated[str, Field(min_length=1, description="What the keys are, e.g. 'citizenship'.")]
+    unit: str | None = None
     provisional: bool = False
     rows: Annotated[dict[str, list[DatedValue]], Field(min_length=1)]
 
@@ -139,10 +173,162 @@ class StatusKind(_Data):
     source: Source
 
 
+class TableValues(_Data):
+    """Allowed values of a string input: the keys of a table of the policy."""
+
+    table: DottedName
+
+
+class InputField(_Data):
+    """One input a programme reads from the person record.
+
+    Every input may be left out of a record (or given as ``null``): it is then *unknown*, and
+    a rule that needs it decides ``undetermined`` naming its path. Bounds keep the cost of a
+    record bounded: strings are at most ``max_length`` characters, lists ``max_items`` long.
+    """
+
+    type: Literal["date", "integer", "decimal", "boolean", "string", "record", "list"]
+    description: Annotated[str, Field(min_length=3)]
+    unit: str | None = None
+    values: list[Annotated[str, Field(min_length=1, max_length=64)]] | TableValues | None = Field(
+        default=None, description="string: the allowed values, or {table: NAME} for the keys of a table."
+    )
+    minimum: int | float | None = Field(default=None, alias="min")
+    maximum: int | float | None = Field(default=None, alias="max")
+    max_length: Annotated[int, Field(ge=1, le=10_000)] = 200
+    fields: dict[Code, InputField] | None = Field(
+        default=None, description="record: its fields; list: the fields of each item (a record)."
+    )
+    max_items: Annotated[int, Field(ge=1, le=100_000)] = 1000
+    unique: Code | None = Field(default=None, description="list: a field no two items may share.")
+
+    @model_validator(mode="after")
+    def _keys_fit_the_type(self) -> InputField:
+        allowed = {
+            "string": {"values", "max_length"},
+            "integer": {"minimum", "maximum"},
+            "decimal": {"minimum", "maximum"},
+            "record": {"fields"},
+            "list": {"fields", "max_items", "unique"},
+        }.get(self.type, set())
+        defaults = {"max_length": 200, "max_items": 1000}
+        used = {
+            name
+            for name in ("values", "minimum", "maximum", "max_length", "fields", "max_items", "unique")
+            if getattr(self, name) is not None and getattr(self, name) != defaults.get(name)
+        }
+        wrong = sorted(used - allowed)
+        if wrong:
+            shown = ", ".join("min" if w == "minimum" else "max" if w == "maximum" else w for w in wrong)
+            raise ValueError(f"a {self.type} input takes no {shown}")
+        if self.type in ("record", "list") and not self.fields:
+            raise ValueError(f"a {self.type} input needs its fields")
+        if self.unique is not None and self.fields is not None and self.unique not in self.fields:
+            raise ValueError(f"unique names {self.unique!r}, which is not one of its fields")
+        if (
+            self.type == "list"
+            and self.fields
+            and any(f.type in ("record", "list") for f in self.fields.values())
+        ):
+            raise ValueError("the items of a list hold plain fields (no record or list inside)")
+        return self
+
+
+class ReportFromStatus(_Data):
+    """A report item listing the rules of one status: ``{rules_with_status: refused}`` gives the
+    fired rules that decided it; ``{checklist: refused}`` gives every rule of that status in
+    force, each ``failed`` (it fired), ``met`` (its facts are known and it did not fire) or
+    ``unknown`` (a fact it reads is unknown)."""
+
+    rules_with_status: Code | None = None
+    checklist: Code | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> ReportFromStatus:
+        if (self.rules_with_status is None) == (self.checklist is None):
+            raise ValueError("give one of rules_with_status or checklist")
+        return self
+
+
+class ReportValue(_Data):
+    """A report item shown only for some statuses (``null`` otherwise)."""
+
+    value: Any
+    when_status: Annotated[list[Code], Field(min_length=1)]
+    label: str | None = None
+
+
+class Programme(_Data):
+    """A programme the policy decides: its statuses (strongest first) and how it is evaluated.
+
+    * ``evaluated``: ``always`` (every record) or ``with_record`` (only when the person record
+      carries the programme's ``record`` key);
+    * ``reads``: the programmes decided before this one whose facts (and ``<programme>.status``)
+      its formulas and rules may read;
+    * ``required``: an evaluated programme that no rule decides is an error (a gap in the law
+      as encoded); an optional one (a sanction) is simply absent;
+    * ``mechanism``: the name of a Python mechanism that supplies facts the policy cannot state
+      as formulas (the stay limit's day counting);
+    * ``section``: where the programme's decision is reported; by default a section of the
+      verdict named after the programme; ``stay.sanction`` places it in a slot of another
+      programme's section;
+    * ``inputs``: the fields of the record's ``record`` key, typed;
+    * ``report``: the values the programme's section shows, each a formula, a formula shown
+      only for some statuses, or a list of rules.
+    """
+
+    title: Annotated[str, Field(min_length=3)]
+    precedence: Annotated[list[Code], Field(min_length=1)]
+    required: bool = True
+    evaluated: Literal["always", "with_record"] = "always"
+    record: Code | None = None
+    reads: list[Code] = Field(default_factory=list)
+    mechanism: Code | None = None
+    section: DottedName | None = None
+    inputs: dict[Code, InputField] = Field(default_factory=dict)
+    report: dict[Code, Any] = Field(default_factory=dict)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _record_fits(self) -> Programme:
+        if len(set(self.precedence)) != len(self.precedence):
+            raise ValueError("a status is listed twice in precedence")
+        if self.evaluated == "with_record" and self.record is None:
+            raise ValueError("a programme evaluated with_record names its record key ('record')")
+        if self.inputs and self.record is None:
+            raise ValueError("a programme with inputs names the record key that holds them ('record')")
+        if self.section is not None and self.report:
+            raise ValueError("a programme reported in another section ('section') has no report of its own")
+        return self
+
+
+class Formula(_Data):
+    """One dated formula of a computed fact: in force from ``from`` until the next one."""
+
+    start: dt.date = Field(alias="from")
+    formula: Any
+    source: Source
+    note: str | None = None
+
+
+class ComputedFact(_Data):
+    """A fact the engine computes from other facts, parameters and tables, by dated formulas.
+
+    Its name starts with its programme (``residence.points``). ``type`` is checked against
+    what the formula computes. A formula of ``null`` ends the fact from its date."""
+
+    description: Annotated[str, Field(min_length=3)]
+    type: Literal["date", "integer", "decimal", "boolean", "string", "list"]
+    unit: str | None = None
+    formulas: Annotated[list[Formula], Field(min_length=1)]
+
+    _ordered = field_validator("formulas")(_check_timeline)
+
+
 class ParamRef(_Data):
     """A reference to a parameter, resolved at the evaluation date."""
 
-    param: Annotated[str, Field(pattern=_DOTTED_NAME)]
+    param: DottedName
 
 
 ConditionValue = Scalar | list[Scalar] | ParamRef
@@ -151,7 +337,7 @@ ConditionValue = Scalar | list[Scalar] | ParamRef
 class Comparison(_Data):
     """``{fact: stay.days_used, gt: 90}``: one fact compared by exactly one operator."""
 
-    fact: Annotated[str, Field(pattern=_DOTTED_NAME)]
+    fact: DottedName
     eq: ConditionValue | None = None
     ne: ConditionValue | None = None
     lt: ConditionValue | None = None
@@ -227,15 +413,15 @@ Condition = Annotated[
 
 
 class Outcome(_Data):
-    """What a rule decides when it applies: a status of its programme, the facts it found
-    missing (for an ``undetermined`` outcome), and named values it reports with the decision
-    (a fine: ``values: {fine_mci: {param: sanction.fine_mci}}``). An empty outcome means the
-    rule only applies. A value named ``*_mci`` is also reported in tenge (``*_kzt``) with the
-    monthly calculation index ``money.mci_kzt`` in force on the evaluation date."""
+    """What a rule decides when it applies: a status of its programme, the facts whose absence
+    it reports (for an ``undetermined`` outcome: each is shown as its input path), and named
+    values it reports with the decision, each a formula (a fine:
+    ``values: {fine_mci: {param: sanction.fine_mci}}``). An empty outcome means the rule only
+    applies."""
 
-    status: Annotated[str, Field(pattern=_CODE)] | None = None
-    missing: list[str] = Field(default_factory=list)
-    values: dict[Annotated[str, Field(pattern=_CODE)], ConditionValue] = Field(default_factory=dict)
+    status: Code | None = None
+    missing: list[DottedName] = Field(default_factory=list)
+    values: dict[Code, Any] = Field(default_factory=dict)
     note: str | None = None
 
 
@@ -244,19 +430,23 @@ class Rule(_Data):
 
     The rule's programme is the first segment of its id (``stay.overstay`` -> ``stay``).
     ``overrides`` names base rules this rule sets aside when both fire (an exception in the
-    sense of Catala). ``exempts`` names a status kind: days of stay covered by a valid status
-    of that kind, while the rule is in force, are not counted by the base rule it overrides.
+    sense of Catala). ``refines`` names one base rule whose condition and dates this rule adds
+    to its own, and which it overrides: an exception written without restating the base.
+    ``exempts`` names a status kind (the stay limit's mechanism): days of stay covered by a
+    valid status of that kind, while the rule is in force, are not counted by the base rule
+    it overrides.
     """
 
-    id: Annotated[str, Field(pattern=_DOTTED_NAME)]
+    id: DottedName
     title: Annotated[str, Field(min_length=3)]
     source: Source
     start: dt.date = Field(alias="from")
     end: dt.date | None = Field(default=None, alias="to")
     when: Condition | None = None
     then: Outcome = Field(default_factory=Outcome)
-    overrides: list[Annotated[str, Field(pattern=_DOTTED_NAME)]] = Field(default_factory=list)
-    exempts: Annotated[str, Field(pattern=_CODE)] | None = None
+    overrides: list[DottedName] = Field(default_factory=list)
+    refines: DottedName | None = None
+    exempts: Code | None = None
     provisional: bool = Field(
         default=False,
         description="The sources do not publish this rule as encoded; every verdict it decides says so.",
@@ -275,43 +465,43 @@ class Rule(_Data):
     def programme(self) -> str:
         return self.id.split(".", 1)[0]
 
+    @property
+    def bases(self) -> tuple[str, ...]:
+        """The rules this rule sets aside when both fire: ``overrides`` and the refined rule."""
+        if self.refines is None or self.refines in self.overrides:
+            return tuple(self.overrides)
+        return (*self.overrides, self.refines)
+
     def in_force(self, day: dt.date) -> bool:
-        """Whether the rule is in force on ``day``."""
+        """Whether the rule's own dates cover ``day`` (a refinement also needs its base)."""
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-class Programme(_Data):
-    """A programme the policy decides (``stay``): its statuses, strongest first.
-
-    A ``required`` programme must be decided for every case (no deciding rule is an error);
-    an optional one (a sanction, a check at entry) is simply absent when no rule decides it.
-    """
-
-    title: Annotated[str, Field(min_length=3)]
-    precedence: Annotated[list[Annotated[str, Field(pattern=_CODE)]], Field(min_length=1)]
-    required: bool = True
-
-
 class PolicyHeader(_Data):
-    """The header one file of a policy carries: its name and the programmes it decides."""
+    """The header one file of a policy carries: its name and title."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)]
     title: Annotated[str, Field(min_length=3)]
-    programmes: Annotated[dict[str, Programme], Field(min_length=1)]
 
 
 class PolicyFile(_Data):
-    """One YAML file of a policy (or an amendment)."""
+    """The outline of one YAML file of a policy (or an amendment).
 
-    schema_id: Literal["kzmig/policy/1"] = Field(alias="schema")
+    The sections hold raw items here; the loader validates each item on its own (with
+    :class:`Programme`, :class:`Parameter`, ... ) so that every problem is found in one pass.
+    """
+
+    schema_id: Literal["kzmig/policy/2"] = Field(alias="schema")
     title: Annotated[str, Field(min_length=3)]
     description: str | None = None
-    policy: PolicyHeader | None = None
-    parameters: dict[Annotated[str, Field(pattern=_DOTTED_NAME)], Parameter] = Field(default_factory=dict)
-    tables: dict[Annotated[str, Field(pattern=_DOTTED_NAME)], Table] = Field(default_factory=dict)
-    status_kinds: dict[Annotated[str, Field(pattern=_CODE)], StatusKind] = Field(default_factory=dict)
-    rules: list[Rule] = Field(default_factory=list)
-    repeals: list[Annotated[str, Field(pattern=_DOTTED_NAME)]] = Field(
+    policy: dict[str, Any] | None = None
+    programmes: dict[Code, Any] = Field(default_factory=dict)
+    parameters: dict[DottedName, Any] = Field(default_factory=dict)
+    tables: dict[DottedName, Any] = Field(default_factory=dict)
+    status_kinds: dict[Code, Any] = Field(default_factory=dict)
+    facts: dict[DottedName, Any] = Field(default_factory=dict)
+    rules: list[Any] = Field(default_factory=list)
+    repeals: list[DottedName] = Field(
         default_factory=list,
         description="In an amendment: ids of baseline rules the amendment removes.",
     )

@@ -14,7 +14,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "SECTION_FIELDS",
+    "SECTION_KEYS",
+    "ChecklistItem",
     "Decision",
+    "Derivation",
+    "ProgrammeSection",
+    "RuleRef",
     "OverstayPeriod",
     "PolicyRef",
     "RegistrationDue",
@@ -54,6 +60,23 @@ class PolicyRef(_Out):
     version: str
 
 
+class Derivation(_Out):
+    """How a computed fact was computed: the operator of its formula, the facts and parameters
+    it read with their values, and whether it rests on provisional law or missing inputs."""
+
+    fact: str
+    value: Any = None
+    formula: str = Field(description="The formula's operator, e.g. 'add' or 'lookup'.")
+    operands: dict[str, Any] = Field(
+        default_factory=dict, description="The facts the formula read, with their values (null: none)."
+    )
+    reads: tuple[str, ...] = Field(default=(), description="The parameters and tables the formula read.")
+    missing: tuple[str, ...] = ()
+    provisional: tuple[str, ...] = Field(
+        default=(), description="The provisional parameters and tables the value rests on."
+    )
+
+
 class TraceEntry(_Out):
     """One rule that fired: what it is, where the law says so, what it saw and what it decided.
 
@@ -75,6 +98,10 @@ class TraceEntry(_Out):
     overridden_by: str | None = None
     decisive: bool = Field(default=False, description="Whether this rule's outcome is the verdict's status.")
     note: str | None = None
+    derivations: tuple[Derivation, ...] = Field(
+        default=(),
+        description="The computed facts the rule read, each with its operands, in the order computed.",
+    )
 
 
 class OverstayPeriod(_Out):
@@ -95,7 +122,47 @@ class Decision(_Out):
     rule: str
     values: dict[str, Any] = Field(default_factory=dict)
     provisional: bool = False
+    missing: tuple[str, ...] = ()
     note: str | None = None
+
+
+class RuleRef(_Out):
+    """A rule named in a section: its id and title."""
+
+    rule: str
+    title: str
+
+
+class ChecklistItem(_Out):
+    """One rule of a checklist (the gates of a pre-selection): ``failed`` when it fired,
+    ``met`` when its facts are known and it did not fire, ``unknown`` when a fact it reads is
+    unknown, ``set_aside`` when an exception set it aside, ``not_in_force`` on a date it does
+    not cover."""
+
+    rule: str
+    title: str
+    result: Literal["failed", "met", "unknown", "set_aside", "not_in_force"]
+
+
+#: The keys every programme section has; a policy's report adds its own beside them.
+SECTION_KEYS = ("status", "decided_by", "missing", "provisional")
+
+
+class ProgrammeSection(_Out):
+    """The section of a programme the policy declares (``residence``, say).
+
+    ``status`` is the programme's status; ``decided_by`` the rules that decided it; ``missing``
+    the input paths whose absence left it undetermined; ``provisional`` whether it rests on a
+    value the sources do not publish. Every other key is a value the policy's ``report``
+    declares for the programme (``points``, ``pass_mark``, ...); null when it cannot be computed.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True)
+
+    status: str
+    decided_by: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    provisional: bool = False
 
 
 class RegistrationDue(_Out):
@@ -147,8 +214,21 @@ class StayResult(_Out):
     )
 
 
+#: The sections every verdict has, whatever the policy: consular systems code against them.
+SECTION_FIELDS = ("stay",)
+
+
 class Verdict(_Out):
-    """The engine's answer for one person on one date."""
+    """The engine's answer for one person on one date.
+
+    ``stay`` is always there; each other programme the policy evaluated for this record adds a
+    section of its own under its name (``residence``, ``social_contract``): a
+    :class:`ProgrammeSection`. ``verdict.section("residence")`` reads one; it is ``None`` when
+    the record carried no input for that programme.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True)
+    __pydantic_extra__: dict[str, ProgrammeSection] = Field(init=False)
 
     person_id: str
     as_of: dt.date
@@ -156,6 +236,21 @@ class Verdict(_Out):
     stay: StayResult
     trace: tuple[TraceEntry, ...]
     warnings: tuple[str, ...] = ()
+
+    def section(self, programme: str) -> ProgrammeSection | None:
+        """The section of ``programme`` (``None`` when the verdict has none)."""
+        extra = self.model_extra or {}
+        found = extra.get(programme)
+        return found if isinstance(found, ProgrammeSection) else None
+
+    @property
+    def sections(self) -> dict[str, ProgrammeSection]:
+        """Every programme section beside ``stay``, by programme."""
+        return {
+            name: value
+            for name, value in (self.model_extra or {}).items()
+            if isinstance(value, ProgrammeSection)
+        }
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON document (aliases applied, dates as ISO strings)."""

@@ -1,7 +1,7 @@
 """A safe wrapper over durable-rules' C extension: compile patterns once, fire them per case.
 
 durable-rules' Python ``Host`` layer is unsafe (background threads, crashes; see
-``shared/engineering/durable-rules.md``), so this module drives the extension's functions
+the engineering notes in ``docs/``), so this module drives the extension's functions
 directly. What each firing returns -- ``{rule_name: {"m": matched_fact}}`` -- is the trace;
 no Python action runs per rule. The hazards guarded here, each kept as a regression test:
 
@@ -33,11 +33,13 @@ from typing import Any
 import durable_rules_engine as _durable
 
 from rules.errors import EngineError
+from rules.policy.conditions import MAX_ALTERNATIVES as POLICY_MAX_ALTERNATIVES
 
 __all__ = ["MAX_ALTERNATIVES", "CompiledRuleset", "Firing", "alternatives"]
 
 #: Alternatives (and/or expanded) per durable ruleset: below the 64 that fail with error 303.
-MAX_ALTERNATIVES = 48
+#: The loader refuses a rule beyond it (:mod:`rules.policy.conditions`).
+MAX_ALTERNATIVES = POLICY_MAX_ALTERNATIVES
 
 _SESSION = "w0"
 _END_RULE = "__end__"
@@ -85,8 +87,8 @@ def _chunks(patterns: Mapping[str, dict[str, Any]], limit: int) -> list[list[str
 class CompiledRuleset:
     """Named patterns compiled into one durable-rules ruleset.
 
-    ``fire(facts)`` asserts the facts in a fresh session and returns, for each rule whose
-    pattern matched, ``(rule name, matched fact)``. Results for identical fact sets are
+    ``fire(facts)`` asserts the facts in a fresh session and returns, once for each rule and
+    fact its pattern matched, ``(rule name, matched fact)``. Results for identical fact sets are
     identical, so recent ones are reused from a bounded cache.
     """
 
@@ -142,11 +144,13 @@ class CompiledRuleset:
                 self._cache.move_to_end(key)
                 return cached
             payload = json.dumps([*({**fact, "sid": _SESSION} for fact in facts), _END_SESSION_FACT])
-            firings = tuple(
-                firing
-                for handle, names in zip(self._handles, self._names, strict=True)
-                for firing in self._run(handle, names, payload)
-            )
+            # A rule whose condition has several true alternatives matches a fact once per
+            # alternative: it fired once for that fact, so it is reported once.
+            found: dict[tuple[str, Any], Firing] = {}
+            for handle, names in zip(self._handles, self._names, strict=True):
+                for name, matched in self._run(handle, names, payload):
+                    found.setdefault((name, matched.get("id")), (name, matched))
+            firings = tuple(found.values())
             if self._cache_size:
                 self._cache[key] = firings
                 if len(self._cache) > self._cache_size:

@@ -1,14 +1,21 @@
-"""Evaluating a person under a policy: derive facts, fire rules, resolve, explain.
+"""Evaluating a person under a policy: compute facts, fire rules, resolve, explain.
 
-Resolution is the policy's, not the code's:
+The evaluator names no programme: it runs the policy's programmes in rounds, each round the
+programmes whose readings are decided (the stay limit, then its sanction and the check at
+entry). In each round:
 
-1. every rule in force whose condition holds *fires* (durable-rules matches them);
-2. a fired rule named in the ``overrides`` of another fired rule is set aside (an exception
-   beats its base rule, as in Catala);
-3. among the remaining rules' statuses, the programme's ``precedence`` picks the verdict.
+1. each programme evaluated for this record (``always``, or ``with_record`` when the record
+   carries its section) becomes one engine fact holding the facts its rules read: inputs,
+   computed facts (each computed once, on demand), mechanism facts, and the statuses of the
+   programmes it reads;
+2. every rule in force whose condition holds *fires* (durable-rules matches them);
+3. a fired rule named in the ``overrides`` of another fired rule (or refined by it) is set
+   aside, provided that rule is itself in effect (an exception beats its base rule, as in
+   Catala);
+4. among the remaining rules' statuses, the programme's ``precedence`` picks its status.
 
-No fired rule with a status means the policy does not decide the case: an
-:class:`EvaluationError`, never a default.
+No fired rule with a status in a required programme means the policy does not decide the
+case: an :class:`EvaluationError`, never a default.
 """
 
 from __future__ import annotations
@@ -17,37 +24,22 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-
-from pydantic import ValidationError
 
 from models.person import Person
 from models.policy import Rule
-from models.verdict import Decision, PolicyRef, RegistrationDue, SourceRef, StayStatus, TraceEntry, Verdict
-from rules.engine.durable import CompiledRuleset, Firing
-from rules.engine.patterns import compile_rule, decode_value, encode_fact, facts_read_by, parameters_read_by
-from rules.errors import EvaluationError, InputError, PolicyError, Problem, did_you_mean
-from rules.policy.documents import format_path, located_messages
+from models.verdict import Decision, PolicyRef, SourceRef, Verdict
+from rules.engine.case import Case, Compiled
+from rules.engine.durable import CompiledRuleset
+from rules.engine.inputs import parse_person, read_sections
+from rules.engine.patterns import FactKeys, compile_rule, facts_read_by, parameters_read_by
+from rules.engine.sections import Decided, decision, programme_section, report_missing, rest_on
+from rules.engine.trace import trace_entry
+from rules.errors import EvaluationError
 from rules.policy.loader import Policy, load_policy
-from rules.stay.consequences import consequence_facts, decision_values
-from rules.stay.crossings import trips_from_crossings
-from rules.stay.limit import PROGRAMME, Derived, StayProgramme
-from rules.stay.registration import registration_due, registration_problems
+from rules.policy.mechanisms import Derived, Mechanism, mechanism_class
 
 __all__ = ["Evaluator", "evaluate", "evaluator_for", "parse_person"]
-
-DEFAULT_TIME_ZONE = "crossings.default_time_zone"
-BORDER_POSTS = "crossings.border_posts"
-
-
-@dataclass(frozen=True)
-class _Decided:
-    """A programme's outcome: its status, the rules that decided it, and what they found."""
-
-    status: str
-    rules: tuple[Rule, ...]
-    missing: tuple[str, ...]
 
 
 class Evaluator:
@@ -62,139 +54,137 @@ class Evaluator:
         identical fact sets (identical facts always fire identically). Off by default: the
         benchmark measured no gain over distinct persons, only when the same case repeats."""
         self.policy = policy
-        self.stay = StayProgramme(policy)
-        problems = registration_problems(policy)
-        if problems:
-            raise PolicyError(f"policy {policy.name} cannot decide registration", problems)
-        self._rules = {rule.id: rule for rule in policy.rules}
-        self._reads = {rule_id: facts_read_by(rule) for rule_id, rule in self._rules.items()}
-        self._parameters = {rule_id: parameters_read_by(rule) for rule_id, rule in self._rules.items()}
-        self._position = {rule_id: index for index, rule_id in enumerate(self._rules)}
-        self._sources = {
-            rule_id: SourceRef(title=rule.source.title, href=rule.source.href)
-            for rule_id, rule in self._rules.items()
+        self.mechanisms: dict[str, Mechanism] = {}
+        for name, programme in policy.programmes.items():
+            if programme.mechanism is not None:
+                cls = mechanism_class(programme.mechanism)
+                if cls is not None:
+                    self.mechanisms[name] = cls(policy, name)
+        self.rules: dict[str, Rule] = {rule.id: rule for rule in policy.rules}
+        self.compiled = Compiled(policy)
+        self.reads = {rule_id: facts_read_by(rule, self.rules) for rule_id, rule in self.rules.items()}
+        self.parameters = {
+            rule_id: parameters_read_by(rule, self.rules) for rule_id, rule in self.rules.items()
         }
-        self._ruleset = CompiledRuleset(
-            f"{policy.name}@{policy.version}",
-            {rule_id: compile_rule(rule, policy.parameters) for rule_id, rule in self._rules.items()},
-            cache_size=cache_size,
-        )
-        self._order = {name: index for index, name in enumerate(policy.programmes)}
-        self._rank = {
+        self.position = {rule_id: index for index, rule_id in enumerate(self.rules)}
+        self.sources = {
+            rule_id: SourceRef(title=rule.source.title, href=rule.source.href)
+            for rule_id, rule in self.rules.items()
+        }
+        keys = FactKeys()
+        self.keys = keys
+        patterns = {}
+        for rule_id, rule in self.rules.items():
+            mechanism = self.mechanisms.get(rule.programme)
+            exemption = mechanism.exemption_fact if mechanism is not None else None
+            patterns[rule_id] = compile_rule(rule, self.rules, policy.parameters, keys, exemption)
+        # The facts each programme's engine fact carries: every fact its rules read.
+        self.engine_facts: dict[str, tuple[str, ...]] = {name: () for name in policy.programmes}
+        for rule_id, rule in self.rules.items():
+            needed = dict.fromkeys((*self.engine_facts[rule.programme], *self.reads[rule_id]))
+            mechanism = self.mechanisms.get(rule.programme)
+            if rule.exempts is not None and mechanism is not None and mechanism.exemption_fact:
+                needed[f"{rule.programme}.{mechanism.exemption_fact}"] = None
+            self.engine_facts[rule.programme] = tuple(needed)
+        self.engine_keys = {
+            name: tuple((fact, keys[fact], policy.catalogue.facts[fact].type) for fact in facts)
+            for name, facts in self.engine_facts.items()
+        }
+        self._ruleset = CompiledRuleset(f"{policy.name}@{policy.version}", patterns, cache_size=cache_size)
+        self.order = {name: index for index, name in enumerate(policy.programmes)}
+        self.rank = {
             name: {status: index for index, status in enumerate(programme.precedence)}
             for name, programme in policy.programmes.items()
         }
+        self.rounds = _rounds(policy)
         self._ref = PolicyRef(name=policy.name, version=policy.version)
+
+    def mechanism(self, programme: str) -> Mechanism:
+        """The mechanism of ``programme`` (a :class:`KeyError` when it has none)."""
+        return self.mechanisms[programme]
 
     def evaluate(self, person: Person | Mapping[str, Any], on: dt.date | None = None) -> Verdict:
         """The verdict for ``person`` on ``on`` (default: today), under this policy."""
-        record = parse_person(person, self.policy)
+        policy = self.policy
+        record = parse_person(person, policy)
         as_of = on if on is not None else dt.date.today()
-        record, read_warnings = self._trips_from_crossings(record, as_of)
-        derived = self.stay.derive(record, as_of)
-        # Phase 1: the stay limit. Phase 2: what follows from its status (sanction, entry),
-        # whose facts carry that status so the policy's rules state the dependency.
-        firings = self._ruleset.fire([encode_fact(PROGRAMME, derived.fact)])
-        stay = self._decide(PROGRAMME, [rule_id for rule_id, _ in firings], self._set_aside(firings))
-        if stay is None:
-            raise EvaluationError(
-                f"policy {self.policy.name} ({self.policy.version}) decides no stay status "
-                f"on {as_of}: no rule in force applies to this case"
-            )
-        following = consequence_facts(record, as_of, derived, stay.status)
-        if following:
-            firings += self._ruleset.fire([encode_fact(fact["t"], fact) for fact in following])
-        fired = [rule_id for rule_id, _ in firings]
-        overridden_by = self._set_aside(firings)
-        by_programme: dict[str, list[str]] = {}
-        for rule_id in fired:
-            by_programme.setdefault(self._rules[rule_id].programme, []).append(rule_id)
-        decided = {
-            name: decision
-            for name, rule_ids in by_programme.items()
-            if (decision := self._decide(name, rule_ids, overridden_by)) is not None
-        }
-        for name, programme in self.policy.programmes.items():
-            if programme.required and name not in decided:
-                raise EvaluationError(
-                    f"policy {self.policy.name} ({self.policy.version}) decides no {name} status "
-                    f"on {as_of}: no rule in force applies to this case"
-                )
-        warnings = [*read_warnings, *derived.warnings]
-        consequences = {
-            name: self._decision(decided[name], as_of, warnings) for name in decided if name != PROGRAMME
-        }
-        trace = [
-            self._trace_entry(rule_id, matched, overridden_by.get(rule_id), derived, decided)
-            for rule_id, matched in sorted(firings, key=lambda firing: self._reading_order(firing[0]))
+        case = Case(self.compiled, record, read_sections(record, policy), as_of)
+        evaluated = [
+            name
+            for name, programme in policy.programmes.items()
+            if programme.evaluated == "always" or programme.record in case.sections
         ]
-        trace.extend(self._past_exemptions(fired, derived))
-        warnings.extend(self._provisional_warnings(decided))
+        derived: dict[str, Derived] = {}
+        for name in evaluated:
+            mechanism = self.mechanisms.get(name)
+            if mechanism is not None:
+                derived[name] = mechanism.derive(case.person, as_of)
+                case.mechanism_facts[name] = derived[name].facts
+                case.person = derived[name].person
+        firings: list[tuple[str, dict[str, Any]]] = []
+        decided: dict[str, Decided] = {}
+        overridden_by: dict[str, str] = {}
+        for round_programmes in self.rounds:
+            batch = [name for name in round_programmes if name in evaluated]
+            if not batch:
+                continue
+            facts = [case.engine_fact(name, self.engine_keys[name]) for name in batch]
+            firings.extend(self._ruleset.fire(facts))
+            overridden_by = self._set_aside(firings)
+            for name in batch:
+                fired = [rule_id for rule_id, _ in firings if self.rules[rule_id].programme == name]
+                found = self._decide(name, fired, overridden_by, case)
+                if found is None:
+                    if policy.programmes[name].required:
+                        raise EvaluationError(
+                            f"policy {policy.name} ({policy.version}) decides no {name} status "
+                            f"on {as_of}: no rule in force applies to this case"
+                        )
+                    continue
+                decided[name] = found
+                case.statuses[name] = found.status
+        warnings: list[str] = [warning for d in derived.values() for warning in d.warnings]
+        fired_ids = {rule_id for rule_id, _ in firings}
+        slots: dict[str, dict[str, Decision]] = {}
+        sections: dict[str, Any] = {}
+        for name in evaluated:
+            found = decided.get(name)
+            if found is None:
+                continue
+            programme = policy.programmes[name]
+            if programme.section is not None:
+                target, _, slot = programme.section.partition(".")
+                slots.setdefault(target, {})[slot] = decision(self, found, case, warnings)
+        for name in evaluated:
+            found = decided.get(name)
+            programme = policy.programmes[name]
+            if found is None or programme.section is not None:
+                continue
+            if name in self.mechanisms:
+                sections[name] = self.mechanisms[name].section(
+                    derived[name], found.status, found.missing, slots.get(name, {}), warnings
+                )
+            else:
+                sections[name] = programme_section(
+                    self, name, found, case, fired_ids, overridden_by, warnings
+                )
+        trace = [
+            trace_entry(self, rule_id, overridden_by.get(rule_id), decided, case, derived)
+            for rule_id, _ in sorted(firings, key=lambda firing: self._reading_order(firing[0]))
+        ]
+        for name, found_derived in derived.items():
+            trace.extend(self.mechanisms[name].trace(found_derived, fired_ids))
+        warnings.extend(self._provisional_warnings(decided, case))
         return Verdict(
             person_id=record.person_id,
             as_of=as_of,
             policy=self._ref,
-            stay=self.stay.result(
-                derived,
-                StayStatus(stay.status),
-                stay.missing,
-                sanction=consequences.get("sanction"),
-                entry_check=consequences.get("entry"),
-                registration=self._registration(record, as_of, warnings),
-            ),
             trace=tuple(trace),
             warnings=tuple(dict.fromkeys(warnings)),
+            **sections,
         )
 
-    def _trips_from_crossings(self, person: Person, as_of: dt.date) -> tuple[Person, tuple[str, ...]]:
-        """A record given as border crossings, read into trips with the policy's post table.
-
-        A record that cannot be read safely becomes one whose trips are unknown: the verdict
-        is then undetermined, and the warnings name the crossings concerned."""
-        if person.crossings is None:
-            return person, ()
-        try:
-            default_tz = self.policy.parameter(DEFAULT_TIME_ZONE, as_of).value
-        except EvaluationError:
-            raise PolicyError(
-                f"policy {self.policy.name} has no {DEFAULT_TIME_ZONE} on {as_of}: crossings cannot be read"
-            ) from None
-        table = self.policy.tables.get(BORDER_POSTS)
-        posts = {
-            post: found.value["tz"]
-            for post in (table.rows if table is not None else ())
-            if (found := self.policy.row(BORDER_POSTS, post, as_of)) is not None
-        }
-        reading = trips_from_crossings(person.crossings, posts, default_tz)
-        if reading.readable:
-            return person.model_copy(update={"trips": reading.trips}), reading.warnings
-        unreadable = "the border crossings cannot be read safely, so the trips are not known"
-        return person.model_copy(update={"trips": None}), (*reading.warnings, unreadable)
-
-    def _registration(self, person: Person, as_of: dt.date, warnings: list[str]) -> RegistrationDue | None:
-        """The registration due for the trip the person is on at ``as_of`` (none if absent).
-
-        The procedure follows the regime of the citizenship on the day of entry."""
-        current = next(
-            (
-                trip
-                for trip in reversed(person.trips or ())
-                if trip.entry <= as_of and (trip.exit is None or trip.exit >= as_of)
-            ),
-            None,
-        )
-        if current is None or person.citizenship is None:
-            return None
-        regime = self.policy.row("stay.regime_of_citizenship", person.citizenship, current.entry)
-        if regime is None:
-            return None
-        try:
-            return registration_due(self.policy, current.entry, regime.value)
-        except EvaluationError as error:
-            warnings.append(f"registration of the entry on {current.entry}: {error.summary}")
-            return None
-
-    def _set_aside(self, firings: tuple[Firing, ...]) -> dict[str, str]:
+    def _set_aside(self, firings: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
         """Which fired rules an exception sets aside, and by which rule.
 
         Only an exception that is itself in effect sets its base rules aside: when a
@@ -204,7 +194,7 @@ class Evaluator:
         fired = [rule_id for rule_id, _ in firings]
         overriders: dict[str, list[str]] = {}
         for rule_id in fired:
-            for base in self._rules[rule_id].overrides:
+            for base in self.rules[rule_id].bases:
                 overriders.setdefault(base, []).append(rule_id)
         by: dict[str, str | None] = {}
 
@@ -217,11 +207,11 @@ class Evaluator:
 
         return {rule_id: found for rule_id in fired if (found := setter(rule_id)) is not None}
 
-    def _decide(self, programme: str, fired: list[str], overridden_by: dict[str, str]) -> _Decided | None:
-        """Exceptions set their base rules aside; the programme's precedence picks the status.
-
-        ``fired`` holds rules of ``programme`` only (the stay rules, in the first phase)."""
-        rules = self._rules
+    def _decide(
+        self, programme: str, fired: list[str], overridden_by: dict[str, str], case: Case
+    ) -> Decided | None:
+        """Exceptions set their base rules aside; the programme's precedence picks the status."""
+        rules = self.rules
         deciding = [
             rules[rule_id]
             for rule_id in fired
@@ -229,139 +219,49 @@ class Evaluator:
         ]
         if not deciding:
             return None
-        rank = self._rank[programme]
+        rank = self.rank[programme]
         status = min((rule.then.status for rule in deciding if rule.then.status), key=rank.__getitem__)
         chosen = tuple(rule for rule in deciding if rule.then.status == status)
-        missing = tuple(dict.fromkeys(item for rule in chosen for item in rule.then.missing))
-        return _Decided(status, chosen, missing)
-
-    def _decision(self, decided: _Decided, as_of: dt.date, warnings: list[str]) -> Decision:
-        """An optional programme's outcome as the verdict reports it, values resolved."""
-        rule = decided.rules[0]
-        values, missing_values = decision_values(self.policy, rule, as_of)
-        warnings.extend(missing_values)
-        return Decision(
-            status=decided.status,
-            rule=rule.id,
-            values=values,
-            provisional=any(r.provisional for r in decided.rules)
-            or any(self.policy.parameters[p].provisional for p in self._parameters[rule.id]),
-            note=rule.then.note or rule.note,
-        )
+        found = Decided(status, chosen, report_missing(self, chosen, case))
+        rest_on(self, found, case)
+        return found
 
     def _reading_order(self, rule_id: str) -> tuple[int, int, int]:
         """By programme; within one, rules that only apply (a base rule) first, then by the
         precedence of their status."""
-        rule = self._rules[rule_id]
+        rule = self.rules[rule_id]
         status = rule.then.status
-        rank = 0 if status is None else 1 + self._rank[rule.programme][status]
-        return (self._order[rule.programme], rank, self._position[rule_id])
+        rank = 0 if status is None else 1 + self.rank[rule.programme][status]
+        return (self.order[rule.programme], rank, self.position[rule_id])
 
-    def _trace_entry(
-        self,
-        rule_id: str,
-        matched: dict[str, Any],
-        overridden_by: str | None,
-        derived: Derived,
-        decided: dict[str, _Decided],
-    ) -> TraceEntry:
-        rule = self._rules[rule_id]
-        programme = rule.programme
-        facts = {
-            name: decode_value(programme, name, matched[name])
-            for name in self._reads[rule_id]
-            if name in matched
-        }
-        facts["as_of"] = decode_value(programme, "as_of", matched["as_of"])
-        note = rule.then.note or rule.note
-        if rule.exempts is not None:
-            facts["status"] = rule.exempts
-            if derived.figures is not None:
-                facts["days_not_counted"] = derived.figures.exempt_days_by_rule.get(rule_id, 0)
-        decision = decided.get(programme)
-        # Built from the checked policy and the engine's own facts: nothing to validate again.
-        return TraceEntry.model_construct(
-            rule=rule_id,
-            title=rule.title,
-            source=self._sources[rule_id],
-            in_force=(rule.start, rule.end),
-            outcome=rule.then.status or "applies",
-            facts=facts,
-            missing=tuple(rule.then.missing),
-            overridden_by=overridden_by,
-            decisive=overridden_by is None and decision is not None and rule.then.status == decision.status,
-            note=note,
-        )
-
-    def _past_exemptions(self, fired: list[str], derived: Derived) -> list[TraceEntry]:
-        """Exemptions that removed days earlier but do not cover the evaluation date."""
-        if derived.figures is None:
-            return []
-        entries = []
-        for rule in self.stay.exemptions:
-            removed = derived.figures.exempt_days_by_rule.get(rule.id, 0)
-            if removed and rule.id not in fired:
-                entries.append(
-                    TraceEntry(
-                        rule=rule.id,
-                        title=rule.title,
-                        source=self._sources[rule.id],
-                        in_force=(rule.start, rule.end),
-                        outcome="days_not_counted",
-                        facts={"status": rule.exempts, "days_not_counted": removed},
-                        note="the status covered earlier days of stay, not the evaluation date",
-                    )
-                )
-        return entries
-
-    def _provisional_warnings(self, decided: dict[str, _Decided]) -> list[str]:
-        """Every verdict that rests on a provisional rule or parameter says so."""
+    def _provisional_warnings(self, decided: dict[str, Decided], case: Case) -> list[str]:
+        """Every verdict that rests on a provisional rule, parameter or table says so."""
         warnings = []
-        for decision in decided.values():
-            for rule in decision.rules:
+        for found in decided.values():
+            for rule in found.rules:
                 if rule.provisional:
                     warnings.append(
                         f"rule {rule.id} is provisional: the sources do not publish it as encoded"
                     )
                 warnings.extend(
                     f"parameter {name} is provisional: the sources do not publish it"
-                    for name in self._parameters[rule.id]
+                    for name in self.parameters[rule.id]
                     if self.policy.parameters[name].provisional
                 )
+            for name in sorted(found.provisional_sources):
+                warnings.append(f"{name} is provisional: the sources do not publish it")
         return warnings
 
 
-def parse_person(person: Person | Mapping[str, Any], policy: Policy) -> Person:
-    """Validate a person (model or plain dict) and check its status kinds against ``policy``.
-
-    Raises :class:`InputError` listing every problem with its path (``trips[2].exit``).
-    """
-    if isinstance(person, Person):
-        record = person
-    elif isinstance(person, Mapping):
-        try:
-            record = Person.model_validate(dict(person))
-        except ValidationError as error:
-            raise InputError("the person record is not valid", _person_problems(error)) from None
-    else:
-        raise InputError(f"a person is a mapping or a models.Person, not {type(person).__name__}")
-    unknown = [
-        Problem(
-            f"statuses[{index}].kind",
-            f"unknown status kind {status.kind!r}{did_you_mean(status.kind, policy.status_kinds)}; "
-            f"policy {policy.name} knows: {', '.join(sorted(policy.status_kinds))}",
-            ("statuses", index, "kind"),
-        )
-        for index, status in enumerate(record.statuses)
-        if status.kind not in policy.status_kinds
-    ]
-    if unknown:
-        raise InputError("the person record is not valid", unknown)
-    return record
-
-
-def _person_problems(error: ValidationError) -> list[Problem]:
-    return [Problem(format_path(loc) or "person", message, loc) for loc, message in located_messages(error)]
+def _rounds(policy: Policy) -> list[list[str]]:
+    """The programmes in rounds: each round holds those whose readings earlier rounds decide."""
+    level: dict[str, int] = {}
+    for name, programme in policy.programmes.items():  # in evaluation order
+        level[name] = 1 + max((level[read] for read in programme.reads if read in level), default=-1)
+    rounds: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
+    for name, depth in level.items():
+        rounds[depth].append(name)
+    return rounds
 
 
 _default_lock = threading.Lock()

@@ -2,36 +2,41 @@
 
 A policy is identified by a hash of its files' content, so a baseline and an amendment can be
 loaded side by side in one process and each verdict says which one produced it. Every problem
-found while loading is collected and reported together, each with file, line and YAML path.
+found while loading is collected and reported together, each with file, line and YAML path:
+the files' own problems, the checks across files (unknown names, types, cycles), the gaps an
+amendment leaves, and what each programme's mechanism needs.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any
 
-from pydantic import ValidationError
+from models.policy import ComputedFact, Parameter, Programme, Rule, StatusKind, Table
+from models.verdict import SECTION_FIELDS
+from rules.errors import EvaluationError, PolicyError, Problem
+from rules.policy.catalogue import Catalogue, build_catalogue
+from rules.policy.checks import ReportItem, check_programmes, check_rules
+from rules.policy.documents import Document
+from rules.policy.formulas import Node
+from rules.policy.mechanisms import Mechanism, mechanism_class
+from rules.policy.reading import FileItems, read_policy_file
+from rules.policy.timeline import Timeline
+from rules.policy.types import FactSpec
 
-from models.policy import DatedValue, Parameter, PolicyFile, Programme, Rule, StatusKind, Table
-from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
-from rules.policy.documents import Document, DocumentError, read_document, validation_problems
-
-__all__ = ["Policy", "Timeline", "default_policy_dir", "load_policy"]
-
-_Named = TypeVar("_Named", Parameter, Table, StatusKind)
+__all__ = ["Policy", "ReportItem", "default_policy_dir", "load_policy"]
 
 _POLICY_SUFFIXES = (".yaml", ".yml")
+_NAMED = ("programmes", "parameters", "status_kinds", "facts")
 
 
 def default_policy_dir() -> Path:
     """The shipped baseline: ``policies/kz`` of this checkout (or ``$KZMIG_POLICY_DIR``)."""
-    import os
-
     override = os.environ.get("KZMIG_POLICY_DIR")
     if override:
         return Path(override)
@@ -39,39 +44,10 @@ def default_policy_dir() -> Path:
 
 
 @dataclass(frozen=True)
-class Timeline:
-    """Dated values of one parameter or table row, for fast look-up by day."""
-
-    starts: tuple[int, ...]
-    values: tuple[DatedValue, ...]
-
-    @classmethod
-    def of(cls, values: Sequence[DatedValue]) -> Timeline:
-        return cls(tuple(v.start.toordinal() for v in values), tuple(values))
-
-    def at(self, day: dt.date | int) -> DatedValue | None:
-        """The dated value in force on ``day``; ``None`` before the first, or once repealed."""
-        ordinal = day if isinstance(day, int) else day.toordinal()
-        index = bisect.bisect_right(self.starts, ordinal) - 1
-        if index < 0:
-            return None
-        found = self.values[index]
-        return None if found.value is None else found
-
-    def segments(self) -> list[tuple[int, int | None, DatedValue]]:
-        """``(first ordinal, last ordinal or None, dated value)`` for each value that is set."""
-        result = []
-        for index, value in enumerate(self.values):
-            if value.value is None:
-                continue
-            end = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else None
-            result.append((self.starts[index], end, value))
-        return result
-
-
-@dataclass(frozen=True)
 class Policy:
-    """A loaded, checked policy. Immutable; compile it once and evaluate many cases with it."""
+    """A loaded, checked policy. Immutable; compile it once and evaluate many cases with it.
+
+    ``programmes`` are in evaluation order (a programme after those it reads)."""
 
     name: str
     title: str
@@ -81,22 +57,31 @@ class Policy:
     parameters: dict[str, Parameter]
     tables: dict[str, Table]
     status_kinds: dict[str, StatusKind]
+    facts: dict[str, ComputedFact]
     rules: tuple[Rule, ...]
+    catalogue: Catalogue = field(repr=False, default_factory=Catalogue)
+    rule_values: dict[str, dict[str, Node]] = field(repr=False, default_factory=dict)
+    reports: dict[str, dict[str, ReportItem]] = field(repr=False, default_factory=dict)
     _parameter_timelines: dict[str, Timeline] = field(repr=False, default_factory=dict)
     _row_timelines: dict[tuple[str, str], Timeline] = field(repr=False, default_factory=dict)
     _documents: dict[tuple[str | int, ...], Document] = field(repr=False, default_factory=dict)
+    _rule_places: dict[str, tuple[Document, int]] = field(repr=False, default_factory=dict)
+    broken: frozenset[str] = field(repr=False, default=frozenset())
 
     def where(self, section: str, name: str, *path: str | int) -> str:
         """``file:line at section.name...``: where an item of the policy is written (a table
         row may come from an amendment, so the longest known prefix decides the file)."""
+        if section == "rules" and name in self._rule_places:
+            document, index = self._rule_places[name]
+            return document.where(("rules", index, *path))
         full = (section, name, *path)
         for length in range(len(full), 1, -1):
-            document = self._documents.get(full[:length])
-            if document is not None:
-                return document.where(full)
+            found = self._documents.get(full[:length])
+            if found is not None:
+                return found.where(full)
         return f"policy {self.name} at {section}.{name}"
 
-    def parameter(self, name: str, on: dt.date | int) -> DatedValue:
+    def parameter(self, name: str, on: dt.date | int) -> Any:
         """The dated value of parameter ``name`` in force on ``on``; an error if none is."""
         timeline = self._parameter_timelines.get(name)
         if timeline is None:
@@ -107,10 +92,15 @@ class Policy:
             raise EvaluationError(f"parameter {name!r} of policy {self.name} has no value on {day}")
         return found
 
+    def dated_parameter(self, name: str, on: dt.date | int) -> Any:
+        """The dated value of parameter ``name`` on ``on``; ``None`` if the policy has none then."""
+        timeline = self._parameter_timelines.get(name)
+        return timeline.at(on) if timeline is not None else None
+
     def parameter_timeline(self, name: str) -> Timeline:
         return self._parameter_timelines[name]
 
-    def row(self, table: str, key: str, on: dt.date | int) -> DatedValue | None:
+    def row(self, table: str, key: str, on: dt.date | int) -> Any:
         """The dated value of ``table[key]`` on ``on``; ``None`` for an unknown key or date."""
         timeline = self._row_timelines.get((table, key))
         return timeline.at(on) if timeline is not None else None
@@ -118,14 +108,19 @@ class Policy:
     def rules_of(self, programme: str) -> tuple[Rule, ...]:
         return tuple(rule for rule in self.rules if rule.programme == programme)
 
+    def fact(self, name: str) -> FactSpec | None:
+        """The declaration of fact ``name`` (an input, a computed or a mechanism fact)."""
+        return self.catalogue.facts.get(name)
+
 
 def load_policy(directory: Path | str | None = None, amendments: Iterable[Path | str] = ()) -> Policy:
     """Load the policy in ``directory`` (default: the shipped one), then apply ``amendments``.
 
-    An amendment is a policy file of the same schema: its parameters and status kinds replace
-    those of the same name, its table rows replace the rows of the same key (other rows are
-    kept), its rules replace those of the same id or are added, and ``repeals`` removes rules.
-    Raises :class:`PolicyError` listing every problem found.
+    An amendment is a policy file of the same schema: its programmes, parameters, status kinds,
+    computed facts and rules replace those of the same name (or id) or are added; its table rows
+    replace the rows of the same key (other rows are kept); ``repeals`` removes rules. An
+    amendment may not leave a value, row, formula or rule without one on a day the policy
+    before it covered. Raises :class:`PolicyError` listing every problem found.
     """
     base = Path(directory) if directory is not None else default_policy_dir()
     if not base.is_dir():
@@ -141,80 +136,108 @@ def load_policy(directory: Path | str | None = None, amendments: Iterable[Path |
     amendment_paths = [Path(p) for p in amendments]
 
     problems: list[Problem] = []
-    loaded: list[tuple[Document, PolicyFile]] = []
+    files: list[FileItems] = []
+    unreadable = False
     for path in [*paths, *amendment_paths]:
-        parsed = _read_policy_file(path, problems)
-        if parsed is not None:
-            loaded.append(parsed)
-    if problems:
+        items = read_policy_file(path, problems)
+        if items is not None:
+            files.append(items)
+        else:
+            unreadable = True
+    if unreadable:
+        # A file that cannot be read at all hides what it defines: checking the others against
+        # each other would report its names as unknown. Its own problem comes first.
         raise PolicyError(f"policy {base} cannot be loaded", problems)
 
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path.relative_to(base)).encode() + b"\0" + _bytes(path) + b"\0")
     for path in amendment_paths:
-        digest.update(b"amendment\0" + path.read_bytes() + b"\0")
+        digest.update(b"amendment\0" + _bytes(path) + b"\0")
     version = digest.hexdigest()[:12]
 
-    baseline_count = len(paths)
-    return _assemble(base, loaded, baseline_count, version)
+    baseline_count = sum(1 for items in files if Path(items.document.name) in paths)
+    return _assemble(base, files, baseline_count, version, problems)
 
 
-def _read_policy_file(path: Path, problems: list[Problem]) -> tuple[Document, PolicyFile] | None:
+def _bytes(path: Path) -> bytes:
     try:
-        document = read_document(path)
-    except DocumentError as error:
-        problems.append(Problem(error.where, error.message))
-        return None
-    if not isinstance(document.data, dict):
-        problems.append(Problem(document.where(()), "a policy file is a mapping of sections"))
-        return None
-    try:
-        return document, PolicyFile.model_validate(document.data)
-    except ValidationError as error:
-        problems.extend(validation_problems(error, document))
-        return None
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
-def _assemble(
-    base: Path, loaded: list[tuple[Document, PolicyFile]], baseline_count: int, version: str
-) -> Policy:
-    problems: list[Problem] = []
-    header = None
-    parameters: dict[str, Parameter] = {}
-    tables: dict[str, Table] = {}
-    kinds: dict[str, StatusKind] = {}
-    rules: dict[str, Rule] = {}
-    rule_places: dict[str, tuple[Document, int]] = {}
-    documents: dict[tuple[str | int, ...], Document] = {}
-    first_seen: dict[tuple[str, str], str] = {}  # where each name was first defined
+class _Merged:
+    """The items of all files merged in order, with where each was written."""
 
-    for position, (document, file) in enumerate(loaded):
+    def __init__(self) -> None:
+        self.header: Any = None
+        self.programmes: dict[str, Programme] = {}
+        self.parameters: dict[str, Parameter] = {}
+        self.tables: dict[str, Table] = {}
+        self.status_kinds: dict[str, StatusKind] = {}
+        self.facts: dict[str, ComputedFact] = {}
+        self.rules: dict[str, Rule] = {}
+        self.rule_places: dict[str, tuple[Document, int]] = {}
+        self.documents: dict[tuple[str | int, ...], Document] = {}
+        self.broken: set[str] = set()
+
+
+def _merge(files: list[FileItems], baseline_count: int, problems: list[Problem]) -> _Merged:
+    merged = _Merged()
+    first_seen: dict[tuple[str, str], str] = {}
+    for position, items in enumerate(files):
+        document = items.document
         is_amendment = position >= baseline_count
-        if file.policy is not None:
-            if header is not None and not is_amendment:
+        merged.broken |= items.broken
+        if items.header is not None:
+            if merged.header is not None and not is_amendment:
                 problems.append(Problem(document.where(("policy",)), "a second policy header; keep one"))
-            header = file.policy
-        _merge_named(document, "parameters", parameters, file.parameters, is_amendment, problems, first_seen)
-        if is_amendment:
-            for name, table in file.tables.items():
-                # An amendment's table changes only the rows it lists (to end a row, give it
-                # a dated null); a new table is added whole.
-                base_rows = tables[name].rows if name in tables else {}
-                tables[name] = table.model_copy(update={"rows": {**base_rows, **table.rows}})
-        else:
-            _merge_named(document, "tables", tables, file.tables, is_amendment, problems, first_seen)
-        _merge_named(document, "status_kinds", kinds, file.status_kinds, is_amendment, problems, first_seen)
-        documents.update({("parameters", name): document for name in file.parameters})
-        for name, table in file.tables.items():
-            documents.setdefault(("tables", name), document)
-            documents.update({("tables", name, "rows", key): document for key in table.rows})
-        for repealed in file.repeals:
-            if rules.pop(repealed, None) is None:
+            merged.header = items.header
+        for section in _NAMED:
+            target: dict[str, Any] = getattr(merged, section)
+            for name, value in items.section(section).items():
+                place = document.where((section, name))
+                if name in target and not is_amendment:
+                    first = first_seen.get((section, name))
+                    problems.append(
+                        Problem(
+                            place, f"{name!r} is defined twice" + (f" (first at {first})" if first else "")
+                        )
+                    )
+                elif name in target:
+                    problems.extend(_gap(section, name, target[name], value, document))
+                first_seen.setdefault((section, name), place)
+                target[name] = value
+                merged.documents[(section, name)] = document
+        for name, table in items.tables.items():
+            if name in merged.tables and is_amendment:
+                # An amendment's table changes only the rows it lists (to end a row, give it a
+                # dated null); a new table is added whole.
+                old = merged.tables[name]
+                for key, values in table.rows.items():
+                    if key in old.rows:
+                        problems.extend(_row_gap(name, key, old.rows[key], values, document))
+                merged.tables[name] = table.model_copy(update={"rows": {**old.rows, **table.rows}})
+            elif name in merged.tables:
+                first = first_seen.get(("tables", name))
+                problems.append(
+                    Problem(
+                        document.where(("tables", name)),
+                        f"{name!r} is defined twice" + (f" (first at {first})" if first else ""),
+                    )
+                )
+            else:
+                merged.tables[name] = table
+                first_seen.setdefault(("tables", name), document.where(("tables", name)))
+            merged.documents.setdefault(("tables", name), document)
+            merged.documents.update({("tables", name, "rows", key): document for key in table.rows})
+        for repealed in items.repeals:
+            if merged.rules.pop(repealed, None) is None and repealed not in merged.broken:
                 problems.append(Problem(document.where(("repeals",)), f"repeals unknown rule {repealed!r}"))
-        for index, rule in enumerate(file.rules):
-            if rule.id in rules and not is_amendment:
-                first_document, first_index = rule_places[rule.id]
+        for index, rule in items.rules:
+            if rule.id in merged.rules and not is_amendment:
+                first_document, first_index = merged.rule_places[rule.id]
                 first = first_document.where(("rules", first_index, "id"))
                 problems.append(
                     Problem(
@@ -222,139 +245,144 @@ def _assemble(
                         f"rule {rule.id!r} is defined twice (first at {first})",
                     )
                 )
-            rules[rule.id] = rule
-            rule_places[rule.id] = (document, index)
+            elif rule.id in merged.rules and rule.start > merged.rules[rule.id].start:
+                was = merged.rules[rule.id].start
+                problems.append(
+                    Problem(
+                        document.where(("rules", index, "from")),
+                        f"rule {rule.id!r} was in force from {was}; this amendment starts it on "
+                        f"{rule.start}, leaving {was} to {rule.start - dt.timedelta(days=1)} without it. "
+                        "Keep its 'from' (and give it a 'to' to end it), or repeal it and add a rule "
+                        "with a new id",
+                    )
+                )
+            merged.rules[rule.id] = rule
+            merged.rule_places[rule.id] = (document, index)
+    return merged
 
-    if header is None:
-        raise PolicyError(
-            f"policy {base} cannot be loaded",
-            [
-                *problems,
-                Problem(str(base), "no file carries the 'policy' header (name, programmes)"),
-            ],
+
+def _first_start(values: list[Any]) -> dt.date:
+    first: dt.date = min(value.start for value in values)
+    return first
+
+
+def _gap(section: str, name: str, old: Any, new: Any, document: Document) -> list[Problem]:
+    """An amendment that starts a dated item later than the policy before it leaves a gap."""
+    key = {"parameters": "values", "facts": "formulas"}.get(section)
+    if key is None:
+        return []
+    old_start, new_start = _first_start(getattr(old, key)), _first_start(getattr(new, key))
+    if new_start <= old_start:
+        return []
+    kind = {"parameters": "parameter", "facts": "fact"}[section]
+    return [
+        Problem(
+            document.where((section, name, key, 0, "from")),
+            f"{kind} {name!r} had a {key[:-1]} from {old_start}; this amendment's first starts on "
+            f"{new_start}, leaving {old_start} to {new_start - dt.timedelta(days=1)} without one. "
+            f"Start it on {old_start} (end a {key[:-1]} with a dated null instead)",
         )
+    ]
 
-    from rules.engine.patterns import check_rule  # the compiler knows the facts each programme has
 
-    for rule_id, rule in rules.items():
-        document, index = rule_places[rule_id]
-        where = ("rules", index)
-        programme = header.programmes.get(rule.programme)
-        if programme is None:
+def _row_gap(table: str, key: str, old: list[Any], new: list[Any], document: Document) -> list[Problem]:
+    old_start, new_start = _first_start(old), _first_start(new)
+    if new_start <= old_start:
+        return []
+    return [
+        Problem(
+            document.where(("tables", table, "rows", key, 0, "from")),
+            f"row {key!r} of table {table!r} had a value from {old_start}; this amendment's first "
+            f"starts on {new_start}, leaving {old_start} to {new_start - dt.timedelta(days=1)} "
+            f"without one. Start it on {old_start} (end a value with a dated null instead)",
+        )
+    ]
+
+
+def _assemble(
+    base: Path, files: list[FileItems], baseline_count: int, version: str, problems: list[Problem]
+) -> Policy:
+    merged = _merge(files, baseline_count, problems)
+    documents = merged.documents
+    broken = frozenset(merged.broken)
+
+    def where(section: str, name: str, *path: str | int) -> str:
+        if section == "rules" and name in merged.rule_places:
+            document, index = merged.rule_places[name]
+            return document.where(("rules", index, *path))
+        written = documents.get((section, name))
+        return written.where((section, name, *path)) if written else f"{section}.{name}"
+
+    def problem(section: str, name: str, path: tuple[str | int, ...], message: str) -> None:
+        problems.append(Problem(where(section, name, *path), message))
+
+    if merged.header is None:
+        problems.append(Problem(str(base), "no file carries the 'policy' header (name, title)"))
+    for field_name in SECTION_FIELDS:
+        if field_name not in merged.programmes and field_name not in broken:
             problems.append(
-                Problem(
-                    document.where((*where, "id")),
-                    f"rule {rule_id!r} belongs to no programme; its id must start with one of "
-                    f"{', '.join(sorted(header.programmes))}",
-                )
+                Problem(str(base), f"the verdict's {field_name!r} section needs a programme {field_name!r}")
             )
-            continue
-        if rule.then.status is not None and rule.then.status not in programme.precedence:
-            problems.append(
-                Problem(
-                    document.where((*where, "then", "status")),
-                    f"status {rule.then.status!r} is not one of programme {rule.programme!r}: "
-                    f"{', '.join(programme.precedence)}",
-                )
-            )
-        for base_rule in rule.overrides:
-            if base_rule not in rules:
-                problems.append(
-                    Problem(
-                        document.where((*where, "overrides")),
-                        f"overrides unknown rule {base_rule!r}{did_you_mean(base_rule, rules)}",
-                    )
-                )
-            elif (
-                rules[base_rule].programme != rule.programme
-                and header.programmes.get(rules[base_rule].programme, programme).required
-            ):
-                problems.append(
-                    Problem(
-                        document.where((*where, "overrides")),
-                        f"a {rule.programme!r} rule cannot override {base_rule!r}: the "
-                        f"{rules[base_rule].programme!r} programme is decided first",
-                    )
-                )
-        if rule.exempts is not None and rule.exempts not in kinds:
-            problems.append(
-                Problem(
-                    document.where((*where, "exempts")),
-                    f"exempts unknown status kind {rule.exempts!r}{did_you_mean(rule.exempts, kinds)}",
-                )
-            )
-        for place, message in check_rule(rule, parameters):
-            problems.append(Problem(document.where((*where, *place)), message))
 
-    problems.extend(_override_cycles(rules, rule_places))
-    if problems:
-        raise PolicyError(f"policy {base} cannot be loaded", problems)
+    mechanisms: dict[str, type[Mechanism]] = {}
+    for name, programme in merged.programmes.items():
+        if programme.mechanism is not None:
+            found = mechanism_class(programme.mechanism)
+            if found is None:
+                from rules.policy.mechanisms import MECHANISMS
 
-    return Policy(
-        name=header.name,
-        title=header.title,
+                problem(
+                    "programmes",
+                    name,
+                    ("mechanism",),
+                    f"unknown mechanism {programme.mechanism!r}; known: {', '.join(sorted(MECHANISMS))}",
+                )
+            else:
+                mechanisms[name] = found
+
+    order = check_programmes(merged.programmes, mechanisms, merged.tables, broken, problem)
+    programmes = {name: merged.programmes[name] for name in order}
+    catalogue = build_catalogue(
+        programmes, mechanisms, merged.facts, merged.parameters, merged.tables, broken, problem
+    )
+    rule_values, reports = check_rules(
+        programmes,
+        mechanisms,
+        merged.rules,
+        merged.status_kinds,
+        merged.parameters,
+        merged.tables,
+        catalogue,
+        broken,
+        problem,
+    )
+
+    policy = Policy(
+        name=merged.header.name if merged.header is not None else "unnamed",
+        title=merged.header.title if merged.header is not None else "unnamed",
         version=version,
-        files=tuple(document.name for document, _ in loaded),
-        programmes=dict(header.programmes),
-        parameters=parameters,
-        tables=tables,
-        status_kinds=kinds,
-        rules=tuple(rules.values()),
+        files=tuple(items.document.name for items in files),
+        programmes=programmes,
+        parameters=merged.parameters,
+        tables=merged.tables,
+        status_kinds=merged.status_kinds,
+        facts=merged.facts,
+        rules=tuple(merged.rules.values()),
+        catalogue=catalogue,
+        rule_values=rule_values,
+        reports=reports,
         _documents=documents,
-        _parameter_timelines={name: Timeline.of(p.values) for name, p in parameters.items()},
+        _rule_places=merged.rule_places,
+        broken=broken,
+        _parameter_timelines={name: Timeline.of(p.values) for name, p in merged.parameters.items()},
         _row_timelines={
             (name, key): Timeline.of(values)
-            for name, table in tables.items()
+            for name, table in merged.tables.items()
             for key, values in table.rows.items()
         },
     )
-
-
-def _override_cycles(rules: dict[str, Rule], places: dict[str, tuple[Document, int]]) -> list[Problem]:
-    """A rule may not, through ``overrides``, set itself aside: that would decide nothing."""
-    problems: list[Problem] = []
-    state: dict[str, int] = {}  # 1: being visited, 2: done
-
-    def visit(rule_id: str, path: list[str]) -> None:
-        state[rule_id] = 1
-        for base in rules[rule_id].overrides:
-            if base not in rules:
-                continue
-            if state.get(base) == 1:
-                cycle = [*path[path.index(base) :], base]
-                document, index = places[rule_id]
-                problems.append(
-                    Problem(
-                        document.where(("rules", index, "overrides")),
-                        "overrides form a cycle: " + " -> ".join(cycle),
-                    )
-                )
-            elif base not in state:
-                visit(base, [*path, base])
-        state[rule_id] = 2
-
-    for rule_id in rules:
-        if rule_id not in state:
-            visit(rule_id, [rule_id])
-    return problems
-
-
-def _merge_named(
-    document: Document,
-    section: str,
-    target: dict[str, _Named],
-    items: dict[str, _Named],
-    is_amendment: bool,
-    problems: list[Problem],
-    first_seen: dict[tuple[str, str], str],
-) -> None:
-    """Add a file's named items; a baseline may define a name once, an amendment replaces it."""
-    for name, value in items.items():
-        place = document.where((section, name))
-        if name in target and not is_amendment:
-            first = first_seen.get((section, name))
-            problems.append(
-                Problem(place, f"{name!r} is defined twice" + (f" (first at {first})" if first else ""))
-            )
-        first_seen.setdefault((section, name), place)
-        target[name] = value
+    for name, mechanism in mechanisms.items():
+        problems.extend(mechanism.problems(policy, name))
+    if problems:
+        raise PolicyError(f"policy {base} cannot be loaded", problems)
+    return policy

@@ -1,26 +1,45 @@
-"""The stay-limit programme: derive the ``stay`` fact from a record, and read the verdict back.
+"""The stay limit's mechanism: days of stay counted in a sliding window, as named facts.
 
-The policy supplies everything legal: parameters ``stay.limit_days``, ``stay.window_days``
-and ``stay.count_exit_day``; tables ``stay.regime_of_citizenship`` (citizenship -> regime)
-and ``stay.regimes`` (regime -> ``{subject, per_entry_days}``); the base rule ``stay.limit``,
-whose ``from`` date is the day counting starts (the limit is not retroactive); and every rule
-with ``exempts: <status kind>``, whose in-force period, intersected with the validity of a
-status of that kind, is a period of days not counted.
+The policy's ``stay`` programme names this mechanism (``mechanism: stay_limit``). The policy
+supplies everything legal: parameters ``stay.limit_days``, ``stay.window_days`` and
+``stay.count_exit_day``; tables ``stay.regime_of_citizenship`` (citizenship -> regime) and
+``stay.regimes`` (regime -> ``{subject, per_entry_days}``); the base rule ``stay.limit``, whose
+``from`` date is the day counting starts (the limit is not retroactive); every rule with
+``exempts: <status kind>``, whose in-force period, intersected with the validity of a status
+of that kind, is a period of days not counted; ``crossings.default_time_zone`` and the table
+``crossings.border_posts`` for records given as border crossings; and the registration
+parameters (:mod:`rules.stay.registration`).
+
+The mechanism supplies the facts of :data:`STAY_FACTS` to the rules, and builds the verdict's
+``stay`` section, which holds the decisions of the programmes reported in its slots
+(``stay.sanction``, ``stay.entry_check``) and the registration due.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from models.person import Person
 from models.policy import Rule
-from models.verdict import Decision, OverstayPeriod, RegistrationDue, StayResult, StayStatus
+from models.verdict import (
+    Decision,
+    OverstayPeriod,
+    RegistrationDue,
+    SourceRef,
+    StayResult,
+    StayStatus,
+    TraceEntry,
+)
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 from rules.policy.loader import Policy
+from rules.policy.mechanisms import Derived, MechanismFact
+from rules.policy.types import BOOLEAN, CODES, DATE, INTEGER, STRING
+from rules.stay.crossings import trips_from_crossings
+from rules.stay.registration import registration_due, registration_problems
 from rules.stay.window import (
     UNBOUNDED,
     ExemptPeriod,
@@ -32,17 +51,53 @@ from rules.stay.window import (
     count_stay,
 )
 
-__all__ = ["BASE_RULE", "Derived", "StayProgramme"]
+__all__ = ["STAY_FACTS", "StayDerived", "StayLimit"]
 
-PROGRAMME = "stay"
-BASE_RULE = "stay.limit"
 _PARAMETERS = ("stay.limit_days", "stay.window_days", "stay.count_exit_day")
 _TABLES = ("stay.regime_of_citizenship", "stay.regimes")
+DEFAULT_TIME_ZONE = "crossings.default_time_zone"
+BORDER_POSTS = "crossings.border_posts"
+
+#: The facts the stay limit's rules read (``stay.<name>``). The day figures are present only
+#: when the person is subject, the trips are recorded and the base rule is in force.
+STAY_FACTS: dict[str, MechanismFact] = {
+    "citizenship": MechanismFact(
+        STRING, "ISO 3166-1 alpha-2 code of the citizenship; absent if not given", "citizenship"
+    ),
+    "regime": MechanismFact(
+        STRING,
+        "The stay regime of the citizenship on the evaluation date (table stay.regime_of_citizenship)",
+        "regime",
+    ),
+    "subject": MechanismFact(BOOLEAN, "Whether that regime is subject to the limit", "citizenship"),
+    "trips_recorded": MechanismFact(
+        BOOLEAN, "Whether the record has a travel record (trips or crossings that can be read)", "trips"
+    ),
+    "present": MechanismFact(BOOLEAN, "Whether a trip covers the evaluation date", "trips"),
+    "days_used": MechanismFact(INTEGER, "Counted days in the window ending on the evaluation date", "trips"),
+    "overstay_days": MechanismFact(
+        INTEGER, "Overstay days in the whole record up to the evaluation date", "trips"
+    ),
+    "exempt_days": MechanismFact(
+        INTEGER, "Days of stay not counted because an exemption covered them", "trips"
+    ),
+    "statuses": MechanismFact(CODES, "Kinds of the statuses valid on the evaluation date", "statuses"),
+    "overstay_period_days": MechanismFact(
+        INTEGER, "Length of the latest run of consecutive overstay days (absent if none)", "trips"
+    ),
+    "overstay_period_end": MechanismFact(DATE, "The last day of that run", "trips"),
+    "entered_today": MechanismFact(BOOLEAN, "Whether a trip enters on the evaluation date", "trips"),
+    "over_limit": MechanismFact(
+        BOOLEAN,
+        "Whether the window ending on the evaluation date holds more counted days than the limit",
+        "trips",
+    ),
+}
 
 
 @dataclass(frozen=True)
-class Derived:
-    """The ``stay`` fact asserted into the engine, and the figures behind it."""
+class StayDerived:
+    """The facts of the stay limit for one record on one date, and the figures behind them."""
 
     fact: dict[str, Any]
     figures: StayFigures | None
@@ -52,59 +107,139 @@ class Derived:
     warnings: tuple[str, ...]
 
 
-class StayProgramme:
-    """The stay limit of one policy: checks the policy has what the mechanism needs."""
+class StayLimit:
+    """The stay limit's mechanism for one policy (see the module docstring)."""
 
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        problems = [
-            Problem(f"policy {policy.name}", f"parameter {name!r} is required by the stay limit")
-            for name in _PARAMETERS
-            if name not in policy.parameters
-        ] + [
-            Problem(f"policy {policy.name}", f"table {name!r} is required by the stay limit")
-            for name in _TABLES
-            if name not in policy.tables
-        ]
-        known = {status.value for status in StayStatus}
-        programme = policy.programmes.get(PROGRAMME)
-        if programme is None:
-            problems.append(Problem(f"policy {policy.name} at policy.programmes", "no 'stay' programme"))
-        unknown = [status for status in (programme.precedence if programme else ()) if status not in known]
-        if unknown:
-            problems.append(
-                Problem(
-                    f"policy {policy.name} at policy.programmes.stay.precedence",
-                    f"the stay limit decides only {', '.join(sorted(known))}; not {', '.join(unknown)}",
-                )
-            )
-        rules = {rule.id: rule for rule in policy.rules_of(PROGRAMME)}
-        base = rules.get(BASE_RULE)
-        if base is None:
-            problems.append(
-                Problem(f"policy {policy.name}", f"rule {BASE_RULE!r} (the base limit) is required")
-            )
-        if not problems:
-            problems.extend(_value_problems(policy))
-        if problems or base is None:
+    facts: ClassVar[Mapping[str, MechanismFact]] = STAY_FACTS
+    slots: ClassVar[tuple[str, ...]] = ("sanction", "entry_check")
+    exemption_fact: ClassVar[str | None] = "statuses"
+
+    def __init__(self, policy: Policy, programme: str = "stay") -> None:
+        problems = self.problems(policy, programme)
+        if problems:
             raise PolicyError(f"policy {policy.name} cannot decide the stay limit", problems)
-        self.base = base
+        self.policy = policy
+        self.programme = programme
+        rules = {rule.id: rule for rule in policy.rules_of(programme)}
+        self.base = rules[f"{programme}.limit"]
         self.exemptions: tuple[Rule, ...] = tuple(r for r in rules.values() if r.exempts)
         self._caps: dict[str, tuple[tuple[int, ...], tuple[int | None, ...]]] = {}
         self._limits = _schedule(policy, "stay.limit_days")
         self._windows = _schedule(policy, "stay.window_days")
+        self._sources = {
+            rule.id: SourceRef(title=rule.source.title, href=rule.source.href) for rule in self.exemptions
+        }
+
+    @classmethod
+    def problems(cls, policy: Policy, programme: str) -> list[Problem]:
+        """What the policy lacks for the stay limit, each at its place."""
+        here = f"policy {policy.name}"
+        problems = [
+            Problem(here, f"parameter {name!r} is required by the stay limit")
+            for name in (*_PARAMETERS, DEFAULT_TIME_ZONE)
+            if name not in policy.parameters and name not in policy.broken
+        ] + [
+            Problem(here, f"table {name!r} is required by the stay limit")
+            for name in (*_TABLES, BORDER_POSTS)
+            if name not in policy.tables and name not in policy.broken
+        ]
+        if programme != "stay":
+            problems.append(
+                Problem(
+                    policy.where("programmes", programme, "mechanism"),
+                    "the stay_limit mechanism reports the verdict's 'stay' section: "
+                    "its programme is named 'stay'",
+                )
+            )
+        known = {status.value for status in StayStatus}
+        declared = policy.programmes.get(programme)
+        unknown = [status for status in (declared.precedence if declared else ()) if status not in known]
+        if unknown:
+            problems.append(
+                Problem(
+                    policy.where("programmes", programme, "precedence"),
+                    f"the stay limit decides only {', '.join(sorted(known))}; not {', '.join(unknown)}",
+                )
+            )
+        base = f"{programme}.limit"
+        if base not in {rule.id for rule in policy.rules} and base not in policy.broken:
+            problems.append(Problem(here, f"rule {base!r} (the base limit) is required"))
+        if not problems and not policy.broken:
+            problems.extend(_value_problems(policy))
+            problems.extend(registration_problems(policy))
+        return problems
+
+    # --- the mechanism's contract -------------------------------------------------------------
 
     def derive(self, person: Person, as_of: dt.date) -> Derived:
-        """The ``stay`` fact for ``person`` on ``as_of``: what the rules will see."""
+        """The stay facts of ``person`` on ``as_of`` (crossings read into trips first)."""
+        record, read_warnings = self._trips_from_crossings(person, as_of)
+        stay = self.derive_stay(record, as_of)
+        facts = {name: value for name, value in stay.fact.items() if name not in ("id", "t", "as_of")}
+        return Derived(facts, record, (*read_warnings, *stay.warnings), stay)
+
+    def section(
+        self,
+        derived: Derived,
+        status: str,
+        missing: tuple[str, ...],
+        slots: Mapping[str, Decision],
+        warnings: list[str],
+    ) -> StayResult:
+        stay: StayDerived = derived.state
+        as_of = dt.date.fromordinal(stay.fact["as_of"])
+        return self.result(
+            stay,
+            StayStatus(status),
+            missing,
+            sanction=slots.get("sanction"),
+            entry_check=slots.get("entry_check"),
+            registration=self._registration(derived.person, as_of, warnings),
+        )
+
+    def rule_facts(self, derived: Derived, rule: Rule) -> dict[str, Any]:
+        """What the trace shows beside a fired exemption: its status kind and the days it removed."""
+        if rule.exempts is None:
+            return {}
+        stay: StayDerived = derived.state
+        shown: dict[str, Any] = {"status": rule.exempts}
+        if stay.figures is not None:
+            shown["days_not_counted"] = stay.figures.exempt_days_by_rule.get(rule.id, 0)
+        return shown
+
+    def trace(self, derived: Derived, fired: set[str]) -> list[TraceEntry]:
+        """Exemptions that removed days earlier but do not cover the evaluation date."""
+        stay: StayDerived = derived.state
+        if stay.figures is None:
+            return []
+        entries = []
+        for rule in self.exemptions:
+            removed = stay.figures.exempt_days_by_rule.get(rule.id, 0)
+            if removed and rule.id not in fired:
+                entries.append(
+                    TraceEntry(
+                        rule=rule.id,
+                        title=rule.title,
+                        source=self._sources[rule.id],
+                        in_force=(rule.start, rule.end),
+                        outcome="days_not_counted",
+                        facts={"status": rule.exempts, "days_not_counted": removed},
+                        note="the status covered earlier days of stay, not the evaluation date",
+                    )
+                )
+        return entries
+
+    # --- counting -----------------------------------------------------------------------------
+
+    def derive_stay(self, person: Person, as_of: dt.date) -> StayDerived:
+        """The stay facts for a record whose trips are known (planning calls this directly)."""
         policy = self.policy
         day = as_of.toordinal()
         warnings: list[str] = []
         fact: dict[str, Any] = {
-            "id": "stay",
-            "t": PROGRAMME,
             "as_of": day,
             "trips_recorded": person.trips is not None,
-            "statuses": sorted({s.kind for s in person.statuses if s.covers(as_of)}),
+            "statuses": tuple(sorted({s.kind for s in person.statuses if s.covers(as_of)})),
         }
         regime = None
         if person.citizenship is not None:
@@ -124,7 +259,13 @@ class StayProgramme:
                 overstay_days=len(figures.overstay_days),
                 exempt_days=figures.exempt_days,
                 present=figures.present,
+                entered_today=any(trip.entry == as_of for trip in person.trips),
+                over_limit=figures.days_used > limit,
             )
+            if figures.periods:
+                first, last = figures.periods[-1]
+                fact["overstay_period_days"] = last - first + 1
+                fact["overstay_period_end"] = dt.date.fromordinal(last)
             later = sum(1 for trip in person.trips if trip.entry > as_of)
             if later:
                 warnings.append(
@@ -135,11 +276,11 @@ class StayProgramme:
                 warnings.append(
                     "an exemption covers every later day with no end date: no latest exit applies"
                 )
-        return Derived(fact, figures, per_entry, limit, window, tuple(warnings))
+        return StayDerived(fact, figures, per_entry, limit, window, tuple(warnings))
 
     def result(
         self,
-        derived: Derived,
+        derived: StayDerived,
         status: StayStatus,
         missing: tuple[str, ...],
         sanction: Decision | None = None,
@@ -256,6 +397,56 @@ class StayProgramme:
                 f"parameter {missing.name!r} of policy {self.policy.name} has no value on "
                 f"{dt.date.fromordinal(missing.day)}, a day the stay limit must judge"
             ) from None
+
+    # --- crossings and registration -----------------------------------------------------------
+
+    def _trips_from_crossings(self, person: Person, as_of: dt.date) -> tuple[Person, tuple[str, ...]]:
+        """A record given as border crossings, read into trips with the policy's post table.
+
+        A record that cannot be read safely becomes one whose trips are unknown: the verdict
+        is then undetermined, and the warnings name the crossings concerned."""
+        if person.crossings is None:
+            return person, ()
+        try:
+            default_tz = self.policy.parameter(DEFAULT_TIME_ZONE, as_of).value
+        except EvaluationError:
+            raise PolicyError(
+                f"policy {self.policy.name} has no {DEFAULT_TIME_ZONE} on {as_of}: crossings cannot be read"
+            ) from None
+        table = self.policy.tables.get(BORDER_POSTS)
+        posts = {
+            post: found.value["tz"]
+            for post in (table.rows if table is not None else ())
+            if (found := self.policy.row(BORDER_POSTS, post, as_of)) is not None
+        }
+        reading = trips_from_crossings(person.crossings, posts, default_tz)
+        if reading.readable:
+            return person.model_copy(update={"trips": reading.trips}), reading.warnings
+        unreadable = "the border crossings cannot be read safely, so the trips are not known"
+        return person.model_copy(update={"trips": None}), (*reading.warnings, unreadable)
+
+    def _registration(self, person: Person, as_of: dt.date, warnings: list[str]) -> RegistrationDue | None:
+        """The registration due for the trip the person is on at ``as_of`` (none if absent).
+
+        The procedure follows the regime of the citizenship on the day of entry."""
+        current = next(
+            (
+                trip
+                for trip in reversed(person.trips or ())
+                if trip.entry <= as_of and (trip.exit is None or trip.exit >= as_of)
+            ),
+            None,
+        )
+        if current is None or person.citizenship is None:
+            return None
+        regime = self.policy.row("stay.regime_of_citizenship", person.citizenship, current.entry)
+        if regime is None:
+            return None
+        try:
+            return registration_due(self.policy, current.entry, regime.value)
+        except EvaluationError as error:
+            warnings.append(f"registration of the entry on {current.entry}: {error.summary}")
+            return None
 
 
 def _intersect(rule: Rule, valid_from: dt.date, valid_to: dt.date | None) -> tuple[int, int]:

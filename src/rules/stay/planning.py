@@ -66,7 +66,9 @@ from models.plan import Plan, PlanBound, PlanStatus
 from models.verdict import StayStatus, Verdict
 from rules.engine.evaluator import Evaluator, evaluator_for, parse_person
 from rules.errors import EvaluationError, InputError, Problem
-from rules.policy.loader import Policy, Timeline
+from rules.policy.loader import Policy
+from rules.policy.timeline import Timeline
+from rules.stay.limit import StayLimit
 from rules.stay.window import UNBOUNDED, StayFigures, runs
 
 __all__ = ["LONGEST_PLAN_DAYS", "plan", "plan_with"]
@@ -186,8 +188,18 @@ def _not_planned(evaluator: Evaluator, record: Person, enter: dt.date, wanted: i
 def _own_warnings(evaluator: Evaluator, person: Person, on: dt.date, verdict: Verdict) -> tuple[str, ...]:
     """The verdict's warnings except those about the record as counted on ``on`` (a plan
     counts bookings after ``on`` on purpose; its own warnings say what it saw)."""
-    counted = set(evaluator.stay.derive(person, on).warnings)
+    counted = set(_stay(evaluator).derive_stay(person, on).warnings)
     return tuple(warning for warning in verdict.warnings if warning not in counted)
+
+
+def _stay(evaluator: Evaluator) -> StayLimit:
+    """The stay limit's mechanism of the evaluator's policy (its ``stay`` programme)."""
+    mechanism = evaluator.mechanism("stay")
+    if not isinstance(mechanism, StayLimit):
+        raise EvaluationError(
+            f"policy {evaluator.policy.name}: the stay programme does not count days of stay"
+        )
+    return mechanism
 
 
 def _day(ordinal: int) -> dt.date:
@@ -225,6 +237,7 @@ class _Planner:
 
     def __init__(self, evaluator: Evaluator, person: Person, enter: dt.date) -> None:
         self.evaluator = evaluator
+        self.stay = _stay(evaluator)
         self.policy = evaluator.policy
         self.person = person
         self.enter = enter.toordinal()
@@ -235,7 +248,7 @@ class _Planner:
         ]
         self.entries = [entry for entry, _ in self.trips]
         self.last_day = max((last for _, last in self.trips), default=None)
-        self.counting_starts = evaluator.stay.base.start.toordinal()
+        self.counting_starts = _stay(evaluator).base.start.toordinal()
         self.cover = self._cover()
         self.cover_starts = [c.first for c in self.cover]
         self.limits = self.policy.parameter_timeline("stay.limit_days")
@@ -257,7 +270,7 @@ class _Planner:
         periods = [
             # valid into the calendar's last century: read as no end
             (period.first, UNBOUNDED if period.last > _LAST_DAY - _HORIZON_DAYS else period.last, period.rule)
-            for period in self.evaluator.stay.exempt_periods(self.person)
+            for period in self.stay.exempt_periods(self.person)
         ]
         merged: list[_Cover] = []
         for first, last, rule_id in sorted(periods):
@@ -302,7 +315,7 @@ class _Planner:
 
     def _cap(self, day: int) -> int | None:
         """The per-entry cap of the person's regime for a trip entering on ``day``."""
-        return self.evaluator.stay.per_entry_cap(self.person.citizenship, day)
+        return self.stay.per_entry_cap(self.person.citizenship, day)
 
     def _last_change(self) -> int:
         """The last day the cover, a term or the person's cap changes: from then on, every day
@@ -328,7 +341,7 @@ class _Planner:
     # --- counting a hypothetical record -----------------------------------------------------
 
     def _figures(self, person: Person, as_of: int) -> StayFigures:
-        derived = self.evaluator.stay.derive(person, _day(as_of))
+        derived = self.stay.derive_stay(person, _day(as_of))
         if derived.figures is None:
             raise EvaluationError(
                 f"policy {self.policy.name} ({self.policy.version}) does not count the stay of "

@@ -245,7 +245,8 @@ def _in_force(policy: Policy, name: str, on: dt.date) -> DatedValue | None:
             f"policy {policy.name} has no parameter {name!r}",
             [Problem(f"policy {policy.name}", "the registration needs it (policies/kz/registration.yaml)")],
         )
-    return policy.parameter_timeline(name).at(on)
+    found: DatedValue | None = policy.parameter_timeline(name).at(on)
+    return found
 
 
 def _needed(policy: Policy, name: str, on: dt.date) -> DatedValue:

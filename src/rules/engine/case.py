@@ -1,0 +1,155 @@
+"""One case being evaluated: a person on a date, and the facts computed for it so far.
+
+:class:`Compiled` holds what is compiled once per policy (each formula as a closure, where each
+input lives in the record); :class:`Case` holds one evaluation's values. A fact is computed at
+most once per case, when a rule, a formula or a report first needs it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from models.person import Person
+from rules.engine.computation import Entry, Evaluate, Val, compile_formula
+from rules.engine.patterns import encode_value
+from rules.policy.checks import ReportItem
+from rules.policy.loader import Policy
+from rules.policy.types import FactSpec, ValueType
+
+__all__ = ["Case", "Compiled"]
+
+_NONE = Val()
+
+
+class Compiled:
+    """A policy's formulas as closures, and the place of each input in a record."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.specs: dict[str, FactSpec] = policy.catalogue.facts
+        self.formulas: dict[str, tuple[tuple[int, ...], tuple[Evaluate | None, ...]]] = {
+            name: (
+                tuple(start for start, _ in dated),
+                tuple(compile_formula(node) if node is not None else None for _, node in dated),
+            )
+            for name, dated in policy.catalogue.formulas.items()
+        }
+        self.rule_values: dict[str, dict[str, Evaluate]] = {
+            rule_id: {name: compile_formula(node) for name, node in values.items()}
+            for rule_id, values in policy.rule_values.items()
+        }
+        self.reports: dict[str, dict[str, tuple[ReportItem, Evaluate | None]]] = {
+            programme: {
+                name: (item, compile_formula(item.node) if item.node is not None else None)
+                for name, item in items.items()
+            }
+            for programme, items in policy.reports.items()
+        }
+        self.inputs: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for name, spec in self.specs.items():
+            if spec.origin == "input" and spec.path is not None:
+                record, *path = spec.path.split(".")
+                self.inputs[name] = (record, tuple(path))
+        self.provisional_parameters = frozenset(
+            name for name, parameter in policy.parameters.items() if parameter.provisional
+        )
+        self.provisional_tables = frozenset(
+            name for name, table in policy.tables.items() if table.provisional
+        )
+
+    def formula(self, name: str, day: int) -> Evaluate | None:
+        """The closure of fact ``name`` in force on ``day`` (``None``: no formula then)."""
+        starts, closures = self.formulas[name]
+        index = bisect.bisect_right(starts, day) - 1
+        return closures[index] if index >= 0 else None
+
+
+class Case:
+    """A person on a date under a compiled policy: a source of facts for formulas and rules."""
+
+    def __init__(
+        self, compiled: Compiled, person: Person, sections: Mapping[str, Any], as_of: dt.date
+    ) -> None:
+        self.compiled = compiled
+        self.person = person
+        self.sections = sections
+        self.as_of = as_of
+        self.day = as_of.toordinal()
+        self.values: dict[str, Val] = {}
+        self.statuses: dict[str, str] = {}
+        self.mechanism_facts: dict[str, Mapping[str, Any]] = {}
+
+    # --- the FactSource protocol --------------------------------------------------------------
+
+    def fact(self, name: str) -> Val:
+        """The value of fact ``name`` in this case (computed once)."""
+        found = self.values.get(name)
+        if found is None:
+            found = self.values[name] = self._compute(name)
+        return found
+
+    def parameter(self, name: str, day: dt.date) -> Val:
+        provisional = (
+            frozenset({f"parameter {name}"}) if name in self.compiled.provisional_parameters else frozenset()
+        )
+        dated = self.compiled.policy.dated_parameter(name, day)
+        if dated is None:
+            return Val(None, gaps=(f"parameter {name} has no value on {day}",), provisional=provisional)
+        return Val(dated.value, provisional=provisional)
+
+    def row(self, table: str, key: str, day: dt.date) -> Val:
+        provisional = (
+            frozenset({f"table {table}"}) if table in self.compiled.provisional_tables else frozenset()
+        )
+        dated = self.compiled.policy.row(table, key, day)
+        return Val(dated.value if dated is not None else None, provisional=provisional)
+
+    # --- computing ----------------------------------------------------------------------------
+
+    def _compute(self, name: str) -> Val:
+        spec = self.compiled.specs[name]
+        origin = spec.origin
+        if origin == "as_of":
+            return Val(self.as_of)
+        if origin == "status":
+            status = self.statuses.get(spec.programme)
+            return Val(status) if status is not None else _NONE
+        if origin == "mechanism":
+            local = name[len(spec.programme) + 1 :]
+            value = self.mechanism_facts.get(spec.programme, {}).get(local)
+            return Val(value) if value is not None else _NONE
+        if origin == "input":
+            return self._input(name, spec)
+        closure = self.compiled.formula(name, self.day)
+        if closure is None:
+            return Val(None, gaps=(f"fact {name} has no formula on {self.as_of}",))
+        return closure(self, None)
+
+    def _input(self, name: str, spec: FactSpec) -> Val:
+        record, path = self.compiled.inputs[name]
+        value: Any = self.sections.get(record)
+        for part in path:
+            if not isinstance(value, Mapping):
+                value = None
+                break
+            value = value.get(part)
+        if value is None:
+            return Val(None, frozenset({spec.path or name}))
+        return Val(value)
+
+    def engine_fact(self, programme: str, keys: tuple[tuple[str, str, ValueType], ...]) -> dict[str, Any]:
+        """The engine fact of ``programme``: its date and every fact its rules read."""
+        fact: dict[str, Any] = {"id": programme, "t": programme, "as_of": self.day}
+        for name, key, value_type in keys:
+            encoded = encode_value(self.fact(name).value, value_type)
+            if encoded is not None:
+                fact[key] = encoded
+        return fact
+
+    def entries(self, name: str) -> tuple[Entry, ...]:
+        """The items of a list fact (none when unknown)."""
+        value = self.fact(name).value
+        return value if isinstance(value, tuple) else ()

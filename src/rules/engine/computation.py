@@ -1,0 +1,598 @@
+"""Computing facts: the formulas of a policy, interpreted over one person on one date.
+
+Each checked formula tree (:mod:`rules.policy.formulas`) is turned once into a Python closure;
+evaluating a person calls the closures of the facts the rules and reports need, each at most
+once. A value is a :class:`Val`:
+
+* ``value``: the fact's value, or ``None`` when it has none;
+* ``missing``: the input paths whose absence left it without a value (an *unknown* fact; the
+  verdict lists them as missing facts, never a silent zero);
+* ``gaps``: what the policy lacks to compute it (a parameter with no value on the day, a table
+  without the row): also unknown, reported as warnings;
+* ``provisional``: the provisional parameters and tables it was computed from.
+
+A value with none of these is *none*: known to have no value (the earliest of no moves).
+Conditions follow Kleene's logic: ``all`` is false as soon as one part is false, whatever the
+others; ``any`` is true as soon as one part is true; otherwise an unknown part makes the
+result unknown.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import decimal
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Protocol
+
+from rules.policy.formulas import (
+    Aggregate,
+    Arith,
+    Band,
+    Compare,
+    DateAdd,
+    DateDiff,
+    Divide,
+    Extreme,
+    If,
+    Item,
+    Literal,
+    Logic,
+    Lookup,
+    Node,
+    Not,
+    Param,
+    RecordOf,
+    Ref,
+    Round,
+)
+
+__all__ = [
+    "Entry",
+    "Evaluate",
+    "FactSource",
+    "Val",
+    "add_months",
+    "add_years",
+    "compile_formula",
+    "json_value",
+]
+
+_DECIMALS = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
+
+
+@dataclass(frozen=True, slots=True)
+class Val:
+    """A computed value, with why it may have none (see the module docstring)."""
+
+    value: Any = None
+    missing: frozenset[str] = frozenset()
+    gaps: tuple[str, ...] = ()
+    provisional: frozenset[str] = frozenset()
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None
+
+    @property
+    def unknown(self) -> bool:
+        """Without a value because an input is missing or the policy has a gap."""
+        return self.value is None and bool(self.missing or self.gaps)
+
+
+NONE = Val()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item of a list input: its fields and its path in the record (``x.support[2]``)."""
+
+    fields: Mapping[str, Any]
+    path: str
+
+
+class FactSource(Protocol):
+    """What a formula reads besides its own operands: facts, parameters, tables, the date."""
+
+    as_of: dt.date
+
+    def fact(self, name: str) -> Val: ...
+
+    def parameter(self, name: str, day: dt.date) -> Val: ...
+
+    def row(self, table: str, key: str, day: dt.date) -> Val: ...
+
+
+Evaluate = Callable[[FactSource, Entry | None], Val]
+
+
+def _merge(*values: Val, value: Any = None) -> Val:
+    missing: frozenset[str] = frozenset()
+    gaps: tuple[str, ...] = ()
+    provisional: frozenset[str] = frozenset()
+    for item in values:
+        if item.missing:
+            missing = missing | item.missing
+        if item.gaps:
+            gaps = gaps + tuple(g for g in item.gaps if g not in gaps)
+        if item.provisional:
+            provisional = provisional | item.provisional
+    return Val(value, missing, gaps, provisional)
+
+
+def _number(value: Any) -> int | Decimal:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value  # type: ignore[no-any-return]
+
+
+def _round(amount: Fraction, rounding: str, places: int) -> int | Decimal:
+    scaled = amount * (10**places)
+    floor = math.floor(scaled)
+    remainder = scaled - floor
+    if rounding == "floor":
+        whole = floor
+    elif rounding == "ceiling":
+        whole = math.ceil(scaled)
+    elif rounding == "down":
+        whole = math.trunc(scaled)
+    elif rounding == "up":
+        whole = math.ceil(scaled) if scaled > 0 else math.floor(scaled)
+    elif rounding == "half_up":
+        half = Fraction(1, 2)
+        whole = floor + 1 if remainder > half or (remainder == half and scaled > 0) else floor
+    else:  # half_even
+        half = Fraction(1, 2)
+        if remainder > half or (remainder == half and floor % 2 == 1):
+            whole = floor + 1
+        else:
+            whole = floor
+    if places == 0:
+        return int(whole)
+    return Decimal(whole).scaleb(-places, _DECIMALS)
+
+
+def _shift(day: dt.date, years: int, months: int, rounding: str) -> dt.date:
+    """``day`` moved by whole years and months; a day the target month lacks (29 Feb, 31 Apr)
+    becomes the last day of that month (``previous_day``) or the first of the next (``next_day``)."""
+    month_index = day.year * 12 + (day.month - 1) + years * 12 + months
+    year, month = divmod(month_index, 12)
+    month += 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise OverflowError
+    last = calendar.monthrange(year, month)[1]
+    if day.day <= last:
+        return dt.date(year, month, day.day)
+    if rounding == "previous_day":
+        return dt.date(year, month, last)
+    return dt.date(year, month, last) + dt.timedelta(days=1)
+
+
+def add_years(day: dt.date, years: int, rounding: str) -> dt.date:
+    """``day`` plus whole years: 29 Feb + 1 year is 28 Feb (``previous_day``) or 1 Mar."""
+    return _shift(day, years, 0, rounding)
+
+
+def add_months(day: dt.date, months: int, rounding: str) -> dt.date:
+    """``day`` plus whole months: 31 Jan + 1 month is 28/29 Feb (``previous_day``) or 1 Mar."""
+    return _shift(day, 0, months, rounding)
+
+
+def _years_between(start: dt.date, end: dt.date, rounding: str) -> int:
+    """Whole years from ``start`` to ``end``: anniversaries reached (negative when ``end`` is earlier)."""
+    years = end.year - start.year
+    try:
+        if years >= 0:
+            if add_years(start, years, rounding) > end:
+                years -= 1
+        elif add_years(start, years, rounding) < end:
+            years += 1
+    except OverflowError:
+        years -= 1 if years > 0 else -1
+    return years
+
+
+def json_value(value: Any) -> Any:
+    """A computed value as JSON shows it: dates as ISO strings, decimals as numbers, list
+    items as mappings."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        whole = isinstance(exponent, int) and exponent >= 0 and value == value.to_integral_value()
+        return int(value) if whole else float(value)
+    if isinstance(value, tuple):
+        return [json_value(item) for item in value]
+    if isinstance(value, Entry):
+        return {name: json_value(item) for name, item in value.fields.items()}
+    if isinstance(value, Mapping):
+        return {name: json_value(item) for name, item in value.items()}
+    return value
+
+
+def compile_formula(node: Node) -> Evaluate:
+    """A closure computing ``node`` for a fact source (and the current list item, if any)."""
+    compiler = _COMPILERS.get(type(node))
+    if compiler is None:  # pragma: no cover - every node type has a compiler
+        raise TypeError(f"no compiler for {type(node).__name__}")
+    return compiler(node)
+
+
+def _literal(node: Literal) -> Evaluate:
+    result = Val(node.value)
+    return lambda source, item: result
+
+
+def _ref(node: Ref) -> Evaluate:
+    name = node.name
+    return lambda source, item: source.fact(name)
+
+
+def _item(node: Item) -> Evaluate:
+    name = node.name
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        if item is None:  # the checker allows 'item' only inside a list operator
+            return Val(None, gaps=(f"'item' {name!r} read outside a list",))
+        value = item.fields.get(name)
+        return Val(value) if value is not None else Val(None, frozenset({f"{item.path}.{name}"}))
+
+    return run
+
+
+def _day(on: Evaluate | None, source: FactSource, item: Entry | None) -> tuple[dt.date | None, Val]:
+    if on is None:
+        return source.as_of, NONE
+    found = on(source, item)
+    return found.value, found
+
+
+def _param(node: Param) -> Evaluate:
+    name = node.name
+    on = compile_formula(node.on) if node.on is not None else None
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        day, when = _day(on, source, item)
+        if day is None:
+            return _merge(when)
+        found = source.parameter(name, day)
+        return _merge(when, found, value=found.value) if when is not NONE else found
+
+    return run
+
+
+def _arithmetic(op: str, left: int | Decimal, right: int | Decimal) -> int | Decimal:
+    """``left op right``: exact for whole numbers, and for decimals within 60 digits."""
+    if isinstance(left, int) and isinstance(right, int):
+        return left + right if op == "add" else left - right if op == "subtract" else left * right
+    a, b = Decimal(left), Decimal(right)
+    if op == "add":
+        return _DECIMALS.add(a, b)
+    if op == "subtract":
+        return _DECIMALS.subtract(a, b)
+    return _DECIMALS.multiply(a, b)
+
+
+def _arith(node: Arith) -> Evaluate:
+    args = [compile_formula(arg) for arg in node.args]
+    op = node.op
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        values = [arg(source, item) for arg in args]
+        if any(v.value is None for v in values):
+            return _merge(*values)
+        numbers = [_number(v.value) for v in values]
+        result = numbers[0]
+        for number in numbers[1:]:
+            result = _arithmetic(op, result, number)
+        return _merge(*values, value=result)
+
+    return run
+
+
+def _divide(node: Divide) -> Evaluate:
+    left, right = compile_formula(node.left), compile_formula(node.right)
+    rounding, places = node.rounding, node.places
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        a, b = left(source, item), right(source, item)
+        if a.value is None or b.value is None:
+            return _merge(a, b)
+        if b.value == 0:
+            gap = Val(None, gaps=("a division by zero",))
+            return _merge(a, b, gap)
+        quotient = Fraction(_number(a.value)) / Fraction(_number(b.value))
+        return _merge(a, b, value=_round(quotient, rounding, places))
+
+    return run
+
+
+def _round_node(node: Round) -> Evaluate:
+    arg = compile_formula(node.arg)
+    rounding, places = node.rounding, node.places
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        found = arg(source, item)
+        if found.value is None:
+            return found
+        return _merge(found, value=_round(Fraction(_number(found.value)), rounding, places))
+
+    return run
+
+
+def _extreme(node: Extreme) -> Evaluate:
+    args = [compile_formula(arg) for arg in node.args]
+    pick = min if node.op == "min" else max
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        values = [arg(source, item) for arg in args]
+        if any(v.value is None for v in values):
+            return _merge(*values)
+        return _merge(*values, value=pick(_number(v.value) for v in values))
+
+    return run
+
+
+def _lookup(node: Lookup) -> Evaluate:
+    table = node.table
+    key = compile_formula(node.key)
+    field = compile_formula(node.field) if node.field is not None else None
+    on = compile_formula(node.on) if node.on is not None else None
+    default = node.default
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        found_key = key(source, item)
+        day, when = _day(on, source, item)
+        found_field = field(source, item) if field is not None else NONE
+        if found_key.value is None or day is None or (field is not None and found_field.value is None):
+            return _merge(found_key, when, found_field)
+        row = source.row(table, found_key.value, day)
+        value = row.value
+        where = f"table {table} row {found_key.value!r}"
+        if value is not None and field is not None:
+            value = value.get(found_field.value) if isinstance(value, Mapping) else None
+            where += f" field {found_field.value!r}"
+        if value is None:
+            if default is not None:
+                return _merge(
+                    found_key, when, found_field, Val(provisional=row.provisional), value=_number(default)
+                )
+            gap = Val(None, gaps=(f"{where} has no value on {day}",))
+            return _merge(found_key, when, found_field, gap, Val(provisional=row.provisional))
+        return _merge(found_key, when, found_field, row, value=_number(value))
+
+    return run
+
+
+def _band(node: Band) -> Evaluate:
+    scale = node.scale
+    of = compile_formula(node.of)
+    on = compile_formula(node.on) if node.on is not None else None
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        amount = of(source, item)
+        day, when = _day(on, source, item)
+        if amount.value is None or day is None:
+            return _merge(amount, when)
+        brackets = source.parameter(scale, day)
+        if brackets.value is None:
+            return _merge(amount, when, brackets)
+        chosen = None
+        for bracket in brackets.value:
+            bound = bracket.get("at_least")
+            if bound is None or _number(amount.value) >= _number(bound):
+                chosen = bracket["value"]
+            else:
+                break
+        if chosen is None:
+            gap = Val(None, gaps=(f"{amount.value} is below the first bracket of scale {scale} on {day}",))
+            return _merge(amount, when, brackets, gap)
+        return _merge(amount, when, brackets, value=_number(chosen))
+
+    return run
+
+
+def _date_diff(node: DateDiff) -> Evaluate:
+    start, end = compile_formula(node.start), compile_formula(node.end)
+    op, rounding = node.op, node.rounding
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        a, b = start(source, item), end(source, item)
+        if a.value is None or b.value is None:
+            return _merge(a, b)
+        if op == "days_between":
+            result = (b.value - a.value).days
+        else:
+            result = _years_between(a.value, b.value, rounding or "previous_day")
+        return _merge(a, b, value=result)
+
+    return run
+
+
+def _date_add(node: DateAdd) -> Evaluate:
+    date, amount = compile_formula(node.date), compile_formula(node.amount)
+    op, rounding = node.op, node.rounding or "previous_day"
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        day, count = date(source, item), amount(source, item)
+        if day.value is None or count.value is None:
+            return _merge(day, count)
+        try:
+            if op == "add_days":
+                result = day.value + dt.timedelta(days=count.value)
+            elif op == "add_years":
+                result = add_years(day.value, count.value, rounding)
+            else:
+                result = add_months(day.value, count.value, rounding)
+        except (OverflowError, ValueError):
+            gap = Val(None, gaps=(f"{op} of {count.value} to {day.value} leaves the calendar",))
+            return _merge(day, count, gap)
+        return _merge(day, count, value=result)
+
+    return run
+
+
+def _aggregate(node: Aggregate) -> Evaluate:
+    over = compile_formula(node.over)
+    each = compile_formula(node.each) if node.each is not None else None
+    where = compile_formula(node.where) if node.where is not None else None
+    op = node.op
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        found = over(source, item)
+        if found.value is None:
+            return found
+        parts = [found]
+        chosen: list[tuple[Entry, Val | None]] = []
+        for entry in found.value:
+            if where is not None:
+                test = where(source, entry)
+                if test.value is None:
+                    parts.append(test)
+                    continue
+                if not test.value:
+                    continue
+                parts.append(Val(provisional=test.provisional))
+            chosen.append((entry, each(source, entry) if each is not None else None))
+        unknown = [part for part in parts if part.value is None and (part.missing or part.gaps)]
+        unknown += [value for _, value in chosen if value is not None and value.value is None]
+        if unknown:
+            return _merge(*parts, *unknown)
+        values = [value for _, value in chosen if value is not None]
+        if op == "count":
+            result: Any = len(chosen)
+        elif op == "select":
+            result = tuple(entry for entry, _ in chosen)
+        elif op == "sum":
+            numbers = [_number(v.value) for v in values]
+            result = sum(numbers, Decimal(0) if any(isinstance(n, Decimal) for n in numbers) else 0)
+        elif not values:
+            result = None  # the earliest of nothing: none
+        elif op == "minimum":
+            result = min(_number(v.value) for v in values)
+        else:
+            result = max(_number(v.value) for v in values)
+        return _merge(*parts, *values, value=result)
+
+    return run
+
+
+def _compare_values(op: str, left: Any, right: Any) -> bool:
+    if op == "eq":
+        return bool(left == right)
+    if op == "ne":
+        return bool(left != right)
+    if op == "lt":
+        return bool(left < right)
+    if op == "lte":
+        return bool(left <= right)
+    if op == "gt":
+        return bool(left > right)
+    if op == "gte":
+        return bool(left >= right)
+    if op == "in":
+        return left in right
+    return left not in right
+
+
+def _compare(node: Compare) -> Evaluate:
+    left = compile_formula(node.left)
+    op = node.op
+    if isinstance(node.right, tuple):
+        options = tuple(_number(option) for option in node.right)
+
+        def run_in(source: FactSource, item: Entry | None) -> Val:
+            found = left(source, item)
+            if found.value is None:
+                return found
+            return _merge(found, value=_compare_values(op, _number(found.value), options))
+
+        return run_in
+    right = compile_formula(node.right)
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        a, b = left(source, item), right(source, item)
+        if a.value is None or b.value is None:
+            return _merge(a, b)
+        return _merge(a, b, value=_compare_values(op, _number(a.value), _number(b.value)))
+
+    return run
+
+
+def _logic(node: Logic) -> Evaluate:
+    args = [compile_formula(arg) for arg in node.args]
+    decisive = node.op == "any"  # the value that settles the result: true for any, false for all
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        values = [arg(source, item) for arg in args]
+        settling = [v for v in values if v.value is decisive]
+        if settling:
+            return _merge(*settling, value=decisive)
+        if any(v.value is None for v in values):
+            return _merge(*(v for v in values if v.value is None))
+        return _merge(*values, value=not decisive)
+
+    return run
+
+
+def _not(node: Not) -> Evaluate:
+    arg = compile_formula(node.arg)
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        found = arg(source, item)
+        return found if found.value is None else _merge(found, value=not found.value)
+
+    return run
+
+
+def _if(node: If) -> Evaluate:
+    condition, then, otherwise = (
+        compile_formula(node.condition),
+        compile_formula(node.then),
+        compile_formula(node.otherwise),
+    )
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        test = condition(source, item)
+        if test.value is None:
+            return test
+        chosen = (then if test.value else otherwise)(source, item)
+        return _merge(test, chosen, value=chosen.value)
+
+    return run
+
+
+def _record(node: RecordOf) -> Evaluate:
+    fields = [(name, compile_formula(value)) for name, value in node.fields]
+
+    def run(source: FactSource, item: Entry | None) -> Val:
+        values = {name: field(source, item) for name, field in fields}
+        return _merge(*values.values(), value={name: value.value for name, value in values.items()})
+
+    return run
+
+
+_COMPILERS: dict[type[Node], Callable[[Any], Evaluate]] = {
+    Literal: _literal,
+    Ref: _ref,
+    Item: _item,
+    Param: _param,
+    Arith: _arith,
+    Divide: _divide,
+    Round: _round_node,
+    Extreme: _extreme,
+    Lookup: _lookup,
+    Band: _band,
+    DateDiff: _date_diff,
+    DateAdd: _date_add,
+    Aggregate: _aggregate,
+    Compare: _compare,
+    Logic: _logic,
+    Not: _not,
+    If: _if,
+    RecordOf: _record,
+}

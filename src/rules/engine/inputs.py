@@ -1,0 +1,251 @@
+"""Reading a person record against a policy: the core fields, and each programme's section.
+
+The core of a record (``person_id``, ``citizenship``, ``statuses``, ``trips``, ``crossings``)
+is :class:`models.Person`. Each programme that takes inputs adds a section of its own
+(``residence_application``), whose fields the policy declares; it is validated here against
+the policy in force, with every problem at its path (``residence_application.language_test.
+reading_pct``). A field left out, or given as ``null``, is *unknown*: the rules that need it
+decide ``undetermined`` and name it. Any other top-level field is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.person import CORE_FIELDS, Person
+from models.policy import InputField, Programme, TableValues
+from rules.engine.computation import Entry
+from rules.errors import InputError, Problem, did_you_mean
+from rules.policy.documents import format_path, located_messages
+from rules.policy.loader import Policy
+
+__all__ = ["parse_person", "read_sections"]
+
+_LARGEST = 10**15  # numbers beyond this are refused: no input of the law is that large
+
+Path = tuple[str | int, ...]
+
+
+def parse_person(person: Person | Mapping[str, Any], policy: Policy) -> Person:
+    """Validate a person (model or plain dict), its status kinds and its programme sections.
+
+    Raises :class:`InputError` listing every problem with its path (``trips[2].exit``).
+    """
+    if isinstance(person, Person):
+        record = person
+    elif isinstance(person, Mapping):
+        try:
+            record = Person.model_validate(dict(person))
+        except ValidationError as error:
+            undeclared = [key for key in person if key not in CORE_FIELDS and key not in _records(policy)]
+            raise InputError(
+                "the person record is not valid",
+                [
+                    *_person_problems(error),
+                    *(Problem(str(key), "unknown field", (str(key),)) for key in undeclared),
+                ],
+            ) from None
+    else:
+        raise InputError(f"a person is a mapping or a models.Person, not {type(person).__name__}")
+    problems = [
+        Problem(
+            f"statuses[{index}].kind",
+            f"unknown status kind {status.kind!r}{did_you_mean(status.kind, policy.status_kinds)}; "
+            f"policy {policy.name} knows: {', '.join(sorted(policy.status_kinds))}",
+            ("statuses", index, "kind"),
+        )
+        for index, status in enumerate(record.statuses)
+        if status.kind not in policy.status_kinds
+    ]
+    _, section_problems = _sections(record, policy)
+    problems.extend(section_problems)
+    if problems:
+        raise InputError("the person record is not valid", problems)
+    return record
+
+
+def read_sections(person: Person, policy: Policy) -> dict[str, dict[str, Any]]:
+    """The programme sections of a record parsed by :func:`parse_person`, as typed values."""
+    sections, problems = _sections(person, policy)
+    if problems:
+        raise InputError("the person record is not valid", problems)
+    return sections
+
+
+def _sections(person: Person, policy: Policy) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    extra = person.model_extra or {}
+    if not extra:
+        return {}, []
+    declared = _records(policy)
+    sections: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for key, value in extra.items():
+        programme = declared.get(key)
+        if programme is None:
+            problems.append(Problem(key, "unknown field", (key,)))
+            continue
+        if value is None:
+            continue
+        parsed = _record(value, programme.inputs, (key,), policy, problems)
+        if parsed is not None:
+            sections[key] = parsed
+    return sections, problems
+
+
+def _records(policy: Policy) -> dict[str, Programme]:
+    """The record key of each programme that takes inputs."""
+    return {
+        programme.record: programme
+        for programme in policy.programmes.values()
+        if programme.record is not None
+    }
+
+
+def _problem(path: Path, message: str, problems: list[Problem]) -> None:
+    problems.append(Problem(format_path(path), message, path))
+
+
+def _record(
+    data: Any, fields: Mapping[str, InputField], path: Path, policy: Policy, problems: list[Problem]
+) -> dict[str, Any] | None:
+    if not isinstance(data, Mapping):
+        _problem(path, "expected a mapping of fields", problems)
+        return None
+    values: dict[str, Any] = {}
+    for name in data:
+        if name not in fields:
+            hint = did_you_mean(str(name), fields)
+            _problem((*path, str(name)), f"unknown field{hint}", problems)
+    for name, spec in fields.items():
+        raw = data.get(name)
+        if raw is None:
+            continue
+        value = _value(raw, spec, (*path, name), policy, problems)
+        if value is not None:
+            values[name] = value
+    return values
+
+
+def _value(raw: Any, spec: InputField, path: Path, policy: Policy, problems: list[Problem]) -> Any:
+    kind = spec.type
+    if kind == "date":
+        if isinstance(raw, dt.datetime):
+            _problem(path, "expected a date (YYYY-MM-DD), not a date and time", problems)
+            return None
+        if isinstance(raw, dt.date):
+            return raw
+        if isinstance(raw, str) and len(raw) == 10:
+            try:
+                return dt.date.fromisoformat(raw)
+            except ValueError:
+                pass
+        _problem(path, "expected a date (YYYY-MM-DD) that exists", problems)
+        return None
+    if kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        _problem(path, "expected true or false", problems)
+        return None
+    if kind in ("integer", "decimal"):
+        return _number(raw, spec, path, problems)
+    if kind == "string":
+        return _string(raw, spec, path, policy, problems)
+    if kind == "record":
+        return _record(raw, spec.fields or {}, path, policy, problems)
+    return _list(raw, spec, path, policy, problems)
+
+
+def _number(raw: Any, spec: InputField, path: Path, problems: list[Problem]) -> int | Decimal | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        _problem(path, f"expected {'a whole number' if spec.type == 'integer' else 'a number'}", problems)
+        return None
+    value: int | Decimal
+    if spec.type == "integer":
+        if isinstance(raw, float) and raw.is_integer():
+            raw = int(raw)
+        if not isinstance(raw, int):
+            _problem(path, "expected a whole number", problems)
+            return None
+        if abs(raw) > _LARGEST:
+            _problem(path, f"the number is larger than {_LARGEST:,}", problems)
+            return None
+        value = raw
+    else:
+        if isinstance(raw, float) and not math.isfinite(raw):
+            _problem(path, "expected a finite number", problems)
+            return None
+        try:
+            value = Decimal(str(raw)) if len(str(raw)) <= 40 else Decimal("NaN")
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or abs(value) > _LARGEST:
+            _problem(path, "expected a number (at most 40 characters, not larger than 10^15)", problems)
+            return None
+    if spec.minimum is not None and value < Decimal(str(spec.minimum)):
+        _problem(path, f"{value} is below the minimum {spec.minimum}", problems)
+        return None
+    if spec.maximum is not None and value > Decimal(str(spec.maximum)):
+        _problem(path, f"{value} is above the maximum {spec.maximum}", problems)
+        return None
+    return value
+
+
+def _string(raw: Any, spec: InputField, path: Path, policy: Policy, problems: list[Problem]) -> str | None:
+    if not isinstance(raw, str):
+        _problem(path, "expected a string", problems)
+        return None
+    if len(raw) > spec.max_length:
+        _problem(path, f"longer than {spec.max_length} characters", problems)
+        return None
+    allowed: Any = spec.values
+    if isinstance(allowed, TableValues):
+        table = policy.tables.get(allowed.table)
+        allowed = list(table.rows) if table is not None else None
+    if allowed is not None and raw not in allowed:
+        shown = ", ".join(sorted(allowed)) if len(allowed) <= 25 else f"{len(allowed)} codes of the policy"
+        _problem(path, f"{_cut(raw)!r} is not one of {shown}{did_you_mean(raw, allowed)}", problems)
+        return None
+    return raw
+
+
+def _cut(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _list(
+    raw: Any, spec: InputField, path: Path, policy: Policy, problems: list[Problem]
+) -> tuple[Entry, ...] | None:
+    if not isinstance(raw, list):
+        _problem(path, "expected a list", problems)
+        return None
+    if len(raw) > spec.max_items:
+        _problem(path, f"more than {spec.max_items} items", problems)
+        return None
+    entries = []
+    seen: dict[Any, int] = {}
+    before = len(problems)
+    for index, item in enumerate(raw):
+        fields = _record(item, spec.fields or {}, (*path, index), policy, problems)
+        if fields is None:
+            continue
+        if spec.unique is not None and fields.get(spec.unique) is not None:
+            key = fields[spec.unique]
+            if key in seen:
+                _problem(
+                    (*path, index, spec.unique),
+                    f"{_cut(str(key))!r} is given twice (also in item {seen[key]})",
+                    problems,
+                )
+            seen.setdefault(key, index)
+        entries.append(Entry(fields, format_path((*path, index))))
+    return tuple(entries) if len(problems) == before else None
+
+
+def _person_problems(error: ValidationError) -> list[Problem]:
+    return [Problem(format_path(loc) or "person", message, loc) for loc, message in located_messages(error)]

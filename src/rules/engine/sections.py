@@ -1,0 +1,184 @@
+"""A programme's outcome as the verdict reports it: its status, the rules behind it, what is
+missing, what is provisional, and the values its policy reports.
+
+Two shapes, both declared by the policy:
+
+* a programme reported in a slot of another programme's section (``section: stay.sanction``)
+  gives a :class:`~models.verdict.Decision`: the deciding rule and the values it reports;
+* any other programme without a mechanism gives a section of its own,
+  :class:`~models.verdict.ProgrammeSection`, holding the values of its ``report``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from models.policy import Rule
+from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef
+from rules.engine.case import Case
+from rules.engine.computation import Val, json_value
+from rules.policy.conditions import comparisons
+
+if TYPE_CHECKING:
+    from rules.engine.evaluator import Evaluator
+
+__all__ = ["Decided", "decision", "fact_paths", "programme_section", "report_missing", "rest_on"]
+
+
+@dataclass
+class Decided:
+    """A programme's outcome: its status, the rules that decided it, the input paths they found
+    missing, and the provisional parameters and tables its figures rest on."""
+
+    status: str
+    rules: tuple[Rule, ...]
+    missing: tuple[str, ...]
+    provisional_sources: set[str] = field(default_factory=set)
+
+
+def fact_paths(evaluator: Evaluator, name: str, case: Case) -> tuple[str, ...]:
+    """What a verdict lists for a missing fact: the input paths whose absence left it unknown,
+    or the fact's own path (its input path, or what its mechanism names)."""
+    found = case.fact(name)
+    if found.value is None and found.missing:
+        return tuple(sorted(found.missing))
+    spec = evaluator.policy.catalogue.facts.get(name)
+    return ((spec.path if spec is not None and spec.path else name),)
+
+
+def report_missing(evaluator: Evaluator, chosen: tuple[Rule, ...], case: Case) -> tuple[str, ...]:
+    """The missing facts of the deciding rules: those they name in ``then.missing``, and every
+    fact they test with ``missing: true`` that has no value."""
+    paths: dict[str, None] = {}
+    for rule in chosen:
+        for name in rule.then.missing:
+            paths.update(dict.fromkeys(fact_paths(evaluator, name, case)))
+        link: Rule | None = rule
+        while link is not None:
+            if link.when is not None:
+                for comparison, _ in comparisons(link.when):
+                    if comparison.missing is True and case.fact(comparison.fact).value is None:
+                        paths.update(dict.fromkeys(fact_paths(evaluator, comparison.fact, case)))
+            link = evaluator.rules.get(link.refines) if link.refines else None
+    return tuple(paths)
+
+
+def rest_on(evaluator: Evaluator, found: Decided, case: Case) -> None:
+    """Record the provisional sources of the facts the deciding rules read."""
+    for rule in found.rules:
+        for name in evaluator.reads[rule.id]:
+            found.provisional_sources |= case.fact(name).provisional
+
+
+def _shown(value: Val, what: str, warnings: list[str]) -> Any:
+    if value.value is None:
+        warnings.extend(f"{gap}: {what} is left out" for gap in value.gaps)
+    return json_value(value.value)
+
+
+def _provisional(evaluator: Evaluator, found: Decided) -> bool:
+    return (
+        bool(found.provisional_sources)
+        or any(rule.provisional for rule in found.rules)
+        or any(
+            evaluator.policy.parameters[name].provisional
+            for rule in found.rules
+            for name in evaluator.parameters[rule.id]
+        )
+    )
+
+
+def decision(evaluator: Evaluator, found: Decided, case: Case, warnings: list[str]) -> Decision:
+    """A programme's outcome placed in another programme's section, its values computed."""
+    rule = found.rules[0]
+    values: dict[str, Any] = {}
+    for name, closure in evaluator.compiled.rule_values.get(rule.id, {}).items():
+        value = closure(case, None)
+        found.provisional_sources |= value.provisional
+        values[name] = _shown(value, "the figure", warnings)
+    return Decision(
+        status=found.status,
+        rule=rule.id,
+        values=values,
+        provisional=_provisional(evaluator, found),
+        missing=found.missing,
+        note=rule.then.note or rule.note,
+    )
+
+
+def programme_section(
+    evaluator: Evaluator,
+    programme: str,
+    found: Decided,
+    case: Case,
+    fired: set[str],
+    overridden_by: dict[str, str],
+    warnings: list[str],
+) -> ProgrammeSection:
+    """A programme's own section: its status, and every value its report declares."""
+    items: dict[str, Any] = {}
+    for rule in found.rules:
+        for name, compute in evaluator.compiled.rule_values.get(rule.id, {}).items():
+            value = compute(case, None)
+            found.provisional_sources |= value.provisional
+            items.setdefault(name, _shown(value, f"{programme}.{name}", warnings))
+    for name, (item, closure) in evaluator.compiled.reports.get(programme, {}).items():
+        if item.rules_with_status is not None:
+            items[name] = [
+                RuleRef(rule=rule_id, title=evaluator.rules[rule_id].title)
+                for rule_id in evaluator.rules
+                if rule_id in fired
+                and rule_id not in overridden_by
+                and evaluator.rules[rule_id].programme == programme
+                and evaluator.rules[rule_id].then.status == item.rules_with_status
+            ]
+        elif item.checklist is not None:
+            items[name] = _checklist(evaluator, programme, item.checklist, case, fired, overridden_by)
+        elif closure is not None:
+            if item.when_status and found.status not in item.when_status:
+                items[name] = None
+                continue
+            value = closure(case, None)
+            found.provisional_sources |= value.provisional
+            items[name] = _shown(value, f"{programme}.{name}", warnings)
+    return ProgrammeSection(
+        status=found.status,
+        decided_by=tuple(rule.id for rule in found.rules),
+        missing=found.missing,
+        provisional=_provisional(evaluator, found),
+        **items,
+    )
+
+
+def _checklist(
+    evaluator: Evaluator,
+    programme: str,
+    status: str,
+    case: Case,
+    fired: set[str],
+    overridden_by: dict[str, str],
+) -> list[ChecklistItem]:
+    items = []
+    for rule_id, rule in evaluator.rules.items():
+        if rule.programme != programme or rule.then.status != status:
+            continue
+        if not _in_force(evaluator, rule, case):
+            continue
+        if rule_id in fired:
+            result = "set_aside" if rule_id in overridden_by else "failed"
+        elif any(case.fact(name).value is None for name in evaluator.reads[rule_id]):
+            result = "unknown"
+        else:
+            result = "met"
+        items.append(ChecklistItem(rule=rule_id, title=rule.title, result=result))  # type: ignore[arg-type]
+    return items
+
+
+def _in_force(evaluator: Evaluator, rule: Rule, case: Case) -> bool:
+    link: Rule | None = rule
+    while link is not None:
+        if not link.in_force(case.as_of):
+            return False
+        link = evaluator.rules.get(link.refines) if link.refines else None
+    return True

@@ -1,0 +1,105 @@
+"""The trace: each rule that fired, what it saw, how the facts it read were computed, the law.
+
+Every entry is built from the checked policy and the case's own values, so nothing is
+validated again: the trace is the cheapest honest account of a verdict.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from models.verdict import Derivation, TraceEntry
+from rules.engine.case import Case
+from rules.engine.computation import json_value
+from rules.engine.sections import Decided, report_missing
+from rules.policy.formulas import operator_of, references
+from rules.policy.mechanisms import Derived
+
+if TYPE_CHECKING:
+    from rules.engine.evaluator import Evaluator
+
+__all__ = ["derivations", "trace_entry"]
+
+
+def trace_entry(
+    evaluator: Evaluator,
+    rule_id: str,
+    overridden_by: str | None,
+    decided: dict[str, Decided],
+    case: Case,
+    derived: dict[str, Derived],
+) -> TraceEntry:
+    """The trace entry of a fired rule."""
+    rule = evaluator.rules[rule_id]
+    programme = rule.programme
+    facts: dict[str, Any] = {}
+    for name in evaluator.reads[rule_id]:
+        value = case.fact(name).value
+        if value is not None:
+            facts[name] = json_value(value)
+    facts["as_of"] = case.as_of.isoformat()
+    mechanism = evaluator.mechanisms.get(programme)
+    if mechanism is not None and programme in derived:
+        facts.update(mechanism.rule_facts(derived[programme], rule))
+    decision = decided.get(programme)
+    # Built from the checked policy and the case's own values: nothing to validate again.
+    return TraceEntry.model_construct(
+        rule=rule_id,
+        title=rule.title,
+        source=evaluator.sources[rule_id],
+        in_force=(rule.start, rule.end),
+        outcome=rule.then.status or "applies",
+        facts=facts,
+        missing=report_missing(evaluator, (rule,), case),
+        overridden_by=overridden_by,
+        decisive=overridden_by is None and decision is not None and rule.then.status == decision.status,
+        note=rule.then.note or rule.note,
+        derivations=derivations(evaluator, evaluator.reads[rule_id], case),
+    )
+
+
+def derivations(evaluator: Evaluator, names: tuple[str, ...], case: Case) -> tuple[Derivation, ...]:
+    """How each computed fact behind ``names`` was computed, its operands first."""
+    formulas = evaluator.policy.catalogue.formulas
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in seen or name not in formulas:
+            return
+        seen.add(name)
+        node = _node(formulas[name], case.day)
+        if node is not None:
+            for operand in references(node)[0]:
+                visit(operand)
+        order.append(name)
+
+    for name in names:
+        visit(name)
+    if not order:
+        return ()
+    result = []
+    for name in order:
+        node = _node(formulas[name], case.day)
+        value = case.fact(name)
+        facts, parameters, tables = references(node) if node is not None else ((), (), ())
+        result.append(
+            Derivation(
+                fact=name,
+                value=json_value(value.value),
+                formula=operator_of(node) if node is not None else "none",
+                operands={operand: json_value(case.fact(operand).value) for operand in facts},
+                reads=(*(f"parameter {p}" for p in parameters), *(f"table {t}" for t in tables)),
+                missing=tuple(sorted(value.missing)),
+                provisional=tuple(sorted(value.provisional)),
+            )
+        )
+    return tuple(result)
+
+
+def _node(dated: tuple[tuple[int, Any], ...], day: int) -> Any:
+    chosen = None
+    for start, node in dated:
+        if start <= day:
+            chosen = node
+    return chosen

@@ -1,0 +1,367 @@
+"""Checks across the files of a policy: programmes, rules and reports.
+
+Each check reports every problem it finds at its file, line and YAML path through the
+``problem(section, name, path, message)`` callback of the loader; names of items that failed
+their own validation (``broken``) are not reported a second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.person import CORE_FIELDS
+from models.policy import (
+    Parameter,
+    Programme,
+    ReportFromStatus,
+    ReportValue,
+    Rule,
+    StatusKind,
+    Table,
+    TableValues,
+)
+from models.verdict import SECTION_KEYS
+from rules.errors import did_you_mean
+from rules.policy.catalogue import Catalogue
+from rules.policy.conditions import MAX_ALTERNATIVES, alternatives, condition_problems
+from rules.policy.documents import located_messages
+from rules.policy.formulas import Node, Scope, parse_formula
+from rules.policy.mechanisms import Mechanism
+
+__all__ = ["ReportItem", "check_programmes", "check_rules", "rule_alternatives"]
+
+Place = tuple[str | int, ...]
+Report = Callable[[str, str, Place, str], None]
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One checked item of a programme's report: a formula (shown for every status, or only
+    for ``when_status``), or the rules of a status (``rules_with_status`` / ``checklist``)."""
+
+    node: Node | None = None
+    when_status: tuple[str, ...] = ()
+    rules_with_status: str | None = None
+    checklist: str | None = None
+    label: str | None = None
+
+
+def check_programmes(
+    programmes: Mapping[str, Programme],
+    mechanisms: Mapping[str, type[Mechanism]],
+    tables: Mapping[str, Table],
+    broken: frozenset[str],
+    problem: Report,
+) -> list[str]:
+    """Check what programmes declare about each other; return them in evaluation order (each
+    after the programmes it reads, otherwise in the order they are written)."""
+    records: dict[str, str] = {}
+    slots: dict[str, str] = {}
+    for name, programme in programmes.items():
+        for index, read in enumerate(programme.reads):
+            if read == name:
+                problem("programmes", name, ("reads", index), "a programme cannot read itself")
+            elif read not in programmes and read not in broken:
+                hint = did_you_mean(read, programmes)
+                problem("programmes", name, ("reads", index), f"reads unknown programme {read!r}{hint}")
+        if programme.record is not None:
+            if programme.record in CORE_FIELDS:
+                problem(
+                    "programmes",
+                    name,
+                    ("record",),
+                    f"{programme.record!r} is a field of every person record; name another key",
+                )
+            elif programme.record in records:
+                problem(
+                    "programmes",
+                    name,
+                    ("record",),
+                    f"record key {programme.record!r} is already the input of programme "
+                    f"{records[programme.record]!r}",
+                )
+            records[programme.record] = name
+        for field_name, spec in _fields(programme.inputs):
+            if isinstance(spec.values, TableValues) and spec.values.table not in tables:
+                if spec.values.table not in broken:
+                    hint = did_you_mean(spec.values.table, tables)
+                    problem(
+                        "programmes",
+                        name,
+                        (*field_name, "values", "table"),
+                        f"unknown table {spec.values.table!r}{hint}",
+                    )
+        if programme.section is not None:
+            target, _, slot = programme.section.partition(".")
+            mechanism = mechanisms.get(target)
+            if target not in programmes:
+                problem("programmes", name, ("section",), f"unknown programme {target!r} in section")
+            elif mechanism is None or slot not in mechanism.slots:
+                offered = ", ".join(f"{target}.{s}" for s in mechanism.slots) if mechanism else "none"
+                problem(
+                    "programmes",
+                    name,
+                    ("section",),
+                    f"the {target!r} section has no slot {slot!r}; its slots: {offered}",
+                )
+            elif programme.section in slots:
+                problem(
+                    "programmes",
+                    name,
+                    ("section",),
+                    f"{programme.section} already holds programme {slots[programme.section]!r}",
+                )
+            else:
+                slots[programme.section] = name
+            if target not in programme.reads:
+                problem(
+                    "programmes",
+                    name,
+                    ("section",),
+                    f"a programme reported in {target!r} must read it ('reads')",
+                )
+    return _order(programmes, problem)
+
+
+def _fields(inputs: Mapping[str, Any], prefix: Place = ("inputs",)) -> list[tuple[Place, Any]]:
+    found = []
+    for name, spec in inputs.items():
+        place = (*prefix, name)
+        found.append((place, spec))
+        if spec.fields:
+            found.extend(_fields(spec.fields, (*place, "fields")))
+    return found
+
+
+def _order(programmes: Mapping[str, Programme], problem: Report) -> list[str]:
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for read in programmes[name].reads:
+            if read not in programmes or read == name:
+                continue
+            if state.get(read) == 1:
+                cycle = " -> ".join([*path[path.index(read) :], read])
+                problem("programmes", name, ("reads",), f"programmes read each other in a cycle: {cycle}")
+            elif read not in state:
+                visit(read, [*path, read])
+        state[name] = 2
+        order.append(name)
+
+    for name in programmes:
+        if name not in state:
+            visit(name, [name])
+    return order
+
+
+def rule_alternatives(rule: Rule, rules: Mapping[str, Rule], parameters: Mapping[str, Parameter]) -> int:
+    """How many engine alternatives a rule expands to, with the conditions it refines."""
+    count = alternatives(rule.when, parameters) if rule.when is not None else 1
+    seen = {rule.id}
+    base = rules.get(rule.refines) if rule.refines else None
+    while base is not None and base.id not in seen:
+        seen.add(base.id)
+        count *= alternatives(base.when, parameters) if base.when is not None else 1
+        base = rules.get(base.refines) if base.refines else None
+    return count
+
+
+def check_rules(
+    programmes: Mapping[str, Programme],
+    mechanisms: Mapping[str, type[Mechanism]],
+    rules: Mapping[str, Rule],
+    kinds: Mapping[str, StatusKind],
+    parameters: Mapping[str, Parameter],
+    tables: Mapping[str, Table],
+    catalogue: Catalogue,
+    broken: frozenset[str],
+    problem: Report,
+) -> tuple[dict[str, dict[str, Node]], dict[str, dict[str, ReportItem]]]:
+    """Check every rule and report; return the checked formulas of rules' values and of reports."""
+    everything_broken = broken | frozenset(catalogue.broken)
+    rule_values: dict[str, dict[str, Node]] = {}
+    for rule_id, rule in rules.items():
+        programme = programmes.get(rule.programme)
+        if programme is None:
+            if rule.programme not in broken:
+                problem(
+                    "rules",
+                    rule_id,
+                    ("id",),
+                    f"rule {rule_id!r} belongs to no programme; its id must start with one of "
+                    f"{', '.join(sorted(programmes))}",
+                )
+            continue
+        visible = catalogue.visible[rule.programme]
+        status = rule.then.status
+        if status is not None and status not in programme.precedence:
+            problem(
+                "rules",
+                rule_id,
+                ("then", "status"),
+                f"status {status!r} is not one of programme {rule.programme!r}: "
+                + ", ".join(programme.precedence),
+            )
+        for index, base in enumerate(rule.overrides):
+            _check_base(rule, base, ("overrides", index), programmes, rules, broken, problem)
+        if rule.refines is not None:
+            _check_base(rule, rule.refines, ("refines",), programmes, rules, broken, problem)
+            base_rule = rules.get(rule.refines)
+            if base_rule is not None and base_rule.programme != rule.programme:
+                problem("rules", rule_id, ("refines",), "a rule refines a rule of its own programme")
+        if rule.exempts is not None:
+            mechanism = mechanisms.get(rule.programme)
+            if mechanism is None or mechanism.exemption_fact is None:
+                problem(
+                    "rules",
+                    rule_id,
+                    ("exempts",),
+                    f"programme {rule.programme!r} has no mechanism that exempts days",
+                )
+            elif rule.exempts not in kinds and rule.exempts not in broken:
+                hint = did_you_mean(rule.exempts, kinds)
+                problem("rules", rule_id, ("exempts",), f"exempts unknown status kind {rule.exempts!r}{hint}")
+        condition_ok = True
+        if rule.when is not None:
+            for place, message in condition_problems(
+                rule.when, rule.programme, visible, parameters, everything_broken, ("when",)
+            ):
+                problem("rules", rule_id, place, message)
+                condition_ok = False
+        for index, name in enumerate(rule.then.missing):
+            if name not in visible and name not in everything_broken:
+                hint = did_you_mean(name, visible)
+                problem("rules", rule_id, ("then", "missing", index), f"unknown fact {name!r}{hint}")
+        scope = Scope(visible, parameters, tables, everything_broken)
+        values: dict[str, Node] = {}
+        for name, raw in rule.then.values.items():
+            node = parse_formula(raw, scope, ("then", "values", name))
+            if node is not None:
+                values[name] = node
+        for place, message in scope.problems:
+            problem("rules", rule_id, place, message)
+        rule_values[rule_id] = values
+        size = rule_alternatives(rule, rules, parameters) if condition_ok else 0
+        if size > MAX_ALTERNATIVES:
+            problem(
+                "rules",
+                rule_id,
+                ("when",),
+                f"the condition expands to {size} alternatives (each 'any', 'in' and dated "
+                f"parameter multiplies them); at most {MAX_ALTERNATIVES}: split it into rules",
+            )
+    _override_cycles(rules, problem)
+    reports = {
+        name: _report(name, programme, catalogue, parameters, tables, everything_broken, problem)
+        for name, programme in programmes.items()
+    }
+    return rule_values, reports
+
+
+def _check_base(
+    rule: Rule,
+    base: str,
+    place: Place,
+    programmes: Mapping[str, Programme],
+    rules: Mapping[str, Rule],
+    broken: frozenset[str],
+    problem: Report,
+) -> None:
+    if base not in rules:
+        if base not in broken:
+            problem("rules", rule.id, place, f"{place[0]} unknown rule {base!r}{did_you_mean(base, rules)}")
+        return
+    other = rules[base].programme
+    if other != rule.programme and programmes.get(other) is not None and programmes[other].required:
+        problem(
+            "rules",
+            rule.id,
+            place,
+            f"a {rule.programme!r} rule cannot override {base!r}: the {other!r} programme is decided first",
+        )
+
+
+def _override_cycles(rules: Mapping[str, Rule], problem: Report) -> None:
+    """A rule may not, through ``overrides`` or ``refines``, set itself aside."""
+    state: dict[str, int] = {}
+
+    def visit(rule_id: str, path: list[str]) -> None:
+        state[rule_id] = 1
+        for base in rules[rule_id].bases:
+            if base not in rules:
+                continue
+            if state.get(base) == 1:
+                cycle = [*path[path.index(base) :], base]
+                problem("rules", rule_id, ("overrides",), "overrides form a cycle: " + " -> ".join(cycle))
+            elif base not in state:
+                visit(base, [*path, base])
+        state[rule_id] = 2
+
+    for rule_id in rules:
+        if rule_id not in state:
+            visit(rule_id, [rule_id])
+
+
+def _report(
+    name: str,
+    programme: Programme,
+    catalogue: Catalogue,
+    parameters: Mapping[str, Parameter],
+    tables: Mapping[str, Table],
+    broken: frozenset[str],
+    problem: Report,
+) -> dict[str, ReportItem]:
+    scope = Scope(catalogue.visible[name], parameters, tables, broken)
+    items: dict[str, ReportItem] = {}
+    for key, raw in programme.report.items():
+        place: Place = ("report", key)
+        if key in SECTION_KEYS:
+            problem("programmes", name, place, f"{key!r} is a key of every section; name the item otherwise")
+            continue
+        try:
+            if isinstance(raw, Mapping) and ("rules_with_status" in raw or "checklist" in raw):
+                spec = ReportFromStatus.model_validate(raw)
+                status = spec.rules_with_status or spec.checklist
+                if status not in programme.precedence:
+                    problem(
+                        "programmes",
+                        name,
+                        place,
+                        f"status {status!r} is not one of {', '.join(programme.precedence)}",
+                    )
+                    continue
+                items[key] = ReportItem(rules_with_status=spec.rules_with_status, checklist=spec.checklist)
+                continue
+            if isinstance(raw, Mapping) and "when_status" in raw:
+                shown = ReportValue.model_validate(raw)
+                unknown = [s for s in shown.when_status if s not in programme.precedence]
+                if unknown:
+                    problem(
+                        "programmes",
+                        name,
+                        (*place, "when_status"),
+                        f"not a status of {name!r}: {', '.join(unknown)}",
+                    )
+                    continue
+                node = parse_formula(shown.value, scope, (*place, "value"))
+                if node is not None:
+                    items[key] = ReportItem(
+                        node=node, when_status=tuple(shown.when_status), label=shown.label
+                    )
+                continue
+        except ValidationError as error:
+            for loc, message in located_messages(error):
+                problem("programmes", name, (*place, *loc), message)
+            continue
+        node = parse_formula(raw, scope, place)
+        if node is not None:
+            items[key] = ReportItem(node=node)
+    for place, message in scope.problems:
+        problem("programmes", name, place, message)
+    return items
