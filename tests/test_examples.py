@@ -1,15 +1,20 @@
 """The examples are the law's sample cases: each one must give the verdict it states.
 
-``examples/cases/<policy file stem>/<case>.yaml`` holds one person on one date and the result
-the law gives (figures computed by hand from the law notes, written in each file's comments).
-Every policy file of ``policies/kz`` has at least one case that passes (compliant, exempt,
-not applicable) and one that fails (overstay, undetermined); a test fails when one is missing.
-Every person file in ``examples/persons`` is checked through the command line.
+``examples/cases/<policy file stem>/<case>.yaml`` holds one person on one date, optionally the
+example amendments applied (``amend``), and the result the law gives (figures computed by hand
+from the law notes, written in each file's comments): the stay figures under ``expect``, and the
+section of any other programme under ``expect.sections.<programme>`` (each key given must equal
+the section's JSON value). Every policy file of ``policies/kz`` has at least one case that
+passes (compliant, exempt, not applicable, passed, in term, completed) and one that fails
+(overstay, undetermined, refused, refund due); a test fails when one is missing. The status
+that classifies a case is its first section's, or else the stay status. Every person file in
+``examples/persons`` is checked through the command line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +30,10 @@ CASES = ROOT / "examples" / "cases"
 PERSONS = ROOT / "examples" / "persons"
 POLICY = ROOT / "policies" / "kz"
 
-PASSING = {"compliant", "exempt", "not_applicable"}
-FAILING = {"overstay", "undetermined"}
+AMENDMENTS = ROOT / "examples" / "amendments"
+
+PASSING = {"compliant", "exempt", "not_applicable", "passed", "in_term", "completed"}
+FAILING = {"overstay", "undetermined", "refused", "refund_due"}
 FIGURES = ("days_used", "overstay_days", "exempt_days", "latest_exit")
 DECISIONS = ("sanction", "entry_check")  # status of each, or null when none applies
 EXPECT_KEYS = {
@@ -36,10 +43,12 @@ EXPECT_KEYS = {
     "not_fired",
     "sanction_values",
     "registration",
+    "sections",
     *FIGURES,
     *DECISIONS,
 }
 CASE_KEYS = {"name", "on", "person", "expect"}
+OPTIONAL_CASE_KEYS = {"amend"}
 
 
 def _case_files() -> list[Path]:
@@ -57,18 +66,51 @@ def _case_id(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
+def _as_json(value: Any) -> Any:
+    """A value written in a case file as the verdict's JSON shows it (dates as ISO text)."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_as_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_json(item) for key, item in value.items()}
+    return value
+
+
+def _classifying_status(case: dict[str, Any]) -> str:
+    sections = case["expect"].get("sections") or {}
+    if sections:
+        return str(next(iter(sections.values()))["status"])
+    return str(case["expect"]["status"])
+
+
+@functools.cache
+def _policy(amendments: tuple[str, ...]) -> rules.Policy:
+    return rules.load_policy(POLICY, amendments=[AMENDMENTS / name for name in amendments])
+
+
 @pytest.mark.parametrize("path", _case_files(), ids=_case_id)
 def test_example_case_gives_the_verdict_it_states(path: Path) -> None:
     case = _read_case(path)
-    assert set(case) == CASE_KEYS, f"a case has exactly the keys {sorted(CASE_KEYS)}"
+    assert CASE_KEYS <= set(case) <= CASE_KEYS | OPTIONAL_CASE_KEYS, (
+        f"a case has the keys {sorted(CASE_KEYS)}"
+    )
     assert isinstance(case["on"], dt.date)
     expect = case["expect"]
-    assert "status" in expect, "expect.status is required"
+    assert "status" in expect or "sections" in expect, "expect.status or expect.sections is required"
     assert set(expect) <= EXPECT_KEYS, f"unknown expect keys: {sorted(set(expect) - EXPECT_KEYS)}"
 
-    verdict = rules.evaluate(case["person"], on=case["on"])
+    verdict = rules.evaluate(case["person"], on=case["on"], policy=_policy(tuple(case.get("amend", ()))))
 
-    assert verdict.stay.status == expect["status"], case["name"]
+    if "status" in expect:
+        assert verdict.stay.status == expect["status"], case["name"]
+    for programme, expected in (expect.get("sections") or {}).items():
+        section = verdict.section(programme)
+        assert section is not None, f"{case['name']}: no {programme} section"
+        shown = section.model_dump(mode="json")
+        for key, value in expected.items():
+            assert key in shown, f"{case['name']}: the {programme} section has no {key!r}"
+            assert shown[key] == _as_json(value), f"{programme}.{key}: {case['name']}"
     for figure in FIGURES:
         if figure in expect:
             assert getattr(verdict.stay, figure) == expect[figure], f"{figure}: {case['name']}"
@@ -93,7 +135,7 @@ def test_example_case_gives_the_verdict_it_states(path: Path) -> None:
 def test_every_policy_file_has_a_passing_and_a_failing_example_case() -> None:
     outcomes: dict[str, set[str]] = {}
     for path in _case_files():
-        outcomes.setdefault(path.parent.name, set()).add(_read_case(path)["expect"]["status"])
+        outcomes.setdefault(path.parent.name, set()).add(_classifying_status(_read_case(path)))
     lacking = [
         f"{policy_file.name}: no {side} case in examples/cases/{policy_file.stem}/"
         for policy_file in sorted(POLICY.glob("*.yaml"))

@@ -255,7 +255,6 @@ class ReportValue(_Data):
 
     value: Any
     when_status: Annotated[list[Code], Field(min_length=1)]
-    label: str | None = None
 
 
 class Programme(_Data):

@@ -145,20 +145,22 @@ class ChecklistItem(_Out):
 
 
 #: The keys every programme section has; a policy's report adds its own beside them.
-SECTION_KEYS = ("status", "decided_by", "missing", "provisional")
+SECTION_KEYS = ("title", "status", "decided_by", "missing", "provisional")
 
 
 class ProgrammeSection(_Out):
     """The section of a programme the policy declares (``residence``, say).
 
-    ``status`` is the programme's status; ``decided_by`` the rules that decided it; ``missing``
+    ``title`` is the programme's title in the policy; ``status`` its status; ``decided_by`` the rules that decided it; ``missing``
     the input paths whose absence left it undetermined; ``provisional`` whether it rests on a
     value the sources do not publish. Every other key is a value the policy's ``report``
-    declares for the programme (``points``, ``pass_mark``, ...); null when it cannot be computed.
+    declares for the programme (``points``, ``pass_mark``, ...): null when it cannot be computed,
+    left out when the policy shows it only for other statuses.
     """
 
     model_config = ConfigDict(extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True)
 
+    title: str
     status: str
     decided_by: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()

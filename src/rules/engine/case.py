@@ -16,6 +16,7 @@ from models.person import Person
 from rules.engine.computation import Entry, Evaluate, Val, compile_formula
 from rules.engine.patterns import encode_value
 from rules.policy.checks import ReportItem
+from rules.policy.formulas import Node
 from rules.policy.loader import Policy
 from rules.policy.types import FactSpec, ValueType
 
@@ -59,6 +60,14 @@ class Compiled:
         self.provisional_tables = frozenset(
             name for name, table in policy.tables.items() if table.provisional
         )
+        self._closures: dict[int, Evaluate] = {}
+
+    def closure(self, node: Node) -> Evaluate:
+        """A closure of one node of a formula (a parameter the trace shows), compiled once."""
+        found = self._closures.get(id(node))
+        if found is None:
+            found = self._closures[id(node)] = compile_formula(node)
+        return found
 
     def formula(self, name: str, day: int) -> Evaluate | None:
         """The closure of fact ``name`` in force on ``day`` (``None``: no formula then)."""

@@ -248,8 +248,12 @@ class Evaluator:
                     for name in self.parameters[rule.id]
                     if self.policy.parameters[name].provisional
                 )
-            for name in sorted(found.provisional_sources):
-                warnings.append(f"{name} is provisional: the sources do not publish it")
+        for name, found in decided.items():
+            if found.provisional_sources:
+                warnings.append(
+                    f"the {name} verdict rests on values the sources do not publish (provisional): "
+                    + ", ".join(sorted(found.provisional_sources))
+                )
         return warnings
 
 

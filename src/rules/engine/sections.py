@@ -137,12 +137,12 @@ def programme_section(
             items[name] = _checklist(evaluator, programme, item.checklist, case, fired, overridden_by)
         elif closure is not None:
             if item.when_status and found.status not in item.when_status:
-                items[name] = None
                 continue
             value = closure(case, None)
             found.provisional_sources |= value.provisional
             items[name] = _shown(value, f"{programme}.{name}", warnings)
     return ProgrammeSection(
+        title=evaluator.policy.programmes[programme].title,
         status=found.status,
         decided_by=tuple(rule.id for rule in found.rules),
         missing=found.missing,

@@ -12,7 +12,7 @@ from models.verdict import Derivation, TraceEntry
 from rules.engine.case import Case
 from rules.engine.computation import json_value
 from rules.engine.sections import Decided, report_missing
-from rules.policy.formulas import operator_of, references
+from rules.policy.formulas import operator_of, parameter_nodes, references
 from rules.policy.mechanisms import Derived
 
 if TYPE_CHECKING:
@@ -88,13 +88,26 @@ def derivations(evaluator: Evaluator, names: tuple[str, ...], case: Case) -> tup
                 fact=name,
                 value=json_value(value.value),
                 formula=operator_of(node) if node is not None else "none",
-                operands={operand: json_value(case.fact(operand).value) for operand in facts},
+                operands={
+                    **{operand: json_value(case.fact(operand).value) for operand in facts},
+                    **_parameter_values(evaluator, node, case),
+                },
                 reads=(*(f"parameter {p}" for p in parameters), *(f"table {t}" for t in tables)),
                 missing=tuple(sorted(value.missing)),
                 provisional=tuple(sorted(value.provisional)),
             )
         )
     return tuple(result)
+
+
+def _parameter_values(evaluator: Evaluator, node: Any, case: Case) -> dict[str, Any]:
+    """The value of each parameter a formula read, on the day it read it."""
+    if node is None:
+        return {}
+    return {
+        f"parameter {param.name}": json_value(evaluator.compiled.closure(param)(case, None).value)
+        for param in parameter_nodes(node)
+    }
 
 
 def _node(dated: tuple[tuple[int, Any], ...], day: int) -> Any:

@@ -47,7 +47,6 @@ class ReportItem:
     when_status: tuple[str, ...] = ()
     rules_with_status: str | None = None
     checklist: str | None = None
-    label: str | None = None
 
 
 def check_programmes(
@@ -157,7 +156,14 @@ def _order(programmes: Mapping[str, Programme], problem: Report) -> list[str]:
     for name in programmes:
         if name not in state:
             visit(name, [name])
-    return order
+    # In rounds: the programmes no other programme must precede first, then those reading
+    # them, ...; within a round, in the order written.
+    level: dict[str, int] = {}
+    for name in order:
+        reads = [read for read in programmes[name].reads if read in level]
+        level[name] = 1 + max((level[read] for read in reads), default=-1)
+    written = {name: index for index, name in enumerate(programmes)}
+    return sorted(order, key=lambda name: (level[name], written[name]))
 
 
 def rule_alternatives(rule: Rule, rules: Mapping[str, Rule], parameters: Mapping[str, Parameter]) -> int:
@@ -352,7 +358,7 @@ def _report(
                 node = parse_formula(shown.value, scope, (*place, "value"))
                 if node is not None:
                     items[key] = ReportItem(
-                        node=node, when_status=tuple(shown.when_status), label=shown.label
+                        node=node, when_status=tuple(shown.when_status)
                     )
                 continue
         except ValidationError as error:

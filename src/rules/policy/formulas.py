@@ -76,6 +76,7 @@ __all__ = [
     "Ref",
     "Round",
     "Scope",
+    "parameter_nodes",
     "parse_formula",
     "references",
     "operator_of",
@@ -265,6 +266,18 @@ def _children(node: Node) -> Iterator[Node]:
                     yield item
                 elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Node):
                     yield item[1]
+
+
+def parameter_nodes(node: Node) -> list[Param]:
+    """The ``param`` nodes of a formula, in order of appearance."""
+    found: list[Param] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Param):
+            found.append(current)
+        stack.extend(reversed(list(_children(current))))
+    return found
 
 
 def references(node: Node) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:

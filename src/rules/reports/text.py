@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.verdict import Decision, StayStatus, TraceEntry, Verdict
+from models.verdict import Decision, ProgrammeSection, StayStatus, TraceEntry, Verdict
 
-__all__ = ["render_text", "trace_lines", "warning_lines"]
+__all__ = ["render_text", "section_lines", "trace_lines", "warning_lines"]
+
+_CHECK = {
+    "met": "met",
+    "failed": "FAILED",
+    "unknown": "unknown",
+    "set_aside": "set aside",
+    "not_in_force": "not in force",
+}
 
 _HEADLINE = {
     StayStatus.COMPLIANT: "COMPLIANT - no day of stay breaks the limit",
@@ -46,6 +54,12 @@ def trace_lines(entry: TraceEntry) -> list[str]:
         lines.append(f"      missing: {', '.join(entry.missing)}")
     if entry.note:
         lines.append(f"      note: {entry.note}")
+    for derivation in entry.derivations:
+        operands = ", ".join(f"{name}={_value(value)}" for name, value in derivation.operands.items())
+        shown = "unknown" if derivation.value is None else _value(derivation.value)
+        lines.append(
+            f"      computed: {derivation.fact} = {shown}  ({derivation.formula} of {operands or 'constants'})"
+        )
     return lines
 
 
@@ -94,11 +108,49 @@ def render_text(verdict: Verdict) -> str:
             f"  registration: {due.procedure.replace('_', ' ')} due by {due.due} "
             f"({due.days} {unit} after the entry on {due.entry})"
         )
+    for name, section in verdict.sections.items():
+        lines += ["", *section_lines(name, section)]
     lines += ["", "Why (* decided the verdict, + applied, - set aside by an exception):"]
     for entry in verdict.trace:
         lines += trace_lines(entry)
     lines += warning_lines(verdict.warnings)
     return "\n".join(lines)
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def section_lines(name: str, section: ProgrammeSection) -> list[str]:
+    """A programme's own section for a reader: its status, then each value its policy reports
+    (a list of rules as a checklist), with nothing added that the section does not hold."""
+    headline = section.status.upper().replace("_", " ")
+    lines = [f"{section.title}: {headline}" + ("  (provisional)" if section.provisional else "")]
+    if section.missing:
+        lines.append(f"  missing facts: {', '.join(section.missing)}")
+    document = section.model_dump(mode="json")
+    for key in section.model_extra or {}:
+        value = document[key]
+        label = _label(key)
+        if isinstance(value, dict):
+            shown = ", ".join(
+                f"{_label(k)} {'unknown' if v is None else _value(v)}" for k, v in value.items()
+            )
+            lines.append(f"  {label}: {shown}")
+        elif (
+            isinstance(value, list)
+            and value
+            and all(isinstance(item, dict) and "rule" in item for item in value)
+        ):
+            lines.append(f"  {label}:")
+            for item in value:
+                mark = _CHECK.get(item.get("result", "failed"), str(item.get("result")))
+                lines.append(f"    {mark:<9} {item['title']}  ({item['rule']})")
+        elif isinstance(value, list) and not value:
+            lines.append(f"  {label}: none")
+        else:
+            lines.append(f"  {label}: {'unknown' if value is None else _value(value)}")
+    return lines
 
 
 def warning_lines(warnings: tuple[str, ...]) -> list[str]:
