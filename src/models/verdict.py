@@ -151,9 +151,9 @@ SECTION_KEYS = ("title", "status", "decided_by", "missing", "provisional")
 class ProgrammeSection(_Out):
     """The section of a programme the policy declares (``residence``, say).
 
-    ``title`` is the programme's title in the policy; ``status`` its status; ``decided_by`` the rules that decided it; ``missing``
-    the input paths whose absence left it undetermined; ``provisional`` whether it rests on a
-    value the sources do not publish. Every other key is a value the policy's ``report``
+    ``title`` is the programme's title in the policy; ``status`` its status; ``decided_by`` the
+    rules that decided it; ``missing`` the input paths whose absence left it undetermined;
+    ``provisional`` whether it rests on a value the sources do not publish. Every other key is a value the policy's ``report``
     declares for the programme (``points``, ``pass_mark``, ...): null when it cannot be computed,
     left out when the policy shows it only for other statuses.
     """

@@ -57,9 +57,8 @@ def trace_lines(entry: TraceEntry) -> list[str]:
     for derivation in entry.derivations:
         operands = ", ".join(f"{name}={_value(value)}" for name, value in derivation.operands.items())
         shown = "unknown" if derivation.value is None else _value(derivation.value)
-        lines.append(
-            f"      computed: {derivation.fact} = {shown}  ({derivation.formula} of {operands or 'constants'})"
-        )
+        of = operands or "constants"
+        lines.append(f"      computed: {derivation.fact} = {shown}  ({derivation.formula} of {of})")
     return lines
 
 
