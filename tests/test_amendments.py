@@ -21,7 +21,8 @@ AMENDMENTS = Path(__file__).resolve().parents[1] / "examples" / "amendments"
 LIMIT_60 = AMENDMENTS / "limit-60-days.yaml"
 WHOLE_PERSON = AMENDMENTS / "exemption-whole-person.yaml"
 KYRGYZ = AMENDMENTS / "kyrgyz-citizens-not-subject.yaml"
-TESTED = {LIMIT_60.name, WHOLE_PERSON.name, KYRGYZ.name}
+LEVEL_B1 = AMENDMENTS / "residence-language-b1.yaml"
+TESTED = {LIMIT_60.name, WHOLE_PERSON.name, KYRGYZ.name, LEVEL_B1.name}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def baseline() -> rules.Evaluator:
 def amended() -> dict[str, rules.Evaluator]:
     return {
         path.name: rules.Evaluator(rules.load_policy(amendments=[path]))
-        for path in (LIMIT_60, WHOLE_PERSON, KYRGYZ)
+        for path in (LIMIT_60, WHOLE_PERSON, KYRGYZ, LEVEL_B1)
     }
 
 
@@ -197,6 +198,66 @@ def test_2026_05_01_russian_citizen_with_117_days_is_in_overstay_under_the_kyrgy
     before, after = _both(baseline, amended, KYRGYZ, RU_SINCE_JANUARY_2026, dt.date(2026, 5, 1))
     assert before.stay == after.stay
     assert (after.stay.status, after.stay.overstay_days) == (StayStatus.OVERSTAY, 27)
+
+
+# --- residence-language-b1.yaml ----------------------------------------------------------------
+
+
+def _applicant(person_id: str, submitted: str, level: str) -> dict[str, Any]:
+    """An applicant with 540 points who passes every other gate (see the residence examples)."""
+    return {
+        "person_id": person_id,
+        "residence_application": {
+            "submitted": submitted,
+            "birth_date": "1991-05-02",
+            "language_test": {"taken": "2026-02-20", "level": level, "listening_pct": 45, "reading_pct": 31},
+            "questionnaire": {
+                "education": "higher",
+                "experience_years": 6,
+                "languages": [{"language": "kk", "level": "A1"}, {"language": "ru", "level": "C1"}],
+                "competence": "in_demand",
+                "health": "fit",
+                "adaptability": "high",
+            },
+            "background_check": "cleared",
+            "interview": "passed",
+            "state_consent": True,
+        },
+    }
+
+
+def _residence_status(verdict: Verdict) -> str:
+    section = verdict.section("residence")
+    assert section is not None
+    return section.status
+
+
+def test_2026_06_01_a1_test_submitted_on_13_april_is_refused_under_the_b1_amendment(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    applicant = _applicant("RA-B1-1", "2026-04-13", "A1")
+    before, after = _both(baseline, amended, LEVEL_B1, applicant, dt.date(2026, 6, 1))
+    assert (_residence_status(before), _residence_status(after)) == ("passed", "refused")
+    assert [entry.rule for entry in after.trace if entry.decisive] == [
+        "stay.undetermined.citizenship",
+        "residence.language.level",
+    ]
+
+
+def test_2026_06_01_a1_test_submitted_on_12_april_passes_under_the_b1_amendment(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    applicant = _applicant("RA-B1-2", "2026-04-12", "A1")
+    before, after = _both(baseline, amended, LEVEL_B1, applicant, dt.date(2026, 6, 1))
+    assert (_residence_status(before), _residence_status(after)) == ("passed", "passed")
+    assert before.section("residence") == after.section("residence")
+
+
+def test_2026_06_01_b1_test_submitted_on_13_april_passes_under_the_b1_amendment(
+    amended: dict[str, rules.Evaluator],
+) -> None:
+    verdict = amended[LEVEL_B1.name].evaluate(_applicant("RA-B1-3", "2026-04-13", "B1"), dt.date(2026, 6, 1))
+    assert _residence_status(verdict) == "passed"
 
 
 # --- every amendment ---------------------------------------------------------------------------

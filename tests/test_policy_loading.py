@@ -369,9 +369,9 @@ def test_rule_of_an_unknown_programme_is_refused(tmp_path):
     directory, path = with_extra(tmp_path, extra_rule("visa.extra.a", "then: {status: compliant}"))
     problem = only_problem(directory)
     assert problem.where == f"{path}:{line_of(path, '  - id: visa.extra.a')} at rules[0].id"
-    assert (
-        problem.message
-        == "rule 'visa.extra.a' belongs to no programme; its id must start with one of entry, residence, sanction, stay"
+    assert problem.message == (
+        "rule 'visa.extra.a' belongs to no programme; its id must start with one of "
+        "entry, residence, sanction, stay"
     )
 
 

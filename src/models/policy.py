@@ -477,10 +477,13 @@ class Rule(_Data):
 
 
 class PolicyHeader(_Data):
-    """The header one file of a policy carries: its name and title."""
+    """The header one file of a policy carries: its name and title, and optionally the order in
+    which verdicts and the trace list the programmes (programmes not listed follow in the order
+    they are written)."""
 
     name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=40)]
     title: Annotated[str, Field(min_length=3)]
+    order: list[Code] = Field(default_factory=list)
 
 
 class PolicyFile(_Data):

@@ -153,9 +153,9 @@ class ProgrammeSection(_Out):
 
     ``title`` is the programme's title in the policy; ``status`` its status; ``decided_by`` the
     rules that decided it; ``missing`` the input paths whose absence left it undetermined;
-    ``provisional`` whether it rests on a value the sources do not publish. Every other key is a value the policy's ``report``
-    declares for the programme (``points``, ``pass_mark``, ...): null when it cannot be computed,
-    left out when the policy shows it only for other statuses.
+    ``provisional`` whether it rests on a value the sources do not publish. Every other key is a
+    value the policy's ``report`` declares for the programme (``points``, ``pass_mark``, ...):
+    null when it cannot be computed, left out when the policy shows it only for other statuses.
     """
 
     model_config = ConfigDict(extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True)

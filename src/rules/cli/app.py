@@ -26,8 +26,10 @@ from rules.analysis.impact import Difference
 from rules.analysis.impact import compare as compare_verdicts
 from rules.cli.records import Record, place_problems, read_records
 from rules.engine.evaluator import Evaluator
+from rules.engine.schemas import person_schema, verdict_schema
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError
 from rules.policy.loader import Policy, default_policy_dir, load_policy
+from rules.policy.timeline import Timeline
 from rules.reports.plan_text import render_plan_text
 from rules.reports.text import render_text
 from rules.stay.planning import LONGEST_PLAN_DAYS, plan_with
@@ -326,6 +328,26 @@ def plan(
     )
 
 
+class SchemaKind(StrEnum):
+    person = "person"
+    verdict = "verdict"
+
+
+@app.command()
+def schema(
+    kind: Annotated[SchemaKind, typer.Argument(help="person: the record the engine reads; verdict: what it answers.")],
+    policy_dir: PolicyOption = None,
+    amend: AmendOption = None,
+) -> None:
+    """Print the JSON Schema of a person record or a verdict under a policy (for an editor or a validator)."""
+    try:
+        policy = _load(policy_dir, amend)
+    except PolicyError as error:
+        raise _fail(error, EXIT_POLICY) from None
+    document = person_schema(policy) if kind is SchemaKind.person else verdict_schema(policy)
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
 @policy_app.command("check")
 def policy_check(
     policy_dir: PolicyOption = None,
@@ -338,8 +360,9 @@ def policy_check(
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     typer.echo(
-        f"policy {policy.name} {policy.version}: {len(policy.rules)} rules, "
-        f"{len(policy.parameters)} parameters, {len(policy.tables)} tables, "
+        f"policy {policy.name} {policy.version}: {len(policy.programmes)} programmes "
+        f"({', '.join(policy.programmes)}), {len(policy.rules)} rules, "
+        f"{len(policy.parameters)} parameters, {len(policy.tables)} tables, {len(policy.facts)} computed facts, "
         f"{len(policy.status_kinds)} status kinds from {len(policy.files)} file(s) - OK"
     )
 
@@ -353,7 +376,7 @@ def policy_show(
         typer.Option("--on", help="Show the law in force on this date (default: today).", metavar="DATE"),
     ] = None,
 ) -> None:
-    """List the rules and parameter values in force on a date, each with its source."""
+    """List the programmes, computed facts, parameter values and rules in force on a date, with sources."""
     day = _parse_day(on)
     try:
         policy = _load(policy_dir, amend)
@@ -361,6 +384,26 @@ def policy_show(
         raise _fail(error, EXIT_POLICY) from None
     typer.echo(f"policy {policy.name} {policy.version} on {day}: {policy.title}")
     typer.echo(f"  from {default_policy_dir() if policy_dir is None else policy_dir}")
+    typer.echo("\nProgrammes (each decided after those it reads):")
+    for name, programme in policy.programmes.items():
+        when = "every record" if programme.evaluated == "always" else f"records with {programme.record}"
+        extra = [f"evaluated for {when}"]
+        if programme.reads:
+            extra.append("reads " + ", ".join(programme.reads))
+        if programme.mechanism:
+            extra.append(f"mechanism {programme.mechanism}")
+        if programme.section:
+            extra.append(f"reported in {programme.section}")
+        typer.echo(f"  {name}: {programme.title}")
+        typer.echo(f"      statuses: {' > '.join(programme.precedence)}; " + "; ".join(extra))
+        if programme.inputs:
+            typer.echo(f"      inputs ({programme.record}): {', '.join(programme.inputs)}")
+    typer.echo("\nComputed facts:" if policy.facts else "\nComputed facts: none")
+    for name, fact in policy.facts.items():
+        formula = Timeline.of(fact.formulas).at(day)
+        shown = "(no formula in force)" if formula is None else f"since {formula.start}"
+        unit = f", {fact.unit}" if fact.unit else ""
+        typer.echo(f"  {name} ({fact.type}{unit}) {shown}: {fact.description}")
     typer.echo("\nParameters:")
     for name, parameter in sorted(policy.parameters.items()):
         found = policy.parameter_timeline(name).at(day)

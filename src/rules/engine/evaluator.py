@@ -258,10 +258,18 @@ class Evaluator:
 
 
 def _rounds(policy: Policy) -> list[list[str]]:
-    """The programmes in rounds: each round holds those whose readings earlier rounds decide."""
+    """The programmes in rounds: each round holds those whose readings earlier rounds decide
+    (the loader refuses programmes that read each other in a cycle)."""
     level: dict[str, int] = {}
-    for name, programme in policy.programmes.items():  # in evaluation order
-        level[name] = 1 + max((level[read] for read in programme.reads if read in level), default=-1)
+
+    def depth(name: str) -> int:
+        if name not in level:
+            reads = [read for read in policy.programmes[name].reads if read in policy.programmes]
+            level[name] = 1 + max((depth(read) for read in reads), default=-1)
+        return level[name]
+
+    for name in policy.programmes:
+        depth(name)
     rounds: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
     for name, depth in level.items():
         rounds[depth].append(name)

@@ -1,0 +1,15 @@
+"""The policy format and its loader: the law as dated, sourced data, checked before it is used.
+
+It owns reading YAML safely (:mod:`~rules.policy.documents`), one file's items
+(:mod:`~rules.policy.reading`), merging files and amendments with their gaps
+(:mod:`~rules.policy.loader`), the checks across files (:mod:`~rules.policy.checks`), the types
+and catalogue of facts (:mod:`~rules.policy.types`, :mod:`~rules.policy.catalogue`), the formula
+language of computed facts (:mod:`~rules.policy.formulas`), rule conditions
+(:mod:`~rules.policy.conditions`), dated look-up (:mod:`~rules.policy.timeline`) and the
+registry of Python mechanisms a programme may name (:mod:`~rules.policy.mechanisms`).
+Nothing here evaluates a person: that is :mod:`rules.engine`.
+"""
+
+from rules.policy.loader import Policy, default_policy_dir, load_policy
+
+__all__ = ["Policy", "default_policy_dir", "load_policy"]

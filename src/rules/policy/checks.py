@@ -55,6 +55,7 @@ def check_programmes(
     tables: Mapping[str, Table],
     broken: frozenset[str],
     problem: Report,
+    preferred: list[str] | None = None,
 ) -> list[str]:
     """Check what programmes declare about each other; return them in evaluation order (each
     after the programmes it reads, otherwise in the order they are written)."""
@@ -123,7 +124,7 @@ def check_programmes(
                     ("section",),
                     f"a programme reported in {target!r} must read it ('reads')",
                 )
-    return _order(programmes, problem)
+    return _order(programmes, problem, preferred or [])
 
 
 def _fields(inputs: Mapping[str, Any], prefix: Place = ("inputs",)) -> list[tuple[Place, Any]]:
@@ -136,7 +137,7 @@ def _fields(inputs: Mapping[str, Any], prefix: Place = ("inputs",)) -> list[tupl
     return found
 
 
-def _order(programmes: Mapping[str, Programme], problem: Report) -> list[str]:
+def _order(programmes: Mapping[str, Programme], problem: Report, preferred: list[str]) -> list[str]:
     order: list[str] = []
     state: dict[str, int] = {}
 
@@ -156,14 +157,11 @@ def _order(programmes: Mapping[str, Programme], problem: Report) -> list[str]:
     for name in programmes:
         if name not in state:
             visit(name, [name])
-    # In rounds: the programmes no other programme must precede first, then those reading
-    # them, ...; within a round, in the order written.
-    level: dict[str, int] = {}
-    for name in order:
-        reads = [read for read in programmes[name].reads if read in level]
-        level[name] = 1 + max((level[read] for read in reads), default=-1)
-    written = {name: index for index, name in enumerate(programmes)}
-    return sorted(order, key=lambda name: (level[name], written[name]))
+    # The order verdicts and the trace list them in: the header's, then the order written. (The
+    # engine decides them in rounds of their own: a programme after those it reads.)
+    listed = {name: index for index, name in enumerate(preferred)}
+    written = {name: len(listed) + index for index, name in enumerate(programmes)}
+    return sorted(order, key=lambda name: listed.get(name, written[name]))
 
 
 def rule_alternatives(rule: Rule, rules: Mapping[str, Rule], parameters: Mapping[str, Parameter]) -> int:

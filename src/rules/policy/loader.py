@@ -47,7 +47,8 @@ def default_policy_dir() -> Path:
 class Policy:
     """A loaded, checked policy. Immutable; compile it once and evaluate many cases with it.
 
-    ``programmes`` are in evaluation order (a programme after those it reads)."""
+    ``programmes`` are in the order verdicts list them (the header's ``order``, then the order
+    written); the engine decides them in rounds, each after the programmes it reads."""
 
     name: str
     title: str
@@ -340,7 +341,11 @@ def _assemble(
             else:
                 mechanisms[name] = found
 
-    order = check_programmes(merged.programmes, mechanisms, merged.tables, broken, problem)
+    preferred = list(merged.header.order) if merged.header is not None else []
+    for index, name in enumerate(preferred):
+        if name not in merged.programmes and name not in broken:
+            problems.append(Problem(str(base), f"the policy header orders unknown programme {name!r} (order[{index}])"))
+    order = check_programmes(merged.programmes, mechanisms, merged.tables, broken, problem, preferred)
     programmes = {name: merged.programmes[name] for name in order}
     catalogue = build_catalogue(
         programmes, mechanisms, merged.facts, merged.parameters, merged.tables, broken, problem
