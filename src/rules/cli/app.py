@@ -335,7 +335,9 @@ class SchemaKind(StrEnum):
 
 @app.command()
 def schema(
-    kind: Annotated[SchemaKind, typer.Argument(help="person: the record the engine reads; verdict: what it answers.")],
+    kind: Annotated[
+        SchemaKind, typer.Argument(help="person: the record the engine reads; verdict: what it answers.")
+    ],
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
 ) -> None:
@@ -362,7 +364,8 @@ def policy_check(
     typer.echo(
         f"policy {policy.name} {policy.version}: {len(policy.programmes)} programmes "
         f"({', '.join(policy.programmes)}), {len(policy.rules)} rules, "
-        f"{len(policy.parameters)} parameters, {len(policy.tables)} tables, {len(policy.facts)} computed facts, "
+        f"{len(policy.parameters)} parameters, {len(policy.tables)} tables, "
+        f"{len(policy.facts)} computed facts, "
         f"{len(policy.status_kinds)} status kinds from {len(policy.files)} file(s) - OK"
     )
 

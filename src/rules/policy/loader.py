@@ -344,7 +344,9 @@ def _assemble(
     preferred = list(merged.header.order) if merged.header is not None else []
     for index, name in enumerate(preferred):
         if name not in merged.programmes and name not in broken:
-            problems.append(Problem(str(base), f"the policy header orders unknown programme {name!r} (order[{index}])"))
+            problems.append(
+                Problem(str(base), f"the policy header orders unknown programme {name!r} (order[{index}])")
+            )
     order = check_programmes(merged.programmes, mechanisms, merged.tables, broken, problem, preferred)
     programmes = {name: merged.programmes[name] for name in order}
     catalogue = build_catalogue(
