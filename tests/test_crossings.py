@@ -1,6 +1,6 @@
 """Border crossings read into trips: the local day at the post, the order, and the anomalies.
 
-The law notes (section 5) decide that a timestamp counts on the calendar day at the border
+The law notes (docs/law-notes.md, "Time") decide that a timestamp counts on the calendar day at the border
 post, read with the IANA database, never with a fixed offset: the eastern regions were UTC+6
 until 00:00 on 1 March 2024 (2024-02-29T18:00Z) and UTC+5 since, so the local hour
 23:00-23:59 of 29 February happened twice there. Post ids and the default zone come from

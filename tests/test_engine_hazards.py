@@ -1,4 +1,4 @@
-"""One regression test per durable-rules 2.0.28 hazard (shared/engineering/durable-rules.md),
+"""One regression test per durable-rules 2.0.28 hazard (docs/durable-rules.md),
 at the level of kzmig's wrapper :class:`rules.engine.durable.CompiledRuleset` and of :class:`Evaluator`.
 
 The hazards that end in a segfault or a hang (a session in which no action ran; more than

@@ -2,7 +2,7 @@
 
 ``examples/cases/<policy file stem>/<case>.yaml`` holds one person on one date, optionally the
 example amendments applied (``amend``), and the result the law gives (figures computed by hand
-from the law notes, written in each file's comments): the stay figures under ``expect``, and the
+from docs/law-notes.md, written in each file's comments): the stay figures under ``expect``, and the
 section of any other programme under ``expect.sections.<programme>`` (each key given must equal
 the section's JSON value). Every policy file of ``policies/kz`` has at least one case that
 passes (compliant, exempt, not applicable, passed, in term, completed) and one that fails

@@ -4,7 +4,7 @@ Nothing here is law: the limit, the window, the per-entry cap, the day the count
 counting convention and the exempt periods all come from the policy through
 :class:`WindowRules`. Days are integer ordinals (``date.toordinal()``) for speed.
 
-Definitions (the project's decisions, see the law notes):
+Definitions (the project's decisions, see docs/law-notes.md, "Decisions where the law is silent"):
 
 * a *day of stay* is a day between entry and exit, both included (with ``count_exit_day``
   false the exit day is left out);
