@@ -1,4 +1,4 @@
-"""How fast kzmig decides the stay limit: latency per case, throughput, and where the time goes.
+"""How fast kzmig decides a case: latency per case, throughput, and where the time goes.
 
 A script, not a test (nothing here asserts on timing). Run from the checkout::
 
@@ -13,10 +13,13 @@ It measures, under the shipped policy:
 (b) throughput in cases per second over ``--persons`` distinct generated persons (seeded random:
     mixed nationalities, 1-20 trips over 2023-2026, some statuses, some facts missing), cache
     disabled and enabled;
-(c) the share of time spent validating the record, deriving the facts (day counting), firing the
-    durable-rules engine, and resolving the verdict with its trace. Each phase is timed in its own
-    loop over the same persons with the cache disabled; the engine phase calls the evaluator's
-    internal compiled ruleset (``Evaluator._ruleset``), which is not public API.
+(c) the share of time spent validating the record, deriving the stay facts (day counting),
+    firing the durable-rules engine, and resolving the verdict with its trace. Each phase is
+    timed in its own loop over the same persons with the cache disabled; the engine phase
+    replays, through the evaluator's internal compiled ruleset (``Evaluator._ruleset``, not
+    public API), the engine facts a full evaluation asserted;
+(d) latency of a permanent-residence applicant (the residence programme: inputs, 16 computed
+    facts, gates, the report), with no travel record.
 
 Persons are passed as plain dicts, as a caller decoding JSON would: record validation is included.
 """
@@ -37,13 +40,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from rules.stay.consequences import consequence_facts
-
 import rules
 from rules.engine.evaluator import parse_person
-from rules.engine.patterns import encode_fact
+from rules.engine.inputs import read_sections
 
 AS_OF = dt.date(2025, 6, 1)
+RESIDENCE_ON = dt.date(2026, 6, 1)
 DEFAULT_CACHE = 4096  # Evaluator's default cache_size
 
 # Nationality mix of the generated persons (weights): mostly EAEU and visa-free visitors, some
@@ -93,6 +95,29 @@ def realistic_person() -> dict[str, Any]:
     return {"person_id": "BENCH-20", "citizenship": "RU", "trips": trips}
 
 
+def residence_applicant() -> dict[str, Any]:
+    """The applicant of the residence examples: 540 points, every gate passed."""
+    return {
+        "person_id": "BENCH-RA",
+        "residence_application": {
+            "submitted": "2026-03-10",
+            "birth_date": "1991-05-02",
+            "language_test": {"taken": "2026-02-20", "level": "A1", "listening_pct": 45, "reading_pct": 31},
+            "questionnaire": {
+                "education": "higher",
+                "experience_years": 6,
+                "languages": [{"language": "kk", "level": "A1"}, {"language": "ru", "level": "C1"}],
+                "competence": "in_demand",
+                "health": "fit",
+                "adaptability": "high",
+            },
+            "background_check": "cleared",
+            "interview": "passed",
+            "state_consent": True,
+        },
+    }
+
+
 def generated_persons(count: int, seed: int) -> list[tuple[dict[str, Any], dt.date]]:
     """``count`` distinct (person, evaluation date) pairs, reproducible from ``seed``."""
     rng = random.Random(seed)
@@ -135,17 +160,19 @@ def _quantile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
 
 
-def latency(evaluator: rules.Evaluator, person: dict[str, Any], runs: int) -> dict[str, float]:
+def latency(
+    evaluator: rules.Evaluator, person: dict[str, Any], runs: int, on: dt.date = AS_OF
+) -> dict[str, float]:
     """p50/p90/p99/mean of one evaluation in microseconds, after a warm-up."""
     for _ in range(max(50, runs // 10)):
-        evaluator.evaluate(person, AS_OF)
+        evaluator.evaluate(person, on)
     samples = []
     clock = time.perf_counter_ns
     gc.disable()
     try:
         for _ in range(runs):
             start = clock()
-            evaluator.evaluate(person, AS_OF)
+            evaluator.evaluate(person, on)
             samples.append((clock() - start) / 1000)
     finally:
         gc.enable()
@@ -204,40 +231,42 @@ def throughput(
 
 def phases(cases: list[tuple[dict[str, Any], dt.date]], repeat: int) -> dict[str, Any]:
     """Seconds per phase over all cases, cache disabled; each phase in a loop of its own, best of
-    ``repeat``. The engine phase fires both rounds (the stay limit, then sanction and entry).
+    ``repeat``. The engine phase fires every round (the stay limit, then sanction and entry).
     The last phase is the rest of a full evaluation: resolution, registration, trace and verdict."""
     evaluator = rules.Evaluator(rules.load_policy(), cache_size=0)
     policy = evaluator.policy
+    stay = evaluator.mechanism("stay")
     records = [(parse_person(person, policy), on) for person, on in cases]
-    derived = [evaluator.stay.derive(record, on) for record, on in records]
+    derived = [stay.derive(record, on) for record, on in records]
     ruleset = evaluator._ruleset  # internal: the compiled durable-rules ruleset
-    distinct_facts = len({json.dumps(d.fact, sort_keys=True) for d in derived})
-    # Both phases of the engine: the stay fact, then the facts that follow from its status
-    # (sanction, entry), built here from the real verdicts, encoded as the evaluator does.
-    phase_facts = []
-    for (record, on), d in zip(records, derived, strict=True):
-        status = evaluator.evaluate(record, on).stay.status.value
-        following = consequence_facts(record, on, d, status)
-        phase_facts.append(
-            (
-                [encode_fact(d.fact["t"], dict(d.fact))],
-                [encode_fact(fact["t"], fact) for fact in following],
-            )
-        )
+    distinct_facts = len({json.dumps(d.facts, sort_keys=True, default=str) for d in derived})
+    # Every round of the engine, with the facts a full evaluation asserts: recorded once.
+    batches: list[list[Any]] = []
+    fire = ruleset.fire
+
+    def recording(facts: Any) -> Any:
+        batches.append([dict(fact) for fact in facts])
+        return fire(facts)
+
+    ruleset.fire = recording  # type: ignore[method-assign]
+    try:
+        for record, on in records:
+            evaluator.evaluate(record, on)
+    finally:
+        del ruleset.fire
 
     def validate_all() -> None:
         for person, _ in cases:
-            parse_person(person, policy)
+            record = parse_person(person, policy)
+            read_sections(record, policy)
 
     def derive_all() -> None:
         for record, on in records:
-            evaluator.stay.derive(record, on)
+            stay.derive(record, on)
 
     def fire_all() -> None:
-        for first, second in phase_facts:
-            ruleset.fire(first)
-            if second:
-                ruleset.fire(second)
+        for batch in batches:
+            ruleset.fire(batch)
 
     def evaluate_all() -> None:
         for person, on in cases:
@@ -305,6 +334,13 @@ def main(argv: list[str] | None = None) -> int:
         "cache_disabled": latency(rules.Evaluator(policy, cache_size=0), person, args.runs),
         "cache_enabled": latency(rules.Evaluator(policy, cache_size=DEFAULT_CACHE), person, args.runs),
     }
+    report["residence_latency"] = {
+        "as_of": RESIDENCE_ON.isoformat(),
+        "runs": args.runs,
+        "cache_disabled": latency(
+            rules.Evaluator(policy, cache_size=0), residence_applicant(), args.runs, RESIDENCE_ON
+        ),
+    }
     report["throughput"] = {
         "persons": {
             "count": len(cases),
@@ -368,12 +404,21 @@ def render(report: dict[str, Any]) -> str:
     ]
     labels = {
         "validate_record": "validate the record (pydantic)",
-        "derive_facts": "derive the facts (day counting)",
-        "fire_engine": "fire the durable-rules engine (both phases)",
+        "derive_facts": "derive the stay facts (day counting)",
+        "fire_engine": "fire the durable-rules engine (every round)",
         "resolve_and_trace": "resolve, registration, trace, verdict",
     }
     for name, label in labels.items():
         lines.append(f"    {label:36}{ph['share'][name]:7.1%}  ({ph['seconds'][name]:.2f} s)")
+    res = report["residence_latency"]
+    row = res["cache_disabled"]
+    lines += [
+        "",
+        f"(d) latency, one residence applicant on {res['as_of']}, {res['runs']} warm runs (microseconds)",
+        f"    {'':16}{'p50':>9}{'p90':>9}{'p99':>9}{'mean':>9}",
+        f"    {'cache disabled':16}"
+        f"{row['p50_us']:9.1f}{row['p90_us']:9.1f}{row['p99_us']:9.1f}{row['mean_us']:9.1f}",
+    ]
     lines += ["", f"wall time {report['wall_seconds']:.1f} s"]
     return "\n".join(lines)
 

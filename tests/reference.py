@@ -1,7 +1,8 @@
 """An independent, brute-force oracle for the 90-in-180 stay limit.
 
 Written from the project's decisions (docs/law-notes.md, "The stay limit" and "Exemptions of
-Decree No. 80"), day by day and without the engine's counting code, so that the tests compare two readings of the same definitions:
+Decree No. 80"), day by day and without the engine's counting code, so that the tests compare
+two readings of the same definitions:
 
 * a day of stay is any day from entry to exit, both included; an open trip runs to ``as_of``;
   only trips entering on or after the day the limit took effect, and not after ``as_of``, count;

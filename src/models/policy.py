@@ -193,6 +193,11 @@ class InputField(_Data):
     values: list[Annotated[str, Field(min_length=1, max_length=64)]] | TableValues | None = Field(
         default=None, description="string: the allowed values, or {table: NAME} for the keys of a table."
     )
+    unknown_values: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        description="string: allowed values that say the answer is not known yet ('pending'): the fact "
+        "then has no value, as if the field were left out, and a verdict that needs it names it.",
+    )
     minimum: int | float | None = Field(default=None, alias="min")
     maximum: int | float | None = Field(default=None, alias="max")
     max_length: Annotated[int, Field(ge=1, le=10_000)] = 200
@@ -205,16 +210,25 @@ class InputField(_Data):
     @model_validator(mode="after")
     def _keys_fit_the_type(self) -> InputField:
         allowed = {
-            "string": {"values", "max_length"},
+            "string": {"values", "max_length", "unknown_values"},
             "integer": {"minimum", "maximum"},
             "decimal": {"minimum", "maximum"},
             "record": {"fields"},
             "list": {"fields", "max_items", "unique"},
         }.get(self.type, set())
-        defaults = {"max_length": 200, "max_items": 1000}
+        defaults: dict[str, object] = {"max_length": 200, "max_items": 1000, "unknown_values": []}
         used = {
             name
-            for name in ("values", "minimum", "maximum", "max_length", "fields", "max_items", "unique")
+            for name in (
+                "values",
+                "minimum",
+                "maximum",
+                "max_length",
+                "fields",
+                "max_items",
+                "unique",
+                "unknown_values",
+            )
             if getattr(self, name) is not None and getattr(self, name) != defaults.get(name)
         }
         wrong = sorted(used - allowed)
@@ -223,6 +237,10 @@ class InputField(_Data):
             raise ValueError(f"a {self.type} input takes no {shown}")
         if self.type in ("record", "list") and not self.fields:
             raise ValueError(f"a {self.type} input needs its fields")
+        if self.unknown_values and isinstance(self.values, list):
+            stray = [value for value in self.unknown_values if value not in self.values]
+            if stray:
+                raise ValueError(f"unknown_values names {', '.join(stray)}, not among the values")
         if self.unique is not None and self.fields is not None and self.unique not in self.fields:
             raise ValueError(f"unique names {self.unique!r}, which is not one of its fields")
         if (

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.person import Person
-from models.verdict import StayResult, Verdict
+from models.verdict import Verdict
 from rules.engine.evaluator import Evaluator
 
 __all__ = ["COMPARED_FIGURES", "Difference", "compare"]
 
 #: The figures of the stay result compared between two policies, in reading order. The limit
-#: and window are the law itself, the same for everyone: the policy versions name them.
+#: and window are the law itself, the same for everyone: the policy versions name them. Each
+#: other programme's section is compared too: its status, missing facts and every value its
+#: policy reports, named ``<programme>.<key>`` (absent on a side that has no such section).
 COMPARED_FIGURES = (
     "status",
     "days_used",
@@ -49,14 +51,28 @@ class Difference:
             "person_id": self.person_id,
             "as_of": self.before.as_of.isoformat(),
             "changed": list(self.changed),
-            "before": _figures(self.before.stay),
-            "after": _figures(self.after.stay),
+            "before": _figures(self.before),
+            "after": _figures(self.after),
         }
 
 
-def _figures(stay: StayResult) -> dict[str, Any]:
-    document = stay.model_dump(mode="json")
-    return {name: document[name] for name in COMPARED_FIGURES}
+_NOT_COMPARED = ("title", "decided_by", "provisional")
+
+
+def _figures(verdict: Verdict) -> dict[str, Any]:
+    document = verdict.stay.model_dump(mode="json")
+    figures = {name: document[name] for name in COMPARED_FIGURES}
+    for programme, section in verdict.sections.items():
+        shown = section.model_dump(mode="json")
+        figures.update(
+            {f"{programme}.{key}": value for key, value in shown.items() if key not in _NOT_COMPARED}
+        )
+    return figures
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
+    names = [*old, *(name for name in new if name not in old)]
+    return tuple(name for name in names if old.get(name) != new.get(name))
 
 
 def compare(
@@ -69,5 +85,4 @@ def compare(
     """
     before = baseline.evaluate(person, on)
     after = amended.evaluate(person, on)
-    old, new = _figures(before.stay), _figures(after.stay)
-    return Difference(before, after, tuple(name for name in COMPARED_FIGURES if old[name] != new[name]))
+    return Difference(before, after, _changed(_figures(before), _figures(after)))

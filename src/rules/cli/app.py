@@ -273,25 +273,51 @@ def _impact_text(
     ]
     for difference in changed[:show]:
         before, after = difference.to_json()["before"], difference.to_json()["after"]
-        parts = [f"{name} {_figure(before[name])} -> {_figure(after[name])}" for name in difference.changed]
+        parts = [_change(name, before.get(name), after.get(name)) for name in difference.changed]
         lines.append(f"  {difference.person_id}: " + "; ".join(parts))
     if len(changed) > show:
         lines.append(f"  ... and {len(changed) - show} more (--show N, or --format json for all)")
-    transitions = Counter(
-        (d.before.stay.status.value, d.after.stay.status.value)
-        for d in changed
-        if d.before.stay.status != d.after.stay.status
-    )
+    transitions: Counter[tuple[str, str, str]] = Counter()
+    for difference in changed:
+        before, after = difference.to_json()["before"], difference.to_json()["after"]
+        for name in difference.changed:
+            if name == "status" or name.endswith(".status"):
+                programme = "stay" if name == "status" else name[: -len(".status")]
+                transitions[(programme, _figure(before.get(name)), _figure(after.get(name)))] += 1
     lines.append("status changes:" if transitions else "no status changes.")
-    lines += [f"  {old} -> {new}: {count}" for (old, new), count in transitions.most_common()]
+    lines += [
+        f"  {old} -> {new}: {count}" if programme == "stay" else f"  {programme}: {old} -> {new}: {count}"
+        for (programme, old, new), count in transitions.most_common()
+    ]
     return "\n".join(lines)
+
+
+def _change(name: str, before: Any, after: Any) -> str:
+    """``name old -> new``; for a checklist, only the rules whose result changed."""
+    if _is_checklist(before) and _is_checklist(after):
+        old = {item["rule"]: item["result"] for item in before}
+        new = {item["rule"]: item["result"] for item in after}
+        changes = [
+            f"{rule} {old.get(rule, '-')} -> {new.get(rule, '-')}"
+            for rule in dict.fromkeys([*old, *new])
+            if old.get(rule) != new.get(rule)
+        ]
+        return f"{name}: " + ", ".join(changes)
+    return f"{name} {_figure(before)} -> {_figure(after)}"
+
+
+def _is_checklist(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) and "result" in item for item in value)
 
 
 def _figure(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, list):
-        return "[" + ", ".join(map(str, value)) + "]"
+        shown = [item["rule"] if isinstance(item, dict) and "rule" in item else str(item) for item in value]
+        return "[" + ", ".join(shown) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key} {_figure(item)}" for key, item in value.items()) + "}"
     return str(value)
 
 

@@ -145,7 +145,7 @@ class Case:
                 value = None
                 break
             value = value.get(part)
-        if value is None:
+        if value is None or (isinstance(value, str) and value in spec.unknown_values):
             return Val(None, frozenset({spec.path or name}))
         return Val(value)
 

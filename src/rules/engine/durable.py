@@ -1,7 +1,7 @@
 """A safe wrapper over durable-rules' C extension: compile patterns once, fire them per case.
 
 durable-rules' Python ``Host`` layer is unsafe (background threads, crashes; see
-the engineering notes in ``docs/``), so this module drives the extension's functions
+``docs/durable-rules.md``), so this module drives the extension's functions
 directly. What each firing returns -- ``{rule_name: {"m": matched_fact}}`` -- is the trace;
 no Python action runs per rule. The hazards guarded here, each kept as a regression test:
 
@@ -67,6 +67,17 @@ def _fnv1a(text: str) -> int:
     return value
 
 
+def _fact_type(pattern: Any) -> str | None:
+    """The fact type (``t``) a pattern requires, when it requires one at its top."""
+    if isinstance(pattern, dict):
+        if isinstance(pattern.get("t"), str):
+            return str(pattern["t"])
+        for part in pattern.get("$and", ()):
+            if isinstance(part, dict) and isinstance(part.get("t"), str):
+                return str(part["t"])
+    return None
+
+
 def _chunks(patterns: Mapping[str, dict[str, Any]], limit: int) -> list[list[str]]:
     chunks: list[list[str]] = []
     room = 0
@@ -104,6 +115,9 @@ class CompiledRuleset:
         self.name = name
         self._handles: list[Any] = []
         self._names: list[dict[str, str]] = []
+        # The fact types each part's patterns require (None: a pattern that requires none), so
+        # that a case asserts its facts only into the parts that can match them.
+        self._types: list[frozenset[str] | None] = []
         try:
             limit = MAX_ALTERNATIVES if max_alternatives is None else max_alternatives
             for number, chunk in enumerate(_chunks(patterns, limit)):
@@ -114,6 +128,8 @@ class CompiledRuleset:
                 definition[_END_RULE] = {"all": [{"m": {"t": _END_FACT["t"]}}], "pri": 2}
                 self._handles.append(_durable.create_ruleset(f"{name}#{number}", json.dumps(definition)))
                 self._names.append(names)
+                types = [_fact_type(patterns[rule]) for rule in chunk]
+                self._types.append(None if None in types else frozenset(t for t in types if t is not None))
         except _durable.error as error:
             self._free()
             raise EngineError(f"durable-rules refused the compiled ruleset {name!r}: {error}") from None
@@ -144,10 +160,13 @@ class CompiledRuleset:
                 self._cache.move_to_end(key)
                 return cached
             payload = json.dumps([*({**fact, "sid": _SESSION} for fact in facts), _END_SESSION_FACT])
+            present = {fact["t"] for fact in facts}
             # A rule whose condition has several true alternatives matches a fact once per
             # alternative: it fired once for that fact, so it is reported once.
             found: dict[tuple[str, Any], Firing] = {}
-            for handle, names in zip(self._handles, self._names, strict=True):
+            for handle, names, types in zip(self._handles, self._names, self._types, strict=True):
+                if types is not None and not types & present:
+                    continue  # no fact of this case can match a pattern of this part
                 for name, matched in self._run(handle, names, payload):
                     found.setdefault((name, matched.get("id")), (name, matched))
             firings = tuple(found.values())

@@ -32,10 +32,11 @@ from models.verdict import Decision, PolicyRef, SourceRef, Verdict
 from rules.engine.case import Case, Compiled
 from rules.engine.durable import CompiledRuleset
 from rules.engine.inputs import parse_person, read_sections
-from rules.engine.patterns import FactKeys, compile_rule, facts_read_by, parameters_read_by
+from rules.engine.patterns import FactKeys, chain, compile_rule, facts_read_by, parameters_read_by
 from rules.engine.sections import Decided, decision, programme_section, report_missing, rest_on
 from rules.engine.trace import trace_entry
 from rules.errors import EvaluationError
+from rules.policy.conditions import comparisons
 from rules.policy.loader import Policy, load_policy
 from rules.policy.mechanisms import Derived, Mechanism, mechanism_class
 
@@ -74,10 +75,28 @@ class Evaluator:
         keys = FactKeys()
         self.keys = keys
         patterns = {}
-        for rule_id, rule in self.rules.items():
-            mechanism = self.mechanisms.get(rule.programme)
+        # Programme by programme, so that the engine's parts hold the rules of few programmes
+        # and a round asserts its facts only into the parts of its own programmes.
+        for programme_name in policy.programmes:
+            mechanism = self.mechanisms.get(programme_name)
             exemption = mechanism.exemption_fact if mechanism is not None else None
-            patterns[rule_id] = compile_rule(rule, self.rules, policy.parameters, keys, exemption)
+            for rule_id, rule in self.rules.items():
+                if rule.programme == programme_name:
+                    patterns[rule_id] = compile_rule(rule, self.rules, policy.parameters, keys, exemption)
+        # The facts each rule tests with 'missing: true' (with the rules it refines): a deciding
+        # rule lists those that have no value.
+        self.missing_tests: dict[str, tuple[str, ...]] = {
+            rule_id: tuple(
+                dict.fromkeys(
+                    comparison.fact
+                    for link in chain(rule, self.rules)
+                    if link.when is not None
+                    for comparison, _ in comparisons(link.when)
+                    if comparison.missing is True
+                )
+            )
+            for rule_id, rule in self.rules.items()
+        }
         # The facts each programme's engine fact carries: every fact its rules read.
         self.engine_facts: dict[str, tuple[str, ...]] = {name: () for name in policy.programmes}
         for rule_id, rule in self.rules.items():
@@ -271,8 +290,8 @@ def _rounds(policy: Policy) -> list[list[str]]:
     for name in policy.programmes:
         depth(name)
     rounds: list[list[str]] = [[] for _ in range(max(level.values(), default=-1) + 1)]
-    for name, depth in level.items():
-        rounds[depth].append(name)
+    for name, found in level.items():
+        rounds[found].append(name)
     return rounds
 
 

@@ -29,7 +29,7 @@ from rules.policy.conditions import LIST_SENTINEL, comparisons
 from rules.policy.timeline import Timeline
 from rules.policy.types import ValueType
 
-__all__ = ["FactKeys", "compile_rule", "encode_value", "facts_read_by", "parameters_read_by"]
+__all__ = ["FactKeys", "chain", "compile_rule", "encode_value", "facts_read_by", "parameters_read_by"]
 
 _NEGATED = {
     "eq": "ne",
@@ -59,7 +59,7 @@ class FactKeys:
         return key
 
 
-def _chain(rule: Rule, rules: Mapping[str, Rule]) -> Iterator[Rule]:
+def chain(rule: Rule, rules: Mapping[str, Rule]) -> Iterator[Rule]:
     """The rule, then the rule it refines, and so on (the loader refuses cycles)."""
     seen: set[str] = set()
     current: Rule | None = rule
@@ -72,7 +72,7 @@ def _chain(rule: Rule, rules: Mapping[str, Rule]) -> Iterator[Rule]:
 def facts_read_by(rule: Rule, rules: Mapping[str, Rule]) -> tuple[str, ...]:
     """The facts a rule's condition reads (with those of the rules it refines), in order."""
     seen: dict[str, None] = {}
-    for link in reversed(list(_chain(rule, rules))):
+    for link in reversed(list(chain(rule, rules))):
         if link.when is not None:
             for comparison, _ in comparisons(link.when):
                 seen[comparison.fact] = None
@@ -82,7 +82,7 @@ def facts_read_by(rule: Rule, rules: Mapping[str, Rule]) -> tuple[str, ...]:
 def parameters_read_by(rule: Rule, rules: Mapping[str, Rule]) -> tuple[str, ...]:
     """The parameters a rule's condition compares with (the refined rules' too), in order."""
     seen: dict[str, None] = {}
-    for link in reversed(list(_chain(rule, rules))):
+    for link in reversed(list(chain(rule, rules))):
         if link.when is not None:
             for comparison, _ in comparisons(link.when):
                 operand = comparison.operand(comparison.operator)
@@ -190,7 +190,7 @@ def compile_rule(
     """The durable-rules pattern of a checked rule: its programme's type, the dates in force
     and the conditions of the rule and of the rules it refines."""
     parts: list[dict[str, Any]] = [{"t": rule.programme}]
-    for link in _chain(rule, rules):
+    for link in chain(rule, rules):
         parts.append({"$gte": {"as_of": link.start.toordinal()}})
         if link.end is not None:
             parts.append({"$lte": {"as_of": link.end.toordinal()}})

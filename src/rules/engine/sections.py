@@ -18,7 +18,6 @@ from models.policy import Rule
 from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef
 from rules.engine.case import Case
 from rules.engine.computation import Val, json_value
-from rules.policy.conditions import comparisons
 
 if TYPE_CHECKING:
     from rules.engine.evaluator import Evaluator
@@ -54,13 +53,9 @@ def report_missing(evaluator: Evaluator, chosen: tuple[Rule, ...], case: Case) -
     for rule in chosen:
         for name in rule.then.missing:
             paths.update(dict.fromkeys(fact_paths(evaluator, name, case)))
-        link: Rule | None = rule
-        while link is not None:
-            if link.when is not None:
-                for comparison, _ in comparisons(link.when):
-                    if comparison.missing is True and case.fact(comparison.fact).value is None:
-                        paths.update(dict.fromkeys(fact_paths(evaluator, comparison.fact, case)))
-            link = evaluator.rules.get(link.refines) if link.refines else None
+        for name in evaluator.missing_tests[rule.id]:
+            if case.fact(name).value is None:
+                paths.update(dict.fromkeys(fact_paths(evaluator, name, case)))
     return tuple(paths)
 
 

@@ -47,10 +47,14 @@ class Catalogue:
 def input_type(spec: InputField, tables: Mapping[str, Table]) -> ValueType:
     """The type of the facts an input gives (a record or a list with its fields' types)."""
     if spec.type == "string":
+        # An answer that means "not known yet" is never the fact's value: it has none then.
+        unknown = frozenset(spec.unknown_values)
         if isinstance(spec.values, TableValues):
             table = tables.get(spec.values.table)
-            return ValueType("string", values=frozenset(table.rows) if table is not None else None)
-        return ValueType("string", values=frozenset(spec.values) if spec.values is not None else None)
+            return ValueType("string", values=frozenset(table.rows) - unknown if table is not None else None)
+        return ValueType(
+            "string", values=frozenset(spec.values) - unknown if spec.values is not None else None
+        )
     if spec.type in ("record", "list"):
         fields = tuple((name, input_type(child, tables)) for name, child in (spec.fields or {}).items())
         return ValueType(spec.type, fields)
@@ -74,6 +78,7 @@ def _input_facts(
             description=spec.description,
             unit=spec.unit,
             path=f"{record}.{local}",
+            unknown_values=frozenset(spec.unknown_values),
         )
         if spec.type == "record" and spec.fields:
             yield from _input_facts(programme, record, spec.fields, tables, f"{local}.")

@@ -141,9 +141,18 @@ def condition_problems(
         operator = comparison.operator
         if operator == "missing":
             continue
-        for message in _operand_problems(
-            operator, comparison.operand(operator), spec.type, parameters, broken
-        ):
+        operand = comparison.operand(operator)
+        said = [v for v in (operand if isinstance(operand, list) else [operand]) if v in spec.unknown_values]
+        if said:
+            problems.append(
+                (
+                    (*where, operator),
+                    f"{said[0]!r} means the answer is not known yet: the fact then has no value; "
+                    "test it with 'missing: true'",
+                )
+            )
+            continue
+        for message in _operand_problems(operator, operand, spec.type, parameters, broken):
             problems.append(((*where, operator), message))
     return problems
 

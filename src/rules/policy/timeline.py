@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from models.policy import DatedValue
+
 __all__ = ["Timeline"]
 
 
@@ -47,4 +49,6 @@ class Timeline:
 
 def _ended(dated: Any) -> bool:
     """A dated value of ``null`` (a parameter or row) or a formula of ``null`` ends the one before."""
-    return getattr(dated, "value", getattr(dated, "formula", None)) is None
+    if isinstance(dated, DatedValue):
+        return dated.value is None
+    return getattr(dated, "formula", None) is None

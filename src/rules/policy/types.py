@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -136,7 +136,9 @@ class FactSpec:
     """A fact a programme's formulas and rules may read.
 
     ``path`` is what a verdict lists when the fact is missing: the input path in the person
-    record (``residence_application.interview``), or what a mechanism names.
+    record (``residence_application.interview``), or what a mechanism names. An input's
+    ``unknown_values`` are answers that mean "not known yet" (``pending``): the fact then has
+    no value.
     """
 
     name: str
@@ -146,4 +148,4 @@ class FactSpec:
     description: str
     unit: str | None = None
     path: str | None = None
-    item_paths: dict[str, str] = field(default_factory=dict, compare=False)
+    unknown_values: frozenset[str] = frozenset()
