@@ -387,11 +387,6 @@ def test_a_record_shows_its_named_values_together(evaluator):
     assert calc(evaluator, a=7, b=-2)["quotients"] == {"down": -3, "half_even_2": -3.5}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sections._shown warns about gaps only when the item's value is None; a record whose "
-    "field has a gap is a mapping, so the gap behind its null field is never reported",
-)
 def test_a_gap_inside_a_reported_record_is_warned_about(evaluator):
     verdict = verdict_of(evaluator, calc_input={"a": 7, "b": 0})
     assert verdict.model_dump(mode="json")["calc"]["quotients"] == {"down": None, "half_even_2": None}
@@ -1099,14 +1094,9 @@ def test_an_item_field_the_list_lacks_is_refused_with_a_did_you_mean(refused):
     assert problem.message == "the items have no field 'amont' (did you mean 'amount'?); fields: amount"
 
 
-# --- bugs found while writing these tests (strict xfails: they pass once fixed) -------------------
+# --- regressions: bugs found while these tests were written -------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catalogue.fact_references skips every string under 'field', so a computed fact named as "
-    "a lookup's dynamic field is not ordered before the fact that reads it, and is refused as unknown",
-)
 def test_a_lookup_field_named_by_a_computed_fact_declared_after_it_loads(tmp_path):
     directory = policy_copy(tmp_path)
     facts = fact_yaml(
@@ -1121,11 +1111,6 @@ def test_a_lookup_field_named_by_a_computed_fact_declared_after_it_loads(tmp_pat
     assert verdict.model_dump(mode="json")["calc"]["status"] == "done"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="formulas._literal turns .inf, .nan and 1.0e400 into Decimal('Infinity')/Decimal('NaN') "
-    "without refusing them; evaluating them raises OverflowError, ValueError or InvalidOperation",
-)
 def test_literals_that_are_not_finite_numbers_are_refused_at_load(tmp_path):
     directory = policy_copy(tmp_path)
     infinite = {

@@ -30,6 +30,23 @@ def test_readme_command_prints_what_the_readme_shows(
     monkeypatch.chdir(README.parent)
     result = CliRunner().invoke(app, shlex.split(args))
     assert result.stdout == output, (
-        f"README block for `kzmig {args}` is stale; regenerate it by running the command "
+        f"README block for `kzmig {args}` is stale; regenerate it with `python tests/test_readme.py` "
         "(the policy version hash changes whenever a policy file changes)"
     )
+
+
+def _regenerate() -> None:
+    """Rewrite every ``$ kzmig ...`` block with what the command prints now (run this file)."""
+    import os
+
+    os.chdir(README.parent)
+
+    def fill(match: re.Match[str]) -> str:
+        result = CliRunner().invoke(app, shlex.split(match["args"]))
+        return f"```console\n$ kzmig {match['args']}\n{result.stdout}```"
+
+    README.write_text(_BLOCK.sub(fill, README.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    _regenerate()

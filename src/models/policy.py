@@ -27,6 +27,7 @@ hide the problems of the rest of its file: every problem comes in one round.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Annotated, Any, Literal
 
@@ -110,6 +111,17 @@ class Source(_Data):
         return value
 
 
+def _finite(value: Any) -> bool:
+    """Whether every number in a plain value is finite (``.inf`` and ``.nan`` are no law)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    return True
+
+
 class DatedValue(_Data):
     """A value in force from a date, with the source that sets it.
 
@@ -121,6 +133,13 @@ class DatedValue(_Data):
     value: Any
     source: Source
     note: str | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _numbers_are_finite(cls, value: Any) -> Any:
+        if not _finite(value):
+            raise ValueError("a number in the value is not finite (.inf or .nan)")
+        return value
 
 
 def _check_timeline(values: list[Any]) -> list[Any]:

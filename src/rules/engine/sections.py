@@ -67,8 +67,9 @@ def rest_on(evaluator: Evaluator, found: Decided, case: Case) -> None:
 
 
 def _shown(value: Val, what: str, warnings: list[str]) -> Any:
-    if value.value is None:
-        warnings.extend(f"{gap}: {what} is left out" for gap in value.gaps)
+    """A value for the verdict; each gap behind it (in the value, or a field of a record) is a
+    warning naming what is left out."""
+    warnings.extend(f"{gap}: {what} is left out" for gap in value.gaps)
     return json_value(value.value)
 
 

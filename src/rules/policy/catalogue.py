@@ -30,7 +30,7 @@ __all__ = ["Catalogue", "build_catalogue", "input_type"]
 Place = tuple[str | int, ...]
 Where = Callable[..., str]
 _FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-_NOT_FACTS = ("lookup", "band", "param", "text", "field", "rounding")
+_NOT_FACTS = ("lookup", "band", "param", "text", "rounding")
 
 
 @dataclass

@@ -352,9 +352,12 @@ def _parse(data: Any, scope: Scope, place: Place, depth: int) -> Node:
 def _literal(data: Any, scope: Scope, place: Place) -> Literal:
     if isinstance(data, float):
         try:
-            return Literal(DECIMAL, Decimal(str(data)))
+            number = Decimal(str(data))
         except InvalidOperation:
             raise _fail(scope, place, f"{data!r} is not a number") from None
+        if not number.is_finite():
+            raise _fail(scope, place, f"{data!r} is not a finite number")
+        return Literal(DECIMAL, number)
     if isinstance(data, dt.datetime):
         raise _fail(scope, place, "a date and time is not a value of a formula; give a date")
     value_type = type_of_value(data)
@@ -459,12 +462,12 @@ def _parse_mapping(data: Mapping[str, Any], scope: Scope, place: Place, depth: i
         args = _list(argument, scope, here, sub, minimum=1)
         for index, arg in enumerate(args):
             if arg.type.kind != "boolean":
-                raise _fail(scope, (*here, index), f"'{operator}' takes conditions, not a {arg.type}")
+                raise _fail(scope, (*here, index), f"'{operator}' takes conditions, not {_a(arg.type)}")
         return Logic(BOOLEAN, operator, tuple(args))
     if operator == "not":
         arg = _parse(argument, scope, here, sub)
         if arg.type.kind != "boolean":
-            raise _fail(scope, here, f"'not' takes a condition, not a {arg.type}")
+            raise _fail(scope, here, f"'not' takes a condition, not {_a(arg.type)}")
         return Not(BOOLEAN, arg)
     if operator == "if":
         return _conditional(data, scope, place, sub)
@@ -503,7 +506,7 @@ def _numeric(args: list[Node], scope: Scope, place: Place, operator: str) -> Val
     for index, arg in enumerate(args):
         if not arg.type.numeric:
             where = (*place, index) if len(args) > 1 else place
-            raise _fail(scope, where, f"'{operator}' takes numbers, not a {arg.type}")
+            raise _fail(scope, where, f"'{operator}' takes numbers, not {_a(arg.type)}")
     common = unify([arg.type for arg in args])
     return common if common is not None else DECIMAL
 
@@ -543,7 +546,7 @@ def _date_operand(data: Mapping[str, Any], key: str, scope: Scope, place: Place,
         return None
     node = _parse(data[key], scope, (*place, key), depth)
     if node.type.kind != "date":
-        raise _fail(scope, (*place, key), f"'{key}' takes a date, not a {node.type}")
+        raise _fail(scope, (*place, key), f"'{key}' takes a date, not {_a(node.type)}")
     return node
 
 
@@ -609,7 +612,7 @@ def _lookup(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> 
         raise _fail(scope, (*place, "key"), "'lookup' needs the key of the row ('key')")
     key = _parse(data["key"], scope, (*place, "key"), depth)
     if key.type.kind != "string":
-        raise _fail(scope, (*place, "key"), f"a table is keyed by strings, not by a {key.type}")
+        raise _fail(scope, (*place, "key"), f"a table is keyed by strings, not by {_a(key.type)}")
     on = _date_operand(data, "on", scope, place, depth)
     field_node: Node | None = None
     if "field" in data:
@@ -620,7 +623,7 @@ def _lookup(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> 
             else _parse(raw, scope, (*place, "field"), depth)
         )
         if field_node.type.kind != "string":
-            raise _fail(scope, (*place, "field"), f"'field' names a field, not a {field_node.type}")
+            raise _fail(scope, (*place, "field"), f"'field' names a field, not {_a(field_node.type)}")
     if isinstance(field_node, Literal):
         value_type = table_value_type(table, field_node.value)
         if value_type is None:
@@ -653,7 +656,7 @@ def _lookup(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> 
     if "default" in data:
         default_type = type_of_value(default)
         if default_type is None or unify([default_type, value_type]) is None:
-            raise _fail(scope, (*place, "default"), f"the default must be a {value_type}, like the rows")
+            raise _fail(scope, (*place, "default"), f"the default must be {_a(value_type)}, like the rows")
     return Lookup(value_type, name, key, field_node, on, default)
 
 
@@ -669,7 +672,7 @@ def _band(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> Ba
         raise _fail(scope, (*place, "of"), "'band' needs the amount to place in a bracket ('of')")
     amount = _parse(data["of"], scope, (*place, "of"), depth)
     if not amount.type.numeric:
-        raise _fail(scope, (*place, "of"), f"'band' places a number, not a {amount.type}")
+        raise _fail(scope, (*place, "of"), f"'band' places a number, not {_a(amount.type)}")
     on = _date_operand(data, "on", scope, place, depth)
     types: list[ValueType] = []
     for index, dated in enumerate(parameter.values):
@@ -715,20 +718,22 @@ def _aggregate(data: Mapping[str, Any], operator: str, scope: Scope, place: Plac
         raise _fail(scope, (*place, list_key), f"'{operator}' needs the list it reads ('over')")
     over = _parse(data[list_key], scope, (*place, list_key), depth)
     if over.type.kind != "list":
-        raise _fail(scope, (*place, list_key), f"'{operator}' reads a list of records, not a {over.type}")
+        raise _fail(scope, (*place, list_key), f"'{operator}' reads a list of records, not {_a(over.type)}")
     inner = scope.inside(over.type)
     where = None
     if "where" in data:
         where = _parse(data["where"], inner, (*place, "where"), depth)
         if where.type.kind != "boolean":
-            raise _fail(scope, (*place, "where"), f"'where' takes a condition, not a {where.type}")
+            raise _fail(scope, (*place, "where"), f"'where' takes a condition, not {_a(where.type)}")
     each = None
     if takes_each:
         each = _parse(data[operator], inner, (*place, operator), depth)
         if operator == "sum" and not each.type.numeric:
-            raise _fail(scope, (*place, operator), f"'sum' adds numbers, not a {each.type}")
+            raise _fail(scope, (*place, operator), f"'sum' adds numbers, not {_a(each.type)}")
         if operator != "sum" and not each.type.ordered:
-            raise _fail(scope, (*place, operator), f"'{operator}' takes numbers or dates, not a {each.type}")
+            raise _fail(
+                scope, (*place, operator), f"'{operator}' takes numbers or dates, not {_a(each.type)}"
+            )
         value_type = each.type
     elif operator == "count":
         value_type = INTEGER
@@ -743,12 +748,14 @@ def _conditional(data: Mapping[str, Any], scope: Scope, place: Place, depth: int
             raise _fail(scope, (*place, key), f"'if' needs '{key}'")
     condition = _parse(data["if"], scope, (*place, "if"), depth)
     if condition.type.kind != "boolean":
-        raise _fail(scope, (*place, "if"), f"'if' takes a condition, not a {condition.type}")
+        raise _fail(scope, (*place, "if"), f"'if' takes a condition, not {_a(condition.type)}")
     then = _parse(data["then"], scope, (*place, "then"), depth)
     otherwise = _parse(data["else"], scope, (*place, "else"), depth)
     common = unify([then.type, otherwise.type])
     if common is None:
-        raise _fail(scope, place, f"'then' gives a {then.type} and 'else' a {otherwise.type}: give one type")
+        raise _fail(
+            scope, place, f"'then' gives {_a(then.type)} and 'else' {_a(otherwise.type)}: give one type"
+        )
     return If(common, condition, then, otherwise)
 
 
@@ -776,7 +783,7 @@ def _comparison(
         left = _parse(data[key], scope, (*place, key), depth)
     here = (*place, operator)
     if not left.type.scalar:
-        raise _fail(scope, (*place, key), f"a {left.type} is not compared; compare one of its fields")
+        raise _fail(scope, (*place, key), f"{_a(left.type)} is not compared; compare one of its fields")
     if operator in ("in", "not_in"):
         options = data[operator]
         if not isinstance(options, list) or not options:
@@ -788,13 +795,19 @@ def _comparison(
     right = _parse(data[operator], scope, here, depth)
     _check_comparable(left, right, scope, here)
     if operator in _ORDERED and not left.type.ordered:
-        raise _fail(scope, here, f"'{operator}' compares numbers or dates, not a {left.type}")
+        raise _fail(scope, here, f"'{operator}' compares numbers or dates, not {_a(left.type)}")
     return Compare(BOOLEAN, operator, left, right)
+
+
+def _a(value_type: ValueType) -> str:
+    """``a date``, ``an integer``: a type with its article, for a message."""
+    text = str(value_type)
+    return f"an {text}" if text[:1] in "aeiou" else f"a {text}"
 
 
 def _check_comparable(left: Node, right: Node, scope: Scope, place: Place) -> None:
     if not left.type.comparable_with(right.type):
-        raise _fail(scope, place, f"a {left.type} is compared with a {right.type}")
+        raise _fail(scope, place, f"{_a(left.type)} is compared with {_a(right.type)}")
     allowed = left.type.values
     if isinstance(right, Literal) and allowed is not None and right.value not in allowed:
         hint = did_you_mean(str(right.value), allowed)
