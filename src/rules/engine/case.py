@@ -1,86 +1,31 @@
 """One case being evaluated: a person on a date, and the facts computed for it so far.
 
-:class:`Compiled` holds what is compiled once per policy (each formula as a closure, where each
-input lives in the record); :class:`Case` holds one evaluation's values. A fact is computed at
-most once per case, when a rule, a formula or a report first needs it.
+A fact is computed at most once per case, when a rule, a formula or a report first needs it,
+from what the policy's :class:`~rules.engine.compiled.CompiledPolicy` holds.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from models.person import Person
-from rules.engine.computation import Entry, Evaluate, Val, compile_formula
+from rules.engine.compiled import CompiledPolicy
+from rules.engine.computation import Entry, Val
 from rules.engine.patterns import encode_value
-from rules.policy.checks import ReportItem
-from rules.policy.formulas import Node
-from rules.policy.loader import Policy
 from rules.policy.types import FactSpec, ValueType
 
-__all__ = ["Case", "Compiled"]
+__all__ = ["Case"]
 
 _NONE = Val()
-
-
-class Compiled:
-    """A policy's formulas as closures, and the place of each input in a record."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.specs: dict[str, FactSpec] = policy.catalogue.facts
-        self.formulas: dict[str, tuple[tuple[int, ...], tuple[Evaluate | None, ...]]] = {
-            name: (
-                tuple(start for start, _ in dated),
-                tuple(compile_formula(node) if node is not None else None for _, node in dated),
-            )
-            for name, dated in policy.catalogue.formulas.items()
-        }
-        self.rule_values: dict[str, dict[str, Evaluate]] = {
-            rule_id: {name: compile_formula(node) for name, node in values.items()}
-            for rule_id, values in policy.rule_values.items()
-        }
-        self.reports: dict[str, dict[str, tuple[ReportItem, Evaluate | None]]] = {
-            programme: {
-                name: (item, compile_formula(item.node) if item.node is not None else None)
-                for name, item in items.items()
-            }
-            for programme, items in policy.reports.items()
-        }
-        self.inputs: dict[str, tuple[str, tuple[str, ...]]] = {}
-        for name, spec in self.specs.items():
-            if spec.origin == "input" and spec.path is not None:
-                record, *path = spec.path.split(".")
-                self.inputs[name] = (record, tuple(path))
-        self.provisional_parameters = frozenset(
-            name for name, parameter in policy.parameters.items() if parameter.provisional
-        )
-        self.provisional_tables = frozenset(
-            name for name, table in policy.tables.items() if table.provisional
-        )
-        self._closures: dict[int, Evaluate] = {}
-
-    def closure(self, node: Node) -> Evaluate:
-        """A closure of one node of a formula (a parameter the trace shows), compiled once."""
-        found = self._closures.get(id(node))
-        if found is None:
-            found = self._closures[id(node)] = compile_formula(node)
-        return found
-
-    def formula(self, name: str, day: int) -> Evaluate | None:
-        """The closure of fact ``name`` in force on ``day`` (``None``: no formula then)."""
-        starts, closures = self.formulas[name]
-        index = bisect.bisect_right(starts, day) - 1
-        return closures[index] if index >= 0 else None
 
 
 class Case:
     """A person on a date under a compiled policy: a source of facts for formulas and rules."""
 
     def __init__(
-        self, compiled: Compiled, person: Person, sections: Mapping[str, Any], as_of: dt.date
+        self, compiled: CompiledPolicy, person: Person, sections: Mapping[str, Any], as_of: dt.date
     ) -> None:
         self.compiled = compiled
         self.person = person
@@ -135,7 +80,8 @@ class Case:
         closure = self.compiled.formula(name, self.day)
         if closure is None:
             return Val(None, gaps=(f"fact {name} has no formula on {self.as_of}",))
-        return closure(self, None)
+        computed: Val = closure(self, None)
+        return computed
 
     def _input(self, name: str, spec: FactSpec) -> Val:
         record, path = self.compiled.inputs[name]

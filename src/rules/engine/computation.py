@@ -29,7 +29,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Protocol
 
-from rules.policy.formulas import (
+from rules.policy.nodes import (
     Aggregate,
     Arith,
     Band,

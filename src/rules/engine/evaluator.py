@@ -27,18 +27,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from models.person import Person
-from models.policy import Rule
-from models.verdict import Decision, PolicyRef, SourceRef, Verdict
-from rules.engine.case import Case, Compiled
+from models.verdict import Decision, PolicyRef, Verdict
+from rules.engine.case import Case
+from rules.engine.compiled import CompiledPolicy
 from rules.engine.durable import CompiledRuleset
 from rules.engine.inputs import parse_person, read_sections
-from rules.engine.patterns import FactKeys, chain, compile_rule, facts_read_by, parameters_read_by
+from rules.engine.patterns import FactKeys, compile_rule
 from rules.engine.sections import Decided, decision, programme_section, report_missing, rest_on
 from rules.engine.trace import trace_entry
 from rules.errors import EvaluationError
-from rules.policy.conditions import comparisons
 from rules.policy.loader import Policy, load_policy
-from rules.policy.mechanisms import Derived, Mechanism, mechanism_class
+from rules.policy.mechanisms import Derived, Mechanism
 
 __all__ = ["Evaluator", "evaluate", "evaluator_for", "parse_person"]
 
@@ -55,23 +54,9 @@ class Evaluator:
         identical fact sets (identical facts always fire identically). Off by default: the
         benchmark measured no gain over distinct persons, only when the same case repeats."""
         self.policy = policy
-        self.mechanisms: dict[str, Mechanism] = {}
-        for name, programme in policy.programmes.items():
-            if programme.mechanism is not None:
-                cls = mechanism_class(programme.mechanism)
-                if cls is not None:
-                    self.mechanisms[name] = cls(policy, name)
-        self.rules: dict[str, Rule] = {rule.id: rule for rule in policy.rules}
-        self.compiled = Compiled(policy)
-        self.reads = {rule_id: facts_read_by(rule, self.rules) for rule_id, rule in self.rules.items()}
-        self.parameters = {
-            rule_id: parameters_read_by(rule, self.rules) for rule_id, rule in self.rules.items()
-        }
-        self.position = {rule_id: index for index, rule_id in enumerate(self.rules)}
-        self.sources = {
-            rule_id: SourceRef(title=rule.source.title, href=rule.source.href)
-            for rule_id, rule in self.rules.items()
-        }
+        self.compiled = compiled = CompiledPolicy(policy)
+        self.rules = compiled.rules
+        self.mechanisms = compiled.mechanisms
         keys = FactKeys()
         self.keys = keys
         patterns = {}
@@ -83,24 +68,10 @@ class Evaluator:
             for rule_id, rule in self.rules.items():
                 if rule.programme == programme_name:
                     patterns[rule_id] = compile_rule(rule, self.rules, policy.parameters, keys, exemption)
-        # The facts each rule tests with 'missing: true' (with the rules it refines): a deciding
-        # rule lists those that have no value.
-        self.missing_tests: dict[str, tuple[str, ...]] = {
-            rule_id: tuple(
-                dict.fromkeys(
-                    comparison.fact
-                    for link in chain(rule, self.rules)
-                    if link.when is not None
-                    for comparison, _ in comparisons(link.when)
-                    if comparison.missing is True
-                )
-            )
-            for rule_id, rule in self.rules.items()
-        }
         # The facts each programme's engine fact carries: every fact its rules read.
         self.engine_facts: dict[str, tuple[str, ...]] = {name: () for name in policy.programmes}
         for rule_id, rule in self.rules.items():
-            needed = dict.fromkeys((*self.engine_facts[rule.programme], *self.reads[rule_id]))
+            needed = dict.fromkeys((*self.engine_facts[rule.programme], *compiled.reads[rule_id]))
             mechanism = self.mechanisms.get(rule.programme)
             if rule.exempts is not None and mechanism is not None and mechanism.exemption_fact:
                 needed[f"{rule.programme}.{mechanism.exemption_fact}"] = None
@@ -110,11 +81,6 @@ class Evaluator:
             for name, facts in self.engine_facts.items()
         }
         self._ruleset = CompiledRuleset(f"{policy.name}@{policy.version}", patterns, cache_size=cache_size)
-        self.order = {name: index for index, name in enumerate(policy.programmes)}
-        self.rank = {
-            name: {status: index for index, status in enumerate(programme.precedence)}
-            for name, programme in policy.programmes.items()
-        }
         self.rounds = _rounds(policy)
         self._ref = PolicyRef(name=policy.name, version=policy.version)
 
@@ -173,7 +139,7 @@ class Evaluator:
             programme = policy.programmes[name]
             if programme.section is not None:
                 target, _, slot = programme.section.partition(".")
-                slots.setdefault(target, {})[slot] = decision(self, found, case, warnings)
+                slots.setdefault(target, {})[slot] = decision(self.compiled, found, case, warnings)
         for name in evaluated:
             found = decided.get(name)
             programme = policy.programmes[name]
@@ -185,10 +151,10 @@ class Evaluator:
                 )
             else:
                 sections[name] = programme_section(
-                    self, name, found, case, fired_ids, overridden_by, warnings
+                    self.compiled, name, found, case, fired_ids, overridden_by, warnings
                 )
         trace = [
-            trace_entry(self, rule_id, overridden_by.get(rule_id), decided, case, derived)
+            trace_entry(self.compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
             for rule_id, _ in sorted(firings, key=lambda firing: self._reading_order(firing[0]))
         ]
         for name, found_derived in derived.items():
@@ -238,11 +204,11 @@ class Evaluator:
         ]
         if not deciding:
             return None
-        rank = self.rank[programme]
+        rank = self.compiled.rank[programme]
         status = min((rule.then.status for rule in deciding if rule.then.status), key=rank.__getitem__)
         chosen = tuple(rule for rule in deciding if rule.then.status == status)
-        found = Decided(status, chosen, report_missing(self, chosen, case))
-        rest_on(self, found, case)
+        found = Decided(status, chosen, report_missing(self.compiled, chosen, case))
+        rest_on(self.compiled, found, case)
         return found
 
     def _reading_order(self, rule_id: str) -> tuple[int, int, int]:
@@ -250,8 +216,8 @@ class Evaluator:
         precedence of their status."""
         rule = self.rules[rule_id]
         status = rule.then.status
-        rank = 0 if status is None else 1 + self.rank[rule.programme][status]
-        return (self.order[rule.programme], rank, self.position[rule_id])
+        rank = 0 if status is None else 1 + self.compiled.rank[rule.programme][status]
+        return (self.compiled.order[rule.programme], rank, self.compiled.position[rule_id])
 
     def _provisional_warnings(self, decided: dict[str, Decided], case: Case) -> list[str]:
         """Every verdict that rests on a provisional rule, parameter or table says so."""
@@ -264,7 +230,7 @@ class Evaluator:
                     )
                 warnings.extend(
                     f"parameter {name} is provisional: the sources do not publish it"
-                    for name in self.parameters[rule.id]
+                    for name in self.compiled.parameters[rule.id]
                     if self.policy.parameters[name].provisional
                 )
         for name, found in decided.items():

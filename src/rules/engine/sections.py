@@ -12,15 +12,13 @@ Two shapes, both declared by the policy:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from models.policy import Rule
 from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef
 from rules.engine.case import Case
+from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import Val, json_value
-
-if TYPE_CHECKING:
-    from rules.engine.evaluator import Evaluator
 
 __all__ = ["Decided", "decision", "fact_paths", "programme_section", "report_missing", "rest_on"]
 
@@ -36,33 +34,33 @@ class Decided:
     provisional_sources: set[str] = field(default_factory=set)
 
 
-def fact_paths(evaluator: Evaluator, name: str, case: Case) -> tuple[str, ...]:
+def fact_paths(compiled: CompiledPolicy, name: str, case: Case) -> tuple[str, ...]:
     """What a verdict lists for a missing fact: the input paths whose absence left it unknown,
     or the fact's own path (its input path, or what its mechanism names)."""
     found = case.fact(name)
     if found.value is None and found.missing:
         return tuple(sorted(found.missing))
-    spec = evaluator.policy.catalogue.facts.get(name)
+    spec = compiled.policy.catalogue.facts.get(name)
     return ((spec.path if spec is not None and spec.path else name),)
 
 
-def report_missing(evaluator: Evaluator, chosen: tuple[Rule, ...], case: Case) -> tuple[str, ...]:
+def report_missing(compiled: CompiledPolicy, chosen: tuple[Rule, ...], case: Case) -> tuple[str, ...]:
     """The missing facts of the deciding rules: those they name in ``then.missing``, and every
     fact they test with ``missing: true`` that has no value."""
     paths: dict[str, None] = {}
     for rule in chosen:
         for name in rule.then.missing:
-            paths.update(dict.fromkeys(fact_paths(evaluator, name, case)))
-        for name in evaluator.missing_tests[rule.id]:
+            paths.update(dict.fromkeys(fact_paths(compiled, name, case)))
+        for name in compiled.missing_tests[rule.id]:
             if case.fact(name).value is None:
-                paths.update(dict.fromkeys(fact_paths(evaluator, name, case)))
+                paths.update(dict.fromkeys(fact_paths(compiled, name, case)))
     return tuple(paths)
 
 
-def rest_on(evaluator: Evaluator, found: Decided, case: Case) -> None:
+def rest_on(compiled: CompiledPolicy, found: Decided, case: Case) -> None:
     """Record the provisional sources of the facts the deciding rules read."""
     for rule in found.rules:
-        for name in evaluator.reads[rule.id]:
+        for name in compiled.reads[rule.id]:
             found.provisional_sources |= case.fact(name).provisional
 
 
@@ -73,23 +71,23 @@ def _shown(value: Val, what: str, warnings: list[str]) -> Any:
     return json_value(value.value)
 
 
-def _provisional(evaluator: Evaluator, found: Decided) -> bool:
+def _provisional(compiled: CompiledPolicy, found: Decided) -> bool:
     return (
         bool(found.provisional_sources)
         or any(rule.provisional for rule in found.rules)
         or any(
-            evaluator.policy.parameters[name].provisional
+            compiled.policy.parameters[name].provisional
             for rule in found.rules
-            for name in evaluator.parameters[rule.id]
+            for name in compiled.parameters[rule.id]
         )
     )
 
 
-def decision(evaluator: Evaluator, found: Decided, case: Case, warnings: list[str]) -> Decision:
+def decision(compiled: CompiledPolicy, found: Decided, case: Case, warnings: list[str]) -> Decision:
     """A programme's outcome placed in another programme's section, its values computed."""
     rule = found.rules[0]
     values: dict[str, Any] = {}
-    for name, closure in evaluator.compiled.rule_values.get(rule.id, {}).items():
+    for name, closure in compiled.rule_values.get(rule.id, {}).items():
         value = closure(case, None)
         found.provisional_sources |= value.provisional
         values[name] = _shown(value, "the figure", warnings)
@@ -97,14 +95,14 @@ def decision(evaluator: Evaluator, found: Decided, case: Case, warnings: list[st
         status=found.status,
         rule=rule.id,
         values=values,
-        provisional=_provisional(evaluator, found),
+        provisional=_provisional(compiled, found),
         missing=found.missing,
         note=rule.then.note or rule.note,
     )
 
 
 def programme_section(
-    evaluator: Evaluator,
+    compiled: CompiledPolicy,
     programme: str,
     found: Decided,
     case: Case,
@@ -115,22 +113,22 @@ def programme_section(
     """A programme's own section: its status, and every value its report declares."""
     items: dict[str, Any] = {}
     for rule in found.rules:
-        for name, compute in evaluator.compiled.rule_values.get(rule.id, {}).items():
+        for name, compute in compiled.rule_values.get(rule.id, {}).items():
             value = compute(case, None)
             found.provisional_sources |= value.provisional
             items.setdefault(name, _shown(value, f"{programme}.{name}", warnings))
-    for name, (item, closure) in evaluator.compiled.reports.get(programme, {}).items():
+    for name, (item, closure) in compiled.reports.get(programme, {}).items():
         if item.rules_with_status is not None:
             items[name] = [
-                RuleRef(rule=rule_id, title=evaluator.rules[rule_id].title)
-                for rule_id in evaluator.rules
+                RuleRef(rule=rule_id, title=compiled.rules[rule_id].title)
+                for rule_id in compiled.rules
                 if rule_id in fired
                 and rule_id not in overridden_by
-                and evaluator.rules[rule_id].programme == programme
-                and evaluator.rules[rule_id].then.status == item.rules_with_status
+                and compiled.rules[rule_id].programme == programme
+                and compiled.rules[rule_id].then.status == item.rules_with_status
             ]
         elif item.checklist is not None:
-            items[name] = _checklist(evaluator, programme, item.checklist, case, fired, overridden_by)
+            items[name] = _checklist(compiled, programme, item.checklist, case, fired, overridden_by)
         elif closure is not None:
             if item.when_status and found.status not in item.when_status:
                 continue
@@ -138,17 +136,17 @@ def programme_section(
             found.provisional_sources |= value.provisional
             items[name] = _shown(value, f"{programme}.{name}", warnings)
     return ProgrammeSection(
-        title=evaluator.policy.programmes[programme].title,
+        title=compiled.policy.programmes[programme].title,
         status=found.status,
         decided_by=tuple(rule.id for rule in found.rules),
         missing=found.missing,
-        provisional=_provisional(evaluator, found),
+        provisional=_provisional(compiled, found),
         **items,
     )
 
 
 def _checklist(
-    evaluator: Evaluator,
+    compiled: CompiledPolicy,
     programme: str,
     status: str,
     case: Case,
@@ -156,14 +154,14 @@ def _checklist(
     overridden_by: dict[str, str],
 ) -> list[ChecklistItem]:
     items = []
-    for rule_id, rule in evaluator.rules.items():
+    for rule_id, rule in compiled.rules.items():
         if rule.programme != programme or rule.then.status != status:
             continue
-        if not _in_force(evaluator, rule, case):
+        if not _in_force(compiled, rule, case):
             continue
         if rule_id in fired:
             result = "set_aside" if rule_id in overridden_by else "failed"
-        elif any(case.fact(name).value is None for name in evaluator.reads[rule_id]):
+        elif any(case.fact(name).value is None for name in compiled.reads[rule_id]):
             result = "unknown"
         else:
             result = "met"
@@ -171,10 +169,10 @@ def _checklist(
     return items
 
 
-def _in_force(evaluator: Evaluator, rule: Rule, case: Case) -> bool:
+def _in_force(compiled: CompiledPolicy, rule: Rule, case: Case) -> bool:
     link: Rule | None = rule
     while link is not None:
         if not link.in_force(case.as_of):
             return False
-        link = evaluator.rules.get(link.refines) if link.refines else None
+        link = compiled.rules.get(link.refines) if link.refines else None
     return True

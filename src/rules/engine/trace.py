@@ -6,23 +6,21 @@ validated again: the trace is the cheapest honest account of a verdict.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from models.verdict import Derivation, TraceEntry
 from rules.engine.case import Case
+from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import json_value
 from rules.engine.sections import Decided, report_missing
-from rules.policy.formulas import operator_of, parameter_nodes, references
 from rules.policy.mechanisms import Derived
-
-if TYPE_CHECKING:
-    from rules.engine.evaluator import Evaluator
+from rules.policy.nodes import operator_of, parameter_nodes, references
 
 __all__ = ["derivations", "trace_entry"]
 
 
 def trace_entry(
-    evaluator: Evaluator,
+    compiled: CompiledPolicy,
     rule_id: str,
     overridden_by: str | None,
     decided: dict[str, Decided],
@@ -30,15 +28,15 @@ def trace_entry(
     derived: dict[str, Derived],
 ) -> TraceEntry:
     """The trace entry of a fired rule."""
-    rule = evaluator.rules[rule_id]
+    rule = compiled.rules[rule_id]
     programme = rule.programme
     facts: dict[str, Any] = {}
-    for name in evaluator.reads[rule_id]:
+    for name in compiled.reads[rule_id]:
         value = case.fact(name).value
         if value is not None:
             facts[name] = json_value(value)
     facts["as_of"] = case.as_of.isoformat()
-    mechanism = evaluator.mechanisms.get(programme)
+    mechanism = compiled.mechanisms.get(programme)
     if mechanism is not None and programme in derived:
         facts.update(mechanism.rule_facts(derived[programme], rule))
     decision = decided.get(programme)
@@ -46,21 +44,21 @@ def trace_entry(
     return TraceEntry.model_construct(
         rule=rule_id,
         title=rule.title,
-        source=evaluator.sources[rule_id],
+        source=compiled.sources[rule_id],
         in_force=(rule.start, rule.end),
         outcome=rule.then.status or "applies",
         facts=facts,
-        missing=report_missing(evaluator, (rule,), case),
+        missing=report_missing(compiled, (rule,), case),
         overridden_by=overridden_by,
         decisive=overridden_by is None and decision is not None and rule.then.status == decision.status,
         note=rule.then.note or rule.note,
-        derivations=derivations(evaluator, evaluator.reads[rule_id], case),
+        derivations=derivations(compiled, compiled.reads[rule_id], case),
     )
 
 
-def derivations(evaluator: Evaluator, names: tuple[str, ...], case: Case) -> tuple[Derivation, ...]:
+def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) -> tuple[Derivation, ...]:
     """How each computed fact behind ``names`` was computed, its operands first."""
-    formulas = evaluator.policy.catalogue.formulas
+    formulas = compiled.policy.catalogue.formulas
     order: list[str] = []
     seen: set[str] = set()
 
@@ -90,7 +88,7 @@ def derivations(evaluator: Evaluator, names: tuple[str, ...], case: Case) -> tup
                 formula=operator_of(node) if node is not None else "none",
                 operands={
                     **{operand: json_value(case.fact(operand).value) for operand in facts},
-                    **_parameter_values(evaluator, node, case),
+                    **_parameter_values(compiled, node, case),
                 },
                 reads=(*(f"parameter {p}" for p in parameters), *(f"table {t}" for t in tables)),
                 missing=tuple(sorted(value.missing)),
@@ -100,12 +98,12 @@ def derivations(evaluator: Evaluator, names: tuple[str, ...], case: Case) -> tup
     return tuple(result)
 
 
-def _parameter_values(evaluator: Evaluator, node: Any, case: Case) -> dict[str, Any]:
+def _parameter_values(compiled: CompiledPolicy, node: Any, case: Case) -> dict[str, Any]:
     """The value of each parameter a formula read, on the day it read it."""
     if node is None:
         return {}
     return {
-        f"parameter {param.name}": json_value(evaluator.compiled.closure(param)(case, None).value)
+        f"parameter {param.name}": json_value(compiled.closure(param)(case, None).value)
         for param in parameter_nodes(node)
     }
 

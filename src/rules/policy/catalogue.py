@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.policy import ComputedFact, InputField, Parameter, Programme, Table, TableValues
-from rules.policy.formulas import Node, Scope, parse_formula
-from rules.policy.mechanisms import Mechanism
-from rules.policy.types import DATE, FactSpec, ValueType
+from rules.policy.formulas import Scope, parse_formula
+from rules.policy.nodes import Node
+from rules.policy.types import DATE, FactSpec, MechanismTraits, ValueType
 
 __all__ = ["Catalogue", "build_catalogue", "input_type"]
 
@@ -101,7 +101,7 @@ def fact_references(data: Any) -> Iterator[str]:
 
 def build_catalogue(
     programmes: Mapping[str, Programme],
-    mechanisms: Mapping[str, type[Mechanism]],
+    mechanisms: Mapping[str, type[MechanismTraits]],
     facts: Mapping[str, ComputedFact],
     parameters: Mapping[str, Parameter],
     tables: Mapping[str, Table],

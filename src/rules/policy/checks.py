@@ -29,8 +29,9 @@ from rules.errors import did_you_mean
 from rules.policy.catalogue import Catalogue
 from rules.policy.conditions import MAX_ALTERNATIVES, alternatives, condition_problems
 from rules.policy.documents import located_messages
-from rules.policy.formulas import Node, Scope, parse_formula
-from rules.policy.mechanisms import Mechanism
+from rules.policy.formulas import Scope, parse_formula
+from rules.policy.nodes import Node
+from rules.policy.types import MechanismTraits
 
 __all__ = ["ReportItem", "check_programmes", "check_rules", "rule_alternatives"]
 
@@ -51,7 +52,7 @@ class ReportItem:
 
 def check_programmes(
     programmes: Mapping[str, Programme],
-    mechanisms: Mapping[str, type[Mechanism]],
+    mechanisms: Mapping[str, type[MechanismTraits]],
     tables: Mapping[str, Table],
     broken: frozenset[str],
     problem: Report,
@@ -178,7 +179,7 @@ def rule_alternatives(rule: Rule, rules: Mapping[str, Rule], parameters: Mapping
 
 def check_rules(
     programmes: Mapping[str, Programme],
-    mechanisms: Mapping[str, type[Mechanism]],
+    mechanisms: Mapping[str, type[MechanismTraits]],
     rules: Mapping[str, Rule],
     kinds: Mapping[str, StatusKind],
     parameters: Mapping[str, Parameter],
@@ -355,9 +356,7 @@ def _report(
                     continue
                 node = parse_formula(shown.value, scope, (*place, "value"))
                 if node is not None:
-                    items[key] = ReportItem(
-                        node=node, when_status=tuple(shown.when_status)
-                    )
+                    items[key] = ReportItem(node=node, when_status=tuple(shown.when_status))
                 continue
         except ValidationError as error:
             for loc, message in located_messages(error):

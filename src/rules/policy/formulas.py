@@ -33,13 +33,34 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from models.policy import Parameter, Table
 from rules.errors import did_you_mean
+from rules.policy.nodes import (
+    Aggregate,
+    Arith,
+    Band,
+    Compare,
+    DateAdd,
+    DateDiff,
+    Divide,
+    Extreme,
+    If,
+    Item,
+    Literal,
+    Logic,
+    Lookup,
+    Node,
+    Not,
+    Param,
+    RecordOf,
+    Ref,
+    Round,
+)
 from rules.policy.types import (
     BOOLEAN,
     DATE,
@@ -56,30 +77,8 @@ __all__ = [
     "DATE_ROUNDINGS",
     "NUMBER_ROUNDINGS",
     "OPERATORS",
-    "Aggregate",
-    "Arith",
-    "Band",
-    "Compare",
-    "DateAdd",
-    "DateDiff",
-    "Divide",
-    "Extreme",
-    "If",
-    "Item",
-    "Literal",
-    "Logic",
-    "Lookup",
-    "Node",
-    "Not",
-    "Param",
-    "RecordOf",
-    "Ref",
-    "Round",
     "Scope",
-    "parameter_nodes",
     "parse_formula",
-    "references",
-    "operator_of",
     "scale_problem",
     "table_value_type",
 ]
@@ -126,178 +125,6 @@ OPERATORS: dict[str, tuple[str, ...]] = {
 }
 
 Place = tuple[str | int, ...]
-
-
-# --- the tree ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class Node:
-    """A checked formula node and the type of what it computes."""
-
-    type: ValueType
-
-
-@dataclass(frozen=True, eq=False)
-class Literal(Node):
-    value: Any
-
-
-@dataclass(frozen=True, eq=False)
-class Ref(Node):
-    name: str
-
-
-@dataclass(frozen=True, eq=False)
-class Item(Node):
-    name: str
-
-
-@dataclass(frozen=True, eq=False)
-class Param(Node):
-    name: str
-    on: Node | None
-
-
-@dataclass(frozen=True, eq=False)
-class Arith(Node):
-    op: str  # add, subtract, multiply
-    args: tuple[Node, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class Divide(Node):
-    left: Node
-    right: Node
-    rounding: str
-    places: int
-
-
-@dataclass(frozen=True, eq=False)
-class Round(Node):
-    arg: Node
-    rounding: str
-    places: int
-
-
-@dataclass(frozen=True, eq=False)
-class Extreme(Node):
-    op: str  # min, max
-    args: tuple[Node, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class Lookup(Node):
-    table: str
-    key: Node
-    field: Node | None
-    on: Node | None
-    default: Any  # None: no default
-
-
-@dataclass(frozen=True, eq=False)
-class Band(Node):
-    scale: str
-    of: Node
-    on: Node | None
-
-
-@dataclass(frozen=True, eq=False)
-class DateDiff(Node):
-    op: str  # days_between, years_between
-    start: Node
-    end: Node
-    rounding: str | None
-
-
-@dataclass(frozen=True, eq=False)
-class DateAdd(Node):
-    op: str  # add_days, add_years, add_months
-    date: Node
-    amount: Node
-    rounding: str | None
-
-
-@dataclass(frozen=True, eq=False)
-class Aggregate(Node):
-    op: str  # sum, count, minimum, maximum, select
-    over: Node
-    each: Node | None
-    where: Node | None
-
-
-@dataclass(frozen=True, eq=False)
-class Compare(Node):
-    op: str
-    left: Node
-    right: Node | tuple[Any, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class Logic(Node):
-    op: str  # all, any
-    args: tuple[Node, ...]
-
-
-@dataclass(frozen=True, eq=False)
-class Not(Node):
-    arg: Node
-
-
-@dataclass(frozen=True, eq=False)
-class If(Node):
-    condition: Node
-    then: Node
-    otherwise: Node
-
-
-@dataclass(frozen=True, eq=False)
-class RecordOf(Node):
-    fields: tuple[tuple[str, Node], ...]
-
-
-def _children(node: Node) -> Iterator[Node]:
-    for value in vars(node).values():
-        if isinstance(value, Node):
-            yield value
-        elif isinstance(value, tuple):
-            for item in value:
-                if isinstance(item, Node):
-                    yield item
-                elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Node):
-                    yield item[1]
-
-
-def parameter_nodes(node: Node) -> list[Param]:
-    """The ``param`` nodes of a formula, in order of appearance."""
-    found: list[Param] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Param):
-            found.append(current)
-        stack.extend(reversed(list(_children(current))))
-    return found
-
-
-def references(node: Node) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """The facts, parameters and tables a formula reads directly, each in order of appearance."""
-    facts: dict[str, None] = {}
-    params: dict[str, None] = {}
-    tables: dict[str, None] = {}
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Ref):
-            facts[current.name] = None
-        elif isinstance(current, Param):
-            params[current.name] = None
-        elif isinstance(current, Band):
-            params[current.scale] = None
-        elif isinstance(current, Lookup):
-            tables[current.table] = None
-        stack.extend(reversed(list(_children(current))))
-    return tuple(facts), tuple(params), tuple(tables)
 
 
 # --- parsing and checking ------------------------------------------------------------------------
@@ -814,24 +641,3 @@ def _check_comparable(left: Node, right: Node, scope: Scope, place: Place) -> No
         raise _fail(
             scope, place, f"{right.value!r} is not one of the values {', '.join(sorted(allowed))}{hint}"
         )
-
-
-_OPERATOR_NAMES: dict[type[Node], str] = {
-    Literal: "value",
-    Ref: "fact",
-    Item: "item",
-    Param: "param",
-    Divide: "divide",
-    Round: "round",
-    Lookup: "lookup",
-    Band: "band",
-    Not: "not",
-    If: "if",
-    RecordOf: "record",
-}
-
-
-def operator_of(node: Node) -> str:
-    """The operator a node was written with (``add``, ``lookup``, ``lt``, ...)."""
-    op = getattr(node, "op", None)
-    return op if isinstance(op, str) else _OPERATOR_NAMES.get(type(node), type(node).__name__.lower())

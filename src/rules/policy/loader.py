@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib.resources
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,11 +24,11 @@ from rules.errors import EvaluationError, PolicyError, Problem
 from rules.policy.catalogue import Catalogue, build_catalogue
 from rules.policy.checks import ReportItem, check_programmes, check_rules
 from rules.policy.documents import Document
-from rules.policy.formulas import Node
-from rules.policy.mechanisms import Mechanism, mechanism_class
+from rules.policy.nodes import Node
 from rules.policy.reading import FileItems, read_policy_file
+from rules.policy.registry import MECHANISMS, mechanism_class
 from rules.policy.timeline import Timeline
-from rules.policy.types import FactSpec
+from rules.policy.types import FactSpec, MechanismTraits
 
 __all__ = ["Policy", "ReportItem", "default_policy_dir", "load_policy"]
 
@@ -36,11 +37,19 @@ _NAMED = ("programmes", "parameters", "status_kinds", "facts")
 
 
 def default_policy_dir() -> Path:
-    """The shipped baseline: ``policies/kz`` of this checkout (or ``$KZMIG_POLICY_DIR``)."""
+    """The shipped baseline: ``$KZMIG_POLICY_DIR`` if set; else ``policies/kz`` of the checkout
+    this code runs from; else the copy installed with the package (``rules.shipped_policies``)."""
     override = os.environ.get("KZMIG_POLICY_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[3] / "policies" / "kz"
+    checkout = Path(__file__).resolve().parents[3] / "policies" / "kz"
+    if checkout.is_dir():
+        return checkout
+    try:
+        installed = importlib.resources.files("rules.shipped_policies") / "kz"
+    except ModuleNotFoundError:
+        return checkout
+    return Path(str(installed))
 
 
 @dataclass(frozen=True)
@@ -325,13 +334,11 @@ def _assemble(
                 Problem(str(base), f"the verdict's {field_name!r} section needs a programme {field_name!r}")
             )
 
-    mechanisms: dict[str, type[Mechanism]] = {}
+    mechanisms: dict[str, type[MechanismTraits]] = {}
     for name, programme in merged.programmes.items():
         if programme.mechanism is not None:
             found = mechanism_class(programme.mechanism)
             if found is None:
-                from rules.policy.mechanisms import MECHANISMS
-
                 problem(
                     "programmes",
                     name,

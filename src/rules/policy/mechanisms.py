@@ -2,19 +2,15 @@
 
 The stay limit counts days of stay in a sliding window, pairs border crossings into trips and
 finds working days in the Kazakh calendar: mechanisms, not law. A programme names its
-mechanism (``mechanism: stay_limit``); the mechanism reads the policy's parameters and tables
-(never a number of its own), supplies named, typed facts to the programme's rules, and builds
-the programme's section of the verdict. Everything legal stays in the policy.
-
-The registry below maps each name a policy may use to the class that implements it; the class
-is imported only when a policy names it, so the policy format does not depend on any one
-mechanism.
+mechanism (``mechanism: stay_limit``, see :mod:`rules.policy.registry`); the mechanism reads
+the policy's parameters and tables (never a number of its own), supplies named, typed facts to
+the programme's rules, and builds the programme's section of the verdict. Everything legal
+stays in the policy. This module is the contract between the engine and a mechanism.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -22,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from pydantic import BaseModel
 
 from rules.errors import Problem
-from rules.policy.types import ValueType
+from rules.policy.types import MechanismFact
 
 if TYPE_CHECKING:
     from models.person import Person
@@ -30,22 +26,7 @@ if TYPE_CHECKING:
     from models.verdict import Decision, TraceEntry
     from rules.policy.loader import Policy
 
-__all__ = ["MECHANISMS", "Derived", "Mechanism", "MechanismFact", "mechanism_class"]
-
-#: Every mechanism a policy may name, and where its class lives.
-MECHANISMS: dict[str, str] = {
-    "stay_limit": "rules.stay.limit:StayLimit",
-}
-
-
-@dataclass(frozen=True)
-class MechanismFact:
-    """A fact a mechanism supplies: its type, what it means, and the path a verdict lists when
-    the fact is missing."""
-
-    type: ValueType
-    description: str
-    path: str | None = None
+__all__ = ["Derived", "Mechanism", "MechanismFact"]
 
 
 @dataclass(frozen=True)
@@ -98,13 +79,3 @@ class Mechanism(Protocol):
     def trace(self, derived: Derived, fired: set[str]) -> list[TraceEntry]:
         """Trace entries of its own beyond the fired rules (exemptions used on earlier days)."""
         ...
-
-
-def mechanism_class(name: str) -> type[Mechanism] | None:
-    """The class of mechanism ``name`` (``None`` for a name not in :data:`MECHANISMS`)."""
-    target = MECHANISMS.get(name)
-    if target is None:
-        return None
-    module_name, _, attribute = target.partition(":")
-    cls: type[Mechanism] = getattr(importlib.import_module(module_name), attribute)
-    return cls

@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 __all__ = [
     "BOOLEAN",
@@ -32,6 +32,8 @@ __all__ = [
     "STRING",
     "FactSpec",
     "Kind",
+    "MechanismFact",
+    "MechanismTraits",
     "Origin",
     "ValueType",
     "type_of_value",
@@ -149,3 +151,29 @@ class FactSpec:
     unit: str | None = None
     path: str | None = None
     unknown_values: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class MechanismFact:
+    """A fact a mechanism supplies: its type, what it means, and the path a verdict lists when
+    the fact is missing."""
+
+    type: ValueType
+    description: str
+    path: str | None = None
+
+
+class MechanismTraits(Protocol):
+    """What the loader reads of a mechanism, before any policy exists: the facts it supplies
+    (by local name), the slots of its section, and the fact listing the status kinds a rule
+    may ``exempt`` (``None``: it has no exemptions). The full contract is
+    :class:`rules.policy.mechanisms.Mechanism`."""
+
+    facts: ClassVar[Mapping[str, MechanismFact]]
+    slots: ClassVar[tuple[str, ...]]
+    exemption_fact: ClassVar[str | None]
+
+    @classmethod
+    def problems(cls, policy: Any, programme: str) -> list[Any]:
+        """What a loaded policy lacks for the mechanism (a list of ``Problem``)."""
+        ...

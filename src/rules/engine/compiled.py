@@ -1,0 +1,113 @@
+"""A policy compiled for evaluation, once: what every case of it reads.
+
+Formulas become closures (:mod:`rules.engine.computation`); each input gets its place in a
+record; each rule the facts and parameters it reads (with the rules it refines), the facts it
+tests for absence and its source; each programme with a mechanism an instance of it. The
+evaluator, the sections and the trace all read from here.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import cast
+
+from models.policy import Rule
+from models.verdict import SourceRef
+from rules.engine.computation import Evaluate, compile_formula
+from rules.engine.patterns import chain, facts_read_by, parameters_read_by
+from rules.policy.checks import ReportItem
+from rules.policy.conditions import comparisons
+from rules.policy.loader import Policy
+from rules.policy.mechanisms import Mechanism
+from rules.policy.nodes import Node
+from rules.policy.registry import mechanism_class
+from rules.policy.types import FactSpec
+
+__all__ = ["CompiledPolicy"]
+
+
+class CompiledPolicy:
+    """What is compiled once per policy: each formula as a closure, where each input lives in a
+    record, the rules with what they read, the programmes' mechanisms and precedence."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.specs: dict[str, FactSpec] = policy.catalogue.facts
+        self.formulas: dict[str, tuple[tuple[int, ...], tuple[Evaluate | None, ...]]] = {
+            name: (
+                tuple(start for start, _ in dated),
+                tuple(compile_formula(node) if node is not None else None for _, node in dated),
+            )
+            for name, dated in policy.catalogue.formulas.items()
+        }
+        self.rule_values: dict[str, dict[str, Evaluate]] = {
+            rule_id: {name: compile_formula(node) for name, node in values.items()}
+            for rule_id, values in policy.rule_values.items()
+        }
+        self.reports: dict[str, dict[str, tuple[ReportItem, Evaluate | None]]] = {
+            programme: {
+                name: (item, compile_formula(item.node) if item.node is not None else None)
+                for name, item in items.items()
+            }
+            for programme, items in policy.reports.items()
+        }
+        self.inputs: dict[str, tuple[str, tuple[str, ...]]] = {}
+        for name, spec in self.specs.items():
+            if spec.origin == "input" and spec.path is not None:
+                record, *path = spec.path.split(".")
+                self.inputs[name] = (record, tuple(path))
+        self.provisional_parameters = frozenset(
+            name for name, parameter in policy.parameters.items() if parameter.provisional
+        )
+        self.provisional_tables = frozenset(
+            name for name, table in policy.tables.items() if table.provisional
+        )
+        self._closures: dict[int, Evaluate] = {}
+        self.mechanisms: dict[str, Mechanism] = {}
+        for name, programme in policy.programmes.items():
+            if programme.mechanism is not None:
+                cls = mechanism_class(programme.mechanism)
+                if cls is not None:  # the loader refused an unknown name
+                    self.mechanisms[name] = cast("type[Mechanism]", cls)(policy, name)
+        self.rules: dict[str, Rule] = {rule.id: rule for rule in policy.rules}
+        self.reads = {rule_id: facts_read_by(rule, self.rules) for rule_id, rule in self.rules.items()}
+        self.parameters = {
+            rule_id: parameters_read_by(rule, self.rules) for rule_id, rule in self.rules.items()
+        }
+        self.position = {rule_id: index for index, rule_id in enumerate(self.rules)}
+        self.sources = {
+            rule_id: SourceRef(title=rule.source.title, href=rule.source.href)
+            for rule_id, rule in self.rules.items()
+        }
+        # The facts each rule tests with 'missing: true' (with the rules it refines): a deciding
+        # rule lists those that have no value.
+        self.missing_tests: dict[str, tuple[str, ...]] = {
+            rule_id: tuple(
+                dict.fromkeys(
+                    comparison.fact
+                    for link in chain(rule, self.rules)
+                    if link.when is not None
+                    for comparison, _ in comparisons(link.when)
+                    if comparison.missing is True
+                )
+            )
+            for rule_id, rule in self.rules.items()
+        }
+        self.order = {name: index for index, name in enumerate(policy.programmes)}
+        self.rank = {
+            name: {status: index for index, status in enumerate(programme.precedence)}
+            for name, programme in policy.programmes.items()
+        }
+
+    def closure(self, node: Node) -> Evaluate:
+        """A closure of one node of a formula (a parameter the trace shows), compiled once."""
+        found = self._closures.get(id(node))
+        if found is None:
+            found = self._closures[id(node)] = compile_formula(node)
+        return found
+
+    def formula(self, name: str, day: int) -> Evaluate | None:
+        """The closure of fact ``name`` in force on ``day`` (``None``: no formula then)."""
+        starts, closures = self.formulas[name]
+        index = bisect.bisect_right(starts, day) - 1
+        return closures[index] if index >= 0 else None
