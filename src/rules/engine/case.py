@@ -19,6 +19,7 @@ from rules.policy.types import FactSpec, ValueType
 __all__ = ["Case"]
 
 _NONE = Val()
+_EMPTY: Mapping[str, Any] = {}
 
 
 class Case:
@@ -72,8 +73,8 @@ class Case:
             status = self.statuses.get(spec.programme)
             return Val(status) if status is not None else _NONE
         if origin == "mechanism":
-            local = name[len(spec.programme) + 1 :]
-            value = self.mechanism_facts.get(spec.programme, {}).get(local)
+            programme, local = self.compiled.mechanism_local[name]
+            value = self.mechanism_facts.get(programme, _EMPTY).get(local)
             return Val(value) if value is not None else _NONE
         if origin == "input":
             return self._input(name, spec)
@@ -98,8 +99,14 @@ class Case:
     def engine_fact(self, programme: str, keys: tuple[tuple[str, str, ValueType], ...]) -> dict[str, Any]:
         """The engine fact of ``programme``: its date and every fact its rules read."""
         fact: dict[str, Any] = {"id": programme, "t": programme, "as_of": self.day}
+        mechanism_local = self.compiled.mechanism_local
         for name, key, value_type in keys:
-            encoded = encode_value(self.fact(name).value, value_type)
+            where = mechanism_local.get(name)
+            if where is not None:  # read straight from the mechanism: the hot path of every case
+                value = self.mechanism_facts.get(where[0], _EMPTY).get(where[1])
+            else:
+                value = self.fact(name).value
+            encoded = encode_value(value, value_type)
             if encoded is not None:
                 fact[key] = encoded
         return fact

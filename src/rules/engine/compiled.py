@@ -70,6 +70,14 @@ class CompiledPolicy:
                 if cls is not None:  # the loader refused an unknown name
                     self.mechanisms[name] = cast("type[Mechanism]", cls)(policy, name)
         self.rules: dict[str, Rule] = {rule.id: rule for rule in policy.rules}
+        self.programme_of = {rule_id: rule.programme for rule_id, rule in self.rules.items()}
+        self.bases = {rule_id: rule.bases for rule_id, rule in self.rules.items()}
+        # Where each mechanism fact is found among its mechanism's derived facts.
+        self.mechanism_local = {
+            name: (spec.programme, name[len(spec.programme) + 1 :])
+            for name, spec in self.specs.items()
+            if spec.origin == "mechanism"
+        }
         self.reads = {rule_id: facts_read_by(rule, self.rules) for rule_id, rule in self.rules.items()}
         self.parameters = {
             rule_id: parameters_read_by(rule, self.rules) for rule_id, rule in self.rules.items()

@@ -31,7 +31,7 @@ from models.verdict import Decision, PolicyRef, Verdict
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.durable import CompiledRuleset
-from rules.engine.inputs import parse_person, read_sections
+from rules.engine.inputs import parse_person, read_person
 from rules.engine.patterns import FactKeys, compile_rule
 from rules.engine.sections import Decided, decision, programme_section, report_missing, rest_on
 from rules.engine.trace import trace_entry
@@ -91,9 +91,9 @@ class Evaluator:
     def evaluate(self, person: Person | Mapping[str, Any], on: dt.date | None = None) -> Verdict:
         """The verdict for ``person`` on ``on`` (default: today), under this policy."""
         policy = self.policy
-        record = parse_person(person, policy)
+        record, sections_read = read_person(person, policy)
         as_of = on if on is not None else dt.date.today()
-        case = Case(self.compiled, record, read_sections(record, policy), as_of)
+        case = Case(self.compiled, record, sections_read, as_of)
         evaluated = [
             name
             for name, programme in policy.programmes.items()
@@ -107,6 +107,7 @@ class Evaluator:
                 case.mechanism_facts[name] = derived[name].facts
                 case.person = derived[name].person
         firings: list[tuple[str, dict[str, Any]]] = []
+        programme_of = self.compiled.programme_of
         decided: dict[str, Decided] = {}
         overridden_by: dict[str, str] = {}
         for round_programmes in self.rounds:
@@ -117,7 +118,7 @@ class Evaluator:
             firings.extend(self._ruleset.fire(facts))
             overridden_by = self._set_aside(firings)
             for name in batch:
-                fired = [rule_id for rule_id, _ in firings if self.rules[rule_id].programme == name]
+                fired = [rule_id for rule_id, _ in firings if programme_of[rule_id] == name]
                 found = self._decide(name, fired, overridden_by, case)
                 if found is None:
                     if policy.programmes[name].required:
@@ -178,8 +179,9 @@ class Evaluator:
         """
         fired = [rule_id for rule_id, _ in firings]
         overriders: dict[str, list[str]] = {}
+        bases = self.compiled.bases
         for rule_id in fired:
-            for base in self.rules[rule_id].bases:
+            for base in bases[rule_id]:
                 overriders.setdefault(base, []).append(rule_id)
         by: dict[str, str | None] = {}
 

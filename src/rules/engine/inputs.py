@@ -25,7 +25,7 @@ from rules.errors import InputError, Problem, did_you_mean
 from rules.policy.documents import format_path, located_messages
 from rules.policy.loader import Policy
 
-__all__ = ["parse_person", "read_sections"]
+__all__ = ["parse_person", "read_person", "read_sections"]
 
 _LARGEST = 10**15  # numbers beyond this are refused: no input of the law is that large
 
@@ -37,6 +37,13 @@ def parse_person(person: Person | Mapping[str, Any], policy: Policy) -> Person:
 
     Raises :class:`InputError` listing every problem with its path (``trips[2].exit``).
     """
+    return read_person(person, policy)[0]
+
+
+def read_person(
+    person: Person | Mapping[str, Any], policy: Policy
+) -> tuple[Person, dict[str, dict[str, Any]]]:
+    """The validated person and its programme sections as typed values (see :func:`parse_person`)."""
     if isinstance(person, Person):
         record = person
     elif isinstance(person, Mapping):
@@ -63,11 +70,11 @@ def parse_person(person: Person | Mapping[str, Any], policy: Policy) -> Person:
         for index, status in enumerate(record.statuses)
         if status.kind not in policy.status_kinds
     ]
-    _, section_problems = _sections(record, policy)
+    sections, section_problems = _sections(record, policy)
     problems.extend(section_problems)
     if problems:
         raise InputError("the person record is not valid", problems)
-    return record
+    return record, sections
 
 
 def read_sections(person: Person, policy: Policy) -> dict[str, dict[str, Any]]:
