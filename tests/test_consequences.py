@@ -86,12 +86,29 @@ def test_fine_is_converted_with_the_mci_of_the_evaluation_year(on: dt.date, kzt:
     assert verdict.stay.sanction.values["fine_kzt"] == kzt
 
 
-def test_2023_05_10_fine_without_a_published_mci_gives_no_tenge_figure_and_says_why() -> None:
+def test_2023_05_10_fine_of_10_mci_is_34_500_tenge_at_the_mci_of_2023() -> None:
+    # 1 Feb - 5 May 2023 = 94 days: 4 overstay days, a fine of 10 MCI; MCI 2023 = 3,450 tenge.
     person = {"person_id": "S", "citizenship": "RU", "trips": [{"entry": "2023-02-01", "exit": "2023-05-05"}]}
     verdict = rules.evaluate(person, on=D(2023, 5, 10))
     assert verdict.stay.sanction is not None
+    assert verdict.stay.sanction.values == {"fine_mci": 10, "fine_kzt": 34500}
+
+
+def test_2031_05_10_fine_on_a_day_without_an_mci_gives_no_tenge_figure_and_says_why(tmp_path: Path) -> None:
+    amendment = tmp_path / "no-mci.yaml"
+    amendment.write_text(
+        "schema: kzmig/policy/2\ntitle: The MCI ends in 2031\nparameters:\n  money.mci_kzt:\n"
+        "    description: The MCI in tenge.\n    values:\n"
+        f"      - {{from: 2023-01-01, value: 3450, source: {SOURCE}}}\n"
+        f"      - {{from: 2031-01-01, value: null, source: {SOURCE}}}\n",
+        encoding="utf-8",
+    )
+    policy = rules.load_policy(amendments=[amendment])
+    person = {"person_id": "S", "citizenship": "RU", "trips": [{"entry": "2031-02-01", "exit": "2031-05-05"}]}
+    verdict = rules.evaluate(person, on=D(2031, 5, 10), policy=policy)
+    assert verdict.stay.sanction is not None
     assert verdict.stay.sanction.values == {"fine_mci": 10, "fine_kzt": None}
-    assert "parameter money.mci_kzt has no value on 2023-05-10: the figure is left out" in verdict.warnings
+    assert "parameter money.mci_kzt has no value on 2031-05-10: the figure is left out" in verdict.warnings
 
 
 def test_sanction_is_for_the_latest_overstay_period_only() -> None:

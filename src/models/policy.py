@@ -57,6 +57,7 @@ __all__ = [
     "PolicyFile",
     "PolicyHeader",
     "Programme",
+    "WarningSpec",
     "Rule",
     "Source",
     "StatusKind",
@@ -82,7 +83,7 @@ COMPARISON_OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "c
 INPUT_TYPES = ("date", "integer", "decimal", "boolean", "string", "record", "list")
 
 #: The types a computed fact may declare.
-FACT_TYPES = ("date", "integer", "decimal", "boolean", "string", "list")
+FACT_TYPES = ("date", "integer", "decimal", "boolean", "string", "list", "record")
 
 DOTTED_NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 CODE = r"^[a-z][a-z0-9_]*$"
@@ -294,6 +295,16 @@ class ReportValue(_Data):
     when_status: Annotated[list[Code], Field(min_length=1)]
 
 
+class WarningSpec(_Data):
+    """A warning a programme's section raises: ``text`` when the condition ``when`` holds,
+    followed by the items the formula ``items`` lists (the payments concerned, say); when the
+    condition cannot be known, the warning says the check could not be made, and why."""
+
+    when: Any
+    text: Annotated[str, Field(min_length=3, max_length=300)]
+    items: Any = None
+
+
 class Programme(_Data):
     """A programme the policy decides: its statuses (strongest first) and how it is evaluated.
 
@@ -310,7 +321,8 @@ class Programme(_Data):
       programme's section;
     * ``inputs``: the fields of the record's ``record`` key, typed;
     * ``report``: the values the programme's section shows, each a formula, a formula shown
-      only for some statuses, or a list of rules.
+      only for some statuses, a time line of dates, or a list of rules;
+    * ``warnings``: checks whose failure the verdict warns about, never changing a status.
     """
 
     title: Annotated[str, Field(min_length=3)]
@@ -323,6 +335,7 @@ class Programme(_Data):
     section: DottedName | None = None
     inputs: dict[Code, InputField] = Field(default_factory=dict)
     report: dict[Code, Any] = Field(default_factory=dict)
+    warnings: list[WarningSpec] = Field(default_factory=list)
     note: str | None = None
 
     @model_validator(mode="after")
@@ -333,8 +346,10 @@ class Programme(_Data):
             raise ValueError("a programme evaluated with_record names its record key ('record')")
         if self.inputs and self.record is None:
             raise ValueError("a programme with inputs names the record key that holds them ('record')")
-        if self.section is not None and self.report:
-            raise ValueError("a programme reported in another section ('section') has no report of its own")
+        if self.section is not None and (self.report or self.warnings):
+            raise ValueError(
+                "a programme reported in another section ('section') has no report or warnings of its own"
+            )
         return self
 
 
@@ -354,7 +369,7 @@ class ComputedFact(_Data):
     what the formula computes. A formula of ``null`` ends the fact from its date."""
 
     description: Annotated[str, Field(min_length=3)]
-    type: Literal["date", "integer", "decimal", "boolean", "string", "list"]
+    type: Literal["date", "integer", "decimal", "boolean", "string", "list", "record"]
     unit: str | None = None
     formulas: Annotated[list[Formula], Field(min_length=1)]
 

@@ -62,6 +62,17 @@ class CompiledPolicy:
         self.provisional_tables = frozenset(
             name for name, table in policy.tables.items() if table.provisional
         )
+        self.warnings: dict[str, tuple[tuple[str, Evaluate, Evaluate | None], ...]] = {
+            programme: tuple(
+                (
+                    check.text,
+                    compile_formula(check.when),
+                    compile_formula(check.items) if check.items else None,
+                )
+                for check in checks
+            )
+            for programme, checks in policy.warnings.items()
+        }
         self._closures: dict[int, Evaluate] = {}
         self.mechanisms: dict[str, Mechanism] = {}
         for name, programme in policy.programmes.items():

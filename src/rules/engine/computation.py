@@ -467,6 +467,12 @@ def _aggregate(node: Aggregate) -> Evaluate:
             result: Any = len(chosen)
         elif op == "select":
             result = tuple(entry for entry, _ in chosen)
+        elif op == "first":
+            # The item with the smallest 'by' (the first such in the list), or the first item.
+            ordered = [(entry, value) for entry, value in chosen]
+            if each is not None and ordered:
+                ordered.sort(key=lambda pair: _number(pair[1].value) if pair[1] is not None else 0)
+            result = ordered[0][0] if ordered else None
         elif op == "sum":
             numbers = [_number(v.value) for v in values]
             result = sum(numbers, Decimal(0) if any(isinstance(n, Decimal) for n in numbers) else 0)

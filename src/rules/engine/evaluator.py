@@ -33,7 +33,14 @@ from rules.engine.compiled import CompiledPolicy
 from rules.engine.durable import CompiledRuleset
 from rules.engine.inputs import parse_person, read_person
 from rules.engine.patterns import FactKeys, compile_rule
-from rules.engine.sections import Decided, decision, programme_section, report_missing, rest_on
+from rules.engine.sections import (
+    Decided,
+    decision,
+    programme_section,
+    programme_warnings,
+    report_missing,
+    rest_on,
+)
 from rules.engine.trace import trace_entry
 from rules.errors import EvaluationError
 from rules.policy.loader import Policy, load_policy
@@ -160,6 +167,8 @@ class Evaluator:
         ]
         for name, found_derived in derived.items():
             trace.extend(self.mechanisms[name].trace(found_derived, fired_ids))
+        for name in decided:
+            warnings.extend(programme_warnings(self.compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
         return Verdict(
             person_id=record.person_id,

@@ -19,8 +19,17 @@ from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import Val, json_value
+from rules.policy.checks import ReportItem
 
-__all__ = ["Decided", "decision", "fact_paths", "programme_section", "report_missing", "rest_on"]
+__all__ = [
+    "Decided",
+    "decision",
+    "fact_paths",
+    "programme_section",
+    "programme_warnings",
+    "report_missing",
+    "rest_on",
+]
 
 
 @dataclass
@@ -129,6 +138,8 @@ def programme_section(
             ]
         elif item.checklist is not None:
             items[name] = _checklist(compiled, programme, item.checklist, case, fired, overridden_by)
+        elif item.timeline:
+            items[name] = _timeline(compiled, item, case, found, f"{programme}.{name}", warnings)
         elif closure is not None:
             if item.when_status and found.status not in item.when_status:
                 continue
@@ -143,6 +154,46 @@ def programme_section(
         provisional=_provisional(compiled, found),
         **items,
     )
+
+
+def _timeline(
+    compiled: CompiledPolicy, item: ReportItem, case: Case, found: Decided, what: str, warnings: list[str]
+) -> list[dict[str, Any]]:
+    """Named dates in order of date (a date with no value is left out)."""
+    dates = []
+    for label, node in item.timeline:
+        value = compiled.closure(node)(case, None)
+        found.provisional_sources |= value.provisional
+        warnings.extend(f"{gap}: {what} {label} is left out" for gap in value.gaps)
+        if value.value is not None:
+            dates.append({"label": label, "date": value.value.isoformat()})
+    return sorted(dates, key=lambda entry: entry["date"])
+
+
+def programme_warnings(compiled: CompiledPolicy, programme: str, case: Case) -> list[str]:
+    """The warnings a programme declares whose condition holds (or cannot be checked)."""
+    found = []
+    for text, when, items in compiled.warnings.get(programme, ()):
+        holds = when(case, None)
+        if holds.value is True:
+            listed = _listed(items(case, None).value) if items is not None else ""
+            found.append(f"{programme}: {text}" + (f": {listed}" if listed else ""))
+        elif holds.value is None and (holds.missing or holds.gaps):
+            reasons = [*sorted(holds.missing), *holds.gaps]
+            found.append(f"{programme}: cannot check whether {text}: {'; '.join(reasons)}")
+    return found
+
+
+def _listed(value: Any) -> str:
+    """Items of a warning as a reader sees them: ``kind housing_certificate, paid_on ...``."""
+    shown = json_value(value)
+    if isinstance(shown, list):
+        return "; ".join(_listed(item) for item in shown)
+    if isinstance(shown, dict):
+        return ", ".join(f"{key} {_listed(item)}" for key, item in shown.items())
+    if isinstance(shown, int) and not isinstance(shown, bool) and abs(shown) >= 10_000:
+        return f"{shown:,}"
+    return "" if shown is None else str(shown)
 
 
 def _checklist(

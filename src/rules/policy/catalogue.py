@@ -184,9 +184,11 @@ def build_catalogue(
             dated.append((formula.start.toordinal(), node))
         if fact_name in catalogue.broken:
             continue
-        declared = types[0] if types and fact.type == "list" else ValueType(fact.type)
-        if fact.type == "list" and any(t != declared for t in types):
-            problem("facts", fact_name, ("formulas",), "the dated formulas give lists of different records")
+        declared = types[0] if types and fact.type in ("list", "record") else ValueType(fact.type)
+        if fact.type in ("list", "record") and any(t != declared for t in types):
+            problem(
+                "facts", fact_name, ("formulas",), f"the dated formulas give {fact.type}s of different fields"
+            )
             catalogue.broken.add(fact_name)
             continue
         if fact.type in ("integer", "decimal", "string") and types:

@@ -33,7 +33,14 @@ from rules.policy.formulas import Scope, parse_formula
 from rules.policy.nodes import Node
 from rules.policy.types import MechanismTraits
 
-__all__ = ["ReportItem", "check_programmes", "check_rules", "rule_alternatives"]
+__all__ = [
+    "ReportItem",
+    "WarningCheck",
+    "check_programmes",
+    "check_rules",
+    "check_warnings",
+    "rule_alternatives",
+]
 
 Place = tuple[str | int, ...]
 Report = Callable[[str, str, Place, str], None]
@@ -48,6 +55,16 @@ class ReportItem:
     when_status: tuple[str, ...] = ()
     rules_with_status: str | None = None
     checklist: str | None = None
+    timeline: tuple[tuple[str, Node], ...] = ()
+
+
+@dataclass(frozen=True)
+class WarningCheck:
+    """A checked warning of a programme: its condition, its text, the items it lists."""
+
+    when: Node
+    text: str
+    items: Node | None = None
 
 
 def check_programmes(
@@ -329,6 +346,9 @@ def _report(
         if key in SECTION_KEYS:
             problem("programmes", name, place, f"{key!r} is a key of every section; name the item otherwise")
             continue
+        if isinstance(raw, Mapping) and set(raw) == {"timeline"}:
+            items[key] = _timeline(raw["timeline"], scope, place)
+            continue
         try:
             if isinstance(raw, Mapping) and ("rules_with_status" in raw or "checklist" in raw):
                 spec = ReportFromStatus.model_validate(raw)
@@ -368,3 +388,50 @@ def _report(
     for place, message in scope.problems:
         problem("programmes", name, place, message)
     return items
+
+
+def _timeline(raw: Any, scope: Scope, place: Place) -> ReportItem:
+    """``{timeline: {label: DATE, ...}}``: named dates, shown in order of date."""
+    if not isinstance(raw, Mapping) or not raw:
+        scope.problems.append(((*place, "timeline"), "'timeline' takes a mapping of labels to dates"))
+        return ReportItem()
+    entries = []
+    for label, formula in raw.items():
+        node = parse_formula(formula, scope, (*place, "timeline", str(label)))
+        if node is None:
+            continue
+        if node.type.kind != "date":
+            scope.problems.append(
+                ((*place, "timeline", str(label)), f"a time line shows dates, not a {node.type}")
+            )
+            continue
+        entries.append((str(label), node))
+    return ReportItem(timeline=tuple(entries))
+
+
+def check_warnings(
+    programmes: Mapping[str, Programme],
+    catalogue: Catalogue,
+    parameters: Mapping[str, Parameter],
+    tables: Mapping[str, Table],
+    broken: frozenset[str],
+    problem: Report,
+) -> dict[str, tuple[WarningCheck, ...]]:
+    """Each programme's warnings, their conditions and items checked."""
+    checked: dict[str, tuple[WarningCheck, ...]] = {}
+    for name, programme in programmes.items():
+        scope = Scope(catalogue.visible[name], parameters, tables, broken | frozenset(catalogue.broken))
+        found = []
+        for index, spec in enumerate(programme.warnings):
+            place: Place = ("warnings", index)
+            when = parse_formula(spec.when, scope, (*place, "when"))
+            if when is not None and when.type.kind != "boolean":
+                scope.problems.append(((*place, "when"), f"'when' takes a condition, not a {when.type}"))
+                when = None
+            items = parse_formula(spec.items, scope, (*place, "items")) if spec.items is not None else None
+            if when is not None and (spec.items is None or items is not None):
+                found.append(WarningCheck(when, spec.text, items))
+        for place, message in scope.problems:
+            problem("programmes", name, place, message)
+        checked[name] = tuple(found)
+    return checked

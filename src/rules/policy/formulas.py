@@ -22,7 +22,8 @@ The forms (one operator key per mapping, with the keys that operator takes):
   ``add_days``, ``add_years`` and ``add_months`` (with ``rounding``: ``previous_day`` or
   ``next_day``, what a day that does not exist in the target month becomes);
 * lists of records: ``{sum: X, over: LIST, where: C}``, ``count``, ``minimum``, ``maximum``,
-  ``select``; inside them ``{item: FIELD}`` is a field of the current item;
+  ``select``, ``first`` (the item with the smallest ``by``, or the first in order); inside them
+  ``{item: FIELD}`` is a field of the current item;
 * conditions (booleans): ``{fact: F, lt: X}``, ``{item: F, eq: X}``, ``{value: X, gte: Y}``
   with ``eq ne lt lte gt gte in not_in``; ``all``, ``any``, ``not``; ``{if: C, then: X,
   else: Y}``;
@@ -117,6 +118,7 @@ OPERATORS: dict[str, tuple[str, ...]] = {
     "minimum": ("over", "where"),
     "maximum": ("over", "where"),
     "select": ("where",),
+    "first": ("by", "where"),
     "all": (),
     "any": (),
     "not": (),
@@ -283,7 +285,7 @@ def _parse_mapping(data: Mapping[str, Any], scope: Scope, place: Place, depth: i
         return DateAdd(DATE, operator, date, amount, month_end)
     if operator in ("sum", "minimum", "maximum"):
         return _aggregate(data, operator, scope, place, sub)
-    if operator in ("count", "select"):
+    if operator in ("count", "select", "first"):
         return _aggregate(data, operator, scope, place, sub)
     if operator in ("all", "any"):
         args = _list(argument, scope, here, sub, minimum=1)
@@ -553,6 +555,10 @@ def _aggregate(data: Mapping[str, Any], operator: str, scope: Scope, place: Plac
         if where.type.kind != "boolean":
             raise _fail(scope, (*place, "where"), f"'where' takes a condition, not {_a(where.type)}")
     each = None
+    if operator == "first" and "by" in data:
+        each = _parse(data["by"], inner, (*place, "by"), depth)
+        if not each.type.ordered:
+            raise _fail(scope, (*place, "by"), f"'by' orders by a number or a date, not {_a(each.type)}")
     if takes_each:
         each = _parse(data[operator], inner, (*place, operator), depth)
         if operator == "sum" and not each.type.numeric:
@@ -564,6 +570,8 @@ def _aggregate(data: Mapping[str, Any], operator: str, scope: Scope, place: Plac
         value_type = each.type
     elif operator == "count":
         value_type = INTEGER
+    elif operator == "first":
+        value_type = ValueType("record", over.type.fields)
     else:
         value_type = over.type
     return Aggregate(value_type, operator, over, each, where)

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from models.policy import ComputedFact, Parameter, Programme, Rule, StatusKind, Table
 from models.verdict import SECTION_FIELDS
 from rules.errors import EvaluationError, PolicyError, Problem
 from rules.policy.catalogue import Catalogue, build_catalogue
-from rules.policy.checks import ReportItem, check_programmes, check_rules
-from rules.policy.documents import Document
+from rules.policy.checks import ReportItem, WarningCheck, check_programmes, check_rules, check_warnings
+from rules.policy.documents import Document, validation_problems
 from rules.policy.nodes import Node
 from rules.policy.reading import FileItems, read_policy_file
 from rules.policy.registry import MECHANISMS, mechanism_class
@@ -72,6 +74,7 @@ class Policy:
     catalogue: Catalogue = field(repr=False, default_factory=Catalogue)
     rule_values: dict[str, dict[str, Node]] = field(repr=False, default_factory=dict)
     reports: dict[str, dict[str, ReportItem]] = field(repr=False, default_factory=dict)
+    warnings: dict[str, tuple[WarningCheck, ...]] = field(repr=False, default_factory=dict)
     _parameter_timelines: dict[str, Timeline] = field(repr=False, default_factory=dict)
     _row_timelines: dict[tuple[str, str], Timeline] = field(repr=False, default_factory=dict)
     _documents: dict[tuple[str | int, ...], Document] = field(repr=False, default_factory=dict)
@@ -149,7 +152,7 @@ def load_policy(directory: Path | str | None = None, amendments: Iterable[Path |
     files: list[FileItems] = []
     unreadable = False
     for path in [*paths, *amendment_paths]:
-        items = read_policy_file(path, problems)
+        items = read_policy_file(path, problems, amendment=path in amendment_paths and path not in paths)
         if items is not None:
             files.append(items)
         else:
@@ -204,6 +207,8 @@ def _merge(files: list[FileItems], baseline_count: int, problems: list[Problem])
             if merged.header is not None and not is_amendment:
                 problems.append(Problem(document.where(("policy",)), "a second policy header; keep one"))
             merged.header = items.header
+        for name, raw in items.raw_programmes.items():
+            _change_programme(merged, name, raw, document, problems)
         for section in _NAMED:
             target: dict[str, Any] = getattr(merged, section)
             for name, value in items.section(section).items():
@@ -269,6 +274,29 @@ def _merge(files: list[FileItems], baseline_count: int, problems: list[Problem])
             merged.rules[rule.id] = rule
             merged.rule_places[rule.id] = (document, index)
     return merged
+
+
+def _change_programme(
+    merged: _Merged, name: str, raw: Any, document: Document, problems: list[Problem]
+) -> None:
+    """An amendment's programme: a new one whole, or the keys it gives of an existing one (its
+    ``inputs`` and ``report`` merged name by name, every other key replaced)."""
+    base = merged.programmes.get(name)
+    data = raw
+    if base is not None and isinstance(raw, dict):
+        data = base.model_dump(by_alias=True)
+        for key, value in raw.items():
+            if key in ("inputs", "report") and isinstance(value, dict):
+                data[key] = {**data.get(key, {}), **value}
+            else:
+                data[key] = value
+    try:
+        merged.programmes[name] = Programme.model_validate(data)
+    except ValidationError as error:
+        problems.extend(validation_problems(error, document, ("programmes", name)))
+        merged.broken.add(name)
+        return
+    merged.documents[("programmes", name)] = document
 
 
 def _first_start(values: list[Any]) -> dt.date:
@@ -359,6 +387,7 @@ def _assemble(
     catalogue = build_catalogue(
         programmes, mechanisms, merged.facts, merged.parameters, merged.tables, broken, problem
     )
+    warnings = check_warnings(programmes, catalogue, merged.parameters, merged.tables, broken, problem)
     rule_values, reports = check_rules(
         programmes,
         mechanisms,
@@ -385,6 +414,7 @@ def _assemble(
         catalogue=catalogue,
         rule_values=rule_values,
         reports=reports,
+        warnings=warnings,
         _documents=documents,
         _rule_places=merged.rule_places,
         broken=broken,

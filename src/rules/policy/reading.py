@@ -63,15 +63,18 @@ class FileItems:
     rules: list[tuple[int, Rule]] = field(default_factory=list)
     repeals: list[str] = field(default_factory=list)
     broken: set[str] = field(default_factory=set)
+    raw_programmes: dict[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> dict[str, Any]:
         found: dict[str, Any] = getattr(self, name)
         return found
 
 
-def read_policy_file(path: Path, problems: list[Problem]) -> FileItems | None:
+def read_policy_file(path: Path, problems: list[Problem], amendment: bool = False) -> FileItems | None:
     """The valid items of the file at ``path``; its problems are added to ``problems``.
 
+    In an ``amendment``, a programme may give only the keys it changes: its items are kept as
+    written (``raw_programmes``) and checked once merged with the programme they change.
     ``None`` when the file cannot be read at all (not YAML, wrong format, not a mapping)."""
     try:
         document = read_document(path)
@@ -104,6 +107,9 @@ def read_policy_file(path: Path, problems: list[Problem]) -> FileItems | None:
             problems.extend(validation_problems(error, document, ("policy",)))
     for section, model in _ITEM_MODELS.items():
         target = items.section(section)
+        if section == "programmes" and amendment:
+            items.raw_programmes = dict(outline.programmes)
+            continue
         for name, raw in getattr(outline, section).items():
             try:
                 target[name] = model.model_validate(raw)

@@ -26,9 +26,21 @@ _HEADLINE = {
 
 
 def _value(value: Any) -> str:
+    """A value for a reader: amounts with thousands separators, records as ``key value`` pairs,
+    long lists of records counted rather than spelt out."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_value(item)}" for key, item in value.items())
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(str(v) for v in value) + "]" if value else "none"
-    return str(value).lower() if isinstance(value, bool) else str(value)
+        if not value:
+            return "none"
+        if all(isinstance(item, dict) for item in value) and len(value) > 2:
+            return f"[{len(value)} items]"
+        return "[" + "; ".join(_value(v) for v in value) + "]"
+    return str(value)
 
 
 def trace_lines(entry: TraceEntry) -> list[str]:
@@ -128,28 +140,33 @@ def section_lines(name: str, section: ProgrammeSection) -> list[str]:
     if section.missing:
         lines.append(f"  missing facts: {', '.join(section.missing)}")
     document = section.model_dump(mode="json")
+    absent = "unknown" if section.missing else "none"
     for key in section.model_extra or {}:
         value = document[key]
         label = _label(key)
-        if isinstance(value, dict):
-            shown = ", ".join(
-                f"{_label(k)} {'unknown' if v is None else _value(v)}" for k, v in value.items()
-            )
-            lines.append(f"  {label}: {shown}")
-        elif (
-            isinstance(value, list)
-            and value
-            and all(isinstance(item, dict) and "rule" in item for item in value)
-        ):
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
             lines.append(f"  {label}:")
-            for item in value:
-                mark = _CHECK.get(item.get("result", "failed"), str(item.get("result")))
-                lines.append(f"    {mark:<9} {item['title']}  ({item['rule']})")
+            lines += [f"    {line}" for line in _items(value)]
+        elif isinstance(value, dict):
+            shown = ", ".join(f"{_label(k)} {absent if v is None else _value(v)}" for k, v in value.items())
+            lines.append(f"  {label}: {shown}")
         elif isinstance(value, list) and not value:
             lines.append(f"  {label}: none")
         else:
-            lines.append(f"  {label}: {'unknown' if value is None else _value(value)}")
+            lines.append(f"  {label}: {absent if value is None else _value(value)}")
     return lines
+
+
+def _items(items: list[dict[str, Any]]) -> list[str]:
+    """A list of records: a checklist of rules, a time line of dates, or plain records."""
+    if all("rule" in item for item in items):
+        marks = [_CHECK.get(item.get("result", "failed"), str(item.get("result"))) for item in items]
+        return [
+            f"{mark:<9} {item['title']}  ({item['rule']})" for mark, item in zip(marks, items, strict=True)
+        ]
+    if all(set(item) == {"label", "date"} for item in items):
+        return [f"{item['date']}  {item['label']}" for item in items]
+    return [_value(item) for item in items]
 
 
 def warning_lines(warnings: tuple[str, ...]) -> list[str]:
