@@ -32,7 +32,7 @@ POLICY = ROOT / "policies" / "kz"
 
 AMENDMENTS = ROOT / "examples" / "amendments"
 
-PASSING = {"compliant", "exempt", "not_applicable", "passed", "in_term", "completed"}
+PASSING = {"compliant", "exempt", "not_applicable", "passed", "in_term", "completed", "released"}
 FAILING = {"overstay", "undetermined", "refused", "refund_due"}
 FIGURES = ("days_used", "overstay_days", "exempt_days", "latest_exit")
 DECISIONS = ("sanction", "entry_check")  # status of each, or null when none applies
@@ -44,6 +44,7 @@ EXPECT_KEYS = {
     "sanction_values",
     "registration",
     "sections",
+    "warnings",
     *FIGURES,
     *DECISIONS,
 }
@@ -127,6 +128,8 @@ def test_example_case_gives_the_verdict_it_states(path: Path) -> None:
     if "sanction_values" in expect:
         assert verdict.stay.sanction is not None, case["name"]
         assert verdict.stay.sanction.values == expect["sanction_values"], case["name"]
+    for expected_warning in expect.get("warnings", ()):  # each a part of some warning
+        assert any(expected_warning in warning for warning in verdict.warnings), (case["name"], verdict.warnings)
     in_trace = {entry.rule for entry in verdict.trace}
     assert set(expect.get("fired", [])) <= in_trace, f"rules missing from the trace: {case['name']}"
     assert not set(expect.get("not_fired", [])) & in_trace, f"rules that must not fire: {case['name']}"

@@ -167,7 +167,8 @@ class Evaluator:
         ]
         for name, found_derived in derived.items():
             trace.extend(self.mechanisms[name].trace(found_derived, fired_ids))
-        for name in decided:
+        for name, found in decided.items():
+            warnings.extend(found.gaps)
             warnings.extend(programme_warnings(self.compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
         return Verdict(

@@ -41,6 +41,7 @@ class Decided:
     rules: tuple[Rule, ...]
     missing: tuple[str, ...]
     provisional_sources: set[str] = field(default_factory=set)
+    gaps: dict[str, None] = field(default_factory=dict)
 
 
 def fact_paths(compiled: CompiledPolicy, name: str, case: Case) -> tuple[str, ...]:
@@ -67,10 +68,14 @@ def report_missing(compiled: CompiledPolicy, chosen: tuple[Rule, ...], case: Cas
 
 
 def rest_on(compiled: CompiledPolicy, found: Decided, case: Case) -> None:
-    """Record the provisional sources of the facts the deciding rules read."""
+    """Record the provisional sources of the facts the deciding rules read, and the gaps of the
+    policy that left any of them without a value."""
     for rule in found.rules:
         for name in compiled.reads[rule.id]:
-            found.provisional_sources |= case.fact(name).provisional
+            value = case.fact(name)
+            found.provisional_sources |= value.provisional
+            for gap in value.gaps:
+                found.gaps[f"{gap}: {name} has no value"] = None
 
 
 def _shown(value: Val, what: str, warnings: list[str]) -> Any:
