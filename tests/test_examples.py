@@ -129,7 +129,10 @@ def test_example_case_gives_the_verdict_it_states(path: Path) -> None:
         assert verdict.stay.sanction is not None, case["name"]
         assert verdict.stay.sanction.values == expect["sanction_values"], case["name"]
     for expected_warning in expect.get("warnings", ()):  # each a part of some warning
-        assert any(expected_warning in warning for warning in verdict.warnings), (case["name"], verdict.warnings)
+        assert any(expected_warning in warning for warning in verdict.warnings), (
+            case["name"],
+            verdict.warnings,
+        )
     in_trace = {entry.rule for entry in verdict.trace}
     assert set(expect.get("fired", [])) <= in_trace, f"rules missing from the trace: {case['name']}"
     assert not set(expect.get("not_fired", [])) & in_trace, f"rules that must not fire: {case['name']}"
