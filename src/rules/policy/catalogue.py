@@ -22,6 +22,7 @@ from typing import Any
 
 from models.policy import ComputedFact, InputField, Parameter, Programme, Table, TableValues
 from rules.policy.formulas import Scope, parse_formula
+from rules.policy.graph import walk
 from rules.policy.nodes import Node
 from rules.policy.types import DATE, FactSpec, MechanismTraits, ValueType
 
@@ -243,24 +244,10 @@ def _formula_order(
         name: [ref for formula in fact.formulas for ref in fact_references(formula.formula) if ref in facts]
         for name, fact in facts.items()
     }
-    order: list[str] = []
-    state: dict[str, int] = {}
+    order, found = walk(facts, lambda name: depends[name])
     cycles: dict[str, list[str]] = {}
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        for ref in depends[name]:
-            if state.get(ref) == 1:
-                cycle = [*path[path.index(ref) :], ref]
-                cycles.setdefault(ref, cycle)
-            elif ref not in state:
-                visit(ref, [*path, ref])
-        state[name] = 2
-        order.append(name)
-
-    for name in facts:
-        if name not in state:
-            visit(name, [name])
+    for _, cycle in found:
+        cycles.setdefault(cycle[0], cycle)
     in_cycle = {name for cycle in cycles.values() for name in cycle}
     broken.update(in_cycle)
     return order, cycles

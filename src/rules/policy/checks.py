@@ -30,6 +30,7 @@ from rules.policy.catalogue import Catalogue
 from rules.policy.conditions import MAX_ALTERNATIVES, alternatives, condition_problems
 from rules.policy.documents import located_messages
 from rules.policy.formulas import Scope, parse_formula
+from rules.policy.graph import walk
 from rules.policy.nodes import Node
 from rules.policy.types import MechanismTraits
 
@@ -156,25 +157,14 @@ def _fields(inputs: Mapping[str, Any], prefix: Place = ("inputs",)) -> list[tupl
 
 
 def _order(programmes: Mapping[str, Programme], problem: Report, preferred: list[str]) -> list[str]:
-    order: list[str] = []
-    state: dict[str, int] = {}
-
-    def visit(name: str, path: list[str]) -> None:
-        state[name] = 1
-        for read in programmes[name].reads:
-            if read not in programmes or read == name:
-                continue
-            if state.get(read) == 1:
-                cycle = " -> ".join([*path[path.index(read) :], read])
-                problem("programmes", name, ("reads",), f"programmes read each other in a cycle: {cycle}")
-            elif read not in state:
-                visit(read, [*path, read])
-        state[name] = 2
-        order.append(name)
-
-    for name in programmes:
-        if name not in state:
-            visit(name, [name])
+    order, cycles = walk(
+        programmes,
+        lambda name: (read for read in programmes[name].reads if read in programmes and read != name),
+    )
+    for name, cycle in cycles:
+        problem(
+            "programmes", name, ("reads",), "programmes read each other in a cycle: " + " -> ".join(cycle)
+        )
     # The order verdicts and the trace list them in: the header's, then the order written. (The
     # engine decides them in rounds of their own: a programme after those it reads.)
     listed = {name: index for index, name in enumerate(preferred)}
@@ -311,23 +301,9 @@ def _check_base(
 
 def _override_cycles(rules: Mapping[str, Rule], problem: Report) -> None:
     """A rule may not, through ``overrides`` or ``refines``, set itself aside."""
-    state: dict[str, int] = {}
-
-    def visit(rule_id: str, path: list[str]) -> None:
-        state[rule_id] = 1
-        for base in rules[rule_id].bases:
-            if base not in rules:
-                continue
-            if state.get(base) == 1:
-                cycle = [*path[path.index(base) :], base]
-                problem("rules", rule_id, ("overrides",), "overrides form a cycle: " + " -> ".join(cycle))
-            elif base not in state:
-                visit(base, [*path, base])
-        state[rule_id] = 2
-
-    for rule_id in rules:
-        if rule_id not in state:
-            visit(rule_id, [rule_id])
+    _, cycles = walk(rules, lambda rule_id: (base for base in rules[rule_id].bases if base in rules))
+    for rule_id, cycle in cycles:
+        problem("rules", rule_id, ("overrides",), "overrides form a cycle: " + " -> ".join(cycle))
 
 
 def _report(

@@ -37,7 +37,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from models.policy import Parameter, Table
 from rules.errors import did_you_mean
@@ -379,14 +379,23 @@ def _date_operand(data: Mapping[str, Any], key: str, scope: Scope, place: Place,
     return node
 
 
-def _param(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> Param:
-    name = data["param"]
-    parameter = scope.parameters.get(name) if isinstance(name, str) else None
-    if parameter is None:
+_Named = TypeVar("_Named", Parameter, Table)
+
+
+def _named(known: Mapping[str, _Named], name: Any, what: str, scope: Scope, place: Place) -> _Named:
+    """The parameter or table a formula names; an unknown name is a problem (with a "did you
+    mean"), unless it names an item that failed its own check."""
+    found = known.get(name) if isinstance(name, str) else None
+    if found is None:
         if isinstance(name, str) and name in scope.broken:
             raise _Failed()
-        hint = did_you_mean(str(name), scope.parameters)
-        raise _fail(scope, (*place, "param"), f"unknown parameter {name!r}{hint}")
+        raise _fail(scope, place, f"unknown {what} {name!r}{did_you_mean(str(name), known)}")
+    return found
+
+
+def _param(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> Param:
+    name = data["param"]
+    parameter = _named(scope.parameters, name, "parameter", scope, (*place, "param"))
     on = _date_operand(data, "on", scope, place, depth)
     value_type = unify([t for t in _dated_types(parameter.values, scope, (*place, "param"), name)])
     if value_type is None:
@@ -430,13 +439,7 @@ def table_value_type(table: Table, field_name: str | None) -> ValueType | None:
 
 def _lookup(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> Lookup:
     name = data["lookup"]
-    table = scope.tables.get(name) if isinstance(name, str) else None
-    if table is None:
-        if isinstance(name, str) and name in scope.broken:
-            raise _Failed()
-        raise _fail(
-            scope, (*place, "lookup"), f"unknown table {name!r}{did_you_mean(str(name), scope.tables)}"
-        )
+    table = _named(scope.tables, name, "table", scope, (*place, "lookup"))
     if "key" not in data:
         raise _fail(scope, (*place, "key"), "'lookup' needs the key of the row ('key')")
     key = _parse(data["key"], scope, (*place, "key"), depth)
@@ -491,12 +494,7 @@ def _lookup(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> 
 
 def _band(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> Band:
     name = data["band"]
-    parameter = scope.parameters.get(name) if isinstance(name, str) else None
-    if parameter is None:
-        if isinstance(name, str) and name in scope.broken:
-            raise _Failed()
-        hint = did_you_mean(str(name), scope.parameters)
-        raise _fail(scope, (*place, "band"), f"unknown scale {name!r}{hint}")
+    parameter = _named(scope.parameters, name, "scale", scope, (*place, "band"))
     if "of" not in data:
         raise _fail(scope, (*place, "of"), "'band' needs the amount to place in a bracket ('of')")
     amount = _parse(data["of"], scope, (*place, "of"), depth)
