@@ -63,8 +63,6 @@ __all__ = [
     "StatusKind",
     "Table",
     "COMPARISON_OPERATORS",
-    "INPUT_TYPES",
-    "FACT_TYPES",
     "OLD_SCHEMA_ID",
     "SCHEMA_ID",
     "SECTIONS",
@@ -78,12 +76,6 @@ SECTIONS = ("policy", "programmes", "parameters", "tables", "status_kinds", "fac
 
 #: The closed set of comparison operators a rule condition may use.
 COMPARISON_OPERATORS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "missing")
-
-#: The types an input field may declare.
-INPUT_TYPES = ("date", "integer", "decimal", "boolean", "string", "record", "list")
-
-#: The types a computed fact may declare.
-FACT_TYPES = ("date", "integer", "decimal", "boolean", "string", "list", "record")
 
 DOTTED_NAME = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
 CODE = r"^[a-z][a-z0-9_]*$"

@@ -12,7 +12,7 @@ from typing import Any
 
 from models.person import Person
 from rules.engine.compiled import CompiledPolicy
-from rules.engine.computation import Entry, Val
+from rules.engine.computation import Val
 from rules.engine.patterns import encode_value
 from rules.policy.types import FactSpec, ValueType
 
@@ -110,8 +110,3 @@ class Case:
             if encoded is not None:
                 fact[key] = encoded
         return fact
-
-    def entries(self, name: str) -> tuple[Entry, ...]:
-        """The items of a list fact (none when unknown)."""
-        value = self.fact(name).value
-        return value if isinstance(value, tuple) else ()
