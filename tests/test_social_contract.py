@@ -33,7 +33,9 @@ PRO_RATA = "social-contract-pro-rata.yaml"
 EXCEPTION_GROUNDS = "social-contract-exception-grounds.yaml"
 ULYTAU = "social-contract-ulytau-region-from-july-2026.yaml"
 CERTIFICATE_KEPT = "social-contract-housing-certificate-non-refundable.yaml"
-PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+#: For the properties of the amendments, each a variation of the ones of the shipped policy.
+AMENDMENT_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 POLICY: Policy = rules.load_policy()
 TERM_YEARS = 5
@@ -75,7 +77,9 @@ LABOUR_DEFICIENT = sorted(
     for region in POLICY.tables["social_contract.labour_deficient_regions"].rows
     if row(POLICY, "social_contract.labour_deficient_regions", region, dt.date(2025, 1, 1)) is True
 )
-MCI_YEARS = sorted({dated.start.year for dated in POLICY.parameters["money.mci_kzt"].values if dated.start.year >= 2025})
+MCI_YEARS = sorted(
+    {dated.start.year for dated in POLICY.parameters["money.mci_kzt"].values if dated.start.year >= 2025}
+)
 
 
 def test_the_policy_read_by_this_file_is_the_one_described_by_the_sources():
@@ -184,7 +188,9 @@ def contracts(draw: st.DrawFn, host_regions: list[str] = LABOUR_DEFICIENT) -> tu
     payments = [
         {
             "kind": draw(st.sampled_from(KINDS)),
-            "paid_on": near(draw, signed - dt.timedelta(days=200), on + dt.timedelta(days=400), [on, on + day]),
+            "paid_on": near(
+                draw, signed - dt.timedelta(days=200), on + dt.timedelta(days=400), [on, on + day]
+            ),
             "amount_kzt": draw(st.integers(0, 5_000_000)),
         }
         for _ in range(draw(st.integers(0, 12)))
@@ -276,10 +282,17 @@ def assert_section_agrees(section: dict[str, Any], want: dict[str, Any], on: dt.
 @given(drawn=contracts())
 @example(drawn=(family(), dt.date(2026, 6, 1)))
 @example(drawn=(family(moves=[{"on": "2028-02-29", "region": "atyrau"}]), dt.date(2030, 3, 1)))
-@example(drawn=(family(signed="2028-02-29", moves=[{"on": "2033-02-28", "region": "abai"}]), dt.date(2033, 2, 28)))
+@example(
+    drawn=(family(signed="2028-02-29", moves=[{"on": "2033-02-28", "region": "abai"}]), dt.date(2033, 2, 28))
+)
 def test_status_term_and_refund_of_a_random_contract_agree_with_the_independent_computation(drawn):
     contract, on = drawn
-    assert row(POLICY, "social_contract.labour_deficient_regions", contract["host_region"], day_of(contract["signed"]))
+    assert row(
+        POLICY,
+        "social_contract.labour_deficient_regions",
+        contract["host_region"],
+        day_of(contract["signed"]),
+    )
     assert_section_agrees(section_of(contract, on), expected(contract, on), on)
 
 
@@ -337,7 +350,7 @@ def ledgers(draw: st.DrawFn) -> tuple[dt.date, list[dict[str, Any]]]:
     return signed, payments
 
 
-@PROPERTY_SETTINGS
+@AMENDMENT_SETTINGS
 @given(drawn=ledgers(), late=st.integers(0, 400))
 def test_under_the_pro_rata_amendment_leaving_the_day_before_the_term_ends_returns_one_day_of_it(drawn, late):
     signed, payments = drawn
@@ -356,7 +369,7 @@ def test_under_the_pro_rata_amendment_leaving_the_day_before_the_term_ends_retur
     assert section["refund_kzt"] == want["refundable"] // want["term_days"]
 
 
-@PROPERTY_SETTINGS
+@AMENDMENT_SETTINGS
 @given(drawn=ledgers(), days=st.lists(st.integers(0, 2000), min_size=1, max_size=5))
 def test_under_the_pro_rata_amendment_the_exposure_falls_as_the_term_runs_down_to_its_eve(drawn, days):
     signed, payments = drawn
@@ -386,11 +399,21 @@ def test_under_the_pro_rata_amendment_the_exposure_falls_as_the_term_runs_down_t
 @pytest.mark.parametrize(
     ("signed", "left", "on", "status", "term_ends"),
     [
-        pytest.param("2025-03-01", "2030-02-28", "2030-03-02", "refund_due", "2030-03-01", id="left the day before"),
-        pytest.param("2025-03-01", "2030-03-01", "2030-03-02", "completed", "2030-03-01", id="left on the anniversary"),
-        pytest.param("2025-03-01", "2030-03-01", "2030-03-01", "completed", "2030-03-01", id="seen on the anniversary"),
-        pytest.param("2028-02-29", "2033-02-27", "2033-03-01", "refund_due", "2033-02-28", id="29 Feb, left 27 Feb"),
-        pytest.param("2028-02-29", "2033-02-28", "2033-03-01", "completed", "2033-02-28", id="29 Feb, left 28 Feb"),
+        pytest.param(
+            "2025-03-01", "2030-02-28", "2030-03-02", "refund_due", "2030-03-01", id="left the day before"
+        ),
+        pytest.param(
+            "2025-03-01", "2030-03-01", "2030-03-02", "completed", "2030-03-01", id="left on the anniversary"
+        ),
+        pytest.param(
+            "2025-03-01", "2030-03-01", "2030-03-01", "completed", "2030-03-01", id="seen on the anniversary"
+        ),
+        pytest.param(
+            "2028-02-29", "2033-02-27", "2033-03-01", "refund_due", "2033-02-28", id="29 Feb, left 27 Feb"
+        ),
+        pytest.param(
+            "2028-02-29", "2033-02-28", "2033-03-01", "completed", "2033-02-28", id="29 Feb, left 28 Feb"
+        ),
     ],
 )
 def test_a_family_leaving_before_the_fifth_anniversary_returns_the_support_and_one_leaving_on_it_does_not(
@@ -434,6 +457,17 @@ def test_2027_06_02_the_move_out_on_the_day_is_a_departure_and_the_refund_is_due
     assert section["refund_kzt"] == FAMILY_REFUNDABLE
 
 
+def test_2027_07_01_of_two_moves_out_on_the_same_day_the_first_listed_is_the_departure():
+    moves = [
+        {"on": "2027-06-02", "region": "abai"},
+        {"on": "2027-06-01", "region": "pavlodar"},
+        {"on": "2027-06-01", "region": "almaty_city"},
+        {"on": "2027-06-01", "region": "abai"},
+    ]
+    section = section_of(family(moves=moves), dt.date(2027, 7, 1))
+    assert section["departure"] == {"on": "2027-06-01", "region": "almaty_city"}
+
+
 def test_2027_07_01_a_payment_dated_after_the_evaluation_date_is_not_in_the_refund():
     later = {"kind": "rent_subsidy", "paid_on": "2027-07-02", "amount_kzt": 58980}
     contract = family(moves=[MOVED_OUT], support=[*FAMILY["support"], later])
@@ -452,7 +486,9 @@ def test_2026_06_01_a_payment_dated_after_the_evaluation_date_is_not_in_the_expo
 @pytest.mark.parametrize(
     ("move", "status"),
     [
-        pytest.param({"on": "2025-02-28", "region": "almaty_city"}, "in_term", id="out the day before signing"),
+        pytest.param(
+            {"on": "2025-02-28", "region": "almaty_city"}, "in_term", id="out the day before signing"
+        ),
         pytest.param({"on": "2025-03-01", "region": "almaty_city"}, "refund_due", id="out on the day signed"),
         pytest.param({"on": "2027-06-01", "region": "pavlodar"}, "in_term", id="inside the host region"),
     ],
@@ -461,7 +497,30 @@ def test_2027_07_01_only_a_move_out_of_the_host_region_after_signing_is_a_depart
     assert section_of(family(moves=[move]), dt.date(2027, 7, 1))["status"] == status
 
 
+@pytest.mark.parametrize(
+    ("changes", "status", "missing"),
+    [
+        pytest.param({"moves": None}, "undetermined", ["social_contract.moves"], id="no moves recorded"),
+        pytest.param({"support": None}, "undetermined", ["social_contract.support"], id="no ledger"),
+        pytest.param(
+            {"moves": None, "host_region": "almaty_city"}, "not_applicable", [], id="not on the list"
+        ),
+        pytest.param({"moves": None, "signed": "2027-07-02"}, "not_applicable", [], id="signed tomorrow"),
+    ],
+)
+def test_2027_07_01_a_missing_record_leaves_the_contract_undetermined_unless_it_is_not_under_the_quota(
+    changes, status, missing
+):
+    section = section_of(family(**changes), dt.date(2027, 7, 1))
+    assert (section["status"], section["missing"]) == (status, missing)
+
+
 # --- ledger warnings ------------------------------------------------------------------------------
+
+
+def listed(payment: dict[str, Any]) -> str:
+    """A payment as a warning lists it: ``kind rent_subsidy, paid_on 2025-04-01, amount_kzt 58,980``."""
+    return f"kind {payment['kind']}, paid_on {payment['paid_on']}, amount_kzt {payment['amount_kzt']:,}"
 
 
 @pytest.mark.parametrize("year", MCI_YEARS)
@@ -479,9 +538,7 @@ def test_a_relocation_subsidy_of_70_mci_per_member_is_within_the_limit_and_one_t
     assert section_of(contract, on)["relocation_over_limit"] == []
     over = {**at, "amount_kzt": limit + 1}
     contract["support"] = [over]
-    assert the_warnings(contract, on) == [
-        f"social_contract: {RELOCATION_TEXT}: kind relocation_subsidy, paid_on {paid_on}, amount_kzt {limit + 1:,}"
-    ]
+    assert the_warnings(contract, on) == [f"social_contract: {RELOCATION_TEXT}: {listed(over)}"]
     section = section_of(contract, on)
     assert section["relocation_over_limit"] == [over]
     assert section["exposure_kzt"] == limit + 1  # a warning never changes the amount
@@ -519,9 +576,7 @@ def test_a_housing_certificate_at_the_cap_is_not_warned_and_one_tenge_more_is(pa
     assert the_warnings(contract, on) == []
     over = {**at, "amount_kzt": cap + 1}
     contract["support"] = [over]
-    assert the_warnings(contract, on) == [
-        f"social_contract: {CERTIFICATE_TEXT}: kind housing_certificate, paid_on {paid_on}, amount_kzt {cap + 1:,}"
-    ]
+    assert the_warnings(contract, on) == [f"social_contract: {CERTIFICATE_TEXT}: {listed(over)}"]
     section = section_of(contract, on)
     assert section["certificates_over_cap"] == [over]
     assert (section["status"], section["refund_kzt"]) == ("refund_due", cap + 1)  # never changed
@@ -544,7 +599,7 @@ def test_an_over_the_cap_certificate_paid_after_the_evaluation_date_is_not_warne
     assert len(the_warnings(contract, dt.date(2026, 6, 2))) == 1
 
 
-@PROPERTY_SETTINGS
+@AMENDMENT_SETTINGS
 @given(drawn=contracts())
 def test_ledger_warnings_of_a_random_contract_never_change_its_status_or_amounts(drawn):
     contract, on = drawn
@@ -601,6 +656,19 @@ def test_under_the_exception_grounds_amendment_a_family_leaving_for_a_listed_gro
     assert section_of(contract, dt.date(2027, 7, 1))["status"] == "refund_due"  # the baseline has no grounds
 
 
+@pytest.mark.parametrize(
+    ("ground", "status", "refund"), [("other", "refund_due", 1004), ("military_service", "released", None)]
+)
+def test_under_the_exception_grounds_and_pro_rata_amendments_together_a_ground_still_releases(
+    ground, status, refund
+):
+    # 1,826 tenge of rent over the 1,826 days of the term: one tenge a day, 1,004 days not served.
+    contract = {**LEFT_FOR_ALMATY, "departure_ground": ground}
+    contract["support"] = [{"kind": "rent_subsidy", "paid_on": "2025-04-01", "amount_kzt": 1826}]
+    section = section_of(contract, dt.date(2027, 7, 1), amended(EXCEPTION_GROUNDS, PRO_RATA))
+    assert (section["status"], section.get("refund_kzt")) == (status, refund)
+
+
 @pytest.mark.parametrize("ground", ["other", None])
 def test_under_the_exception_grounds_amendment_another_ground_or_none_leaves_the_refund_due(ground):
     contract = {**LEFT_FOR_ALMATY, **({"departure_ground": ground} if ground else {})}
@@ -615,7 +683,7 @@ def test_under_the_exception_grounds_amendment_a_ground_without_an_early_departu
     assert section_of(contract, dt.date(2030, 3, 1), amended(EXCEPTION_GROUNDS))["status"] == "completed"
 
 
-@PROPERTY_SETTINGS
+@AMENDMENT_SETTINGS
 @given(drawn=contracts())
 @example(drawn=(LEFT_FOR_ALMATY, dt.date(2027, 7, 1)))
 def test_under_the_non_refundable_certificate_amendment_no_housing_certificate_is_returned(drawn):
@@ -633,7 +701,10 @@ def test_the_hand_computed_refund_without_the_certificate_is_1159980():
 
 @pytest.mark.parametrize(
     ("signed", "status"),
-    [pytest.param("2026-06-30", "not_applicable", id="30 Jun 2026"), pytest.param("2026-07-01", "in_term", id="1 Jul 2026")],
+    [
+        pytest.param("2026-06-30", "not_applicable", id="30 Jun 2026"),
+        pytest.param("2026-07-01", "in_term", id="1 Jul 2026"),
+    ],
 )
 def test_under_the_ulytau_amendment_a_contract_in_ulytau_is_under_the_quota_from_1_july_2026(signed, status):
     contract = family(signed=signed, host_region="ulytau", moves=[{"on": "2026-08-01", "region": "ulytau"}])
@@ -642,7 +713,7 @@ def test_under_the_ulytau_amendment_a_contract_in_ulytau_is_under_the_quota_from
     assert section_of(contract, on)["status"] == "not_applicable"  # not on the baseline list
 
 
-@PROPERTY_SETTINGS
+@AMENDMENT_SETTINGS
 @given(drawn=contracts(host_regions=["ulytau"]))
 def test_under_the_ulytau_amendment_a_random_ulytau_contract_agrees_with_the_list_of_the_day_signed(drawn):
     contract, on = drawn
@@ -679,9 +750,13 @@ def with_change(path: str, value: Any) -> dict[str, Any]:
     ("path", "value", "where", "says"),
     [
         pytest.param("host_region", "pavlodr", "social_contract.host_region", "did you mean 'pavlodar'?"),
-        pytest.param("moves.1.region", "almaty_cty", "social_contract.moves[1].region", "did you mean 'almaty_city'?"),
+        pytest.param(
+            "moves.1.region", "almaty_cty", "social_contract.moves[1].region", "did you mean 'almaty_city'?"
+        ),
         pytest.param("support.1.kind", "rent", "social_contract.support[1].kind", "is not one of"),
-        pytest.param("support.2.amount_kzt", -1, "social_contract.support[2].amount_kzt", "below the minimum 0"),
+        pytest.param(
+            "support.2.amount_kzt", -1, "social_contract.support[2].amount_kzt", "below the minimum 0"
+        ),
         pytest.param("moves.0.on", "2026-02-30", "social_contract.moves[0].on", "that exists"),
         pytest.param("signed", "2025-02-29", "social_contract.signed", "that exists"),
         pytest.param("family_members", 0, "social_contract.family_members", "below the minimum 1"),
