@@ -22,7 +22,14 @@ LIMIT_60 = AMENDMENTS / "limit-60-days.yaml"
 WHOLE_PERSON = AMENDMENTS / "exemption-whole-person.yaml"
 KYRGYZ = AMENDMENTS / "kyrgyz-citizens-not-subject.yaml"
 LEVEL_B1 = AMENDMENTS / "residence-language-b1.yaml"
-TESTED = {LIMIT_60.name, WHOLE_PERSON.name, KYRGYZ.name, LEVEL_B1.name}
+# The kandas amendments are tested in tests/test_social_contract.py and examples/cases/social-contract.
+SOCIAL_CONTRACT = {
+    "social-contract-pro-rata.yaml",
+    "social-contract-exception-grounds.yaml",
+    "social-contract-ulytau-region-from-july-2026.yaml",
+    "social-contract-housing-certificate-non-refundable.yaml",
+}
+TESTED = {LIMIT_60.name, WHOLE_PERSON.name, KYRGYZ.name, LEVEL_B1.name, *SOCIAL_CONTRACT}
 
 
 @pytest.fixture(scope="module")
