@@ -333,6 +333,22 @@ def test_the_hand_computed_pro_rata_refund_of_the_family_is_3145665():
     assert share(FAMILY_REFUNDABLE, 1004, 1826) == 3145665
 
 
+def test_under_the_pro_rata_amendment_the_exposure_on_the_fifth_anniversary_is_zero(tmp_path):
+    # Reporting the exposure for every status (one key of the programme's report changed by a
+    # second amendment) shows the pro-rata formula on the day the term ends: nothing is left.
+    shown = tmp_path / "exposure-always.yaml"
+    shown.write_text(
+        "schema: kzmig/policy/2\ntitle: The exposure shown for every status\n"
+        "programmes:\n  social_contract:\n    report:\n      exposure_kzt: social_contract.exposure_kzt\n",
+        encoding="utf-8",
+    )
+    policy = rules.load_policy(amendments=[AMENDMENTS / PRO_RATA, shown])
+    on_anniversary = section_of(family(), dt.date(2030, 3, 1), policy)
+    assert (on_anniversary["status"], on_anniversary["exposure_kzt"]) == ("completed", 0)
+    on_the_eve = section_of(family(), dt.date(2030, 2, 28), policy)
+    assert (on_the_eve["status"], on_the_eve["exposure_kzt"]) == ("in_term", 5721100 // 1826)
+
+
 @st.composite
 def ledgers(draw: st.DrawFn) -> tuple[dt.date, list[dict[str, Any]]]:
     """A day signed and a ledger paid within the first year of the contract."""
