@@ -25,15 +25,39 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import durable_rules_engine as _durable
-
 from rules.errors import EngineError
 from rules.policy.conditions import MAX_ALTERNATIVES as POLICY_MAX_ALTERNATIVES
+
+
+def _import_engine() -> Any:
+    """durable-rules' C extension, imported with lazy symbol binding.
+
+    CPython 3.13 removed ``PyEval_CallObject``, which the extension names but uses only on its
+    callback path (the ``Host`` layer kzmig never uses). Bound lazily, the symbol is resolved
+    only if that path runs, so the extension imports and evaluates as on 3.11; the previous
+    flags are restored at once. Where there are no dlopen flags (Windows) it imports plainly.
+    """
+    if not hasattr(sys, "getdlopenflags"):
+        import durable_rules_engine
+
+        return durable_rules_engine
+    flags = sys.getdlopenflags()
+    sys.setdlopenflags((flags & ~os.RTLD_NOW) | os.RTLD_LAZY)
+    try:
+        import durable_rules_engine
+    finally:
+        sys.setdlopenflags(flags)
+    return durable_rules_engine
+
+
+_durable = _import_engine()
 
 __all__ = ["MAX_ALTERNATIVES", "CompiledRuleset", "Firing", "alternatives"]
 
