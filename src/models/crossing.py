@@ -20,8 +20,8 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import importlib.resources
 import re
-import zoneinfo
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -33,8 +33,11 @@ _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 @functools.cache
 def _zone_names() -> frozenset[str]:
-    """Every IANA zone name known to this Python (system database and the tzdata package)."""
-    return frozenset(zoneinfo.available_timezones())
+    """Every zone of the IANA database as the tzdata package ships it. Not the host's own
+    files: a name such as ``localtime`` would make the answer depend on the machine."""
+    return frozenset(
+        importlib.resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8").split()
+    )
 
 
 class Crossing(BaseModel):

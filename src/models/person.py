@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from models.crossing import Crossing
 
-__all__ = ["CORE_FIELDS", "Person", "Status", "Trip"]
+__all__ = ["CORE_FIELDS", "MAX_STATUSES", "MAX_TRIPS", "Person", "Status", "Trip"]
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
 _STATUS_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -75,6 +75,11 @@ class Status(_Strict):
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
 
 
+#: Bounds on one record, so that one record cannot cost without bound: no travel history comes
+#: near them (a daily commuter for 27 years makes 10,000 trips).
+MAX_TRIPS = 10_000
+MAX_STATUSES = 1_000
+
 #: The fields every person record may carry; a policy's programmes add sections of their own.
 CORE_FIELDS = ("person_id", "citizenship", "statuses", "trips", "crossings")
 
@@ -98,10 +103,11 @@ class Person(_Strict):
 
     person_id: Annotated[str, Field(min_length=1, max_length=128)]
     citizenship: str | None = None
-    statuses: tuple[Status, ...] = ()
-    trips: tuple[Trip, ...] | None = None
+    statuses: tuple[Status, ...] = Field(default=(), max_length=MAX_STATUSES)
+    trips: tuple[Trip, ...] | None = Field(default=None, max_length=MAX_TRIPS)
     crossings: tuple[Crossing, ...] | None = Field(
         default=None,
+        max_length=2 * MAX_TRIPS,
         description="Raw border-crossing events, in any order, instead of trips: the engine "
         "pairs them into trips at the local day of each border post.",
     )

@@ -29,6 +29,14 @@ __all__ = [
 ]
 
 
+_LONGEST_WHERE = 300
+_LONGEST_MESSAGE = 1000
+
+
+def _cut(text: str, limit: int) -> str:
+    return text[:limit] + f"... ({len(text):,} characters)"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One problem: where it is (``file:line`` and/or a path such as ``trips[2].exit``) and what.
@@ -40,6 +48,13 @@ class Problem:
     where: str
     message: str
     path: tuple[str | int, ...] = ()
+
+    def __post_init__(self) -> None:
+        # An error never repeats a huge input in full: each part is cut to a readable length.
+        if len(self.where) > _LONGEST_WHERE:
+            object.__setattr__(self, "where", _cut(self.where, _LONGEST_WHERE))
+        if len(self.message) > _LONGEST_MESSAGE:
+            object.__setattr__(self, "message", _cut(self.message, _LONGEST_MESSAGE))
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
@@ -55,7 +70,7 @@ class KzmigError(Exception):
     """Base of every error kzmig raises on purpose."""
 
     def __init__(self, summary: str, problems: tuple[Problem, ...] | list[Problem] = ()) -> None:
-        self.summary = summary
+        self.summary = summary if len(summary) <= _LONGEST_MESSAGE else _cut(summary, _LONGEST_MESSAGE)
         self.problems: tuple[Problem, ...] = tuple(problems)
         super().__init__(self.describe())
 

@@ -12,8 +12,9 @@ import datetime as dt
 import json
 import os
 import sys
+import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -25,7 +26,7 @@ from models.verdict import Verdict
 from rules.analysis.impact import Difference
 from rules.analysis.impact import compare as compare_verdicts
 from rules.cli.records import Record, place_problems, read_records
-from rules.engine.evaluator import Evaluator
+from rules.engine.evaluator import Evaluator, today
 from rules.engine.schemas import person_schema, verdict_schema
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError
 from rules.policy.loader import Policy, default_policy_dir, load_policy
@@ -86,9 +87,7 @@ AmendOption = Annotated[
 ]
 
 
-def _parse_day(value: str | None) -> dt.date:
-    if value is None:
-        return dt.date.today()
+def _parse_day(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -109,14 +108,16 @@ def check(
     person: PersonArgument,
     on: Annotated[
         str | None,
-        typer.Option("--on", help="Evaluation date, YYYY-MM-DD (default: today).", metavar="DATE"),
+        typer.Option(
+            "--on", help="Evaluation date, YYYY-MM-DD (default: today in Kazakhstan).", metavar="DATE"
+        ),
     ] = None,
     output: FormatOption = OutputFormat.text,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
 ) -> None:
     """Check a person against the stay limit on a date, with the rules that decided it."""
-    as_of = _parse_day(on)
+    as_of = _parse_day(on) if on is not None else None  # None: today in Kazakhstan, per the policy
     try:
         evaluator = Evaluator(_load(policy_dir, amend))
     except PolicyError as error:
@@ -127,7 +128,7 @@ def check(
 
 
 def _answer_each(
-    records: list[Record],
+    records: Iterable[Record],
     source: str,
     output: OutputFormat,
     run: Callable[[dict[str, Any]], Verdict | Plan],
@@ -135,7 +136,7 @@ def _answer_each(
 ) -> None:
     """Run every record and print each answer (text, or JSON: one line each in a batch) or
     its error record, then exit as the errors say."""
-    batch = len(records) != 1 or source.endswith(".jsonl")
+    records, batch = _batch(records, source)
     errors: list[dict[str, Any]] = []
     for record in records:
         outcome = _run_record(record, run)
@@ -150,12 +151,26 @@ def _answer_each(
     _exit_for(errors)
 
 
-def _read(source: str) -> list[Record]:
-    """Every record of ``source``; a file that cannot be read at all exits 1 with its problem."""
+def _read(source: str) -> Iterator[Record]:
+    """The records of ``source``, one at a time (JSON Lines are streamed); a file that cannot be
+    read at all exits 1 with its problem."""
+    records = read_records(source)
     try:
-        return list(read_records(source))
+        first = next(records, None)
     except InputError as error:
         raise _fail(error, EXIT_INPUT) from None
+    if first is not None:
+        yield first
+        yield from records
+
+
+def _batch(records: Iterable[Record], source: str) -> tuple[Iterator[Record], bool]:
+    """The records, and whether they are a batch (JSON Lines, or a file of another number than
+    one person): a batch prints one JSON line a record."""
+    if source.endswith(".jsonl"):
+        return iter(records), True
+    held = list(records)  # one document, at most MAX_DOCUMENT_BYTES: already in memory
+    return iter(held), len(held) != 1
 
 
 def _show_error(error: dict[str, Any], record: Record, as_json: bool) -> None:
@@ -206,7 +221,9 @@ def compare(
     ],
     on: Annotated[
         str | None,
-        typer.Option("--on", help="Evaluation date, YYYY-MM-DD (default: today).", metavar="DATE"),
+        typer.Option(
+            "--on", help="Evaluation date, YYYY-MM-DD (default: today in Kazakhstan).", metavar="DATE"
+        ),
     ] = None,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
@@ -231,18 +248,21 @@ def compare(
     """Which verdicts an amendment changes: every person under the baseline and the amended policy."""
     if not amend and against is None:
         raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
-    as_of = _parse_day(on)
+    chosen = _parse_day(on) if on is not None else None
     try:
         baseline_policy = _load(policy_dir, None)
         amended_policy = _load(against if against is not None else policy_dir, amend)
         baseline, amended = Evaluator(baseline_policy), Evaluator(amended_policy)
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
+    as_of = chosen if chosen is not None else today(baseline_policy)
     records = _read(people)
 
     errors: list[dict[str, Any]] = []
     changed: list[Difference] = []
+    total = 0
     for record in records:
+        total += 1
         outcome = _run_record(record, lambda data: compare_verdicts(baseline, amended, data, as_of))
         if not isinstance(outcome, Difference):
             errors.append(outcome)
@@ -253,7 +273,7 @@ def compare(
         if outcome.changed:
             changed.append(outcome)
     if output is OutputFormat.text:
-        typer.echo(_impact_text(baseline_policy, amended_policy, as_of, len(records), changed, errors, show))
+        typer.echo(_impact_text(baseline_policy, amended_policy, as_of, total, changed, errors, show))
     _exit_for(errors)
 
 
@@ -402,15 +422,18 @@ def policy_show(
     amend: AmendOption = None,
     on: Annotated[
         str | None,
-        typer.Option("--on", help="Show the law in force on this date (default: today).", metavar="DATE"),
+        typer.Option(
+            "--on", help="Show the law in force on this date (default: today in Kazakhstan).", metavar="DATE"
+        ),
     ] = None,
 ) -> None:
     """List the programmes, computed facts, parameter values and rules in force on a date, with sources."""
-    day = _parse_day(on)
+    chosen = _parse_day(on) if on is not None else None
     try:
         policy = _load(policy_dir, amend)
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
+    day = chosen if chosen is not None else today(policy)
     typer.echo(f"policy {policy.name} {policy.version} on {day}: {policy.title}")
     typer.echo(f"  from {default_policy_dir() if policy_dir is None else policy_dir}")
     typer.echo("\nProgrammes (each decided after those it reads):")
@@ -462,7 +485,9 @@ def main() -> None:
         sys.exit(EXIT_INPUT)
     except Exception as error:  # noqa: BLE001 - last line of defence for personal data
         if os.environ.get("KZMIG_DEBUG"):
-            raise
+            # The traceback, for a developer: frames only, never their local variables.
+            traceback.print_exc(file=sys.stderr)
+            sys.exit(EXIT_INTERNAL)
         typer.echo(
             f"kzmig: internal error ({type(error).__name__}); this is a bug in kzmig. "
             "Rerun with KZMIG_DEBUG=1 to see the traceback.",

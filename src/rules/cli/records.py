@@ -7,7 +7,7 @@ file is one error record, and the lines around it are still evaluated.
 
 from __future__ import annotations
 
-import json
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,9 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from rules.errors import InputError, Problem
-from rules.policy.documents import Document, DocumentError, parse_document, read_document
+from rules.policy.documents import (
+    MAX_DOCUMENT_BYTES,
+    Document,
+    DocumentError,
+    decode,
+    parse_document,
+    parse_json,
+    read_document,
+)
 
-__all__ = ["Record", "read_records", "place_problems"]
+__all__ = ["MAX_LINE_BYTES", "Record", "read_records", "place_problems"]
+
+#: The longest line of a JSON Lines file: one person's record.
+MAX_LINE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,15 +46,19 @@ class Record:
 def read_records(source: str) -> Iterator[Record]:
     """Records from ``source``: a path (``.json``, ``.yaml``, ``.yml``, ``.jsonl``) or ``-``.
 
-    A file that cannot be read at all raises :class:`InputError`; a record that cannot be
-    read is yielded with its problems.
+    JSON Lines are streamed, one record a line, whatever the size of the file. A file that cannot
+    be read at all raises :class:`InputError`; a record that cannot be read is yielded with its
+    problems.
     """
     if source.endswith(".jsonl"):
         yield from _json_lines(Path(source))
         return
     try:
         if source == "-":
-            document = parse_document(sys.stdin.read(), "<stdin>")
+            data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+            if len(data) > MAX_DOCUMENT_BYTES:
+                raise DocumentError("<stdin>", f"larger than {MAX_DOCUMENT_BYTES:,} bytes: refused")
+            document = parse_document(decode(data, "<stdin>"), "<stdin>")
         else:
             document = read_document(Path(source))
     except DocumentError as error:
@@ -69,31 +84,47 @@ def _record(index: int, document: Document, prefix: tuple[str | int, ...], item:
 
 
 def _json_lines(path: Path) -> Iterator[Record]:
+    """One record a line: each line read as bytes (only a line feed ends a line; a carriage
+    return inside a record is part of it), decoded and parsed on its own, at most
+    :data:`MAX_LINE_BYTES` long. Whatever a line holds, it yields one record or one error."""
     try:
-        handle = path.open(encoding="utf-8")
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(
+                "the person file cannot be read",
+                [Problem(str(path), "is not a regular file (a device, a pipe or a socket): refused")],
+            )
+        handle = path.open("rb")
     except OSError as error:
         raise InputError(
             "the person file cannot be read", [Problem(str(path), error.strerror or "unreadable")]
         ) from None
     with handle:
         index = 0
-        try:
-            for number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                where = f"{path}:{number}"
-                try:
-                    item = json.loads(line)
-                except json.JSONDecodeError as error:
-                    problem = Problem(where, f"not valid JSON: {error.msg} (column {error.colno})")
-                    yield Record(index, where, None, (problem,))
-                else:
-                    document = Document(name=str(path), data=item, lines={(): number})
-                    yield _record(index, document, (), item)
+        number = 0
+        while True:
+            line = handle.readline(MAX_LINE_BYTES + 1)
+            if not line:
+                break
+            number += 1
+            where = f"{path}:{number}"
+            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                while line and not line.endswith(b"\n"):  # skip the rest of the line, unread
+                    line = handle.readline(MAX_LINE_BYTES)
+                problem = Problem(where, f"the line is longer than {MAX_LINE_BYTES:,} bytes: refused")
+                yield Record(index, where, None, (problem,))
                 index += 1
-        except UnicodeDecodeError as error:
-            problem = Problem(f"{path}", f"not UTF-8 text (byte {error.start})")
-            yield Record(index, str(path), None, (problem,))
+                continue
+            if not line.strip():
+                continue
+            try:
+                item = parse_json(decode(line, where), str(path), number)
+            except DocumentError as error:
+                yield Record(index, where, None, (Problem(error.where, error.message),))
+            else:
+                document = Document(name=str(path), data=item, lines={(): number})
+                yield _record(index, document, (), item)
+            index += 1
 
 
 def place_problems(record: Record, problems: tuple[Problem, ...]) -> tuple[Problem, ...]:

@@ -28,6 +28,7 @@ import math
 import os
 import sys
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -160,6 +161,8 @@ class CompiledRuleset:
         self._lock = threading.Lock()
         self._closed = False
         self._poisoned = False
+        self._busy = False
+        _LIVE.add(self)
         self._cache: OrderedDict[str, tuple[Firing, ...]] = OrderedDict()
         self._cache_size = cache_size
 
@@ -177,7 +180,7 @@ class CompiledRuleset:
                 raise EngineError(f"ruleset {self.name!r} is closed")
             if self._poisoned:
                 raise EngineError(
-                    f"ruleset {self.name!r} kept a session after a failure; build a new evaluator"
+                    f"ruleset {self.name!r} kept a session after a failure or a fork; build a new evaluator"
                 )
             cached = self._cache.get(key) if self._cache_size else None
             if cached is not None:
@@ -185,6 +188,7 @@ class CompiledRuleset:
                 return cached
             payload = json.dumps([*({**fact, "sid": _SESSION} for fact in facts), _END_SESSION_FACT])
             present = {fact["t"] for fact in facts}
+            self._busy = True
             # A rule whose condition has several true alternatives matches a fact once per
             # alternative: it fired once for that fact, so it is reported once.
             found: dict[tuple[str, Any], Firing] = {}
@@ -194,6 +198,7 @@ class CompiledRuleset:
                 for name, matched in self._run(handle, names, payload):
                     found.setdefault((name, matched.get("id")), (name, matched))
             firings = tuple(found.values())
+            self._busy = False
             if self._cache_size:
                 self._cache[key] = firings
                 if len(self._cache) > self._cache_size:
@@ -245,6 +250,24 @@ class CompiledRuleset:
             self._free()
         except Exception:
             pass
+
+
+_LIVE: weakref.WeakSet[CompiledRuleset] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child gets a copy of every lock as it was: one held by another thread of the
+    parent would never be released. Each ruleset gets a new lock; one that was running a case
+    in the parent when it forked holds that case's session, so it refuses further use (the
+    child builds a new evaluator)."""
+    for ruleset in list(_LIVE):
+        ruleset._lock = threading.Lock()
+        if ruleset._busy:
+            ruleset._poisoned = True
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _check_facts(facts: Sequence[Mapping[str, Any]]) -> None:

@@ -21,7 +21,9 @@ case: an :class:`EvaluationError`, never a default.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
+import zoneinfo
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -46,7 +48,7 @@ from rules.errors import EvaluationError
 from rules.policy.loader import Policy, load_policy
 from rules.policy.mechanisms import Derived, Mechanism
 
-__all__ = ["Evaluator", "evaluate", "evaluator_for", "parse_person"]
+__all__ = ["Evaluator", "evaluate", "evaluator_for", "parse_person", "today"]
 
 
 class Evaluator:
@@ -99,7 +101,7 @@ class Evaluator:
         """The verdict for ``person`` on ``on`` (default: today), under this policy."""
         policy = self.policy
         record, sections_read = read_person(person, policy)
-        as_of = on if on is not None else dt.date.today()
+        as_of = on if on is not None else today(policy)
         case = Case(self.compiled, record, sections_read, as_of)
         evaluated = [
             name
@@ -254,6 +256,24 @@ class Evaluator:
         return warnings
 
 
+#: The parameter naming the zone of Kazakhstan's calendar day.
+TIME_ZONE = "country.time_zone"
+
+
+def today(policy: Policy) -> dt.date:
+    """Today's date in Kazakhstan: the calendar day in the zone of the policy's
+    ``country.time_zone`` (read on today's date in UTC), not the server's own day. A policy
+    without the parameter falls back to UTC."""
+    now = dt.datetime.now(dt.UTC)
+    dated = policy.dated_parameter(TIME_ZONE, now.date())
+    if dated is None or not isinstance(dated.value, str):
+        return now.date()
+    try:
+        return now.astimezone(zoneinfo.ZoneInfo(dated.value)).date()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return now.date()
+
+
 def _rounds(policy: Policy) -> list[list[str]]:
     """The programmes in rounds: each round holds those whose readings earlier rounds decide
     (the loader refuses programmes that read each other in a cycle)."""
@@ -278,6 +298,18 @@ _evaluators: OrderedDict[tuple[str, str], Evaluator] = OrderedDict()
 _KEPT_EVALUATORS = 8  # policy versions kept compiled by evaluate(); older ones are freed
 
 
+def _after_fork_in_child() -> None:
+    """A forked child starts with a free lock and no kept evaluator: one the parent was using in
+    another thread could be mid-case (see :mod:`rules.engine.durable`); the child compiles its own."""
+    global _default_lock
+    _default_lock = threading.Lock()
+    _evaluators.clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def evaluator_for(policy: Policy | None) -> Evaluator:
     """The compiled evaluator of ``policy`` (default: the shipped one), kept for reuse: the
     last few policy versions stay compiled."""
@@ -296,7 +328,8 @@ def evaluator_for(policy: Policy | None) -> Evaluator:
 def evaluate(
     person: Person | Mapping[str, Any], on: dt.date | None = None, policy: Policy | None = None
 ) -> Verdict:
-    """The verdict for ``person`` on ``on`` (default today) under ``policy`` (default: shipped).
+    """The verdict for ``person`` on ``on`` (default: today in Kazakhstan) under ``policy``
+    (default: the shipped one).
 
     Accepts a :class:`models.Person` or a plain dict of the same shape. Compiled policies are
     kept per version, so repeated calls cost only the evaluation.

@@ -108,7 +108,7 @@ def trips_from_crossings(
     if unknown:
         raise InputError("the crossings name unknown border posts", unknown)
     events = [
-        _Event(index, crossing.direction, *_local_day(crossing, _zone_of(crossing, posts, default_tz)))
+        _Event(index, crossing.direction, *_local_day(index, crossing, _zone_of(crossing, posts, default_tz)))
         for index, crossing in enumerate(crossings)
     ]
     trips, warnings = _pair(_in_order(events))
@@ -130,11 +130,26 @@ def _unknown_post(index: int, post: str, posts: Mapping[str, str]) -> Problem:
     )
 
 
-def _local_day(crossing: Crossing, zone: zoneinfo.ZoneInfo) -> tuple[dt.date, dt.datetime | None]:
-    """The crossing's local day in ``zone`` and its instant in UTC (``None`` for a plain date)."""
+def _local_day(index: int, crossing: Crossing, zone: zoneinfo.ZoneInfo) -> tuple[dt.date, dt.datetime | None]:
+    """The crossing's local day in ``zone`` and its instant in UTC (``None`` for a plain date).
+
+    An instant whose local day or UTC time lies outside the calendar (year 1 at +14:00) is an
+    input error naming the crossing."""
     if not isinstance(crossing.at, dt.datetime):
         return crossing.at, None
-    return crossing.at.astimezone(zone).date(), crossing.at.astimezone(dt.UTC)
+    try:
+        return crossing.at.astimezone(zone).date(), crossing.at.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise InputError(
+            "a border crossing cannot be placed on the calendar",
+            [
+                Problem(
+                    f"crossings[{index}].at",
+                    "the instant falls outside the calendar (years 1 to 9999) at the border post",
+                    ("crossings", index, "at"),
+                )
+            ],
+        ) from None
 
 
 def _zone_of(crossing: Crossing, posts: Mapping[str, str], default_tz: str) -> zoneinfo.ZoneInfo:

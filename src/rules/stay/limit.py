@@ -56,6 +56,7 @@ __all__ = ["STAY_FACTS", "StayDerived", "StayLimit"]
 _PARAMETERS = ("stay.limit_days", "stay.window_days", "stay.count_exit_day")
 _TABLES = ("stay.regime_of_citizenship", "stay.regimes")
 DEFAULT_TIME_ZONE = "crossings.default_time_zone"
+_LAST_ORDINAL = dt.date.max.toordinal()
 BORDER_POSTS = "crossings.border_posts"
 
 #: The facts the stay limit's rules read (``stay.<name>``). The day figures are present only
@@ -300,7 +301,12 @@ class StayLimit:
                 registration=registration,
             )
         latest = figures.latest_exit
-        show_latest = status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY) and latest is not None
+        # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
+        show_latest = (
+            status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY)
+            and latest is not None
+            and latest <= _LAST_ORDINAL
+        )
         return StayResult(
             status=status,
             days_used=figures.days_used,
@@ -407,6 +413,10 @@ class StayLimit:
         is then undetermined, and the warnings name the crossings concerned."""
         if person.crossings is None:
             return person, ()
+        if not self.base.in_force(as_of):
+            # Before the limit (or after it), no day is counted: the crossings are not read, and
+            # the policy's rules decide the date as they would for trips.
+            return person.model_copy(update={"trips": None}), ()
         try:
             default_tz = self.policy.parameter(DEFAULT_TIME_ZONE, as_of).value
         except EvaluationError:
