@@ -52,6 +52,8 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    format: str = Field(default="kzmig/plan/1", description="The version of this document's format.")
+    engine_version: str = Field(default="", description="The version of kzmig that wrote it.")
     person_id: str
     enter: dt.date
     policy: PolicyRef

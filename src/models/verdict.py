@@ -232,6 +232,8 @@ class Verdict(_Out):
     model_config = ConfigDict(extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True)
     __pydantic_extra__: dict[str, ProgrammeSection] = Field(init=False)
 
+    format: str = Field(default="kzmig/verdict/2", description="The version of this document's format.")
+    engine_version: str = Field(default="", description="The version of kzmig that wrote it.")
     person_id: str
     as_of: dt.date
     policy: PolicyRef

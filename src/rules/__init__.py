@@ -29,8 +29,10 @@ from rules.errors import (
 )
 from rules.policy.loader import Policy, load_policy
 from rules.stay.planning import plan
+from rules.version import __version__
 
 __all__ = [
+    "__version__",
     "Difference",
     "EngineError",
     "EvaluationError",

@@ -27,13 +27,14 @@ from rules.analysis.impact import Difference
 from rules.analysis.impact import compare as compare_verdicts
 from rules.cli.records import Record, place_problems, read_records
 from rules.engine.evaluator import Evaluator, today
-from rules.engine.schemas import person_schema, verdict_schema
+from rules.engine.schemas import schema as schema_of
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError
 from rules.policy.loader import Policy, default_policy_dir, load_policy
 from rules.policy.timeline import Timeline
 from rules.reports.plan_text import render_plan_text
 from rules.reports.text import render_text
 from rules.stay.planning import LONGEST_PLAN_DAYS, plan_with
+from rules.version import PLAN_FORMAT, VERDICT_FORMAT, __version__
 
 __all__ = ["app", "main"]
 
@@ -48,6 +49,27 @@ app = typer.Typer(
 )
 policy_app = typer.Typer(help="Inspect and check policy directories and amendment files.")
 app.add_typer(policy_app, name="policy")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"kzmig {__version__} (verdict format {VERDICT_FORMAT}, plan format {PLAN_FORMAT})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version of kzmig and of its documents.",
+            callback=_show_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
+    """Kazakhstan migration-policy eligibility, explained rule by rule with its legal source."""
 
 
 class OutputFormat(StrEnum):
@@ -377,22 +399,28 @@ def plan(
 class SchemaKind(StrEnum):
     person = "person"
     verdict = "verdict"
+    plan = "plan"
+    policy = "policy"
 
 
 @app.command()
 def schema(
     kind: Annotated[
-        SchemaKind, typer.Argument(help="person: the record the engine reads; verdict: what it answers.")
+        SchemaKind,
+        typer.Argument(
+            help="person: the record the engine reads; verdict and plan: what it answers; "
+            "policy: a policy or amendment file."
+        ),
     ],
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
 ) -> None:
-    """Print the JSON Schema of a person record or a verdict under a policy (for an editor or a validator)."""
+    """Print the JSON Schema of a person record, a verdict, a plan or a policy file, for a policy."""
     try:
         policy = _load(policy_dir, amend)
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
-    document = person_schema(policy) if kind is SchemaKind.person else verdict_schema(policy)
+    document = schema_of(kind.value, policy)
     typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 

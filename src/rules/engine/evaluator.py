@@ -47,6 +47,7 @@ from rules.engine.trace import trace_entry
 from rules.errors import EvaluationError
 from rules.policy.loader import Policy, load_policy
 from rules.policy.mechanisms import Derived, Mechanism
+from rules.version import VERDICT_FORMAT, __version__
 
 __all__ = ["Evaluator", "evaluate", "evaluator_for", "parse_person", "today"]
 
@@ -174,6 +175,8 @@ class Evaluator:
             warnings.extend(programme_warnings(self.compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
         return Verdict(
+            format=VERDICT_FORMAT,
+            engine_version=__version__,
             person_id=record.person_id,
             as_of=as_of,
             policy=self._ref,

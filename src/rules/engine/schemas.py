@@ -13,11 +13,25 @@ from collections.abc import Mapping
 from typing import Any
 
 from models.person import Person
-from models.policy import InputField, TableValues
+from models.plan import Plan
+from models.policy import (
+    ComputedFact,
+    InputField,
+    Parameter,
+    PolicyHeader,
+    Programme,
+    Rule,
+    StatusKind,
+    Table,
+    TableValues,
+)
 from models.verdict import ProgrammeSection, Verdict
 from rules.policy.loader import Policy
 
-__all__ = ["person_schema", "verdict_schema"]
+__all__ = ["KINDS", "plan_schema", "person_schema", "policy_schema", "schema", "verdict_schema"]
+
+#: The documents kzmig writes a JSON Schema for.
+KINDS = ("person", "verdict", "plan", "policy")
 
 _DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -76,7 +90,7 @@ def person_schema(policy: Policy) -> dict[str, Any]:
     """The JSON Schema of a person record under ``policy``."""
     schema = Person.model_json_schema()
     schema["$schema"] = _DIALECT
-    schema["title"] = f"Person record (policy {policy.name} {policy.version})"
+    schema["title"] = f"Person record (policy {policy.name})"
     schema["additionalProperties"] = False
     status = schema.get("$defs", {}).get("Status", {}).get("properties", {}).get("kind")
     if status is not None:
@@ -97,7 +111,7 @@ def verdict_schema(policy: Policy) -> dict[str, Any]:
     """The JSON Schema of a verdict under ``policy``: ``stay`` and a section per programme."""
     schema = Verdict.model_json_schema()
     schema["$schema"] = _DIALECT
-    schema["title"] = f"Verdict (policy {policy.name} {policy.version})"
+    schema["title"] = f"Verdict (policy {policy.name})"
     section = ProgrammeSection.model_json_schema(ref_template="#/$defs/{model}")
     schema.setdefault("$defs", {}).update(section.pop("$defs", {}))
     schema["$defs"]["ProgrammeSection"] = section
@@ -110,3 +124,80 @@ def verdict_schema(policy: Policy) -> dict[str, Any]:
             }
     schema["additionalProperties"] = False
     return schema
+
+
+def plan_schema(policy: Policy) -> dict[str, Any]:
+    """The JSON Schema of a plan (``kzmig plan``, ``rules.plan``)."""
+    schema = Plan.model_json_schema(mode="serialization")
+    schema["$schema"] = _DIALECT
+    schema["title"] = f"Plan (policy {policy.name})"
+    return schema
+
+
+def policy_schema(policy: Policy | None = None) -> dict[str, Any]:
+    """The JSON Schema of a policy or amendment file (format ``kzmig/policy/2``). Formulas and
+    report items are plain data the loader checks; the schema checks the file's shape."""
+    defs: dict[str, Any] = {}
+    refs: dict[str, dict[str, str]] = {}
+    for model in (PolicyHeader, Programme, Parameter, Table, StatusKind, ComputedFact, Rule):
+        found = model.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(found.pop("$defs", {}))
+        defs[model.__name__] = found
+        refs[model.__name__] = {"$ref": f"#/$defs/{model.__name__}"}
+    named = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+    code = r"^[a-z][a-z0-9_]*$"
+    return {
+        "$schema": _DIALECT,
+        "title": "kzmig policy file (kzmig/policy/2)",
+        "type": "object",
+        "required": ["schema", "title"],
+        "properties": {
+            "schema": {"const": "kzmig/policy/2"},
+            "title": {"type": "string", "minLength": 3},
+            "description": {"type": "string"},
+            "policy": refs["PolicyHeader"],
+            "programmes": {
+                "type": "object",
+                "propertyNames": {"pattern": code},
+                "additionalProperties": {"type": "object"},
+            },
+            "parameters": {
+                "type": "object",
+                "propertyNames": {"pattern": named},
+                "additionalProperties": refs["Parameter"],
+            },
+            "tables": {
+                "type": "object",
+                "propertyNames": {"pattern": named},
+                "additionalProperties": refs["Table"],
+            },
+            "status_kinds": {
+                "type": "object",
+                "propertyNames": {"pattern": code},
+                "additionalProperties": refs["StatusKind"],
+            },
+            "facts": {
+                "type": "object",
+                "propertyNames": {"pattern": named},
+                "additionalProperties": refs["ComputedFact"],
+            },
+            "rules": {"type": "array", "items": refs["Rule"]},
+            "repeals": {"type": "array", "items": {"type": "string", "pattern": named}},
+        },
+        "patternProperties": {"^x-": {}},
+        "additionalProperties": False,
+        "$defs": defs,
+    }
+
+
+def schema(kind: str, policy: Policy) -> dict[str, Any]:
+    """The JSON Schema of ``kind`` (one of :data:`KINDS`) under ``policy``."""
+    if kind == "person":
+        return person_schema(policy)
+    if kind == "verdict":
+        return verdict_schema(policy)
+    if kind == "plan":
+        return plan_schema(policy)
+    if kind == "policy":
+        return policy_schema(policy)
+    raise ValueError(f"no schema of {kind!r}; one of {', '.join(KINDS)}")

@@ -70,6 +70,7 @@ from rules.policy.loader import Policy
 from rules.policy.timeline import Timeline
 from rules.stay.limit import StayLimit
 from rules.stay.window import UNBOUNDED, StayFigures, runs
+from rules.version import PLAN_FORMAT, __version__
 
 __all__ = ["LONGEST_PLAN_DAYS", "plan", "plan_with"]
 
@@ -170,6 +171,8 @@ def _not_planned(evaluator: Evaluator, record: Person, enter: dt.date, wanted: i
         plan_status = PlanStatus.UNDETERMINED
         note = f"facts are missing ({', '.join(stay.missing)}): no figure can be given"
     return Plan(
+        format=PLAN_FORMAT,
+        engine_version=__version__,
         person_id=record.person_id,
         enter=enter,
         policy=verdict.policy,
@@ -539,6 +542,8 @@ class _Planner:
         if longest.first_overstay is not None:
             warnings.extend(self._judged_otherwise(longest, verdict))
         return Plan(
+            format=PLAN_FORMAT,
+            engine_version=__version__,
             person_id=self.person.person_id,
             enter=_day(enter),
             policy=verdict.policy,
