@@ -12,6 +12,7 @@ from models import Person, Trip, Verdict
 
 def test_rules_exports_exactly_the_documented_api() -> None:
     assert sorted(rules.__all__) == [
+        "AmendmentText",
         "Difference",
         "EngineError",
         "EvaluationError",
@@ -25,6 +26,7 @@ def test_rules_exports_exactly_the_documented_api() -> None:
         "evaluate",
         "load_policy",
         "plan",
+        "__version__",
     ]
     for name in rules.__all__:
         assert hasattr(rules, name), name

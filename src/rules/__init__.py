@@ -27,12 +27,13 @@ from rules.errors import (
     PolicyError,
     Problem,
 )
-from rules.policy.loader import Policy, load_policy
+from rules.policy.loader import AmendmentText, Policy, load_policy
 from rules.stay.planning import plan
 from rules.version import __version__
 
 __all__ = [
     "__version__",
+    "AmendmentText",
     "Difference",
     "EngineError",
     "EvaluationError",

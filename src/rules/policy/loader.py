@@ -27,12 +27,12 @@ from rules.policy.catalogue import Catalogue, build_catalogue
 from rules.policy.checks import ReportItem, WarningCheck, check_programmes, check_rules, check_warnings
 from rules.policy.documents import Document, validation_problems
 from rules.policy.nodes import Node
-from rules.policy.reading import FileItems, read_policy_file
+from rules.policy.reading import FileItems, read_policy_file, read_policy_text
 from rules.policy.registry import MECHANISMS, mechanism_class
 from rules.policy.timeline import Timeline
 from rules.policy.types import FactSpec, MechanismTraits
 
-__all__ = ["Policy", "ReportItem", "default_policy_dir", "load_policy"]
+__all__ = ["AmendmentText", "Policy", "ReportItem", "default_policy_dir", "load_policy"]
 
 _POLICY_SUFFIXES = (".yaml", ".yml")
 _NAMED = ("programmes", "parameters", "status_kinds", "facts")
@@ -126,8 +126,19 @@ class Policy:
         return self.catalogue.facts.get(name)
 
 
-def load_policy(directory: Path | str | None = None, amendments: Iterable[Path | str] = ()) -> Policy:
-    """Load the policy in ``directory`` (default: the shipped one), then apply ``amendments``.
+@dataclass(frozen=True)
+class AmendmentText:
+    """An amendment given as text rather than a file: its content and a name for its problems."""
+
+    text: str
+    name: str = "<amendment>"
+
+
+def load_policy(
+    directory: Path | str | None = None, amendments: Iterable[Path | str | AmendmentText] = ()
+) -> Policy:
+    """Load the policy in ``directory`` (default: the shipped one), then apply ``amendments``
+    (files, or :class:`AmendmentText` for content received as text).
 
     An amendment is a policy file of the same schema: its programmes, parameters, status kinds,
     computed facts and rules replace those of the same name (or id) or are added; its table rows
@@ -146,13 +157,16 @@ def load_policy(directory: Path | str | None = None, amendments: Iterable[Path |
         raise PolicyError(
             f"policy {base} cannot be loaded", [Problem(str(base), "the directory holds no .yaml file")]
         )
-    amendment_paths = [Path(p) for p in amendments]
+    sources = [a if isinstance(a, AmendmentText) else Path(a) for a in amendments]
 
     problems: list[Problem] = []
     files: list[FileItems] = []
     unreadable = False
-    for path in [*paths, *amendment_paths]:
-        items = read_policy_file(path, problems, amendment=path in amendment_paths and path not in paths)
+    for source in [*paths, *sources]:
+        if isinstance(source, AmendmentText):
+            items = read_policy_text(source.text, source.name, problems)
+        else:
+            items = read_policy_file(source, problems, amendment=source in sources and source not in paths)
         if items is not None:
             files.append(items)
         else:
@@ -165,11 +179,12 @@ def load_policy(directory: Path | str | None = None, amendments: Iterable[Path |
     digest = hashlib.sha256()
     for path in paths:
         digest.update(str(path.relative_to(base)).encode() + b"\0" + _bytes(path) + b"\0")
-    for path in amendment_paths:
-        digest.update(b"amendment\0" + _bytes(path) + b"\0")
+    for source in sources:
+        content = source.text.encode() if isinstance(source, AmendmentText) else _bytes(source)
+        digest.update(b"amendment\0" + content + b"\0")
     version = digest.hexdigest()[:12]
 
-    baseline_count = sum(1 for items in files if Path(items.document.name) in paths)
+    baseline_count = len(paths)
     return _assemble(base, files, baseline_count, version, problems)
 
 

@@ -26,9 +26,16 @@ from models.policy import (
     Table,
 )
 from rules.errors import Problem
-from rules.policy.documents import Document, DocumentError, read_document, validation_problems
+from rules.policy.documents import (
+    MAX_DOCUMENT_BYTES,
+    Document,
+    DocumentError,
+    parse_document,
+    read_document,
+    validation_problems,
+)
 
-__all__ = ["FileItems", "read_policy_file", "CONVERSION_HINT"]
+__all__ = ["FileItems", "policy_items", "read_policy_file", "read_policy_text", "CONVERSION_HINT"]
 
 #: What a file still in format 1 is told.
 CONVERSION_HINT = (
@@ -81,6 +88,25 @@ def read_policy_file(path: Path, problems: list[Problem], amendment: bool = Fals
     except DocumentError as error:
         problems.append(Problem(error.where, error.message))
         return None
+    return policy_items(document, problems, amendment)
+
+
+def read_policy_text(text: str, name: str, problems: list[Problem]) -> FileItems | None:
+    """The valid items of an amendment given as text (an HTTP request's body, say), read with
+    the same bounds and checks as a file named ``name``."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        problems.append(Problem(name, f"larger than {MAX_DOCUMENT_BYTES:,} characters: refused"))
+        return None
+    try:
+        document = parse_document(text, name)
+    except DocumentError as error:
+        problems.append(Problem(error.where, error.message))
+        return None
+    return policy_items(document, problems, amendment=True)
+
+
+def policy_items(document: Document, problems: list[Problem], amendment: bool) -> FileItems | None:
+    """The valid items of a policy document already read (see :func:`read_policy_file`)."""
     data = document.data
     if not isinstance(data, dict):
         problems.append(Problem(document.where(()), "a policy file is a mapping of sections"))
