@@ -22,11 +22,11 @@ def test_rules_exports_exactly_the_documented_api() -> None:
         "Policy",
         "PolicyError",
         "Problem",
+        "__version__",
         "compare",
         "evaluate",
         "load_policy",
         "plan",
-        "__version__",
     ]
     for name in rules.__all__:
         assert hasattr(rules, name), name
