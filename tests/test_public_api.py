@@ -57,7 +57,16 @@ def test_verdict_json_is_stable_and_uses_from_to_for_periods() -> None:
         on=dt.date(2024, 3, 1),
     )
     doc = verdict.model_dump(mode="json")
-    assert list(doc) == ["format", "engine_version", "person_id", "as_of", "policy", "stay", "trace", "warnings"]
+    assert list(doc) == [
+        "format",
+        "engine_version",
+        "person_id",
+        "as_of",
+        "policy",
+        "stay",
+        "trace",
+        "warnings",
+    ]
     assert doc["format"] == "kzmig/verdict/2" and doc["engine_version"] == rules.__version__
     assert list(doc["stay"]) == [
         "status",
