@@ -7,20 +7,15 @@ lines are computed from the text, never hard-coded.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
-from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 import rules
 from rules import PolicyError, Problem
 from rules.cli import app
-from rules.engine.schemas import person_schema, verdict_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_DIR = ROOT / "policies" / "kz"
@@ -328,72 +323,3 @@ def test_a_file_of_format_1_is_refused_with_how_to_convert_it(tmp_path):
         "format kzmig/policy/1 is no longer read; convert the file to kzmig/policy/2"
     )
     assert "docs/policy-format.md" in problem.message
-
-
-# --- the JSON Schemas of a policy -------------------------------------------------------------
-
-
-def _as_json(data: Any) -> Any:
-    return json.loads(json.dumps(data, default=str))
-
-
-def _example_persons() -> list[dict[str, Any]]:
-    yaml = YAML(typ="safe", pure=True)
-    persons = [
-        yaml.load(path.read_text(encoding="utf-8"))["person"]
-        for path in sorted((ROOT / "examples" / "cases").glob("*/*.yaml"))
-    ]
-    for path in sorted((ROOT / "examples" / "persons").glob("*.*")):
-        if path.suffix == ".jsonl":
-            persons += [
-                json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
-            ]
-        else:
-            data = yaml.load(path.read_text(encoding="utf-8"))
-            persons += data if isinstance(data, list) else [data]
-    return [_as_json(person) for person in persons]
-
-
-def test_every_example_person_is_valid_under_the_person_schema_and_its_verdict_under_the_verdict_schema():
-    policy = rules.load_policy()
-    person_validator = jsonschema.Draft202012Validator(person_schema(policy))
-    verdict_validator = jsonschema.Draft202012Validator(verdict_schema(policy))
-    persons = _example_persons()
-    assert len(persons) > 70
-    for person in persons:
-        person_validator.validate(person)
-        verdict = rules.evaluate(person, on=dt.date(2026, 6, 1), policy=policy)
-        verdict_validator.validate(verdict.model_dump(mode="json"))
-
-
-@pytest.mark.parametrize(
-    ("change", "where"),
-    [
-        pytest.param({"nickname": "B"}, [], id="unknown top-level field"),
-        pytest.param(
-            {"residence_application": {"interview": "maybe"}},
-            ["residence_application", "interview"],
-            id="value not allowed",
-        ),
-        pytest.param(
-            {"residence_application": {"language_test": {"reading_pct": 101}}},
-            ["residence_application", "language_test", "reading_pct"],
-            id="percentage above 100",
-        ),
-    ],
-)
-def test_the_person_schema_refuses_what_the_engine_refuses(change, where):
-    policy = rules.load_policy()
-    person = {"person_id": "S-1", **change}
-    errors = list(jsonschema.Draft202012Validator(person_schema(policy)).iter_errors(person))
-    assert errors and list(errors[0].absolute_path) == where
-    with pytest.raises(rules.InputError):
-        rules.evaluate(person, on=dt.date(2026, 6, 1), policy=policy)
-
-
-def test_kzmig_schema_person_prints_the_schema_with_the_policys_status_kinds():
-    result = CliRunner().invoke(app, ["schema", "person"])
-    assert result.exit_code == 0, result.output
-    schema = json.loads(result.output)
-    assert "residence_application" in schema["properties"]
-    assert "international_driver" in schema["$defs"]["Status"]["properties"]["kind"]["enum"]

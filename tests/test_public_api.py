@@ -27,6 +27,7 @@ def test_rules_exports_exactly_the_documented_api() -> None:
         "evaluate",
         "load_policy",
         "plan",
+        "schema",
     ]
     for name in rules.__all__:
         assert hasattr(rules, name), name

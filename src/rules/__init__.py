@@ -13,12 +13,14 @@ For many cases or a what-if amendment, build an :class:`Evaluator` per policy::
     amended = Evaluator(load_policy(amendments=["what-if.yaml"]))
     compare(baseline, amended, person, on=date(2026, 3, 1)).changed   # ("status", ...)
     plan(person, enter=date(2026, 5, 1), days=30)   # how long they may stay, when they may come
+    schema("verdict")   # the JSON Schema of a verdict under the shipped policy
 
 Errors: every error kzmig raises on purpose is a :class:`KzmigError` (see :mod:`rules.errors`).
 """
 
 from rules.analysis.impact import Difference, compare
 from rules.engine.evaluator import Evaluator, evaluate
+from rules.engine.schemas import schema
 from rules.errors import (
     EngineError,
     EvaluationError,
@@ -47,4 +49,5 @@ __all__ = [
     "evaluate",
     "load_policy",
     "plan",
+    "schema",
 ]

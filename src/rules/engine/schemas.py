@@ -26,7 +26,7 @@ from models.policy import (
     TableValues,
 )
 from models.verdict import ProgrammeSection, Verdict
-from rules.policy.loader import Policy
+from rules.policy.loader import Policy, load_policy
 
 __all__ = ["KINDS", "plan_schema", "person_schema", "policy_schema", "schema", "verdict_schema"]
 
@@ -190,8 +190,11 @@ def policy_schema(policy: Policy | None = None) -> dict[str, Any]:
     }
 
 
-def schema(kind: str, policy: Policy) -> dict[str, Any]:
-    """The JSON Schema of ``kind`` (one of :data:`KINDS`) under ``policy``."""
+def schema(kind: str, policy: Policy | None = None) -> dict[str, Any]:
+    """The JSON Schema of ``kind`` (one of :data:`KINDS`) under ``policy`` (the shipped one by
+    default; its schemas are also in the package as ``rules.shipped_schemas``)."""
+    if policy is None:
+        policy = load_policy()
     if kind == "person":
         return person_schema(policy)
     if kind == "verdict":

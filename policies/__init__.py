@@ -1,0 +1,1 @@
+"""Marks policies/ as the package rules.shipped_policies, so installs (editable or not) carry it."""

@@ -1,0 +1,1 @@
+"""Marks schemas/ as the package rules.shipped_schemas, so installs (editable or not) carry it."""
