@@ -7,6 +7,10 @@ is not reported a second time (its name is in ``broken``). Every problem comes i
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +34,10 @@ from rules.policy.documents import (
     MAX_DOCUMENT_BYTES,
     Document,
     DocumentError,
+    decode,
     parse_document,
-    read_document,
+    parse_json_document,
+    read_bytes,
     validation_problems,
 )
 
@@ -84,11 +90,36 @@ def read_policy_file(path: Path, problems: list[Problem], amendment: bool = Fals
     written (``raw_programmes``) and checked once merged with the programme they change.
     ``None`` when the file cannot be read at all (not YAML, wrong format, not a mapping)."""
     try:
-        document = read_document(path)
+        document = _parsed(str(path), read_bytes(path, MAX_DOCUMENT_BYTES), path.suffix.lower() == ".json")
     except DocumentError as error:
         problems.append(Problem(error.where, error.message))
         return None
-    return policy_items(document, problems, amendment)
+    return policy_items(copy.deepcopy(document), problems, amendment)
+
+
+#: Policy files already parsed in this process, by name and content digest (see :func:`_parsed`).
+_PARSED: OrderedDict[tuple[str, bytes, bool], Document] = OrderedDict()
+_PARSED_KEPT = 32
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(name: str, content: bytes, json_only: bool) -> Document:
+    """A policy file's bytes parsed once per process: YAML parsing is most of the cost of
+    loading a policy, and a service or a test run loads the same baseline again and again.
+    Keyed by the content's digest, so an edited file is parsed anew; callers copy the result.
+    Errors are not kept: a broken file is parsed (and reported) every time."""
+    key = (name, hashlib.sha256(content).digest(), json_only)
+    with _PARSED_LOCK:
+        if key in _PARSED:
+            _PARSED.move_to_end(key)
+            return _PARSED[key]
+    text = decode(content, name)
+    document = parse_json_document(text, name) if json_only else parse_document(text, name)
+    with _PARSED_LOCK:
+        _PARSED[key] = document
+        while len(_PARSED) > _PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    return document
 
 
 def read_policy_text(text: str, name: str, problems: list[Problem]) -> FileItems | None:
