@@ -102,7 +102,12 @@ class Person(_Strict):
     model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
 
     person_id: Annotated[str, Field(min_length=1, max_length=128)]
-    citizenship: str | None = None
+    citizenship: str | None = Field(
+        default=None,
+        description="ISO 3166-1 alpha-2 code of the citizenship, such as RU (case and surrounding "
+        "spaces are ignored); absent or null when not known.",
+        json_schema_extra={"pattern": r"^\s*[A-Za-z]{2}\s*$"},
+    )
     statuses: tuple[Status, ...] = Field(default=(), max_length=MAX_STATUSES)
     trips: tuple[Trip, ...] | None = Field(default=None, max_length=MAX_TRIPS)
     crossings: tuple[Crossing, ...] | None = Field(
