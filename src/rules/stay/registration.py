@@ -38,7 +38,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from holidays.countries.kazakhstan import KZ
+import holidays
 
 from models.policy import DatedValue
 from models.registration import RegistrationDue
@@ -61,9 +61,6 @@ _REGIME_LISTS = (SELF_REGISTRATION_REGIMES, HOST_NOTIFICATION_REGIMES, NOT_REQUI
 _COUNTS = (HOST_NOTIFICATION_DAYS, SELF_REGISTRATION_DAYS)
 _FLAGS = (SELF_REGISTRATION_REPLACES, COUNT_ENTRY_DAY)
 
-# The years the maintained calendar covers (holidays.KZ starts in 1991, the package ends in 2100).
-_FIRST_YEAR = KZ.start_year
-_LAST_YEAR = KZ.end_year
 
 
 def registration_due(policy: Policy, entry: dt.date, regime: str | None) -> RegistrationDue | None:
@@ -198,7 +195,10 @@ def _working_days(year: int) -> tuple[int, ...]:
     The calendar is built with the neighbouring years too: a day off may be moved across the
     New Year, and the package records a transferred working day with the year that moved it.
     """
-    calendar = KZ(years=range(max(year - 1, _FIRST_YEAR), min(year + 1, _LAST_YEAR) + 1))
+    first_year, last_year = _covered_years()
+    calendar = holidays.country_holidays(
+        "KZ", years=range(max(year - 1, first_year), min(year + 1, last_year) + 1)
+    )
     first, last = dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
     return tuple(day for day in range(first, last + 1) if calendar.is_working_day(dt.date.fromordinal(day)))
 
@@ -215,16 +215,28 @@ def _nth_working_day(first_counted: dt.date, n: int) -> dt.date:
     return dt.date.fromordinal(days[index])
 
 
+@functools.cache
+def _covered_years() -> tuple[int, int]:
+    """The years the maintained calendar covers (holidays.KZ starts in 1991, the package ends
+    in 2100). Looked up on first use: ``holidays.country_holidays`` loads only the Kazakh
+    calendar, where importing its module loads every country's (a fifth of a second at each
+    start)."""
+    calendar = holidays.country_holidays("KZ")
+    return calendar.start_year, calendar.end_year
+
+
 def _calendar_year(year: int, first_counted: dt.date) -> tuple[int, ...]:
-    if not _FIRST_YEAR <= year <= _LAST_YEAR:
+    first_year, last_year = _covered_years()
+    if not first_year <= year <= last_year:
         raise _beyond_calendar(first_counted)
     return _working_days(year)
 
 
 def _beyond_calendar(day: dt.date) -> EvaluationError:
+    first_year, last_year = _covered_years()
     return EvaluationError(
         f"no registration due date can be computed for {day}",
-        [Problem("holidays.KZ", f"the Kazakh working-day calendar covers {_FIRST_YEAR}-{_LAST_YEAR} only")],
+        [Problem("holidays.KZ", f"the Kazakh working-day calendar covers {first_year}-{last_year} only")],
     )
 
 
