@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 import rules
 from rules.cli.app import app
+from rules.policy.documents import parse_document
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "examples" / "cases"
@@ -57,8 +57,7 @@ def _case_files() -> list[Path]:
 
 
 def _read_case(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        data = YAML(typ="safe", pure=True).load(handle)
+    data = parse_document(path.read_text(encoding="utf-8"), str(path)).data
     assert isinstance(data, dict), f"{path}: a case is a mapping"
     return data
 

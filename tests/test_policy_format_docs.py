@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
+import yaml
 
 import rules
+from rules.policy.documents import parse_document
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "policy-format.md"
@@ -76,7 +77,7 @@ def _blocks() -> list[tuple[int, str]]:
 
 
 def _load(text: str) -> Any:
-    return YAML(typ="safe", pure=True).load(text)
+    return parse_document(text, "docs/policy-format.md").data
 
 
 def _as_json(value: Any) -> Any:
@@ -134,7 +135,7 @@ def test_operator_example_of_the_format_reference_gives_what_it_says(tmp_path, l
         fact["formulas"][0]["formula"] = example["formula"]
     path = tmp_path / "example.yaml"
     with path.open("w", encoding="utf-8") as handle:
-        YAML(typ="safe", pure=True).dump(harness, handle)
+        yaml.safe_dump(harness, handle, allow_unicode=True, sort_keys=False)
     policy = rules.load_policy(amendments=[path])
     person = {"person_id": "doc-example", "example_input": _as_json(example.get("given") or {})}
     verdict = rules.evaluate(person, on=example.get("on", ON), policy=policy)

@@ -18,12 +18,12 @@ from typing import Any
 
 import jsonschema
 import pytest
-from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 import rules
 from rules.cli import app
 from rules.engine.schemas import KINDS
+from rules.policy.documents import parse_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "schemas"
@@ -46,7 +46,7 @@ def _as_json(data: Any) -> Any:
 
 
 def _yaml(path: Path) -> Any:
-    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    return parse_document(path.read_text(encoding="utf-8"), str(path)).data
 
 
 def _example_persons() -> list[dict[str, Any]]:

@@ -7,19 +7,19 @@ value keeps its line number so that an error can say where it is.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import math
+import re
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import RoundTripConstructor
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from rules.errors import Problem
 
@@ -114,8 +114,8 @@ class _Budget:
     def __init__(self, values: int) -> None:
         self.left = values
 
-    def spend(self, path: PathKey) -> None:
-        self.left -= 1
+    def spend(self, path: PathKey, values: int = 1) -> None:
+        self.left -= values
         if self.left < 0:
             raise UnsafeDocument(
                 f"the document expands to more than {MAX_VALUES:,} values (YAML aliases repeating "
@@ -125,83 +125,266 @@ class _Budget:
             raise UnsafeDocument(f"nested more than {MAX_DEPTH} levels deep, at {format_path(path)}")
 
 
-def _plain(node: Any, path: PathKey, lines: dict[PathKey, int], name: str, budget: _Budget) -> Any:
-    """Turn ruamel's round-trip nodes into dicts/lists/scalars and record their lines."""
-    budget.spend(path)
-    tag = getattr(node, "tag", None)
-    tag_value = getattr(tag, "value", tag) if tag is not None else None
-    if isinstance(tag_value, str):
-        # Any explicit tag: '!include', and '!!python/...' which ruamel expands to
-        # 'tag:yaml.org,2002:python/...'. Plain data never needs one.
-        shown = tag_value.replace("tag:yaml.org,2002:", "!!")
-        raise UnsafeDocument(f"YAML tag {shown!r} at {format_path(path) or 'top level'}")
-    if isinstance(node, CommentedMap):
-        result: dict[str, Any] = {}
-        for key, value in node.items():
-            if not isinstance(key, str | int | bool | dt.date):
-                raise UnsafeDocument(f"a key at {format_path(path) or 'top level'} is not plain")
-            text_key = str(key)
-            child = (*path, text_key)
-            try:
-                lines[child] = node.lc.key(key)[0] + 1
-            except (KeyError, TypeError, AttributeError):
-                pass
-            result[text_key] = _plain(value, child, lines, name, budget)
-        return result
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, value in enumerate(node):
-            child = (*path, index)
-            try:
-                lines[child] = node.lc.item(index)[0] + 1
-            except (KeyError, TypeError, AttributeError, IndexError):
-                pass
-            items.append(_plain(value, child, lines, name, budget))
-        return items
-    if node is None or isinstance(node, bool | int | float):
-        return node
-    if isinstance(node, dt.datetime):
-        return node
-    if isinstance(node, dt.date):
-        return dt.date(node.year, node.month, node.day)
-    if isinstance(node, str):
-        return str(node).rstrip("\n")  # a folded block (>) ends in a newline nobody wrote
-    raise UnsafeDocument(
-        f"value of type {type(node).__name__} at {format_path(path) or 'top level'} is not plain data"
-    )
+# --- YAML, read as plain data from libyaml's events ----------------------------------------------
+#
+# YAML 1.2's core schema, as a YAML 1.2 reader resolves plain (unquoted) scalars: "yes", "no",
+# "on" and "off" stay text, so a country code NO is never false.
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_INT = re.compile(r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?[0-9_]+|[-+]?0x[0-9a-fA-F_]+)$")
+_FLOAT = re.compile(
+    r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))$""",
+    re.X,
+)
+_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_TIMESTAMP = re.compile(
+    r"""^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})
+    (?:[Tt]|[ \t]+)([0-9]{1,2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]*))?
+    (?:[ \t]*(Z|([-+])([0-9]{1,2})(?::([0-9]{2}))?))?$""",
+    re.X,
+)
+_MERGE = "<<"
 
 
-class _PlainDates(RoundTripConstructor):
-    """ruamel's constructor, except that a date that does not exist (``2024-02-30``) stays
-    text instead of raising a bare ``ValueError`` mid-parse: validation then reports it at
-    its line and path, like any other bad value."""
-
-    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+def _scalar(value: str, plain: bool, where: str) -> Any:
+    """A scalar's value: quoted and block scalars are text; a plain one is resolved."""
+    if not plain:
+        return value.rstrip("\n")  # a folded or literal block ends in a newline nobody wrote
+    if _NULL.match(value):
+        return None
+    if _BOOL.match(value):
+        return value[0] in "tT"
+    if _INT.match(value):
+        text = value.replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        base = {"0b": 2, "0o": 8, "0x": 16}.get(digits[:2], 10)
         try:
-            return super().construct_yaml_timestamp(node, values)
-        except (ValueError, OverflowError):
-            return str(node.value)
+            return sign * int(digits[2:] if base != 10 else digits, base)
+        except ValueError:
+            problem = f"{cut(value, 40)} cannot be read as a number (too many digits?)"
+            raise DocumentError(where, problem) from None
+    if _FLOAT.match(value):
+        text = value.replace("_", "").lower()
+        if text.endswith("inf"):
+            return -math.inf if text.startswith("-") else math.inf
+        return math.nan if text.endswith("nan") else float(text)
+    return _timestamp(value)
 
 
-_PlainDates.add_constructor("tag:yaml.org,2002:timestamp", _PlainDates.construct_yaml_timestamp)
+def _timestamp(value: str) -> Any:
+    """A YAML timestamp as a date or an aware/naive datetime; a day that does not exist
+    (``2024-02-30``) stays text, for validation to report at its line and path."""
+    try:
+        found = _DATE.match(value)
+        if found:
+            return dt.date(int(found[1]), int(found[2]), int(found[3]))
+        found = _TIMESTAMP.match(value)
+        if not found:
+            return value
+        year, month, day, hour, minute, second = (int(found[i]) for i in range(1, 7))
+        micro = int((found[7] or "0")[:6].ljust(6, "0"))
+        zone = None
+        if found[8] == "Z":
+            zone = dt.UTC
+        elif found[8]:
+            offset = dt.timedelta(hours=int(found[10]), minutes=int(found[11] or 0))
+            zone = dt.timezone(-offset if found[9] == "-" else offset)
+        return dt.datetime(year, month, day, hour, minute, second, micro, tzinfo=zone)
+    except (ValueError, OverflowError):
+        return value
 
 
-def _yaml_tree(text: str, name: str) -> Any:
-    yaml = YAML(typ="rt", pure=True)
-    yaml.Constructor = _PlainDates
-    yaml.allow_duplicate_keys = False
+@dataclass
+class _Open:
+    """A mapping or list being built: its path and line, its anchor, how many values it
+    stands for (aliases expanded), and, in a mapping, the key waiting for its value."""
+
+    value: dict[str, Any] | list[Any]
+    path: PathKey
+    line: int
+    anchor: str | None
+    size: int = 1
+    key: str | None = None
+    merging: bool = False
+    merges: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Builder:
+    """Plain data from parse events, one document, with the line of each key and list item."""
+
+    def __init__(self, name: str, lines: dict[PathKey, int]) -> None:
+        self.name = name
+        self.lines = lines
+        self.anchors: dict[str, tuple[Any, int, PathKey]] = {}
+        self.stack: list[_Open] = []
+        self.root: list[Any] = []
+        self.budget = _Budget(MAX_VALUES)
+
+    def at_key(self) -> bool:
+        """Whether the next value is a mapping's key."""
+        if not self.stack:
+            return False
+        top = self.stack[-1]
+        return isinstance(top.value, dict) and top.key is None and not top.merging
+
+    def path(self) -> PathKey:
+        """The path of the next value."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            return (*top.path, len(top.value))
+        return (*top.path, top.key) if top.key is not None else top.path
+
+    def where(self) -> str:
+        return format_path(self.path()) or "top level"
+
+    def scalar(self, event: Any, line: int) -> None:
+        plain = bool(event.implicit[0]) and not event.style
+        value = _scalar(event.value, plain, f"{self.name}:{line}")
+        if self.at_key():
+            self._key(value, plain, line)
+            if event.anchor is not None:
+                self.anchors[event.anchor] = (value, 1, self.path())
+            return
+        self.budget.spend(self.path())
+        self._place(value, 1, line, event.anchor, self.path())
+
+    def open(self, event: Any, line: int) -> None:
+        if self.at_key():
+            raise UnsafeDocument(f"a key at {self.where()} is not plain")
+        path = self.path()
+        self.budget.spend(path)
+        if len(self.stack) >= MAX_DEPTH:
+            raise UnsafeDocument(f"nested more than {MAX_DEPTH} levels deep, at {format_path(path)}")
+        value: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        self.stack.append(_Open(value, path, line, event.anchor))
+
+    def close(self) -> None:
+        done = self.stack.pop()
+        if isinstance(done.value, dict):
+            for merged in done.merges:  # keys written in the mapping win, then earlier merges
+                for key, value in merged.items():
+                    if key not in done.value:
+                        done.value[key] = copy.deepcopy(value)
+        self._place(done.value, done.size, done.line, done.anchor, done.path)
+
+    def alias(self, event: Any, line: int) -> None:
+        if event.anchor not in self.anchors:
+            raise DocumentError(
+                f"{self.name}:{line}", f"the alias *{cut(str(event.anchor), 60)} names no anchor before it"
+            )
+        value, size, source = self.anchors[event.anchor]
+        if self.at_key():
+            self._key(value, False, line)
+            return
+        target = self.path()
+        self.budget.spend(target, size)  # refused here, before anything is copied
+        self._place(copy.deepcopy(value), size, line, None)
+        self._copy_lines(value, source, target)
+
+    def _copy_lines(self, value: Any, source: PathKey, target: PathKey) -> None:
+        """The values an alias repeats keep the lines where the anchor wrote them, so a
+        problem in a repeated value is reported where it can be fixed."""
+        pending: list[tuple[Any, PathKey]] = [(value, ())]
+        while pending:
+            node, relative = pending.pop()
+            children = (
+                node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            )
+            for key, child in children:
+                path = (*relative, key)
+                line = self.lines.get((*source, *path))
+                if line is not None:
+                    self.lines[(*target, *path)] = line
+                pending.append((child, path))
+
+    def _key(self, value: Any, plain: bool, line: int) -> None:
+        top = self.stack[-1]
+        assert isinstance(top.value, dict)
+        if plain and value == _MERGE:
+            top.merging = True
+            return
+        if isinstance(value, dict | list | float) or value is None:
+            raise UnsafeDocument(f"a key at {self.where()} is not plain")
+        key = str(value)
+        if key in top.value:
+            place = format_path(top.path) or "top level"
+            raise DocumentError(f"{self.name}:{line}", f'duplicate key "{cut(key, 60)}" in {place}')
+        self.lines[(*top.path, key)] = line
+        top.key = key
+
+    def _place(self, value: Any, size: int, line: int, anchor: str | None, source: PathKey = ()) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (value, size, source)
+        if not self.stack:
+            self.root.append(value)
+            return
+        top = self.stack[-1]
+        top.size += size
+        if isinstance(top.value, list):
+            self.lines[(*top.path, len(top.value))] = line
+            top.value.append(value)
+        elif top.merging:
+            top.merging = False
+            merged = value if isinstance(value, list) else [value]
+            if not all(isinstance(item, dict) for item in merged):
+                place = format_path(top.path) or "top level"
+                raise UnsafeDocument(f"a merge (<<) in {place} is not of mappings")
+            top.merges.extend(merged)
+        else:
+            assert top.key is not None
+            top.value[top.key] = value
+            top.key = None
+
+
+#: libyaml's parser when the installed PyYAML has it (the wheels do), else the same in Python.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _yaml_data(text: str, name: str, lines: dict[PathKey, int]) -> Any:
+    """The plain data of one YAML document, built from the parse events of libyaml (C, which
+    the PyYAML wheels carry), with the line of every key and list item in ``lines``.
+
+    Nothing is constructed but mappings, lists, text, numbers, booleans, null and dates: any
+    explicit tag is refused. Aliases are expanded as copies, and every value counts against
+    :data:`MAX_VALUES` before it is copied, so a few hundred bytes of nested aliases are
+    refused at once; nesting is refused beyond :data:`MAX_DEPTH` levels."""
     if nesting_depth(text) > MAX_DEPTH:
         raise DocumentError(name, f"refused: nested more than {MAX_DEPTH} levels deep")
+    builder = _Builder(name, lines)
+    documents = 0
     try:
-        return yaml.load(text)
-    except MarkedYAMLError as error:
+        for event in yaml.parse(text, Loader=_LOADER):
+            line = event.start_mark.line + 1 if event.start_mark is not None else 0
+            tag = getattr(event, "tag", None)
+            if tag is not None:
+                shown = tag.replace("tag:yaml.org,2002:", "!!")
+                raise UnsafeDocument(f"YAML tag {shown!r} at {builder.where()}")
+            if isinstance(event, yaml.ScalarEvent):
+                builder.scalar(event, line)
+            elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                builder.open(event, line)
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                builder.close()
+            elif isinstance(event, yaml.AliasEvent):
+                builder.alias(event, line)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise DocumentError(f"{name}:{line}", "more than one YAML document: one is expected")
+    except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"{name}:{mark.line + 1}" if mark is not None else name
         raise DocumentError(where, f"not valid YAML/JSON: {cut(str(error.problem or error))}") from None
-    except YAMLError as error:
+    except yaml.YAMLError as error:
         raise DocumentError(name, f"not valid YAML/JSON: {cut(str(error))}") from None
-    except RecursionError:
-        raise DocumentError(name, f"refused: nested more than {MAX_DEPTH} levels deep") from None
+    return builder.root[0] if builder.root else None
 
 
 def parse_document(text: str, name: str) -> Document:
@@ -209,10 +392,9 @@ def parse_document(text: str, name: str) -> Document:
 
     The cost is bounded: at most :data:`MAX_VALUES` values after aliases are followed, nested
     at most :data:`MAX_DEPTH` levels; tags and anything but plain data are refused."""
-    tree = _yaml_tree(text, name)
     lines: dict[PathKey, int] = {(): 1}
     try:
-        data = _plain(tree, (), lines, name, _Budget(MAX_VALUES))
+        data = _yaml_data(text, name, lines)
     except UnsafeDocument as error:
         raise DocumentError(name, f"refused: {error}; only plain data is allowed") from None
     return Document(name=name, data=data, lines=lines)
@@ -251,7 +433,7 @@ def parse_json_document(text: str, name: str) -> Document:
     data = parse_json(text, name)
     lines: dict[PathKey, int] = {(): 1}
     try:
-        _plain(_yaml_tree(text, name), (), lines, name, _Budget(MAX_VALUES))
+        _yaml_data(text, name, lines)
     except (DocumentError, UnsafeDocument):
         pass
     return Document(name=name, data=data, lines=lines)
