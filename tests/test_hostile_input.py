@@ -371,3 +371,18 @@ def test_without_kzmig_debug_an_internal_error_exits_70_without_a_traceback(
     assert caught.value.code == 70
     err = capsys.readouterr().err
     assert "Traceback" not in err and "personal data" not in err
+
+
+# --- found by the fuzz tests ------------------------------------------------------------------
+
+
+def test_citizenship_sharp_s_is_refused_not_read_as_south_sudan() -> None:
+    # 'ß'.upper() is 'SS', the code of South Sudan: only ASCII letters are upper-cased.
+    with pytest.raises(rules.InputError) as caught:
+        rules.evaluate({"person_id": "S", "citizenship": "ß"}, on=dt.date(2026, 6, 1))
+    assert "'ß' is not an ISO 3166-1 alpha-2 country code" in caught.value.describe()
+
+
+def test_citizenship_in_lower_case_with_spaces_is_read_as_its_code() -> None:
+    verdict = rules.evaluate({"person_id": "S", "citizenship": " ru ", "trips": []}, on=dt.date(2026, 6, 1))
+    assert verdict.stay.status == "compliant"

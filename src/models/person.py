@@ -121,9 +121,11 @@ class Person(_Strict):
     @classmethod
     def _citizenship_is_alpha2(cls, value: object) -> object:
         if isinstance(value, str):
-            value = value.strip().upper()
+            given = value.strip()
+            # Upper-case only ASCII: 'ß'.upper() is 'SS', which is South Sudan.
+            value = given.upper() if given.isascii() else given
             if not _COUNTRY_CODE.match(value):
-                raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code such as 'RU'")
+                raise ValueError(f"{given!r} is not an ISO 3166-1 alpha-2 country code such as 'RU'")
             from models._countries import is_country_code
 
             if not is_country_code(value):
