@@ -284,7 +284,7 @@ def test_an_error_never_repeats_a_huge_input_in_full() -> None:
         rules.evaluate({"person_id": "P", "citizenship": "X" * 10_000_000})
     text = caught.value.describe()
     assert len(text) < 3_000
-    assert "characters)" in text and "X" * 100 in text
+    assert "'... (10,000,000 characters) is not an ISO 3166-1 alpha-2 country code" in text
 
 
 def test_a_record_with_more_than_10000_trips_is_refused() -> None:

@@ -26,6 +26,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models._text import shown
+
 __all__ = ["Crossing"]
 
 _PLAIN_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -53,7 +55,9 @@ class Crossing(BaseModel):
     at: dt.datetime | dt.date = Field(
         description="An ISO 8601 timestamp with its UTC offset, or a plain local date (YYYY-MM-DD)."
     )
-    tz: str | None = Field(default=None, description="IANA time zone of the border post, e.g. Asia/Almaty.")
+    tz: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="IANA time zone of the border post, e.g. Asia/Almaty."
+    )
     post: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
         default=None, description="Id of the border post in the policy table crossings.border_posts."
     )
@@ -67,12 +71,12 @@ class Crossing(BaseModel):
                 try:
                     return dt.date.fromisoformat(text)
                 except ValueError as error:
-                    raise ValueError(f"{text!r} is not a valid date: {error}") from None
+                    raise ValueError(f"{shown(text)} is not a valid date: {error}") from None
             try:
                 value = dt.datetime.fromisoformat(text)
             except ValueError:
                 raise ValueError(
-                    f"{text!r} is neither an ISO 8601 timestamp with an offset "
+                    f"{shown(text)} is neither an ISO 8601 timestamp with an offset "
                     "(e.g. 2024-02-10T18:30:00Z or 2024-02-10T23:30:00+05:00) nor a plain date (2024-02-10)"
                 ) from None
         if isinstance(value, dt.datetime):
@@ -95,7 +99,7 @@ class Crossing(BaseModel):
         close = difflib.get_close_matches(value.casefold(), list(by_folded), n=1)
         hint = f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
         raise ValueError(
-            f"{value!r} is not an IANA time zone name such as 'Asia/Almaty' or 'Asia/Oral'{hint}"
+            f"{shown(value)} is not an IANA time zone name such as 'Asia/Almaty' or 'Asia/Oral'{hint}"
         )
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models._text import shown
 from models.crossing import Crossing
 
 __all__ = ["CORE_FIELDS", "MAX_STATUSES", "MAX_TRIPS", "Person", "Status", "Trip"]
@@ -61,7 +62,7 @@ class Status(_Strict):
     @classmethod
     def _kind_is_a_code(cls, value: str) -> str:
         if not _STATUS_KIND.match(value):
-            raise ValueError(f"status kind {value!r} is not a snake_case code such as 'aircraft_crew'")
+            raise ValueError(f"status kind {shown(value)} is not a snake_case code such as 'aircraft_crew'")
         return value
 
     @model_validator(mode="after")
@@ -125,11 +126,11 @@ class Person(_Strict):
             # Upper-case only ASCII: 'ß'.upper() is 'SS', which is South Sudan.
             value = given.upper() if given.isascii() else given
             if not _COUNTRY_CODE.match(value):
-                raise ValueError(f"{given!r} is not an ISO 3166-1 alpha-2 country code such as 'RU'")
+                raise ValueError(f"{shown(given)} is not an ISO 3166-1 alpha-2 country code such as 'RU'")
             from models._countries import is_country_code
 
             if not is_country_code(value):
-                raise ValueError(f"{value!r} is not an assigned ISO 3166-1 alpha-2 country code")
+                raise ValueError(f"{shown(value)} is not an assigned ISO 3166-1 alpha-2 country code")
         return value
 
     @model_validator(mode="after")

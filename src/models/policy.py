@@ -41,6 +41,8 @@ from pydantic import (
     model_validator,
 )
 
+from models._text import shown
+
 __all__ = [
     "AllOf",
     "AnyOf",
@@ -100,7 +102,7 @@ class Source(_Data):
     @classmethod
     def _href_is_a_url(cls, value: str) -> str:
         if not _URL.match(value):
-            raise ValueError(f"{value!r} is not an http(s) address")
+            raise ValueError(f"{shown(value)} is not an http(s) address")
         return value
 
 

@@ -355,8 +355,6 @@ def _yaml_data(text: str, name: str, lines: dict[PathKey, int]) -> Any:
     explicit tag is refused. Aliases are expanded as copies, and every value counts against
     :data:`MAX_VALUES` before it is copied, so a few hundred bytes of nested aliases are
     refused at once; nesting is refused beyond :data:`MAX_DEPTH` levels."""
-    if nesting_depth(text) > MAX_DEPTH:
-        raise DocumentError(name, f"refused: nested more than {MAX_DEPTH} levels deep")
     builder = _Builder(name, lines)
     documents = 0
     try:
@@ -439,28 +437,20 @@ def parse_json_document(text: str, name: str) -> Document:
     return Document(name=name, data=data, lines=lines)
 
 
-def nesting_depth(text: str) -> int:
-    """The deepest nesting of brackets in JSON or flow YAML text, strings left out (a cheap
-    check before a parser recurses)."""
-    depth = deepest = 0
-    quote = ""
-    escaped = False
-    for char in text:
-        if quote:
-            if escaped:
-                escaped = False
-            elif char == "\\" and quote == '"':
-                escaped = True
-            elif char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth = max(0, depth - 1)
-    return deepest
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def nesting_depth(text: str, limit: int = MAX_DEPTH) -> int:
+    """The deepest nesting of brackets in JSON text, strings left out, counted up to just past
+    ``limit`` (a cheap check, in C-speed passes, before a parser recurses). Each pass removes
+    the innermost pairs; brackets that never close do not count."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text)).replace("{", "[").replace("}", "]")
+    depth = 0
+    while depth <= limit and "[]" in brackets:
+        brackets = brackets.replace("[]", "")
+        depth += 1
+    return depth
 
 
 def cut(text: str, limit: int = 200) -> str:

@@ -62,7 +62,6 @@ _COUNTS = (HOST_NOTIFICATION_DAYS, SELF_REGISTRATION_DAYS)
 _FLAGS = (SELF_REGISTRATION_REPLACES, COUNT_ENTRY_DAY)
 
 
-
 def registration_due(policy: Policy, entry: dt.date, regime: str | None) -> RegistrationDue | None:
     """The registration due after an entry on ``entry`` by a person of stay regime ``regime``.
 
