@@ -424,6 +424,55 @@ def schema(
     typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
 
 
+@app.command()
+def serve(
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="Address to listen on (env KZMIG_SERVICE_HOST; default 127.0.0.1: this machine only)."
+        ),
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env KZMIG_SERVICE_PORT; default 8000).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Worker processes, one per core (env KZMIG_SERVICE_WORKERS; default 1)."),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="Bearer token every route but /v1/health requires (env KZMIG_SERVICE_TOKEN, "
+            "better: other users can read a command line).",
+            show_default=False,
+        ),
+    ] = None,
+    max_body_bytes: Annotated[
+        int | None,
+        typer.Option(help="Largest request body (env KZMIG_SERVICE_MAX_BODY_BYTES; default 1048576)."),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds one request may evaluate (env KZMIG_SERVICE_TIMEOUT_SECONDS; default 10)."
+        ),
+    ] = None,
+    policy_dir: PolicyOption = None,
+    amend: AmendOption = None,
+) -> None:
+    """Serve the engine over HTTP: check, explain, plan, schemas, amendments, compare."""
+    from rules.service.cli import serve as run_service
+
+    run_service(
+        host=host,
+        port=port,
+        workers=workers,
+        token=token,
+        max_body_bytes=max_body_bytes,
+        timeout_seconds=timeout,
+        policy_dir=policy_dir,
+        amendments=amend,
+    )
+
+
 @policy_app.command("check")
 def policy_check(
     policy_dir: PolicyOption = None,
