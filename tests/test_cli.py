@@ -276,7 +276,7 @@ def test_impossible_unquoted_yaml_date_in_a_person_file_is_placed_at_its_line(tm
     path = write(tmp_path, "p.yaml", "person_id: X\ncitizenship: RU\ntrips:\n  - {entry: 2024-02-30}\n")
     code, _, err = kzmig("check", path, "--on", "2024-06-01")
     assert code == 1
-    assert f"{path}:4 at trips[0].entry" in err and "day value is outside expected range" in err
+    assert f"{path}:4 at trips[0].entry: '2024-02-30' is not a day that exists" in err
     assert "internal error" not in err and "Traceback" not in err
 
 

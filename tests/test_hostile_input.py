@@ -386,3 +386,30 @@ def test_citizenship_sharp_s_is_refused_not_read_as_south_sudan() -> None:
 def test_citizenship_in_lower_case_with_spaces_is_read_as_its_code() -> None:
     verdict = rules.evaluate({"person_id": "S", "citizenship": " ru ", "trips": []}, on=dt.date(2026, 6, 1))
     assert verdict.stay.status == "compliant"
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        pytest.param(
+            0, "expected a date (YYYY-MM-DD), not 0", id="a number, which pydantic reads as 1970-01-01"
+        ),
+        pytest.param(
+            "2024-01-01T00:00:00", "expected a date (YYYY-MM-DD), not '2024-01-01T00:00:00'", id="a time"
+        ),
+        pytest.param("2024-W01-1", "expected a date (YYYY-MM-DD), not '2024-W01-1'", id="an ISO week date"),
+        pytest.param("2024-02-30", "'2024-02-30' is not a day that exists", id="30 February"),
+    ],
+)
+def test_a_trip_day_is_read_only_as_yyyy_mm_dd(entry: object, message: str) -> None:
+    record = {"person_id": "D", "citizenship": "RU", "trips": [{"entry": entry, "exit": "2024-02-01"}]}
+    with pytest.raises(rules.InputError) as caught:
+        rules.evaluate(record, on=dt.date(2024, 3, 1))
+    assert [problem.message for problem in caught.value.problems] == [message]
+
+
+def test_a_person_id_is_kept_exactly_as_given_spaces_and_all() -> None:
+    verdict = rules.evaluate(
+        {"person_id": " A-17\x1f", "citizenship": "RU", "trips": []}, on=dt.date(2024, 3, 1)
+    )
+    assert verdict.person_id == " A-17\x1f"

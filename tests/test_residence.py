@@ -518,13 +518,13 @@ def test_an_application_submitted_before_the_pilot_is_not_applicable_whatever_it
         pytest.param(
             application(submitted="2026-02-30"),
             "residence_application.submitted",
-            "expected a date (YYYY-MM-DD) that exists",
+            "'2026-02-30' is not a day that exists",
             id="30 February",
         ),
         pytest.param(
             application(birth_date="2023-02-29"),
             "residence_application.birth_date",
-            "expected a date (YYYY-MM-DD) that exists",
+            "'2023-02-29' is not a day that exists",
             id="29 February of a common year",
         ),
         pytest.param(

@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models._text import shown
+from models._fields import shown
 
 __all__ = ["Crossing"]
 
@@ -49,7 +49,7 @@ class Crossing(BaseModel):
     (a local day at the post, when only the day is known).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     direction: Literal["entry", "exit"]
     at: dt.datetime | dt.date = Field(

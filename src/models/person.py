@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from models._text import shown
+from models._fields import Day, shown
 from models.crossing import Crossing
 
 __all__ = ["CORE_FIELDS", "MAX_STATUSES", "MAX_TRIPS", "Person", "Status", "Trip"]
@@ -24,14 +24,14 @@ _STATUS_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Trip(_Strict):
     """One stay in Kazakhstan: the day of entry and, once left, the day of exit (both local days)."""
 
-    entry: dt.date
-    exit: dt.date | None = Field(
+    entry: Day
+    exit: Day | None = Field(
         default=None, description="Day of exit; absent while the person is still in the country."
     )
 
@@ -50,8 +50,8 @@ class Status(_Strict):
     """
 
     kind: Annotated[str, Field(min_length=1, max_length=64)]
-    valid_from: dt.date
-    valid_to: dt.date | None = Field(
+    valid_from: Day
+    valid_to: Day | None = Field(
         default=None, description="Last day of validity; absent for a status without an end date."
     )
     document: str | None = Field(
@@ -100,7 +100,7 @@ class Person(_Strict):
     verdict that names it; an empty ``trips`` list means "never entered".
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     person_id: Annotated[str, Field(min_length=1, max_length=128)]
     citizenship: str | None = Field(

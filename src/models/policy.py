@@ -41,7 +41,7 @@ from pydantic import (
     model_validator,
 )
 
-from models._text import shown
+from models._fields import shown
 
 __all__ = [
     "AllOf",

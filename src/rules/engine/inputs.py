@@ -10,7 +10,6 @@ decide ``undetermined`` and name it. Any other top-level field is refused.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -18,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from models._fields import parse_day
 from models.person import CORE_FIELDS, Person
 from models.policy import InputField, Programme, TableValues
 from rules.engine.computation import Entry
@@ -142,18 +142,11 @@ def _record(
 def _value(raw: Any, spec: InputField, path: Path, policy: Policy, problems: list[Problem]) -> Any:
     kind = spec.type
     if kind == "date":
-        if isinstance(raw, dt.datetime):
-            _problem(path, "expected a date (YYYY-MM-DD), not a date and time", problems)
+        try:
+            return parse_day(raw)
+        except ValueError as error:
+            _problem(path, str(error), problems)
             return None
-        if isinstance(raw, dt.date):
-            return raw
-        if isinstance(raw, str) and len(raw) == 10:
-            try:
-                return dt.date.fromisoformat(raw)
-            except ValueError:
-                pass
-        _problem(path, "expected a date (YYYY-MM-DD) that exists", problems)
-        return None
     if kind == "boolean":
         if isinstance(raw, bool):
             return raw
