@@ -34,7 +34,7 @@ from schemathesis.config._checks import (
     NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES,
     NegativeDataRejectionConfig,
 )
-from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 import rules
 from rules.cli.records import read_records
@@ -674,17 +674,10 @@ def _schemathesis(app: FastAPI) -> Any:
     return found
 
 
-#: positive_data_acceptance is not a property of this API: a record the schema allows may
-#: still be refused by the law (a case the policy does not decide, an amendment that is YAML but
-#: no policy). negative_data_rejection is left out where a person travels: the library reads a
-#: record leniently (a number as a date, spaces stripped before a length is checked), which
-#: the service must not change, since its verdict is the library's.
-_PERSON_ROUTES = ("/v1/check", "/v1/explain", "/v1/plan", "/v1/compare")
-
-
 def _excluded(case: Any) -> list[Any]:
-    if case.path in _PERSON_ROUTES:
-        return [positive_data_acceptance, negative_data_rejection]
+    """positive_data_acceptance is not a property of this API: a record the schema allows may
+    still be refused by the law (a case the policy does not decide, trips that overlap, an
+    amendment that is YAML but no policy). Every other check runs on every route."""
     return [positive_data_acceptance]
 
 
