@@ -7,7 +7,6 @@ value keeps its line number so that an error can say where it is.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import math
@@ -27,6 +26,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
     "MAX_VALUES",
+    "copy_plain",
     "cut",
     "decode",
     "nesting_depth",
@@ -199,6 +199,16 @@ def _timestamp(value: str) -> Any:
         return value
 
 
+def copy_plain(value: Any) -> Any:
+    """A copy of plain data: new mappings and lists, the same (immutable) scalars. Several
+    times faster than :func:`copy.deepcopy`, which plain data does not need."""
+    if isinstance(value, dict):
+        return {key: copy_plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_plain(item) for item in value]
+    return value
+
+
 @dataclass
 class _Open:
     """A mapping or list being built: its path and line, its anchor, how many values it
@@ -271,7 +281,7 @@ class _Builder:
             for merged in done.merges:  # keys written in the mapping win, then earlier merges
                 for key, value in merged.items():
                     if key not in done.value:
-                        done.value[key] = copy.deepcopy(value)
+                        done.value[key] = copy_plain(value)
         self._place(done.value, done.size, done.line, done.anchor, done.path)
 
     def alias(self, event: Any, line: int) -> None:
@@ -285,7 +295,7 @@ class _Builder:
             return
         target = self.path()
         self.budget.spend(target, size)  # refused here, before anything is copied
-        self._place(copy.deepcopy(value), size, line, None)
+        self._place(copy_plain(value), size, line, None)
         self._copy_lines(value, source, target)
 
     def _copy_lines(self, value: Any, source: PathKey, target: PathKey) -> None:

@@ -7,7 +7,6 @@ is not reported a second time (its name is in ``broken``). Every problem comes i
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import threading
 from collections import OrderedDict
@@ -34,6 +33,7 @@ from rules.policy.documents import (
     MAX_DOCUMENT_BYTES,
     Document,
     DocumentError,
+    copy_plain,
     decode,
     parse_document,
     parse_json_document,
@@ -94,7 +94,8 @@ def read_policy_file(path: Path, problems: list[Problem], amendment: bool = Fals
     except DocumentError as error:
         problems.append(Problem(error.where, error.message))
         return None
-    return policy_items(copy.deepcopy(document), problems, amendment)
+    copied = Document(name=document.name, data=copy_plain(document.data), lines=dict(document.lines))
+    return policy_items(copied, problems, amendment)
 
 
 #: Policy files already parsed in this process, by name and content digest (see :func:`_parsed`).
