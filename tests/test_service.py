@@ -296,7 +296,7 @@ def test_compare_of_residence_applicants_compares_their_sections(client: TestCli
 # Errors -----------------------------------------------------------------------------------
 
 
-def test_trips_out_of_order_are_an_input_error_at_the_record(client: TestClient) -> None:
+def test_trips_out_of_order_are_an_input_error_at_the_list_of_trips(client: TestClient) -> None:
     person = {
         "person_id": "X-1",
         "citizenship": "RU",
@@ -310,10 +310,9 @@ def test_trips_out_of_order_are_an_input_error_at_the_record(client: TestClient)
     error = error_of(response)
     assert error["kind"] == "input"
     assert error["message"] == "the person record is not valid"
-    # The library checks the order on the record as a whole: the place is the record, and the
-    # message names the trip.
+    # The library checks the order on the list: the place is the list, the message names the trip.
     [problem] = error["problems"]
-    assert problem["where"] == "person"
+    assert problem["where"] == "person.trips"
     assert problem["message"].startswith("trips[1] enters on 2024-01-01, before trips[0]")
 
 

@@ -134,12 +134,17 @@ class Person(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _trips_in_order_without_overlap(self) -> Person:
+    def _trips_or_crossings(self) -> Person:
         if self.trips is not None and self.crossings is not None:
             raise ValueError("give either trips or crossings, not both")
-        trips = self.trips or ()
+        return self
+
+    @field_validator("trips")
+    @classmethod
+    def _trips_in_order_without_overlap(cls, trips: tuple[Trip, ...] | None) -> tuple[Trip, ...] | None:
+        """Checked on the list, so that a problem is placed at ``trips`` (and names the items)."""
         problems: list[str] = []
-        for index, (earlier, later) in enumerate(zip(trips, trips[1:], strict=False)):
+        for index, (earlier, later) in enumerate(zip(trips or (), (trips or ())[1:], strict=False)):
             if later.entry < earlier.entry:
                 problems.append(
                     f"trips[{index + 1}] enters on {later.entry}, before trips[{index}] "
@@ -159,4 +164,4 @@ class Person(_Strict):
                 )
         if problems:
             raise ValueError("; ".join(problems))
-        return self
+        return trips
