@@ -33,6 +33,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rules.engine.classes import FactClasses, fnv1a
 from rules.errors import EngineError
 from rules.policy.conditions import MAX_ALTERNATIVES as POLICY_MAX_ALTERNATIVES
 
@@ -85,13 +86,6 @@ def alternatives(pattern: Any) -> int:
     return 1
 
 
-def _fnv1a(text: str) -> int:
-    value = 0x811C9DC5
-    for byte in text.encode():
-        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return value
-
-
 def _fact_type(pattern: Any) -> str | None:
     """The fact type (``t``) a pattern requires, when it requires one at its top."""
     if isinstance(pattern, dict):
@@ -134,6 +128,7 @@ class CompiledRuleset:
         patterns: Mapping[str, dict[str, Any]],
         cache_size: int = 0,
         max_alternatives: int | None = None,
+        class_memo: int = 0,
     ):
         if name.endswith(("$state", "$flow")):
             raise EngineError(f"ruleset name {name!r} would be read as a statechart or flowchart")
@@ -165,6 +160,11 @@ class CompiledRuleset:
         _LIVE.add(self)
         self._cache: OrderedDict[str, tuple[Firing, ...]] = OrderedDict()
         self._cache_size = cache_size
+        # Firings by class of the facts' values (rules.engine.classes): the rules and the facts
+        # (by position) that fired, replayed for any later fact set of the same classes.
+        self._classes = FactClasses(list(patterns.values())) if class_memo > 0 else None
+        self._memo: dict[tuple[Any, ...], tuple[tuple[str, int], ...]] = {}
+        self._memo_size = class_memo
 
     @property
     def parts(self) -> int:
@@ -175,6 +175,7 @@ class CompiledRuleset:
         """Assert ``facts`` (each with a distinct ``id`` and a type ``t``); return every firing."""
         _check_facts(facts)
         key = json.dumps(facts, sort_keys=True, separators=(",", ":")) if self._cache_size else ""
+        classes = self._classes.key(facts) if self._classes is not None else None
         with self._lock:
             if self._closed:
                 raise EngineError(f"ruleset {self.name!r} is closed")
@@ -186,6 +187,10 @@ class CompiledRuleset:
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
+            if classes is not None:
+                replay = self._memo.get(classes)
+                if replay is not None:
+                    return tuple((name, _matched(facts[index])) for name, index in replay)
             payload = json.dumps([*({**fact, "sid": _SESSION} for fact in facts), _END_SESSION_FACT])
             present = {fact["t"] for fact in facts}
             self._busy = True
@@ -199,11 +204,28 @@ class CompiledRuleset:
                     found.setdefault((name, matched.get("id")), (name, matched))
             firings = tuple(found.values())
             self._busy = False
+            if classes is not None:
+                self._remember(classes, facts, firings)
             if self._cache_size:
                 self._cache[key] = firings
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
             return firings
+
+    def _remember(
+        self, classes: tuple[Any, ...], facts: Sequence[Mapping[str, Any]], firings: tuple[Firing, ...]
+    ) -> None:
+        """Keep which rules fired on which fact, when each matched fact is the one asserted."""
+        position = {fact["id"]: index for index, fact in enumerate(facts)}
+        replay = []
+        for name, matched in firings:
+            index = position.get(matched.get("id"))
+            if index is None or matched != _matched(facts[index]):
+                return  # not the plain echo of an asserted fact: not replayed
+            replay.append((name, index))
+        if len(self._memo) >= self._memo_size:
+            del self._memo[next(iter(self._memo))]
+        self._memo[classes] = tuple(replay)
 
     def _run(self, handle: Any, names: dict[str, str], payload: str) -> list[Firing]:
         firings: list[Firing] = []
@@ -239,6 +261,7 @@ class CompiledRuleset:
         with self._lock:
             self._closed = True
             self._cache.clear()
+            self._memo.clear()
             self._free()
 
     def _free(self) -> None:
@@ -270,6 +293,28 @@ if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+_ID_HASHES: dict[str, int] = {}
+
+
+def _id_hash(fact_id: str) -> int:
+    """:func:`fnv1a` of a fact id, kept for the few ids a policy's facts use."""
+    found = _ID_HASHES.get(fact_id)
+    if found is None:
+        found = fnv1a(fact_id)
+        if len(_ID_HASHES) < 1024:
+            _ID_HASHES[fact_id] = found
+    return found
+
+
+def _matched(fact: Mapping[str, Any]) -> dict[str, Any]:
+    """A fact as durable-rules gives it back when it matched: read from its JSON, with the
+    session id (only for facts whose values the classes cover: text, numbers, lists of text)."""
+    return {
+        **{name: list(value) if type(value) is list else value for name, value in fact.items()},
+        "sid": _SESSION,
+    }
+
+
 def _check_facts(facts: Sequence[Mapping[str, Any]]) -> None:
     """Refuse what durable-rules would silently merge or misread."""
     seen: dict[int, str] = {}
@@ -279,7 +324,7 @@ def _check_facts(facts: Sequence[Mapping[str, Any]]) -> None:
             raise EngineError("every fact needs an explicit string 'id' and a type 't'")
         if _END_FACT["id"] in (fact_id, fact_type):
             raise EngineError(f"{_END_FACT['id']!r} is reserved for the end marker")
-        hashed = _fnv1a(fact_id)
+        hashed = _id_hash(fact_id)
         other = seen.get(hashed)
         seen[hashed] = fact_id
         if other is not None:
