@@ -257,7 +257,7 @@ class StayLimit:
             figures, limit, window = self._count(person, as_of)
             fact.update(
                 days_used=figures.days_used,
-                overstay_days=len(figures.overstay_days),
+                overstay_days=figures.overstay_count,
                 exempt_days=figures.exempt_days,
                 present=figures.present,
                 entered_today=any(trip.entry == as_of for trip in person.trips),
@@ -313,7 +313,7 @@ class StayLimit:
             limit=derived.limit,
             window=derived.window,
             per_entry_limit=derived.per_entry_limit,
-            overstay_days=len(figures.overstay_days),
+            overstay_days=figures.overstay_count,
             overstay_periods=tuple(
                 OverstayPeriod.model_validate(
                     {

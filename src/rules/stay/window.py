@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import bisect
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 __all__ = [
     "UNBOUNDED",
@@ -31,6 +31,7 @@ __all__ = [
     "TripSpan",
     "WindowRules",
     "count_stay",
+    "count_stay_by_day",
     "runs",
 ]
 
@@ -105,18 +106,31 @@ class WindowRules:
 
 @dataclass(slots=True)
 class StayFigures:
-    """What the counter found up to the evaluation day."""
+    """What the counter found up to the evaluation day. Days are kept as runs of consecutive
+    days (``(first, last)``, in order): ``counted`` the counted days, ``periods`` the overstay
+    days; ``counted_days`` and ``overstay_days`` list them day by day."""
 
     days_used: int
-    counted_days: list[int]
-    overstay_days: list[int]
+    counted: list[tuple[int, int]]
+    periods: list[tuple[int, int]]
     exempt_days: int
     exempt_days_by_rule: dict[str, int]
     present: bool
     exempt_on_as_of: bool
     latest_exit: int | None
     latest_exit_unbounded: bool = False
-    periods: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def counted_days(self) -> list[int]:
+        return [day for first, last in self.counted for day in range(first, last + 1)]
+
+    @property
+    def overstay_days(self) -> list[int]:
+        return [day for first, last in self.periods for day in range(first, last + 1)]
+
+    @property
+    def overstay_count(self) -> int:
+        return sum(last - first + 1 for first, last in self.periods)
 
 
 def _merge(periods: Sequence[ExemptPeriod]) -> list[tuple[int, int]]:
@@ -196,10 +210,11 @@ def _window_overstays(counted: list[int], rules: WindowRules) -> list[int]:
     return over
 
 
-def count_stay(
+def count_stay_by_day(
     trips: Sequence[TripSpan], as_of: int, rules: WindowRules, exempt: Sequence[ExemptPeriod]
 ) -> StayFigures:
-    """Count the record up to ``as_of`` (trips must be in order, clipped to ``as_of``)."""
+    """Count the record up to ``as_of`` day by day (trips in order, clipped to ``as_of``): the
+    definition as written, for records :func:`count_stay` does not count by runs."""
     cover = _merge(exempt)
     cover_starts = [first for first, _ in cover]
     counted: list[int] = []
@@ -237,14 +252,13 @@ def count_stay(
     exempt_on_as_of = _covered(cover, cover_starts, as_of)
     figures = StayFigures(
         days_used=days_used,
-        counted_days=counted,
-        overstay_days=overstay_days,
+        counted=runs(counted),
+        periods=runs(overstay_days),
         exempt_days=len(exempt_list),
         exempt_days_by_rule=by_rule,
         present=current is not None,
         exempt_on_as_of=exempt_on_as_of,
         latest_exit=None,
-        periods=runs(overstay_days),
     )
     if (
         current is not None
@@ -289,4 +303,260 @@ def _latest_exit(
         if over_cap or len(window) > limit:
             last_ok = day - 1
             return (last_ok if rules.count_exit_day else last_ok + 1), False
+    return None, True  # a policy whose window never fills (window <= limit, no cap)
+
+
+# --- counting by runs of days -------------------------------------------------------------------
+#
+# The same definitions, counted on runs of consecutive days with prefix sums instead of day by
+# day. Within a run of counted days (and terms that stay the same) the days its window holds,
+# P(d) - P(d - window), never decrease from one day to the next (the day itself is counted; the
+# day leaving the window may or may not be), so the overstay days of such a run are a suffix of
+# it, found by bisection; the latest exit is the first day of a future run where the window or
+# the per-entry cap is exceeded, found the same way.
+
+
+class _Runs:
+    """Sorted, disjoint runs of days with prefix sums: how many days lie up to a day."""
+
+    __slots__ = ("firsts", "lasts", "before")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        self.firsts = [first for first, _ in spans]
+        self.lasts = [last for _, last in spans]
+        before = [0]
+        for first, last in spans:
+            before.append(before[-1] + last - first + 1)
+        self.before = before
+
+    def upto(self, day: int) -> int:
+        """Days of the runs on or before ``day``."""
+        index = bisect.bisect_right(self.firsts, day) - 1
+        if index < 0:
+            return 0
+        last = self.lasts[index]
+        return self.before[index] + (last if last < day else day) - self.firsts[index] + 1
+
+    def within(self, first: int, last: int) -> int:
+        return self.upto(last) - self.upto(first - 1) if last >= first else 0
+
+
+def _pieces(
+    first: int, last: int, cover: list[tuple[int, int]], cover_starts: list[int]
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The days ``first..last`` not covered and covered by exempt periods, as runs."""
+    uncovered: list[tuple[int, int]] = []
+    covered: list[tuple[int, int]] = []
+    day = first
+    index = max(bisect.bisect_right(cover_starts, first) - 1, 0)
+    while day <= last and index < len(cover):
+        begin, end = cover[index]
+        if end >= day:
+            if begin > last:
+                break
+            if begin > day:
+                uncovered.append((day, begin - 1))
+                day = begin
+            top = min(end, last)
+            covered.append((day, top))
+            day = end + 1
+        index += 1
+    if day <= last:
+        uncovered.append((day, last))
+    return uncovered, covered
+
+
+def _add_once(spans: list[tuple[int, int]], more: list[tuple[int, int]]) -> None:
+    """Append runs after ``spans``; a day shared by an exit and a re-entry once; touching runs
+    joined."""
+    for first, last in more:
+        if spans:
+            top = spans[-1][1]
+            if first <= top:
+                first = top + 1
+                if first > last:
+                    continue
+            if first == top + 1:
+                spans[-1] = (spans[-1][0], last)
+                continue
+        spans.append((first, last))
+
+
+def _union(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Runs of days in order, overlapping or touching ones joined (as :func:`runs` of the days)."""
+    joined: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if joined and first <= joined[-1][1] + 1:
+            if last > joined[-1][1]:
+                joined[-1] = (joined[-1][0], last)
+        else:
+            joined.append((first, last))
+    return joined
+
+
+def _first_over(first: int, last: int, upto: Callable[[int], int], window: int, limit: int) -> int | None:
+    """The first day ``d`` of ``first..last`` whose window holds more than ``limit`` days,
+    ``upto(d) - upto(d - window)``, which never decreases from ``first`` to ``last``."""
+    if upto(last) - upto(last - window) <= limit:
+        return None
+    low, high = first, last
+    while low < high:
+        middle = (low + high) // 2
+        if upto(middle) - upto(middle - window) > limit:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _in_order(trips: Sequence[TripSpan], as_of: int, rules: WindowRules) -> bool:
+    """Whether the counted trips follow each other, sharing at most a day of exit and re-entry
+    (as a validated record does): :func:`count_stay` counts those by runs."""
+    previous = None
+    for trip in trips:
+        if trip.entry < rules.counting_starts or trip.entry > as_of:
+            continue
+        if previous is not None and trip.entry < previous:
+            return False
+        previous = min(trip.last, as_of)
+    return True
+
+
+def count_stay(
+    trips: Sequence[TripSpan], as_of: int, rules: WindowRules, exempt: Sequence[ExemptPeriod]
+) -> StayFigures:
+    """Count the record up to ``as_of`` (trips must be in order, clipped to ``as_of``)."""
+    if not _in_order(trips, as_of, rules):
+        return count_stay_by_day(trips, as_of, rules, exempt)
+    cover = _merge(exempt)
+    cover_starts = [first for first, _ in cover]
+    counted: list[tuple[int, int]] = []
+    beyond_cap: list[tuple[int, int]] = []
+    exempt_spans: list[tuple[int, int]] = []
+    for trip in trips:
+        if trip.entry < rules.counting_starts or trip.entry > as_of:
+            continue
+        last = min(trip.last, as_of)
+        if trip.has_exit and not rules.count_exit_day and trip.last <= as_of:
+            last -= 1
+        trip_days, trip_exempt = _pieces(trip.entry, last, cover, cover_starts)
+        cap = trip.per_entry_cap
+        if cap is not None:
+            for first, end in trip_days:  # the trip's days after its first ``cap``
+                length = end - first + 1
+                if cap < length:
+                    beyond_cap.append((first + cap, end))
+                cap = max(cap - length, 0)
+        _add_once(counted, trip_days)
+        _add_once(exempt_spans, trip_exempt)
+
+    held = _Runs(counted)
+    over = list(beyond_cap)
+    for first, end in counted:
+        day = first
+        while day <= end:
+            limit, window, terms_last = rules.terms(day)
+            top = min(end, terms_last)
+            found = _first_over(day, top, held.upto, window, limit)
+            if found is not None:
+                over.append((found, top))
+            day = top + 1
+    periods = _union(over)
+    _, window, _ = rules.terms(as_of)
+    days_used = held.upto(as_of) - held.upto(as_of - window)
+
+    exempted = _Runs(exempt_spans)
+    by_rule: dict[str, int] = {}
+    for rule in dict.fromkeys(period.rule for period in exempt):
+        for first, last in _merge([period for period in exempt if period.rule == rule]):
+            removed = exempted.within(first, last)
+            if removed:
+                by_rule[rule] = by_rule.get(rule, 0) + removed
+
+    current = next(
+        (t for t in reversed(trips) if t.entry <= as_of and (not t.has_exit or t.last >= as_of)), None
+    )
+    exempt_on_as_of = _covered(cover, cover_starts, as_of)
+    figures = StayFigures(
+        days_used=days_used,
+        counted=counted,
+        periods=periods,
+        exempt_days=exempted.before[-1],
+        exempt_days_by_rule=by_rule,
+        present=current is not None,
+        exempt_on_as_of=exempt_on_as_of,
+        latest_exit=None,
+    )
+    if (
+        current is not None
+        and current.entry >= rules.counting_starts
+        and not exempt_on_as_of
+        and (not periods or periods[-1][1] != as_of)
+    ):
+        if _narrowing(rules.windows, as_of):
+            figures.latest_exit, figures.latest_exit_unbounded = _latest_exit_by_runs(
+                current, held, as_of, rules, cover, cover_starts
+            )
+        else:
+            figures.latest_exit, figures.latest_exit_unbounded = _latest_exit(
+                current, figures.counted_days, as_of, rules, cover, cover_starts
+            )
+    return figures
+
+
+def _narrowing(windows: Schedule, as_of: int) -> bool:
+    """Whether the window never widens after ``as_of``. :func:`_latest_exit` keeps only the days
+    of the current window as it goes, so a later, wider window would not see days it already
+    let go: where the window widens, the latest exit is searched day by day as it always was."""
+    index = max(bisect.bisect_right(windows.starts, as_of) - 1, 0)
+    values = [value for value in windows.values[index:] if value is not None]
+    return all(later <= earlier for earlier, later in zip(values, values[1:], strict=False))
+
+
+def _latest_exit_by_runs(
+    trip: TripSpan,
+    held: _Runs,
+    as_of: int,
+    rules: WindowRules,
+    cover: list[tuple[int, int]],
+    cover_starts: list[int],
+) -> tuple[int | None, bool]:
+    """The last day the person may stay if they stay on from ``as_of`` without leaving: every
+    later day not covered by an exemption is counted (as :func:`_latest_exit`, by runs)."""
+    covered = _Runs(cover)
+    in_trip = sum(last - first + 1 for first, last in _pieces(trip.entry, as_of, cover, cover_starts)[0])
+    so_far = held.upto(as_of)
+    horizon = as_of + _HORIZON_DAYS
+
+    def upto(day: int) -> int:
+        """Counted days on or before ``day`` if the person stays on."""
+        if day <= as_of:
+            return held.upto(day)
+        return so_far + (day - as_of) - covered.within(as_of + 1, day)
+
+    day = as_of + 1
+    while day <= horizon:
+        index = bisect.bisect_right(cover_starts, day) - 1
+        if index >= 0 and day <= cover[index][1]:
+            end = cover[index][1]
+            if end >= UNBOUNDED or end >= horizon:
+                return None, True
+            day = end + 1  # the covered days: none of them is counted
+            continue
+        following = index + 1
+        run_end = cover_starts[following] - 1 if following < len(cover_starts) else horizon
+        run_end = min(run_end, horizon)
+        limit, window_length, terms_last = rules.terms(day)
+        top = min(run_end, terms_last)
+        found = _first_over(day, top, upto, window_length, limit)
+        cap = trip.per_entry_cap
+        if cap is not None:
+            at_cap = day + max(cap - in_trip, 0)  # the first day beyond the cap
+            if at_cap <= top and (found is None or at_cap < found):
+                found = at_cap
+        if found is not None:
+            last_ok = found - 1
+            return (last_ok if rules.count_exit_day else last_ok + 1), False
+        in_trip += top - day + 1
+        day = top + 1
     return None, True  # a policy whose window never fills (window <= limit, no cap)
