@@ -1,73 +1,273 @@
-"""What an amendment changes: the same person under two policy versions, side by side.
+"""What an amendment changes: the same person under two policy versions, side by side, and why.
 
 Legal analysts ask "which verdicts would change if ...?". Both policies are compiled in one
-process (each verdict names its version), every person is evaluated under both, and the
-figures that differ are listed.
+process (each verdict names its version), every person is evaluated under both, and every
+figure of every programme that differs is listed (:mod:`rules.analysis.figures`). For a
+changed record the *why* names the rules that decided differently and the items of the law
+that differ between the versions and that those rules or programmes read
+(:mod:`rules.analysis.law`).
+
+A record may carry what only one version knows: a status kind, a programme's section or an
+input field the amendment adds (or removes). On the side that does not know it, it is treated
+as absent (the status is not held, the field is unknown), and the comparison says so in its
+``notes``. A record that neither version accepts is an input error.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from models.person import Person
-from models.verdict import Verdict
+from models.verdict import TraceEntry, Verdict
+from rules.analysis.figures import figures, plain
+from rules.analysis.law import LawDifference, Readings, law_differences
 from rules.engine.evaluator import Evaluator
+from rules.errors import InputError, Problem
 
-__all__ = ["COMPARED_FIGURES", "Difference", "compare"]
+__all__ = ["Comparison", "Difference", "RuleChange", "Why", "compare"]
 
-#: The figures of the stay result compared between two policies, in reading order. The limit
-#: and window are the law itself, the same for everyone: the policy versions name them. Each
-#: other programme's section is compared too: its status, missing facts and every value its
-#: policy reports, named ``<programme>.<key>`` (absent on a side that has no such section).
-COMPARED_FIGURES = (
-    "status",
-    "days_used",
-    "overstay_days",
-    "exempt_days",
-    "latest_exit",
-    "per_entry_limit",
-    "missing",
-)
+
+@dataclass(frozen=True)
+class RuleChange:
+    """A rule that decided differently: what it did under each version (``None``: did not fire).
+
+    What a rule did reads ``<outcome>``, then ``, decisive`` when its outcome became the
+    programme's status, or ``, set aside by <rule>`` when an exception set it aside.
+    """
+
+    rule: str
+    before: str | None
+    after: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a record changed: the rules that decided differently, and the differences in the law
+    (on the evaluation date) read by those rules or by the programmes whose figures moved."""
+
+    rules: tuple[RuleChange, ...] = ()
+    law: tuple[LawDifference, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rules": [change.to_json() for change in self.rules],
+            "law": [difference.to_json() for difference in self.law],
+        }
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One person under two policies: both verdicts and the names of the figures that differ."""
+    """One person under two policies: both verdicts, the figures that differ, and why.
+
+    ``figures_before`` and ``figures_after`` hold every compared figure by dotted name
+    (``stay.sanction.values.fine_kzt``); ``changed`` names those that differ, in reading order.
+    ``notes`` say what of the record one version did not know (and so treated as absent).
+    ``statuses`` holds each programme's status before and after (``None``: no decision on that
+    side), a sanction reported inside the stay section included.
+    """
 
     before: Verdict
     after: Verdict
     changed: tuple[str, ...]
+    figures_before: dict[str, Any] = field(default_factory=dict, repr=False)
+    figures_after: dict[str, Any] = field(default_factory=dict, repr=False)
+    why: Why = field(default_factory=Why)
+    notes: tuple[str, ...] = ()
+    statuses: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     @property
     def person_id(self) -> str:
         return self.before.person_id
 
     def to_json(self) -> dict[str, Any]:
-        """``{"person_id", "as_of", "changed", "before": {...}, "after": {...}}`` (figures only)."""
-        return {
+        """``{"person_id", "as_of", "changed", "before", "after", "why", "notes"}``: the
+        figures that differ (all of them when none does), both versions' values, the why."""
+        names = self.changed or tuple(dict.fromkeys((*self.figures_before, *self.figures_after)))
+        shown: dict[str, Any] = {
             "person_id": self.person_id,
             "as_of": self.before.as_of.isoformat(),
             "changed": list(self.changed),
-            "before": _figures(self.before),
-            "after": _figures(self.after),
+            "before": {name: plain(self.figures_before.get(name)) for name in names},
+            "after": {name: plain(self.figures_after.get(name)) for name in names},
+        }
+        if self.changed:
+            shown["why"] = self.why.to_json()
+        if self.notes:
+            shown["notes"] = list(self.notes)
+        return shown
+
+
+class Comparison:
+    """Two compiled policy versions, side by side: compare a record on a date, say why.
+
+    Build one per pair of versions and reuse it; the differences in the law are computed
+    once per evaluation date.
+    """
+
+    def __init__(self, baseline: Evaluator, amended: Evaluator) -> None:
+        self.baseline = baseline
+        self.amended = amended
+        self._readings = (Readings(baseline), Readings(amended))
+        self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
+        self._slots = {
+            programme.section: name
+            for evaluator in (baseline, amended)
+            for name, programme in evaluator.policy.programmes.items()
+            if programme.section is not None
         }
 
+    def law(self, on: dt.date) -> tuple[LawDifference, ...]:
+        """The items of the law in force on ``on`` that differ between the versions."""
+        found = self._law.get(on)
+        if found is None:
+            if len(self._law) > 1000:
+                self._law.clear()
+            found = self._law[on] = law_differences(self.baseline.policy, self.amended.policy, on)
+        return found
 
-_NOT_COMPARED = ("title", "decided_by", "provisional")
+    def compare(self, person: Person | Mapping[str, Any], on: dt.date) -> Difference:
+        """Evaluate ``person`` on ``on`` under both versions; name the figures that differ.
 
+        Raises :class:`InputError` when neither version accepts the record (the baseline's
+        problems), and what :meth:`Evaluator.evaluate` raises otherwise.
+        """
+        before, after, notes = self._evaluate_both(person, on)
+        old, new = figures(before), figures(after)
+        changed = _changed(old, new)
+        why = self._why(before, after, changed) if changed else Why()
+        statuses = {
+            self.programme_of(name): (old.get(name), new.get(name))
+            for name in dict.fromkeys((*old, *new))
+            if name.endswith(".status") and self._is_status(name)
+        }
+        return Difference(before, after, changed, old, new, why, notes, statuses)
 
-def _figures(verdict: Verdict) -> dict[str, Any]:
-    document = verdict.stay.model_dump(mode="json")
-    figures = {name: document[name] for name in COMPARED_FIGURES}
-    for programme, section in verdict.sections.items():
-        shown = section.model_dump(mode="json")
-        figures.update(
-            {f"{programme}.{key}": value for key, value in shown.items() if key not in _NOT_COMPARED}
+    def _is_status(self, name: str) -> bool:
+        dots = name.count(".")
+        return dots == 1 or (dots == 2 and name.rsplit(".", 1)[0] in self._slots)
+
+    def programme_of(self, figure: str) -> str:
+        """The programme a figure belongs to (``stay.sanction.status`` -> ``sanction``)."""
+        head, _, rest = figure.partition(".")
+        slot = f"{head}.{rest.partition('.')[0]}"
+        return self._slots.get(slot, head)
+
+    def _evaluate_both(
+        self, person: Person | Mapping[str, Any], on: dt.date
+    ) -> tuple[Verdict, Verdict, tuple[str, ...]]:
+        outcomes: list[Verdict | InputError] = []
+        for evaluator in (self.baseline, self.amended):
+            try:
+                outcomes.append(evaluator.evaluate(person, on))
+            except InputError as error:
+                outcomes.append(error)
+        before, after = outcomes
+        if isinstance(before, Verdict) and isinstance(after, Verdict):
+            return before, after, ()
+        if isinstance(before, InputError) and isinstance(after, InputError):
+            raise before
+        if not isinstance(person, Mapping):
+            raise before if isinstance(before, InputError) else after  # type: ignore[misc]
+        side, evaluator, refused = (
+            ("baseline", self.baseline, before)
+            if isinstance(before, InputError)
+            else ("amended", self.amended, after)
         )
-    return figures
+        assert isinstance(refused, InputError)
+        reduced, notes = _without(person, refused.problems, side)
+        if reduced is None:
+            raise refused
+        verdict = evaluator.evaluate(reduced, on)
+        if side == "baseline":
+            assert isinstance(after, Verdict)
+            return verdict, after, notes
+        assert isinstance(before, Verdict)
+        return before, verdict, notes
+
+    def _why(self, before: Verdict, after: Verdict, changed: tuple[str, ...]) -> Why:
+        old, new = _did(before.trace), _did(after.trace)
+        rules = tuple(
+            RuleChange(rule, old.get(rule), new.get(rule))
+            for rule in dict.fromkeys((*old, *new))
+            if old.get(rule) != new.get(rule)
+        )
+        law = self.law(before.as_of)
+        if not law:
+            return Why(rules, ())
+        read: set[str] = set()
+        for readings in self._readings:
+            for change in rules:
+                read |= readings.of_rule.get(change.rule, frozenset())
+            for programme in {self.programme_of(name) for name in changed}:
+                read |= readings.of_programme.get(programme, frozenset())
+        return Why(rules, tuple(difference for difference in law if difference.name in read))
+
+
+def _did(trace: tuple[TraceEntry, ...]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for entry in trace:
+        shown = entry.outcome
+        if entry.decisive:
+            shown += ", decisive"
+        if entry.overridden_by is not None:
+            shown += f", set aside by {entry.overridden_by}"
+        found[entry.rule] = shown if entry.rule not in found else f"{found[entry.rule]}; {shown}"
+    return found
+
+
+def _without(
+    person: Mapping[str, Any], problems: tuple[Problem, ...], side: str
+) -> tuple[dict[str, Any] | None, tuple[str, ...]]:
+    """The record without what one side did not accept (the other side did), and notes.
+
+    A status whose kind is unknown is dropped whole; any other item at a problem's path is
+    left out (an unknown field, a value that side does not allow). ``None`` when a problem has
+    no path to leave out."""
+    reduced = copy.deepcopy(dict(person))
+    notes: list[str] = []
+    # Deepest and last first, so that removing one item does not shift the others' indexes.
+    for problem in sorted(problems, key=lambda found: _order(found.path), reverse=True):
+        path = list(problem.path)
+        if not path:
+            return None, ()
+        if len(path) >= 2 and isinstance(path[-2], int) and path[-1] == "kind":
+            path = path[:-1]  # a status (or any listed item) of an unknown kind goes whole
+        if not _remove(reduced, path):
+            return None, ()
+        said = problem.message.split("; ", 1)[0]  # not the list of what that policy knows
+        notes.append(f"{problem.where}: {said}: treated as absent under the {side} policy")
+    return reduced, tuple(reversed(notes))
+
+
+def _order(path: tuple[str | int, ...]) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, part) if isinstance(part, int) else (1, part) for part in path)
+
+
+def _remove(data: Any, path: list[str | int]) -> bool:
+    target = data
+    for part in path[:-1]:
+        if isinstance(part, int) and isinstance(target, list) and 0 <= part < len(target):
+            target = target[part]
+        elif isinstance(part, str) and isinstance(target, dict) and part in target:
+            target = target[part]
+        else:
+            return False
+    last = path[-1]
+    if isinstance(last, int) and isinstance(target, list) and 0 <= last < len(target):
+        del target[last]
+        return True
+    if isinstance(last, str) and isinstance(target, dict) and last in target:
+        del target[last]
+        return True
+    return False
 
 
 def _changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
@@ -75,14 +275,18 @@ def _changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
     return tuple(name for name in names if old.get(name) != new.get(name))
 
 
+@lru_cache(maxsize=8)
+def _comparison(baseline: Evaluator, amended: Evaluator) -> Comparison:
+    return Comparison(baseline, amended)
+
+
 def compare(
     baseline: Evaluator, amended: Evaluator, person: Person | Mapping[str, Any], on: dt.date
 ) -> Difference:
     """Evaluate ``person`` on ``on`` under both evaluators and name the figures that differ.
 
-    Raises what :meth:`Evaluator.evaluate` raises (bad input, or a case either policy does
-    not decide).
+    A shortcut for ``Comparison(baseline, amended).compare(person, on)`` (the comparison of
+    the last few pairs of evaluators is kept). Raises :class:`InputError` when neither policy
+    accepts the record, and what :meth:`Evaluator.evaluate` raises otherwise.
     """
-    before = baseline.evaluate(person, on)
-    after = amended.evaluate(person, on)
-    return Difference(before, after, _changed(_figures(before), _figures(after)))
+    return _comparison(baseline, amended).compare(person, on)

@@ -13,7 +13,6 @@ import json
 import os
 import sys
 import traceback
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -23,8 +22,6 @@ import typer
 
 from models.plan import Plan
 from models.verdict import Verdict
-from rules.analysis.impact import Difference
-from rules.analysis.impact import compare as compare_verdicts
 from rules.cli.records import Record, place_problems, read_records
 from rules.engine.evaluator import Evaluator, today
 from rules.engine.schemas import schema as schema_of
@@ -231,136 +228,6 @@ def _run_record(record: Record, run: Callable[[dict[str, Any]], _Result]) -> _Re
         return {**base, "error": {"kind": "input", "message": error.summary, "problems": problems}}
     except EvaluationError as error:
         return {**base, "error": {"kind": "undecided", "message": error.summary, "problems": []}}
-
-
-@app.command()
-def compare(
-    people: Annotated[
-        str,
-        typer.Argument(
-            help="Person file (one, a list, or .jsonl), or - for standard input.", metavar="PEOPLE"
-        ),
-    ],
-    on: Annotated[
-        str | None,
-        typer.Option(
-            "--on", help="Evaluation date, YYYY-MM-DD (default: today in Kazakhstan).", metavar="DATE"
-        ),
-    ] = None,
-    policy_dir: PolicyOption = None,
-    amend: AmendOption = None,
-    against: Annotated[
-        Path | None,
-        typer.Option(
-            "--against",
-            help="Compare with another whole policy directory (amendments, if any, apply to it).",
-            file_okay=False,
-        ),
-    ] = None,
-    output: Annotated[
-        OutputFormat,
-        typer.Option(
-            "--format", "-f", help="text: a summary and the changed records; json: one line per record."
-        ),
-    ] = OutputFormat.text,
-    show: Annotated[
-        int, typer.Option("--show", help="Text format: list at most this many changed records.", min=0)
-    ] = 50,
-) -> None:
-    """Which verdicts an amendment changes: every person under the baseline and the amended policy."""
-    if not amend and against is None:
-        raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
-    chosen = _parse_day(on) if on is not None else None
-    try:
-        baseline_policy = _load(policy_dir, None)
-        amended_policy = _load(against if against is not None else policy_dir, amend)
-        baseline, amended = Evaluator(baseline_policy), Evaluator(amended_policy)
-    except PolicyError as error:
-        raise _fail(error, EXIT_POLICY) from None
-    as_of = chosen if chosen is not None else today(baseline_policy)
-    records = _read(people)
-
-    errors: list[dict[str, Any]] = []
-    changed: list[Difference] = []
-    total = 0
-    for record in records:
-        total += 1
-        outcome = _run_record(record, lambda data: compare_verdicts(baseline, amended, data, as_of))
-        if not isinstance(outcome, Difference):
-            errors.append(outcome)
-            _show_error(outcome, record, as_json=output is OutputFormat.json)
-            continue
-        if output is OutputFormat.json:
-            typer.echo(json.dumps({"record": record.index, **outcome.to_json()}, ensure_ascii=False))
-        if outcome.changed:
-            changed.append(outcome)
-    if output is OutputFormat.text:
-        typer.echo(_impact_text(baseline_policy, amended_policy, as_of, total, changed, errors, show))
-    _exit_for(errors)
-
-
-def _impact_text(
-    baseline: Policy,
-    amended: Policy,
-    as_of: dt.date,
-    total: int,
-    changed: list[Difference],
-    errors: list[dict[str, Any]],
-    show: int,
-) -> str:
-    lines = [
-        f"baseline {baseline.name} {baseline.version} -> amended {amended.name} {amended.version} on {as_of}",
-        f"records: {total}; changed: {len(changed)}; unchanged: {total - len(changed) - len(errors)}; "
-        f"errors: {len(errors)}",
-    ]
-    for difference in changed[:show]:
-        before, after = difference.to_json()["before"], difference.to_json()["after"]
-        parts = [_change(name, before.get(name), after.get(name)) for name in difference.changed]
-        lines.append(f"  {difference.person_id}: " + "; ".join(parts))
-    if len(changed) > show:
-        lines.append(f"  ... and {len(changed) - show} more (--show N, or --format json for all)")
-    transitions: Counter[tuple[str, str, str]] = Counter()
-    for difference in changed:
-        before, after = difference.to_json()["before"], difference.to_json()["after"]
-        for name in difference.changed:
-            if name == "status" or name.endswith(".status"):
-                programme = "stay" if name == "status" else name[: -len(".status")]
-                transitions[(programme, _figure(before.get(name)), _figure(after.get(name)))] += 1
-    lines.append("status changes:" if transitions else "no status changes.")
-    lines += [
-        f"  {old} -> {new}: {count}" if programme == "stay" else f"  {programme}: {old} -> {new}: {count}"
-        for (programme, old, new), count in transitions.most_common()
-    ]
-    return "\n".join(lines)
-
-
-def _change(name: str, before: Any, after: Any) -> str:
-    """``name old -> new``; for a checklist, only the rules whose result changed."""
-    if _is_checklist(before) and _is_checklist(after):
-        old = {item["rule"]: item["result"] for item in before}
-        new = {item["rule"]: item["result"] for item in after}
-        changes = [
-            f"{rule} {old.get(rule, '-')} -> {new.get(rule, '-')}"
-            for rule in dict.fromkeys([*old, *new])
-            if old.get(rule) != new.get(rule)
-        ]
-        return f"{name}: " + ", ".join(changes)
-    return f"{name} {_figure(before)} -> {_figure(after)}"
-
-
-def _is_checklist(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, dict) and "result" in item for item in value)
-
-
-def _figure(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        shown = [item["rule"] if isinstance(item, dict) and "rule" in item else str(item) for item in value]
-        return "[" + ", ".join(shown) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key} {_figure(item)}" for key, item in value.items()) + "}"
-    return str(value)
 
 
 @app.command()
@@ -571,3 +438,7 @@ def main() -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+# The analysts' command lives in its own module; importing it registers it on ``app``.
+from rules.cli import compare as _compare  # noqa: E402, F401

@@ -183,14 +183,24 @@ class ExplainResponse(_Answer):
 
 
 class CompareChange(_Answer):
-    """One person under both policies: the figures of each, and the names of those that differ."""
+    """One person under both policies: the figures that differ (every figure when none does),
+    each version's values, and, for a changed person, why."""
 
     record: int
     person_id: str
     as_of: dt.date
-    changed: list[str]
+    changed: list[str] = Field(description="Dotted names of the figures that differ, e.g. stay.status.")
     before: dict[str, Any]
     after: dict[str, Any]
+    why: dict[str, Any] | None = Field(
+        default=None,
+        description="For a changed person: 'rules' that decided differently ({rule, before, after}) "
+        "and the 'law' that differs and that they read ({kind, name, before, after}).",
+    )
+    notes: list[str] | None = Field(
+        default=None,
+        description="What of the record one version did not know, and so treated as absent.",
+    )
 
 
 class CompareError(_Answer):

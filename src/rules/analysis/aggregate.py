@@ -1,0 +1,223 @@
+"""The impact of an amendment on a population, summed: counters that grow with the law, not
+with the number of records.
+
+:class:`Impact` takes the outcomes of a comparison (:mod:`rules.analysis.population`) one
+record at a time, and two impacts of parts of a population merge into the impact of the
+whole (a Dask partition, a worker's share): the counts are the same however the population
+was split. For each evaluation date it counts the records compared, changed and failed; each
+programme's status before and after (the transitions, unchanged ones included, so that the
+distributions before and after can be drawn); the records each figure changed in; the totals
+of every amount (days, points, tenge) before and after; the rules that newly decide, no
+longer decide or otherwise fire differently; the differences in the law each changed record
+is explained by; and the same counts by citizenship.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from rules.analysis.figures import plain
+from rules.analysis.law import LawDifference
+from rules.analysis.population import Outcome
+
+__all__ = ["Impact", "Totals"]
+
+#: The key of a status transition: date, programme, status before, status after.
+Transition = tuple[dt.date, str, str | None, str | None]
+
+
+@dataclass
+class Totals:
+    """An amount summed over the records that have it, before and after."""
+
+    before: int | Decimal = 0
+    after: int | Decimal = 0
+    records_before: int = 0
+    records_after: int = 0
+
+    def add(self, before: Any, after: Any) -> None:
+        if isinstance(before, int | Decimal) and not isinstance(before, bool):
+            self.before += before
+            self.records_before += 1
+        if isinstance(after, int | Decimal) and not isinstance(after, bool):
+            self.after += after
+            self.records_after += 1
+
+    def merge(self, other: Totals) -> None:
+        self.before += other.before
+        self.after += other.after
+        self.records_before += other.records_before
+        self.records_after += other.records_after
+
+
+@dataclass
+class Impact:
+    """What an amendment changes across a population, on each evaluation date (see the module).
+
+    ``law`` holds the differences in the law on each date (the same for every record); the
+    rest counts records. ``records`` counts input records, each once whatever the number of
+    dates; ``errors`` those that could not be compared.
+    """
+
+    baseline: str
+    amended: str
+    dates: tuple[dt.date, ...]
+    law: dict[dt.date, tuple[LawDifference, ...]] = field(default_factory=dict)
+    records: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    compared: Counter[dt.date] = field(default_factory=Counter)
+    changed: Counter[dt.date] = field(default_factory=Counter)
+    with_notes: Counter[dt.date] = field(default_factory=Counter)
+    transitions: Counter[Transition] = field(default_factory=Counter)
+    figures: Counter[tuple[dt.date, str]] = field(default_factory=Counter)
+    totals: dict[tuple[dt.date, str], Totals] = field(default_factory=dict)
+    rules: Counter[tuple[dt.date, str, str]] = field(default_factory=Counter)
+    explained_by: Counter[tuple[dt.date, str]] = field(default_factory=Counter)
+    by_citizenship: Counter[tuple[dt.date, str, bool]] = field(default_factory=Counter)
+
+    def add(self, outcomes: Iterable[Outcome], *, unreadable: bool = False) -> None:
+        """Count one input record: its outcome on each date, or its error.
+
+        ``unreadable`` counts a record that could not even be read (it has no outcome)."""
+        self.records += 1
+        if unreadable:
+            self.errors["input"] += 1
+            return
+        for outcome in outcomes:
+            if outcome.error is not None:
+                self.errors[str(outcome.error.get("kind", "input"))] += 1
+                return
+            self._add(outcome)
+
+    def _add(self, outcome: Outcome) -> None:
+        on = outcome.as_of
+        assert on is not None
+        self.compared[on] += 1
+        changed = bool(outcome.changed)
+        if changed:
+            self.changed[on] += 1
+        if outcome.notes:
+            self.with_notes[on] += 1
+        for programme, (before, after) in outcome.statuses.items():
+            self.transitions[(on, programme, before, after)] += 1
+        for name in outcome.changed:
+            self.figures[(on, name)] += 1
+        for name, (before, after) in outcome.amounts.items():
+            totals = self.totals.get((on, name))
+            if totals is None:
+                totals = self.totals[(on, name)] = Totals()
+            totals.add(before, after)
+        if outcome.why is not None:
+            for change in outcome.why.rules:
+                self.rules[(on, change.rule, _effect(change.before, change.after))] += 1
+            for difference in outcome.why.law:
+                self.explained_by[(on, difference.name)] += 1
+        self.by_citizenship[(on, outcome.citizenship or "-", changed)] += 1
+
+    def merge(self, other: Impact) -> None:
+        """Add ``other`` (the impact of another part of the same population) to this one."""
+        if (other.baseline, other.amended, other.dates) != (self.baseline, self.amended, self.dates):
+            raise ValueError("only impacts of the same two versions on the same dates merge")
+        self.law.update(other.law)
+        self.records += other.records
+        for name in ("errors", "compared", "changed", "with_notes", "transitions", "figures", "rules"):
+            getattr(self, name).update(getattr(other, name))
+        self.explained_by.update(other.explained_by)
+        self.by_citizenship.update(other.by_citizenship)
+        for key, totals in other.totals.items():
+            self.totals.setdefault(key, Totals()).merge(totals)
+
+    def status_changes(self, on: dt.date) -> list[tuple[str, str | None, str | None, int]]:
+        """``(programme, before, after, records)`` of the statuses that changed on ``on``."""
+        found = [
+            (programme, before, after, count)
+            for (day, programme, before, after), count in self.transitions.items()
+            if day == on and before != after
+        ]
+        return sorted(found, key=lambda item: (-item[3], item[0], str(item[1]), str(item[2])))
+
+    def to_json(self) -> dict[str, Any]:
+        """The impact as a JSON document (``kzmig compare --summary FILE``), date by date."""
+        return {
+            "format": "kzmig/impact/1",
+            "baseline": self.baseline,
+            "amended": self.amended,
+            "records": self.records,
+            "errors": dict(sorted(self.errors.items())),
+            "dates": [self._date_json(on) for on in self.dates],
+        }
+
+    def _date_json(self, on: dt.date) -> dict[str, Any]:
+        return {
+            "as_of": on.isoformat(),
+            "compared": self.compared[on],
+            "changed": self.changed[on],
+            "with_notes": self.with_notes[on],
+            "law": [difference.to_json() for difference in self.law.get(on, ())],
+            "statuses": [
+                {"programme": programme, "before": before, "after": after, "records": count}
+                for (day, programme, before, after), count in sorted(
+                    self.transitions.items(), key=lambda item: (item[0][1], str(item[0][2]), str(item[0][3]))
+                )
+                if day == on
+            ],
+            "figures": {
+                name: count for (day, name), count in sorted(self.figures.items()) if day == on
+            },
+            "totals": {
+                name: {
+                    "before": plain(totals.before),
+                    "after": plain(totals.after),
+                    "records_before": totals.records_before,
+                    "records_after": totals.records_after,
+                }
+                for (day, name), totals in sorted(self.totals.items())
+                if day == on
+            },
+            "rules": [
+                {"rule": rule, "effect": effect, "records": count}
+                for (day, rule, effect), count in sorted(self.rules.items())
+                if day == on
+            ],
+            "explained_by": {
+                name: count for (day, name), count in sorted(self.explained_by.items()) if day == on
+            },
+            "by_citizenship": _by_citizenship(
+                {
+                    (citizenship, changed): count
+                    for (day, citizenship, changed), count in self.by_citizenship.items()
+                    if day == on
+                }
+            ),
+        }
+
+
+def _by_citizenship(counts: Mapping[tuple[str, bool], int]) -> dict[str, dict[str, int]]:
+    shown: dict[str, dict[str, int]] = {}
+    for (citizenship, changed), count in sorted(counts.items()):
+        row = shown.setdefault(citizenship, {"compared": 0, "changed": 0})
+        row["compared"] += count
+        if changed:
+            row["changed"] += count
+    return shown
+
+
+def _effect(before: str | None, after: str | None) -> str:
+    """What changed for a rule: ``newly decides``, ``no longer decides``, ``newly fires``,
+    ``no longer fires`` or ``fires differently``."""
+    decided_before = before is not None and ", decisive" in before
+    decided_after = after is not None and ", decisive" in after
+    if decided_after and not decided_before:
+        return "newly decides"
+    if decided_before and not decided_after:
+        return "no longer decides"
+    if before is None:
+        return "newly fires"
+    if after is None:
+        return "no longer fires"
+    return "fires differently"

@@ -1,0 +1,73 @@
+"""The figures of a verdict that an impact analysis compares, by dotted name.
+
+A verdict's sections (``stay`` and every programme the policy evaluated) are flattened into
+leaves: ``stay.status``, ``stay.days_used``, ``stay.sanction.status``,
+``stay.sanction.values.fine_kzt``, ``stay.registration.due``, ``residence.points``,
+``residence.points_by_criterion.age``, ``social_contract.refund_kzt``. Lists (overstay
+periods, checklists) are one figure each, compared whole. A figure with no value (``null``, an
+empty list, an empty slot such as no sanction) is left out: it reads the same as a figure the
+other version's verdict does not have.
+
+Left out are the words that describe a figure rather than the person's outcome (titles,
+notes, sources, the rules that decided: the *why* of an analysis reports those), and the
+limit and window of the stay section, which are the law in force rather than an outcome
+(an amendment that changes them is reported as a difference in the law, and every figure it
+moves is compared).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from models.verdict import Verdict
+
+__all__ = ["figures", "is_amount", "plain"]
+
+#: Keys that describe a figure (the why reports the rules; the policy reports its sources).
+_DESCRIPTIVE = frozenset({"title", "note", "source", "rule", "decided_by", "provisional"})
+#: Figures of the stay section that are the law in force, the same for everyone on a date.
+_LAW_IN_FORCE = frozenset({"stay.limit", "stay.window"})
+
+
+def figures(verdict: Verdict) -> dict[str, Any]:
+    """Every compared figure of ``verdict``, by dotted name, in the verdict's reading order."""
+    found: dict[str, Any] = {}
+    _flatten("stay", verdict.stay.model_dump(mode="python", by_alias=True), found)
+    for programme, section in verdict.sections.items():
+        _flatten(programme, section.model_dump(mode="python", by_alias=True), found)
+    return found
+
+
+def _flatten(prefix: str, value: Any, found: dict[str, Any]) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in _DESCRIPTIVE:
+                continue
+            name = f"{prefix}.{key}"
+            if name not in _LAW_IN_FORCE:
+                _flatten(name, item, found)
+        return
+    if value is None or (isinstance(value, list | tuple) and not value):
+        return  # nothing to report: the same as a figure the verdict does not have
+    found[prefix] = value
+
+
+def is_amount(value: Any) -> bool:
+    """Whether ``value`` is a number an analysis may sum (days, points, tenge), not a flag."""
+    return isinstance(value, int | Decimal | float) and not isinstance(value, bool)
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON can carry it: dates as ISO text, decimals as numbers when exact."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    return value

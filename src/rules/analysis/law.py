@@ -1,0 +1,288 @@
+"""What differs between two policy versions on a date, and what each rule and programme reads.
+
+An amendment changes a few items of the law: a parameter's value, a row of a table, a rule, a
+computed fact's formula, a programme. :func:`law_differences` lists those in force on one
+evaluation date, each with its value before and after. :class:`Readings` knows, for one
+policy, which parameters, tables, rules and computed facts each rule and each programme reads
+(through the computed facts it reads, down to the parameters), so that an analysis can say,
+for one changed record, which of the differences could have moved it.
+
+Names of law items: a parameter or computed fact by its name (``stay.limit_days``), a table
+row as ``table[key]`` (``stay.regime_of_citizenship[UZ]``), a rule as ``rule <id>``, a
+programme as ``programme <name>``, a status kind a record may hold as ``status kind <name>``
+(declared by one version only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from rules.engine.evaluator import Evaluator
+from rules.engine.patterns import parameters_read_by
+from rules.policy.loader import Policy
+from rules.policy.nodes import Node, references
+
+__all__ = ["LawDifference", "Readings", "law_differences"]
+
+Kind = Literal["parameter", "table row", "computed fact", "rule", "programme", "status kind"]
+
+
+@dataclass(frozen=True)
+class LawDifference:
+    """One item of the law that differs between the versions on a date.
+
+    ``before`` and ``after`` are the values in force (``None``: none, or no such item). For a
+    rule, a computed fact or a programme they say ``"in force"``, ``"not in force"`` or
+    ``None``, and ``changed`` lists the keys of its definition that differ. ``start`` is set
+    for a difference that begins only after the evaluation date (a figure that looks ahead,
+    such as the latest day to leave, reads the law of later days): the first day it differs.
+    """
+
+    kind: Kind
+    name: str
+    before: Any
+    after: Any
+    changed: tuple[str, ...] = ()
+    start: dt.date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            "kind": self.kind,
+            "name": self.name,
+            "before": self.before,
+            "after": self.after,
+        }
+        if self.changed:
+            shown["changed"] = list(self.changed)
+        if self.start is not None:
+            shown["from"] = self.start.isoformat()
+        return shown
+
+
+def law_differences(
+    baseline: Policy, amended: Policy, on: dt.date, *, later: bool = True
+) -> tuple[LawDifference, ...]:
+    """Every item of the law in force on ``on`` that differs between ``baseline`` and ``amended``;
+    with ``later``, then every item that differs only from a later day (with its ``start``)."""
+    found = _differences(baseline, amended, on)
+    if not later:
+        return found
+    seen = {difference.name for difference in found}
+    for day in _later_days(baseline, amended, on):
+        for difference in _differences(baseline, amended, day):
+            if difference.name not in seen:
+                seen.add(difference.name)
+                found += (
+                    LawDifference(
+                        difference.kind,
+                        difference.name,
+                        difference.before,
+                        difference.after,
+                        difference.changed,
+                        day,
+                    ),
+                )
+    return found
+
+
+def _later_days(baseline: Policy, amended: Policy, on: dt.date) -> list[dt.date]:
+    """Every day after ``on`` on which some dated item of either version starts or ends."""
+    days: set[dt.date] = set()
+    for policy in (baseline, amended):
+        for parameter in policy.parameters.values():
+            days.update(value.start for value in parameter.values)
+        for table in policy.tables.values():
+            days.update(value.start for values in table.rows.values() for value in values)
+        for fact in policy.facts.values():
+            days.update(formula.start for formula in fact.formulas)
+        for rule in policy.rules:
+            days.add(rule.start)
+            if rule.end is not None and rule.end < dt.date.max:
+                days.add(rule.end + dt.timedelta(days=1))
+    return sorted(day for day in days if day > on)
+
+
+def _differences(baseline: Policy, amended: Policy, on: dt.date) -> tuple[LawDifference, ...]:
+    found: list[LawDifference] = []
+    for name in _union(baseline.parameters, amended.parameters):
+        before, after = _value(baseline.dated_parameter(name, on)), _value(amended.dated_parameter(name, on))
+        if before != after:
+            found.append(LawDifference("parameter", name, before, after))
+    for table in _union(baseline.tables, amended.tables):
+        old, new = baseline.tables.get(table), amended.tables.get(table)
+        keys = _union(old.rows if old is not None else {}, new.rows if new is not None else {})
+        for key in keys:
+            before, after = _value(baseline.row(table, key, on)), _value(amended.row(table, key, on))
+            if before != after:
+                found.append(LawDifference("table row", f"{table}[{key}]", before, after))
+    for name in _union(baseline.facts, amended.facts):
+        old_fact, new_fact = baseline.facts.get(name), amended.facts.get(name)
+        old_formula = _formula_on(old_fact, on) if old_fact is not None else None
+        new_formula = _formula_on(new_fact, on) if new_fact is not None else None
+        if old_formula != new_formula:
+            found.append(
+                LawDifference(
+                    "computed fact",
+                    name,
+                    "in force" if old_formula is not None else None,
+                    "in force" if new_formula is not None else None,
+                    ("formula",) if old_formula is not None and new_formula is not None else (),
+                )
+            )
+    old_rules = {rule.id: rule for rule in baseline.rules}
+    new_rules = {rule.id: rule for rule in amended.rules}
+    for rule_id in _union(old_rules, new_rules):
+        old_rule, new_rule = old_rules.get(rule_id), new_rules.get(rule_id)
+        old_dump = old_rule.model_dump(mode="json") if old_rule is not None else None
+        new_dump = new_rule.model_dump(mode="json") if new_rule is not None else None
+        if old_dump == new_dump:
+            continue
+        old_state = _rule_state(old_rule, on)
+        new_state = _rule_state(new_rule, on)
+        if old_state != "in force" and new_state != "in force":
+            continue  # neither is the law on this date
+        changed = _changed_keys(old_dump, new_dump)
+        found.append(LawDifference("rule", f"rule {rule_id}", old_state, new_state, changed))
+    for name in _union(baseline.programmes, amended.programmes):
+        old_programme, new_programme = baseline.programmes.get(name), amended.programmes.get(name)
+        old_dump = old_programme.model_dump(mode="json") if old_programme is not None else None
+        new_dump = new_programme.model_dump(mode="json") if new_programme is not None else None
+        if old_dump != new_dump:
+            found.append(
+                LawDifference(
+                    "programme",
+                    f"programme {name}",
+                    "in force" if old_dump is not None else None,
+                    "in force" if new_dump is not None else None,
+                    _changed_keys(old_dump, new_dump),
+                )
+            )
+    for name in _union(baseline.status_kinds, amended.status_kinds):
+        old_kind, new_kind = baseline.status_kinds.get(name), amended.status_kinds.get(name)
+        if (old_kind is None) != (new_kind is None):
+            found.append(
+                LawDifference(
+                    "status kind",
+                    f"status kind {name}",
+                    "declared" if old_kind is not None else None,
+                    "declared" if new_kind is not None else None,
+                )
+            )
+    return tuple(found)
+
+
+def _union(*mappings: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(name for mapping in mappings for name in mapping))
+
+
+def _value(dated: Any) -> Any:
+    return None if dated is None else dated.value
+
+
+def _formula_on(fact: Any, on: dt.date) -> Any:
+    current = None
+    for dated in fact.formulas:
+        if dated.start <= on:
+            current = dated.formula
+    return current
+
+
+def _rule_state(rule: Any, on: dt.date) -> str | None:
+    if rule is None:
+        return None
+    return "in force" if rule.in_force(on) else "not in force"
+
+
+def _changed_keys(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[str, ...]:
+    if old is None or new is None:
+        return ()
+    return tuple(key for key in _union(old, new) if old.get(key) != new.get(key))
+
+
+class Readings:
+    """The law items each rule and each programme of one policy reads (see the module doc).
+
+    A programme reads the items of its rules, its report, its warnings and, for a programme
+    with a mechanism, the parameters and tables the mechanism declares in ``reads``; a rule
+    reading a mechanism's fact reads those too. A mechanism that declares none is taken to read
+    every parameter and table of the policy: an over-approximation, never a miss.
+    """
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        policy = evaluator.policy
+        self._policy = policy
+        self._facts: dict[str, frozenset[str]] = {}
+        everything = {
+            *policy.parameters,
+            *(f"{table}[{key}]" for table, spec in policy.tables.items() for key in spec.rows),
+        }
+        self._mechanism: dict[str, frozenset[str]] = {}
+        for name, mechanism in evaluator.mechanisms.items():
+            declared = getattr(mechanism, "reads", None)
+            if declared is None:
+                self._mechanism[name] = frozenset(everything)
+            else:
+                items = {item for item in declared if item in policy.parameters}
+                for table in declared:
+                    if table in policy.tables:
+                        items.update(f"{table}[{key}]" for key in policy.tables[table].rows)
+                self._mechanism[name] = frozenset(items)
+        rules = evaluator.rules
+        self.of_rule: dict[str, frozenset[str]] = {}
+        for rule_id, rule in rules.items():
+            items = {f"rule {rule_id}", *(f"rule {base}" for base in rule.bases)}
+            items.update(parameters_read_by(rule, rules))
+            for fact in evaluator.compiled.reads[rule_id]:
+                items |= self._fact(fact)
+            for node in policy.rule_values.get(rule_id, {}).values():
+                items |= self._node(node)
+            self.of_rule[rule_id] = frozenset(items)
+        self.of_programme: dict[str, frozenset[str]] = {}
+        for name in policy.programmes:
+            items = {f"programme {name}", *self._mechanism.get(name, ())}
+            for rule_id, rule in rules.items():
+                if rule.programme == name:
+                    items |= self.of_rule[rule_id]
+            for item in policy.reports.get(name, {}).values():
+                if item.node is not None:
+                    items |= self._node(item.node)
+                for _, node in item.timeline:
+                    items |= self._node(node)
+            for check in policy.warnings.get(name, ()):
+                items |= self._node(check.when)
+                if check.items is not None:
+                    items |= self._node(check.items)
+            self.of_programme[name] = frozenset(items)
+
+    def _node(self, node: Node) -> set[str]:
+        facts, params, tables = references(node)
+        items: set[str] = set(params)
+        for table in tables:
+            spec = self._policy.tables.get(table)
+            items.update(f"{table}[{key}]" for key in (spec.rows if spec is not None else ()))
+        for fact in facts:
+            items |= self._fact(fact)
+        return items
+
+    def _fact(self, name: str) -> frozenset[str]:
+        """A fact's items: its formulas and what they read, down to parameters and tables."""
+        found = self._facts.get(name)
+        if found is not None:
+            return found
+        self._facts[name] = frozenset()  # the loader refuses cycles; this guards the walk
+        items: set[str] = set()
+        dated = self._policy.catalogue.formulas.get(name)
+        if dated is not None:
+            items.add(name)
+            for _, node in dated:
+                if node is not None:
+                    items |= self._node(node)
+        spec = self._policy.catalogue.facts.get(name)
+        if spec is not None and spec.origin == "mechanism":
+            items.add(f"programme {spec.programme}")
+            items |= self._mechanism.get(spec.programme, frozenset())
+        self._facts[name] = result = frozenset(items)
+        return result

@@ -1,0 +1,297 @@
+"""An amendment across a population: every record under both versions, on one or more dates.
+
+The records stream through: each is compared on every evaluation date, and what the analysis
+keeps of it is an :class:`Outcome` per date (its statuses, its amounts, the figures that
+changed and why), or one error outcome. Outcomes are aggregated into an :class:`Impact`
+(:mod:`rules.analysis.aggregate`) and the changed records written out as they come; nothing
+grows with the number of records but the counters.
+
+Records are compared in chunks. A chunk runs in this process, in a pool of worker processes
+(``jobs``), or on a Dask cluster (any executor with ``submit(fn, *args)`` returning a
+future, such as ``distributed.Client``). A worker builds each policy once from a
+:class:`PolicySpec` (the policy directory and the amendments' text) and checks that it got the
+same version as the caller. Results come back in input order whatever the executor, so a run
+gives the same output on one process, on several, and on a cluster.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from rules.analysis.figures import is_amount
+from rules.analysis.impact import Comparison, Difference, Why
+from rules.engine.evaluator import Evaluator
+from rules.errors import EvaluationError, InputError, PolicyError, Problem
+from rules.policy.documents import DocumentError, decode, read_bytes
+from rules.policy.loader import AmendmentText, Policy, load_policy
+
+__all__ = ["Outcome", "PolicySpec", "Population", "compare_chunk"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """How to build one policy version anywhere: its directory (``None``: the shipped policy)
+    and its amendments as text. ``version`` is the version the caller loaded: a worker that
+    builds another (a different directory on another machine) refuses to go on."""
+
+    directory: str | None = None
+    amendments: tuple[AmendmentText, ...] = ()
+    version: str | None = None
+
+    @classmethod
+    def of_files(cls, directory: Path | str | None, amendments: Iterable[Path | str] = ()) -> PolicySpec:
+        """The spec of a directory and amendment files (read now, so workers need not see them)."""
+        texts = []
+        for path in amendments:
+            try:
+                texts.append(AmendmentText(decode(read_bytes(Path(path)), str(path)), str(path)))
+            except DocumentError as error:
+                raise PolicyError(
+                    f"amendment {path} cannot be loaded", [Problem(str(path), error.message)]
+                ) from None
+        return cls(str(directory) if directory is not None else None, tuple(texts))
+
+    def load(self) -> Policy:
+        """Load the policy (a :class:`PolicyError` when it is not the version expected)."""
+        policy = load_policy(self.directory, self.amendments)
+        if self.version is not None and policy.version != self.version:
+            raise PolicyError(
+                f"the policy built here is version {policy.version}, not {self.version}",
+                [Problem(self.directory or "<shipped policy>", "give every worker the same policy files")],
+            )
+        return policy
+
+    def pinned(self, policy: Policy) -> PolicySpec:
+        """This spec, expecting ``policy``'s version."""
+        return PolicySpec(self.directory, self.amendments, policy.version)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an analysis keeps of one record on one date (or of a record that failed).
+
+    ``statuses`` holds each programme's status before and after; ``amounts`` every numeric
+    figure (days, points, tenge) before and after; ``changed`` the figures that differ; ``why``
+    and ``detail`` (the record's JSON document of the change) only for a changed record.
+    ``error`` is the error record of a record that could not be compared (then ``as_of`` is
+    ``None`` and nothing else is set): ``{"kind", "message", "problems"}``.
+    """
+
+    record: int
+    person_id: str | None
+    as_of: dt.date | None
+    citizenship: str | None = None
+    statuses: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    amounts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    changed: tuple[str, ...] = ()
+    why: Why | None = None
+    notes: tuple[str, ...] = ()
+    detail: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    problems: tuple[Problem, ...] = ()
+
+    @classmethod
+    def of(cls, record: int, citizenship: str | None, difference: Difference) -> Outcome:
+        old, new = difference.figures_before, difference.figures_after
+        amounts = {
+            name: (old.get(name), new.get(name))
+            for name in dict.fromkeys((*old, *new))
+            if is_amount(old.get(name)) or is_amount(new.get(name))
+        }
+        return cls(
+            record=record,
+            person_id=difference.person_id,
+            as_of=difference.before.as_of,
+            citizenship=citizenship,
+            statuses=difference.statuses,
+            amounts=amounts,
+            changed=difference.changed,
+            why=difference.why if difference.changed else None,
+            notes=difference.notes,
+            detail=difference.to_json() if difference.changed else None,
+        )
+
+
+class Submitter(Protocol):
+    """What runs chunks: ``concurrent.futures`` executors and ``distributed.Client`` both fit."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any: ...
+
+
+#: Comparisons built in this process, by the specs of their two versions.
+_BUILT: dict[tuple[PolicySpec, PolicySpec], Comparison] = {}
+
+
+def _comparison(baseline: PolicySpec, amended: PolicySpec) -> Comparison:
+    key = (baseline, amended)
+    found = _BUILT.get(key)
+    if found is None:
+        if len(_BUILT) >= 4:
+            _BUILT.clear()
+        found = _BUILT[key] = Comparison(Evaluator(baseline.load()), Evaluator(amended.load()))
+    return found
+
+
+def compare_chunk(
+    baseline: PolicySpec,
+    amended: PolicySpec,
+    records: Sequence[tuple[int, dict[str, Any]]],
+    dates: Sequence[dt.date],
+) -> list[list[Outcome]]:
+    """Compare each ``(index, data)`` record on every date: one list of outcomes per record.
+
+    The unit of work of every executor (a worker process, a Dask task): the two policies are
+    built once per process and kept."""
+    comparison = _comparison(baseline, amended)
+    return [_compare_record(comparison, index, data, dates) for index, data in records]
+
+
+def _compare_record(
+    comparison: Comparison, index: int, data: dict[str, Any], dates: Sequence[dt.date]
+) -> list[Outcome]:
+    person_id = data.get("person_id")
+    shown_id = person_id if isinstance(person_id, str) else None
+    citizenship = data.get("citizenship")
+    shown_citizenship = citizenship if isinstance(citizenship, str) else None
+    outcomes = []
+    for on in dates:
+        try:
+            difference = comparison.compare(data, on)
+        except InputError as error:
+            return [_failed(index, shown_id, "input", error.summary, error.problems)]
+        except EvaluationError as error:
+            return [_failed(index, shown_id, "undecided", error.summary, ())]
+        outcomes.append(Outcome.of(index, shown_citizenship, difference))
+    return outcomes
+
+
+def _failed(
+    index: int, person_id: str | None, kind: str, message: str, problems: tuple[Problem, ...]
+) -> Outcome:
+    return Outcome(
+        record=index,
+        person_id=person_id,
+        as_of=None,
+        error={"kind": kind, "message": message, "problems": [str(problem) for problem in problems]},
+        problems=problems,
+    )
+
+
+class _Here:
+    """Runs a chunk at once, in this process (the executor of ``jobs=1``)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the caller, who re-raises it
+            future.set_exception(error)
+        return future
+
+
+class Population:
+    """Compare records between two policy versions on one or more dates, in order.
+
+    ``jobs`` > 1 runs chunks in that many worker processes; ``executor`` runs them on any
+    :class:`Submitter` (a ``distributed.Client`` for a Dask cluster) instead. At most
+    ``window`` chunks are in flight, so memory does not grow with the number of records.
+    """
+
+    def __init__(
+        self,
+        baseline: PolicySpec,
+        amended: PolicySpec,
+        dates: Sequence[dt.date],
+        *,
+        jobs: int = 1,
+        executor: Submitter | None = None,
+        chunk: int = 250,
+        window: int | None = None,
+    ) -> None:
+        if not dates:
+            raise ValueError("name at least one evaluation date")
+        if jobs < 1 or chunk < 1:
+            raise ValueError("jobs and chunk are at least 1")
+        self.comparison = Comparison(Evaluator(baseline.load()), Evaluator(amended.load()))
+        self.baseline = baseline.pinned(self.comparison.baseline.policy)
+        self.amended = amended.pinned(self.comparison.amended.policy)
+        _BUILT[(self.baseline, self.amended)] = self.comparison
+        self.dates = tuple(dates)
+        self.jobs = jobs
+        self.chunk = chunk
+        self._executor = executor
+        self.window = window if window is not None else max(2, 2 * (jobs if executor is None else 8))
+
+    @property
+    def law(self) -> dict[dt.date, tuple[Any, ...]]:
+        """The differences in the law on each date (see :func:`rules.analysis.law.law_differences`)."""
+        return {on: self.comparison.law(on) for on in self.dates}
+
+    def outcomes(
+        self, items: Iterable[T], record: Callable[[T], tuple[int, dict[str, Any] | None]]
+    ) -> Iterator[tuple[T, list[Outcome]]]:
+        """Each item with its outcomes (one per date, or one error outcome), in input order.
+
+        ``record`` gives an item's record number and data; an item whose data is ``None`` (it
+        could not be read) is handed back with no outcome, in its place, for the caller to
+        report."""
+        owned: Executor | None = None
+        submitter: Submitter
+        if self._executor is not None:
+            submitter = self._executor
+        elif self.jobs > 1:
+            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+            owned = submitter = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+        else:
+            submitter = _Here()
+        pending: collections.deque[tuple[list[tuple[T, tuple[int, dict[str, Any] | None]]], Any]] = (
+            collections.deque()
+        )
+
+        def finished() -> Iterator[tuple[T, list[Outcome]]]:
+            chunk, future = pending.popleft()
+            results = iter(future.result() if future is not None else ())
+            for item, (_, data) in chunk:
+                yield item, (next(results) if data is not None else [])
+
+        try:
+            for chunk in _chunks(((item, record(item)) for item in items), self.chunk):
+                readable = [(number, data) for _, (number, data) in chunk if data is not None]
+                future = (
+                    submitter.submit(compare_chunk, self.baseline, self.amended, readable, self.dates)
+                    if readable
+                    else None
+                )
+                pending.append((chunk, future))
+                while len(pending) >= self.window:
+                    yield from finished()
+            while pending:
+                yield from finished()
+        finally:
+            for _, future in pending:
+                if future is not None:
+                    future.cancel()
+            if owned is not None:
+                owned.shutdown(wait=True, cancel_futures=True)
+
+
+def _chunks(items: Iterable[U], size: int) -> Iterator[list[U]]:
+    chunk: list[U] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

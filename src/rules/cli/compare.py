@@ -1,0 +1,385 @@
+"""``kzmig compare``: an amendment across a population, for legal analysts. A thin layer over
+:mod:`rules.analysis` (the comparison, the aggregates) and :mod:`rules.reports` (the text
+summary, the tables).
+
+Records stream through (a JSON Lines file of any size is never held whole); each one yields
+exactly one result line per date, or one error record, in input order whatever the number of
+worker processes or a Dask cluster doing the work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+import sys
+import time
+from contextlib import ExitStack
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from rules.analysis.aggregate import Impact
+from rules.analysis.population import Outcome, PolicySpec, Population, Submitter
+from rules.cli.app import (
+    EXIT_INPUT,
+    EXIT_POLICY,
+    EXIT_USAGE,
+    AmendOption,
+    OutputFormat,
+    PolicyOption,
+    _fail,
+    _parse_day,
+    _read,
+    app,
+)
+from rules.cli.records import Record, place_problems
+from rules.engine.evaluator import today
+from rules.errors import KzmigError, PolicyError
+from rules.reports.impact_tables import TableFormat, TableWriter
+from rules.reports.impact_text import render_impact_text
+
+__all__ = ["compare"]
+
+
+class ProgressMode(StrEnum):
+    auto = "auto"
+    on = "on"
+    off = "off"
+
+
+@app.command()
+def compare(
+    people: Annotated[
+        str,
+        typer.Argument(
+            help="Person file (one, a list, or .jsonl), or - for standard input.", metavar="PEOPLE"
+        ),
+    ],
+    on: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--on",
+            help="Evaluation date, YYYY-MM-DD; repeat for several (default: today in Kazakhstan).",
+            metavar="DATE",
+        ),
+    ] = None,
+    months: Annotated[
+        str | None,
+        typer.Option(
+            "--months",
+            help="Evaluate on the first day of every month from one month to another, "
+            "YYYY-MM..YYYY-MM (with --on, both).",
+            metavar="FROM..TO",
+        ),
+    ] = None,
+    policy_dir: PolicyOption = None,
+    amend: AmendOption = None,
+    against: Annotated[
+        Path | None,
+        typer.Option(
+            "--against",
+            help="Compare with another whole policy directory (amendments, if any, apply to it).",
+            file_okay=False,
+        ),
+    ] = None,
+    output: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text: the summary; json: one line per record and date (error records in place).",
+        ),
+    ] = OutputFormat.text,
+    show: Annotated[
+        int, typer.Option("--show", help="Text format: list at most this many changed records.", min=0)
+    ] = 50,
+    changes: Annotated[
+        Path | None,
+        typer.Option(
+            "--changes",
+            help="Write the changed records, with why they changed, as JSON Lines to this file.",
+            dir_okay=False,
+        ),
+    ] = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            "--summary", help="Write the aggregates as a JSON document to this file.", dir_okay=False
+        ),
+    ] = None,
+    tables: Annotated[
+        Path | None,
+        typer.Option(
+            "--tables",
+            help="Write records.<fmt> (a row per record and date) and changes.<fmt> (a row per "
+            "changed figure) to this directory.",
+            file_okay=False,
+        ),
+    ] = None,
+    table_format: Annotated[
+        TableFormat, typer.Option("--table-format", help="Format of --tables: csv or parquet.")
+    ] = TableFormat.csv,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Worker processes comparing records.", min=1, max=256)
+    ] = 1,
+    dask: Annotated[
+        str | None,
+        typer.Option(
+            "--dask",
+            help="Run on a Dask cluster: the scheduler's address (tcp://host:8786). "
+            "Every worker needs kzmig and the policy directory.",
+            metavar="ADDRESS",
+        ),
+    ] = None,
+    chunk: Annotated[
+        int, typer.Option("--chunk", help="Records per unit of work sent to a worker.", min=1, max=100_000)
+    ] = 250,
+    progress: Annotated[
+        ProgressMode,
+        typer.Option("--progress", help="A progress line on standard error (auto: on a terminal)."),
+    ] = ProgressMode.auto,
+) -> None:
+    """Which verdicts an amendment changes, and why: every person under both policy versions."""
+    if not amend and against is None:
+        raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
+    if jobs > 1 and dask is not None:
+        raise typer.BadParameter("give --jobs or --dask, not both")
+    chosen = [_parse_day(day) for day in on or ()]
+    chosen += _months(months) if months is not None else []
+    try:
+        baseline_spec = PolicySpec.of_files(policy_dir)
+        amended_spec = PolicySpec.of_files(against if against is not None else policy_dir, amend or ())
+        dates = sorted(set(chosen)) or [today(baseline_spec.load())]
+        with ExitStack() as stack:
+            client = _dask_client(dask, stack) if dask is not None else None
+            population = Population(
+                baseline_spec, amended_spec, dates, jobs=jobs, executor=client, chunk=chunk
+            )
+            _run(population, people, output, show, changes, summary, tables, table_format, progress, stack)
+    except PolicyError as error:
+        raise _fail(error, EXIT_POLICY) from None
+    except KzmigError as error:  # an output that cannot be written
+        raise _fail(error, EXIT_USAGE) from None
+
+
+def _run(
+    population: Population,
+    people: str,
+    output: OutputFormat,
+    show: int,
+    changes: Path | None,
+    summary: Path | None,
+    tables: Path | None,
+    table_format: TableFormat,
+    progress: ProgressMode,
+    stack: ExitStack,
+) -> None:
+    comparison = population.comparison
+    baseline, amended = comparison.baseline.policy, comparison.amended.policy
+    impact = Impact(
+        f"{baseline.name} {baseline.version}",
+        f"{amended.name} {amended.version}",
+        population.dates,
+        law=population.law,
+    )
+    changes_file = stack.enter_context(_open_output(changes)) if changes is not None else None
+    writer = (
+        stack.enter_context(TableWriter(tables, table_format, _programmes(population)))
+        if tables is not None
+        else None
+    )
+    counter = _Progress(progress, people)
+    stack.callback(counter.close)
+    shown: list[Outcome] = []
+    error_kinds: list[str] = []
+    records = _read(people)
+    for record, outcomes in population.outcomes(records, lambda found: (found.index, found.data)):
+        counter.tick()
+        if record.data is None:
+            impact.add((), unreadable=True)
+            error = _error_record(record, "input", "cannot be read", record.problems)
+            error_kinds.append("input")
+            _report_error(error, record, output)
+            if writer is not None:
+                writer.error(record.index, None, error["error"])
+            continue
+        impact.add(outcomes)
+        failed = outcomes[0] if outcomes and outcomes[0].error is not None else None
+        if failed is not None:
+            assert failed.error is not None
+            error = _error_record(record, failed.error["kind"], failed.error["message"], failed.problems)
+            error_kinds.append(failed.error["kind"])
+            _report_error(error, record, output)
+            if writer is not None:
+                writer.error(record.index, failed.person_id, error["error"])
+            continue
+        for outcome in outcomes:
+            if output is OutputFormat.json:
+                typer.echo(json.dumps({"record": record.index, **_document(outcome)}, ensure_ascii=False))
+            if outcome.changed:
+                if len(shown) < show:
+                    shown.append(outcome)
+                if changes_file is not None:
+                    line = {"record": record.index, **(outcome.detail or {})}
+                    changes_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            if writer is not None:
+                writer.outcome(outcome)
+    counter.close()
+    if summary is not None:
+        with _open_output(summary) as handle:
+            handle.write(json.dumps(impact.to_json(), ensure_ascii=False, indent=2) + "\n")
+    if output is OutputFormat.text:
+        typer.echo(render_impact_text(impact, shown, show))
+    if error_kinds:
+        undecided = all(kind == "undecided" for kind in error_kinds)
+        raise typer.Exit(4 if undecided else EXIT_INPUT)
+
+
+def _document(outcome: Outcome) -> dict[str, Any]:
+    """The JSON line of one record on one date: the changed figures and why, or no change."""
+    if outcome.detail is not None:
+        return outcome.detail
+    shown: dict[str, Any] = {
+        "person_id": outcome.person_id,
+        "as_of": outcome.as_of.isoformat() if outcome.as_of is not None else None,
+        "changed": [],
+    }
+    if outcome.notes:
+        shown["notes"] = list(outcome.notes)
+    return shown
+
+
+def _error_record(record: Record, kind: str, message: str, problems: Any) -> dict[str, Any]:
+    person_id = record.data.get("person_id") if record.data else None
+    placed = place_problems(record, tuple(problems)) if problems else ()
+    return {
+        "record": record.index,
+        "where": record.where,
+        "person_id": person_id,
+        "error": {"kind": kind, "message": message, "problems": [str(problem) for problem in placed]},
+    }
+
+
+def _report_error(error: dict[str, Any], record: Record, output: OutputFormat) -> None:
+    if output is OutputFormat.json:
+        typer.echo(json.dumps(error, ensure_ascii=False))
+    else:
+        problems = "".join(f"\n  {p}" for p in error["error"]["problems"])
+        typer.echo(f"kzmig: {record.where}: {error['error']['message']}{problems}", err=True)
+
+
+def _months(value: str) -> list[dt.date]:
+    start, separator, end = value.partition("..")
+    first, last = _month(start), _month(end if separator else start)
+    if last < first:
+        raise typer.BadParameter(f"{value!r}: the last month is before the first", param_hint="--months")
+    found = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        found.append(dt.date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if len(found) > 1200:
+        raise typer.BadParameter(f"{value!r}: at most 100 years of months", param_hint="--months")
+    return found
+
+
+def _month(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(f"{value.strip()}-01")
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a month of the form YYYY-MM", param_hint="--months"
+        ) from None
+
+
+def _programmes(population: Population) -> list[str]:
+    names: dict[str, None] = {}
+    for evaluator in (population.comparison.baseline, population.comparison.amended):
+        names.update(dict.fromkeys(evaluator.policy.programmes))
+    return list(names)
+
+
+def _open_output(path: Path) -> Any:
+    try:
+        return path.open("w", encoding="utf-8", newline="\n")
+    except OSError as error:
+        typer.echo(f"kzmig: {path}: cannot be written ({error.strerror})", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _dask_client(address: str, stack: ExitStack) -> Submitter:
+    try:
+        from distributed import Client
+    except ImportError:
+        typer.echo("kzmig: --dask needs Dask: pip install 'kzmig[dask]'", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        client = Client(address, timeout=30)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError) as error:
+        typer.echo(f"kzmig: cannot reach the Dask scheduler at {address} ({error})", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    stack.callback(client.close)
+    return client
+
+
+class _Progress:
+    """``records: N (R/s)`` on standard error, refreshed at most a few times a second."""
+
+    def __init__(self, mode: ProgressMode, source: str) -> None:
+        self.enabled = mode is ProgressMode.on or (mode is ProgressMode.auto and sys.stderr.isatty())
+        self.total = _count_lines(source) if self.enabled else None
+        self.done = 0
+        self._start = self._last = _now()
+
+    def tick(self) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        now = _now()
+        if now - self._last < 0.25:
+            return
+        self._last = now
+        self._show(now)
+
+    def _show(self, now: float) -> None:
+        rate = self.done / max(now - self._start, 1e-9)
+        if self.total:
+            share = min(self.done / self.total, 1.0)
+            left = (self.total - self.done) / rate if rate > 0 else 0
+            line = (
+                f"records: {self.done:,} of {self.total:,} ({share:.0%}), "
+                f"{rate:,.0f}/s, {left:,.0f} s left"
+            )
+        else:
+            line = f"records: {self.done:,}, {rate:,.0f}/s"
+        sys.stderr.write(f"\r{line}\033[K")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            self._show(_now())
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.enabled = False
+
+
+def _now() -> float:
+    return time.monotonic()
+
+
+def _count_lines(source: str) -> int | None:
+    """The number of lines of a JSON Lines file (for the share done); ``None`` otherwise."""
+    if not source.endswith(".jsonl"):
+        return None
+    try:
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            return None  # a pipe is read once, by the comparison
+        with open(source, "rb") as handle:
+            return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
+    except OSError:
+        return None
+
