@@ -135,6 +135,10 @@ def compare(
             metavar="ADDRESS",
         ),
     ] = None,
+    dask_timeout: Annotated[
+        float,
+        typer.Option("--dask-timeout", help="Seconds to wait for the Dask scheduler.", min=0.1, max=3600),
+    ] = 30.0,
     chunk: Annotated[
         int, typer.Option("--chunk", help="Records per unit of work sent to a worker.", min=1, max=100_000)
     ] = 250,
@@ -155,7 +159,7 @@ def compare(
         amended_spec = PolicySpec.of_files(against if against is not None else policy_dir, amend or ())
         dates = sorted(set(chosen)) or [today(baseline_spec.load())]
         with ExitStack() as stack:
-            client = _dask_client(dask, stack) if dask is not None else None
+            client = _dask_client(dask, dask_timeout, stack) if dask is not None else None
             population = Population(
                 baseline_spec, amended_spec, dates, jobs=jobs, executor=client, chunk=chunk
             )
@@ -311,14 +315,14 @@ def _open_output(path: Path) -> Any:
         raise typer.Exit(EXIT_USAGE) from None
 
 
-def _dask_client(address: str, stack: ExitStack) -> Submitter:
+def _dask_client(address: str, timeout: float, stack: ExitStack) -> Submitter:
     try:
         from distributed import Client
     except ImportError:
         typer.echo("kzmig: --dask needs Dask: pip install 'kzmig[dask]'", err=True)
         raise typer.Exit(EXIT_USAGE) from None
     try:
-        client = Client(address, timeout=30)  # type: ignore[no-untyped-call]
+        client = Client(address, timeout=timeout)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as error:
         typer.echo(f"kzmig: cannot reach the Dask scheduler at {address} ({error})", err=True)
         raise typer.Exit(EXIT_USAGE) from None

@@ -1,0 +1,101 @@
+"""An amendment compared on a Dask cluster gives exactly what one process gives.
+
+A local cluster of two worker processes stands in for a real one: each worker builds the two
+policy versions from their spec once, checks it built the same versions, and compares its
+chunks; the results come back in input order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from rules.analysis.aggregate import Impact
+from rules.analysis.population import Outcome, PolicySpec, Population
+from rules.cli.app import app
+
+distributed = pytest.importorskip("distributed")
+
+ROOT = Path(__file__).resolve().parents[1]
+PEOPLE = ROOT / "examples" / "persons"
+SIXTY_DAYS = ROOT / "examples" / "amendments" / "limit-60-days.yaml"
+DATES = (dt.date(2026, 1, 1), dt.date(2026, 3, 20))
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as found:
+        yield found
+
+
+def records() -> list[tuple[int, dict[str, Any] | None]]:
+    lines = (PEOPLE / "population-2026.jsonl").read_text().splitlines() * 25
+    found: list[tuple[int, dict[str, Any] | None]] = [(i, json.loads(line)) for i, line in enumerate(lines)]
+    found.insert(11, (len(found), None))  # a record that could not be read keeps its place
+    found.insert(
+        30, (len(found), {"person_id": "bad", "citizenship": "RU", "trips": [{"entry": "2026-02-30"}]})
+    )
+    return found
+
+
+def run(population: Population) -> tuple[list[tuple[int, list[Outcome]]], Impact]:
+    impact = Impact("baseline", "amended", population.dates)
+    results = []
+    for (index, data), outcomes in population.outcomes(records(), lambda item: item):
+        impact.add(outcomes, unreadable=data is None)
+        results.append((index, outcomes))
+    return results, impact
+
+
+def test_a_local_cluster_of_two_worker_processes_gives_the_single_process_result(cluster: Any) -> None:
+    baseline = PolicySpec.of_files(None)
+    amended = PolicySpec.of_files(None, [SIXTY_DAYS])
+    alone, alone_impact = run(Population(baseline, amended, DATES))
+    with distributed.Client(cluster) as client:
+        spread, spread_impact = run(Population(baseline, amended, DATES, executor=client, chunk=9))
+        workers = client.run(lambda: __import__("os").getpid())
+    assert len(workers) == 2
+    assert spread == alone
+    assert spread_impact == alone_impact
+    assert alone_impact.records == len(records())
+    assert alone_impact.errors["input"] == 2
+    assert alone_impact.changed[dt.date(2026, 3, 20)] == 3 * 25
+
+
+def test_kzmig_compare_on_a_dask_cluster_prints_what_it_prints_alone(cluster: Any, tmp_path: Path) -> None:
+    people = tmp_path / "people.jsonl"
+    people.write_text("\n".join((PEOPLE / "population-2026.jsonl").read_text().splitlines() * 10) + "\n")
+    arguments = ["compare", str(people), "--on", "2026-03-20", "--amend", str(SIXTY_DAYS)]
+    runner = CliRunner()
+    alone = runner.invoke(app, arguments)
+    spread = runner.invoke(app, [*arguments, "--dask", cluster.scheduler_address, "--chunk", "7"])
+    assert alone.exit_code == spread.exit_code == 0, spread.stderr
+    assert spread.stdout == alone.stdout
+    assert "records: 80; changed: 30" in spread.stdout
+
+
+def test_a_worker_that_builds_another_policy_version_refuses_to_go_on(cluster: Any, tmp_path: Path) -> None:
+    spec = PolicySpec.of_files(None, [SIXTY_DAYS])
+    pinned = PolicySpec(spec.directory, spec.amendments, "000000000000")
+    with distributed.Client(cluster) as client:
+        future = client.submit(pinned.load, pure=False)
+        with pytest.raises(Exception, match="not 000000000000"):
+            future.result()
+
+
+def test_an_unreachable_scheduler_is_a_clear_usage_error() -> None:
+    result = CliRunner().invoke(
+        app,
+        ["compare", str(PEOPLE / "population-2026.jsonl"), "--on", "2026-03-20",
+         "--amend", str(SIXTY_DAYS), "--dask", "tcp://127.0.0.1:1", "--dask-timeout", "1"],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
