@@ -377,15 +377,22 @@ class StayLimit:
     def _count(self, person: Person, as_of: dt.date) -> tuple[StayFigures, int, int]:
         """The counter's figures, with the limit and window in force on ``as_of``."""
         day = as_of.toordinal()
+        citizenship = person.citizenship
+        cap = self.per_entry_cap(citizenship, day)
+        # One cap for every trip counted (those entering from the day counting starts): the
+        # usual case, looked up once.
+        starts, caps = self._caps.get(citizenship or "", ((), (None,)))
+        constant = len(set(caps)) == 1 and (not starts or starts[0] <= self.base.start.toordinal())
         trips = tuple(
             TripSpan(
-                entry=trip.entry.toordinal(),
-                last=trip.exit.toordinal() if trip.exit is not None else day,
-                has_exit=trip.exit is not None,
-                per_entry_cap=self.per_entry_cap(person.citizenship, trip.entry.toordinal()),
+                entry,
+                trip.exit.toordinal() if trip.exit is not None else day,
+                trip.exit is not None,
+                cap if constant else self.per_entry_cap(citizenship, entry),
             )
             for trip in person.trips or ()
             if trip.entry <= as_of
+            for entry in (trip.entry.toordinal(),)
         )
         exempt = self.exempt_periods(person)
         count_exit_day = bool(self.policy.parameter("stay.count_exit_day", day).value)

@@ -21,6 +21,7 @@ import bisect
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = [
     "UNBOUNDED",
@@ -39,8 +40,7 @@ UNBOUNDED = 10**9  # an ordinal beyond any real date: "no end"
 _HORIZON_DAYS = 100 * 366  # latest-exit search gives up as "unbounded" past a century
 
 
-@dataclass(frozen=True, slots=True)
-class TripSpan:
+class TripSpan(NamedTuple):
     """A trip as ordinals: ``last`` is the exit day (or the evaluation day if still present)."""
 
     entry: int
@@ -345,6 +345,8 @@ def _pieces(
     first: int, last: int, cover: list[tuple[int, int]], cover_starts: list[int]
 ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """The days ``first..last`` not covered and covered by exempt periods, as runs."""
+    if not cover:
+        return ([(first, last)] if first <= last else []), []
     uncovered: list[tuple[int, int]] = []
     covered: list[tuple[int, int]] = []
     day = first
@@ -452,10 +454,13 @@ def count_stay(
 
     held = _Runs(counted)
     over = list(beyond_cap)
+    terms_first, terms_last, limit, window = 1, 0, 0, 0  # the terms in force over a span of days
     for first, end in counted:
         day = first
         while day <= end:
-            limit, window, terms_last = rules.terms(day)
+            if not terms_first <= day <= terms_last:
+                limit, window, terms_last = rules.terms(day)
+                terms_first = day
             top = min(end, terms_last)
             found = _first_over(day, top, held.upto, window, limit)
             if found is not None:
