@@ -458,3 +458,73 @@ def test_compare_show_limits_the_listed_records(show: str) -> None:
     listed = [line for line in result.stdout.splitlines() if line.startswith(("  RU-", "  BY-"))]
     assert len(listed) == int(show)
     assert f"and {3 - int(show)} more" in result.stdout
+
+
+def parquet_population(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The example population as a border-service extract: persons, trips and statuses tables,
+    the trips shuffled (an extract is not sorted by person)."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    persons, trips, statuses = [], [], []
+    for line in Path(POPULATION).read_text().splitlines():
+        record = json.loads(line)
+        persons.append({"person_id": record["person_id"], "citizenship": record.get("citizenship")})
+        for trip in record.get("trips", []):
+            trips.append(
+                {
+                    "person_id": record["person_id"],
+                    "entry": dt.date.fromisoformat(trip["entry"]),
+                    "exit": dt.date.fromisoformat(trip["exit"]) if "exit" in trip else None,
+                }
+            )
+        for status in record.get("statuses", []):
+            statuses.append({"person_id": record["person_id"], **status})
+    trips.reverse()
+    paths = tmp_path / "persons.parquet", tmp_path / "trips.parquet", tmp_path / "statuses.parquet"
+    for path, rows in zip(paths, (persons, trips, statuses), strict=True):
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    return paths
+
+
+def test_compare_reads_a_parquet_extract_of_persons_trips_and_statuses_as_the_json_lines(
+    tmp_path: Path,
+) -> None:
+    persons, trips, statuses = parquet_population(tmp_path)
+    arguments = ["--on", "2026-03-20", "--amend", SIXTY_DAYS]
+    from_json = runner.invoke(app, ["compare", POPULATION, *arguments, "-f", "json"])
+    from_parquet = runner.invoke(
+        app,
+        [
+            "compare",
+            str(persons),
+            "--trips",
+            str(trips),
+            "--statuses",
+            str(statuses),
+            *arguments,
+            "-f",
+            "json",
+        ],
+    )
+    assert from_parquet.exit_code == 0, from_parquet.stderr
+    assert from_parquet.stdout == from_json.stdout
+
+
+def test_compare_refuses_a_parquet_persons_table_without_person_id(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "persons.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": "X"}]), path)
+    result = runner.invoke(app, ["compare", str(path), "--on", "2026-03-20", "--amend", SIXTY_DAYS])
+    assert result.exit_code == 1
+    assert "no column person_id" in result.stderr
+    (tmp_path / "not.parquet").write_text("{}")
+    result = runner.invoke(app, ["compare", str(tmp_path / "not.parquet"), "--amend", SIXTY_DAYS])
+    assert result.exit_code == 1
+    assert "not a Parquet file" in result.stderr
+
+
+def test_trips_given_with_a_json_lines_population_are_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["compare", POPULATION, "--trips", SIXTY_DAYS, "--amend", SIXTY_DAYS])
+    assert result.exit_code == 2
+    assert "--trips and --statuses go with a Parquet persons table" in result.stderr

@@ -10,11 +10,13 @@ worker processes or a Dask cluster doing the work.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import stat
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack
 from enum import StrEnum
 from pathlib import Path
@@ -36,9 +38,10 @@ from rules.cli.app import (
     _read,
     app,
 )
+from rules.cli.parquet import read_parquet_records
 from rules.cli.records import Record, place_problems
 from rules.engine.evaluator import today
-from rules.errors import KzmigError, PolicyError
+from rules.errors import InputError, KzmigError, PolicyError
 from rules.reports.impact_tables import TableFormat, TableWriter
 from rules.reports.impact_text import render_impact_text
 
@@ -56,7 +59,8 @@ def compare(
     people: Annotated[
         str,
         typer.Argument(
-            help="Person file (one, a list, or .jsonl), or - for standard input.", metavar="PEOPLE"
+            help="Person file (one, a list, .jsonl, or a .parquet persons table), or - for standard input.",
+            metavar="PEOPLE",
         ),
     ],
     on: Annotated[
@@ -142,6 +146,22 @@ def compare(
     chunk: Annotated[
         int, typer.Option("--chunk", help="Records per unit of work sent to a worker.", min=1, max=100_000)
     ] = 250,
+    trips: Annotated[
+        Path | None,
+        typer.Option(
+            "--trips",
+            help="With a Parquet PEOPLE: the trips table (person_id, entry, exit).",
+            dir_okay=False,
+        ),
+    ] = None,
+    statuses: Annotated[
+        Path | None,
+        typer.Option(
+            "--statuses",
+            help="With a Parquet PEOPLE: the statuses table (person_id, kind, valid_from, valid_to).",
+            dir_okay=False,
+        ),
+    ] = None,
     progress: Annotated[
         ProgressMode,
         typer.Option("--progress", help="A progress line on standard error (auto: on a terminal)."),
@@ -152,6 +172,8 @@ def compare(
         raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
     if jobs > 1 and dask is not None:
         raise typer.BadParameter("give --jobs or --dask, not both")
+    if (trips is not None or statuses is not None) and not people.endswith(".parquet"):
+        raise typer.BadParameter("--trips and --statuses go with a Parquet persons table (.parquet)")
     chosen = [_parse_day(day) for day in on or ()]
     chosen += _months(months) if months is not None else []
     try:
@@ -163,16 +185,41 @@ def compare(
             population = Population(
                 baseline_spec, amended_spec, dates, jobs=jobs, executor=client, chunk=chunk
             )
-            _run(population, people, output, show, changes, summary, tables, table_format, progress, stack)
+            records = _records(people, trips, statuses)
+            _run(
+                population,
+                people,
+                records,
+                output,
+                show,
+                changes,
+                summary,
+                tables,
+                table_format,
+                progress,
+                stack,
+            )
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     except KzmigError as error:  # an output that cannot be written
         raise _fail(error, EXIT_USAGE) from None
 
 
+def _records(people: str, trips: Path | None, statuses: Path | None) -> Iterator[Record]:
+    if not people.endswith(".parquet"):
+        return _read(people)
+    try:
+        found = read_parquet_records(Path(people), trips, statuses)
+        first = next(found, None)
+    except InputError as error:
+        raise _fail(error, EXIT_INPUT) from None
+    return itertools.chain([first] if first is not None else [], found)
+
+
 def _run(
     population: Population,
     people: str,
+    records: Iterator[Record],
     output: OutputFormat,
     show: int,
     changes: Path | None,
@@ -200,7 +247,6 @@ def _run(
     stack.callback(counter.close)
     shown: list[Outcome] = []
     error_kinds: list[str] = []
-    records = _read(people)
     for record, outcomes in population.outcomes(records, lambda found: (found.index, found.data)):
         counter.tick()
         if record.data is None:
@@ -355,8 +401,7 @@ class _Progress:
             share = min(self.done / self.total, 1.0)
             left = (self.total - self.done) / rate if rate > 0 else 0
             line = (
-                f"records: {self.done:,} of {self.total:,} ({share:.0%}), "
-                f"{rate:,.0f}/s, {left:,.0f} s left"
+                f"records: {self.done:,} of {self.total:,} ({share:.0%}), {rate:,.0f}/s, {left:,.0f} s left"
             )
         else:
             line = f"records: {self.done:,}, {rate:,.0f}/s"
@@ -377,6 +422,13 @@ def _now() -> float:
 
 def _count_lines(source: str) -> int | None:
     """The number of lines of a JSON Lines file (for the share done); ``None`` otherwise."""
+    if source.endswith(".parquet"):
+        try:
+            import pyarrow.parquet as pq
+
+            return int(pq.ParquetFile(source).metadata.num_rows)
+        except (ImportError, OSError, ValueError):
+            return None
     if not source.endswith(".jsonl"):
         return None
     try:
@@ -386,4 +438,3 @@ def _count_lines(source: str) -> int | None:
             return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
     except OSError:
         return None
-

@@ -1,0 +1,226 @@
+"""How fast ``kzmig compare`` runs an amendment over a population: wall time, CPU time, peak memory.
+
+A script, not a test (nothing here asserts on timing). Run from the checkout::
+
+    .venv/bin/python benchmarks/bench_population.py --persons 100000            # one process
+    .venv/bin/python benchmarks/bench_population.py --persons 1000000 --jobs 2   # the issue's size
+    .venv/bin/python benchmarks/bench_population.py --persons 20000 --previous /tmp/prev
+
+It writes a population of generated persons to a JSON Lines file (kept and reused for the same
+size and seed): 90 % travellers (the generator of ``bench_evaluate.py``: mixed nationalities,
+1-20 trips over 2023-2026, some statuses, some facts missing), 5 % permanent-residence
+applicants and 5 % kandas families (the examples, varied). It then runs ``kzmig compare`` on it
+with the 60-day amendment of ``examples/amendments`` (``--format text``, the changed records
+written to a file), as a separate process, and reports:
+
+* wall time, and records per second;
+* CPU time of the run and its worker processes (user + system);
+* peak memory: the largest sum of the resident set sizes of the run's process tree, sampled
+  every 50 ms from ``/proc`` (Linux);
+* the Python version and the machine.
+
+``--previous DIR`` runs the same population through the ``kzmig`` of another checkout (its
+``src`` first on ``PYTHONPATH``; e.g. ``git worktree add /tmp/prev <commit>``), in the same run,
+and gives the ratios. A checkout whose ``compare`` has no ``--changes`` or ``--jobs`` is run
+without them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_evaluate import generated_persons, kandas_family, residence_applicant  # noqa: E402
+
+AMENDMENT = ROOT / "examples" / "amendments" / "limit-60-days.yaml"
+ON = "2026-03-20"
+BLOCK = 10_000
+
+
+def population(path: Path, count: int, seed: int) -> Path:
+    """Write ``count`` persons to ``path`` (JSON Lines), block by block: memory stays flat."""
+    if path.exists() and path.stat().st_size > 0:
+        return path
+    rng = random.Random(seed)
+    applicant, family = residence_applicant(), kandas_family()
+    partial = path.with_suffix(".partial")
+    with partial.open("w", encoding="utf-8") as handle:
+        written = 0
+        block = 0
+        while written < count:
+            size = min(BLOCK, count - written)
+            for person, _ in generated_persons(size, seed * 1_000_003 + block):
+                draw = rng.random()
+                if draw < 0.05:
+                    person = _varied_applicant(applicant, rng)
+                elif draw < 0.10:
+                    person = _varied_family(family, rng)
+                person["person_id"] = f"P-{written:07d}"
+                handle.write(json.dumps(person) + "\n")
+                written += 1
+            block += 1
+    partial.rename(path)
+    return path
+
+
+def _varied_applicant(template: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    person = json.loads(json.dumps(template))
+    test = person["residence_application"]["language_test"]
+    test["listening_pct"] = rng.randint(20, 90)
+    test["reading_pct"] = rng.randint(20, 90)
+    test["level"] = rng.choice(["A1", "A2", "B1"])
+    person["residence_application"]["questionnaire"]["experience_years"] = rng.randint(0, 15)
+    if rng.random() < 0.3:
+        person["residence_application"]["interview"] = "pending"
+    return person
+
+
+def _varied_family(template: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    person = json.loads(json.dumps(template))
+    contract = person["social_contract"]
+    contract["family_members"] = rng.randint(1, 8)
+    for item in contract["support"]:
+        item["amount_kzt"] = int(item["amount_kzt"] * rng.uniform(0.5, 1.5))
+    if rng.random() < 0.5:
+        contract["moves"] = contract["moves"][:1]
+    return person
+
+
+def tree_rss(root: int) -> int:
+    """Resident set size of ``root`` and its descendants, in bytes (0 once it is gone)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, parent = int(entry), int(fields[1])
+        children.setdefault(parent, []).append(pid)
+        rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total
+
+
+def run(command: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run ``command``; its wall time, CPU time (with its children) and peak tree memory."""
+    before = os.times()
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_rss(process.pid))
+            time.sleep(0.05)
+        stdout = process.stdout.read() if process.stdout is not None else ""
+        wall = time.perf_counter() - start
+        after = os.times()
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{stderr[-2000:]}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return {"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": peak / 2**20, "summary": stdout.splitlines()[:2]}
+
+
+def kzmig(
+    checkout: Path, people: Path, jobs: int, changes: Path, modern: bool
+) -> tuple[list[str], dict[str, str]]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(checkout / "src")
+    command = [
+        sys.executable, "-c", "from rules.cli.app import main; main()",
+        "compare", str(people), "--on", ON, "--amend", str(AMENDMENT),
+        "--policy", str(checkout / "policies" / "kz"), "--show", "0",
+    ]  # fmt: skip
+    if modern:
+        command += ["--jobs", str(jobs), "--changes", str(changes), "--progress", "off"]
+    return command, env
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "kzmig-bench")
+    parser.add_argument("--previous", type=Path, help="Another checkout to run on the same population.")
+    parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    args = parser.parse_args(argv)
+
+    args.data.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    people = population(args.data / f"population-{args.persons}-{args.seed}.jsonl", args.persons, args.seed)
+    generated = time.perf_counter() - started
+    changes = args.data / "changes.jsonl"
+    report: dict[str, Any] = {
+        "persons": args.persons,
+        "jobs": args.jobs,
+        "amendment": AMENDMENT.name,
+        "on": ON,
+        "python": sys.version.split()[0],
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        "population_file_mb": people.stat().st_size / 2**20,
+        "generation_s": generated,
+    }
+    command, env = kzmig(ROOT, people, args.jobs, changes, modern=True)
+    report["now"] = run(command, env)
+    report["now"]["records_per_s"] = args.persons / report["now"]["wall_s"]
+    if args.previous is not None:
+        help_text = subprocess.run(
+            [sys.executable, "-c", "from rules.cli.app import main; main()", "compare", "--help"],
+            env={**os.environ, "PYTHONPATH": str(args.previous / "src")},
+            capture_output=True,
+            text=True,
+        ).stdout
+        command, env = kzmig(args.previous, people, args.jobs, changes, modern="--changes" in help_text)
+        report["previous"] = run(command, env)
+        report["previous"]["records_per_s"] = args.persons / report["previous"]["wall_s"]
+        report["ratio_wall"] = report["previous"]["wall_s"] / report["now"]["wall_s"]
+        report["ratio_peak_memory"] = report["previous"]["peak_rss_mb"] / report["now"]["peak_rss_mb"]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"kzmig compare, {args.persons:,} persons, --jobs {args.jobs}, {AMENDMENT.name} on {ON}")
+    print(f"Python {report['python']}; {report['machine']}")
+    print(
+        f"population file: {report['population_file_mb']:.0f} MB (generated in {generated:.1f} s, or reused)"
+    )
+    for name in ("now", "previous"):
+        if name in report:
+            found = report[name]
+            print(
+                f"{name:>8}: wall {found['wall_s']:.1f} s, CPU {found['cpu_s']:.1f} s, "
+                f"peak memory {found['peak_rss_mb']:.0f} MB, {found['records_per_s']:,.0f} records/s"
+            )
+            for line in found["summary"]:
+                print(f"          {line}")
+    if "ratio_wall" in report:
+        ratios = f"wall {report['ratio_wall']:.2f}x, peak memory {report['ratio_peak_memory']:.2f}x"
+        print(f"previous / now: {ratios}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
