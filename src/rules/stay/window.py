@@ -411,38 +411,32 @@ def _first_over(first: int, last: int, upto: Callable[[int], int], window: int, 
     return low
 
 
-def _in_order(trips: Sequence[TripSpan], as_of: int, rules: WindowRules) -> bool:
-    """Whether the counted trips follow each other, sharing at most a day of exit and re-entry
-    (as a validated record does): :func:`count_stay` counts those by runs."""
-    previous = None
-    for trip in trips:
-        if trip.entry < rules.counting_starts or trip.entry > as_of:
-            continue
-        if previous is not None and trip.entry < previous:
-            return False
-        previous = min(trip.last, as_of)
-    return True
-
-
 def count_stay(
     trips: Sequence[TripSpan], as_of: int, rules: WindowRules, exempt: Sequence[ExemptPeriod]
 ) -> StayFigures:
     """Count the record up to ``as_of`` (trips must be in order, clipped to ``as_of``)."""
-    if not _in_order(trips, as_of, rules):
-        return count_stay_by_day(trips, as_of, rules, exempt)
     cover = _merge(exempt)
     cover_starts = [first for first, _ in cover]
     counted: list[tuple[int, int]] = []
     beyond_cap: list[tuple[int, int]] = []
     exempt_spans: list[tuple[int, int]] = []
-    for trip in trips:
-        if trip.entry < rules.counting_starts or trip.entry > as_of:
+    starts, exit_day = rules.counting_starts, rules.count_exit_day
+    previous = None
+    for entry, trip_last, has_exit, cap in trips:
+        if entry < starts or entry > as_of:
             continue
-        last = min(trip.last, as_of)
-        if trip.has_exit and not rules.count_exit_day and trip.last <= as_of:
+        if previous is not None and entry < previous:
+            return count_stay_by_day(trips, as_of, rules, exempt)  # not a record's order
+        last = previous = trip_last if trip_last < as_of else as_of
+        if has_exit and not exit_day and trip_last <= as_of:
             last -= 1
-        trip_days, trip_exempt = _pieces(trip.entry, last, cover, cover_starts)
-        cap = trip.per_entry_cap
+        if cover:
+            trip_days, trip_exempt = _pieces(entry, last, cover, cover_starts)
+            _add_once(exempt_spans, trip_exempt)
+        elif entry <= last:
+            trip_days = [(entry, last)]
+        else:
+            continue
         if cap is not None:
             for first, end in trip_days:  # the trip's days after its first ``cap``
                 length = end - first + 1
@@ -450,22 +444,15 @@ def count_stay(
                     beyond_cap.append((first + cap, end))
                 cap = max(cap - length, 0)
         _add_once(counted, trip_days)
-        _add_once(exempt_spans, trip_exempt)
 
     held = _Runs(counted)
     over = list(beyond_cap)
-    terms_first, terms_last, limit, window = 1, 0, 0, 0  # the terms in force over a span of days
-    for first, end in counted:
-        day = first
-        while day <= end:
-            if not terms_first <= day <= terms_last:
-                limit, window, terms_last = rules.terms(day)
-                terms_first = day
-            top = min(end, terms_last)
-            found = _first_over(day, top, held.upto, window, limit)
-            if found is not None:
-                over.append((found, top))
-            day = top + 1
+    if counted and held.before[-1] > 0:
+        limit, window, terms_last = rules.terms(counted[0][0])
+        if terms_last >= counted[-1][1]:
+            _window_over_swept(held, limit, window, over)
+        else:
+            _window_over(counted, held, rules, over)
     periods = _union(over)
     _, window, _ = rules.terms(as_of)
     days_used = held.upto(as_of) - held.upto(as_of - window)
@@ -516,6 +503,45 @@ def _narrowing(windows: Schedule, as_of: int) -> bool:
     index = max(bisect.bisect_right(windows.starts, as_of) - 1, 0)
     values = [value for value in windows.values[index:] if value is not None]
     return all(later <= earlier for earlier, later in zip(values, values[1:], strict=False))
+
+
+def _window_over(
+    counted: list[tuple[int, int]], held: _Runs, rules: WindowRules, over: list[tuple[int, int]]
+) -> None:
+    """Append the runs of counted days whose window holds more than the limit (dated terms)."""
+    terms_first, terms_last, limit, window = 1, 0, 0, 0  # the terms in force over a span of days
+    for first, end in counted:
+        day = first
+        while day <= end:
+            if not terms_first <= day <= terms_last:
+                limit, window, terms_last = rules.terms(day)
+                terms_first = day
+            top = min(end, terms_last)
+            found = _first_over(day, top, held.upto, window, limit)
+            if found is not None:
+                over.append((found, top))
+            day = top + 1
+
+
+def _window_over_swept(held: _Runs, limit: int, window: int, over: list[tuple[int, int]]) -> None:
+    """:func:`_window_over` under one limit and window: the days leaving the window are found
+    by a pointer moving forward with the runs, and only a run whose last window is over the
+    limit is searched."""
+    if held.before[-1] <= limit:
+        return  # fewer counted days in all than the limit
+    firsts, lasts, before = held.firsts, held.lasts, held.before
+    count = len(firsts)
+    behind = -1  # the last run starting on or before the day before the window
+    for index in range(count):
+        end = lasts[index]
+        edge = end - window
+        while behind + 1 < count and firsts[behind + 1] <= edge:
+            behind += 1
+        left = 0 if behind < 0 else before[behind] + min(edge, lasts[behind]) - firsts[behind] + 1
+        if before[index + 1] - left > limit:
+            found = _first_over(firsts[index], end, held.upto, window, limit)
+            if found is not None:
+                over.append((found, end))
 
 
 def _latest_exit_by_runs(
