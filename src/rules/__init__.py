@@ -11,14 +11,24 @@ For many cases or a what-if amendment, build an :class:`Evaluator` per policy::
 
     baseline = Evaluator(load_policy())
     amended = Evaluator(load_policy(amendments=["what-if.yaml"]))
-    compare(baseline, amended, person, on=date(2026, 3, 1)).changed   # ("status", ...)
+    compare(baseline, amended, person, on=date(2026, 3, 1)).changed   # ("stay.status", ...)
     plan(person, enter=date(2026, 5, 1), days=30)   # how long they may stay, when they may come
     schema("verdict")   # the JSON Schema of a verdict under the shipped policy
+
+For an amendment across a population (streamed, on several dates, in worker processes or on a
+Dask cluster), :class:`Population` yields each record's outcomes and :class:`Impact` sums them::
+
+    population = Population(PolicySpec(), PolicySpec(amendments=(AmendmentText(text),)), dates)
+    impact = Impact("baseline", "amended", population.dates, law=population.law)
+    for (number, record), outcomes in population.outcomes(enumerate(records), lambda item: item):
+        impact.add(outcomes, unreadable=record is None)
 
 Errors: every error kzmig raises on purpose is a :class:`KzmigError` (see :mod:`rules.errors`).
 """
 
-from rules.analysis.impact import Difference, compare
+from rules.analysis.aggregate import Impact
+from rules.analysis.impact import Comparison, Difference, compare
+from rules.analysis.population import Outcome, PolicySpec, Population
 from rules.engine.evaluator import Evaluator, evaluate
 from rules.engine.schemas import schema
 from rules.errors import (
@@ -36,14 +46,19 @@ from rules.version import __version__
 __all__ = [
     "__version__",
     "AmendmentText",
+    "Comparison",
     "Difference",
     "EngineError",
     "EvaluationError",
     "Evaluator",
+    "Impact",
     "InputError",
     "KzmigError",
+    "Outcome",
     "Policy",
     "PolicyError",
+    "PolicySpec",
+    "Population",
     "Problem",
     "compare",
     "evaluate",

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -251,6 +250,9 @@ class Population:
         if self._executor is not None:
             submitter = self._executor
         elif self.jobs > 1:
+            import multiprocessing  # only for worker processes: kzmig check does without
+            from concurrent.futures import ProcessPoolExecutor
+
             context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
             owned = submitter = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
         else:

@@ -245,7 +245,7 @@ def _run(
     )
     counter = _Progress(progress, people)
     stack.callback(counter.close)
-    shown: list[Outcome] = []
+    shown: dict[dt.date, list[Outcome]] = {}
     error_kinds: list[str] = []
     for record, outcomes in population.outcomes(records, lambda found: (found.index, found.data)):
         counter.tick()
@@ -271,8 +271,9 @@ def _run(
             if output is OutputFormat.json:
                 typer.echo(json.dumps({"record": record.index, **_document(outcome)}, ensure_ascii=False))
             if outcome.changed:
-                if len(shown) < show:
-                    shown.append(outcome)
+                listed = shown.setdefault(outcome.as_of or population.dates[0], [])
+                if len(listed) < show:
+                    listed.append(outcome)
                 if changes_file is not None:
                     line = {"record": record.index, **(outcome.detail or {})}
                     changes_file.write(json.dumps(line, ensure_ascii=False) + "\n")
@@ -283,7 +284,7 @@ def _run(
         with _open_output(summary) as handle:
             handle.write(json.dumps(impact.to_json(), ensure_ascii=False, indent=2) + "\n")
     if output is OutputFormat.text:
-        typer.echo(render_impact_text(impact, shown, show))
+        typer.echo(render_impact_text(impact, [o for listed in shown.values() for o in listed], show))
     if error_kinds:
         undecided = all(kind == "undecided" for kind in error_kinds)
         raise typer.Exit(4 if undecided else EXIT_INPUT)

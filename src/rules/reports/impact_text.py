@@ -35,9 +35,13 @@ def render_impact_text(impact: Impact, shown: list[Outcome], show: int) -> str:
         lines.append(f"records: {impact.records}; errors: {errors}")
         lines.append("  date        compared   changed")
         lines += [f"  {on}  {impact.compared[on]:>8}  {impact.changed[on]:>8}" for on in dates]
-    for on in dates:
-        if not impact.changed[on]:
-            continue
+    bitten = [on for on in dates if impact.changed[on]]
+    if len(bitten) > 1:
+        lines.append(
+            f"the details below are of {bitten[-1]}, the last date with changes "
+            "(every date: --summary FILE, --report FILE.html)"
+        )
+    for on in bitten[-1:]:
         if len(dates) > 1:
             lines.append(f"on {on}:")
         lines += _records(on, shown, impact.changed[on], show)
