@@ -528,3 +528,52 @@ def test_trips_given_with_a_json_lines_population_are_a_usage_error(tmp_path: Pa
     result = runner.invoke(app, ["compare", POPULATION, "--trips", SIXTY_DAYS, "--amend", SIXTY_DAYS])
     assert result.exit_code == 2
     assert "--trips and --statuses go with a Parquet persons table" in result.stderr
+
+
+def test_compare_shows_progress_on_standard_error_when_asked() -> None:
+    result = runner.invoke(
+        app, ["compare", POPULATION, "--on", "2026-03-20", "--amend", SIXTY_DAYS, "--progress", "on"]
+    )
+    assert result.exit_code == 0
+    assert "records: 8 of 8 (100%)" in result.stderr
+    quiet = runner.invoke(app, ["compare", POPULATION, "--on", "2026-03-20", "--amend", SIXTY_DAYS])
+    assert quiet.stderr == ""
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cuts=st.lists(st.integers(0, 8), max_size=4))
+def test_the_impact_of_a_population_is_the_merged_impact_of_any_split_of_it(cuts: list[int]) -> None:
+    from rules.analysis.aggregate import Impact
+
+    population = _population()
+    items = [
+        (index, json.loads(line)) for index, line in enumerate(Path(POPULATION).read_text().splitlines())
+    ]
+    whole = Impact("b", "a", population.dates, law=population.law)
+    for _, outcomes in population.outcomes(items, lambda item: item):
+        whole.add(outcomes)
+    bounds = [0, *sorted(cuts), len(items)]
+    merged = Impact("b", "a", population.dates, law=population.law)
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        part = Impact("b", "a", population.dates, law=population.law)
+        for _, outcomes in population.outcomes(items[start:end], lambda item: item):
+            part.add(outcomes)
+        merged.merge(part)
+    assert merged == whole
+
+
+_POPULATIONS: list[Any] = []
+
+
+def _population() -> Any:
+    from rules.analysis.population import PolicySpec, Population
+
+    if not _POPULATIONS:
+        _POPULATIONS.append(
+            Population(
+                PolicySpec.of_files(None),
+                PolicySpec.of_files(None, [SIXTY_DAYS]),
+                (dt.date(2026, 1, 1), dt.date(2026, 3, 20)),
+            )
+        )
+    return _POPULATIONS[0]
