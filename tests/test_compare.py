@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -577,3 +578,27 @@ def _population() -> Any:
             )
         )
     return _POPULATIONS[0]
+
+
+def test_compare_writes_an_html_report_headed_by_the_amendment_title(tmp_path: Path) -> None:
+    report = tmp_path / "impact.html"
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            POPULATION,
+            "--months",
+            "2026-01..2026-03",
+            "--amend",
+            SIXTY_DAYS,
+            "--report",
+            str(report),
+        ],
+    )
+    assert result.exit_code == 0, result.stderr
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") or page.lower().startswith("<!doctype html>")
+    assert "What-if: a 60-day limit in any 180 days from 1 January 2026" in page
+    text = re.sub(r"<[^>]+>", "", page)  # long names may carry a line-break hint
+    assert "stay.limit_days" in text and "RU-70" in text
+    assert "<script" not in page.lower()

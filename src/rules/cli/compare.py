@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,6 +30,7 @@ from rules.analysis.population import Outcome, PolicySpec, Population, Submitter
 from rules.cli.app import (
     EXIT_INPUT,
     EXIT_POLICY,
+    EXIT_UNDECIDED,
     EXIT_USAGE,
     AmendOption,
     OutputFormat,
@@ -42,6 +44,7 @@ from rules.cli.parquet import read_parquet_records
 from rules.cli.records import Record, place_problems
 from rules.engine.evaluator import today
 from rules.errors import InputError, KzmigError, PolicyError
+from rules.reports.impact_html import render_impact_html
 from rules.reports.impact_tables import TableFormat, TableWriter
 from rules.reports.impact_text import render_impact_text
 
@@ -115,6 +118,15 @@ def compare(
             "--summary", help="Write the aggregates as a JSON document to this file.", dir_okay=False
         ),
     ] = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report",
+            help="Write a self-contained HTML report (charts, the law that differs, the changed "
+            "records and why) to this file.",
+            dir_okay=False,
+        ),
+    ] = None,
     tables: Annotated[
         Path | None,
         typer.Option(
@@ -186,19 +198,12 @@ def compare(
                 baseline_spec, amended_spec, dates, jobs=jobs, executor=client, chunk=chunk
             )
             records = _records(people, trips, statuses)
-            _run(
-                population,
-                people,
-                records,
-                output,
-                show,
-                changes,
-                summary,
-                tables,
-                table_format,
-                progress,
-                stack,
-            )
+            titles = [text.title or text.name for text in amended_spec.amendments]
+            outputs = _Outputs(
+                output, show, changes, summary, report, tables, table_format, progress,
+                " + ".join(titles) if titles else None,
+            )  # fmt: skip
+            _run(population, people, records, outputs, stack)
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     except KzmigError as error:  # an output that cannot be written
@@ -216,19 +221,29 @@ def _records(people: str, trips: Path | None, statuses: Path | None) -> Iterator
     return itertools.chain([first] if first is not None else [], found)
 
 
+@dataclass(frozen=True)
+class _Outputs:
+    """What the analyst asked to see, and where."""
+
+    format: OutputFormat
+    show: int
+    changes: Path | None
+    summary: Path | None
+    report: Path | None
+    tables: Path | None
+    table_format: TableFormat
+    progress: ProgressMode
+    title: str | None
+
+
+#: The changed records an HTML report lists (the rest are counted).
+REPORT_RECORDS = 200
+
+
 def _run(
-    population: Population,
-    people: str,
-    records: Iterator[Record],
-    output: OutputFormat,
-    show: int,
-    changes: Path | None,
-    summary: Path | None,
-    tables: Path | None,
-    table_format: TableFormat,
-    progress: ProgressMode,
-    stack: ExitStack,
+    population: Population, people: str, records: Iterator[Record], outputs: _Outputs, stack: ExitStack
 ) -> None:
+    output, show = outputs.format, outputs.show
     comparison = population.comparison
     baseline, amended = comparison.baseline.policy, comparison.amended.policy
     impact = Impact(
@@ -237,22 +252,23 @@ def _run(
         population.dates,
         law=population.law,
     )
-    changes_file = stack.enter_context(_open_output(changes)) if changes is not None else None
+    changes_file = stack.enter_context(_open_output(outputs.changes)) if outputs.changes is not None else None
     writer = (
-        stack.enter_context(TableWriter(tables, table_format, _programmes(population)))
-        if tables is not None
+        stack.enter_context(TableWriter(outputs.tables, outputs.table_format, _programmes(population)))
+        if outputs.tables is not None
         else None
     )
-    counter = _Progress(progress, people)
+    counter = _Progress(outputs.progress, people)
     stack.callback(counter.close)
     shown: dict[dt.date, list[Outcome]] = {}
-    error_kinds: list[str] = []
+    reported: list[dict[str, Any]] = []
+    failures: set[str] = set()
     for record, outcomes in population.outcomes(records, lambda found: (found.index, found.data)):
         counter.tick()
         if record.data is None:
             impact.add((), unreadable=True)
             error = _error_record(record, "input", "cannot be read", record.problems)
-            error_kinds.append("input")
+            failures.add("input")
             _report_error(error, record, output)
             if writer is not None:
                 writer.error(record.index, None, error["error"])
@@ -262,7 +278,7 @@ def _run(
         if failed is not None:
             assert failed.error is not None
             error = _error_record(record, failed.error["kind"], failed.error["message"], failed.problems)
-            error_kinds.append(failed.error["kind"])
+            failures.add(failed.error["kind"])
             _report_error(error, record, output)
             if writer is not None:
                 writer.error(record.index, failed.person_id, error["error"])
@@ -274,20 +290,25 @@ def _run(
                 listed = shown.setdefault(outcome.as_of or population.dates[0], [])
                 if len(listed) < show:
                     listed.append(outcome)
+                line = {"record": record.index, **(outcome.detail or {})}
                 if changes_file is not None:
-                    line = {"record": record.index, **(outcome.detail or {})}
                     changes_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+                if outputs.report is not None and len(reported) < REPORT_RECORDS:
+                    reported.append(line)
             if writer is not None:
                 writer.outcome(outcome)
     counter.close()
-    if summary is not None:
-        with _open_output(summary) as handle:
-            handle.write(json.dumps(impact.to_json(), ensure_ascii=False, indent=2) + "\n")
+    document = impact.to_json()
+    if outputs.summary is not None:
+        with _open_output(outputs.summary) as handle:
+            handle.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    if outputs.report is not None:
+        with _open_output(outputs.report) as handle:
+            handle.write(render_impact_html(document, reported, title=outputs.title))
     if output is OutputFormat.text:
         typer.echo(render_impact_text(impact, [o for listed in shown.values() for o in listed], show))
-    if error_kinds:
-        undecided = all(kind == "undecided" for kind in error_kinds)
-        raise typer.Exit(4 if undecided else EXIT_INPUT)
+    if failures:
+        raise typer.Exit(EXIT_UNDECIDED if failures == {"undecided"} else EXIT_INPUT)
 
 
 def _document(outcome: Outcome) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from models.verdict import SECTION_FIELDS
 from rules.errors import EvaluationError, PolicyError, Problem
 from rules.policy.catalogue import Catalogue, build_catalogue
 from rules.policy.checks import ReportItem, WarningCheck, check_programmes, check_rules, check_warnings
-from rules.policy.documents import Document, validation_problems
+from rules.policy.documents import Document, DocumentError, parse_document, validation_problems
 from rules.policy.nodes import Node
 from rules.policy.reading import FileItems, read_policy_file, read_policy_text
 from rules.policy.registry import MECHANISMS, mechanism_class
@@ -132,6 +132,16 @@ class AmendmentText:
 
     text: str
     name: str = "<amendment>"
+
+    @property
+    def title(self) -> str | None:
+        """The amendment's own ``title`` (read with the safe reader; ``None`` if it has none)."""
+        try:
+            data: Any = parse_document(self.text, self.name).data
+        except DocumentError:
+            return None
+        title = data.get("title") if isinstance(data, dict) else None
+        return title if isinstance(title, str) else None
 
 
 def load_policy(

@@ -22,11 +22,9 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from rules.engine.evaluator import Evaluator
 from rules.errors import PolicyError
-from rules.policy.documents import DocumentError, parse_document
 from rules.policy.loader import AmendmentText, Policy, load_policy
 from rules.service.errors import ServiceError
 from rules.service.models import AmendmentInfo, PolicyInfo, ProgrammeInfo
@@ -230,9 +228,4 @@ def _write(path: Path, content: bytes) -> None:
 
 def _title(text: str, source: str) -> str | None:
     """The amendment's own ``title`` (read with the library's safe reader)."""
-    try:
-        data: Any = parse_document(text, source).data
-    except DocumentError:
-        return None
-    title = data.get("title") if isinstance(data, dict) else None
-    return title if isinstance(title, str) else None
+    return AmendmentText(text, source).title
