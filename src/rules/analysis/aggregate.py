@@ -114,7 +114,7 @@ class Impact:
             totals.add(before, after)
         if outcome.why is not None:
             for change in outcome.why.rules:
-                self.rules[(on, change.rule, _effect(change.before, change.after))] += 1
+                self.rules[(on, change.rule, change.effect)] += 1
             for difference in outcome.why.law:
                 self.explained_by[(on, difference.name)] += 1
         self.by_citizenship[(on, outcome.citizenship or "-", changed)] += 1
@@ -206,18 +206,3 @@ def _by_citizenship(counts: Mapping[tuple[str, bool], int]) -> dict[str, dict[st
             row["changed"] += count
     return shown
 
-
-def _effect(before: str | None, after: str | None) -> str:
-    """What changed for a rule: ``newly decides``, ``no longer decides``, ``newly fires``,
-    ``no longer fires`` or ``fires differently``."""
-    decided_before = before is not None and ", decisive" in before
-    decided_after = after is not None and ", decisive" in after
-    if decided_after and not decided_before:
-        return "newly decides"
-    if decided_before and not decided_after:
-        return "no longer decides"
-    if before is None:
-        return "newly fires"
-    if after is None:
-        return "no longer fires"
-    return "fires differently"

@@ -44,8 +44,24 @@ class RuleChange:
     before: str | None
     after: str | None
 
+    @property
+    def effect(self) -> str:
+        """What changed for the rule: ``newly decides``, ``no longer decides``, ``newly fires``,
+        ``no longer fires`` or ``fires differently``."""
+        decided_before = self.before is not None and ", decisive" in self.before
+        decided_after = self.after is not None and ", decisive" in self.after
+        if decided_after and not decided_before:
+            return "newly decides"
+        if decided_before and not decided_after:
+            return "no longer decides"
+        if self.before is None:
+            return "newly fires"
+        if self.after is None:
+            return "no longer fires"
+        return "fires differently"
+
     def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "before": self.before, "after": self.after}
+        return {"rule": self.rule, "before": self.before, "after": self.after, "effect": self.effect}
 
 
 @dataclass(frozen=True)

@@ -984,19 +984,9 @@ def _changes_cell(doc: dict[str, Any]) -> str:
     return '<ul class="cell">' + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
 
 
-def _effect(before: Any, after: Any) -> str:
-    """What changed for a rule, in the words of the summary (see ``rules.analysis.aggregate``)."""
-    decided_before = isinstance(before, str) and ", decisive" in before
-    decided_after = isinstance(after, str) and ", decisive" in after
-    if decided_after and not decided_before:
-        return "newly decides"
-    if decided_before and not decided_after:
-        return "no longer decides"
-    if before is None:
-        return "newly fires"
-    if after is None:
-        return "no longer fires"
-    return "fires differently"
+def _escape_effect(rule: dict[str, Any]) -> str:
+    """The rule's change in the words of the summary (``effect``, written by the comparison)."""
+    return _e(rule.get("effect", "fires differently"))
 
 
 def _why_cell(doc: dict[str, Any]) -> str:
@@ -1005,7 +995,7 @@ def _why_cell(doc: dict[str, Any]) -> str:
     lines = []
     for rule in why.get("rules") or [] if isinstance(why, dict) else []:
         if isinstance(rule, dict):
-            lines.append(f"rule {_name(rule.get('rule'))} {_effect(rule.get('before'), rule.get('after'))}")
+            lines.append(f"rule {_name(rule.get('rule'))} {_escape_effect(rule)}")
     for law in why.get("law") or [] if isinstance(why, dict) else []:
         if isinstance(law, dict):
             text = f"{_e(law.get('kind'))} {_name(law.get('name'))} "
