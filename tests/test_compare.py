@@ -79,6 +79,7 @@ def test_2026_03_20_russian_with_70_days_is_compliant_at_90_and_overstays_at_60(
         "rule": "stay.overstay",
         "before": None,
         "after": "overstay, decisive",
+        "effect": "newly decides",
     }
     assert rules_changed["stay.compliant"]["before"] == "compliant, decisive"
 
