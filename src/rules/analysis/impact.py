@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from pydantic import ValidationError
+
 from models.person import Person
 from models.verdict import TraceEntry, Verdict
 from rules.analysis.figures import figures, plain
@@ -179,10 +181,18 @@ class Comparison:
     def _evaluate_both(
         self, person: Person | Mapping[str, Any], on: dt.date
     ) -> tuple[Verdict, Verdict, tuple[str, ...]]:
+        # The core of the record is the same for both versions: read it once. Only a record
+        # whose core cannot be read goes to each version as it is, for its problems.
+        shared: Person | Mapping[str, Any] = person
+        if not isinstance(person, Person):
+            try:
+                shared = Person.model_validate(dict(person))
+            except (ValidationError, TypeError, ValueError):
+                shared = person
         outcomes: list[Verdict | InputError] = []
         for evaluator in (self.baseline, self.amended):
             try:
-                outcomes.append(evaluator.evaluate(person, on))
+                outcomes.append(evaluator.evaluate(shared, on))
             except InputError as error:
                 outcomes.append(error)
         before, after = outcomes
