@@ -603,3 +603,85 @@ def test_compare_writes_an_html_report_headed_by_the_amendment_title(tmp_path: P
     text = re.sub(r"<[^>]+>", "", page)  # long names may carry a line-break hint
     assert "stay.limit_days" in text and "RU-70" in text
     assert "<script" not in page.lower()
+
+
+# Skipping records no difference can reach -------------------------------------------------
+
+
+def _every_example_record() -> list[tuple[dict[str, Any], dt.date]]:
+    found = list(_cases())
+    for name, on in (
+        ("population-2026.jsonl", dt.date(2026, 3, 20)),
+        ("applicants-2026.jsonl", dt.date(2026, 6, 1)),
+        ("families-2027.jsonl", dt.date(2027, 7, 1)),
+        ("generated-2026.jsonl", dt.date(2026, 3, 1)),
+    ):
+        lines = (ROOT / "examples" / "persons" / name).read_text().splitlines()[:300]
+        found += [(json.loads(line), on) for line in lines]
+    return found
+
+
+def test_the_stay_mechanism_declares_every_parameter_and_table_it_reads(monkeypatch) -> None:
+    """What the mechanism reads while it derives, reports and traces, on every example record,
+    is among the names it declares: an impact analysis trusts them to skip records."""
+    from rules.policy.loader import Policy
+    from rules.stay.limit import StayLimit
+
+    read: set[str] = set()
+    inside = [0]
+
+    def recording(method: Any, name_of: Any) -> Any:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if inside[0]:
+                read.add(name_of(*args))
+            return method(self, *args, **kwargs)
+
+        return wrapper
+
+    for method in ("parameter", "dated_parameter", "parameter_timeline"):
+        monkeypatch.setattr(Policy, method, recording(getattr(Policy, method), lambda name, *rest: name))
+    monkeypatch.setattr(Policy, "row", recording(Policy.row, lambda table, *rest: table))
+
+    def entered(method: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            inside[0] += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                inside[0] -= 1
+
+        return wrapper
+
+    for method in ("__init__", "derive", "section", "trace", "rule_facts"):
+        monkeypatch.setattr(StayLimit, method, entered(getattr(StayLimit, method)))
+    evaluator = rules.Evaluator(rules.load_policy())
+    for record, on in _every_example_record():
+        try:
+            evaluator.evaluate(record, on)
+        except rules.KzmigError:
+            pass
+    assert read, "the recording saw nothing: the test is not wired"
+    assert read <= set(StayLimit.reads), read - set(StayLimit.reads)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_AMENDMENTS)
+def test_skipping_records_no_difference_reaches_changes_no_outcome(name: str, baseline) -> None:
+    amended = rules.Evaluator(rules.load_policy(amendments=[AMENDMENTS / name]))
+    full, skipping = Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
+    skipped = 0
+    for record, on in _every_example_record():
+        try:
+            expected = full.compare(record, on)
+        except rules.KzmigError as error:
+            with pytest.raises(type(error)):
+                skipping.compare(record, on)
+            continue
+        found = skipping.compare(record, on)
+        assert (found.changed, found.statuses, found.figures_after) == (
+            expected.changed,
+            expected.statuses,
+            expected.figures_after,
+        )
+        skipped += not skipping.affected(record.keys(), on)
+    if name.startswith(("residence", "social-contract")):
+        assert skipped, f"{name} reaches every record: the travellers should be skipped"

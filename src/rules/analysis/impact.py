@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.person import Person
-from models.verdict import TraceEntry, Verdict
+from models.verdict import PolicyRef, TraceEntry, Verdict
 from rules.analysis.figures import figures, plain
 from rules.analysis.law import LawDifference, Readings, law_differences
 from rules.engine.evaluator import Evaluator
@@ -128,11 +128,20 @@ class Comparison:
 
     Build one per pair of versions and reuse it; the differences in the law are computed
     once per evaluation date.
+
+    With ``skip_unaffected``, a record is evaluated under the amended version only when some
+    programme evaluated for it reads an item of the law that differs (see
+    :mod:`rules.analysis.law`); otherwise its figures cannot differ, and the amended verdict is
+    the baseline's, naming the amended version (its titles and notes are the baseline's).
+    Population runs use it; :func:`compare` does not.
     """
 
-    def __init__(self, baseline: Evaluator, amended: Evaluator) -> None:
+    def __init__(self, baseline: Evaluator, amended: Evaluator, *, skip_unaffected: bool = False) -> None:
         self.baseline = baseline
         self.amended = amended
+        self.skip_unaffected = skip_unaffected
+        self._affected: dict[tuple[dt.date, frozenset[str]], bool] = {}
+        self._amended_ref = PolicyRef(name=amended.policy.name, version=amended.policy.version)
         self._readings = (Readings(baseline), Readings(amended))
         self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
         self._slots = {
@@ -158,7 +167,10 @@ class Comparison:
         problems), and what :meth:`Evaluator.evaluate` raises otherwise.
         """
         before, after, notes = self._evaluate_both(person, on)
-        old, new = figures(before), figures(after)
+        old = figures(before)
+        new = old if after is None else figures(after)
+        if after is None:
+            after = before.model_copy(update={"policy": self._amended_ref})
         changed = _changed(old, new)
         why = self._why(before, after, changed) if changed else Why()
         statuses = {
@@ -178,9 +190,33 @@ class Comparison:
         slot = f"{head}.{rest.partition('.')[0]}"
         return self._slots.get(slot, head)
 
+    def affected(self, record_keys: Iterable[str], on: dt.date) -> bool:
+        """Whether a record with these top-level keys may be judged differently on ``on``: some
+        programme evaluated for it (in either version) reads an item of the law that differs
+        (a programme reads its own definition), or it holds statuses and a status kind is
+        declared by one version only."""
+        keys = frozenset(key for key in record_keys if isinstance(key, str))
+        found = self._affected.get((on, keys))
+        if found is None:
+            law = self.law(on)
+            if "statuses" in keys and any(difference.kind == "status kind" for difference in law):
+                found = True  # a status the record holds may be known to one version only
+            else:
+                names = {difference.name for difference in law}
+                read: set[str] = set()
+                for evaluator, readings in zip((self.baseline, self.amended), self._readings, strict=True):
+                    for name, programme in evaluator.policy.programmes.items():
+                        if programme.evaluated == "always" or programme.record in keys:
+                            read |= readings.of_programme[name]
+                found = bool(names & read)
+            if len(self._affected) > 10_000:
+                self._affected.clear()
+            self._affected[(on, keys)] = found
+        return found
+
     def _evaluate_both(
         self, person: Person | Mapping[str, Any], on: dt.date
-    ) -> tuple[Verdict, Verdict, tuple[str, ...]]:
+    ) -> tuple[Verdict, Verdict | None, tuple[str, ...]]:
         # The core of the record is the same for both versions: read it once. Only a record
         # whose core cannot be read goes to each version as it is, for its problems.
         shared: Person | Mapping[str, Any] = person
@@ -189,6 +225,13 @@ class Comparison:
                 shared = Person.model_validate(dict(person))
             except (ValidationError, TypeError, ValueError):
                 shared = person
+        if self.skip_unaffected and isinstance(shared, Person):
+            keys = [*(shared.model_extra or {}), *(("statuses",) if shared.statuses else ())]
+            if not self.affected(keys, on):
+                try:
+                    return self.baseline.evaluate(shared, on), None, ()
+                except InputError:
+                    pass  # the general path below says what each version makes of it
         outcomes: list[Verdict | InputError] = []
         for evaluator in (self.baseline, self.amended):
             try:

@@ -138,7 +138,9 @@ def _comparison(baseline: PolicySpec, amended: PolicySpec) -> Comparison:
     if found is None:
         if len(_BUILT) >= 4:
             _BUILT.clear()
-        found = _BUILT[key] = Comparison(Evaluator(baseline.load()), Evaluator(amended.load()))
+        found = _BUILT[key] = Comparison(
+            Evaluator(baseline.load()), Evaluator(amended.load()), skip_unaffected=True
+        )
     return found
 
 
@@ -222,7 +224,9 @@ class Population:
             raise ValueError("name at least one evaluation date")
         if jobs < 1 or chunk < 1:
             raise ValueError("jobs and chunk are at least 1")
-        self.comparison = Comparison(Evaluator(baseline.load()), Evaluator(amended.load()))
+        self.comparison = Comparison(
+            Evaluator(baseline.load()), Evaluator(amended.load()), skip_unaffected=True
+        )
         self.baseline = baseline.pinned(self.comparison.baseline.policy)
         self.amended = amended.pinned(self.comparison.amended.policy)
         _BUILT[(self.baseline, self.amended)] = self.comparison

@@ -39,6 +39,7 @@ from rules.policy.loader import Policy
 from rules.policy.mechanisms import Derived, MechanismFact
 from rules.policy.types import BOOLEAN, CODES, DATE, INTEGER, STRING
 from rules.stay.crossings import trips_from_crossings
+from rules.stay.registration import READS as REGISTRATION_READS
 from rules.stay.registration import registration_due, registration_problems
 from rules.stay.window import (
     UNBOUNDED,
@@ -114,6 +115,16 @@ class StayLimit:
     facts: ClassVar[Mapping[str, MechanismFact]] = STAY_FACTS
     slots: ClassVar[tuple[str, ...]] = ("sanction", "entry_check")
     exemption_fact: ClassVar[str | None] = "statuses"
+    #: Every parameter and table the mechanism reads, registration included: an impact
+    #: analysis knows from it which differences in the law can move a stay figure
+    #: (``tests/test_compare.py`` checks it against what the mechanism reads).
+    reads: ClassVar[tuple[str, ...]] = (
+        *_PARAMETERS,
+        *_TABLES,
+        DEFAULT_TIME_ZONE,
+        BORDER_POSTS,
+        *REGISTRATION_READS,
+    )
 
     def __init__(self, policy: Policy, programme: str = "stay") -> None:
         problems = self.problems(policy, programme)

@@ -56,6 +56,17 @@ HOST_NOTIFICATION_DAYS = "registration.host_notification_working_days"
 SELF_REGISTRATION_DAYS = "registration.self_registration_days"
 COUNT_ENTRY_DAY = "registration.count_entry_day"
 REGIMES_TABLE = "stay.regimes"
+#: Every parameter and table the registration reads (declared for impact analysis).
+READS = (
+    SELF_REGISTRATION_REGIMES,
+    HOST_NOTIFICATION_REGIMES,
+    NOT_REQUIRED_REGIMES,
+    SELF_REGISTRATION_REPLACES,
+    HOST_NOTIFICATION_DAYS,
+    SELF_REGISTRATION_DAYS,
+    COUNT_ENTRY_DAY,
+    REGIMES_TABLE,
+)
 
 _REGIME_LISTS = (SELF_REGISTRATION_REGIMES, HOST_NOTIFICATION_REGIMES, NOT_REQUIRED_REGIMES)
 _COUNTS = (HOST_NOTIFICATION_DAYS, SELF_REGISTRATION_DAYS)
