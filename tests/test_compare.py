@@ -685,3 +685,26 @@ def test_skipping_records_no_difference_reaches_changes_no_outcome(name: str, ba
         skipped += not skipping.affected(record.keys(), on)
     if name.startswith(("residence", "social-contract")):
         assert skipped, f"{name} reaches every record: the travellers should be skipped"
+
+
+def test_compare_counts_records_by_the_regime_of_their_citizenship(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
+    result = runner.invoke(
+        app,
+        ["compare", POPULATION, "--on", "2026-03-20", "--amend", SIXTY_DAYS,
+         "--by", "stay.regime", "--summary", str(summary)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    [day] = json.loads(summary.read_text())["dates"]
+    by_regime = day["by"]["stay.regime"]
+    assert sum(row["compared"] for row in by_regime.values()) == 8
+    assert by_regime["eaeu"]["changed"] >= 2  # RU-70 and BY-65 are EAEU citizens
+    assert "  by stay.regime (changed of compared): eaeu " in result.stdout
+
+
+def test_compare_by_a_fact_the_policy_does_not_have_is_a_usage_error() -> None:
+    result = runner.invoke(
+        app, ["compare", POPULATION, "--on", "2026-03-20", "--amend", SIXTY_DAYS, "--by", "stay.regme"]
+    )
+    assert result.exit_code == 2
+    assert "stay.regme: no such fact in policy kz (did you mean 'stay.regime'?)" in result.stderr

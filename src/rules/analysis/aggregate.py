@@ -9,7 +9,8 @@ programme's status before and after (the transitions, unchanged ones included, s
 distributions before and after can be drawn); the records each figure changed in; the totals
 of every amount (days, points, tenge) before and after; the rules that newly decide, no
 longer decide or otherwise fire differently; the differences in the law each changed record
-is explained by; and the same counts by citizenship.
+is explained by; and the same counts by citizenship, and by the value of any fact the analyst
+groups by (``stay.regime``).
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Impact:
     rules: Counter[tuple[dt.date, str, str]] = field(default_factory=Counter)
     explained_by: Counter[tuple[dt.date, str]] = field(default_factory=Counter)
     by_citizenship: Counter[tuple[dt.date, str, bool]] = field(default_factory=Counter)
+    by_group: Counter[tuple[dt.date, str, str, bool]] = field(default_factory=Counter)
 
     def add(self, outcomes: Iterable[Outcome], *, unreadable: bool = False) -> None:
         """Count one input record: its outcome on each date, or its error.
@@ -118,6 +120,9 @@ class Impact:
             for difference in outcome.why.law:
                 self.explained_by[(on, difference.name)] += 1
         self.by_citizenship[(on, outcome.citizenship or "-", changed)] += 1
+        for fact, value in outcome.groups.items():
+            shown = "-" if value is None else str(plain(value))
+            self.by_group[(on, fact, shown, changed)] += 1
 
     def merge(self, other: Impact) -> None:
         """Add ``other`` (the impact of another part of the same population) to this one."""
@@ -129,6 +134,7 @@ class Impact:
             getattr(self, name).update(getattr(other, name))
         self.explained_by.update(other.explained_by)
         self.by_citizenship.update(other.by_citizenship)
+        self.by_group.update(other.by_group)
         for key, totals in other.totals.items():
             self.totals.setdefault(key, Totals()).merge(totals)
 
@@ -194,10 +200,21 @@ class Impact:
                     if day == on
                 }
             ),
+            "by": {
+                fact: _by_citizenship(
+                    {
+                        (value, changed): count
+                        for (day, name, value, changed), count in self.by_group.items()
+                        if day == on and name == fact
+                    }
+                )
+                for fact in sorted({name for (day, name, _, _) in self.by_group if day == on})
+            },
         }
 
 
 def _by_citizenship(counts: Mapping[tuple[str, bool], int]) -> dict[str, dict[str, int]]:
+    """``{value: {"compared", "changed"}}`` from counts by (value, changed)."""
     shown: dict[str, dict[str, int]] = {}
     for (citizenship, changed), count in sorted(counts.items()):
         row = shown.setdefault(citizenship, {"compared": 0, "changed": 0})

@@ -89,7 +89,8 @@ class Difference:
     (``stay.sanction.values.fine_kzt``); ``changed`` names those that differ, in reading order.
     ``notes`` say what of the record one version did not know (and so treated as absent).
     ``statuses`` holds each programme's status before and after (``None``: no decision on that
-    side), a sanction reported inside the stay section included.
+    side), a sanction reported inside the stay section included. ``groups`` holds the values,
+    under the baseline, of the facts the comparison was asked to group by.
     """
 
     before: Verdict
@@ -100,6 +101,7 @@ class Difference:
     why: Why = field(default_factory=Why)
     notes: tuple[str, ...] = ()
     statuses: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    groups: dict[str, Any] = field(default_factory=dict)
 
     @property
     def person_id(self) -> str:
@@ -160,13 +162,16 @@ class Comparison:
             found = self._law[on] = law_differences(self.baseline.policy, self.amended.policy, on)
         return found
 
-    def compare(self, person: Person | Mapping[str, Any], on: dt.date) -> Difference:
+    def compare(
+        self, person: Person | Mapping[str, Any], on: dt.date, *, group_by: tuple[str, ...] = ()
+    ) -> Difference:
         """Evaluate ``person`` on ``on`` under both versions; name the figures that differ.
 
         Raises :class:`InputError` when neither version accepts the record (the baseline's
         problems), and what :meth:`Evaluator.evaluate` raises otherwise.
         """
-        before, after, notes = self._evaluate_both(person, on)
+        groups: dict[str, Any] = {}
+        before, after, notes = self._evaluate_both(person, on, group_by, groups)
         old = figures(before)
         new = old if after is None else figures(after)
         if after is None:
@@ -178,7 +183,7 @@ class Comparison:
             for name in dict.fromkeys((*old, *new))
             if name.endswith(".status") and self._is_status(name)
         }
-        return Difference(before, after, changed, old, new, why, notes, statuses)
+        return Difference(before, after, changed, old, new, why, notes, statuses, groups)
 
     def _is_status(self, name: str) -> bool:
         dots = name.count(".")
@@ -215,8 +220,20 @@ class Comparison:
         return found
 
     def _evaluate_both(
-        self, person: Person | Mapping[str, Any], on: dt.date
+        self,
+        person: Person | Mapping[str, Any],
+        on: dt.date,
+        group_by: tuple[str, ...],
+        groups: dict[str, Any],
     ) -> tuple[Verdict, Verdict | None, tuple[str, ...]]:
+        """Both verdicts (the amended ``None`` when no difference can reach the record) and the
+        notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
+
+        def baseline(record: Person | Mapping[str, Any]) -> Verdict:
+            verdict, found = self.baseline.evaluate_with_facts(record, on, group_by)
+            groups.update(found)
+            return verdict
+
         # The core of the record is the same for both versions: read it once. Only a record
         # whose core cannot be read goes to each version as it is, for its problems.
         shared: Person | Mapping[str, Any] = person
@@ -229,13 +246,13 @@ class Comparison:
             keys = [*(shared.model_extra or {}), *(("statuses",) if shared.statuses else ())]
             if not self.affected(keys, on):
                 try:
-                    return self.baseline.evaluate(shared, on), None, ()
+                    return baseline(shared), None, ()
                 except InputError:
                     pass  # the general path below says what each version makes of it
         outcomes: list[Verdict | InputError] = []
-        for evaluator in (self.baseline, self.amended):
+        for evaluate in (baseline, lambda record: self.amended.evaluate(record, on)):
             try:
-                outcomes.append(evaluator.evaluate(shared, on))
+                outcomes.append(evaluate(shared))
             except InputError as error:
                 outcomes.append(error)
         before, after = outcomes
@@ -254,7 +271,7 @@ class Comparison:
         reduced, notes = _without(person, refused.problems, side)
         if reduced is None:
             raise refused
-        verdict = evaluator.evaluate(reduced, on)
+        verdict = baseline(reduced) if side == "baseline" else evaluator.evaluate(reduced, on)
         if side == "baseline":
             assert isinstance(after, Verdict)
             return verdict, after, notes

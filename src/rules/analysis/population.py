@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 from rules.analysis.figures import is_amount
 from rules.analysis.impact import Comparison, Difference, Why
 from rules.engine.evaluator import Evaluator
-from rules.errors import EvaluationError, InputError, PolicyError, Problem
+from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem, did_you_mean
 from rules.policy.documents import DocumentError, decode, read_bytes
 from rules.policy.loader import AmendmentText, Policy, load_policy
 
@@ -97,6 +97,7 @@ class Outcome:
     why: Why | None = None
     notes: tuple[str, ...] = ()
     detail: dict[str, Any] | None = None
+    groups: dict[str, Any] = field(default_factory=dict)
     error: dict[str, Any] | None = None
     problems: tuple[Problem, ...] = ()
 
@@ -119,6 +120,7 @@ class Outcome:
             why=difference.why if difference.changed else None,
             notes=difference.notes,
             detail=difference.to_json() if difference.changed else None,
+            groups=difference.groups,
         )
 
 
@@ -149,17 +151,22 @@ def compare_chunk(
     amended: PolicySpec,
     records: Sequence[tuple[int, dict[str, Any]]],
     dates: Sequence[dt.date],
+    group_by: tuple[str, ...] = (),
 ) -> list[list[Outcome]]:
     """Compare each ``(index, data)`` record on every date: one list of outcomes per record.
 
     The unit of work of every executor (a worker process, a Dask task): the two policies are
     built once per process and kept."""
     comparison = _comparison(baseline, amended)
-    return [_compare_record(comparison, index, data, dates) for index, data in records]
+    return [_compare_record(comparison, index, data, dates, group_by) for index, data in records]
 
 
 def _compare_record(
-    comparison: Comparison, index: int, data: dict[str, Any], dates: Sequence[dt.date]
+    comparison: Comparison,
+    index: int,
+    data: dict[str, Any],
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
 ) -> list[Outcome]:
     person_id = data.get("person_id")
     shown_id = person_id if isinstance(person_id, str) else None
@@ -168,7 +175,7 @@ def _compare_record(
     outcomes = []
     for on in dates:
         try:
-            difference = comparison.compare(data, on)
+            difference = comparison.compare(data, on, group_by=group_by)
         except InputError as error:
             return [_failed(index, shown_id, "input", error.summary, error.problems)]
         except EvaluationError as error:
@@ -207,6 +214,8 @@ class Population:
     ``jobs`` > 1 runs chunks in that many worker processes; ``executor`` runs them on any
     :class:`Submitter` (a ``distributed.Client`` for a Dask cluster) instead. At most
     ``window`` chunks are in flight, so memory does not grow with the number of records.
+    ``group_by`` names facts of the policy (``stay.regime``) whose baseline values each outcome
+    keeps, for counts by group; an unknown name is a :class:`KzmigError`.
     """
 
     def __init__(
@@ -219,6 +228,7 @@ class Population:
         executor: Submitter | None = None,
         chunk: int = 250,
         window: int | None = None,
+        group_by: Sequence[str] = (),
     ) -> None:
         if not dates:
             raise ValueError("name at least one evaluation date")
@@ -235,6 +245,18 @@ class Population:
         self.chunk = chunk
         self._executor = executor
         self.window = window if window is not None else max(2, 2 * (jobs if executor is None else 8))
+        catalogue = self.comparison.baseline.policy.catalogue.facts
+        unknown = [name for name in group_by if name not in catalogue]
+        if unknown:
+            raise KzmigError(
+                f"cannot group by {', '.join(unknown)}",
+                [
+                    Problem(name, f"no such fact in policy {self.comparison.baseline.policy.name}"
+                            f"{did_you_mean(name, catalogue)}")
+                    for name in unknown
+                ],
+            )  # fmt: skip
+        self.group_by = tuple(group_by)
 
     @property
     def law(self) -> dict[dt.date, tuple[Any, ...]]:
@@ -275,7 +297,9 @@ class Population:
             for chunk in _chunks(((item, record(item)) for item in items), self.chunk):
                 readable = [(number, data) for _, (number, data) in chunk if data is not None]
                 future = (
-                    submitter.submit(compare_chunk, self.baseline, self.amended, readable, self.dates)
+                    submitter.submit(
+                        compare_chunk, self.baseline, self.amended, readable, self.dates, self.group_by
+                    )
                     if readable
                     else None
                 )

@@ -139,6 +139,15 @@ def compare(
     table_format: Annotated[
         TableFormat, typer.Option("--table-format", help="Format of --tables: csv or parquet.")
     ] = TableFormat.csv,
+    by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--by",
+            help="Count records by the value of a fact of the policy under the baseline, e.g. "
+            "stay.regime (repeatable).",
+            metavar="FACT",
+        ),
+    ] = None,
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", help="Worker processes comparing records.", min=1, max=256)
     ] = 1,
@@ -195,7 +204,13 @@ def compare(
         with ExitStack() as stack:
             client = _dask_client(dask, dask_timeout, stack) if dask is not None else None
             population = Population(
-                baseline_spec, amended_spec, dates, jobs=jobs, executor=client, chunk=chunk
+                baseline_spec,
+                amended_spec,
+                dates,
+                jobs=jobs,
+                executor=client,
+                chunk=chunk,
+                group_by=tuple(dict.fromkeys(by or ())),
             )
             records = _records(people, trips, statuses)
             titles = [text.title or text.name for text in amended_spec.amendments]

@@ -25,7 +25,7 @@ import os
 import threading
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from models.person import Person
@@ -107,6 +107,14 @@ class Evaluator:
 
     def evaluate(self, person: Person | Mapping[str, Any], on: dt.date | None = None) -> Verdict:
         """The verdict for ``person`` on ``on`` (default: today), under this policy."""
+        return self.evaluate_with_facts(person, on, ())[0]
+
+    def evaluate_with_facts(
+        self, person: Person | Mapping[str, Any], on: dt.date | None, names: Collection[str]
+    ) -> tuple[Verdict, dict[str, Any]]:
+        """The verdict, and the values of the facts ``names`` in the same case (``None``: the
+        fact has no value, or the policy has no such fact). An impact analysis groups records
+        by them (``stay.regime``, ``residence.points``) without evaluating twice."""
         policy = self.policy
         record, sections_read = read_person(person, policy)
         as_of = on if on is not None else today(policy)
@@ -181,7 +189,7 @@ class Evaluator:
             warnings.extend(found.gaps)
             warnings.extend(programme_warnings(self.compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
-        return Verdict(
+        verdict = Verdict(
             format=VERDICT_FORMAT,
             engine_version=__version__,
             person_id=record.person_id,
@@ -191,6 +199,15 @@ class Evaluator:
             warnings=tuple(dict.fromkeys(warnings)),
             **sections,
         )
+        return verdict, {name: self._fact_value(case, name) for name in names}
+
+    def _fact_value(self, case: Case, name: str) -> Any:
+        if name not in self.compiled.specs:
+            return None
+        programme = self.compiled.specs[name].programme
+        if programme in self.mechanisms and programme not in case.mechanism_facts:
+            return None  # the programme was not evaluated for this record
+        return case.fact(name).value
 
     def _set_aside(self, firings: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
         """Which fired rules an exception sets aside, and by which rule.

@@ -49,6 +49,7 @@ def render_impact_text(impact: Impact, shown: list[Outcome], show: int) -> str:
         lines += _rules(impact, on)
         lines += _law(impact, on)
         lines += _totals(impact, on)
+        lines += _groups(impact, on)
     if not any(impact.changed[on] for on in dates):
         lines.append("no changes.")
         law = [difference for on in dates for difference in impact.law.get(on, ())]
@@ -166,4 +167,20 @@ def _totals(impact: Impact, on: dt.date) -> list[str]:
         if totals.records_before != totals.records_after:
             change += f"; records {totals.records_before} -> {totals.records_after}"
         lines.append(f"    {name}: {shown_value(totals.before)} -> {shown_value(totals.after)} ({change})")
+    return lines
+
+
+def _groups(impact: Impact, on: dt.date) -> list[str]:
+    """Changed of compared records by the value of each fact grouped by (``--by``)."""
+    counts: dict[str, dict[str, list[int]]] = {}
+    for (day, fact, value, changed), count in impact.by_group.items():
+        if day == on:
+            row = counts.setdefault(fact, {}).setdefault(value, [0, 0])
+            row[0] += count if changed else 0
+            row[1] += count
+    lines = []
+    for fact in sorted(counts):
+        ordered = sorted(counts[fact].items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
+        shown = "; ".join(f"{value} {changed} of {compared}" for value, (changed, compared) in ordered)
+        lines.append(f"  by {fact} (changed of compared): {shown}")
     return lines
