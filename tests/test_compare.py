@@ -708,3 +708,14 @@ def test_compare_by_a_fact_the_policy_does_not_have_is_a_usage_error() -> None:
     )
     assert result.exit_code == 2
     assert "stay.regme: no such fact in policy kz (did you mean 'stay.regime'?)" in result.stderr
+
+
+def test_a_verdict_built_without_its_trace_differs_from_the_full_one_only_by_the_trace(baseline) -> None:
+    for record, on in _every_example_record():
+        try:
+            full = baseline.evaluate(record, on)
+        except rules.KzmigError:
+            continue
+        bare, _ = baseline.evaluate_with_facts(record, on, (), trace=False)
+        assert bare.trace == ()
+        assert bare.model_dump(exclude={"trace"}) == full.model_dump(exclude={"trace"})

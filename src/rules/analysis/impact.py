@@ -134,8 +134,10 @@ class Comparison:
     With ``skip_unaffected``, a record is evaluated under the amended version only when some
     programme evaluated for it reads an item of the law that differs (see
     :mod:`rules.analysis.law`); otherwise its figures cannot differ, and the amended verdict is
-    the baseline's, naming the amended version (its titles and notes are the baseline's).
-    Population runs use it; :func:`compare` does not.
+    the baseline's, naming the amended version (its titles and notes are the baseline's). Its
+    verdicts are first built without their traces, and only a record whose figures changed is
+    evaluated again with them, for the why: the verdicts of an unchanged record have an empty
+    trace. Population runs use it; :func:`compare` does not.
     """
 
     def __init__(self, baseline: Evaluator, amended: Evaluator, *, skip_unaffected: bool = False) -> None:
@@ -171,12 +173,15 @@ class Comparison:
         problems), and what :meth:`Evaluator.evaluate` raises otherwise.
         """
         groups: dict[str, Any] = {}
-        before, after, notes = self._evaluate_both(person, on, group_by, groups)
+        lazy = self.skip_unaffected  # figures first; the traces only for a changed record
+        before, after, notes = self._evaluate_both(person, on, group_by, groups, trace=not lazy)
         old = figures(before)
         new = old if after is None else figures(after)
+        changed = _changed(old, new)
+        if changed and lazy:
+            before, after, notes = self._evaluate_both(person, on, (), {}, trace=True)
         if after is None:
             after = before.model_copy(update={"policy": self._amended_ref})
-        changed = _changed(old, new)
         why = self._why(before, after, changed) if changed else Why()
         statuses = {
             self.programme_of(name): (old.get(name), new.get(name))
@@ -225,14 +230,19 @@ class Comparison:
         on: dt.date,
         group_by: tuple[str, ...],
         groups: dict[str, Any],
+        *,
+        trace: bool,
     ) -> tuple[Verdict, Verdict | None, tuple[str, ...]]:
         """Both verdicts (the amended ``None`` when no difference can reach the record) and the
         notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
 
         def baseline(record: Person | Mapping[str, Any]) -> Verdict:
-            verdict, found = self.baseline.evaluate_with_facts(record, on, group_by)
+            verdict, found = self.baseline.evaluate_with_facts(record, on, group_by, trace=trace)
             groups.update(found)
             return verdict
+
+        def amended(record: Person | Mapping[str, Any]) -> Verdict:
+            return self.amended.evaluate_with_facts(record, on, (), trace=trace)[0]
 
         # The core of the record is the same for both versions: read it once. Only a record
         # whose core cannot be read goes to each version as it is, for its problems.
@@ -250,7 +260,7 @@ class Comparison:
                 except InputError:
                     pass  # the general path below says what each version makes of it
         outcomes: list[Verdict | InputError] = []
-        for evaluate in (baseline, lambda record: self.amended.evaluate(record, on)):
+        for evaluate in (baseline, amended):
             try:
                 outcomes.append(evaluate(shared))
             except InputError as error:
@@ -262,16 +272,12 @@ class Comparison:
             raise before
         if not isinstance(person, Mapping):
             raise before if isinstance(before, InputError) else after  # type: ignore[misc]
-        side, evaluator, refused = (
-            ("baseline", self.baseline, before)
-            if isinstance(before, InputError)
-            else ("amended", self.amended, after)
-        )
+        side, refused = ("baseline", before) if isinstance(before, InputError) else ("amended", after)
         assert isinstance(refused, InputError)
         reduced, notes = _without(person, refused.problems, side)
         if reduced is None:
             raise refused
-        verdict = baseline(reduced) if side == "baseline" else evaluator.evaluate(reduced, on)
+        verdict = baseline(reduced) if side == "baseline" else amended(reduced)
         if side == "baseline":
             assert isinstance(after, Verdict)
             return verdict, after, notes

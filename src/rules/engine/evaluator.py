@@ -110,11 +110,20 @@ class Evaluator:
         return self.evaluate_with_facts(person, on, ())[0]
 
     def evaluate_with_facts(
-        self, person: Person | Mapping[str, Any], on: dt.date | None, names: Collection[str]
+        self,
+        person: Person | Mapping[str, Any],
+        on: dt.date | None,
+        names: Collection[str],
+        *,
+        trace: bool = True,
     ) -> tuple[Verdict, dict[str, Any]]:
         """The verdict, and the values of the facts ``names`` in the same case (``None``: the
         fact has no value, or the policy has no such fact). An impact analysis groups records
-        by them (``stay.regime``, ``residence.points``) without evaluating twice."""
+        by them (``stay.regime``, ``residence.points``) without evaluating twice.
+
+        ``trace=False`` leaves the verdict's trace empty (every section, figure and warning is
+        the same): an impact analysis compares the figures first, and asks for the trace of the
+        few records that changed."""
         policy = self.policy
         record, sections_read = read_person(person, policy)
         as_of = on if on is not None else today(policy)
@@ -179,12 +188,17 @@ class Evaluator:
                 sections[name] = programme_section(
                     self.compiled, name, found, case, fired_ids, overridden_by, warnings
                 )
-        trace = [
-            trace_entry(self.compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
-            for rule_id, _ in sorted(firings, key=lambda firing: self._reading_order(firing[0]))
-        ]
-        for name, found_derived in derived.items():
-            trace.extend(self.mechanisms[name].trace(found_derived, fired_ids))
+        entries = (
+            [
+                trace_entry(self.compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
+                for rule_id, _ in sorted(firings, key=lambda firing: self._reading_order(firing[0]))
+            ]
+            if trace
+            else []
+        )
+        if trace:
+            for name, found_derived in derived.items():
+                entries.extend(self.mechanisms[name].trace(found_derived, fired_ids))
         for name, found in decided.items():
             warnings.extend(found.gaps)
             warnings.extend(programme_warnings(self.compiled, name, case))
@@ -195,7 +209,7 @@ class Evaluator:
             person_id=record.person_id,
             as_of=as_of,
             policy=self._ref,
-            trace=tuple(trace),
+            trace=tuple(entries),
             warnings=tuple(dict.fromkeys(warnings)),
             **sections,
         )
