@@ -338,3 +338,30 @@ def test_a_document_that_is_not_an_impact_summary_is_refused(sixty_days: Compare
     summary["format"] = "kzmig/verdict/1"
     with pytest.raises(ValueError, match="kzmig/impact/1"):
         render_impact_html(summary, changed)
+
+
+def test_2026_06_01_a_report_grouped_by_regime_draws_each_regime_and_escapes_a_hostile_value() -> None:
+    import json as json_module
+    import tempfile
+    from pathlib import Path as PathType
+
+    from typer.testing import CliRunner
+
+    from rules.cli.app import app
+    from rules.reports.impact_html import render_impact_html
+
+    root = PathType(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as folder:
+        summary = PathType(folder) / "summary.json"
+        result = CliRunner().invoke(
+            app,
+            ["compare", str(root / "examples/persons/population-2026.jsonl"), "--on", "2026-06-01",
+             "--amend", str(root / "examples/amendments/limit-60-days.yaml"),
+             "--by", "stay.regime", "--summary", str(summary)],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        document = json_module.loads(summary.read_text())
+    document["dates"][0]["by"]["stay.regime"]["<b>x</b>"] = {"compared": 1, "changed": 1}
+    page = render_impact_html(document, [])
+    assert '<section id="by-stay.regime">' in page and "By stay.regime" in page
+    assert "eaeu" in page and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page

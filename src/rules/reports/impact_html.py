@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from html import escape
@@ -668,11 +668,25 @@ class _Page:
     # 7. By citizenship --------------------------------------------------------------------
 
     def _citizenship(self) -> str:
-        parts = ['<section id="citizenship">', "<h2>By citizenship</h2>"]
-        table = (self.focus or {}).get("by_citizenship") or {}
+        focus = self.focus or {}
+        parts = [
+            self._grouped(
+                "citizenship", "By citizenship", "citizenship", focus.get("by_citizenship"), _citizenship_name
+            )
+        ]
+        by = focus.get("by") or {}
+        for fact in sorted(by) if isinstance(by, dict) else []:
+            parts.append(self._grouped(f"by-{fact}", f"By {fact}", str(fact), by[fact], _value_name))
+        return "\n".join(parts)
+
+    def _grouped(
+        self, anchor: str, heading: str, subject: str, table: Any, label: Callable[[str], str]
+    ) -> str:
+        """Records compared and changed per value (a citizenship, a fact given with --by)."""
+        parts = [f'<section id="{_e(anchor)}">', f"<h2>{_e(heading)}</h2>"]
         found = [
             (str(code), _int(row.get("compared")), _int(row.get("changed")))
-            for code, row in table.items()
+            for code, row in (table or {}).items()
             if isinstance(row, dict)
         ]
         found.sort(key=lambda item: (-item[2], -item[1], item[0]))
@@ -681,15 +695,15 @@ class _Page:
             return "\n".join(parts)
         shown = found[:_TOP_CITIZENSHIPS]
         parts.append(
-            f"<p>Records compared and changed by citizenship {self.focus_words()}"
+            f"<p>Records compared and changed by {_e(subject)} {self.focus_words()}"
             + (f", the {_number(len(shown))} with the most changes" if len(found) > len(shown) else "")
             + ".</p>"
         )
         parts.append(
             _bar_chart(
                 self,
-                "Records compared and changed by citizenship",
-                [_citizenship_name(code) for code, _, _ in shown],
+                f"Records compared and changed by {subject}",
+                [label(code) for code, _, _ in shown],
                 [
                     _Series("compared", tuple(c for _, c, _ in shown), _LIGHT_FILL, _LIGHT_STROKE),
                     _Series("changed", tuple(c for _, _, c in shown), _BRICK, _BRICK),
@@ -701,7 +715,7 @@ class _Page:
         if len(found) > len(shown):
             rest = found[len(shown) :]
             parts.append(
-                f'<p class="note">{_number(len(rest))} more citizenships not drawn: '
+                f'<p class="note">{_number(len(rest))} more values not drawn: '
                 f"{_number(sum(c for _, c, _ in rest))} records compared, "
                 f"{_number(sum(c for _, _, c in rest))} changed.</p>"
             )
@@ -943,6 +957,11 @@ def _status_plain(status: Any) -> str:
 
 def _citizenship_name(code: str) -> str:
     return "(not given)" if code == "-" else code
+
+
+def _value_name(value: str) -> str:
+    """A fact's value as a label (``-``: the fact has no value for those records)."""
+    return "(no value)" if value == "-" else value
 
 
 def _cell_value(value: Any) -> str:
