@@ -26,9 +26,11 @@ Dask cluster), :class:`Population` yields each record's outcomes and :class:`Imp
 Errors: every error kzmig raises on purpose is a :class:`KzmigError` (see :mod:`rules.errors`).
 """
 
-from rules.analysis.aggregate import Impact
-from rules.analysis.impact import Comparison, Difference, compare
-from rules.analysis.population import Outcome, PolicySpec, Population
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from rules.engine.evaluator import Evaluator, evaluate
 from rules.engine.schemas import schema
 from rules.errors import (
@@ -42,6 +44,37 @@ from rules.errors import (
 from rules.policy.loader import AmendmentText, Policy, load_policy
 from rules.stay.planning import plan
 from rules.version import __version__
+
+if TYPE_CHECKING:
+    from rules.analysis.aggregate import Impact
+    from rules.analysis.impact import Comparison, Difference, compare
+    from rules.analysis.population import Outcome, PolicySpec, Population
+
+#: The analysis names (an amendment across a population), imported on first use: a command that
+#: evaluates one person does not pay for the analysis package (PEP 562).
+_ANALYSIS = {
+    "Impact": "rules.analysis.aggregate",
+    "Comparison": "rules.analysis.impact",
+    "Difference": "rules.analysis.impact",
+    "compare": "rules.analysis.impact",
+    "Outcome": "rules.analysis.population",
+    "PolicySpec": "rules.analysis.population",
+    "Population": "rules.analysis.population",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _ANALYSIS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once imported, an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ANALYSIS})
+
 
 __all__ = [
     "__version__",

@@ -9,6 +9,7 @@ never with local variables: applicant data is personal.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
 from models.plan import Plan
 from models.verdict import Verdict
@@ -37,8 +40,37 @@ __all__ = ["app", "main"]
 
 EXIT_INPUT, EXIT_USAGE, EXIT_POLICY, EXIT_UNDECIDED, EXIT_INTERNAL = 1, 2, 3, 4, 70
 
+#: Commands defined in modules of their own, which register them on ``app`` when imported. They
+#: are imported when a command line asks for one of them (to run it, for help, or to suggest a
+#: name), not at each start: ``rules.cli.compare`` brings in the whole analysis package.
+COMMAND_MODULES = {"compare": "rules.cli.compare"}
+
+
+class _Commands(TyperGroup):
+    """kzmig's command group: every command of ``app`` plus those of :data:`COMMAND_MODULES`,
+    listed (in ``--help``) in the order they are registered, as if all had been imported."""
+
+    # ``ctx`` is typer's own click context; its class is private to typer, hence Any.
+    def list_commands(self, ctx: Any) -> list[str]:
+        self._import_command_modules()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands:  # one of another module, or a typo to suggest for
+            self._import_command_modules()
+        return super().get_command(ctx, cmd_name)
+
+    def _import_command_modules(self) -> None:
+        if all(name in self.commands for name in COMMAND_MODULES):
+            return
+        for module in COMMAND_MODULES.values():
+            importlib.import_module(module)
+        self.commands = typer.main.get_group(app).commands
+
+
 app = typer.Typer(
     name="kzmig",
+    cls=_Commands,
     help="Kazakhstan migration-policy eligibility, explained rule by rule with its legal source.",
     no_args_is_help=True,
     add_completion=False,
@@ -438,7 +470,3 @@ def main() -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
-
-
-# The analysts' command lives in its own module; importing it registers it on ``app``.
-from rules.cli import compare as _compare  # noqa: E402, F401

@@ -1,0 +1,195 @@
+"""How long ``kzmig`` takes to start and answer, each run in a fresh process (a cold start).
+
+A script, not a test (nothing here asserts on timing). Run from the checkout::
+
+    .venv/bin/python benchmarks/bench_cold_start.py                      # text report
+    .venv/bin/python benchmarks/bench_cold_start.py --runs 20 --json     # machine-readable
+    .venv/bin/python benchmarks/bench_cold_start.py --bytecode cached    # with a bytecode cache
+    .venv/bin/python benchmarks/bench_cold_start.py --src /tmp/other/src # another checkout
+
+Each command (by default: ``kzmig check`` of the driver of the README, ``kzmig --version``,
+``kzmig check`` of the residence applicant, and ``kzmig compare`` of the 8-person population
+with ``examples/amendments/limit-60-days.yaml``) runs ``--warmup`` times uncounted, then
+``--runs`` times, each in a new interpreter started the way the ``kzmig`` console script starts
+one (``from rules.cli.app import main``), with the ``rules`` and ``models`` packages of
+``--src`` first on the path. It reports the wall time of each run (min, median, max) and the
+peak resident memory of the process (``ru_maxrss`` from ``wait4``), with the exit status and
+the Python version; then the 15 modules that took the longest to import, children included
+(``python -X importtime``), for the first command.
+
+Bytecode: with ``PYTHONDONTWRITEBYTECODE`` set (as on the project's machine) the interpreter
+compiles every module of ``src`` from source at each start, since nothing writes the
+``__pycache__`` files an installed package has. ``--bytecode as-is`` (the default) measures
+that; ``--bytecode cached`` gives the runs a private cache (``PYTHONPYCACHEPREFIX`` in a
+temporary directory, filled by the warm-up) as a pip-installed kzmig has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: What the ``kzmig`` console script runs.
+LAUNCH = "import sys; from rules.cli.app import main; sys.argv[0] = 'kzmig'; sys.exit(main())"
+
+#: name -> the arguments of ``kzmig``, relative to the checkout.
+COMMANDS: dict[str, list[str]] = {
+    "check driver": ["check", "examples/persons/driver-A-17.json", "--on", "2024-08-01"],
+    "version": ["--version"],
+    "check residence": ["check", "examples/persons/residence-RA-1.yaml", "--on", "2026-06-01"],
+    "compare population": [
+        "compare",
+        "examples/persons/population-2026.jsonl",
+        "--on",
+        "2026-03-20",
+        "--amend",
+        "examples/amendments/limit-60-days.yaml",
+    ],
+}
+
+
+def _environment(src: Path, pycache: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = pycache
+    return env
+
+
+def _run_once(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """One run: (wall seconds, peak RSS in KiB, exit status)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        argv,
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    return wall, usage.ru_maxrss, process.returncode
+
+
+def measure(args: list[str], env: dict[str, str], runs: int, warmup: int) -> dict[str, Any]:
+    argv = [sys.executable, "-c", LAUNCH, *args]
+    for _ in range(warmup):
+        _run_once(argv, env)
+    walls, peaks, statuses = [], [], set()
+    for _ in range(runs):
+        wall, peak, status = _run_once(argv, env)
+        walls.append(wall)
+        peaks.append(peak)
+        statuses.add(status)
+    return {
+        "args": args,
+        "runs": runs,
+        "wall_s": {"min": min(walls), "median": statistics.median(walls), "max": max(walls)},
+        "peak_rss_mib": {
+            "min": min(peaks) / 1024,
+            "median": statistics.median(peaks) / 1024,
+            "max": max(peaks) / 1024,
+        },
+        "exit_status": sorted(statuses),
+    }
+
+
+def import_times(args: list[str], env: dict[str, str], top: int = 15) -> list[dict[str, Any]]:
+    """The ``top`` modules with the longest cumulative import time (microseconds) in one run."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", LAUNCH, *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        own, cumulative, name = line.removeprefix("import time:").split("|")
+        rows.append({"module": name.strip(), "self_us": int(own), "cumulative_us": int(cumulative)})
+    rows.sort(key=lambda row: row["cumulative_us"], reverse=True)
+    return [{"modules_imported": len(rows)}, *rows[:top]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help="counted runs of each command (default 10)")
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted runs first (default 1)")
+    parser.add_argument(
+        "--src", type=Path, default=ROOT / "src", help="the source tree to run (default ./src)"
+    )
+    parser.add_argument(
+        "--bytecode",
+        choices=("as-is", "cached"),
+        default="as-is",
+        help="as-is: the environment decides (PYTHONDONTWRITEBYTECODE); cached: a private bytecode cache",
+    )
+    parser.add_argument("--only", action="append", choices=sorted(COMMANDS), help="run only this command")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="kzmig-pycache-") as cache:
+        env = _environment(options.src.resolve(), cache if options.bytecode == "cached" else None)
+        warmup = max(options.warmup, 1) if options.bytecode == "cached" else options.warmup
+        chosen = options.only or list(COMMANDS)
+        results = {name: measure(COMMANDS[name], env, options.runs, warmup) for name in chosen}
+        imports = import_times(COMMANDS[chosen[0]], env)
+
+    report = {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "src": str(options.src),
+        "bytecode": options.bytecode,
+        "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),
+        "commands": results,
+        "import_time_top": {"command": chosen[0], "modules": imports},
+    }
+    if options.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(
+        f"Python {report['python']} ({report['implementation']}), {report['machine']}; src {options.src}; "
+        f"bytecode {options.bytecode} (PYTHONDONTWRITEBYTECODE={report['PYTHONDONTWRITEBYTECODE']})"
+    )
+    print(
+        f"{'command':20s} {'runs':>4s}  {'wall min':>9s} {'median':>9s} {'max':>9s}  "
+        f"{'peak RSS MiB':>12s}  exit"
+    )
+    for name, result in results.items():
+        wall, peak = result["wall_s"], result["peak_rss_mib"]
+        print(
+            f"{name:20s} {result['runs']:4d}  {wall['min'] * 1000:7.0f}ms {wall['median'] * 1000:7.0f}ms "
+            f"{wall['max'] * 1000:7.0f}ms  {peak['median']:12.1f}  {result['exit_status']}"
+        )
+    count, *top = imports
+    print(
+        f"\nimport time, top 15 by cumulative ({chosen[0]!r}, {count['modules_imported']} modules imported):"
+    )
+    for row in top:
+        print(
+            f"  {row['cumulative_us'] / 1000:8.1f} ms  (self {row['self_us'] / 1000:6.1f})  {row['module']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
