@@ -302,3 +302,23 @@ def test_before_1_july_2026_every_foreigner_is_notified_by_the_host(policy: Poli
     for regime in ("eaeu", "visa_free", "visa_required"):
         assert due_of(policy, entry, regime).procedure == "host_notification"
     assert registration_due(policy, entry, "citizen") is None
+
+
+def test_the_calendar_read_from_its_own_module_is_the_package_calendar_in_every_covered_year() -> None:
+    """The registration reads ``holidays.KZ`` from its module file (not through the package of
+    every country): the same holidays, names and working days as ``country_holidays("KZ")``."""
+    import holidays
+
+    from rules.stay.registration import _covered_years, _kazakh_calendar, _working_days
+
+    first_year, last_year = _covered_years()
+    ordinary = holidays.country_holidays("KZ")
+    assert (first_year, last_year) == (ordinary.start_year, ordinary.end_year) == (1991, 2100)
+    years = range(first_year, last_year + 1)
+    read = _kazakh_calendar(years)
+    oracle = holidays.country_holidays("KZ", years=years)
+    assert dict(read) == dict(oracle)
+    for year in years:
+        days = (D(year, 1, 1) + dt.timedelta(days=n) for n in range((D(year + 1, 1, 1) - D(year, 1, 1)).days))
+        expected = tuple(day.toordinal() for day in days if oracle.is_working_day(day))
+        assert _working_days(year) == expected, year

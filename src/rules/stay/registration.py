@@ -27,7 +27,8 @@ Working days are those of the Kazakh calendar maintained by the ``holidays`` pac
 (``holidays.KZ``): Saturdays, Sundays, public holidays and days off moved by Government decree
 are not working days; a Saturday or Sunday the Government made a working day is one. The
 calendar is built once per year and kept as a sorted tuple of working days, so that finding the
-Nth working day is one binary search.
+Nth working day is one binary search. The package is imported on the first due date computed,
+not with this module: a command that computes none does not pay for it.
 """
 
 from __future__ import annotations
@@ -35,16 +36,19 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import importlib.util
 from collections.abc import Callable
-from typing import Any
-
-import holidays
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from models.policy import DatedValue
 from models.registration import RegistrationDue
 from models.verdict import SourceRef
 from rules.errors import EvaluationError, Problem, did_you_mean
 from rules.policy.loader import Policy
+
+if TYPE_CHECKING:
+    from holidays import HolidayBase
 
 __all__ = ["registration_due", "registration_problems"]
 
@@ -206,9 +210,7 @@ def _working_days(year: int) -> tuple[int, ...]:
     New Year, and the package records a transferred working day with the year that moved it.
     """
     first_year, last_year = _covered_years()
-    calendar = holidays.country_holidays(
-        "KZ", years=range(max(year - 1, first_year), min(year + 1, last_year) + 1)
-    )
+    calendar = _kazakh_calendar(range(max(year - 1, first_year), min(year + 1, last_year) + 1))
     first, last = dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
     return tuple(day for day in range(first, last + 1) if calendar.is_working_day(dt.date.fromordinal(day)))
 
@@ -228,11 +230,39 @@ def _nth_working_day(first_counted: dt.date, n: int) -> dt.date:
 @functools.cache
 def _covered_years() -> tuple[int, int]:
     """The years the maintained calendar covers (holidays.KZ starts in 1991, the package ends
-    in 2100). Looked up on first use: ``holidays.country_holidays`` loads only the Kazakh
-    calendar, where importing its module loads every country's (a fifth of a second at each
-    start)."""
-    calendar = holidays.country_holidays("KZ")
+    in 2100). Looked up on first use."""
+    calendar = _kazakh_calendar(None)
     return calendar.start_year, calendar.end_year
+
+
+def _kazakh_calendar(years: range | None) -> HolidayBase:
+    """``holidays.country_holidays("KZ", years=years)``: the same class, called the same way."""
+    return _kazakh_calendar_class()(years=years, subdiv=None, expand=True, observed=True)
+
+
+@functools.cache
+def _kazakh_calendar_class() -> type[HolidayBase]:
+    """The class of ``holidays.KZ``, read from its own module, ``holidays/countries/kazakhstan.py``.
+
+    Imported the ordinary way (as ``holidays.country_holidays`` does), that module first runs
+    the package ``holidays.countries``, which imports the calendar of every country: about
+    0.1 s, most of a one-person ``kzmig check``. Loaded from its file, it imports only what it
+    needs (the package's calendars, holiday groups and base classes). The module is not put in
+    ``sys.modules``, so an ordinary import of the package elsewhere is unaffected. When the
+    package has another layout, the ordinary way. ``tests/test_registration.py`` checks that
+    both give the same working days in every year the calendar covers.
+    """
+    import holidays
+
+    source = Path(holidays.__file__).with_name("countries") / "kazakhstan.py"
+    spec = importlib.util.spec_from_file_location("holidays.countries.kazakhstan", source)
+    if spec is not None and spec.loader is not None and source.is_file():
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found = getattr(module, "Kazakhstan", None)
+        if isinstance(found, type) and issubclass(found, holidays.HolidayBase):
+            return found
+    return type(holidays.country_holidays("KZ"))
 
 
 def _calendar_year(year: int, first_counted: dt.date) -> tuple[int, ...]:

@@ -1,0 +1,55 @@
+"""A command imports what it needs when it needs it: starting ``kzmig`` (importing the command
+line) loads neither the analysis package nor the optional heavy dependencies, and no holiday
+calendar. Checked in a fresh interpreter, by the modules it holds; nothing here is timed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+NOT_AT_START = (
+    "holidays",
+    "fastapi",
+    "uvicorn",
+    "pyarrow",
+    "distributed",
+    "dask",
+    "rules.analysis",
+    "rules.cli.compare",
+    "rules.service",
+)
+
+
+def _modules_after(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("code", ["import rules.cli.app", "import rules"])
+def test_starting_imports_no_analysis_no_service_no_calendar(code: str) -> None:
+    loaded = _modules_after(code)
+    packages = tuple(f"{name}." for name in NOT_AT_START)
+    assert not {name for name in loaded if name in NOT_AT_START or name.startswith(packages)}
+
+
+def test_the_analysis_names_of_rules_are_there_when_asked_for() -> None:
+    loaded = _modules_after("from rules import Population, compare, Impact")
+    assert {"rules.analysis.population", "rules.analysis.impact", "rules.analysis.aggregate"} <= loaded
+
+
+def test_a_due_date_loads_the_kazakh_calendar_only() -> None:
+    loaded = _modules_after(
+        "import datetime as dt\nimport rules\n"
+        "rules.evaluate({'person_id': 'P', 'citizenship': 'RU', 'trips': [{'entry': '2024-04-11'}]},"
+        " on=dt.date(2024, 4, 20))"
+    )
+    assert "holidays" in loaded
+    assert "holidays.countries" not in loaded  # the package of every country's calendar
