@@ -29,7 +29,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from models.person import Person
-from models.verdict import Decision, PolicyRef, Verdict
+from models.verdict import Decision, PolicyRef, ProgrammeSection, StayResult, Verdict, built
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.durable import CompiledRuleset
@@ -203,15 +203,17 @@ class Evaluator:
             warnings.extend(found.gaps)
             warnings.extend(programme_warnings(self.compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
-        verdict = Verdict(
-            format=VERDICT_FORMAT,
-            engine_version=__version__,
-            person_id=record.person_id,
-            as_of=as_of,
-            policy=self._ref,
-            trace=tuple(entries),
-            warnings=tuple(dict.fromkeys(warnings)),
-            **sections,
+        verdict = _verdict(
+            {
+                "format": VERDICT_FORMAT,
+                "engine_version": __version__,
+                "person_id": record.person_id,
+                "as_of": as_of,
+                "policy": self._ref,
+                "trace": tuple(entries),
+                "warnings": tuple(dict.fromkeys(warnings)),
+            },
+            sections,
         )
         return verdict, {name: self._fact_value(case, name) for name in names}
 
@@ -313,6 +315,23 @@ def today(policy: Policy) -> dt.date:
         return now.astimezone(zoneinfo.ZoneInfo(dated.value)).date()
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return now.date()
+
+
+def _verdict(values: dict[str, Any], sections: dict[str, Any]) -> Verdict:
+    """The verdict of ``values`` and the programmes' ``sections``: built without validating
+    again when every part is already what validation keeps (the usual case), else validated."""
+    stay = sections.get("stay")
+    others = {name: section for name, section in sections.items() if name != "stay"}
+    if (
+        type(stay) is StayResult
+        and type(values["as_of"]) is dt.date
+        and all(
+            type(section) is ProgrammeSection and name not in Verdict.model_fields
+            for name, section in others.items()
+        )
+    ):
+        return built(Verdict, {**values, "stay": stay}, others)
+    return Verdict(**values, **sections)
 
 
 def _rounds(policy: Policy) -> list[list[str]]:

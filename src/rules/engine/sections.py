@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.policy import Rule
-from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef
+from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef, built
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import Val, json_value
@@ -105,13 +105,17 @@ def decision(compiled: CompiledPolicy, found: Decided, case: Case, warnings: lis
         value = closure(case, None)
         found.provisional_sources |= value.provisional
         values[name] = _shown(value, "the figure", warnings)
-    return Decision(
-        status=found.status,
-        rule=rule.id,
-        values=values,
-        provisional=_provisional(compiled, found),
-        missing=found.missing,
-        note=rule.then.note or rule.note,
+    # Every value is already what validation keeps (the policy is checked): built as it is.
+    return built(
+        Decision,
+        {
+            "status": found.status,
+            "rule": rule.id,
+            "values": values,
+            "provisional": _provisional(compiled, found),
+            "missing": found.missing,
+            "note": rule.then.note or rule.note,
+        },
     )
 
 

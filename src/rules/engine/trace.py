@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.verdict import Derivation, TraceEntry
+from models.verdict import Derivation, TraceEntry, built
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import json_value
@@ -41,18 +41,23 @@ def trace_entry(
         facts.update(mechanism.rule_facts(derived[programme], rule))
     decision = decided.get(programme)
     # Built from the checked policy and the case's own values: nothing to validate again.
-    return TraceEntry.model_construct(
-        rule=rule_id,
-        title=rule.title,
-        source=compiled.sources[rule_id],
-        in_force=(rule.start, rule.end),
-        outcome=rule.then.status or "applies",
-        facts=facts,
-        missing=report_missing(compiled, (rule,), case),
-        overridden_by=overridden_by,
-        decisive=overridden_by is None and decision is not None and rule.then.status == decision.status,
-        note=rule.then.note or rule.note,
-        derivations=derivations(compiled, compiled.reads[rule_id], case),
+    return built(
+        TraceEntry,
+        {
+            "rule": rule_id,
+            "title": rule.title,
+            "source": compiled.sources[rule_id],
+            "in_force": (rule.start, rule.end),
+            "outcome": rule.then.status or "applies",
+            "facts": facts,
+            "missing": report_missing(compiled, (rule,), case),
+            "overridden_by": overridden_by,
+            "decisive": overridden_by is None
+            and decision is not None
+            and rule.then.status == decision.status,
+            "note": rule.then.note or rule.note,
+            "derivations": derivations(compiled, compiled.reads[rule_id], case),
+        },
     )
 
 
@@ -82,17 +87,20 @@ def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) ->
         value = case.fact(name)
         facts, parameters, tables = references(node) if node is not None else ((), (), ())
         result.append(
-            Derivation(
-                fact=name,
-                value=json_value(value.value),
-                formula=operator_of(node) if node is not None else "none",
-                operands={
-                    **{operand: json_value(case.fact(operand).value) for operand in facts},
-                    **_parameter_values(compiled, node, case),
+            built(
+                Derivation,
+                {
+                    "fact": name,
+                    "value": json_value(value.value),
+                    "formula": operator_of(node) if node is not None else "none",
+                    "operands": {
+                        **{operand: json_value(case.fact(operand).value) for operand in facts},
+                        **_parameter_values(compiled, node, case),
+                    },
+                    "reads": (*(f"parameter {p}" for p in parameters), *(f"table {t}" for t in tables)),
+                    "missing": tuple(sorted(value.missing)),
+                    "provisional": tuple(sorted(value.provisional)),
                 },
-                reads=(*(f"parameter {p}" for p in parameters), *(f"table {t}" for t in tables)),
-                missing=tuple(sorted(value.missing)),
-                provisional=tuple(sorted(value.provisional)),
             )
         )
     return tuple(result)

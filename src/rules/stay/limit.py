@@ -33,6 +33,7 @@ from models.verdict import (
     StayResult,
     StayStatus,
     TraceEntry,
+    built,
 )
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 from rules.policy.loader import Policy
@@ -301,15 +302,19 @@ class StayLimit:
     ) -> StayResult:
         """The stay section of the verdict, from the derived figures and the decided statuses."""
         figures = derived.figures
+        # Every value below is already what validation keeps: built without validating again.
         if figures is None:
-            return StayResult(
-                status=status,
-                limit=derived.limit,
-                window=derived.window,
-                missing=missing,
-                sanction=sanction,
-                entry_check=entry_check,
-                registration=registration,
+            return built(
+                StayResult,
+                {
+                    "status": status,
+                    "limit": derived.limit,
+                    "window": derived.window,
+                    "missing": missing,
+                    "sanction": sanction,
+                    "entry_check": entry_check,
+                    "registration": registration,
+                },
             )
         latest = figures.latest_exit
         # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
@@ -318,29 +323,30 @@ class StayLimit:
             and latest is not None
             and latest <= _LAST_ORDINAL
         )
-        return StayResult(
-            status=status,
-            days_used=figures.days_used,
-            limit=derived.limit,
-            window=derived.window,
-            per_entry_limit=derived.per_entry_limit,
-            overstay_days=figures.overstay_count,
-            overstay_periods=tuple(
-                OverstayPeriod.model_validate(
-                    {
-                        "from": dt.date.fromordinal(first),
-                        "to": dt.date.fromordinal(last),
-                        "days": last - first + 1,
-                    }
-                )
-                for first, last in figures.periods
-            ),
-            exempt_days=figures.exempt_days,
-            latest_exit=dt.date.fromordinal(latest) if show_latest and latest else None,
-            missing=missing,
-            sanction=sanction,
-            entry_check=entry_check,
-            registration=registration,
+        fromordinal = dt.date.fromordinal
+        return built(
+            StayResult,
+            {
+                "status": status,
+                "days_used": figures.days_used,
+                "limit": derived.limit,
+                "window": derived.window,
+                "per_entry_limit": derived.per_entry_limit,
+                "overstay_days": figures.overstay_count,
+                "overstay_periods": tuple(
+                    built(
+                        OverstayPeriod,
+                        {"start": fromordinal(first), "end": fromordinal(last), "days": last - first + 1},
+                    )
+                    for first, last in figures.periods
+                ),
+                "exempt_days": figures.exempt_days,
+                "latest_exit": fromordinal(latest) if show_latest and latest else None,
+                "missing": missing,
+                "sanction": sanction,
+                "entry_check": entry_check,
+                "registration": registration,
+            },
         )
 
     def per_entry_cap(self, citizenship: str | None, day: int) -> int | None:
