@@ -29,8 +29,24 @@ def shown(value: object) -> str:
     return repr(value)
 
 
+_fromisoformat = dt.date.fromisoformat
+
+
 def parse_day(value: object) -> dt.date:
     """A day from a :class:`datetime.date` or ``YYYY-MM-DD`` text; ``ValueError`` otherwise."""
+    if value.__class__ is str:
+        # The usual case first: text that reads as a day and is written exactly as that day
+        # writes itself (YYYY-MM-DD, ASCII digits) is what DAY_FORMAT accepts. Anything else
+        # takes the checks below, with their messages.
+        try:
+            day = _fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if day.isoformat() == value:
+                return day
+    elif value.__class__ is dt.date:
+        return value
     if isinstance(value, dt.datetime):
         raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
