@@ -44,7 +44,6 @@ from rules.cli.parquet import read_parquet_records
 from rules.cli.records import Record, place_problems
 from rules.engine.evaluator import today
 from rules.errors import InputError, KzmigError, PolicyError
-from rules.reports.impact_html import render_impact_html
 from rules.reports.impact_tables import TableFormat, TableWriter
 from rules.reports.impact_text import render_impact_text
 
@@ -318,6 +317,8 @@ def _run(
         with _open_output(outputs.summary) as handle:
             handle.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     if outputs.report is not None:
+        from rules.reports.impact_html import render_impact_html  # only --report draws a page
+
         with _open_output(outputs.report) as handle:
             handle.write(render_impact_html(document, reported, title=outputs.title))
     if output is OutputFormat.text:
