@@ -9,7 +9,9 @@ A script, not a test (nothing here asserts on timing). Run from the checkout::
 It measures, under the shipped policy:
 
 (a) latency of ``Evaluator.evaluate`` for one realistic person with 20 trips (warm), as p50, p90
-    and p99 over ``--runs`` calls, with the firing cache disabled (``cache_size=0``) and enabled;
+    and p99 over ``--runs`` calls, with the firing cache disabled (``cache_size=0``) and enabled,
+    and of ``Evaluator.evaluate_with_facts(..., trace=False)`` (the verdict without its trace, as
+    population runs build it first), cache disabled ("no trace");
 (b) throughput in cases per second over ``--persons`` distinct generated persons (seeded random:
     mixed nationalities, 1-20 trips over 2023-2026, some statuses, some facts missing), cache
     disabled and enabled;
@@ -180,18 +182,30 @@ def _quantile(sorted_values: list[float], q: float) -> float:
 
 
 def latency(
-    evaluator: rules.Evaluator, person: dict[str, Any], runs: int, on: dt.date = AS_OF
+    evaluator: rules.Evaluator,
+    person: dict[str, Any],
+    runs: int,
+    on: dt.date = AS_OF,
+    *,
+    trace: bool = True,
 ) -> dict[str, float]:
-    """p50/p90/p99/mean of one evaluation in microseconds, after a warm-up."""
+    """p50/p90/p99/mean of one evaluation in microseconds, after a warm-up. ``trace=False``:
+    ``Evaluator.evaluate_with_facts(person, on, (), trace=False)``, as population runs call it."""
+
+    def evaluate() -> object:
+        if trace:
+            return evaluator.evaluate(person, on)
+        return evaluator.evaluate_with_facts(person, on, (), trace=False)
+
     for _ in range(max(50, runs // 10)):
-        evaluator.evaluate(person, on)
+        evaluate()
     samples = []
     clock = time.perf_counter_ns
     gc.disable()
     try:
         for _ in range(runs):
             start = clock()
-            evaluator.evaluate(person, on)
+            evaluate()
             samples.append((clock() - start) / 1000)
     finally:
         gc.enable()
@@ -352,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         "person": {"trips": len(person["trips"]), "as_of": AS_OF.isoformat(), "runs": args.runs},
         "cache_disabled": latency(rules.Evaluator(policy, cache_size=0), person, args.runs),
         "cache_enabled": latency(rules.Evaluator(policy, cache_size=DEFAULT_CACHE), person, args.runs),
+        "no_trace": latency(rules.Evaluator(policy, cache_size=0), person, args.runs, trace=False),
     }
     report["kandas_latency"] = {
         "as_of": KANDAS_ON.isoformat(),
@@ -402,7 +417,7 @@ def render(report: dict[str, Any]) -> str:
         f"{lat['person']['runs']} warm runs (microseconds)",
         f"    {'':16}{'p50':>9}{'p90':>9}{'p99':>9}{'mean':>9}",
     ]
-    for name in ("cache_disabled", "cache_enabled"):
+    for name in ("cache_disabled", "cache_enabled", "no_trace"):
         row = lat[name]
         lines.append(
             f"    {name.replace('_', ' '):16}"

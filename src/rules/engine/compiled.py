@@ -117,6 +117,29 @@ class CompiledPolicy:
             name: {status: index for index, status in enumerate(programme.precedence)}
             for name, programme in policy.programmes.items()
         }
+        # Each rule's place in the trace: by programme; within one, rules that only apply (a
+        # base rule) first, then by the precedence of their status; then as the policy lists them.
+        self.reading_order: dict[str, tuple[int, int, int]] = {
+            rule_id: (
+                self.order[rule.programme],
+                0 if rule.then.status is None else 1 + self.rank[rule.programme][rule.then.status],
+                self.position[rule_id],
+            )
+            for rule_id, rule in self.rules.items()
+            if rule.then.status is None or rule.then.status in self.rank[rule.programme]
+        }
+        # The parts of a rule's trace entry that no case changes: title, source, in force,
+        # outcome, note.
+        self.trace_parts: dict[str, dict[str, object]] = {
+            rule_id: {
+                "title": rule.title,
+                "source": self.sources[rule_id],
+                "in_force": (rule.start, rule.end),
+                "outcome": rule.then.status or "applies",
+                "note": rule.then.note or rule.note,
+            }
+            for rule_id, rule in self.rules.items()
+        }
 
     def closure(self, node: Node) -> Evaluate:
         """A closure of one node of a formula (a parameter the trace shows), compiled once."""

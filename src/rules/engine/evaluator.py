@@ -188,15 +188,15 @@ class Evaluator:
                 sections[name] = programme_section(
                     self.compiled, name, found, case, fired_ids, overridden_by, warnings
                 )
-        entries = (
-            [
-                trace_entry(self.compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
-                for rule_id, _ in sorted(firings, key=lambda firing: self._reading_order(firing[0]))
-            ]
-            if trace
-            else []
-        )
+        entries: list[Any] = []
         if trace:
+            ordered = self.compiled.reading_order
+            entries = [
+                trace_entry(self.compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
+                for rule_id, _ in sorted(
+                    firings, key=lambda firing: ordered.get(firing[0]) or self._reading_order(firing[0])
+                )
+            ]
             for name, found_derived in derived.items():
                 entries.extend(self.mechanisms[name].trace(found_derived, fired_ids))
         for name, found in decided.items():

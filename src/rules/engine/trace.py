@@ -45,17 +45,13 @@ def trace_entry(
         TraceEntry,
         {
             "rule": rule_id,
-            "title": rule.title,
-            "source": compiled.sources[rule_id],
-            "in_force": (rule.start, rule.end),
-            "outcome": rule.then.status or "applies",
+            **compiled.trace_parts[rule_id],
             "facts": facts,
             "missing": report_missing(compiled, (rule,), case),
             "overridden_by": overridden_by,
             "decisive": overridden_by is None
             and decision is not None
             and rule.then.status == decision.status,
-            "note": rule.then.note or rule.note,
             "derivations": derivations(compiled, compiled.reads[rule_id], case),
         },
     )

@@ -400,17 +400,27 @@ class StayLimit:
         # usual case, looked up once.
         starts, caps = self._caps.get(citizenship or "", ((), (None,)))
         constant = len(set(caps)) == 1 and (not starts or starts[0] <= self.base.start.toordinal())
-        trips = tuple(
-            TripSpan(
-                entry,
-                trip.exit.toordinal() if trip.exit is not None else day,
-                trip.exit is not None,
-                cap if constant else self.per_entry_cap(citizenship, entry),
+        # One loop, each span made as the tuple it is (a NamedTuple's own constructor is a
+        # Python function): the hot path of every record with trips.
+        spans: list[TripSpan] = []
+        make = tuple.__new__
+        for trip in person.trips or ():
+            if trip.entry > as_of:
+                continue
+            entry = trip.entry.toordinal()
+            exit_ = trip.exit
+            spans.append(
+                make(
+                    TripSpan,
+                    (
+                        entry,
+                        exit_.toordinal() if exit_ is not None else day,
+                        exit_ is not None,
+                        cap if constant else self.per_entry_cap(citizenship, entry),
+                    ),
+                )
             )
-            for trip in person.trips or ()
-            if trip.entry <= as_of
-            for entry in (trip.entry.toordinal(),)
-        )
+        trips = tuple(spans)
         exempt = self.exempt_periods(person)
         count_exit_day = bool(self.policy.parameter("stay.count_exit_day", day).value)
         rules = WindowRules(
