@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -279,7 +278,10 @@ class Population:
             import multiprocessing  # only for worker processes: kzmig check does without
             from concurrent.futures import ProcessPoolExecutor
 
-            context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+            # forkserver: workers start from a clean single-threaded server, not from a process
+            # that may run threads (fork() there can deadlock a child); each builds its policies.
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
             owned = submitter = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
         else:
             submitter = _Here()
