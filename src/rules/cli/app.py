@@ -14,7 +14,7 @@ import json
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -28,7 +28,7 @@ from models.verdict import Verdict
 from rules.cli.records import Record, place_problems, read_records
 from rules.engine.evaluator import Evaluator, today
 from rules.engine.schemas import schema as schema_of
-from rules.errors import EvaluationError, InputError, KzmigError, PolicyError
+from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem
 from rules.policy.loader import Policy, default_policy_dir, load_policy
 from rules.policy.timeline import Timeline
 from rules.reports.plan_text import render_plan_text
@@ -188,7 +188,7 @@ def _answer_each(
     """Run every record and print each answer (text, or JSON: one line each in a batch) or
     its error record, then exit as the errors say."""
     records, batch = _batch(records, source)
-    errors: list[dict[str, Any]] = []
+    failures: set[str] = set()
     for record in records:
         outcome = _run_record(record, run)
         if isinstance(outcome, Verdict | Plan):
@@ -197,9 +197,9 @@ def _answer_each(
             else:
                 typer.echo(render(outcome) + ("\n" if batch else ""))
         else:
-            errors.append(outcome)
+            failures.add(outcome["error"]["kind"])
             _show_error(outcome, record, as_json=output is OutputFormat.json and batch)
-    _exit_for(errors)
+    _exit_for(failures)
 
 
 def _read(source: str) -> Iterator[Record]:
@@ -233,11 +233,24 @@ def _show_error(error: dict[str, Any], record: Record, as_json: bool) -> None:
         typer.echo(f"kzmig: {record.where}: {error['error']['message']}{problems}", err=True)
 
 
-def _exit_for(errors: list[dict[str, Any]]) -> None:
-    """Exit 4 when every failure is a case the policy does not decide, 1 for bad input."""
-    if errors:
-        undecided = all(error["error"]["kind"] == "undecided" for error in errors)
-        raise typer.Exit(EXIT_UNDECIDED if undecided else EXIT_INPUT)
+def _exit_for(failures: Collection[str]) -> None:
+    """Exit 4 when every failure (by the kind of its error record) is a case the policy does
+    not decide, 1 for bad input; nothing when there is none."""
+    if failures:
+        raise typer.Exit(EXIT_UNDECIDED if set(failures) == {"undecided"} else EXIT_INPUT)
+
+
+def _error_record(record: Record, kind: str, message: str, problems: Iterable[Problem]) -> dict[str, Any]:
+    """The error record of ``record``: its place, its person id, and the problems, each placed
+    at its file and line where the record came from a document."""
+    person_id = record.data.get("person_id") if record.data else None
+    placed = place_problems(record, tuple(problems))
+    return {
+        "record": record.index,
+        "where": record.where,
+        "person_id": person_id,
+        "error": {"kind": kind, "message": message, "problems": [str(problem) for problem in placed]},
+    }
 
 
 _Result = TypeVar("_Result")
@@ -245,21 +258,14 @@ _Result = TypeVar("_Result")
 
 def _run_record(record: Record, run: Callable[[dict[str, Any]], _Result]) -> _Result | dict[str, Any]:
     """One record -> ``run``'s result, or an error record naming the problems. Never neither."""
-    person_id = record.data.get("person_id") if record.data else None
-    base = {"record": record.index, "where": record.where, "person_id": person_id}
     if record.data is None:
-        problems = [str(p) for p in record.problems]
-        return {
-            **base,
-            "error": {"kind": "input", "message": "cannot be read", "problems": problems},
-        }
+        return _error_record(record, "input", "cannot be read", record.problems)
     try:
         return run(record.data)
     except InputError as error:
-        problems = [str(p) for p in place_problems(record, error.problems)]
-        return {**base, "error": {"kind": "input", "message": error.summary, "problems": problems}}
+        return _error_record(record, "input", error.summary, error.problems)
     except EvaluationError as error:
-        return {**base, "error": {"kind": "undecided", "message": error.summary, "problems": []}}
+        return _error_record(record, "undecided", error.summary, ())
 
 
 @app.command()

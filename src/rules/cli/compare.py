@@ -30,18 +30,20 @@ from rules.analysis.population import Outcome, PolicySpec, Population, Submitter
 from rules.cli.app import (
     EXIT_INPUT,
     EXIT_POLICY,
-    EXIT_UNDECIDED,
     EXIT_USAGE,
     AmendOption,
     OutputFormat,
     PolicyOption,
+    _error_record,
+    _exit_for,
     _fail,
     _parse_day,
     _read,
+    _show_error,
     app,
 )
 from rules.cli.parquet import read_parquet_records
-from rules.cli.records import Record, place_problems
+from rules.cli.records import Record
 from rules.engine.evaluator import today
 from rules.errors import InputError, KzmigError, PolicyError
 from rules.reports.impact_tables import TableFormat, TableWriter
@@ -283,7 +285,7 @@ def _run(
             impact.add((), unreadable=True)
             error = _error_record(record, "input", "cannot be read", record.problems)
             failures.add("input")
-            _report_error(error, record, output)
+            _show_error(error, record, as_json=output is OutputFormat.json)
             if writer is not None:
                 writer.error(record.index, None, error["error"])
             continue
@@ -293,7 +295,7 @@ def _run(
             assert failed.error is not None
             error = _error_record(record, failed.error["kind"], failed.error["message"], failed.problems)
             failures.add(failed.error["kind"])
-            _report_error(error, record, output)
+            _show_error(error, record, as_json=output is OutputFormat.json)
             if writer is not None:
                 writer.error(record.index, failed.person_id, error["error"])
             continue
@@ -323,8 +325,7 @@ def _run(
             handle.write(render_impact_html(document, reported, title=outputs.title))
     if output is OutputFormat.text:
         typer.echo(render_impact_text(impact, [o for listed in shown.values() for o in listed], show))
-    if failures:
-        raise typer.Exit(EXIT_UNDECIDED if failures == {"undecided"} else EXIT_INPUT)
+    _exit_for(failures)
 
 
 def _document(outcome: Outcome) -> dict[str, Any]:
@@ -339,25 +340,6 @@ def _document(outcome: Outcome) -> dict[str, Any]:
     if outcome.notes:
         shown["notes"] = list(outcome.notes)
     return shown
-
-
-def _error_record(record: Record, kind: str, message: str, problems: Any) -> dict[str, Any]:
-    person_id = record.data.get("person_id") if record.data else None
-    placed = place_problems(record, tuple(problems)) if problems else ()
-    return {
-        "record": record.index,
-        "where": record.where,
-        "person_id": person_id,
-        "error": {"kind": kind, "message": message, "problems": [str(problem) for problem in placed]},
-    }
-
-
-def _report_error(error: dict[str, Any], record: Record, output: OutputFormat) -> None:
-    if output is OutputFormat.json:
-        typer.echo(json.dumps(error, ensure_ascii=False))
-    else:
-        problems = "".join(f"\n  {p}" for p in error["error"]["problems"])
-        typer.echo(f"kzmig: {record.where}: {error['error']['message']}{problems}", err=True)
 
 
 def _months(value: str) -> list[dt.date]:
