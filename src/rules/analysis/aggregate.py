@@ -193,7 +193,7 @@ class Impact:
             "explained_by": {
                 name: count for (day, name), count in sorted(self.explained_by.items()) if day == on
             },
-            "by_citizenship": _by_citizenship(
+            "by_citizenship": _by_value(
                 {
                     (citizenship, changed): count
                     for (day, citizenship, changed), count in self.by_citizenship.items()
@@ -201,7 +201,7 @@ class Impact:
                 }
             ),
             "by": {
-                fact: _by_citizenship(
+                fact: _by_value(
                     {
                         (value, changed): count
                         for (day, name, value, changed), count in self.by_group.items()
@@ -213,7 +213,7 @@ class Impact:
         }
 
 
-def _by_citizenship(counts: Mapping[tuple[str, bool], int]) -> dict[str, dict[str, int]]:
+def _by_value(counts: Mapping[tuple[str, bool], int]) -> dict[str, dict[str, int]]:
     """``{value: {"compared", "changed"}}`` from counts by (value, changed)."""
     shown: dict[str, dict[str, int]] = {}
     for (citizenship, changed), count in sorted(counts.items()):

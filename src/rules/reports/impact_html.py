@@ -1209,8 +1209,13 @@ def _column_chart(
         f'<line x1="{_f(left)}" x2="{_f(width - right)}" y1="{_f(base)}" y2="{_f(base)}" '
         f'stroke="{_INK}" stroke-width="1"/>'
     )
+    return _close_svg(parts, left + plot_width / 2, height, x_label)
+
+
+def _close_svg(parts: list[str], centre: float, height: float, x_label: str) -> str:
+    """The chart's axis title, centred under its plot, and the end of its SVG."""
     parts.append(
-        f'<text x="{_f(left + plot_width / 2)}" y="{_f(height - 6)}" font-size="11" '
+        f'<text x="{_f(centre)}" y="{_f(height - 6)}" font-size="11" '
         f'text-anchor="middle" fill="{_MUTED}">{_e(x_label)}</text>'
     )
     parts.append("</svg>")
@@ -1281,12 +1286,7 @@ def _bar_chart(
         f'<line x1="{_f(left)}" x2="{_f(left)}" y1="{_f(top)}" y2="{_f(base)}" '
         f'stroke="{_INK}" stroke-width="1"/>'
     )
-    parts.append(
-        f'<text x="{_f(left + plot_width / 2)}" y="{_f(height - 6)}" font-size="11" '
-        f'text-anchor="middle" fill="{_MUTED}">{_e(x_label)}</text>'
-    )
-    parts.append("</svg>")
-    return "\n".join(parts)
+    return _close_svg(parts, left + plot_width / 2, height, x_label)
 
 
 _CSS = """
