@@ -2,9 +2,9 @@
 
 A script, not a test (nothing here asserts on timing). Run from the checkout::
 
-    /work/venv/bin/python benchmarks/bench_evaluate.py            # text report
-    /work/venv/bin/python benchmarks/bench_evaluate.py --json     # machine-readable
-    /work/venv/bin/python benchmarks/bench_evaluate.py --persons 2000 --runs 500
+    .venv/bin/python benchmarks/bench_evaluate.py            # text report
+    .venv/bin/python benchmarks/bench_evaluate.py --json     # machine-readable
+    .venv/bin/python benchmarks/bench_evaluate.py --persons 2000 --runs 500
 
 It measures, under the shipped policy:
 
