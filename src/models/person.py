@@ -34,11 +34,20 @@ class Trip(_Strict):
     exit: Day | None = Field(
         default=None, description="Day of exit; absent while the person is still in the country."
     )
+    registered_on: Day | None = Field(
+        default=None,
+        description=(
+            "Day the stay of this trip was registered (the host's notification or the "
+            "immigrant's own registration); absent when not known or not done."
+        ),
+    )
 
     @model_validator(mode="after")
     def _exit_not_before_entry(self) -> Trip:
         if self.exit is not None and self.exit < self.entry:
             raise ValueError(f"exit {self.exit} is before entry {self.entry}")
+        if self.registered_on is not None and self.registered_on < self.entry:
+            raise ValueError(f"registered_on {self.registered_on} is before entry {self.entry}")
         return self
 
 

@@ -97,6 +97,9 @@ class Source(_Data):
 
     title: Annotated[str, Field(min_length=3)]
     href: str
+    date: dt.date | None = Field(
+        default=None, description="The act's own date (adopted or signed), shown with every citation."
+    )
 
     @field_validator("href")
     @classmethod

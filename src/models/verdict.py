@@ -48,10 +48,11 @@ class StayStatus(StrEnum):
 
 
 class SourceRef(_Out):
-    """A legal source: its title and where to read it."""
+    """A legal source: its title, where to read it, and the act's own date when the policy gives it."""
 
     title: str
     href: str
+    date: dt.date | None = None
 
 
 class PolicyRef(_Out):

@@ -95,7 +95,7 @@ class CompiledPolicy:
         }
         self.position = {rule_id: index for index, rule_id in enumerate(self.rules)}
         self.sources = {
-            rule_id: SourceRef(title=rule.source.title, href=rule.source.href)
+            rule_id: SourceRef(title=rule.source.title, href=rule.source.href, date=rule.source.date)
             for rule_id, rule in self.rules.items()
         }
         # The facts each rule tests with 'missing: true' (with the rules it refines): a deciding

@@ -140,7 +140,8 @@ class StayLimit:
         self._limits = _schedule(policy, "stay.limit_days")
         self._windows = _schedule(policy, "stay.window_days")
         self._sources = {
-            rule.id: SourceRef(title=rule.source.title, href=rule.source.href) for rule in self.exemptions
+            rule.id: SourceRef(title=rule.source.title, href=rule.source.href, date=rule.source.date)
+            for rule in self.exemptions
         }
 
     @classmethod

@@ -357,4 +357,4 @@ def _flag_problem(name: str, value: Any) -> str | None:
 
 
 def _source(dated: DatedValue) -> SourceRef:
-    return SourceRef(title=dated.source.title, href=dated.source.href)
+    return SourceRef(title=dated.source.title, href=dated.source.href, date=dated.source.date)
