@@ -257,11 +257,11 @@ def expected(person: Mapping[str, Any], as_of: dt.date) -> Expected:
         result.exempt_days = len(record.exempt)
         result.later_trips = sum(1 for entry, _ in trips if entry > as_of)
         outcomes.append(("overstay", ()) if over else ("compliant", ()))
-        if not exempt_on(statuses, as_of) and as_of not in over:
+        if as_of not in over:
             result.latest_exit = latest_exit(trips, statuses, as_of, cap)
 
     result.status = min((s for s, _ in outcomes), key=PRECEDENCE.index)
     result.missing = tuple(dict.fromkeys(m for s, ms in outcomes if s == result.status for m in ms))
-    if result.status not in ("compliant", "overstay"):
+    if result.status not in ("compliant", "overstay", "exempt"):
         result.latest_exit = None
     return result

@@ -314,7 +314,7 @@ def test_compare_text_lists_changed_people_status_changes_rules_and_law() -> Non
     result = runner.invoke(app, ["compare", POPULATION, "--on", "2026-03-20", "--amend", SIXTY_DAYS])
     assert result.exit_code == 0, result.stderr
     out = result.stdout
-    assert "records: 8; changed: 3; unchanged: 5; errors: 0" in out
+    assert "records: 8; changed: 4; unchanged: 4; errors: 0" in out
     assert "  RU-70: stay.status compliant -> overstay; stay.overstay_days 0 -> 10;" in out
     assert "  RU-50: stay.latest_exit 2026-05-01 -> 2026-04-01" in out
     assert "    stay: compliant -> overstay: 2" in out

@@ -171,18 +171,18 @@ def test_a_60_day_limit_report_names_the_limit_that_differs_and_the_records_it_e
     sixty_days: Compared,
 ) -> None:
     page = read(render_impact_html(*sixty_days))
-    assert "parameter | stay.limit_days | 90 | 60 | 2026-01-01 | all 7 dates | 4 on 2026-02-01" in page.rows
+    assert "parameter | stay.limit_days | 90 | 60 | 2026-01-01 | all 7 dates | 5 on 2026-02-01" in page.rows
     assert "Baseline version | kz " in " ".join(page.rows)
 
 
 def test_a_60_day_limit_bites_from_december_and_most_in_february(sixty_days: Compared) -> None:
     page = read(render_impact_html(*sixty_days))
-    assert f"2025-12-01 | 8 | 1 | 12.5{N}% | 0" in page.rows
-    assert f"2026-02-01 | 8 | 4 | 50.0{N}% | 0" in page.rows
-    assert "Records change on 6 of 7 dates, first on 2025-12-01; the most on 2026-02-01" in page.text
+    assert f"2025-12-01 | 8 | 2 | 25.0{N}% | 0" in page.rows
+    assert f"2026-02-01 | 8 | 5 | 62.5{N}% | 0" in page.rows
+    assert "Records change on 7 of 7 dates, first on 2025-12-01; the most on 2026-02-01" in page.text
     compared_and_changed = charts(render_impact_html(*sixty_days))[0]
     bars = [rect.findtext(f"{SVG}title") for rect in compared_and_changed.iter(f"{SVG}rect")]
-    assert "2026-02-01, changed: 4" in bars
+    assert "2026-02-01, changed: 5" in bars
 
 
 def test_a_60_day_limit_turns_compliant_stays_into_overstays_with_fines_and_expulsion(
@@ -194,7 +194,7 @@ def test_a_60_day_limit_turns_compliant_stays_into_overstays_with_fines_and_expu
     assert "none | → | expulsion | 1" in page.rows
     assert "none | → | fine | 1" in page.rows
     assert "compliant | 5 | 3 | −2" in page.rows  # the distribution of stay statuses
-    assert any(row.startswith("2026-04-01 | 3 | 4 | stay compliant → overstay: 2") for row in page.rows)
+    assert any(row.startswith("2026-04-01 | 4 | 4 | stay compliant → overstay: 2") for row in page.rows)
     assert "stay.compliant | no longer decides | 2" in page.rows
     assert "stay.overstay | newly decides | 2" in page.rows
 
@@ -213,14 +213,14 @@ def test_a_60_day_limit_lists_each_person_whose_stay_changed_and_why(sixty_days:
     assert "stay.overstay_periods — → [2026-03-06..2026-03-15]" in row
     assert "rule sanction.expulsion newly decides" in row
     assert "parameter stay.limit_days 90 → 60" in row
-    assert "17 of 17 changed records on their dates" in page.text
+    assert "24 of 24 changed records on their dates" in page.text
 
 
 def test_a_truncated_list_of_changed_records_says_how_many_more_exist(sixty_days: Compared) -> None:
     summary, changed = sixty_days
     page = read(render_impact_html(summary, changed[:5]))
-    assert "5 of 17 changed records on their dates" in page.text
-    assert "12 more changed records on their dates are not listed here" in page.text
+    assert "5 of 24 changed records on their dates" in page.text
+    assert "19 more changed records on their dates are not listed here" in page.text
 
 
 # The residence language requirement raised to B1 --------------------------------------------

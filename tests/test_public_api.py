@@ -81,6 +81,7 @@ def test_verdict_json_is_stable_and_uses_from_to_for_periods() -> None:
         "window",
         "per_entry_limit",
         "overstay_days",
+        "overstay_now",
         "overstay_periods",
         "exempt_days",
         "latest_exit",

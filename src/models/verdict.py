@@ -186,6 +186,16 @@ class RegistrationDue(_Out):
     days: int = Field(description="The length of the period, in the unit given by 'counted'.")
     source: SourceRef
     note: str | None = None
+    state: Literal["done", "done_late", "due", "overdue"] | None = Field(
+        default=None,
+        description=(
+            "On the evaluation date: done (registered_on on or before due), done_late (after it), "
+            "due (not yet done, due not passed) or overdue (not done, due passed)."
+        ),
+    )
+    registered_on: dt.date | None = Field(
+        default=None, description="The day the record says the registration was done."
+    )
 
 
 class StayResult(_Out):
@@ -203,6 +213,13 @@ class StayResult(_Out):
     window: int | None = None
     per_entry_limit: int | None = None
     overstay_days: int | None = None
+    overstay_now: bool | None = Field(
+        default=None,
+        description=(
+            "Whether the evaluation date itself is an overstay day (the person is in the country "
+            "beyond the limit), as against overstay days only in the past; null without figures."
+        ),
+    )
     overstay_periods: tuple[OverstayPeriod, ...] = ()
     exempt_days: int | None = None
     latest_exit: dt.date | None = None

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.verdict import Decision, ProgrammeSection, StayStatus, TraceEntry, Verdict
+from models.verdict import (
+    Decision,
+    ProgrammeSection,
+    RegistrationDue,
+    StayResult,
+    StayStatus,
+    TraceEntry,
+    Verdict,
+)
 
 __all__ = ["render_text", "section_lines", "trace_lines", "warning_lines"]
 
@@ -19,6 +27,9 @@ _CHECK = {
 _HEADLINE = {
     StayStatus.COMPLIANT: "COMPLIANT - no day of stay breaks the limit",
     StayStatus.OVERSTAY: "OVERSTAY - the record holds days beyond the limit",
+    # An overstay verdict whose evaluation date is not itself an overstay day reads as past.
+    "overstay_now": "OVERSTAY NOW - the person is in the country beyond the limit",
+    "overstay_past": "OVERSTAY IN THE PAST - no overstay on this day; the record holds earlier overstay days",
     StayStatus.EXEMPT: "EXEMPT - a valid exempt status covers the evaluation date",
     StayStatus.NOT_APPLICABLE: "NOT APPLICABLE - the stay limit does not apply",
     StayStatus.UNDETERMINED: "UNDETERMINED - facts are missing",
@@ -52,11 +63,12 @@ def trace_lines(entry: TraceEntry) -> list[str]:
         mark = "*" if entry.decisive else "+"
         outcome = entry.outcome
     start, end = entry.in_force
-    span = f"in force from {start}" + (f" to {end}" if end else "")
+    span = f"rule in force from {start}" + (f" to {end}" if end else "")
+    act = f"  [act of {entry.source.date}]" if entry.source.date is not None else ""
     lines = [
         f"  {mark} {entry.rule}  [{outcome}]",
         f"      {entry.title}",
-        f"      {entry.source.title}",
+        f"      {entry.source.title}{act}",
         f"      {entry.source.href} ({span})",
     ]
     if entry.facts:
@@ -81,7 +93,40 @@ def _decision(decision: Decision) -> str:
         for name, value in decision.values.items()
     )
     text = decision.status.upper().replace("_", " ") + (f" ({shown})" if shown else "")
+    if decision.note:
+        text += f" - {decision.note}"
     return text + (" - provisional: the sources do not publish this rule" if decision.provisional else "")
+
+
+def _stay_headline(stay: StayResult) -> str:
+    """The stay headline; an overstay verdict says whether the overstay is now or in the past."""
+    if stay.status == StayStatus.OVERSTAY and stay.overstay_now is not None:
+        return _HEADLINE["overstay_now" if stay.overstay_now else "overstay_past"]
+    return _HEADLINE[stay.status]
+
+
+def _sanction_line(stay: StayResult) -> str:
+    """The sanction, naming the overstay it is for (the latest run of overstay days)."""
+    assert stay.sanction is not None
+    if stay.overstay_periods:
+        latest = stay.overstay_periods[-1]
+        offence = f"the overstay of {latest.start} to {latest.end} ({latest.days} day(s))"
+    else:
+        offence = "the latest overstay"
+    return f"  sanction for {offence}: {_decision(stay.sanction)}"
+
+
+def _registration_line(due: RegistrationDue) -> str:
+    unit = "working days" if due.counted == "working_days" else "calendar days"
+    procedure = due.procedure.replace("_", " ")
+    period = f"({due.days} {unit} after the entry on {due.entry})"
+    if due.state == "done":
+        return f"  registration: {procedure} done on {due.registered_on}, due by {due.due} {period}"
+    if due.state == "done_late":
+        return f"  registration: {procedure} done LATE on {due.registered_on}, due by {due.due} {period}"
+    if due.state == "overdue":
+        return f"  registration: {procedure} OVERDUE, due by {due.due} {period}"
+    return f"  registration: {procedure} due by {due.due} {period}"
 
 
 def render_text(verdict: Verdict) -> str:
@@ -91,7 +136,7 @@ def render_text(verdict: Verdict) -> str:
         f"Person {verdict.person_id} on {verdict.as_of}  "
         f"(policy {verdict.policy.name} {verdict.policy.version})",
         "",
-        f"Stay limit: {_HEADLINE[stay.status]}",
+        f"Stay limit: {_stay_headline(stay)}",
     ]
     if stay.missing:
         lines.append(f"  missing facts: {', '.join(stay.missing)}")
@@ -109,16 +154,11 @@ def render_text(verdict: Verdict) -> str:
         if stay.latest_exit is not None:
             lines.append(f"  latest exit if staying on: {stay.latest_exit}")
     if stay.sanction is not None:
-        lines.append(f"  sanction for the latest overstay: {_decision(stay.sanction)}")
+        lines.append(_sanction_line(stay))
     if stay.entry_check is not None:
-        lines.append(f"  at the border today: {_decision(stay.entry_check)}")
+        lines.append(f"  at the border on {verdict.as_of}: {_decision(stay.entry_check)}")
     if stay.registration is not None:
-        due = stay.registration
-        unit = "working days" if due.counted == "working_days" else "calendar days"
-        lines.append(
-            f"  registration: {due.procedure.replace('_', ' ')} due by {due.due} "
-            f"({due.days} {unit} after the entry on {due.entry})"
-        )
+        lines.append(_registration_line(stay.registration))
     for name, section in verdict.sections.items():
         lines += ["", *section_lines(name, section)]
     lines += ["", "Why (* decided the verdict, + applied, - set aside by an exception):"]

@@ -40,6 +40,14 @@ from rules.policy.loader import Policy
 from rules.policy.mechanisms import Derived, MechanismFact
 from rules.policy.types import BOOLEAN, CODES, DATE, INTEGER, STRING
 from rules.stay.crossings import trips_from_crossings
+from rules.stay.notices import (
+    EXEMPTION_NOTICE_DAYS,
+    ending_exemptions,
+    later_trips,
+    notice_problems,
+    registration_state,
+    registration_warning,
+)
 from rules.stay.registration import READS as REGISTRATION_READS
 from rules.stay.registration import registration_due, registration_problems
 from rules.stay.window import (
@@ -124,6 +132,7 @@ class StayLimit:
         *_TABLES,
         DEFAULT_TIME_ZONE,
         BORDER_POSTS,
+        EXEMPTION_NOTICE_DAYS,
         *REGISTRATION_READS,
     )
 
@@ -181,6 +190,7 @@ class StayLimit:
         if not problems and not policy.broken:
             problems.extend(_value_problems(policy))
             problems.extend(registration_problems(policy))
+            problems.extend(notice_problems(policy))
         return problems
 
     # --- the mechanism's contract -------------------------------------------------------------
@@ -280,12 +290,17 @@ class StayLimit:
                 first, last = figures.periods[-1]
                 fact["overstay_period_days"] = last - first + 1
                 fact["overstay_period_end"] = dt.date.fromordinal(last)
-            later = sum(1 for trip in person.trips if trip.entry > as_of)
-            if later:
-                warnings.append(
-                    f"{later} trip(s) entering after {as_of} were not counted: only the record "
-                    "up to the evaluation date is seen"
+            warnings.extend(later_trips(person.trips, as_of))
+            latest = figures.latest_exit
+            warnings.extend(
+                ending_exemptions(
+                    policy,
+                    self.exemptions,
+                    person.statuses,
+                    as_of,
+                    dt.date.fromordinal(latest) if latest is not None and latest <= _LAST_ORDINAL else None,
                 )
+            )
             if figures.latest_exit_unbounded:
                 warnings.append(
                     "an exemption covers every later day with no end date: no latest exit applies"
@@ -320,7 +335,7 @@ class StayLimit:
         latest = figures.latest_exit
         # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
         show_latest = (
-            status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY)
+            status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY, StayStatus.EXEMPT)
             and latest is not None
             and latest <= _LAST_ORDINAL
         )
@@ -334,6 +349,9 @@ class StayLimit:
                 "window": derived.window,
                 "per_entry_limit": derived.per_entry_limit,
                 "overstay_days": figures.overstay_count,
+                "overstay_now": bool(
+                    figures.present and figures.periods and figures.periods[-1][1] == derived.fact["as_of"]
+                ),
                 "overstay_periods": tuple(
                     built(
                         OverstayPeriod,
@@ -488,10 +506,17 @@ class StayLimit:
         if regime is None:
             return None
         try:
-            return registration_due(self.policy, current.entry, regime.value)
+            due = registration_due(self.policy, current.entry, regime.value)
         except EvaluationError as error:
             warnings.append(f"registration of the entry on {current.entry}: {error.summary}")
             return None
+        if due is None:
+            return None
+        due = registration_state(due, current, as_of)
+        late = registration_warning(due, as_of)
+        if late is not None:
+            warnings.append(late)
+        return due
 
 
 def _intersect(rule: Rule, valid_from: dt.date, valid_to: dt.date | None) -> tuple[int, int]:

@@ -63,7 +63,7 @@ from typing import Any
 
 from models.person import Person, Trip
 from models.plan import Plan, PlanBound, PlanStatus
-from models.verdict import StayStatus, Verdict
+from models.verdict import StayStatus, TraceEntry, Verdict
 from rules.engine.evaluator import Evaluator, evaluator_for, parse_person
 from rules.errors import EvaluationError, InputError, Problem
 from rules.policy.loader import Policy
@@ -158,6 +158,24 @@ def _check_trips(record: Person, enter: dt.date) -> None:
             )
     if problems:
         raise InputError(f"the record cannot be planned from {enter}", problems)
+
+
+def _about_this_stay(verdict: Verdict, enter: dt.date) -> tuple[TraceEntry, ...]:
+    """The trace of the planned stay's verdict, with the rules that fired only for overstay
+    days before ``enter`` no longer marked as deciding: they are about the earlier record,
+    not about the stay planned (whose own limit the plan's figures and notes give)."""
+    stay = verdict.stay
+    if stay.status is not StayStatus.OVERSTAY or any(p.end >= enter for p in stay.overstay_periods):
+        return verdict.trace
+    past = {stay.status.value}
+    earlier = {decision.rule for decision in (stay.sanction, stay.entry_check) if decision is not None}
+    note = f"about the overstay days before {enter}, not the stay planned"
+    return tuple(
+        entry.model_copy(update={"decisive": False, "note": note})
+        if entry.decisive and (entry.outcome in past or entry.rule in earlier)
+        else entry
+        for entry in verdict.trace
+    )
 
 
 def _not_planned(evaluator: Evaluator, record: Person, enter: dt.date, wanted: int, verdict: Verdict) -> Plan:
@@ -354,8 +372,12 @@ class _Planner:
         return derived.figures
 
     def _with_stay(self, first: int, days: int, open_ended: bool = False) -> Person:
-        """The record with a stay of ``days`` days from ``first`` inserted among its trips."""
-        stay = Trip(entry=_day(first), exit=None if open_ended else _day(first + days - 1))
+        """The record with a stay of ``days`` days from ``first`` inserted among its trips (taken
+        as registered on its day of entry: a plan is about days of stay, not a registration
+        that has not yet had the chance to be made)."""
+        stay = Trip(
+            entry=_day(first), exit=None if open_ended else _day(first + days - 1), registered_on=_day(first)
+        )
         trips = self.person.trips or ()
         at = bisect.bisect_left(self.entries, first)
         return self.person.model_copy(update={"trips": (*trips[:at], stay, *trips[at:])})
@@ -555,7 +577,7 @@ class _Planner:
             limited_by=longest.bound,
             notes=tuple(notes),
             warnings=tuple(dict.fromkeys(warnings)),
-            trace=verdict.trace,
+            trace=_about_this_stay(verdict, _day(enter)),
         )
 
     def _judged_otherwise(self, longest: _Longest, verdict: Verdict) -> list[str]:

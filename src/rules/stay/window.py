@@ -263,7 +263,6 @@ def count_stay_by_day(
     if (
         current is not None
         and current.entry >= rules.counting_starts
-        and not exempt_on_as_of
         and (not overstay_days or overstay_days[-1] != as_of)
     ):
         figures.latest_exit, figures.latest_exit_unbounded = _latest_exit(
@@ -482,7 +481,6 @@ def count_stay(
     if (
         current is not None
         and current.entry >= rules.counting_starts
-        and not exempt_on_as_of
         and (not periods or periods[-1][1] != as_of)
     ):
         if _narrowing(rules.windows, as_of):
