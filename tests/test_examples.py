@@ -120,9 +120,10 @@ def test_example_case_gives_the_verdict_it_states(path: Path) -> None:
         if name in expect:
             decision = getattr(verdict.stay, name)
             assert (decision.status if decision else None) == expect[name], f"{name}: {case['name']}"
-    if "registration" in expect:  # {procedure, due} of the current trip, or null
+    if "registration" in expect:  # {procedure, due[, state]} of the current trip, or null
         due = verdict.stay.registration
-        shown = {"procedure": due.procedure, "due": due.due} if due else None
+        keys = ("procedure", "due", *(("state",) if "state" in (expect["registration"] or {}) else ()))
+        shown = {key: getattr(due, key) for key in keys} if due else None
         assert shown == expect["registration"], f"registration: {case['name']}"
     if "sanction_values" in expect:
         assert verdict.stay.sanction is not None, case["name"]

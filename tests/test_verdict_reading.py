@@ -108,7 +108,8 @@ def test_2025_09_02_kyrgyz_citizen_over_the_limit_is_refused_after_the_suspensio
     }
     check = rules.evaluate(person, on=D.fromisoformat("2025-09-02")).stay.entry_check
     assert check is not None and check.status == "refused"
-    assert "at the border on 2025-09-02: REFUSED - the 180-day window" in _text(person, "2025-09-02", tmp_path)
+    text = _text(person, "2025-09-02", tmp_path)
+    assert "at the border on 2025-09-02: REFUSED - the 180-day window" in text
 
 
 # --- citations with the act's own date ----------------------------------------------------------
@@ -260,3 +261,28 @@ def test_2026_04_01_plan_allowed_despite_a_2025_overstay_marks_that_overstay_as_
     assert not overstay.decisive
     assert overstay.note == "about the overstay days before 2026-04-01, not the stay planned"
     assert not [w for w in plan.warnings if "registration" in w]
+
+
+# --- the evaluation date, as a library caller gives it ------------------------------------------
+
+
+def test_the_evaluation_date_may_be_given_as_yyyy_mm_dd_text() -> None:
+    person = {"person_id": "TXT-1", "citizenship": "RU", "trips": [{"entry": "2023-02-01"}]}
+    assert rules.evaluate(person, on="2023-05-02") == rules.evaluate(person, on=D(2023, 5, 2))
+
+
+@pytest.mark.parametrize(
+    ("on", "message"),
+    [
+        ("2023-02-30", "is not a day that exists"),
+        ("2 May 2023", "expected a date (YYYY-MM-DD)"),
+        (dt.datetime(2023, 5, 2, 10, 0), "not a date and time"),
+        (20230502, "expected a date (YYYY-MM-DD)"),
+    ],
+)
+def test_an_evaluation_date_that_is_no_day_is_an_input_error_at_on(on: object, message: str) -> None:
+    person = {"person_id": "TXT-2", "citizenship": "RU", "trips": []}
+    with pytest.raises(rules.InputError) as raised:
+        rules.evaluate(person, on=on)  # type: ignore[arg-type]
+    assert raised.value.problems[0].where == "on"
+    assert message in raised.value.problems[0].message

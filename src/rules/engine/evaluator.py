@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from models._fields import parse_day
 from models.person import Person
 from models.verdict import Decision, PolicyRef, ProgrammeSection, StayResult, Verdict, built
 from rules.engine.case import Case
@@ -44,12 +45,12 @@ from rules.engine.sections import (
     rest_on,
 )
 from rules.engine.trace import trace_entry
-from rules.errors import EvaluationError
+from rules.errors import EvaluationError, InputError, Problem
 from rules.policy.loader import Policy, load_policy
 from rules.policy.mechanisms import Derived, Mechanism
 from rules.version import VERDICT_FORMAT, __version__
 
-__all__ = ["Evaluator", "evaluate", "evaluator_for", "parse_person", "today"]
+__all__ = ["Evaluator", "evaluate", "evaluation_day", "evaluator_for", "parse_person", "today"]
 
 
 #: Fact sets by class of their values whose firings an evaluator keeps for replay (see
@@ -105,14 +106,15 @@ class Evaluator:
         """The mechanism of ``programme`` (a :class:`KeyError` when it has none)."""
         return self.mechanisms[programme]
 
-    def evaluate(self, person: Person | Mapping[str, Any], on: dt.date | None = None) -> Verdict:
-        """The verdict for ``person`` on ``on`` (default: today), under this policy."""
+    def evaluate(self, person: Person | Mapping[str, Any], on: dt.date | str | None = None) -> Verdict:
+        """The verdict for ``person`` on ``on`` (a date or ``YYYY-MM-DD`` text; default:
+        today), under this policy."""
         return self.evaluate_with_facts(person, on, ())[0]
 
     def evaluate_with_facts(
         self,
         person: Person | Mapping[str, Any],
-        on: dt.date | None,
+        on: dt.date | str | None,
         names: Collection[str],
         *,
         trace: bool = True,
@@ -126,7 +128,7 @@ class Evaluator:
         few records that changed."""
         policy = self.policy
         record, sections_read = read_person(person, policy)
-        as_of = on if on is not None else today(policy)
+        as_of = (on if on.__class__ is dt.date else evaluation_day(on)) if on is not None else today(policy)
         case = Case(self.compiled, record, sections_read, as_of)
         evaluated = [
             name
@@ -303,6 +305,16 @@ class Evaluator:
 TIME_ZONE = "country.time_zone"
 
 
+def evaluation_day(value: object, name: str = "on") -> dt.date:
+    """The evaluation date from a :class:`datetime.date` or ``YYYY-MM-DD`` text; an
+    :class:`InputError` at ``name`` for anything else (a date and time, a day that does not
+    exist, another type), so that a library caller gets the message a command-line user gets."""
+    try:
+        return parse_day(value)
+    except ValueError as error:
+        raise InputError(f"the evaluation date is not valid: {error}", [Problem(name, str(error))]) from None
+
+
 def today(policy: Policy) -> dt.date:
     """Today's date in Kazakhstan: the calendar day in the zone of the policy's
     ``country.time_zone`` (read on today's date in UTC), not the server's own day. A policy
@@ -386,10 +398,10 @@ def evaluator_for(policy: Policy | None) -> Evaluator:
 
 
 def evaluate(
-    person: Person | Mapping[str, Any], on: dt.date | None = None, policy: Policy | None = None
+    person: Person | Mapping[str, Any], on: dt.date | str | None = None, policy: Policy | None = None
 ) -> Verdict:
-    """The verdict for ``person`` on ``on`` (default: today in Kazakhstan) under ``policy``
-    (default: the shipped one).
+    """The verdict for ``person`` on ``on`` (a date or ``YYYY-MM-DD`` text; default: today in
+    Kazakhstan) under ``policy`` (default: the shipped one).
 
     Accepts a :class:`models.Person` or a plain dict of the same shape. Compiled policies are
     kept per version, so repeated calls cost only the evaluation.
