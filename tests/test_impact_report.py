@@ -11,16 +11,22 @@ names, the title) is shown, not run.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import rules
+from rules.analysis.aggregate import bucket, bucket_label
 from rules.cli.app import app
 from rules.reports.impact_html import render_impact_html
 
@@ -303,7 +309,8 @@ def test_every_chart_is_well_formed_svg_with_a_title_a_description_and_labelled_
 ) -> None:
     html = render_impact_html(*sixty_days)
     drawn = charts(html)
-    assert len(drawn) == 6  # changed and compared by date, two programmes, figures, citizenship
+    # changed and compared by date, two programmes, the spread of overstay days, figures, citizenship
+    assert len(drawn) == 7
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids))
     for chart in drawn:
@@ -365,3 +372,68 @@ def test_2026_06_01_a_report_grouped_by_regime_draws_each_regime_and_escapes_a_h
     page = render_impact_html(document, [])
     assert '<section id="by-stay.regime">' in page and "By stay.regime" in page
     assert "eaeu" in page and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+
+
+# How the amounts spread, before and after -------------------------------------------------------
+
+
+def _series_bucket(value: int) -> int:
+    """The brute-force bucket: the largest of 1, 2, 5, 10, 20, 50, ... not above ``value``."""
+    if value == 0:
+        return 0
+    series = [step * 10**power for power in range(20) for step in (1, 2, 5)]
+    lower = max(bound for bound in series if bound <= abs(value))
+    return lower if value > 0 else -lower
+
+
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_an_amount_falls_in_the_bucket_of_the_1_2_5_series_below_it(value: int) -> None:
+    assert bucket(value) == _series_bucket(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [(0, "0"), (1, "1"), (2, "2-4"), (4, "2-4"), (5, "5-9"), (9, "5-9"), (10, "10-19"), (19, "10-19"),
+     (20, "20-49"), (49, "20-49"), (50, "50-99"), (43_250, "20,000-49,999"), (-7, "-(5-9)")],
+)  # fmt: skip
+def test_each_bucket_is_labelled_with_its_first_and_last_amount(value: int, label: str) -> None:
+    assert bucket_label(bucket(value)) == label
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Compared:
+    return compare(
+        tmp_path_factory.mktemp("generated"),
+        "generated-2026.jsonl",
+        "limit-60-days.yaml",
+        "--on",
+        "2026-03-20",
+    )
+
+
+def test_2026_03_20_a_60_day_limit_spreads_overstay_days_as_each_record_counts_them(
+    generated: Compared,
+) -> None:
+    """The spread of the summary and the bars of its chart equal the overstay days of each
+    verdict, bucketed by brute force."""
+    baseline, amended = rules.load_policy(), rules.load_policy(amendments=[AMENDMENTS / "limit-60-days.yaml"])
+    before: Counter[int] = Counter()
+    after: Counter[int] = Counter()
+    for line in (PERSONS / "generated-2026.jsonl").read_text(encoding="utf-8").splitlines():
+        person = json.loads(line)
+        for policy, counts in ((baseline, before), (amended, after)):
+            days = rules.evaluate(person, on=dt.date(2026, 3, 20), policy=policy).stay.overstay_days
+            if days is not None:
+                counts[_series_bucket(days)] += 1
+    summary, changed = generated
+    spread = summary["dates"][0]["totals"]["stay.overstay_days"]["spread"]
+    assert {row["from"]: row["before"] for row in spread if row["before"]} == dict(before)
+    assert {row["from"]: row["after"] for row in spread if row["after"]} == dict(after)
+    html = render_impact_html(summary, changed)
+    chart = next(svg for svg in charts(html) if "stay.overstay_days" in (svg.findtext(f"{SVG}title") or ""))
+    bars = [rect.findtext(f"{SVG}title") for rect in chart.iter(f"{SVG}rect")]
+    for row in spread:
+        if row["from"] != 0:
+            assert f"{row['label']}, before: {row['before']}" in bars
+            assert f"{row['label']}, after: {row['after']}" in bars
+    assert f"Records at 0, not drawn: {before[0]:,} before, {after[0]:,} after." in html

@@ -26,34 +26,65 @@ from rules.analysis.figures import plain
 from rules.analysis.law import LawDifference
 from rules.analysis.population import Outcome
 
-__all__ = ["Impact", "Totals"]
+__all__ = ["Impact", "Totals", "bucket", "bucket_label"]
 
 #: The key of a status transition: date, programme, status before, status after.
 Transition = tuple[dt.date, str, str | None, str | None]
 
 
+def bucket(value: int | Decimal) -> int:
+    """The lower bound of the bucket of ``value`` in the 1-2-5 series (0, 1, 2, 5, 10, 20, 50,
+    100, ...; negative amounts mirrored): a distribution whose buckets do not depend on the
+    data, so that the distributions of two parts of a population add up."""
+    size = abs(int(value))
+    if size == 0:
+        return 0
+    base: int = 10 ** (len(str(size)) - 1)
+    lead = size // base
+    lower = (5 if lead >= 5 else 2 if lead >= 2 else 1) * base
+    return lower if value > 0 else -lower
+
+
+def bucket_label(lower: int) -> str:
+    """``5-9`` for the bucket that starts at 5, ``1`` for the one that holds 1 only, ``0``
+    for zero; a negative bucket as ``-(5-9)``."""
+    if lower == 0:
+        return "0"
+    size = abs(lower)
+    upper = size * (5 if str(size)[0] == "2" else 2) // (2 if str(size)[0] == "2" else 1) - 1
+    shown = f"{size:,}" if upper == size else f"{size:,}-{upper:,}"
+    return shown if lower > 0 else f"-({shown})"
+
+
 @dataclass
 class Totals:
-    """An amount summed over the records that have it, before and after."""
+    """An amount summed over the records that have it, before and after, and how the records
+    spread over the buckets of :func:`bucket` (the distribution before and after)."""
 
     before: int | Decimal = 0
     after: int | Decimal = 0
     records_before: int = 0
     records_after: int = 0
+    spread_before: Counter[int] = field(default_factory=Counter)
+    spread_after: Counter[int] = field(default_factory=Counter)
 
     def add(self, before: Any, after: Any) -> None:
         if isinstance(before, int | Decimal) and not isinstance(before, bool):
             self.before += before
             self.records_before += 1
+            self.spread_before[bucket(before)] += 1
         if isinstance(after, int | Decimal) and not isinstance(after, bool):
             self.after += after
             self.records_after += 1
+            self.spread_after[bucket(after)] += 1
 
     def merge(self, other: Totals) -> None:
         self.before += other.before
         self.after += other.after
         self.records_before += other.records_before
         self.records_after += other.records_after
+        self.spread_before.update(other.spread_before)
+        self.spread_after.update(other.spread_after)
 
 
 @dataclass
@@ -172,15 +203,23 @@ class Impact:
                 )
                 if day == on
             ],
-            "figures": {
-                name: count for (day, name), count in sorted(self.figures.items()) if day == on
-            },
+            "figures": {name: count for (day, name), count in sorted(self.figures.items()) if day == on},
             "totals": {
                 name: {
                     "before": plain(totals.before),
                     "after": plain(totals.after),
                     "records_before": totals.records_before,
                     "records_after": totals.records_after,
+                    # Records by bucket (its lower bound; see bucket()), before and after.
+                    "spread": [
+                        {
+                            "from": lower,
+                            "label": bucket_label(lower),
+                            "before": totals.spread_before[lower],
+                            "after": totals.spread_after[lower],
+                        }
+                        for lower in sorted({*totals.spread_before, *totals.spread_after})
+                    ],
                 }
                 for (day, name), totals in sorted(self.totals.items())
                 if day == on
@@ -222,4 +261,3 @@ def _by_value(counts: Mapping[tuple[str, bool], int]) -> dict[str, dict[str, int
         if changed:
             row["changed"] += count
     return shown
-

@@ -48,6 +48,7 @@ FORMAT = "kzmig/impact/1"
 _TOP_CITIZENSHIPS = 20
 #: The figures drawn in the chart of the figures that changed most.
 _TOP_FIGURES = 15
+_TOP_SPREADS = 3  # distributions drawn for the amounts that moved in the most records
 #: Longest value written in a cell of the changed records (the rest is in its tooltip).
 _LONGEST_VALUE = 160
 
@@ -577,6 +578,7 @@ class _Page:
                     caption="Sums over the records that have the amount (days, points, tenge)",
                 )
             )
+            parts.append(self._spreads(moved))
         else:
             parts.append("<p>No total moved.</p>")
         if self.several:
@@ -604,6 +606,44 @@ class _Page:
             parts.append("<p>No figure changed.</p>")
         parts.append("</section>")
         return "\n".join(parts)
+
+    def _spreads(self, moved: list[tuple[str, dict[str, Any]]]) -> str:
+        """How the records spread over the amounts, before and after, for the totals that
+        moved in the most records (buckets 0, 1, 2-4, 5-9, 10-19, ...: the same for every
+        population, so that the bars of two runs compare)."""
+        ranked = sorted(
+            moved,
+            key=lambda item: -(_int(item[1].get("records_before")) + _int(item[1].get("records_after"))),
+        )
+        parts = []
+        for name, totals in ranked[:_TOP_SPREADS]:
+            rows = [row for row in totals.get("spread") or () if isinstance(row, dict)]
+            spread = [row for row in rows if row.get("from") != 0]
+            if len(spread) < 2:
+                continue  # one bucket: the table above says it all
+            parts.append(
+                _column_chart(
+                    self,
+                    f"{name} {self.focus_words()}: records by amount, before and after",
+                    [str(row.get("label")) for row in spread],
+                    [
+                        _before(_int(row.get("before")) for row in spread),
+                        _after(_int(row.get("after")) for row in spread),
+                    ],
+                    x_label=f"{name} (buckets of the amount)",
+                    y_label="records",
+                )
+            )
+            zero = next((row for row in rows if row.get("from") == 0), None)
+            if zero is not None:
+                parts.append(
+                    f'<p class="note">Records at 0, not drawn: {_number(_int(zero.get("before")))} before, '
+                    f"{_number(_int(zero.get('after')))} after.</p>"
+                )
+        if not parts:
+            return ""
+        heading = f"<h3>How the amounts spread {self.focus_words()}</h3>"
+        return "\n".join([heading, *parts])
 
     def _totals_by_date(self) -> str:
         names = list(dict.fromkeys(name for date in self.dates for name, _ in _moved_totals(date)))
