@@ -351,12 +351,13 @@ def test_compare_on_several_dates_shows_when_the_amendment_bites() -> None:
         f"{month}-01" for month in ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04")
     }
     # the limit falls on 2026-01-01: no status changes before; the latest exit of a stay that
-    # runs into January already moves in December
+    # runs into January already moves in December, and so does the latest exit of KG-DRV after
+    # the exemption that covers it to the end of 2027
     december = [r for r in records if r["as_of"] == "2025-12-01" and r["changed"]]
-    assert [r["changed"] for r in december] == [["stay.latest_exit"]]
+    assert [r["changed"] for r in december] == [["stay.latest_exit"], ["stay.latest_exit"]]
     text = runner.invoke(app, ["compare", POPULATION, "--months", "2025-12..2026-04", "--amend", SIXTY_DAYS])
     assert "on 5 dates, 2025-12-01 to 2026-04-01" in text.stdout
-    assert "  2025-12-01         8         1" in text.stdout
+    assert "  2025-12-01         8         2" in text.stdout
 
 
 @pytest.mark.parametrize("months", ["2026-13..2026-14", "2026-05..2026-01", "May"])
@@ -380,12 +381,12 @@ def test_compare_writes_summary_changes_and_csv_tables(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["format"] == "kzmig/impact/1" and summary["records"] == 8
     [day] = summary["dates"]
-    assert day["changed"] == 3 and day["compared"] == 8
+    assert day["changed"] == 4 and day["compared"] == 8
     assert day["totals"]["stay.overstay_days"]["after"] - day["totals"]["stay.overstay_days"]["before"] == 15
-    assert day["explained_by"] == {"stay.limit_days": 3}
+    assert day["explained_by"] == {"stay.limit_days": 4}
     assert day["by_citizenship"]["RU"]["changed"] >= 1
     changes = [json.loads(line) for line in (tmp_path / "changes.jsonl").read_text().splitlines()]
-    assert [c["person_id"] for c in changes] == ["RU-70", "RU-50", "BY-65"]
+    assert [c["person_id"] for c in changes] == ["RU-70", "RU-50", "BY-65", "KG-DRV"]
     import csv
 
     with (tmp_path / "tables" / "records.csv").open() as handle:
@@ -412,10 +413,10 @@ def test_compare_writes_parquet_tables_that_read_back(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     records = pq.read_table(tmp_path / "records.parquet").to_pylist()
-    assert len(records) == 8 and sum(row["changed"] for row in records) == 3
+    assert len(records) == 8 and sum(row["changed"] for row in records) == 4
     assert records[0]["as_of"] == dt.date(2026, 3, 20)
     changes = pq.read_table(tmp_path / "changes.parquet").to_pylist()
-    assert {row["person_id"] for row in changes} == {"RU-70", "RU-50", "BY-65"}
+    assert {row["person_id"] for row in changes} == {"RU-70", "RU-50", "BY-65", "KG-DRV"}
 
 
 def test_compare_with_two_worker_processes_gives_the_same_output_as_one(tmp_path: Path) -> None:
@@ -458,9 +459,9 @@ def test_compare_show_limits_the_listed_records(show: str) -> None:
         app, ["compare", POPULATION, "--on", "2026-03-20", "--amend", SIXTY_DAYS, "--show", show]
     )
     assert result.exit_code == 0
-    listed = [line for line in result.stdout.splitlines() if line.startswith(("  RU-", "  BY-"))]
+    listed = [line for line in result.stdout.splitlines() if line.startswith(("  RU-", "  BY-", "  KG-"))]
     assert len(listed) == int(show)
-    assert f"and {3 - int(show)} more" in result.stdout
+    assert f"and {4 - int(show)} more" in result.stdout
 
 
 def parquet_population(tmp_path: Path) -> tuple[Path, Path, Path]:
