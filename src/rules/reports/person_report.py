@@ -510,8 +510,12 @@ class _Page:
                     )
                     next_free = at + wide / 2 + 6
             month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        # The marked days: a line through the bar down to its label below the axis.
-        for row, mark in enumerate(marks):
+        # The marked days: a line through the bar down to its label below the axis. The latest
+        # day takes the first row and each earlier day the row below, every label to the right
+        # of its line: a line then passes only the labels of later days, which begin further
+        # right, and crosses none.
+        ordered = sorted(marks, key=lambda mark: mark.day, reverse=True)
+        for row, mark in enumerate(ordered):
             at = x(mark.day) + step / 2
             y = base + 34 + 15 * row
             dash = ' stroke-dasharray="3 2"' if mark.dashed else ""
@@ -874,7 +878,8 @@ ul.checklist { margin: 0; padding: 0; list-style: none; }
 .warnings { border-left: 3px solid #a07a12; background: #faf4e2; padding: 4px 12px; margin: 10px 0; }
 .warnings h3 { margin: 4px 0; }
 .warnings ul { margin: 0 0 4px; padding-left: 18px; }
-table.trace td:first-child { white-space: nowrap; }
+table.trace td:first-child { width: 25%; }
+table.trace td:nth-child(2) { width: 19%; }
 .mark { color: #5a6472; }
 .source { font-style: italic; }
 a.link { color: #1f3a5f; font-size: 8pt; overflow-wrap: anywhere; }
