@@ -59,7 +59,8 @@ def legend_count(page: str, kind: DayClass) -> int:
 
 def text(page: str) -> str:
     """The page as a reader sees it: tags removed, entities read, spaces collapsed."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split()).replace(" :", ":")
+    words = re.sub(r"<[^>]+>", " ", page.replace("<wbr>", ""))
+    return " ".join(html.unescape(words).split()).replace(" :", ":").replace(" ,", ",")
 
 
 def kzmig(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -142,6 +143,43 @@ def test_2027_01_01_kandas_family_social_contract_section_is_shown() -> None:
     section = verdict.section("social_contract")
     assert section is not None and f"status-{section.status}" in page
     assert "Not applicable: the stay limit does not apply" in page  # a citizen of Kazakhstan
+
+
+def test_2024_08_01_russian_given_by_border_crossings_is_drawn_from_the_paired_trips() -> None:
+    record = person("crossings-RU-C1.json")
+    stay = evaluator_for(None).evaluate(record, D(2024, 8, 1)).stay
+    days = around(record, D(2024, 8, 1))
+    assert days.count(DayClass.COUNTED) == stay.days_used == 87
+    page = person_report(evaluator_for(None), record, D(2024, 8, 1))
+    # Leaving on the latest exit, 4 August, the first day back is when February leaves the window.
+    assert "latest exit 2024-08-04" in page and "earliest re-entry 2024-08-09" in page
+
+
+def test_a_record_without_trips_has_no_known_day_none_is_drawn_as_absent() -> None:
+    record = {"person_id": "U-1", "citizenship": "RU"}
+    days = around(record, D(2025, 5, 1))
+    assert set(days.classes) == {DayClass.UNKNOWN}
+    page = person_report(evaluator_for(None), record, D(2025, 5, 1))
+    assert "Undetermined: facts are missing" in page
+    assert legend_count(page, DayClass.UNKNOWN) == 270
+    assert '<span class="swatch swatch-absent">' not in page
+
+
+@pytest.mark.parametrize("on", [D(9999, 12, 31), D(9999, 10, 15)])
+def test_a_report_on_the_last_days_of_the_calendar_ends_its_time_line_there(on: dt.date) -> None:
+    page = person_report(evaluator_for(None), person("overstay-B-2.yaml"), on)
+    assert "to 9999-12-31: the window ending on the evaluation date" in text(page)
+
+
+def test_2027_07_01_kandas_family_left_early_the_dates_of_its_section_use_the_date_format() -> None:
+    page = person_report(
+        evaluator_for(None),
+        person("kandas-KD-1.yaml"),
+        D(2027, 7, 1),
+        format_date=lambda day: day.strftime("%d.%m.%Y"),
+    )
+    assert "term ends 01.03.2030" in text(page) and "2030-03-01" not in text(page).split("Why:")[0]
+    assert "computed: social_contract.term_ends = 01.03.2030" in text(page)
 
 
 def test_2023_01_01_before_the_limit_the_citation_carries_the_decree_of_31_december_2022() -> None:

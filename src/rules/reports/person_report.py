@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -108,6 +109,7 @@ _LOOK: dict[DayClass, tuple[str, str]] = {
     DayClass.NOT_COUNTED: ("#b9c0c9", "in the country, not counted"),
     DayClass.PLANNED: ("url(#hatch-planned)", "planned or staying on (after the evaluation date)"),
     DayClass.ABSENT: ("#ffffff", "not in the country"),
+    DayClass.UNKNOWN: ("url(#hatch-unknown)", "not known: the record holds no travel history"),
 }
 
 #: The classes the legend names even when no day shown is of them (the others only when some is).
@@ -120,6 +122,9 @@ _STAY_HEADLINE = {
     StayStatus.NOT_APPLICABLE: "Not applicable: the stay limit does not apply",
     StayStatus.UNDETERMINED: "Undetermined: facts are missing",
 }
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class _Html(str):
@@ -156,9 +161,10 @@ def person_report(
     stay = verdict.stay
     before = stay.window if stay.window else _DAYS_BEFORE
     after = stay.limit if stay.limit else _DAYS_AFTER
-    days = classify_days(
-        evaluator, record, on, on - dt.timedelta(days=before - 1), on + dt.timedelta(days=after)
-    )
+    day = on.toordinal()  # the range stays inside the calendar, even on its first or last days
+    first = dt.date.fromordinal(max(day - before + 1, 1))
+    last = dt.date.fromordinal(min(day + after, dt.date.max.toordinal()))
+    days = classify_days(evaluator, record, on, first, last)
     present = days.on(on) is not DayClass.ABSENT
     if stay.latest_exit is not None:
         leaves: dt.date | None = stay.latest_exit
@@ -168,7 +174,9 @@ def person_report(
         leaves = None
     reentry = None
     if stay.status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY) and (leaves is not None or not present):
-        reentry = earliest_reentry(evaluator, record, on, leaves)
+        # Planned on the trips as the stay limit read them (crossings paired into trips).
+        read = record.model_copy(update={"trips": days.trips, "crossings": None})
+        reentry = earliest_reentry(evaluator, read, on, leaves)
     return render_person_report(
         verdict, days, record, earliest_reentry=reentry, translate=translate, format_date=format_date
     )
@@ -361,7 +369,7 @@ class _Page:
                 css="periods",
             )
             if rows
-            else "<p>" + self.say("The person was not in the country on any day shown.") + "</p>"
+            else "<p>" + self.say("The record holds no day of stay among the days shown.") + "</p>"
         )
         return "\n".join(
             [
@@ -446,18 +454,21 @@ class _Page:
             'patternTransform="rotate(-45)">'
             '<rect width="5" height="5" fill="#dbe4ef"/>'
             f'<line x1="0" y1="0" x2="0" y2="5" stroke="{_NAVY}" stroke-width="1"/></pattern>',
+            '<pattern id="hatch-unknown" width="6" height="6" patternUnits="userSpaceOnUse">'
+            '<rect width="6" height="6" fill="#f4f5f7"/>'
+            f'<circle cx="3" cy="3" r="0.9" fill="{_MUTED}"/></pattern>',
             "</defs>",
         ]
         # The days after the evaluation date, on a shaded ground.
-        after = as_of + dt.timedelta(days=1)
-        if after <= days.last:
+        if as_of < days.last:
+            after = as_of + dt.timedelta(days=1)
             parts.append(
                 f'<rect x="{_f(x(after))}" y="{_f(top - 6)}" width="{_f(x(days.last) + step - x(after))}" '
                 f'height="{_f(bar + 12)}" fill="#f1f3f6"/>'
             )
         # The window ending on the evaluation date: a bracket above the bar with its count.
         if stay.window and stay.days_used is not None:
-            start = max(as_of - dt.timedelta(days=stay.window - 1), days.first)
+            start = dt.date.fromordinal(max(as_of.toordinal() - stay.window + 1, days.first.toordinal()))
             x0, x1 = x(start), x(as_of) + step
             label = self.translate(
                 "{window}-day window ending on {date}: {used} of {limit} days counted"
@@ -509,6 +520,8 @@ class _Page:
                         f'text-anchor="middle" fill="{_MUTED}">{_e(text)}</text>'
                     )
                     next_free = at + wide / 2 + 6
+            if (month.year, month.month) == (dt.MAXYEAR, 12):
+                break
             month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
         # The marked days: a line through the bar down to its label below the axis. The latest
         # day takes the first row and each earlier day the row below, every label to the right
@@ -621,6 +634,17 @@ class _Page:
             return _number(value)
         if isinstance(value, dt.date):
             return self.date(value)
+        if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+            try:  # a date a section holds as its ISO text: written as every other date
+                return self.date(dt.date.fromisoformat(value))
+            except ValueError:
+                pass
+        if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            return "<br>".join(self._value(item) for item in value)
+        if isinstance(value, dict):
+            return ", ".join(
+                f"{self.say(str(key).replace('_', ' '))} {self._value(item)}" for key, item in value.items()
+            )
         return _e(shown_value(value))
 
     def _decision(self, decision: Decision) -> str:
@@ -659,10 +683,9 @@ class _Page:
         rows += self._missing(section.missing)
         if section.decided_by:
             rows.append((self.say("Decided by"), ", ".join(_name(rule) for rule in section.decided_by)))
-        document = section.model_dump(mode="json")
+        extra = section.model_extra or {}
         absent = self.say("unknown") if section.missing else self.say("none")
-        for key in section.model_extra or {}:
-            value = document[key]
+        for key, value in extra.items():
             label = self.say(key.replace("_", " "))
             if (
                 isinstance(value, list)
@@ -681,7 +704,7 @@ class _Page:
                 and value
                 and all(isinstance(item, dict) and set(item) == {"label", "date"} for item in value)
             ):
-                items = "".join(f"<li>{_e(item['date'])} {_e(item['label'])}</li>" for item in value)
+                items = "".join(f"<li>{self._value(item['date'])} {_e(item['label'])}</li>" for item in value)
                 rows.append((label, f'<ul class="checklist">{items}</ul>'))
             elif isinstance(value, dict):
                 rows.append(
@@ -767,6 +790,21 @@ class _Page:
             details.append(self.say("missing facts: {facts}", facts=", ".join(entry.missing)))
         if entry.note:
             details.append(_e(entry.note))
+        for derivation in entry.derivations:
+            operands = ", ".join(
+                f"{_name(name)} = {self._value(value)}" for name, value in derivation.operands.items()
+            )
+            details.append(
+                self.say(
+                    "computed: {fact} = {value} ({formula} of {operands})",
+                    fact=_Html(_name(derivation.fact)),
+                    value=_Html(
+                        self.say("unknown") if derivation.value is None else self._value(derivation.value)
+                    ),
+                    formula=derivation.formula,
+                    operands=_Html(operands or self.say("constants")),
+                )
+            )
         what.append('<span class="note">' + "<br>".join(details) + "</span>")
         return [
             f'<span class="mark">{mark}</span> <span class="name">{_e(entry.rule)}</span>',
@@ -865,6 +903,7 @@ ul.legend { list-style: none; padding: 0; margin: 2px 0 10px; display: flex; fle
 .swatch-not_counted { background: #b9c0c9; }
 .swatch-planned { background: repeating-linear-gradient(-45deg, #dbe4ef 0 3px, #1f3a5f 3px 4px); }
 .swatch-absent { background: #fff; }
+.swatch-unknown { background: radial-gradient(#5a6472 0.9px, #f4f5f7 1px) 0 0 / 4px 4px; }
 table.periods { width: auto; min-width: 60%; }
 table.verdict { width: 100%; }
 table.verdict th { width: 32%; }

@@ -22,6 +22,9 @@ The earliest re-entry is the planning module's answer (:func:`rules.stay.plannin
 the first day a one-day stay may begin once the person has left, on the day they leave if
 they are in the country (the latest exit, or the evaluation date when they overstay) or on
 the evaluation date if they are not.
+
+A record without a travel history (no trips, or border crossings that cannot be read
+safely) says nothing about any day: every day is then *unknown*, never absent.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class DayClass(StrEnum):
     NOT_COUNTED = "not_counted"
     PLANNED = "planned"
     ABSENT = "absent"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,9 @@ class StayDays:
     regime: str | None
     limit: int | None
     window: int | None
+    #: The trips as the stay limit read them (border crossings paired into trips); ``None``
+    #: when the record's trips are not known.
+    trips: tuple[Trip, ...] | None = None
 
     def on(self, day: dt.date) -> DayClass:
         """The class of ``day`` (a :class:`ValueError` outside the range)."""
@@ -145,6 +152,8 @@ def classify_days(
                     classes[ordinal] = kind
 
     fact = state.fact
+    if derived.person.trips is None:  # no travel history: no day is known, none is absent
+        classes = {ordinal: DayClass.UNKNOWN for ordinal in range(low, high + 1)}
     return StayDays(
         as_of=as_of,
         first=first,
@@ -154,6 +163,7 @@ def classify_days(
         regime=fact.get("regime"),
         limit=state.limit,
         window=state.window,
+        trips=derived.person.trips,
     )
 
 
@@ -217,6 +227,8 @@ def earliest_reentry(
             closed = trips[current].model_copy(update={"exit": leaving})
             trips = (*trips[:current], closed, *trips[current + 1 :])
             record = record.model_copy(update={"trips": trips})
+            if leaving >= dt.date.max:
+                return None
             start = leaving + dt.timedelta(days=1)
     try:
         return plan_with(evaluator, record, start, 1).earliest_entry
