@@ -408,3 +408,34 @@ def test_starting_kzmig_does_not_import_the_report_but_help_lists_it() -> None:
     assert "rules.cli.report" not in done.stdout and "rules.reports.person_report" not in done.stdout
     code, out, _ = kzmig("--help")
     assert code == 0 and "report" in out
+
+
+def test_with_every_sentence_translated_away_no_english_word_of_the_page_is_left() -> None:
+    page = person_report(
+        evaluator_for(None), person("refused-RU-E2.yaml"), D(2025, 4, 1), translate=lambda _: "", lang="kk"
+    )
+    shown = text(page)  # what is left is the record's and the policy's (titles, sources, values)
+    assert page.startswith('<!DOCTYPE html>\n<html lang="kk">')
+    for phrase in (
+        "Time line",
+        "Days shown",
+        "counted towards the limit",
+        "not in the country",
+        "Evaluation date",
+        "Stay regime",
+        "Citizenship",
+        "Drawn by kzmig",
+        "in force from",
+        "latest exit",
+        "earliest re-entry",
+        "Days in the period",
+        "window ending",
+        "Check at the border",
+        "Registration",
+        "due by",
+        "Why",
+        "programme by programme",
+        "REFUSED",
+        "day(s)",
+    ):
+        assert phrase not in shown, phrase

@@ -148,6 +148,7 @@ def person_report(
     *,
     translate: Translate = _same,
     format_date: FormatDate = _iso,
+    lang: str = "en",
 ) -> str:
     """The report page of ``person`` evaluated on ``on`` under the evaluator's policy.
 
@@ -178,7 +179,13 @@ def person_report(
         read = record.model_copy(update={"trips": days.trips, "crossings": None})
         reentry = earliest_reentry(evaluator, read, on, leaves)
     return render_person_report(
-        verdict, days, record, earliest_reentry=reentry, translate=translate, format_date=format_date
+        verdict,
+        days,
+        record,
+        earliest_reentry=reentry,
+        translate=translate,
+        format_date=format_date,
+        lang=lang,
     )
 
 
@@ -190,12 +197,15 @@ def render_person_report(
     earliest_reentry: dt.date | None = None,
     translate: Translate = _same,
     format_date: FormatDate = _iso,
+    lang: str = "en",
 ) -> str:
     """The page of ``verdict``, with the time line of ``days`` (classed for the same person
-    on the same date) and the person's statuses; ``earliest_reentry`` is marked when given."""
+    on the same date) and the person's statuses; ``earliest_reentry`` is marked when given.
+    ``translate`` turns each sentence and label into the reader's language, named by ``lang``
+    (the page's ``lang`` attribute); ``format_date`` writes each date."""
     if days.as_of != verdict.as_of:
         raise ValueError(f"the days are classed on {days.as_of}, the verdict is of {verdict.as_of}")
-    return _Page(verdict, days, person, earliest_reentry, translate, format_date).render()
+    return _Page(verdict, days, person, earliest_reentry, translate, format_date, lang).render()
 
 
 @dataclass
@@ -206,6 +216,7 @@ class _Page:
     reentry: dt.date | None
     translate: Translate
     format_date: FormatDate
+    lang: str
 
     # --- words ------------------------------------------------------------------------------
 
@@ -238,7 +249,7 @@ class _Page:
         )
         parts = [
             "<!DOCTYPE html>",
-            f'<html lang="{_e(self.translate("en"))}">',
+            f'<html lang="{_e(self.lang)}">',
             "<head>",
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
