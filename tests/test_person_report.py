@@ -439,3 +439,24 @@ def test_with_every_sentence_translated_away_no_english_word_of_the_page_is_left
         "day(s)",
     ):
         assert phrase not in shown, phrase
+
+
+def test_kzmig_report_exits_as_check_does_for_a_broken_policy_and_a_date_the_policy_does_not_decide(
+    tmp_path: Path,
+) -> None:
+    ru_e2 = str(PERSONS / "refused-RU-E2.yaml")
+    code, out, err = kzmig("report", ru_e2, "--on", "2025-04-01", "--policy", str(tmp_path))
+    assert (code, out) == (3, "") and "holds no .yaml file" in err
+    code, out, err = kzmig("report", ru_e2, "--on", "1990-01-01")
+    assert (code, out) == (4, "") and "decides no stay status on 1990-01-01" in err
+    assert "Traceback" not in err
+
+
+def test_kzmig_report_to_a_place_that_cannot_be_written_says_so_and_leaves_nothing(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, out, err = kzmig(
+        "report", str(PERSONS / "refused-RU-E2.yaml"), "--on", "2025-04-01", "--out", str(blocker / "r.html")
+    )
+    assert (code, out) == (1, "") and f"cannot write {blocker / 'r.html'}" in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]

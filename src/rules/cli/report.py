@@ -87,11 +87,13 @@ def report(
         _exit_for({outcome["error"]["kind"]})
         return
     page = outcome
-    if out is None and pdf is None:
+    if out is not None:
+        html = out
+    elif pdf is not None:
+        html = pdf.with_suffix(".html")  # the page beside its PDF, kept whatever the PDF does
+    else:
         typer.echo(page, nl=False)
         return
-    html = out if out is not None else pdf.with_suffix(".html") if pdf is not None else None
-    assert html is not None
     _write(html, page)
     typer.echo(f"kzmig: report written to {html}", err=True)
     if pdf is not None:
@@ -105,6 +107,7 @@ def report(
 
 def _write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (a temporary file moved into place)."""
+    temporary: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -112,5 +115,7 @@ def _write(path: Path, text: str) -> None:
             stream.write(text)
         os.replace(temporary, path)
     except OSError as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         typer.echo(f"kzmig: cannot write {path}: {error.strerror or type(error).__name__}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
