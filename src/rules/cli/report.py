@@ -68,8 +68,7 @@ def report(
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
 ) -> None:
-    """A printable report of one person on a date: every programme's verdict, a time line of
-    the days around the date, and the law behind each rule."""
+    """A printable page of one person on a date: verdicts, a time line of days, the law."""
     as_of = _parse_day(on)
     try:
         evaluator = Evaluator(_load(policy_dir, amend))
