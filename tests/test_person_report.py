@@ -460,3 +460,18 @@ def test_kzmig_report_to_a_place_that_cannot_be_written_says_so_and_leaves_nothi
     )
     assert (code, out) == (1, "") and f"cannot write {blocker / 'r.html'}" in err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_a_source_link_of_another_scheme_than_the_web_is_shown_as_text_not_linked() -> None:
+    record = person("refused-RU-E2.yaml")
+    verdict = evaluator_for(None).evaluate(record, D(2025, 4, 1))
+    first = verdict.trace[0]
+    hostile = first.model_copy(
+        update={"source": first.source.model_copy(update={"href": 'javascript:alert("law")'})}
+    )
+    changed = verdict.model_copy(update={"trace": (hostile, *verdict.trace[1:])})
+    page = render_person_report(
+        changed, around(record, D(2025, 4, 1)), parse_person(record, evaluator_for(None).policy)
+    )
+    assert 'href="javascript' not in page and "javascript:alert(&quot;law&quot;)" in page
+    assert f'href="{verdict.trace[1].source.href}"' in page

@@ -125,6 +125,8 @@ _STAY_HEADLINE = {
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: The links the page makes clickable; any other text given as a source's link is shown, not linked.
+_WEB_LINK = re.compile(r"https?://", re.IGNORECASE)
 
 
 class _Html(str):
@@ -741,6 +743,8 @@ class _Page:
         text = _e(title)
         if date is not None:
             text += " · " + self.say("act of {date}", date=self.date(date))
+        if not _WEB_LINK.match(href):  # an amendment's source is the user's text: no other scheme
+            return f'<span class="source">{text}</span><br><span class="link">{_e(href)}</span>'
         return f'<span class="source">{text}</span><br><a class="link" href="{_e(href)}">{_e(href)}</a>'
 
     def _why(self) -> str:
