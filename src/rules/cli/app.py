@@ -43,7 +43,7 @@ EXIT_INPUT, EXIT_USAGE, EXIT_POLICY, EXIT_UNDECIDED, EXIT_INTERNAL = 1, 2, 3, 4,
 #: Commands defined in modules of their own, which register them on ``app`` when imported. They
 #: are imported when a command line asks for one of them (to run it, for help, or to suggest a
 #: name), not at each start: ``rules.cli.compare`` brings in the whole analysis package.
-COMMAND_MODULES = {"compare": "rules.cli.compare"}
+COMMAND_MODULES = {"compare": "rules.cli.compare", "report": "rules.cli.report"}
 
 
 class _Commands(TyperGroup):
