@@ -76,7 +76,7 @@ def test_2024_04_20_us_visitor_b2_overstayed_in_february_may_stay_to_3_may_and_r
     verdict = evaluator_for(None).evaluate(person("overstay-B-2.yaml"), D(2024, 4, 20))
     assert verdict.stay.status.value == "overstay" and verdict.stay.latest_exit == D(2024, 5, 3)
     assert "Person B-2 on 2024-04-20" in page
-    assert "Overstay: the record holds days beyond the limit" in page
+    assert "Overstay in the past: no overstay on this day; the record holds earlier overstay days" in page
     assert "latest exit 2024-05-03" in page  # marked on the time line
     assert "earliest re-entry 2024-06-29" in page
     assert "visa_free" in page and "US" in page
@@ -429,7 +429,7 @@ def test_with_every_sentence_translated_away_no_english_word_of_the_page_is_left
         "latest exit",
         "earliest re-entry",
         "Days in the period",
-        "window ending",
+        "days counted",
         "Check at the border",
         "Registration",
         "due by",
@@ -475,3 +475,24 @@ def test_a_source_link_of_another_scheme_than_the_web_is_shown_as_text_not_linke
     )
     assert 'href="javascript' not in page and "javascript:alert(&quot;law&quot;)" in page
     assert f'href="{verdict.trace[1].source.href}"' in page
+
+
+def test_2026_03_20_a_2023_overstay_reads_as_past_and_an_overdue_registration_as_overdue() -> None:
+    record = {
+        "person_id": "PAST-R",
+        "citizenship": "RU",
+        "trips": [{"entry": "2023-02-01", "exit": "2023-05-02"}, {"entry": "2026-03-02"}],
+    }
+    shown = text(person_report(evaluator_for(None), record, D(2026, 3, 20)))
+    assert "Overstay in the past: no overstay on this day" in shown
+    assert "overdue: the record gives no day it was done" in shown
+
+
+def test_2026_03_20_a_registration_done_late_says_the_day_it_was_done() -> None:
+    record = {
+        "person_id": "LATE-R",
+        "citizenship": "RU",
+        "trips": [{"entry": "2026-03-02", "registered_on": "2026-03-06"}],
+    }
+    shown = text(person_report(evaluator_for(None), record, D(2026, 3, 20)))
+    assert "done late, on 2026-03-06" in shown

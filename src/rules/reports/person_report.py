@@ -42,7 +42,15 @@ from pathlib import Path
 from typing import Any
 
 from models.person import Person
-from models.verdict import Decision, ProgrammeSection, RegistrationDue, StayStatus, TraceEntry, Verdict
+from models.verdict import (
+    Decision,
+    ProgrammeSection,
+    RegistrationDue,
+    StayResult,
+    StayStatus,
+    TraceEntry,
+    Verdict,
+)
 from rules.engine.evaluator import Evaluator, parse_person
 from rules.errors import KzmigError
 from rules.reports.impact_html import (
@@ -122,6 +130,15 @@ _STAY_HEADLINE = {
     StayStatus.NOT_APPLICABLE: "Not applicable: the stay limit does not apply",
     StayStatus.UNDETERMINED: "Undetermined: facts are missing",
 }
+#: An overstay verdict says whether the evaluation date itself is an overstay day.
+_OVERSTAY_NOW = "Overstay now: the person is in the country beyond the limit"
+_OVERSTAY_PAST = "Overstay in the past: no overstay on this day; the record holds earlier overstay days"
+
+
+def _stay_headline(stay: StayResult) -> str:
+    if stay.status == StayStatus.OVERSTAY and stay.overstay_now is not None:
+        return _OVERSTAY_NOW if stay.overstay_now else _OVERSTAY_PAST
+    return _STAY_HEADLINE[stay.status]
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -319,7 +336,7 @@ class _Page:
                 f'<p class="headline stay-{_e(stay.status.value)}">'
                 + self.say("Stay limit")
                 + ": <strong>"
-                + self.say(_STAY_HEADLINE[stay.status])
+                + self.say(_stay_headline(stay))
                 + "</strong></p>",
                 self._boxes(),
                 "</header>",
@@ -689,6 +706,14 @@ class _Page:
             unit=_Html(unit),
             entry=self.date(due.entry),
         )
+        if due.state == "done" and due.registered_on is not None:
+            text += " · " + self.say("done on {day}", day=self.date(due.registered_on))
+        elif due.state == "done_late" and due.registered_on is not None:
+            late = self.say("done late, on {day}", day=self.date(due.registered_on))
+            text += f' · <strong class="late">{late}</strong>'
+        elif due.state == "overdue":
+            text += ' · <strong class="late">' + self.say("overdue: the record gives no day it was done")
+            text += "</strong>"
         return text + "<br>" + self._source(due.source.title, due.source.date, due.source.href)
 
     def _section(self, name: str, section: ProgrammeSection) -> str:
@@ -901,6 +926,7 @@ _CSS = """
 .headline.stay-overstay { border-left-color: #8f3a22; background: #f8ece7; }
 .headline.stay-compliant { border-left-color: #2f6b3a; background: #ecf4ec; }
 .headline.stay-exempt, .headline.stay-not_applicable { border-left-color: #1f3a5f; }
+.late { color: #8f3a22; }
 .headline.stay-undetermined { border-left-color: #a07a12; background: #faf4e2; }
 .status { font-weight: 600; text-transform: uppercase; letter-spacing: .03em; font-size: .92em; }
 .status-overstay, .status-refused, .status-expulsion, .status-fine, .status-failed { color: #8f3a22; }
