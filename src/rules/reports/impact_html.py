@@ -35,10 +35,25 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from html import escape
 from typing import Any
 
 from rules.reports.impact_text import shown_value
+from rules.reports.page import BASE_CSS as _CSS
+from rules.reports.page import BRICK as _BRICK
+from rules.reports.page import FONT as _FONT
+from rules.reports.page import GRID as _GRID
+from rules.reports.page import INK as _INK
+from rules.reports.page import LIGHT_FILL as _LIGHT_FILL
+from rules.reports.page import LIGHT_STROKE as _LIGHT_STROKE
+from rules.reports.page import MINUS as _MINUS
+from rules.reports.page import MUTED as _MUTED
+from rules.reports.page import NAVY as _NAVY
+from rules.reports.page import coordinate as _f
+from rules.reports.page import dotted_name as _name
+from rules.reports.page import escaped as _e
+from rules.reports.page import number as _number
+from rules.reports.page import table as _table
+from rules.reports.page import text_width as _text_width
 
 __all__ = ["render_impact_html"]
 
@@ -54,17 +69,10 @@ _LONGEST_VALUE = 160
 
 _NONE = "—"
 _ARROW = "→"
-_MINUS = "−"
 
 # Colours: the "before" and "compared" series are light, the "after" and "changed" series dark,
 # so that they differ in a grey-scale print too; every bar also carries its value.
-_INK = "#1b1f24"
-_MUTED = "#5a6472"
-_GRID = "#dde2e8"
-_LIGHT_FILL, _LIGHT_STROKE = "#c3cedb", "#4a5d75"
-_NAVY = "#1f3a5f"
-_BRICK = "#8f3a22"
-_FONT = "'Segoe UI', 'Helvetica Neue', Arial, 'DejaVu Sans', 'Liberation Sans', sans-serif"
+
 
 
 @dataclass(frozen=True)
@@ -928,17 +936,6 @@ def _percent_change(totals: dict[str, Any]) -> str:
 # Formatting ---------------------------------------------------------------------------------
 
 
-def _e(value: Any) -> str:
-    """Any text from the input, escaped for HTML and SVG alike."""
-    return escape("" if value is None else str(value), quote=True)
-
-
-def _name(value: Any) -> str:
-    """A dotted name (a rule, a figure, a parameter, a person id) in type, free to break after
-    its dots."""
-    return f'<span class="name">{_e(value).replace(".", ".<wbr>")}</span>'
-
-
 def _date(value: Any) -> str:
     return f'<span class="nowrap">{_e(value)}</span>'
 
@@ -952,16 +949,6 @@ def _int(value: Any) -> int:
     if isinstance(value, float) and math.isfinite(value):
         return int(value)
     return 0
-
-
-def _number(value: int | float | Decimal) -> str:
-    """A number with its thousands separated by a narrow space, as in Kazakhstan's documents."""
-    if isinstance(value, float):
-        value = Decimal(repr(value)) if math.isfinite(value) else Decimal(0)
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        value = int(value)
-    text = f"{value:,}"
-    return text.replace(",", "\u202f").replace("-", _MINUS)
 
 
 def _signed(value: int | float | Decimal | None) -> str:
@@ -1072,35 +1059,6 @@ def _why_cell(doc: dict[str, Any]) -> str:
     return '<ul class="cell">' + "".join(f"<li>{line}</li>" for line in lines) + "</ul>"
 
 
-def _table(
-    headers: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    numeric: Sequence[int] = (),
-    caption: str | None = None,
-    css: str | None = None,
-    escaped_headers: bool = False,
-) -> str:
-    """A table of cells already written as HTML; ``numeric`` columns are set right."""
-
-    def klass(index: int) -> str:
-        return ' class="num"' if index in numeric else ""
-
-    head = "".join(
-        f'<th scope="col"{klass(i)}>{header if escaped_headers else _e(header)}</th>'
-        for i, header in enumerate(headers)
-    )
-    body = "\n".join(
-        "<tr>" + "".join(f"<td{klass(i)}>{cell}</td>" for i, cell in enumerate(row)) + "</tr>" for row in rows
-    )
-    attribute = f' class="{css}"' if css else ""
-    caption_html = f"<caption>{_e(caption)}</caption>\n" if caption else ""
-    return (
-        f"<table{attribute}>\n{caption_html}<thead><tr>{head}</tr></thead>\n"
-        f"<tbody>\n{body}\n</tbody>\n</table>"
-    )
-
-
 # Charts -------------------------------------------------------------------------------------
 
 
@@ -1115,17 +1073,6 @@ def _ticks(top: float, count: int = 5) -> tuple[float, list[float]]:
     maximum = math.ceil(top / step) * step
     count = round(maximum / step)
     return maximum, [i * step for i in range(count + 1)]
-
-
-def _text_width(text: str, size: float) -> float:
-    """A rough width of ``text`` at ``size`` pixels (enough to lay labels out)."""
-    return len(text) * size * 0.58
-
-
-def _f(value: float) -> str:
-    """A coordinate, rounded so that the output does not depend on float noise."""
-    text = f"{value:.1f}"
-    return text[:-2] if text.endswith(".0") else text
 
 
 def _label_number(value: int | float) -> str:
@@ -1329,65 +1276,4 @@ def _bar_chart(
     return _close_svg(parts, left + plot_width / 2, height, x_label)
 
 
-_CSS = """
-@page { size: A4; margin: 14mm 13mm 16mm; }
-* { box-sizing: border-box; }
-html { background: #e8ebee; }
-body { margin: 0 auto; max-width: 210mm; background: #fff; color: #1b1f24;
-  font: 10pt/1.45 'Segoe UI', 'Helvetica Neue', Arial, 'DejaVu Sans', 'Liberation Sans', sans-serif;
-  padding: 12mm 13mm 14mm; counter-reset: section; }
-@media print {
-  html { background: #fff; }
-  body { max-width: none; padding: 0; }
-  section { break-inside: auto; }
-  .programme, figure, svg, tr, .boxes { break-inside: avoid; }
-  h2, h3, h4 { break-after: avoid; }
-}
-header.report { border-top: 5px solid #1f3a5f; padding-top: 6px; }
-.kicker { margin: 0; text-transform: uppercase; letter-spacing: .12em; font-size: 7.5pt; color: #5a6472; }
-h1 { font: normal 19pt/1.2 Georgia, 'Times New Roman', 'DejaVu Serif', serif; color: #1f3a5f;
-  margin: 4px 0 10px; overflow-wrap: anywhere; }
-h2 { font: normal 13.5pt/1.25 Georgia, 'Times New Roman', 'DejaVu Serif', serif; color: #1f3a5f;
-  border-bottom: 1px solid #9aa7b6; padding-bottom: 2px; margin: 20px 0 8px; }
-main h2 { counter-increment: section; }
-main h2::before { content: counter(section) ".\\2002"; color: #5a6472; }
-h2.plain { font-size: 11pt; border: 0; margin: 0 0 4px; }
-h3 { font-size: 10.5pt; margin: 14px 0 6px; color: #1b1f24; }
-h4 { font-size: 9pt; margin: 6px 0 3px; color: #5a6472; text-transform: uppercase; letter-spacing: .06em; }
-p { margin: 4px 0 8px; }
-table { border-collapse: collapse; width: 100%; font-size: 8.8pt; margin: 4px 0 10px;
-  font-variant-numeric: tabular-nums; }
-caption { caption-side: top; text-align: left; font-size: 8.5pt; color: #5a6472; padding-bottom: 3px; }
-th, td { border-bottom: 1px solid #d3d9e0; padding: 3px 6px; text-align: left; vertical-align: top; }
-thead th { background: #eef1f5; border-bottom: 1.5px solid #1f3a5f; font-weight: 600; }
-thead { display: table-header-group; }
-.num { text-align: right; }
-td.num { white-space: nowrap; }
-table.facts { width: auto; font-size: 9.5pt; margin: 0 0 10px; }
-table.facts th { font-weight: 600; color: #5a6472; padding-right: 18px; border-bottom: 1px solid #e3e7ec; }
-table.facts td { border-bottom: 1px solid #e3e7ec; }
-.name, code { font-family: 'DejaVu Sans Mono', Consolas, 'Liberation Mono', monospace; font-size: .92em;
-  overflow-wrap: anywhere; }
-.small, .note { font-size: 8.5pt; color: #5a6472; }
-.none { font-style: italic; color: #5a6472; }
-.nowrap { white-space: nowrap; }
-.findings { background: #f3f5f8; border-left: 3px solid #1f3a5f; padding: 8px 12px 4px; margin: 6px 0 4px; }
-.findings ul { margin: 0 0 4px; padding-left: 18px; }
-.findings li { margin: 2px 0; }
-.boxes { display: flex; gap: 8px; flex-wrap: wrap; margin: 6px 0 8px; }
-.figure-box { border: 1px solid #c9d1db; border-top: 3px solid #1f3a5f; padding: 6px 14px; min-width: 100px; }
-.figure-box .big { font-size: 17pt; font-variant-numeric: tabular-nums; color: #1f3a5f; }
-.figure-box .label { font-size: 8.5pt; color: #5a6472; }
-svg.chart { display: block; max-width: 100%; height: auto; margin: 4px 0 8px; }
-.programme { border-top: 1px solid #e3e7ec; margin-top: 8px; }
-.side { display: flex; gap: 14px; align-items: flex-start; }
-.side .chart { flex: 0 0 auto; }
-.side .tables { flex: 1 1 auto; min-width: 0; }
-ul.cell { margin: 0; padding: 0; list-style: none; }
-ul.cell li { margin: 0 0 1px; overflow-wrap: anywhere; }
-table.records td { font-size: 8.4pt; }
-table.records td:first-child { white-space: nowrap; }
-.more { font-size: 9pt; }
-footer.report { margin-top: 22px; border-top: 1px solid #9aa7b6; padding-top: 6px; font-size: 8pt;
-  color: #5a6472; }
-"""
+

@@ -53,22 +53,20 @@ from models.verdict import (
 )
 from rules.engine.evaluator import Evaluator, parse_person
 from rules.errors import KzmigError
-from rules.reports.impact_html import (
-    _BRICK,
-    _FONT,
-    _GRID,
-    _INK,
-    _MUTED,
-    _NAVY,
-    _e,
-    _f,
-    _name,
-    _number,
-    _table,
-    _text_width,
-)
-from rules.reports.impact_html import _CSS as _BASE_CSS
 from rules.reports.impact_text import shown_value
+from rules.reports.page import BASE_CSS as _BASE_CSS
+from rules.reports.page import BRICK as _BRICK
+from rules.reports.page import FONT as _FONT
+from rules.reports.page import GRID as _GRID
+from rules.reports.page import INK as _INK
+from rules.reports.page import MUTED as _MUTED
+from rules.reports.page import NAVY as _NAVY
+from rules.reports.page import coordinate as _f
+from rules.reports.page import dotted_name as _name
+from rules.reports.page import escaped as _e
+from rules.reports.page import number as _number
+from rules.reports.page import table as _table
+from rules.reports.page import text_width as _text_width
 from rules.stay.days import DayClass, StayDays, classify_days, earliest_reentry
 from rules.version import __version__
 
