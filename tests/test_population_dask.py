@@ -99,3 +99,39 @@ def test_an_unreachable_scheduler_is_a_clear_usage_error() -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.stderr
+
+
+def test_a_bag_of_json_lines_partitions_read_on_the_workers_gives_what_kzmig_compare_gives(
+    cluster: Any, tmp_path: Path
+) -> None:
+    """Records read where they lie (a Dask bag of several partitions, read by the workers),
+    bad lines included, give the summary and the changed records of one process on the file."""
+    import dask.bag
+
+    from rules.analysis.partitions import impact_of_bag
+
+    lines = (PEOPLE / "population-2026.jsonl").read_bytes().splitlines() * 12
+    lines[5:5] = [b"", b"{not json", b'{"person_id": "\xff\xfe", "citizenship": "RU"}', b"[1, 2]"]
+    lines.insert(40, b'{"person_id": "bad", "citizenship": "RU", "trips": [{"entry": "2026-02-30"}]}')
+    people = tmp_path / "people.jsonl"
+    people.write_bytes(b"\n".join(lines) + b"\n")
+    summary, changes = tmp_path / "summary.json", tmp_path / "changes.jsonl"
+    alone = CliRunner().invoke(
+        app,
+        ["compare", str(people), "--months", "2026-01..2026-03", "--amend", str(SIXTY_DAYS),
+         "--summary", str(summary), "--changes", str(changes)],
+    )  # fmt: skip
+    assert alone.exit_code == 1, alone.stderr  # the bad lines: error records, the others compared
+    dates = (dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+    baseline = PolicySpec.of_files(None)
+    amended = PolicySpec.of_files(None, [SIXTY_DAYS])
+    population = Population(baseline, amended, dates)  # pins the versions the workers must build
+    with distributed.Client(cluster):
+        bag = dask.bag.read_text(str(people), blocksize=1500, errors="surrogateescape")
+        assert bag.npartitions > 3
+        impact, changed = impact_of_bag(bag, population.baseline, population.amended, dates, name=str(people))
+    expected = json.loads(summary.read_text(encoding="utf-8"))
+    assert impact.to_json() == expected
+    assert impact.errors["input"] == 4  # not JSON, not UTF-8, not a mapping, no such day
+    written = [json.loads(line) for line in changes.read_text(encoding="utf-8").splitlines()]
+    assert [json.loads(json.dumps(record)) for record in changed] == written

@@ -31,7 +31,7 @@ from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, P
 from rules.policy.documents import DocumentError, decode, read_bytes
 from rules.policy.loader import AmendmentText, Policy, load_policy
 
-__all__ = ["Outcome", "PolicySpec", "Population", "compare_chunk"]
+__all__ = ["Outcome", "PolicySpec", "Population", "built_comparison", "compare_chunk", "compare_record"]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -133,7 +133,8 @@ class Submitter(Protocol):
 _BUILT: dict[tuple[PolicySpec, PolicySpec], Comparison] = {}
 
 
-def _comparison(baseline: PolicySpec, amended: PolicySpec) -> Comparison:
+def built_comparison(baseline: PolicySpec, amended: PolicySpec) -> Comparison:
+    """The comparison of the two versions, built once per process and kept (a few at most)."""
     key = (baseline, amended)
     found = _BUILT.get(key)
     if found is None:
@@ -156,17 +157,18 @@ def compare_chunk(
 
     The unit of work of every executor (a worker process, a Dask task): the two policies are
     built once per process and kept."""
-    comparison = _comparison(baseline, amended)
-    return [_compare_record(comparison, index, data, dates, group_by) for index, data in records]
+    comparison = built_comparison(baseline, amended)
+    return [compare_record(comparison, index, data, dates, group_by) for index, data in records]
 
 
-def _compare_record(
+def compare_record(
     comparison: Comparison,
     index: int,
     data: dict[str, Any],
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
 ) -> list[Outcome]:
+    """The outcomes of one record on every date, or its one error outcome."""
     person_id = data.get("person_id")
     shown_id = person_id if isinstance(person_id, str) else None
     citizenship = data.get("citizenship")
