@@ -97,23 +97,33 @@ def translator(language: str) -> Callable[[str], str]:
     return _catalogue(language).gettext
 
 
-def date_formatter(language: str) -> Callable[[dt.date], str]:
+def date_formatter(language: str, *, plain: bool = True) -> Callable[[dt.date], str]:
     """Dates as a reader of ``language`` writes them: ISO in English (``2025-09-01``, as the
     JSON has them), the long form of the Unicode CLDR in Russian (``1 сентября 2025 г.``) and
-    Kazakh (``2025 ж. 1 қыркүйек``)."""
+    Kazakh (``2025 ж. 1 қыркүйек``). ``plain``: the CLDR's no-break spaces as plain spaces,
+    which every terminal shows and a search finds (``plain=False`` for HTML, say)."""
     if chosen_language(language) == DEFAULT_LANGUAGE:
         return dt.date.isoformat
     from babel.dates import format_date  # only a translated text pays for Babel
 
-    return functools.partial(format_date, format="long", locale=language)
+    def formatted(day: dt.date) -> str:
+        shown = format_date(day, format="long", locale=language)
+        return shown.translate(_PLAIN_SPACES) if plain else shown
+
+    return formatted
 
 
 def _number_formatter(language: str) -> Callable[[int], str]:
+    """Amounts with the language's thousands separator (a plain space in Russian and Kazakh)."""
     if language == DEFAULT_LANGUAGE:
         return "{:,}".format
     from babel.numbers import format_decimal
 
-    return functools.partial(format_decimal, locale=language)
+    return lambda amount: format_decimal(amount, locale=language).translate(_PLAIN_SPACES)
+
+
+#: The CLDR's no-break spaces (in ``20 мая 2024 г.``, ``43 250``) -> plain spaces.
+_PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 
 @dataclass(frozen=True)
