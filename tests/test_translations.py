@@ -159,7 +159,7 @@ def _regenerate() -> None:
     fresh = template()
     TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
     with TEMPLATE.open("wb") as file:
-        write_po(file, fresh, width=100, sort_output=True, omit_header=False)
+        write_po(file, fresh, width=100, sort_output=True, omit_header=False, include_lineno=False)
     for language in TRANSLATED:
         path = _catalogue_path(language, "po")
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +173,7 @@ def _regenerate() -> None:
         catalog.revision_date = dt.datetime(2026, 11, 26)
         catalog.creation_date = dt.datetime(2026, 11, 26)
         with path.open("wb") as file:
-            write_po(file, catalog, width=100, sort_output=True, ignore_obsolete=True)
+            write_po(file, catalog, width=100, sort_output=True, ignore_obsolete=True, include_lineno=False)
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
         _catalogue_path(language, "mo").write_bytes(buffer.getvalue())
