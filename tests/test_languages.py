@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import typer.main
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from models.policy import Rule
@@ -221,3 +223,28 @@ def test_english_text_neither_imports_babel_nor_reads_a_catalogue() -> None:
 
 def test_russian_text_imports_babel_for_its_dates() -> None:
     assert "babel.dates" in _modules_after([*OVERSTAY, "--lang", "ru"])
+
+
+def _russian_day(count: int) -> str:
+    """The Russian grammar of a count of days, written out for the test."""
+    if count % 10 == 1 and count % 100 != 11:
+        return "день"
+    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        return "дня"
+    return "дней"
+
+
+@given(st.integers(min_value=0, max_value=100_000))
+def test_a_count_of_days_takes_its_russian_form_and_stays_singular_in_kazakh(count: int) -> None:
+    russian = wording("ru").plural("{days} day(s)", "{days} day(s)", count).format(days=count)
+    kazakh = wording("kk").plural("{days} day(s)", "{days} day(s)", count).format(days=count)
+    assert russian == f"{count} {_russian_day(count)}"
+    assert kazakh == f"{count} күн"
+
+
+@given(st.dates(min_value=dt.date(1991, 12, 16), max_value=dt.date(2100, 12, 31)))
+def test_every_date_is_written_with_its_year_the_russian_and_kazakh_way(day: dt.date) -> None:
+    russian, kazakh = date_formatter("ru")(day), date_formatter("kk")(day)
+    assert russian.startswith(f"{day.day} ") and russian.endswith(f" {day.year} г.")
+    assert kazakh.startswith(f"{day.year} ж. {day.day} ")
+    assert "\u00a0" not in russian + kazakh and "\u202f" not in russian + kazakh
