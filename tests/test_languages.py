@@ -200,8 +200,11 @@ def test_the_library_api_gives_a_translator_and_a_date_formatter() -> None:
     assert translator("ru")("Warnings:") == "Предупреждения:"
     assert translator("kk")("Warnings:") == "Ескертулер:"
     assert translator("en")("Warnings:") == "Warnings:"
+    assert translator(" RU ")("Warnings:") == "Предупреждения:"
     assert date_formatter("ru")(dt.date(2025, 9, 1)) == "1 сентября 2025 г."
     assert date_formatter("en")(dt.date(2025, 9, 1)) == "2025-09-01"
+    assert date_formatter("KK")(dt.date(2025, 9, 1)) == "2025 ж. 1 қыркүйек"
+    assert date_formatter("ru", plain=False)(dt.date(2025, 9, 1)) == "1 сентября 2025\u202fг."
     assert wording("kk").date(dt.date(2025, 9, 1)).startswith("2025")
     with pytest.raises(KzmigError, match="kzmig speaks en, ru, kk"):
         chosen_language("fr")

@@ -86,9 +86,10 @@ def chosen_language(language: str | None = None) -> str:
 
 @functools.cache
 def _catalogue(language: str) -> gettext.NullTranslations:
-    if chosen_language(language) == DEFAULT_LANGUAGE:
+    code = chosen_language(language)
+    if code == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
-    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[language])
+    return gettext.translation(DOMAIN, LOCALE_DIR, languages=[code])
 
 
 def translator(language: str) -> Callable[[str], str]:
@@ -102,12 +103,13 @@ def date_formatter(language: str, *, plain: bool = True) -> Callable[[dt.date], 
     JSON has them), the long form of the Unicode CLDR in Russian (``1 сентября 2025 г.``) and
     Kazakh (``2025 ж. 1 қыркүйек``). ``plain``: the CLDR's no-break spaces as plain spaces,
     which every terminal shows and a search finds (``plain=False`` for HTML, say)."""
-    if chosen_language(language) == DEFAULT_LANGUAGE:
+    code = chosen_language(language)
+    if code == DEFAULT_LANGUAGE:
         return dt.date.isoformat
     from babel.dates import format_date  # only a translated text pays for Babel
 
     def formatted(day: dt.date) -> str:
-        shown = format_date(day, format="long", locale=language)
+        shown = format_date(day, format="long", locale=code)
         return shown.translate(_PLAIN_SPACES) if plain else shown
 
     return formatted
