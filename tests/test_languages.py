@@ -251,3 +251,15 @@ def test_every_date_is_written_with_its_year_the_russian_and_kazakh_way(day: dt.
     assert russian.startswith(f"{day.day} ") and russian.endswith(f" {day.year} г.")
     assert kazakh.startswith(f"{day.year} ж. {day.day} ")
     assert "\u00a0" not in russian + kazakh and "\u202f" not in russian + kazakh
+
+
+def test_2027_07_01_a_programmes_own_warning_is_shown_in_the_policys_kazakh_form() -> None:
+    policy = load_policy()
+    spec = next(
+        spec
+        for spec in policy.programmes["social_contract"].warnings
+        if spec.text_kk is not None and "relocation" in spec.text
+    )
+    _, out, _ = _run(["check", "examples/persons/kandas-KD-1.yaml", "--on", "2027-07-01", "--lang", "kk"])
+    assert any(line.startswith(f"  ! social_contract: {spec.text_kk}: kind ") for line in out.splitlines())
+    assert spec.text not in out

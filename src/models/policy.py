@@ -337,11 +337,19 @@ class ReportValue(_Data):
 class WarningSpec(_Data):
     """A warning a programme's section raises: ``text`` when the condition ``when`` holds,
     followed by the items the formula ``items`` lists (the payments concerned, say); when the
-    condition cannot be known, the warning says the check could not be made, and why."""
+    condition cannot be known, the warning says the check could not be made, and why.
+    ``text_ru`` and ``text_kk`` give the text in Russian and Kazakh, for the text output in
+    those languages (English where missing)."""
 
     when: Any
     text: Annotated[str, Field(min_length=3, max_length=300)]
     items: Any = None
+    text_ru: Annotated[str, Field(min_length=3, max_length=300)] | None = None
+    text_kk: Annotated[str, Field(min_length=3, max_length=300)] | None = None
+
+    def texted(self, language: str) -> str:
+        """The text in ``language``, or in English where the policy gives no such form."""
+        return {"ru": self.text_ru, "kk": self.text_kk}.get(language) or self.text
 
 
 class Programme(_Translated):

@@ -179,14 +179,16 @@ class Wording:
 
 
 def _policy_text(policy: Policy, language: str) -> dict[str, str]:
-    """The English title and note of each rule and programme of ``policy`` -> its form in
-    ``language`` (English where the policy gives none)."""
+    """The English title and note of each rule and programme of ``policy``, and the text of
+    each warning of a programme -> its form in ``language`` (where the policy gives one)."""
     found: dict[str, str] = {}
     items: list[Rule | Programme] = [*policy.rules, *policy.programmes.values()]
     for item in items:
         found[item.title] = item.titled(language)
         if item.note is not None:
             found[item.note] = item.noted(language) or item.note
+    for programme in policy.programmes.values():
+        found |= {spec.text: spec.texted(language) for spec in programme.warnings}
     return {english: form for english, form in found.items() if form != english}
 
 
@@ -225,14 +227,17 @@ def sentence(text: str, templates: tuple[str, ...], words: Wording) -> str:
     """``text``, a sentence the engine wrote in English, in the language of ``words`` when it
     is one of ``templates`` (each with ``{name}`` slots, each a catalogue message): the
     translated template is filled with what the slots held, an ISO date written the
-    language's way. A sentence no template matches stays as written."""
+    language's way and a text of the policy in its form in the language. A sentence no
+    template matches stays as written."""
     if words.language == DEFAULT_LANGUAGE:
         return text
     for template in templates:
         found = _patterns(template).match(text)
         if found is not None:
             slots = {
-                name: words.date(dt.date.fromisoformat(value)) if _ISO_DATE.match(value) else value
+                name: words.date(dt.date.fromisoformat(value))
+                if _ISO_DATE.match(value)
+                else words.of_policy(value)
                 for name, value in found.groupdict().items()
             }
             return words.text(template).format(**slots)

@@ -31,12 +31,15 @@ _HEADLINE = {
     StayStatus.UNDETERMINED: N_("UNDETERMINED - facts are missing"),
 }
 
-#: The warnings the engine writes whose words are the program's (not the policy's): shown
-#: translated, each slot filled with what the engine wrote there.
+#: The warnings the engine writes: shown translated, each slot filled with what the engine
+#: wrote there (a programme's own warning text in the policy's form in the language, if any).
 WARNINGS = (
     N_("rule {rule} is provisional: the sources do not publish it as encoded"),
     N_("parameter {parameter} is provisional: the sources do not publish it"),
     N_("the {programme} verdict rests on values the sources do not publish (provisional): {values}"),
+    N_("{programme}: cannot check whether {text}: {reasons}"),
+    N_("{programme}: {text}: {items}"),
+    N_("{programme}: {text}"),
 )
 
 
