@@ -263,3 +263,15 @@ def test_2027_07_01_a_programmes_own_warning_is_shown_in_the_policys_kazakh_form
     _, out, _ = _run(["check", "examples/persons/kandas-KD-1.yaml", "--on", "2027-07-01", "--lang", "kk"])
     assert any(line.startswith(f"  ! social_contract: {spec.text_kk}: kind ") for line in out.splitlines())
     assert spec.text not in out
+
+
+def test_2024_06_01_a_plan_warns_in_russian_of_the_overstay_days_already_on_the_record(
+    tmp_path: Path,
+) -> None:
+    person = tmp_path / "T-1.yaml"
+    person.write_text(
+        "person_id: T-1\ncitizenship: RU\ntrips:\n  - {entry: 2024-01-01, exit: 2024-04-15}\n",
+        encoding="utf-8",
+    )
+    _, out, _ = _run(["plan", str(person), "--enter", "2024-06-01", "--lang", "ru"])
+    assert "  ! в записи до 1 июня 2024 г. есть дни превышения срока пребывания: 16 (" in out

@@ -10,7 +10,7 @@ from models.plan import Plan, PlanBound, PlanStatus
 from rules.reports.language import ENGLISH, N_, Wording, sentence
 from rules.reports.text import trace_lines, warning_lines
 
-__all__ = ["NOTES", "render_plan_text"]
+__all__ = ["NOTES", "PLAN_WARNINGS", "render_plan_text"]
 
 _BOUND = {
     PlanBound.WINDOW_LIMIT: N_("the limit of days in the window"),
@@ -33,6 +33,18 @@ NOTES = (
     N_("the stay limit does not apply on {day}: {why}"),
     N_("the stay limit does not apply on {day}"),
     N_("facts are missing ({facts}): no figure can be given"),
+)
+
+#: The warnings the planner writes about the record as it stands, translated the same way.
+PLAN_WARNINGS = (
+    N_(
+        "the record holds {days} overstay day(s) before {day} ({periods}): they stay on the record, "
+        "and forbid a new stay only where the window makes its own days overstay days"
+    ),
+    N_(
+        "the booked trips hold {days} overstay day(s) even without a new stay ({periods}): no stay "
+        "may begin on {day} until the bookings are changed"
+    ),
 )
 
 
@@ -98,5 +110,5 @@ def render_plan_text(plan: Plan, words: Wording = ENGLISH) -> str:
     lines += ["", why]
     for entry in plan.trace:
         lines += trace_lines(entry, words)
-    lines += warning_lines(plan.warnings, words)
+    lines += warning_lines(plan.warnings, words, PLAN_WARNINGS)
     return "\n".join(lines)

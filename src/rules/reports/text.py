@@ -240,9 +240,12 @@ def _items(items: list[dict[str, Any]], words: Wording) -> list[str]:
     return [_value(item, words) for item in items]
 
 
-def warning_lines(warnings: tuple[str, ...], words: Wording = ENGLISH) -> list[str]:
-    """The closing section of a report: each warning on its own line (none: nothing)."""
+def warning_lines(
+    warnings: tuple[str, ...], words: Wording = ENGLISH, templates: tuple[str, ...] = ()
+) -> list[str]:
+    """The closing section of a report: each warning on its own line (none: nothing), in the
+    language of ``words`` where it is one of ``templates`` or of :data:`WARNINGS`."""
     if not warnings:
         return []
-    shown = (sentence(warning, WARNINGS, words) for warning in warnings)
+    shown = (sentence(warning, (*templates, *WARNINGS), words) for warning in warnings)
     return ["", words.text("Warnings:"), *(f"  ! {warning}" for warning in shown)]
