@@ -70,7 +70,7 @@ def test_2024_05_20_an_overstay_in_kazakh_gives_kazakh_words_and_dates() -> None
     assert "Ескертулер:" in lines
 
 
-def test_2025_04_01_a_refusal_of_entry_shows_the_policys_russian_and_kazakh_titles() -> None:
+def test_2025_04_01_a_refusal_of_entry_shows_the_policys_russian_and_kazakh_titles_and_citation() -> None:
     _, russian, _ = _run([*REFUSED, "--lang", "ru"])
     _, kazakh, _ = _run([*REFUSED, "--lang", "kk"])
     refusal = next(rule for rule in load_policy().rules if rule.id == "entry.refusal")
@@ -79,6 +79,9 @@ def test_2025_04_01_a_refusal_of_entry_shows_the_policys_russian_and_kazakh_titl
     assert f"      {refusal.title_kk}" in kazakh.splitlines()
     assert refusal.title not in russian + kazakh
     assert "  на границе сегодня: ОТКАЗ" in russian.splitlines()
+    assert refusal.source.title_ru is not None and refusal.source.title_kk is not None
+    assert f"      {refusal.source.title_ru}" in russian.splitlines()
+    assert f"      {refusal.source.title_kk}" in kazakh.splitlines()
 
 
 AMENDED_REFUSAL = """\

@@ -135,13 +135,21 @@ class _Translated(_Data):
 
 
 class Source(_Data):
-    """A legal source: the act, article or official statement, and where to read it."""
+    """A legal source: the act, article or official statement, and where to read it; its title
+    may carry Russian and Kazakh forms (``title_ru``, ``title_kk``) for the text in those
+    languages."""
 
     title: Annotated[str, Field(min_length=3)]
     href: str
     date: dt.date | None = Field(
         default=None, description="The act's own date (adopted or signed), shown with every citation."
     )
+    title_ru: _Wording | None = Field(default=None, description="The title in Russian, for the Russian text.")
+    title_kk: _Wording | None = Field(default=None, description="The title in Kazakh, for the Kazakh text.")
+
+    def titled(self, language: str) -> str:
+        """The title in ``language``, or in English where the policy gives no such form."""
+        return {"ru": self.title_ru, "kk": self.title_kk}.get(language) or self.title
 
     @field_validator("href")
     @classmethod

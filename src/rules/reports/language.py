@@ -179,10 +179,13 @@ class Wording:
 
 
 def _policy_text(policy: Policy, language: str) -> dict[str, str]:
-    """The English title and note of each rule and programme of ``policy``, and the text of
-    each warning of a programme -> its form in ``language`` (where the policy gives one)."""
+    """The English title and note of each rule and programme of ``policy``, the title of each
+    rule's source and the text of each warning of a programme -> its form in ``language``
+    (where the policy gives one)."""
     found: dict[str, str] = {}
     items: list[Rule | Programme] = [*policy.rules, *policy.programmes.values()]
+    for rule in policy.rules:
+        found[rule.source.title] = rule.source.titled(language)
     for item in items:
         found[item.title] = item.titled(language)
         if item.note is not None:

@@ -80,7 +80,7 @@ def trace_lines(entry: TraceEntry, words: Wording = ENGLISH) -> list[str]:
     lines = [
         f"  {mark} {entry.rule}  [{outcome}]",
         f"      {words.of_policy(entry.title)}",
-        f"      {entry.source.title}",
+        f"      {words.of_policy(entry.source.title)}",
         f"      {entry.source.href} ({span})",
     ]
     if entry.facts:
