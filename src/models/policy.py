@@ -61,6 +61,7 @@ __all__ = [
     "Programme",
     "WarningSpec",
     "Rule",
+    "TRANSLATED_LANGUAGES",
     "Source",
     "StatusKind",
     "Table",
@@ -92,14 +93,63 @@ class _Data(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
 
 
+#: The languages a title or note may carry beside English (``title_ru``, ``note_kk``, ...):
+#: the languages a caseworker reads. Where a form is missing, the English one is shown.
+TRANSLATED_LANGUAGES = ("ru", "kk")
+
+_Wording = Annotated[str, Field(min_length=3)]
+
+
+class _Translated(_Data):
+    """An item whose ``title`` and ``note`` may carry Russian and Kazakh forms beside English:
+    ``title_ru``, ``title_kk``, ``note_ru``, ``note_kk``. English stays the form of record (the
+    JSON verdict, the trace); the forms are what the text output shows in that language."""
+
+    title_ru: _Wording | None = None
+    title_kk: _Wording | None = None
+    note_ru: _Wording | None = None
+    note_kk: _Wording | None = None
+
+    def titled(self, language: str) -> str:
+        """The title in ``language``, or in English where the policy gives no such form."""
+        forms = {"ru": self.title_ru, "kk": self.title_kk}
+        return forms.get(language) or self._english("title") or ""
+
+    def noted(self, language: str) -> str | None:
+        """The note in ``language``, or in English where the policy gives no such form."""
+        english = self._english("note")
+        if english is None:
+            return None
+        return {"ru": self.note_ru, "kk": self.note_kk}.get(language) or english
+
+    def _english(self, field: str) -> str | None:
+        """The English ``title`` or ``note`` that each subclass declares in its own place."""
+        value = getattr(self, field)
+        return value if isinstance(value, str) else None
+
+    @model_validator(mode="after")
+    def _forms_have_their_english(self) -> _Translated:
+        if self._english("note") is None and (self.note_ru or self.note_kk):
+            raise ValueError("a translated note ('note_ru', 'note_kk') needs the English 'note' beside it")
+        return self
+
+
 class Source(_Data):
-    """A legal source: the act, article or official statement, and where to read it."""
+    """A legal source: the act, article or official statement, and where to read it; its title
+    may carry Russian and Kazakh forms (``title_ru``, ``title_kk``) for the text in those
+    languages."""
 
     title: Annotated[str, Field(min_length=3)]
     href: str
     date: dt.date | None = Field(
         default=None, description="The act's own date (adopted or signed), shown with every citation."
     )
+    title_ru: _Wording | None = Field(default=None, description="The title in Russian, for the Russian text.")
+    title_kk: _Wording | None = Field(default=None, description="The title in Kazakh, for the Kazakh text.")
+
+    def titled(self, language: str) -> str:
+        """The title in ``language``, or in English where the policy gives no such form."""
+        return {"ru": self.title_ru, "kk": self.title_kk}.get(language) or self.title
 
     @field_validator("href")
     @classmethod
@@ -295,14 +345,22 @@ class ReportValue(_Data):
 class WarningSpec(_Data):
     """A warning a programme's section raises: ``text`` when the condition ``when`` holds,
     followed by the items the formula ``items`` lists (the payments concerned, say); when the
-    condition cannot be known, the warning says the check could not be made, and why."""
+    condition cannot be known, the warning says the check could not be made, and why.
+    ``text_ru`` and ``text_kk`` give the text in Russian and Kazakh, for the text output in
+    those languages (English where missing)."""
 
     when: Any
     text: Annotated[str, Field(min_length=3, max_length=300)]
     items: Any = None
+    text_ru: Annotated[str, Field(min_length=3, max_length=300)] | None = None
+    text_kk: Annotated[str, Field(min_length=3, max_length=300)] | None = None
+
+    def texted(self, language: str) -> str:
+        """The text in ``language``, or in English where the policy gives no such form."""
+        return {"ru": self.text_ru, "kk": self.text_kk}.get(language) or self.text
 
 
-class Programme(_Data):
+class Programme(_Translated):
     """A programme the policy decides: its statuses (strongest first) and how it is evaluated.
 
     * ``evaluated``: ``always`` (every record) or ``with_record`` (only when the person record
@@ -319,7 +377,9 @@ class Programme(_Data):
     * ``inputs``: the fields of the record's ``record`` key, typed;
     * ``report``: the values the programme's section shows, each a formula, a formula shown
       only for some statuses, a time line of dates, or a list of rules;
-    * ``warnings``: checks whose failure the verdict warns about, never changing a status.
+    * ``warnings``: checks whose failure the verdict warns about, never changing a status;
+    * ``title_ru``, ``title_kk``, ``note_ru``, ``note_kk``: the title and note in Russian and
+      Kazakh, for the text output in those languages (English where missing).
     """
 
     title: Annotated[str, Field(min_length=3)]
@@ -473,7 +533,7 @@ class Outcome(_Data):
     note: str | None = None
 
 
-class Rule(_Data):
+class Rule(_Translated):
     """A dated, sourced decision: when ``when`` holds on the evaluation date, ``then`` applies.
 
     The rule's programme is the first segment of its id (``stay.overstay`` -> ``stay``).
@@ -482,7 +542,8 @@ class Rule(_Data):
     to its own, and which it overrides: an exception written without restating the base.
     ``exempts`` names a status kind (the stay limit's mechanism): days of stay covered by a
     valid status of that kind, while the rule is in force, are not counted by the base rule
-    it overrides.
+    it overrides. ``title_ru``, ``title_kk``, ``note_ru`` and ``note_kk`` give the title and
+    note in Russian and Kazakh, for the text output in those languages (English where missing).
     """
 
     id: DottedName

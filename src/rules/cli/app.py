@@ -31,6 +31,7 @@ from rules.engine.schemas import schema as schema_of
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem
 from rules.policy.loader import Policy, default_policy_dir, load_policy
 from rules.policy.timeline import Timeline
+from rules.reports.language import LANGUAGE_VARIABLE, LANGUAGES, chosen_language, wording
 from rules.reports.plan_text import render_plan_text
 from rules.reports.text import render_text
 from rules.stay.planning import LONGEST_PLAN_DAYS, plan_with
@@ -138,6 +139,26 @@ AmendOption = Annotated[
 ]
 
 
+def _parse_language(value: str | None) -> str:
+    try:
+        return chosen_language(value)
+    except KzmigError as error:
+        raise typer.BadParameter(error.summary) from None
+
+
+LanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help=f"Language of the text output: {', '.join(LANGUAGES)} (default: env {LANGUAGE_VARIABLE}, "
+        "else en). Rule and programme titles follow where the policy gives them in that language. "
+        "JSON stays English: its keys and values are a contract.",
+        metavar="LANG",
+        callback=_parse_language,
+    ),
+]
+
+
 def _parse_day(value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
@@ -166,6 +187,7 @@ def check(
     output: FormatOption = OutputFormat.text,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
+    lang: LanguageOption = None,
 ) -> None:
     """Check a person against the stay limit on a date, with the rules that decided it."""
     as_of = _parse_day(on) if on is not None else None  # None: today in Kazakhstan, per the policy
@@ -174,8 +196,15 @@ def check(
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     records = _read(person)
+    words = wording(lang, evaluator.policy)
 
-    _answer_each(records, person, output, lambda data: evaluator.evaluate(data, as_of), render_text)
+    _answer_each(
+        records,
+        person,
+        output,
+        lambda data: evaluator.evaluate(data, as_of),
+        lambda verdict: render_text(verdict, words),
+    )
 
 
 def _answer_each(
@@ -287,6 +316,7 @@ def plan(
     output: FormatOption = OutputFormat.text,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
+    lang: LanguageOption = None,
 ) -> None:
     """How long a person may stay if they enter on a date, and the earliest entry for N days."""
     day = _parse_day(enter)
@@ -295,9 +325,14 @@ def plan(
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     records = _read(person)
+    words = wording(lang, evaluator.policy)
 
     _answer_each(
-        records, person, output, lambda data: plan_with(evaluator, data, day, days), render_plan_text
+        records,
+        person,
+        output,
+        lambda data: plan_with(evaluator, data, day, days),
+        lambda found: render_plan_text(found, words),
     )
 
 

@@ -1,4 +1,10 @@
-"""The text a caseworker reads: the verdict, its figures, and why, rule by rule."""
+"""The text a caseworker reads: the verdict, its figures, and why, rule by rule.
+
+In English by default; given a :class:`~rules.reports.language.Wording`, in Russian or Kazakh:
+the program's words from the catalogues, the titles and notes of the law from the policy where
+it gives them in that language, dates and amounts written that language's way. Rule ids, fact
+names and legal citations stay as the policy writes them, so a reader can look them up.
+"""
 
 from __future__ import annotations
 
@@ -13,89 +19,146 @@ from models.verdict import (
     TraceEntry,
     Verdict,
 )
+from rules.reports.language import ENGLISH, LABEL, N_, Wording, sentence
 
 __all__ = ["render_text", "section_lines", "trace_lines", "warning_lines"]
 
 _CHECK = {
-    "met": "met",
-    "failed": "FAILED",
-    "unknown": "unknown",
-    "set_aside": "set aside",
-    "not_in_force": "not in force",
+    "met": N_("met"),
+    "failed": N_("FAILED"),
+    "unknown": N_("unknown"),
+    "set_aside": N_("set aside"),
+    "not_in_force": N_("not in force"),
 }
 
 _HEADLINE = {
-    StayStatus.COMPLIANT: "COMPLIANT - no day of stay breaks the limit",
-    StayStatus.OVERSTAY: "OVERSTAY - the record holds days beyond the limit",
+    StayStatus.COMPLIANT: N_("COMPLIANT - no day of stay breaks the limit"),
+    StayStatus.OVERSTAY: N_("OVERSTAY - the record holds days beyond the limit"),
     # An overstay verdict whose evaluation date is not itself an overstay day reads as past.
-    "overstay_now": "OVERSTAY NOW - the person is in the country beyond the limit",
-    "overstay_past": "OVERSTAY IN THE PAST - no overstay on this day; the record holds earlier overstay days",
-    StayStatus.EXEMPT: "EXEMPT - a valid exempt status covers the evaluation date",
-    StayStatus.NOT_APPLICABLE: "NOT APPLICABLE - the stay limit does not apply",
-    StayStatus.UNDETERMINED: "UNDETERMINED - facts are missing",
+    "overstay_now": N_("OVERSTAY NOW - the person is in the country beyond the limit"),
+    "overstay_past": N_(
+        "OVERSTAY IN THE PAST - no overstay on this day; the record holds earlier overstay days"
+    ),
+    StayStatus.EXEMPT: N_("EXEMPT - a valid exempt status covers the evaluation date"),
+    StayStatus.NOT_APPLICABLE: N_("NOT APPLICABLE - the stay limit does not apply"),
+    StayStatus.UNDETERMINED: N_("UNDETERMINED - facts are missing"),
 }
 
+#: The warnings the engine writes: shown translated, each slot filled with what the engine
+#: wrote there (a programme's own warning text in the policy's form in the language, if any).
+WARNINGS = (
+    # The stay mechanism's notices (rules.stay.notices).
+    N_(
+        "{count} trip(s) entering after {day} (on {entries}) are not counted: the verdict sees the "
+        "record up to that day; kzmig plan checks a future stay"
+    ),
+    N_(
+        "the trip entering on {entry} leaves on {exit}, after {day}: only its days up to that day are "
+        "counted"
+    ),
+    N_(
+        "the exempt status {kind} ends on {end}, {count} day(s) after {day}: from {first} the days of "
+        "stay count towards the limit again; latest exit if staying on: {latest}"
+    ),
+    N_(
+        "the exempt status {kind} ends on {end}, {count} day(s) after {day}: from {first} the days of "
+        "stay count towards the limit again; no latest exit can be given (see the figures)"
+    ),
+    N_(
+        "registration overdue: {procedure} after the entry on {entry}, due by {due}, {count} day(s) ago; "
+        "the record gives no registered_on"
+    ),
+    N_(
+        "registration done late: {procedure} after the entry on {entry}, due by {due}, done on {done}, "
+        "{count} day(s) late"
+    ),
+    N_("rule {rule} is provisional: the sources do not publish it as encoded"),
+    N_("parameter {parameter} is provisional: the sources do not publish it"),
+    N_("the {programme} verdict rests on values the sources do not publish (provisional): {values}"),
+    N_("{programme}: cannot check whether {text}: {reasons}"),
+    N_("{programme}: {text}: {items}"),
+    N_("{programme}: {text}"),
+)
 
-def _value(value: Any) -> str:
+
+def _value(value: Any, words: Wording = ENGLISH) -> str:
     """A value for a reader: amounts with thousands separators, records as ``key value`` pairs,
     long lists of records counted rather than spelt out."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int) and abs(value) >= 10_000:
-        return f"{value:,}"
+        return words.amount(value)
     if isinstance(value, dict):
-        return ", ".join(f"{key} {_value(item)}" for key, item in value.items())
+        return ", ".join(f"{key} {_value(item, words)}" for key, item in value.items())
     if isinstance(value, list | tuple):
         if not value:
-            return "none"
+            return words.text("none")
         if all(isinstance(item, dict) for item in value) and len(value) > 2:
-            return f"[{len(value)} items]"
-        return "[" + "; ".join(_value(v) for v in value) + "]"
+            return words.plural("[{count} item]", "[{count} items]", len(value)).format(count=len(value))
+        return "[" + "; ".join(_value(v, words) for v in value) + "]"
     return str(value)
 
 
-def trace_lines(entry: TraceEntry) -> list[str]:
+def trace_lines(entry: TraceEntry, words: Wording = ENGLISH) -> list[str]:
     """One trace entry for a reader: the rule and its outcome, title, source, what it saw."""
+    _ = words.text
     if entry.overridden_by:
         mark = "-"
-        outcome = f"{entry.outcome}, set aside by {entry.overridden_by}"
+        outcome = _("{outcome}, set aside by {rule}").format(
+            outcome=words.code(entry.outcome), rule=entry.overridden_by
+        )
     else:
         mark = "*" if entry.decisive else "+"
-        outcome = entry.outcome
+        outcome = words.code(entry.outcome)
     start, end = entry.in_force
-    span = f"rule in force from {start}" + (f" to {end}" if end else "")
-    act = f"  [act of {entry.source.date}]" if entry.source.date is not None else ""
+    if end:
+        span = _("rule in force from {start} to {end}").format(start=words.date(start), end=words.date(end))
+    else:
+        span = _("rule in force from {start}").format(start=words.date(start))
+    act = (
+        "  " + _("[act of {day}]").format(day=words.date(entry.source.date))
+        if entry.source.date is not None
+        else ""
+    )
     lines = [
         f"  {mark} {entry.rule}  [{outcome}]",
-        f"      {entry.title}",
-        f"      {entry.source.title}{act}",
+        f"      {words.of_policy(entry.title)}",
+        f"      {words.of_policy(entry.source.title)}{act}",
         f"      {entry.source.href} ({span})",
     ]
     if entry.facts:
-        seen = ", ".join(f"{name}={_value(value)}" for name, value in entry.facts.items())
-        lines.append(f"      saw: {seen}")
+        seen = ", ".join(f"{name}={_value(value, words)}" for name, value in entry.facts.items())
+        lines.append("      " + _("saw: {facts}").format(facts=seen))
     if entry.missing:
-        lines.append(f"      missing: {', '.join(entry.missing)}")
+        lines.append("      " + _("missing: {facts}").format(facts=", ".join(entry.missing)))
     if entry.note:
-        lines.append(f"      note: {entry.note}")
+        lines.append("      " + _("note: {note}").format(note=words.of_policy(entry.note)))
     for derivation in entry.derivations:
-        operands = ", ".join(f"{name}={_value(value)}" for name, value in derivation.operands.items())
-        shown = "unknown" if derivation.value is None else _value(derivation.value)
-        of = operands or "constants"
-        lines.append(f"      computed: {derivation.fact} = {shown}  ({derivation.formula} of {of})")
+        operands = ", ".join(f"{name}={_value(value, words)}" for name, value in derivation.operands.items())
+        shown = _("unknown") if derivation.value is None else _value(derivation.value, words)
+        line = _("computed: {fact} = {value}  ({formula} of {operands})").format(
+            fact=derivation.fact, value=shown, formula=derivation.formula, operands=operands or _("constants")
+        )
+        lines.append(f"      {line}")
     return lines
 
 
-def _decision(decision: Decision) -> str:
+def _decision(decision: Decision, words: Wording) -> str:
     """``FINE (fine_mci 10, fine_kzt 43,250) - provisional``: a decision on one line."""
     shown = ", ".join(
-        f"{name} {value:,}" if isinstance(value, int) else f"{name} {_value(value)}"
+        words.text("{name} {value}").format(
+            name=words.code(name, LABEL),
+            value=words.amount(value)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else _value(value, words),
+        )
         for name, value in decision.values.items()
     )
-    text = decision.status.upper().replace("_", " ") + (f" ({shown})" if shown else "")
+    text = words.status(decision.status).upper() + (f" ({shown})" if shown else "")
     if decision.note:
-        text += f" - {decision.note}"
-    return text + (" - provisional: the sources do not publish this rule" if decision.provisional else "")
+        text += f" - {words.of_policy(decision.note)}"
+    provisional = words.text(" - provisional: the sources do not publish this rule")
+    return text + (provisional if decision.provisional else "")
 
 
 def _stay_headline(stay: StayResult) -> str:
@@ -105,110 +168,164 @@ def _stay_headline(stay: StayResult) -> str:
     return _HEADLINE[stay.status]
 
 
-def _sanction_line(stay: StayResult) -> str:
+def _sanction_line(stay: StayResult, words: Wording) -> str:
     """The sanction, naming the overstay it is for (the latest run of overstay days)."""
+    _ = words.text
     assert stay.sanction is not None
-    if stay.overstay_periods:
-        latest = stay.overstay_periods[-1]
-        offence = f"the overstay of {latest.start} to {latest.end} ({latest.days} day(s))"
+    decision = _decision(stay.sanction, words)
+    if not stay.overstay_periods:
+        return "  " + _("sanction for the latest overstay: {decision}").format(decision=decision)
+    latest = stay.overstay_periods[-1]
+    count = words.plural("{days} day(s)", "{days} day(s)", latest.days).format(days=latest.days)
+    return "  " + _("sanction for the overstay of {start} to {end} ({count}): {decision}").format(
+        start=words.date(latest.start), end=words.date(latest.end), count=count, decision=decision
+    )
+
+
+def _registration_line(due: RegistrationDue, words: Wording) -> str:
+    """The registration of the current trip: its procedure, due day, and whether it was done."""
+    _ = words.text
+    if due.counted == "working_days":
+        after = words.plural("{days} working day", "{days} working days", due.days)
     else:
-        offence = "the latest overstay"
-    return f"  sanction for {offence}: {_decision(stay.sanction)}"
-
-
-def _registration_line(due: RegistrationDue) -> str:
-    unit = "working days" if due.counted == "working_days" else "calendar days"
-    procedure = due.procedure.replace("_", " ")
-    period = f"({due.days} {unit} after the entry on {due.entry})"
+        after = words.plural("{days} calendar day", "{days} calendar days", due.days)
+    shown = {
+        "procedure": words.status(due.procedure),
+        "due": words.date(due.due),
+        "after": after.format(days=due.days),
+        "entry": words.date(due.entry),
+        "done": words.date(due.registered_on) if due.registered_on is not None else "",
+    }
     if due.state == "done":
-        return f"  registration: {procedure} done on {due.registered_on}, due by {due.due} {period}"
-    if due.state == "done_late":
-        return f"  registration: {procedure} done LATE on {due.registered_on}, due by {due.due} {period}"
-    if due.state == "overdue":
-        return f"  registration: {procedure} OVERDUE, due by {due.due} {period}"
-    return f"  registration: {procedure} due by {due.due} {period}"
+        template = _(
+            "registration: {procedure} done on {done}, due by {due} ({after} after the entry on {entry})"
+        )
+    elif due.state == "done_late":
+        template = _(
+            "registration: {procedure} done LATE on {done}, due by {due} ({after} after the entry on {entry})"
+        )
+    elif due.state == "overdue":
+        template = _("registration: {procedure} OVERDUE, due by {due} ({after} after the entry on {entry})")
+    else:
+        template = _("registration: {procedure} due by {due} ({after} after the entry on {entry})")
+    return "  " + template.format(**shown)
 
 
-def render_text(verdict: Verdict) -> str:
-    """A readable report of ``verdict``; every figure and rule shown is from the verdict."""
+def render_text(verdict: Verdict, words: Wording = ENGLISH) -> str:
+    """A readable report of ``verdict`` in the language of ``words`` (English by default);
+    every figure and rule shown is from the verdict."""
+    _ = words.text
     stay = verdict.stay
+    day = words.date(verdict.as_of)
     lines = [
-        f"Person {verdict.person_id} on {verdict.as_of}  "
-        f"(policy {verdict.policy.name} {verdict.policy.version})",
+        _("Person {person} on {day}  (policy {policy} {version})").format(
+            person=verdict.person_id, day=day, policy=verdict.policy.name, version=verdict.policy.version
+        ),
         "",
-        f"Stay limit: {_stay_headline(stay)}",
+        _("Stay limit: {headline}").format(headline=_(_stay_headline(stay))),
     ]
     if stay.missing:
-        lines.append(f"  missing facts: {', '.join(stay.missing)}")
+        lines.append("  " + _("missing facts: {facts}").format(facts=", ".join(stay.missing)))
     if stay.days_used is not None:
         lines.append(
-            f"  days used in the {stay.window}-day window ending {verdict.as_of}: "
-            f"{stay.days_used} of {stay.limit}"
+            "  "
+            + _("days used in the {window}-day window ending {day}: {used} of {limit}").format(
+                window=stay.window, day=day, used=stay.days_used, limit=stay.limit
+            )
         )
         if stay.per_entry_limit is not None:
-            lines.append(f"  per-entry limit: {stay.per_entry_limit} days")
-        lines.append(f"  overstay days in the record: {stay.overstay_days}")
+            lines.append("  " + _("per-entry limit: {days} days").format(days=stay.per_entry_limit))
+        lines.append("  " + _("overstay days in the record: {days}").format(days=stay.overstay_days))
         for period in stay.overstay_periods:
-            lines.append(f"    {period.start} to {period.end}: {period.days} day(s)")
-        lines.append(f"  days not counted (exemptions): {stay.exempt_days}")
+            count = words.plural("{days} day(s)", "{days} day(s)", period.days).format(days=period.days)
+            lines.append(
+                "    "
+                + _("{start} to {end}: {count}").format(
+                    start=words.date(period.start), end=words.date(period.end), count=count
+                )
+            )
+        lines.append("  " + _("days not counted (exemptions): {days}").format(days=stay.exempt_days))
         if stay.latest_exit is not None:
-            lines.append(f"  latest exit if staying on: {stay.latest_exit}")
+            lines.append(
+                "  " + _("latest exit if staying on: {day}").format(day=words.date(stay.latest_exit))
+            )
     if stay.sanction is not None:
-        lines.append(_sanction_line(stay))
+        lines.append(_sanction_line(stay, words))
     if stay.entry_check is not None:
-        lines.append(f"  at the border on {verdict.as_of}: {_decision(stay.entry_check)}")
+        lines.append(
+            "  "
+            + _("at the border on {day}: {decision}").format(
+                day=day, decision=_decision(stay.entry_check, words)
+            )
+        )
     if stay.registration is not None:
-        lines.append(_registration_line(stay.registration))
+        lines.append(_registration_line(stay.registration, words))
     for name, section in verdict.sections.items():
-        lines += ["", *section_lines(name, section)]
-    lines += ["", "Why (* decided the verdict, + applied, - set aside by an exception):"]
+        lines += ["", *section_lines(name, section, words)]
+    lines += ["", _("Why (* decided the verdict, + applied, - set aside by an exception):")]
     for entry in verdict.trace:
-        lines += trace_lines(entry)
-    lines += warning_lines(verdict.warnings)
+        lines += trace_lines(entry, words)
+    lines += warning_lines(verdict.warnings, words)
     return "\n".join(lines)
 
 
-def _label(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def section_lines(name: str, section: ProgrammeSection) -> list[str]:
+def section_lines(name: str, section: ProgrammeSection, words: Wording = ENGLISH) -> list[str]:
     """A programme's own section for a reader: its status, then each value its policy reports
     (a list of rules as a checklist), with nothing added that the section does not hold."""
-    headline = section.status.upper().replace("_", " ")
-    lines = [f"{section.title}: {headline}" + ("  (provisional)" if section.provisional else "")]
+    _ = words.text
+    headline = words.status(section.status).upper()
+    provisional = "  " + _("(provisional)") if section.provisional else ""
+    lines = [f"{words.of_policy(section.title)}: {headline}{provisional}"]
     if section.missing:
-        lines.append(f"  missing facts: {', '.join(section.missing)}")
+        lines.append("  " + _("missing facts: {facts}").format(facts=", ".join(section.missing)))
     document = section.model_dump(mode="json")
-    absent = "unknown" if section.missing else "none"
+    absent = _("unknown") if section.missing else _("none")
     for key in section.model_extra or {}:
         value = document[key]
-        label = _label(key)
+        label = words.label(key)
         if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
             lines.append(f"  {label}:")
-            lines += [f"    {line}" for line in _items(value)]
+            lines += [f"    {line}" for line in _items(value, words)]
         elif isinstance(value, dict):
-            shown = ", ".join(f"{_label(k)} {absent if v is None else _value(v)}" for k, v in value.items())
+            shown = ", ".join(
+                f"{words.label(k)} {absent if v is None else _shown(v, words)}" for k, v in value.items()
+            )
             lines.append(f"  {label}: {shown}")
         elif isinstance(value, list) and not value:
-            lines.append(f"  {label}: none")
+            lines.append(f"  {label}: {_('none')}")
         else:
-            lines.append(f"  {label}: {absent if value is None else _value(value)}")
+            lines.append(f"  {label}: {absent if value is None else _shown(value, words)}")
     return lines
 
 
-def _items(items: list[dict[str, Any]]) -> list[str]:
+def _shown(value: Any, words: Wording) -> str:
+    """A value of a section: a date as the reader writes it, anything else as :func:`_value`."""
+    return words.day(value) if isinstance(value, str) else _value(value, words)
+
+
+def _items(items: list[dict[str, Any]], words: Wording) -> list[str]:
     """A list of records: a checklist of rules, a time line of dates, or plain records."""
     if all("rule" in item for item in items):
-        marks = [_CHECK.get(item.get("result", "failed"), str(item.get("result"))) for item in items]
+        marks = [
+            words.text(_CHECK[result]) if (result := item.get("result", "failed")) in _CHECK else str(result)
+            for item in items
+        ]
+        width = max(9, *(len(mark) for mark in marks))
         return [
-            f"{mark:<9} {item['title']}  ({item['rule']})" for mark, item in zip(marks, items, strict=True)
+            f"{mark:<{width}} {words.of_policy(item['title'])}  ({item['rule']})"
+            for mark, item in zip(marks, items, strict=True)
         ]
     if all(set(item) == {"label", "date"} for item in items):
-        return [f"{item['date']}  {item['label']}" for item in items]
-    return [_value(item) for item in items]
+        return [f"{words.day(item['date'])}  {words.label(item['label'])}" for item in items]
+    return [_value(item, words) for item in items]
 
 
-def warning_lines(warnings: tuple[str, ...]) -> list[str]:
-    """The closing section of a report: each warning on its own line (none: nothing)."""
-    return ["", "Warnings:", *(f"  ! {warning}" for warning in warnings)] if warnings else []
+def warning_lines(
+    warnings: tuple[str, ...], words: Wording = ENGLISH, templates: tuple[str, ...] = ()
+) -> list[str]:
+    """The closing section of a report: each warning on its own line (none: nothing), in the
+    language of ``words`` where it is one of ``templates`` or of :data:`WARNINGS`."""
+    if not warnings:
+        return []
+    shown = (sentence(warning, (*templates, *WARNINGS), words) for warning in warnings)
+    return ["", words.text("Warnings:"), *(f"  ! {warning}" for warning in shown)]
