@@ -47,13 +47,17 @@ def test_2024_05_20_an_overstay_in_russian_gives_headline_figures_dates_and_sanc
     lines = out.splitlines()
     assert lines[0].startswith("Лицо B-2 на 20 мая 2024 г.  (политика kz ")
     assert lines[2] == (
-        "Срок пребывания: ПРЕВЫШЕНИЕ СРОКА ПРЕБЫВАНИЯ - в записи есть дни сверх предельного срока"
+        "Срок пребывания: ПРЕВЫШЕНИЕ СРОКА ПРЕБЫВАНИЯ СЕЙЧАС - "
+        "лицо находится в стране сверх предельного срока"
     )
     assert "  дней использовано в 180-дневном периоде, оканчивающемся 20 мая 2024 г.: 107 из 90" in lines
     assert "    с 31 января 2024 г. по 5 февраля 2024 г.: 6 дней" in lines
     assert "    с 4 мая 2024 г. по 20 мая 2024 г.: 17 дней" in lines
     assert any(
-        line.startswith("  санкция за последнее превышение срока пребывания: ВЫДВОРЕНИЕ") for line in lines
+        line.startswith(
+            "  санкция за превышение срока пребывания с 4 мая 2024 г. по 20 мая 2024 г. (17 дней): "
+        )
+        for line in lines
     )
     assert "(3 рабочих дня после въезда 10 апреля 2024 г.)" in out
     assert "Предупреждения:" in lines
@@ -65,7 +69,7 @@ def test_2024_05_20_an_overstay_in_kazakh_gives_kazakh_words_and_dates() -> None
     assert code == 0
     lines = out.splitlines()
     assert lines[0].startswith("B-2 тұлғасы, тексеру күні: 2024 ж. 20 мамыр")
-    assert lines[2] == "Болу мерзімі: БОЛУ МЕРЗІМІН АСЫРУ - жазбада шекті мерзімнен тыс күндер бар"
+    assert lines[2] == "Болу мерзімі: ҚАЗІР БОЛУ МЕРЗІМІН АСЫРУ - адам елде шекті мерзімнен тыс жүр"
     assert any("ШЫҒАРЫП ЖІБЕРУ" in line for line in lines)
     assert "Ескертулер:" in lines
 
@@ -78,10 +82,14 @@ def test_2025_04_01_a_refusal_of_entry_shows_the_policys_russian_and_kazakh_titl
     assert f"      {refusal.title_ru}" in russian.splitlines()
     assert f"      {refusal.title_kk}" in kazakh.splitlines()
     assert refusal.title not in russian + kazakh
-    assert "  на границе сегодня: ОТКАЗ" in russian.splitlines()
+    assert any(
+        line.startswith("  на границе 1 апреля 2025 г.: ОТКАЗ - 180-дневный период")
+        for line in russian.splitlines()
+    )
     assert refusal.source.title_ru is not None and refusal.source.title_kk is not None
-    assert f"      {refusal.source.title_ru}" in russian.splitlines()
-    assert f"      {refusal.source.title_kk}" in kazakh.splitlines()
+    # each citation with the act's own date, written the language's way
+    assert f"      {refusal.source.title_ru}  [акт от 22 июля 2011 г.]" in russian.splitlines()
+    assert any(line.startswith(f"      {refusal.source.title_kk}  [") for line in kazakh.splitlines())
 
 
 AMENDED_REFUSAL = """\

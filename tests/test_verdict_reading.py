@@ -144,7 +144,7 @@ def test_2026_03_20_driver_status_ending_in_30_days_warns_with_the_latest_exit_a
     assert verdict.stay.status == "exempt"
     assert verdict.stay.latest_exit == D(2026, 7, 18)
     ending = [w for w in verdict.warnings if "ends on 2026-04-19" in w]
-    assert ending and "(30 days after 2026-03-20)" in ending[0]
+    assert ending and ", 30 day(s) after 2026-03-20:" in ending[0]
     assert "from 2026-04-20 the days of stay count" in ending[0]
     assert "latest exit if staying on: 2026-07-18" in ending[0]
 

@@ -531,6 +531,20 @@ class Outcome(_Data):
     missing: list[DottedName] = Field(default_factory=list)
     values: dict[Code, Any] = Field(default_factory=dict)
     note: str | None = None
+    note_ru: _Wording | None = Field(default=None, description="The note in Russian, for the Russian text.")
+    note_kk: _Wording | None = Field(default=None, description="The note in Kazakh, for the Kazakh text.")
+
+    def noted(self, language: str) -> str | None:
+        """The note in ``language``, or in English where the policy gives no such form."""
+        if self.note is None:
+            return None
+        return {"ru": self.note_ru, "kk": self.note_kk}.get(language) or self.note
+
+    @model_validator(mode="after")
+    def _forms_have_their_english(self) -> Outcome:
+        if self.note is None and (self.note_ru or self.note_kk):
+            raise ValueError("a translated note ('note_ru', 'note_kk') needs the English 'note' beside it")
+        return self
 
 
 class Rule(_Translated):

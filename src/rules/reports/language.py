@@ -186,6 +186,8 @@ def _policy_text(policy: Policy, language: str) -> dict[str, str]:
     items: list[Rule | Programme] = [*policy.rules, *policy.programmes.values()]
     for rule in policy.rules:
         found[rule.source.title] = rule.source.titled(language)
+        if rule.then.note is not None:  # the note of a decision (e.g. the check at the border)
+            found[rule.then.note] = rule.then.noted(language) or rule.then.note
     for item in items:
         found[item.title] = item.titled(language)
         if item.note is not None:
@@ -237,14 +239,29 @@ def sentence(text: str, templates: tuple[str, ...], words: Wording) -> str:
     for template in templates:
         found = _patterns(template).match(text)
         if found is not None:
-            slots = {
-                name: words.date(dt.date.fromisoformat(value))
-                if _ISO_DATE.match(value)
-                else words.of_policy(value)
-                for name, value in found.groupdict().items()
-            }
+            slots = {name: _slot(value, words) for name, value in found.groupdict().items()}
             return words.text(template).format(**slots)
     return text
+
+
+def _slot(value: str, words: Wording) -> str:
+    """What a slot of an engine's sentence held, in the language of ``words``: an ISO date
+    written that language's way, a text of the policy in its form, a status or procedure of the
+    policy written with spaces (``host notification``) in the reader's words, else as it is."""
+    if _ISO_DATE.match(value):
+        return words.date(dt.date.fromisoformat(value))
+    shown = words.of_policy(value)
+    if shown != value:
+        return shown
+    if not _CODE_WORDS.fullmatch(value):
+        return value
+    code = value.replace(" ", "_")
+    status = words.catalogue.pgettext(STATUS, code)
+    return status if status != code else value
+
+
+#: A code of the policy written as words (``host notification``), as an engine's sentence holds it.
+_CODE_WORDS = re.compile(r"[a-z]+(?: [a-z]+)+")
 
 
 _patterns = functools.cache(_pattern)

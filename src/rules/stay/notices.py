@@ -52,12 +52,12 @@ def later_trips(trips: Sequence[Trip], as_of: dt.date) -> list[str]:
         entries = ", ".join(str(trip.entry) for trip in after[:5]) + (", ..." if len(after) > 5 else "")
         warnings.append(
             f"{len(after)} trip(s) entering after {as_of} (on {entries}) are not counted: the "
-            f"verdict sees the record up to {as_of}; kzmig plan checks a future stay"
+            "verdict sees the record up to that day; kzmig plan checks a future stay"
         )
     for trip in running:
         warnings.append(
             f"the trip entering on {trip.entry} leaves on {trip.exit}, after {as_of}: only its days "
-            f"up to {as_of} are counted"
+            "up to that day are counted"
         )
     return warnings
 
@@ -85,15 +85,14 @@ def ending_exemptions(
         if left > notice:
             continue
         counting = status.valid_to + dt.timedelta(days=1)
-        after = (
-            f"; latest exit if staying on: {latest_exit}"
-            if latest_exit is not None
-            else "; no latest exit can be given (see the figures)"
+        ends = (
+            f"the exempt status {status.kind} ends on {status.valid_to}, {left} day(s) after {as_of}: "
+            f"from {counting} the days of stay count towards the limit again"
         )
-        warnings.append(
-            f"the exempt status {status.kind} ends on {status.valid_to} ({_days(left)} after "
-            f"{as_of}): from {counting} the days of stay count towards the limit again{after}"
-        )
+        if latest_exit is not None:
+            warnings.append(f"{ends}; latest exit if staying on: {latest_exit}")
+        else:
+            warnings.append(f"{ends}; no latest exit can be given (see the figures)")
     return warnings
 
 
@@ -113,14 +112,14 @@ def registration_warning(due: RegistrationDue, as_of: dt.date) -> str | None:
     if due.state == "overdue":
         late = (as_of - due.due).days
         return (
-            f"registration overdue: the {procedure} after the entry on {due.entry} was due by "
-            f"{due.due} ({_days(late)} ago) and the record gives no registered_on"
+            f"registration overdue: {procedure} after the entry on {due.entry}, due by {due.due}, "
+            f"{late} day(s) ago; the record gives no registered_on"
         )
     if due.state == "done_late" and due.registered_on is not None:
         late = (due.registered_on - due.due).days
         return (
-            f"registration done late: the {procedure} after the entry on {due.entry} was due by "
-            f"{due.due} and was done on {due.registered_on} ({_days(late)} late)"
+            f"registration done late: {procedure} after the entry on {due.entry}, due by {due.due}, "
+            f"done on {due.registered_on}, {late} day(s) late"
         )
     return None
 
@@ -149,7 +148,3 @@ def _notice_days(policy: Policy, as_of: dt.date) -> int | None:
     except EvaluationError:
         return None  # no value in force on that day: no notice
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _days(count: int) -> str:
-    return f"{count} day" if count == 1 else f"{count} days"
