@@ -32,8 +32,8 @@ POLICY = ROOT / "policies" / "kz"
 
 AMENDMENTS = ROOT / "examples" / "amendments"
 
-PASSING = {"compliant", "exempt", "not_applicable", "passed", "in_term", "completed", "released"}
-FAILING = {"overstay", "undetermined", "refused", "refund_due"}
+PASSING = {"compliant", "exempt", "not_applicable", "passed", "in_term", "completed", "released", "not_liable"}
+FAILING = {"overstay", "undetermined", "refused", "refund_due", "warning", "fine"}
 FIGURES = ("days_used", "overstay_days", "exempt_days", "latest_exit")
 DECISIONS = ("sanction", "entry_check")  # status of each, or null when none applies
 EXPECT_KEYS = {
