@@ -50,7 +50,14 @@ def fined(mci: int, kzt: int) -> dict[str, Any]:
         (D(2025, 4, 5), 5, "fine", "sanction.fine", 3, fined(10, 39320)),
         (D(2025, 4, 6), 6, "fine", "sanction.fine_longer", 3, fined(15, 58980)),
         (D(2025, 4, 10), 10, "fine", "sanction.fine_longer", 3, fined(15, 58980)),
-        (D(2025, 4, 11), 11, "fine_or_expulsion", "sanction.evading_departure", 4, {**fined(25, 98300), "entry_ban_years": 5}),
+        (
+            D(2025, 4, 11),
+            11,
+            "fine_or_expulsion",
+            "sanction.evading_departure",
+            4,
+            {**fined(25, 98300), "entry_ban_years": 5},
+        ),
     ],
     ids=[
         "90-days-none",
@@ -78,7 +85,12 @@ def test_2025_04_20_russian_overstay_gets_the_art_517_tier_of_its_length(
         return
     sanction = verdict.stay.sanction
     assert sanction is not None and (sanction.status, sanction.rule) == (status, rule)
-    offence = {"article": 517, "part": part, "start": "2025-04-01", "end": exit_day.isoformat(), "days": overstay}
+    offence = {
+        "provision": f"art. 517 part {part}",
+        "start": "2025-04-01",
+        "end": exit_day.isoformat(),
+        "days": overstay,
+    }
     assert sanction.values == {"offence": offence, **(amounts or {}), "earlier_penalties": None}
     assert not sanction.provisional
     entry = next(e for e in verdict.trace if e.rule == rule)
@@ -100,7 +112,9 @@ def test_2025_04_20_evading_departure_leaves_the_choice_of_fine_or_expulsion_to_
     [(D(2025, 12, 31), 39320), (D(2026, 1, 1), 39320), (D(2026, 6, 1), 39320)],
     ids=["assessed-2025", "assessed-1-january-2026", "assessed-june-2026"],
 )
-def test_fine_for_a_2025_offence_is_converted_with_the_2025_mci_whenever_assessed(on: dt.date, kzt: int) -> None:
+def test_fine_for_a_2025_offence_is_converted_with_the_2025_mci_whenever_assessed(
+    on: dt.date, kzt: int
+) -> None:
     verdict = rules.evaluate(russian_from_1_january_2025_leaving(D(2025, 4, 4)), on=on)
     assert verdict.stay.sanction is not None
     assert verdict.stay.sanction.values["fine_kzt"] == kzt
@@ -126,7 +140,10 @@ def test_2023_05_10_fine_of_10_mci_is_34_500_tenge_at_the_mci_of_2023() -> None:
     for on in (D(2023, 5, 10), D(2024, 3, 1)):
         verdict = rules.evaluate(person, on=on)
         assert verdict.stay.sanction is not None
-        assert (verdict.stay.sanction.values["fine_mci"], verdict.stay.sanction.values["fine_kzt"]) == (10, 34500)
+        assert (verdict.stay.sanction.values["fine_mci"], verdict.stay.sanction.values["fine_kzt"]) == (
+            10,
+            34500,
+        )
 
 
 def test_2031_05_10_fine_on_a_day_without_an_mci_gives_no_tenge_figure_and_says_why(tmp_path: Path) -> None:

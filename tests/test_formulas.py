@@ -452,7 +452,9 @@ def test_min_and_max_of_dates_pick_the_earlier_and_the_later(evaluator):
     [("2023-05-05", 3450, 3450), ("2024-12-31", 3692, 3932), ("2025-06-01", 3932, 3932)],
     ids=["2023", "31-december-2024", "2025"],
 )
-def test_a_parameter_read_on_the_day_a_fact_gives_is_the_value_then_in_force(evaluator, d1, mci, mci_next_day):
+def test_a_parameter_read_on_the_day_a_fact_gives_is_the_value_then_in_force(
+    evaluator, d1, mci, mci_next_day
+):
     found = calc(evaluator, d1=d1)  # evaluated on 1 Jun 2025, when the MCI is 3,932
     assert (found["mci_on_d1"], found["mci_day_after_d1"]) == (mci, mci_next_day)
 

@@ -40,7 +40,9 @@ IN_BREACH = {"entry": "2025-01-01", "registered_on": "2025-01-03"}
 
 
 def test_a_record_without_the_host_section_has_no_host_decision() -> None:
-    verdict = rules.evaluate({"person_id": "H", "citizenship": "RU", "trips": [notified("2025-03-10")]}, on=D(2025, 3, 20))
+    verdict = rules.evaluate(
+        {"person_id": "H", "citizenship": "RU", "trips": [notified("2025-03-10")]}, on=D(2025, 3, 20)
+    )
     assert verdict.section("host") is None
 
 
@@ -64,8 +66,7 @@ def test_2025_03_20_host_notifying_a_day_after_the_due_day_gets_the_part_1_penal
     found = section(hosted(notified("2025-03-07"), kind), D(2025, 3, 20))
     assert found["status"] == status
     assert found["offence"] == {
-        "article": 518,
-        "part": 1,
+        "provision": "art. 518 part 1",
         "registration_due": "2025-03-06",
         "registered_on": "2025-03-07",
     }
@@ -84,7 +85,9 @@ def test_2025_03_20_host_notifying_on_the_due_day_is_not_liable(kind: str) -> No
 def test_late_notification_is_fined_at_the_mci_of_the_day_after_the_due_day() -> None:
     # Entry on Fri 26 Dec 2025: Mon 29, Tue 30, Wed 31 Dec -> due on 31 Dec 2025; notified on
     # 5 Jan 2026, the offence committed on 1 Jan 2026: 10 MCI at the 2026 MCI of 4,325.
-    found = section(hosted({"entry": "2025-12-26", "registered_on": "2026-01-05"}, "small_business"), D(2026, 1, 20))
+    found = section(
+        hosted({"entry": "2025-12-26", "registered_on": "2026-01-05"}, "small_business"), D(2026, 1, 20)
+    )
     assert found["registration"]["due"] == "2025-12-31"
     assert found["fine_kzt"] == 43250
 
@@ -106,7 +109,9 @@ def test_a_late_host_of_unknown_kind_is_undetermined() -> None:
 
 
 def test_2026_07_20_host_of_a_self_registering_foreigner_owes_no_notification() -> None:
-    found = section(hosted({"entry": "2026-07-06", "registered_on": "2026-08-04"}, "large_business"), D(2026, 8, 10))
+    found = section(
+        hosted({"entry": "2026-07-06", "registered_on": "2026-08-04"}, "large_business"), D(2026, 8, 10)
+    )
     assert found["registration"]["procedure"] == "self_registration"
     assert found["status"] == "not_liable"
 
@@ -128,7 +133,11 @@ def test_2026_07_20_host_of_a_self_registering_foreigner_owes_no_notification() 
 def test_2025_04_05_host_of_a_foreigner_present_in_overstay_is_fined_by_its_kind(kind: str, mci: int) -> None:
     found = section(hosted(IN_BREACH, kind), D(2025, 4, 5))
     assert (found["status"], found["decided_by"]) == ("fine", ["host.housing"])
-    assert found["offence"] == {"article": 518, "part": 2, "on": "2025-04-05", "overstay_start": "2025-04-01"}
+    assert found["offence"] == {
+        "provision": "art. 518 part 2",
+        "on": "2025-04-05",
+        "overstay_start": "2025-04-01",
+    }
     assert (found["fine_mci"], found["fine_kzt"]) == (mci, mci * 3932)
 
 
@@ -143,7 +152,9 @@ def test_2025_04_20_host_after_the_foreigner_left_is_not_liable_for_housing() ->
 
 
 def test_housing_sets_aside_a_late_notification_of_the_same_host() -> None:
-    verdict = rules.evaluate(hosted({"entry": "2025-01-01", "registered_on": "2025-01-20"}, "individual"), on=D(2025, 4, 5))
+    verdict = rules.evaluate(
+        hosted({"entry": "2025-01-01", "registered_on": "2025-01-20"}, "individual"), on=D(2025, 4, 5)
+    )
     set_aside = {e.rule: e.overridden_by for e in verdict.trace if e.overridden_by}
     assert set_aside == {"host.late_notification_warning": "host.housing"}
 

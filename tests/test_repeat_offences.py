@@ -57,7 +57,7 @@ def test_2025_04_04_overstay_of_4_days_is_a_part_6_repeat_only_within_a_year_aft
     assert sanction is not None
     if repeat:
         assert (sanction.status, sanction.rule) == ("fine_or_expulsion", "sanction.repeat")
-        assert sanction.values["offence"]["part"] == 6
+        assert sanction.values["offence"]["provision"] == "art. 517 part 6"
         assert sanction.values["repeat_of"] == {"article": 517, "part": 3, "imposed_on": imposed_on}
         assert (sanction.values["fine_mci"], sanction.values["fine_kzt"]) == (15, 58980)
         assert sanction.values["entry_ban_years"] == 5
