@@ -91,7 +91,8 @@ def test_2025_04_20_russian_overstay_gets_the_art_517_tier_of_its_length(
         "end": exit_day.isoformat(),
         "days": overstay,
     }
-    assert sanction.values == {"offence": offence, **(amounts or {}), "earlier_penalties": None}
+    assert sanction.values == {"offence": offence, **(amounts or {})}
+    assert sanction.missing == ("penalties.imposed",)  # no list of penalties: no repeat checked
     assert not sanction.provisional
     entry = next(e for e in verdict.trace if e.rule == rule)
     assert entry.decisive and entry.source.href.endswith("K1400000235")

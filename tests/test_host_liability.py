@@ -177,7 +177,7 @@ def test_2025_04_05_housing_within_a_year_after_a_penalty_is_the_part_3_repeat(k
 def test_2025_04_05_housing_a_year_and_a_day_after_a_penalty_is_no_repeat() -> None:
     earlier = {"article": 518, "part": 2, "imposed_on": "2024-04-04"}
     found = section(hosted(IN_BREACH, "individual", earlier), D(2025, 4, 5))
-    assert (found["decided_by"], found["fine_mci"], found["earlier_penalties"]) == (["host.housing"], 25, 1)
+    assert (found["decided_by"], found["fine_mci"], found["missing"]) == (["host.housing"], 25, [])
 
 
 def test_a_late_individual_host_penalised_within_the_year_is_fined_not_warned() -> None:

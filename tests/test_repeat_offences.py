@@ -65,7 +65,7 @@ def test_2025_04_04_overstay_of_4_days_is_a_part_6_repeat_only_within_a_year_aft
         assert set_aside == {"sanction.fine": "sanction.repeat"}
     else:
         assert (sanction.status, sanction.rule) == ("fine", "sanction.fine")
-        assert sanction.values["earlier_penalties"] == 1
+        assert sanction.missing == ()
 
 
 def test_a_repeat_names_the_latest_qualifying_penalty_of_several() -> None:
@@ -93,13 +93,16 @@ def test_a_penalty_under_another_article_makes_no_repeat() -> None:
     assert sanction is not None and sanction.rule == "sanction.fine"
 
 
-def test_an_empty_list_of_penalties_is_known_to_hold_none() -> None:
+def test_an_empty_list_of_penalties_is_known_to_hold_none_and_no_list_is_named_missing() -> None:
     person = russian_leaving("2025-04-04")
     person["penalties"] = {"imposed": []}
     sanction = rules.evaluate(person, on=ON).stay.sanction
-    assert sanction is not None and sanction.values["earlier_penalties"] == 0
+    assert sanction is not None and (sanction.rule, sanction.missing) == ("sanction.fine", ())
     without = rules.evaluate(russian_leaving("2025-04-04"), on=ON).stay.sanction
-    assert without is not None and without.values["earlier_penalties"] is None
+    assert without is not None and (without.rule, without.missing) == (
+        "sanction.fine",
+        ("penalties.imposed",),
+    )
 
 
 # --- part 7: part 4 repeated ---------------------------------------------------------------------
