@@ -41,8 +41,12 @@ from rules.policy.mechanisms import Derived, MechanismFact
 from rules.policy.types import BOOLEAN, CODES, DATE, INTEGER, STRING
 from rules.stay.crossings import trips_from_crossings
 from rules.stay.registration import READS as REGISTRATION_READS
-from rules.stay.registration import REGISTRATION_FACTS, RegistrationFacts
-from rules.stay.registration import registration_due, registration_problems
+from rules.stay.registration import (
+    REGISTRATION_FACTS,
+    RegistrationFacts,
+    registration_due,
+    registration_problems,
+)
 from rules.stay.window import (
     UNBOUNDED,
     ExemptPeriod,
