@@ -37,7 +37,7 @@ import bisect
 import datetime as dt
 import functools
 import importlib.util
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,37 +96,33 @@ REGISTRATION_FACTS: dict[str, MechanismFact] = {
 }
 
 
-class RegistrationFacts(Mapping[str, Any]):
-    """The stay facts of one record, with the registration facts of its latest trip computed
-    only when first read: most records are evaluated without any rule reading them, and a due
-    date needs the working-day calendar."""
+class RegistrationFacts(dict[str, Any]):
+    """The stay facts of one record (a plain mapping of them), with the registration facts of
+    its latest trip computed only when first asked for by name: most records are evaluated
+    without any rule reading them, and a due date needs the working-day calendar. Iterating,
+    or writing the mapping out, shows the facts computed so far."""
 
     def __init__(self, facts: Mapping[str, Any], policy: Policy, person: Person, as_of: dt.date) -> None:
-        self._facts = facts
+        super().__init__(facts)
         self._policy = policy
         self._person = person
         self._as_of = as_of
-        self._registration: dict[str, Any] | None = None
+        self._computed = False
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in REGISTRATION_FACTS and not self._computed:
+            self._computed = True
+            self.update(_latest_registration(self._policy, self._person, self._as_of))
+        return super().get(name, default)
 
     def __getitem__(self, name: str) -> Any:
-        if name in REGISTRATION_FACTS:
-            found = self._registration_facts().get(name)
-            if found is None:
-                raise KeyError(name)
-            return found
-        return self._facts[name]
+        found = self.get(name, _ABSENT)
+        if found is _ABSENT:
+            raise KeyError(name)
+        return found
 
-    def __iter__(self) -> Iterator[str]:
-        yield from self._facts
-        yield from self._registration_facts()
 
-    def __len__(self) -> int:
-        return len(self._facts) + len(self._registration_facts())
-
-    def _registration_facts(self) -> dict[str, Any]:
-        if self._registration is None:
-            self._registration = _latest_registration(self._policy, self._person, self._as_of)
-        return self._registration
+_ABSENT = object()
 
 
 def _latest_registration(policy: Policy, person: Person, as_of: dt.date) -> dict[str, Any]:
