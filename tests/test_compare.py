@@ -67,7 +67,7 @@ def test_2026_03_20_russian_with_70_days_is_compliant_at_90_and_overstays_at_60(
     assert difference.changed[:2] == ("stay.status", "stay.overstay_days")
     assert "stay.sanction.status" in difference.changed
     assert difference.statuses["stay"] == ("compliant", "overstay")
-    assert difference.statuses["sanction"] == (None, "expulsion")
+    assert difference.statuses["sanction"] == (None, "fine")
     assert difference.before.policy.version != difference.after.policy.version
     document = difference.to_json()
     assert document["before"]["stay.status"] == "compliant"
@@ -318,7 +318,7 @@ def test_compare_text_lists_changed_people_status_changes_rules_and_law() -> Non
     assert "  RU-70: stay.status compliant -> overstay; stay.overstay_days 0 -> 10;" in out
     assert "  RU-50: stay.latest_exit 2026-05-01 -> 2026-04-01" in out
     assert "    stay: compliant -> overstay: 2" in out
-    assert "    sanction: - -> fine: 1" in out
+    assert "    sanction: - -> fine: 2" in out
     assert "    stay.overstay: newly decides: 2" in out
     assert "    parameter stay.limit_days: 90 -> 60: 4" in out
     assert "    stay.overstay_days: 0 -> 15 (+15)" in out

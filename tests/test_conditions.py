@@ -242,6 +242,12 @@ _DOMAINS: dict[str, list[Any]] = {
     "overstay_period_end": _DAYS,
     "entered_today": [True, False],
     "over_limit": [True, False],
+    "overstay_period_start": _DAYS,
+    "previous_overstay_period_days": [0, 1, 2, 3],
+    "previous_overstay_period_end": _DAYS,
+    "registration_procedure": ["host_notification", "self_registration", "not_required"],
+    "registration_due": _DAYS,
+    "registered_on": _DAYS,
 }
 _OPERATORS = {
     "int": ["eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "missing"],

@@ -36,52 +36,101 @@ def back_the_next_day(first: str, last: str, again: str, citizenship: str) -> di
 # --- art. 517: both sides of each tier (31 Mar 2025 is the 90th day from 1 Jan 2025) ----------
 
 
+def fined(mci: int, kzt: int) -> dict[str, Any]:
+    return {"fine_mci": mci, "fine_kzt": kzt}
+
+
 @pytest.mark.parametrize(
-    ("exit_day", "overstay", "sanction", "values"),
+    ("exit_day", "overstay", "status", "rule", "part", "amounts"),
     [
-        (D(2025, 3, 31), 0, None, None),
-        (D(2025, 4, 1), 1, "warning", {}),
-        (D(2025, 4, 3), 3, "warning", {}),
-        (D(2025, 4, 4), 4, "fine", {"fine_mci": 10, "fine_kzt": 39320}),
-        (D(2025, 4, 5), 5, "fine", {"fine_mci": 10, "fine_kzt": 39320}),
-        (D(2025, 4, 6), 6, "expulsion", {"entry_ban_years": 5}),
+        (D(2025, 3, 31), 0, None, None, None, None),
+        (D(2025, 4, 1), 1, "warning", "sanction.warning", 3, {}),
+        (D(2025, 4, 3), 3, "warning", "sanction.warning", 3, {}),
+        (D(2025, 4, 4), 4, "fine", "sanction.fine", 3, fined(10, 39320)),
+        (D(2025, 4, 5), 5, "fine", "sanction.fine", 3, fined(10, 39320)),
+        (D(2025, 4, 6), 6, "fine", "sanction.fine_longer", 3, fined(15, 58980)),
+        (D(2025, 4, 10), 10, "fine", "sanction.fine_longer", 3, fined(15, 58980)),
+        (
+            D(2025, 4, 11),
+            11,
+            "fine_or_expulsion",
+            "sanction.evading_departure",
+            4,
+            {**fined(25, 98300), "entry_ban_years": 5},
+        ),
     ],
-    ids=["90-days-none", "1-day-warning", "3-days-warning", "4-days-fine", "5-days-fine", "6-days-expulsion"],
+    ids=[
+        "90-days-none",
+        "1-day-warning",
+        "3-days-warning",
+        "4-days-10-mci",
+        "5-days-10-mci",
+        "6-days-15-mci",
+        "10-days-15-mci",
+        "11-days-25-mci-or-expulsion",
+    ],
 )
 def test_2025_04_20_russian_overstay_gets_the_art_517_tier_of_its_length(
-    exit_day: dt.date, overstay: int, sanction: str | None, values: dict[str, Any] | None
+    exit_day: dt.date,
+    overstay: int,
+    status: str | None,
+    rule: str | None,
+    part: int | None,
+    amounts: dict[str, Any] | None,
 ) -> None:
     verdict = rules.evaluate(russian_from_1_january_2025_leaving(exit_day), on=D(2025, 4, 20))
     assert verdict.stay.overstay_days == overstay
-    if sanction is None:
+    if status is None:
         assert verdict.stay.sanction is None
         return
-    assert verdict.stay.sanction is not None
-    assert (verdict.stay.sanction.status, verdict.stay.sanction.values) == (sanction, values)
-    assert verdict.stay.sanction.rule == f"sanction.{sanction}"
-    entry = next(e for e in verdict.trace if e.rule == f"sanction.{sanction}")
+    sanction = verdict.stay.sanction
+    assert sanction is not None and (sanction.status, sanction.rule) == (status, rule)
+    offence = {
+        "provision": f"art. 517 part {part}",
+        "start": "2025-04-01",
+        "end": exit_day.isoformat(),
+        "days": overstay,
+    }
+    assert sanction.values == {"offence": offence, **(amounts or {})}
+    assert sanction.missing == ("penalties.imposed",)  # no list of penalties: no repeat checked
+    assert not sanction.provisional
+    entry = next(e for e in verdict.trace if e.rule == rule)
     assert entry.decisive and entry.source.href.endswith("K1400000235")
+    assert entry.source.date == D(2014, 7, 5)
 
 
-def test_2025_04_20_expulsion_tier_is_provisional_and_the_verdict_says_so() -> None:
-    verdict = rules.evaluate(russian_from_1_january_2025_leaving(D(2025, 4, 6)), on=D(2025, 4, 20))
-    assert verdict.stay.sanction is not None and verdict.stay.sanction.provisional
-    assert any("sanction.expulsion is provisional" in warning for warning in verdict.warnings)
-
-
-def test_2025_04_20_known_tiers_are_not_provisional() -> None:
-    verdict = rules.evaluate(russian_from_1_january_2025_leaving(D(2025, 4, 4)), on=D(2025, 4, 20))
-    assert verdict.stay.sanction is not None and not verdict.stay.sanction.provisional
+def test_2025_04_20_evading_departure_leaves_the_choice_of_fine_or_expulsion_to_the_judge() -> None:
+    verdict = rules.evaluate(russian_from_1_january_2025_leaving(D(2025, 4, 11)), on=D(2025, 4, 20))
+    sanction = verdict.stay.sanction
+    assert sanction is not None and sanction.status == "fine_or_expulsion"
+    assert (sanction.values["fine_mci"], sanction.values["entry_ban_years"]) == (25, 5)
+    assert sanction.note is not None and "both" in sanction.note
     assert not any("provisional" in warning for warning in verdict.warnings)
 
 
 @pytest.mark.parametrize(
     ("on", "kzt"),
-    [(D(2025, 12, 31), 39320), (D(2026, 1, 1), 43250)],
-    ids=["2025-mci-3932", "2026-mci-4325"],
+    [(D(2025, 12, 31), 39320), (D(2026, 1, 1), 39320), (D(2026, 6, 1), 39320)],
+    ids=["assessed-2025", "assessed-1-january-2026", "assessed-june-2026"],
 )
-def test_fine_is_converted_with_the_mci_of_the_evaluation_year(on: dt.date, kzt: int) -> None:
+def test_fine_for_a_2025_offence_is_converted_with_the_2025_mci_whenever_assessed(
+    on: dt.date, kzt: int
+) -> None:
     verdict = rules.evaluate(russian_from_1_january_2025_leaving(D(2025, 4, 4)), on=on)
+    assert verdict.stay.sanction is not None
+    assert verdict.stay.sanction.values["fine_kzt"] == kzt
+
+
+@pytest.mark.parametrize(
+    ("entry", "exit_day", "kzt"),
+    [("2024-09-29", "2024-12-31", 36920), ("2024-09-30", "2025-01-01", 39320)],
+    ids=["run-ends-31-december-2024-mci-3692", "run-ends-1-january-2025-mci-3932"],
+)
+def test_fine_takes_the_mci_of_the_last_day_of_the_overstay(entry: str, exit_day: str, kzt: int) -> None:
+    # 94 days of stay: 4 overstay days (the 91st-94th), 10 MCI at the MCI of the run's last day.
+    person = {"person_id": "S", "citizenship": "RU", "trips": [{"entry": entry, "exit": exit_day}]}
+    verdict = rules.evaluate(person, on=D(2025, 2, 1))
+    assert verdict.stay.overstay_periods[-1].days == 4
     assert verdict.stay.sanction is not None
     assert verdict.stay.sanction.values["fine_kzt"] == kzt
 
@@ -89,9 +138,13 @@ def test_fine_is_converted_with_the_mci_of_the_evaluation_year(on: dt.date, kzt:
 def test_2023_05_10_fine_of_10_mci_is_34_500_tenge_at_the_mci_of_2023() -> None:
     # 1 Feb - 5 May 2023 = 94 days: 4 overstay days, a fine of 10 MCI; MCI 2023 = 3,450 tenge.
     person = {"person_id": "S", "citizenship": "RU", "trips": [{"entry": "2023-02-01", "exit": "2023-05-05"}]}
-    verdict = rules.evaluate(person, on=D(2023, 5, 10))
-    assert verdict.stay.sanction is not None
-    assert verdict.stay.sanction.values == {"fine_mci": 10, "fine_kzt": 34500}
+    for on in (D(2023, 5, 10), D(2024, 3, 1)):
+        verdict = rules.evaluate(person, on=on)
+        assert verdict.stay.sanction is not None
+        assert (verdict.stay.sanction.values["fine_mci"], verdict.stay.sanction.values["fine_kzt"]) == (
+            10,
+            34500,
+        )
 
 
 def test_2031_05_10_fine_on_a_day_without_an_mci_gives_no_tenge_figure_and_says_why(tmp_path: Path) -> None:
@@ -107,8 +160,8 @@ def test_2031_05_10_fine_on_a_day_without_an_mci_gives_no_tenge_figure_and_says_
     person = {"person_id": "S", "citizenship": "RU", "trips": [{"entry": "2031-02-01", "exit": "2031-05-05"}]}
     verdict = rules.evaluate(person, on=D(2031, 5, 10), policy=policy)
     assert verdict.stay.sanction is not None
-    assert verdict.stay.sanction.values == {"fine_mci": 10, "fine_kzt": None}
-    assert "parameter money.mci_kzt has no value on 2031-05-10: the figure is left out" in verdict.warnings
+    assert (verdict.stay.sanction.values["fine_mci"], verdict.stay.sanction.values["fine_kzt"]) == (10, None)
+    assert "parameter money.mci_kzt has no value on 2031-05-05: the figure is left out" in verdict.warnings
 
 
 def test_sanction_is_for_the_latest_overstay_period_only() -> None:

@@ -33,7 +33,9 @@ POLICY = ROOT / "policies" / "kz"
 AMENDMENTS = ROOT / "examples" / "amendments"
 
 PASSING = {"compliant", "exempt", "not_applicable", "passed", "in_term", "completed", "released"}
+PASSING |= {"not_liable"}  # the host's liability (art. 518)
 FAILING = {"overstay", "undetermined", "refused", "refund_due"}
+FAILING |= {"warning", "fine"}  # the host's liability (art. 518)
 FIGURES = ("days_used", "overstay_days", "exempt_days", "latest_exit")
 DECISIONS = ("sanction", "entry_check")  # status of each, or null when none applies
 EXPECT_KEYS = {

@@ -221,6 +221,8 @@ FACTS: dict[str, tuple[str, str]] = {
     "calc.fee_on_d1": ("integer", "{lookup: calc.fees, key: calc.fee_kind, on: calc.d1}"),
     "calc.fee_today": ("integer", "{lookup: calc.fees, key: calc.fee_kind}"),
     "calc.fee_or_zero": ("integer", "{lookup: calc.fees, key: calc.fee_kind, default: 0}"),
+    "calc.mci_on_d1": ("integer", "{param: money.mci_kzt, on: calc.d1}"),
+    "calc.mci_day_after_d1": ("integer", "{param: money.mci_kzt, on: {add_days: [calc.d1, 1]}}"),
     "calc.price": ("integer", "{lookup: calc.grades, key: calc.grade, field: price}"),
     "calc.grade_value": ("integer", "{lookup: calc.grades, key: calc.grade, field: calc.column}"),
     "calc.band_open": ("integer", "{band: calc.scale_open, of: calc.a}"),
@@ -440,6 +442,34 @@ def test_min_and_max_of_dates_pick_the_earlier_and_the_later(evaluator):
     found = calc(evaluator, d1="2024-02-29", d2="2023-03-01")
     assert (found["earlier"], found["later"]) == ("2023-03-01", "2024-02-29")
     assert calc(evaluator, d1="1999-01-01", d2="1998-01-01")["later"] == "2000-01-01"
+
+
+# --- parameters on a day a fact gives ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("d1", "mci", "mci_next_day"),
+    [("2023-05-05", 3450, 3450), ("2024-12-31", 3692, 3932), ("2025-06-01", 3932, 3932)],
+    ids=["2023", "31-december-2024", "2025"],
+)
+def test_a_parameter_read_on_the_day_a_fact_gives_is_the_value_then_in_force(
+    evaluator, d1, mci, mci_next_day
+):
+    found = calc(evaluator, d1=d1)  # evaluated on 1 Jun 2025, when the MCI is 3,932
+    assert (found["mci_on_d1"], found["mci_day_after_d1"]) == (mci, mci_next_day)
+
+
+def test_a_parameter_on_a_day_not_given_is_unknown_not_a_gap_of_the_policy(evaluator):
+    verdict = verdict_of(evaluator, calc_input={"a": 1})
+    assert verdict.model_dump(mode="json")["calc"]["mci_on_d1"] is None
+    assert not any("mci_on_d1" in warning for warning in verdict.warnings)
+
+
+def test_a_parameter_on_a_day_before_its_first_value_is_null_with_a_warning(evaluator):
+    verdict = verdict_of(evaluator, calc_input={"d1": "2022-12-31"})
+    assert verdict.model_dump(mode="json")["calc"]["mci_on_d1"] is None
+    gap = "parameter money.mci_kzt has no value on 2022-12-31"
+    assert left_out(gap, "calc.mci_on_d1") in verdict.warnings
 
 
 # --- lookups and bands ----------------------------------------------------------------------------
@@ -938,6 +968,7 @@ BROKEN: dict[str, tuple[str, str]] = {
     "calc.item_outside_a_list": ("integer", "add:\n  - calc.a\n  - {item: amount}"),
     "calc.item_field_misspelt": ("integer", "sum: {item: amont}\nover: calc.payments"),
     "calc.unknown_table": ("integer", "lookup: calc.grade\nkey: {text: gold}"),
+    "calc.param_on_a_number": ("integer", "param: money.mci_kzt\non: calc.a"),
     # a valid fact among them: a whole number may compute a fact declared decimal
     "calc.whole_declared_decimal": ("decimal", "add: [calc.a, 1]"),
 }
@@ -1009,6 +1040,12 @@ def test_an_unknown_table_is_refused_with_a_did_you_mean(refused):
     problem = problem_of(refused, "calc.unknown_table")
     assert problem.where == at(refused, "calc.unknown_table", "lookup:", ".formulas[0].formula.lookup")
     assert problem.message == "unknown table 'calc.grade' (did you mean 'calc.grades'?)"
+
+
+def test_a_parameter_read_on_a_number_instead_of_a_day_is_refused(refused):
+    problem = problem_of(refused, "calc.param_on_a_number")
+    assert problem.where.endswith(" at facts.calc.param_on_a_number.formulas[0].formula.on")
+    assert problem.message == "'on' takes a date, not an integer"
 
 
 def test_adding_a_date_to_a_number_is_refused(refused):

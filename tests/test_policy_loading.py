@@ -371,7 +371,7 @@ def test_rule_of_an_unknown_programme_is_refused(tmp_path):
     assert problem.where == f"{path}:{line_of(path, '  - id: visa.extra.a')} at rules[0].id"
     assert problem.message == (
         "rule 'visa.extra.a' belongs to no programme; its id must start with one of "
-        "entry, residence, sanction, social_contract, stay"
+        "entry, host, residence, sanction, social_contract, stay"
     )
 
 

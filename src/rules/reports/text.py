@@ -143,6 +143,12 @@ def trace_lines(entry: TraceEntry, words: Wording = ENGLISH) -> list[str]:
     return lines
 
 
+def _names_provision(value: Any) -> bool:
+    """Whether a decision's value names the provision of an offence (``{provision, start, end,
+    days}``): the text shows the provision, the line it is on already shows the days."""
+    return isinstance(value, dict) and isinstance(value.get("provision"), str)
+
+
 def _decision(decision: Decision, words: Wording) -> str:
     """``FINE (fine_mci 10, fine_kzt 43,250) - provisional``: a decision on one line."""
     shown = ", ".join(
@@ -153,7 +159,11 @@ def _decision(decision: Decision, words: Wording) -> str:
             else _value(value, words),
         )
         for name, value in decision.values.items()
+        if not _names_provision(value)
     )
+    provisions = [str(value["provision"]) for value in decision.values.values() if _names_provision(value)]
+    if provisions:  # the offence's provision first; its days are on the line already
+        shown = "; ".join([*provisions, *([shown] if shown else [])])
     text = words.status(decision.status).upper() + (f" ({shown})" if shown else "")
     if decision.note:
         text += f" - {words.of_policy(decision.note)}"

@@ -49,7 +49,12 @@ from rules.stay.notices import (
     registration_warning,
 )
 from rules.stay.registration import READS as REGISTRATION_READS
-from rules.stay.registration import registration_due, registration_problems
+from rules.stay.registration import (
+    REGISTRATION_FACTS,
+    RegistrationFacts,
+    registration_due,
+    registration_problems,
+)
 from rules.stay.window import (
     UNBOUNDED,
     ExemptPeriod,
@@ -97,6 +102,12 @@ STAY_FACTS: dict[str, MechanismFact] = {
         INTEGER, "Length of the latest run of consecutive overstay days (absent if none)", "trips"
     ),
     "overstay_period_end": MechanismFact(DATE, "The last day of that run", "trips"),
+    "overstay_period_start": MechanismFact(DATE, "The first day of that run", "trips"),
+    "previous_overstay_period_days": MechanismFact(
+        INTEGER, "Length of the run of overstay days before the latest (absent if none)", "trips"
+    ),
+    "previous_overstay_period_end": MechanismFact(DATE, "The last day of that earlier run", "trips"),
+    **REGISTRATION_FACTS,
     "entered_today": MechanismFact(BOOLEAN, "Whether a trip enters on the evaluation date", "trips"),
     "over_limit": MechanismFact(
         BOOLEAN,
@@ -200,7 +211,9 @@ class StayLimit:
         record, read_warnings = self._trips_from_crossings(person, as_of)
         stay = self.derive_stay(record, as_of)
         facts = {name: value for name, value in stay.fact.items() if name not in ("id", "t", "as_of")}
-        return Derived(facts, record, (*read_warnings, *stay.warnings), stay)
+        # The registration facts are computed only when a rule reads them (art. 518 for hosts).
+        with_registration = RegistrationFacts(facts, self.policy, record, as_of)
+        return Derived(with_registration, record, (*read_warnings, *stay.warnings), stay)
 
     def section(
         self,
@@ -290,6 +303,11 @@ class StayLimit:
                 first, last = figures.periods[-1]
                 fact["overstay_period_days"] = last - first + 1
                 fact["overstay_period_end"] = dt.date.fromordinal(last)
+                fact["overstay_period_start"] = dt.date.fromordinal(first)
+            if len(figures.periods) > 1:
+                first, last = figures.periods[-2]
+                fact["previous_overstay_period_days"] = last - first + 1
+                fact["previous_overstay_period_end"] = dt.date.fromordinal(last)
             warnings.extend(later_trips(person.trips, as_of))
             latest = figures.latest_exit
             warnings.extend(

@@ -37,20 +37,22 @@ import bisect
 import datetime as dt
 import functools
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from models.person import Person
 from models.policy import DatedValue
 from models.registration import RegistrationDue
 from models.verdict import SourceRef
 from rules.errors import EvaluationError, Problem, did_you_mean
 from rules.policy.loader import Policy
+from rules.policy.types import DATE, MechanismFact, ValueType
 
 if TYPE_CHECKING:
     from holidays import HolidayBase
 
-__all__ = ["registration_due", "registration_problems"]
+__all__ = ["REGISTRATION_FACTS", "RegistrationFacts", "registration_due", "registration_problems"]
 
 SELF_REGISTRATION_REGIMES = "registration.self_registration_regimes"
 HOST_NOTIFICATION_REGIMES = "registration.host_notification_regimes"
@@ -75,6 +77,72 @@ READS = (
 _REGIME_LISTS = (SELF_REGISTRATION_REGIMES, HOST_NOTIFICATION_REGIMES, NOT_REQUIRED_REGIMES)
 _COUNTS = (HOST_NOTIFICATION_DAYS, SELF_REGISTRATION_DAYS)
 _FLAGS = (SELF_REGISTRATION_REPLACES, COUNT_ENTRY_DAY)
+
+
+#: The facts of the registration of the latest trip entered up to the evaluation date, which
+#: the stay limit's mechanism supplies (``stay.<name>``). ``registration_procedure`` is
+#: ``not_required`` when the regime needs no registration; the facts are absent when the
+#: citizenship, its regime or the trips are not known, or the due date cannot be computed.
+REGISTRATION_FACTS: dict[str, MechanismFact] = {
+    "registration_procedure": MechanismFact(
+        ValueType("string", values=frozenset({"host_notification", "self_registration", "not_required"})),
+        "The registration procedure of the latest trip entered up to the evaluation date",
+        "trips",
+    ),
+    "registration_due": MechanismFact(DATE, "The last day for that trip's registration", "trips"),
+    "registered_on": MechanismFact(
+        DATE, "The day that trip's stay was registered (absent when not recorded)", "trips[].registered_on"
+    ),
+}
+
+
+class RegistrationFacts(dict[str, Any]):
+    """The stay facts of one record (a plain mapping of them), with the registration facts of
+    its latest trip computed only when first asked for by name: most records are evaluated
+    without any rule reading them, and a due date needs the working-day calendar. Iterating,
+    or writing the mapping out, shows the facts computed so far."""
+
+    def __init__(self, facts: Mapping[str, Any], policy: Policy, person: Person, as_of: dt.date) -> None:
+        super().__init__(facts)
+        self._policy = policy
+        self._person = person
+        self._as_of = as_of
+        self._computed = False
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name in REGISTRATION_FACTS and not self._computed:
+            self._computed = True
+            self.update(_latest_registration(self._policy, self._person, self._as_of))
+        return super().get(name, default)
+
+    def __getitem__(self, name: str) -> Any:
+        found = self.get(name, _ABSENT)
+        if found is _ABSENT:
+            raise KeyError(name)
+        return found
+
+
+_ABSENT = object()
+
+
+def _latest_registration(policy: Policy, person: Person, as_of: dt.date) -> dict[str, Any]:
+    """The registration facts of the latest trip entered on or before ``as_of``."""
+    trip = next((t for t in reversed(person.trips or ()) if t.entry <= as_of), None)
+    if trip is None or person.citizenship is None or REGIMES_TABLE not in policy.tables:
+        return {}
+    regime = policy.row("stay.regime_of_citizenship", person.citizenship, trip.entry)
+    if regime is None:
+        return {}
+    try:
+        due = registration_due(policy, trip.entry, regime.value)
+    except EvaluationError:
+        return {}  # the stay section already warns about the registration it cannot compute
+    facts: dict[str, Any] = {"registration_procedure": "not_required" if due is None else due.procedure}
+    if due is not None:
+        facts["registration_due"] = due.due
+    if trip.registered_on is not None:
+        facts["registered_on"] = trip.registered_on
+    return facts
 
 
 def registration_due(policy: Policy, entry: dt.date, regime: str | None) -> RegistrationDue | None:
