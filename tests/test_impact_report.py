@@ -312,8 +312,9 @@ def test_every_chart_is_well_formed_svg_with_a_title_a_description_and_labelled_
 ) -> None:
     html = render_impact_html(*sixty_days)
     drawn = charts(html)
-    # changed and compared by date, two programmes, the spread of overstay days, figures, citizenship
-    assert len(drawn) == 7
+    # changed and compared by date, two programmes, the spreads of overstay days and of the fine in
+    # tenge and in MCI, figures, citizenship
+    assert len(drawn) == 9
     ids = re.findall(r'\bid="([^"]+)"', html)
     assert len(ids) == len(set(ids))
     for chart in drawn:
