@@ -260,13 +260,10 @@ def test_visa_valid_on_the_day_of_entry_makes_the_plan_not_applicable() -> None:
     assert answer.status is PlanStatus.NOT_APPLICABLE
 
 
-def test_unknown_regime_and_unknown_citizenship_give_undetermined_with_the_missing_fact() -> None:
-    brazil = plan(person("BR"), D(2026, 3, 1))
-    assert (brazil.status, brazil.missing, brazil.max_stay_days) == (
-        PlanStatus.UNDETERMINED,
-        ("regime",),
-        None,
-    )
+def test_a_nationality_without_a_regime_and_an_unknown_citizenship_give_undetermined_saying_why() -> None:
+    kosovo = plan(person("XK"), D(2026, 3, 1))
+    assert (kosovo.status, kosovo.missing, kosovo.max_stay_days) == (PlanStatus.UNDETERMINED, (), None)
+    assert "no row 'XK' in table stay.regime_of_citizenship on 2026-03-01" in kosovo.notes[0]
     nobody = plan(person(None), D(2026, 3, 1))
     assert (nobody.status, nobody.missing) == (PlanStatus.UNDETERMINED, ("citizenship",))
     unknown_trips = plan({"person_id": "P-2", "citizenship": "RU"}, D(2026, 3, 1))
