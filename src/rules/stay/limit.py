@@ -160,14 +160,18 @@ class RegimeCourse:
     terms: tuple[RegimeTerms, ...]
     limits: Schedule
     uniform: bool
+    starts: tuple[int, ...] = ()
+    provisional: bool = False  # whether any of the terms is provisional
 
     def at(self, day: int) -> RegimeTerms | None:
-        index = bisect.bisect_right([t.start for t in self.terms], day) - 1
+        index = bisect.bisect_right(self.starts, day) - 1
         return self.terms[index] if index >= 0 else None
 
     def provisional_between(self, first: int, last: int) -> list[RegimeTerms]:
         """The provisional subject terms in force on some day of ``first..last``."""
-        found = []
+        found: list[RegimeTerms] = []
+        if not self.provisional:
+            return found
         for index, terms in enumerate(self.terms):
             end = self.terms[index + 1].start - 1 if index + 1 < len(self.terms) else UNBOUNDED
             if terms.provisional and terms.subject and terms.start <= last and end >= first:
@@ -403,6 +407,8 @@ class StayLimit:
     def _provisional_warnings(self, citizenship: str, person: Person, as_of: dt.date) -> list[str]:
         """Every verdict that counts a day under a provisional regime value says so."""
         course = self.course(citizenship)
+        if not course.provisional:
+            return []
         entries = [trip.entry for trip in person.trips or () if self.base.start <= trip.entry <= as_of]
         first = min(entries, default=as_of).toordinal()
         return [
@@ -531,7 +537,13 @@ class StayLimit:
         uniform = bool(before) and before[-1].subject and all(
             found.subject and found.per_entry_days == before[-1].per_entry_days for found in counted
         )
-        return RegimeCourse(tuple(terms), Schedule("stay.limit_days", tuple(starts), tuple(limits)), uniform)
+        return RegimeCourse(
+            tuple(terms),
+            Schedule("stay.limit_days", tuple(starts), tuple(limits)),
+            uniform,
+            tuple(found.start for found in terms),
+            any(found.provisional for found in terms),
+        )
 
     def _terms_on(self, citizenship: str, day: int) -> RegimeTerms:
         policy = self.policy
