@@ -95,6 +95,7 @@ def limit_on(citizenship: str, day: dt.date) -> int:
             found = REGIMES[regime][2] or LIMIT_DAYS
     return found
 
+
 DECREE_80_KINDS = (
     "aircraft_crew",
     "vessel_crew",

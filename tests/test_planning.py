@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from reference import (
     CHINA_AGREEMENT,
-    DECREE_2025,
     DECREE_80_IN_FORCE,
+    DECREE_2025,
     EXEMPTIONS,
     WINDOW_DAYS,
     beyond_cap,

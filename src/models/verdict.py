@@ -229,11 +229,14 @@ class StayResult(_Out):
         default=None, description="The registration the current trip needs, and when it is due."
     )
     regime: str | None = Field(
-        default=None, description="The stay regime of the citizenship on the evaluation date (table stay.regimes)."
+        default=None,
+        description="The stay regime of the citizenship on the evaluation date (table stay.regimes).",
     )
     policy_gaps: tuple[PolicyGap, ...] = Field(
         default=(),
-        description="Values the policy lacks for this record (undetermined, with nothing the caseworker can supply).",
+        description=(
+            "Values the policy lacks for this record (undetermined, with nothing the caseworker can supply)."
+        ),
     )
 
 

@@ -48,8 +48,8 @@ from models.verdict import (
 )
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 from rules.policy.loader import Policy
-from rules.policy.timeline import Timeline
 from rules.policy.mechanisms import Derived, MechanismFact
+from rules.policy.timeline import Timeline
 from rules.policy.types import BOOLEAN, CODES, DATE, INTEGER, STRING
 from rules.stay.crossings import trips_from_crossings
 from rules.stay.registration import READS as REGISTRATION_READS
@@ -491,7 +491,10 @@ class StayLimit:
     def limit_timeline(self, citizenship: str | None) -> Timeline:
         """The window total applied to ``citizenship`` day by day, as a timeline of dated values
         (the planner reads it as it reads a parameter)."""
-        schedule = self.course(citizenship).limits if citizenship else _schedule(self.policy, "stay.limit_days")
+        if citizenship:
+            schedule = self.course(citizenship).limits
+        else:
+            schedule = _schedule(self.policy, "stay.limit_days")
         source = self.policy.parameters["stay.limit_days"].values[0].source
         return Timeline(
             schedule.starts,
@@ -512,7 +515,8 @@ class StayLimit:
         """Terms on every day the row of ``citizenship``, a regime or ``stay.limit_days`` changes,
         consecutive equal terms merged."""
         policy = self.policy
-        days = {value.start.toordinal() for value in policy.tables[REGIME_OF_CITIZENSHIP].rows.get(citizenship, ())}
+        own = policy.tables[REGIME_OF_CITIZENSHIP].rows.get(citizenship, ())
+        days = {value.start.toordinal() for value in own}
         for values in policy.tables[REGIMES].rows.values():
             days.update(value.start.toordinal() for value in values)
         days.update(policy.parameter_timeline("stay.limit_days").starts)
@@ -534,8 +538,10 @@ class StayLimit:
         counting = self.base.start.toordinal()
         counted = [found for found in terms if found.start > counting]
         before = [found for found in terms if found.start <= counting]
-        uniform = bool(before) and before[-1].subject and all(
-            found.subject and found.per_entry_days == before[-1].per_entry_days for found in counted
+        uniform = (
+            bool(before)
+            and before[-1].subject
+            and all(found.subject and found.per_entry_days == before[-1].per_entry_days for found in counted)
         )
         return RegimeCourse(
             tuple(terms),
@@ -594,7 +600,7 @@ class StayLimit:
         # Python function): the hot path of every record with trips.
         spans: list[TripSpan] = []
         make = tuple.__new__
-        for trip in person.trips if counted is None else counted:
+        for trip in (person.trips or ()) if counted is None else counted:
             if trip.entry > as_of:
                 continue
             entry = trip.entry.toordinal()
