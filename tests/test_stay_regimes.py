@@ -199,3 +199,10 @@ def test_2026_07_10_people_of_90_day_regimes_self_register_and_the_others_are_no
 ) -> None:
     due = rules.evaluate(person(citizenship, ("2026-07-10", None)), on=D(2026, 7, 10)).stay.registration
     assert due is not None and due.procedure == procedure
+
+
+def test_a_regime_row_for_a_code_that_is_no_country_is_refused_at_its_place() -> None:
+    wrong = _VISA_THEN_FREE.replace("      VN:\n", "      QQ:\n")
+    with pytest.raises(rules.PolicyError) as error:
+        rules.load_policy(amendments=[AmendmentText(wrong, "wrong-code")])
+    assert any("'QQ' is not an ISO 3166-1 alpha-2 country code" in p.message for p in error.value.problems)

@@ -33,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from models._countries import is_country_code
 from models.person import Person
 from models.policy import DatedValue, Rule
 from models.verdict import (
@@ -730,6 +731,13 @@ def _value_problems(policy: Policy) -> list[Problem]:
                     )
                 )
     for key, values in policy.tables["stay.regime_of_citizenship"].rows.items():
+        if not is_country_code(key):
+            problems.append(
+                Problem(
+                    policy.where("tables", "stay.regime_of_citizenship", "rows", key),
+                    f"{key!r} is not an ISO 3166-1 alpha-2 country code (a citizenship is one)",
+                )
+            )
         for index, dated in enumerate(values):
             if dated.value is not None and dated.value not in regimes:
                 problems.append(
