@@ -74,8 +74,8 @@ def test_2024_08_01_afghan_national_needs_a_visa_and_is_outside_the_limit_with_t
     verdict = rules.evaluate(person("AF", ("2024-04-01", "2024-07-09")), on=D(2024, 8, 1))
     assert verdict.stay.status == "not_applicable"
     assert verdict.stay.regime == "visa_required"
-    assert decisive(verdict) == ["stay.not_subject.visa_national"]
-    entry = next(e for e in verdict.trace if e.rule == "stay.not_subject.visa_national")
+    assert decisive(verdict) == ["stay.visa_national"]
+    entry = next(e for e in verdict.trace if e.rule == "stay.visa_national")
     assert "visa" in entry.title and entry.source.href.startswith("https://")
 
 
