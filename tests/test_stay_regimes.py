@@ -19,6 +19,7 @@ import pytest
 import rules
 from models._countries import is_country_code
 from models.verdict import Verdict
+from rules.engine.evaluator import parse_person
 from rules.policy.loader import AmendmentText
 
 D = dt.date
@@ -172,6 +173,15 @@ def test_2024_01_20_days_of_a_stay_entered_on_a_visa_are_not_counted_once_visa_f
     assert any("1 trip(s) entering on 2023-11-01" in warning for warning in verdict.warnings)
     on_visa = rules.evaluate(record, on=D(2023, 12, 1), policy=policy)
     assert on_visa.stay.status == "not_applicable"
+
+
+def test_2024_01_10_a_person_still_on_a_stay_entered_on_a_visa_is_present_though_no_day_is_counted() -> None:
+    policy = rules.load_policy(amendments=[AmendmentText(_VISA_THEN_FREE, "visa-then-free")])
+    evaluator = rules.Evaluator(policy)
+    stay = evaluator.mechanism("stay")
+    record = parse_person(person("VN", ("2023-12-20", None)), policy)
+    derived = stay.derive(record, D(2024, 1, 10))
+    assert derived.facts["present"] is True and derived.facts["days_used"] == 0
 
 
 def test_2026_03_01_60_day_amendment_lowers_the_general_limit_and_42_in_180_stays() -> None:

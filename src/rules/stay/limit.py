@@ -355,7 +355,13 @@ class StayLimit:
                 days_used=figures.days_used,
                 overstay_days=figures.overstay_count,
                 exempt_days=figures.exempt_days,
-                present=figures.present,
+                # A trip left out of the count (entered under a regime outside the limit) is
+                # still a stay: the person is present on it.
+                present=figures.present
+                or (
+                    counted is not None
+                    and any(t.entry <= as_of and (t.exit is None or t.exit >= as_of) for t in person.trips)
+                ),
                 entered_today=any(trip.entry == as_of for trip in person.trips),
                 over_limit=figures.days_used > limit,
             )
