@@ -9,8 +9,12 @@ two readings of the same definitions:
 * a day covered by a valid exempting status, on a day its exemption is in force, is an exempt
   day; every other day of stay is a counted day (a day shared by an exit and a re-entry is one
   day);
-* a counted day is an overstay day when the 180 days ending on it hold more than 90 counted
-  days, or when it lies beyond the per-entry cap of its trip (exempt days skipped);
+* a trip counts only if the regime of the nationality on its entry day is subject to the limit;
+  its per-entry cap is that regime's;
+* a counted day is an overstay day when the 180 days ending on it hold more counted days than
+  the window total of the regime in force on it (90, or 42 for the 14-day regime; on a day under
+  no subject regime, the last subject regime's), or when it lies beyond the per-entry cap of its
+  trip (exempt days skipped);
 * ``latest_exit`` extends the current trip one day at a time until the first overstay day.
 
 The law the oracle needs (dates, regimes, caps, exemptions) is in the constants below, in one
@@ -33,11 +37,64 @@ DECREE_80_IN_FORCE = dt.date(2024, 2, 25)  # Decree No. 80: the nine categories 
 LIMIT_DAYS = 90
 WINDOW_DAYS = 180
 
+CHINA_AGREEMENT = dt.date(2023, 11, 10)  # China: 30 days per entry, 90 in 180
+DECREE_2025 = dt.date(2025, 8, 25)  # Türkiye: 90 days per entry
+
+#: regime -> (subject, per-entry cap, window total)
+REGIMES: dict[str, tuple[bool, int | None, int | None]] = {
+    "eaeu": (True, None, LIMIT_DAYS),
+    "visa_free": (True, 30, LIMIT_DAYS),
+    "visa_free_90": (True, 90, LIMIT_DAYS),
+    "visa_free_14": (True, 14, LIMIT_DAYS),
+    "visa_free_14_42": (True, 14, 42),
+    "visa_required": (False, None, None),
+    "citizen": (False, None, None),
+}
 EAEU = ("RU", "BY", "AM", "KG")
-VISA_FREE = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "JP", "AU", "CA")
-NOT_SUBJECT = ("KZ",)
-PER_ENTRY_CAP: dict[str, int | None] = {"eaeu": None, "visa_free": 30}
-REGIME_OF = {**{c: "eaeu" for c in EAEU}, **{c: "visa_free" for c in VISA_FREE}}
+VISA_FREE = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "JP", "AU", "CA", "UZ")
+#: citizenship -> [(first day, regime)], in order; a code not here has no row (Kosovo)
+REGIME_OF: dict[str, list[tuple[dt.date, str]]] = {
+    **{c: [(LIMIT_IN_FORCE, "eaeu")] for c in EAEU},
+    **{c: [(LIMIT_IN_FORCE, "visa_free")] for c in VISA_FREE},
+    "CN": [(LIMIT_IN_FORCE, "visa_free_14_42"), (CHINA_AGREEMENT, "visa_free")],
+    "TR": [(LIMIT_IN_FORCE, "visa_free"), (DECREE_2025, "visa_free_90")],
+    "IN": [(LIMIT_IN_FORCE, "visa_free_14_42")],
+    "IR": [(LIMIT_IN_FORCE, "visa_free_14_42")],
+    "GE": [(LIMIT_IN_FORCE, "visa_free_90")],
+    "HK": [(LIMIT_IN_FORCE, "visa_free_14")],
+    "AF": [(LIMIT_IN_FORCE, "visa_required")],
+    "KZ": [(LIMIT_IN_FORCE, "citizen")],
+}
+
+
+def regime_on(citizenship: str, day: dt.date) -> str | None:
+    found = None
+    for first, regime in REGIME_OF.get(citizenship, ()):
+        if first <= day:
+            found = regime
+    return found
+
+
+def subject_on(citizenship: str, day: dt.date) -> bool:
+    regime = regime_on(citizenship, day)
+    return regime is not None and REGIMES[regime][0]
+
+
+def cap_on(citizenship: str, day: dt.date) -> int | None:
+    """The per-entry cap for a trip entering on ``day``."""
+    regime = regime_on(citizenship, day)
+    return REGIMES[regime][1] if regime is not None and REGIMES[regime][0] else None
+
+
+def limit_on(citizenship: str, day: dt.date) -> int:
+    """The window total judging the window ending on ``day``: the regime's in force, or the last
+    subject regime's on a day under none."""
+    found = LIMIT_DAYS
+    for first, regime in REGIME_OF.get(citizenship, ()):
+        if first <= day and REGIMES[regime][0]:
+            found = REGIMES[regime][2] or LIMIT_DAYS
+    return found
+
 
 DECREE_80_KINDS = (
     "aircraft_crew",
@@ -135,17 +192,21 @@ class Record:
 
     counted: set[dt.date]
     exempt: set[dt.date]
-    per_trip: list[list[dt.date]]  # counted days of each counted trip, in order
+    per_trip: list[tuple[dt.date, list[dt.date]]]  # entry and counted days of each counted trip
 
 
 def count_record(
     trips: list[tuple[dt.date, dt.date | None]],
     statuses: list[tuple[str, dt.date, dt.date | None]],
     as_of: dt.date,
+    citizenship: str | None = None,
 ) -> Record:
+    """The counted days (``citizenship`` None: every trip from the limit's first day counts)."""
     record = Record(set(), set(), [])
     for entry, exit_ in trips:
         if entry < LIMIT_IN_FORCE or entry > as_of:
+            continue
+        if citizenship is not None and not subject_on(citizenship, entry):
             continue
         last = as_of if exit_ is None or exit_ > as_of else exit_
         this_trip = []
@@ -155,7 +216,7 @@ def count_record(
             else:
                 record.counted.add(day)
                 this_trip.append(day)
-        record.per_trip.append(this_trip)
+        record.per_trip.append((entry, this_trip))
     return record
 
 
@@ -168,10 +229,16 @@ def beyond_cap(trip_days: list[dt.date], cap: int | None) -> set[dt.date]:
     return set() if cap is None else set(trip_days[cap:])
 
 
-def overstay_days(record: Record, cap: int | None) -> set[dt.date]:
-    over = {day for day in record.counted if in_window(record.counted, day) > LIMIT_DAYS}
-    for trip_days in record.per_trip:
-        over |= beyond_cap(trip_days, cap)
+def overstay_days(record: Record, cap: int | None = None, citizenship: str | None = None) -> set[dt.date]:
+    """The overstay days: with ``citizenship``, under its dated regimes; without, under one cap
+    and the general limit."""
+
+    def limit(day: dt.date) -> int:
+        return LIMIT_DAYS if citizenship is None else limit_on(citizenship, day)
+
+    over = {day for day in record.counted if in_window(record.counted, day) > limit(day)}
+    for entry, trip_days in record.per_trip:
+        over |= beyond_cap(trip_days, cap if citizenship is None else cap_on(citizenship, entry))
     return over
 
 
@@ -198,13 +265,23 @@ def latest_exit(
     trips: list[tuple[dt.date, dt.date | None]],
     statuses: list[tuple[str, dt.date, dt.date | None]],
     as_of: dt.date,
-    cap: int | None,
+    cap: int | None = None,
+    citizenship: str | None = None,
 ) -> dt.date | None:
-    """Stay on from ``as_of`` one day at a time; the day before the first overstay day."""
+    """Stay on from ``as_of`` one day at a time; the day before the first overstay day (with
+    ``citizenship``: under its dated regimes; without: under ``cap`` and the general limit)."""
     index = current_trip(trips, as_of)
     if index is None or trips[index][0] < LIMIT_IN_FORCE:
         return None  # not present, or on a trip the limit never counts
-    record = count_record(trips, statuses, as_of)
+    if citizenship is not None:
+        if not subject_on(citizenship, trips[index][0]):
+            return None  # a trip entered outside the limit is never counted
+        cap = cap_on(citizenship, trips[index][0])
+
+    def limit(day: dt.date) -> int:
+        return LIMIT_DAYS if citizenship is None else limit_on(citizenship, day)
+
+    record = count_record(trips, statuses, as_of, citizenship)
     trip_days = [d for d in _days(trips[index][0], as_of) if d in record.counted]
     day = as_of
     for _ in range(100 * 366):
@@ -215,7 +292,7 @@ def latest_exit(
             continue
         record.counted.add(day)
         trip_days.append(day)
-        if in_window(record.counted, day) > LIMIT_DAYS or day in beyond_cap(trip_days, cap):
+        if in_window(record.counted, day) > limit(day) or day in beyond_cap(trip_days, cap):
             return day - ONE_DAY
     raise AssertionError("the window never fills: the oracle has no answer")
 
@@ -232,11 +309,11 @@ def expected(person: Mapping[str, Any], as_of: dt.date) -> Expected:
     outcomes: list[tuple[str, tuple[str, ...]]] = []
     if citizenship is None:
         outcomes.append(("undetermined", ("citizenship",)))
-    elif citizenship in NOT_SUBJECT:
+    elif regime_on(citizenship, as_of) is None:
+        outcomes.append(("undetermined", ()))  # a gap in the policy: nothing to supply
+    elif not subject_on(citizenship, as_of):
         outcomes.append(("not_applicable", ()))
-    elif citizenship not in REGIME_OF:
-        outcomes.append(("undetermined", ("regime",)))
-    subject = citizenship in REGIME_OF
+    subject = citizenship is not None and subject_on(citizenship, as_of)
     if subject and person.get("trips") is None:
         outcomes.append(("undetermined", ("trips",)))
     for kind, f, t in statuses:
@@ -245,10 +322,10 @@ def expected(person: Mapping[str, Any], as_of: dt.date) -> Expected:
 
     result = Expected(status="")
     if subject and person.get("trips") is not None:
+        assert citizenship is not None
         trips = _trips(person)
-        cap = PER_ENTRY_CAP[REGIME_OF[citizenship]]
-        record = count_record(trips, statuses, as_of)
-        over = overstay_days(record, cap)
+        record = count_record(trips, statuses, as_of, citizenship)
+        over = overstay_days(record, citizenship=citizenship)
         result.counted = record.counted
         result.overstay = over
         result.days_used = in_window(record.counted, as_of)
@@ -258,7 +335,7 @@ def expected(person: Mapping[str, Any], as_of: dt.date) -> Expected:
         result.later_trips = sum(1 for entry, _ in trips if entry > as_of)
         outcomes.append(("overstay", ()) if over else ("compliant", ()))
         if as_of not in over:
-            result.latest_exit = latest_exit(trips, statuses, as_of, cap)
+            result.latest_exit = latest_exit(trips, statuses, as_of, citizenship=citizenship)
 
     result.status = min((s for s, _ in outcomes), key=PRECEDENCE.index)
     result.missing = tuple(dict.fromkeys(m for s, ms in outcomes if s == result.status for m in ms))

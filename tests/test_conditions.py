@@ -230,7 +230,8 @@ _DAYS = [dt.date(2024, 1, 1) + dt.timedelta(days=k) for k in range(4)]
 _DOMAINS: dict[str, list[Any]] = {
     "as_of": _DAYS,
     "citizenship": ["RU", "US", "KZ"],
-    "regime": ["eaeu", "visa_free", "citizen"],
+    "regime": ["eaeu", "visa_free", "visa_free_14_42", "visa_required", "citizen"],
+    "regime_recorded": [True, False],
     "subject": [True, False],
     "trips_recorded": [True, False],
     "present": [True, False],

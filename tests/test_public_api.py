@@ -89,7 +89,10 @@ def test_verdict_json_is_stable_and_uses_from_to_for_periods() -> None:
         "sanction",
         "entry_check",
         "registration",
+        "regime",
+        "policy_gaps",
     ]
+    assert doc["stay"]["regime"] == "visa_free" and doc["stay"]["policy_gaps"] == []
     assert doc["stay"]["overstay_periods"] == [{"from": "2024-01-31", "to": "2024-02-05", "days": 6}]
     assert Verdict.model_validate(doc) == verdict  # the JSON reads back into the same model
 

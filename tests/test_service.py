@@ -464,7 +464,7 @@ def test_compare_refuses_more_than_a_thousand_persons(client: TestClient, limit_
 
 @pytest.fixture(scope="module")
 def small() -> Iterator[TestClient]:
-    app = create_app(Settings(max_body_bytes=2000, timeout_seconds=0.3, max_pending=1))
+    app = create_app(Settings(max_body_bytes=2000, timeout_seconds=2.0, max_pending=1))
     with TestClient(app) as found:
         yield found
 

@@ -20,7 +20,9 @@ from reference import EXEMPTIONS, expected
 from rules import evaluate
 
 D = dt.date
-SUBJECTS: tuple[str | None, ...] = ("RU", "KG", "US", "JP")
+#: EAEU, the 30-day list, the 14-day regime of 42 in 180 (India), a change of regime within the
+#: record (China: 14/42 to 30/90 on 10 Nov 2023; Türkiye: 30 to 90 per entry on 25 Aug 2025).
+SUBJECTS: tuple[str | None, ...] = ("RU", "KG", "US", "JP", "IN", "CN", "TR")
 FIRST_TRIP_DAY = dt.date(2022, 10, 1)
 LAST_TRIP_DAY = dt.date(2025, 12, 31)
 FIRST_AS_OF = dt.date(2022, 12, 1)
@@ -139,10 +141,20 @@ def test_engine_agrees_with_the_day_by_day_oracle(case: tuple[dict[str, Any], dt
     assert warned == (expected(person, on).later_trips > 0)
 
 
+@ORACLE_SETTINGS
+@given(case=cases(persons(citizenships=("IN", "IR", "CN"))))
+def test_a_regime_of_42_days_in_180_agrees_with_the_oracle(case: tuple[dict[str, Any], dt.date]) -> None:
+    """The window total of the regime, not the general 90: India and Iran 42 in 180 throughout,
+    China 42 until 9 Nov 2023 and 90 from 10 Nov 2023, within one record."""
+    person, on = case
+    assert stay_figures(person, on) == oracle_figures(person, on)
+
+
 @st.composite
 def any_persons(draw: st.DrawFn) -> dict[str, Any]:
-    """Facts may be missing: no citizenship, one with no regime (BR), a citizen (KZ), no record."""
-    person = draw(persons(citizenships=(None, "KZ", "BR", "RU", "US")))
+    """Facts may be missing: no citizenship, one with no regime (XK), a citizen (KZ), a visa
+    national (AF), no record."""
+    person = draw(persons(citizenships=(None, "KZ", "XK", "AF", "RU", "US", "CN")))
     if draw(st.integers(0, 3)) == 0:
         del person["trips"]
     return person

@@ -515,10 +515,15 @@ def test_2024_03_01_without_citizenship_is_undetermined_missing_citizenship() ->
     assert stay_on(person(None, trip("2024-01-01")), D(2024, 3, 1)).missing == ("citizenship",)
 
 
-def test_2024_03_01_citizenship_with_no_recorded_regime_is_undetermined_missing_regime() -> None:
-    verdict = evaluate(person("BR", trip("2024-01-01")), on=D(2024, 3, 1))
+def test_2024_03_01_citizenship_with_no_recorded_regime_is_undetermined_naming_the_policy_gap() -> None:
+    """Kosovo (XK) has no row: nothing for the caseworker to supply, the gap of the policy is named."""
+    verdict = evaluate(person("XK", trip("2024-01-01")), on=D(2024, 3, 1))
     assert verdict.stay.status == "undetermined"
-    assert verdict.stay.missing == ("regime",)
+    assert verdict.stay.missing == ()
+    assert [(g.table, g.key, g.on) for g in verdict.stay.policy_gaps] == [
+        ("stay.regime_of_citizenship", "XK", D(2024, 3, 1))
+    ]
+    assert any("no row 'XK' in table stay.regime_of_citizenship on 2024-03-01" in w for w in verdict.warnings)
     assert verdict.stay.days_used is None
     assert trace_of(verdict)["stay.undetermined.regime"].decisive
 

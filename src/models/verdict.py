@@ -23,6 +23,7 @@ __all__ = [
     "ProgrammeSection",
     "RuleRef",
     "OverstayPeriod",
+    "PolicyGap",
     "PolicyRef",
     "RegistrationDue",
     "SourceRef",
@@ -112,6 +113,17 @@ class OverstayPeriod(_Out):
     start: dt.date = Field(alias="from")
     end: dt.date = Field(alias="to")
     days: int
+
+
+class PolicyGap(_Out):
+    """A value the policy lacks for this record: the table, the key and the day with no row.
+
+    Not a fact the caseworker can supply: the policy must be completed (or amended)."""
+
+    table: str
+    key: str
+    on: dt.date
+    note: str
 
 
 class Decision(_Out):
@@ -232,6 +244,16 @@ class StayResult(_Out):
     )
     registration: RegistrationDue | None = Field(
         default=None, description="The registration the current trip needs, and when it is due."
+    )
+    regime: str | None = Field(
+        default=None,
+        description="The stay regime of the citizenship on the evaluation date (table stay.regimes).",
+    )
+    policy_gaps: tuple[PolicyGap, ...] = Field(
+        default=(),
+        description=(
+            "Values the policy lacks for this record (undetermined, with nothing the caseworker can supply)."
+        ),
     )
 
 

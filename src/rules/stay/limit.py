@@ -3,7 +3,9 @@
 The policy's ``stay`` programme names this mechanism (``mechanism: stay_limit``). The policy
 supplies everything legal: parameters ``stay.limit_days``, ``stay.window_days`` and
 ``stay.count_exit_day``; tables ``stay.regime_of_citizenship`` (citizenship -> regime) and
-``stay.regimes`` (regime -> ``{subject, per_entry_days}``); the base rule ``stay.limit``, whose
+``stay.regimes`` (regime -> ``{subject, per_entry_days, window_total_days}``, a null window
+total meaning ``stay.limit_days``, ``provisional: true`` a value the sources do not publish);
+the base rule ``stay.limit``, whose
 ``from`` date is the day counting starts (the limit is not retroactive); every rule with
 ``exempts: <status kind>``, whose in-force period, intersected with the validity of a status
 of that kind, is a period of days not counted; ``crossings.default_time_zone`` and the table
@@ -12,7 +14,15 @@ parameters (:mod:`rules.stay.registration`).
 
 The mechanism supplies the facts of :data:`STAY_FACTS` to the rules, and builds the verdict's
 ``stay`` section, which holds the decisions of the programmes reported in its slots
-(``stay.sanction``, ``stay.entry_check``) and the registration due.
+(``stay.sanction``, ``stay.entry_check``), the registration due and the gaps of the policy.
+
+The regime of a nationality may change within a record (China: 14 days per entry and 42 in 180
+until 9 Nov 2023, 30 and 90 from 10 Nov 2023). The policy's decisions, which this module
+applies (the note of table ``stay.regime_of_citizenship``): a trip is counted only if the
+regime on its entry day is subject to the limit; its per-entry cap is that regime's; the window
+ending on a day is judged by the window total of the regime in force on that day (on a day the
+nationality is under no subject regime, the last subject regime's total still judges the days
+of a trip entered under it).
 """
 
 from __future__ import annotations
@@ -23,11 +33,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from models._countries import is_country_code
 from models.person import Person
-from models.policy import Rule
+from models.policy import DatedValue, Rule
 from models.verdict import (
     Decision,
     OverstayPeriod,
+    PolicyGap,
     RegistrationDue,
     SourceRef,
     StayResult,
@@ -38,6 +50,7 @@ from models.verdict import (
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 from rules.policy.loader import Policy
 from rules.policy.mechanisms import Derived, MechanismFact
+from rules.policy.timeline import Timeline
 from rules.policy.types import BOOLEAN, CODES, DATE, INTEGER, STRING
 from rules.stay.crossings import trips_from_crossings
 from rules.stay.notices import (
@@ -69,7 +82,10 @@ from rules.stay.window import (
 __all__ = ["STAY_FACTS", "StayDerived", "StayLimit"]
 
 _PARAMETERS = ("stay.limit_days", "stay.window_days", "stay.count_exit_day")
-_TABLES = ("stay.regime_of_citizenship", "stay.regimes")
+REGIME_OF_CITIZENSHIP = "stay.regime_of_citizenship"
+REGIMES = "stay.regimes"
+_TABLES = (REGIME_OF_CITIZENSHIP, REGIMES)
+_REGIME_KEYS = frozenset({"subject", "per_entry_days", "window_total_days", "provisional"})
 DEFAULT_TIME_ZONE = "crossings.default_time_zone"
 _LAST_ORDINAL = dt.date.max.toordinal()
 BORDER_POSTS = "crossings.border_posts"
@@ -84,6 +100,12 @@ STAY_FACTS: dict[str, MechanismFact] = {
         STRING,
         "The stay regime of the citizenship on the evaluation date (table stay.regime_of_citizenship)",
         "regime",
+    ),
+    "regime_recorded": MechanismFact(
+        BOOLEAN,
+        "Whether table stay.regime_of_citizenship has a row for the citizenship on the evaluation date "
+        "(absent if no citizenship is given)",
+        "citizenship",
     ),
     "subject": MechanismFact(BOOLEAN, "Whether that regime is subject to the limit", "citizenship"),
     "trips_recorded": MechanismFact(
@@ -127,6 +149,54 @@ class StayDerived:
     limit: int | None
     window: int | None
     warnings: tuple[str, ...]
+    gaps: tuple[PolicyGap, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeTerms:
+    """The terms of a nationality's regime from day ``start`` on (until the next change).
+
+    ``window_total`` is the regime's own window total, or ``stay.limit_days`` where the regime
+    leaves it null (``None``: neither has a value). ``regime`` is ``None`` where the nationality
+    has no row."""
+
+    start: int
+    regime: str | None
+    subject: bool
+    per_entry_days: int | None
+    window_total: int | None
+    provisional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RegimeCourse:
+    """The regime terms of one nationality over time, for look-up by day.
+
+    ``limits`` is the window total the counter applies on each day: that of the regime in force,
+    or on a day under no subject regime the last subject regime's (the days counted then belong
+    to a trip entered under it). ``uniform`` says that every trip counted from ``counting_starts``
+    has one cap and is counted: the usual case, with no look-up per trip."""
+
+    terms: tuple[RegimeTerms, ...]
+    limits: Schedule
+    uniform: bool
+    starts: tuple[int, ...] = ()
+    provisional: bool = False  # whether any of the terms is provisional
+
+    def at(self, day: int) -> RegimeTerms | None:
+        index = bisect.bisect_right(self.starts, day) - 1
+        return self.terms[index] if index >= 0 else None
+
+    def provisional_between(self, first: int, last: int) -> list[RegimeTerms]:
+        """The provisional subject terms in force on some day of ``first..last``."""
+        found: list[RegimeTerms] = []
+        if not self.provisional:
+            return found
+        for index, terms in enumerate(self.terms):
+            end = self.terms[index + 1].start - 1 if index + 1 < len(self.terms) else UNBOUNDED
+            if terms.provisional and terms.subject and terms.start <= last and end >= first:
+                found.append(terms)
+        return found
 
 
 class StayLimit:
@@ -156,8 +226,7 @@ class StayLimit:
         rules = {rule.id: rule for rule in policy.rules_of(programme)}
         self.base = rules[f"{programme}.limit"]
         self.exemptions: tuple[Rule, ...] = tuple(r for r in rules.values() if r.exempts)
-        self._caps: dict[str, tuple[tuple[int, ...], tuple[int | None, ...]]] = {}
-        self._limits = _schedule(policy, "stay.limit_days")
+        self._courses: dict[str, RegimeCourse] = {}
         self._windows = _schedule(policy, "stay.window_days")
         self._sources = {
             rule.id: SourceRef(title=rule.source.title, href=rule.source.href, date=rule.source.date)
@@ -278,24 +347,44 @@ class StayLimit:
             "trips_recorded": person.trips is not None,
             "statuses": tuple(sorted({s.kind for s in person.statuses if s.covers(as_of)})),
         }
-        regime = None
-        if person.citizenship is not None:
-            fact["citizenship"] = person.citizenship
-            found = policy.row("stay.regime_of_citizenship", person.citizenship, day)
+        gaps: tuple[PolicyGap, ...] = ()
+        citizenship = person.citizenship
+        if citizenship is not None:
+            fact["citizenship"] = citizenship
+            found = policy.row(REGIME_OF_CITIZENSHIP, citizenship, day)
+            fact["regime_recorded"] = found is not None
             if found is not None:
                 fact["regime"] = regime = found.value
-                terms = policy.row("stay.regimes", regime, day)
+                terms = policy.row(REGIMES, regime, day)
                 fact["subject"] = bool(terms is not None and terms.value["subject"])
+            elif self.base.in_force(as_of):
+                gaps = (self._gap(citizenship, as_of),)
+                warnings.append(gaps[0].note)
         limit = window = per_entry = None
         figures = None
         if fact.get("subject") and person.trips is not None and self.base.in_force(as_of):
-            per_entry = self.per_entry_cap(person.citizenship, day)
-            figures, limit, window = self._count(person, as_of)
+            assert citizenship is not None  # a subject regime is that of a citizenship
+            per_entry = self.per_entry_cap(citizenship, day)
+            counted, outside = self._counted_trips(person, citizenship, as_of)
+            figures, limit, window = self._count(person, as_of, counted)
+            if outside:
+                warnings.append(
+                    f"{len(outside)} trip(s) entering on {', '.join(str(e) for e in outside[:3])}"
+                    f"{' and later' if len(outside) > 3 else ''} were not counted: the regime of "
+                    f"{citizenship} on the entry day was outside the limit (table {REGIME_OF_CITIZENSHIP})"
+                )
+            warnings.extend(self._provisional_warnings(citizenship, person, as_of))
             fact.update(
                 days_used=figures.days_used,
                 overstay_days=figures.overstay_count,
                 exempt_days=figures.exempt_days,
-                present=figures.present,
+                # A trip left out of the count (entered under a regime outside the limit) is
+                # still a stay: the person is present on it.
+                present=figures.present
+                or (
+                    counted is not None
+                    and any(t.entry <= as_of and (t.exit is None or t.exit >= as_of) for t in person.trips)
+                ),
                 entered_today=any(trip.entry == as_of for trip in person.trips),
                 over_limit=figures.days_used > limit,
             )
@@ -323,7 +412,51 @@ class StayLimit:
                 warnings.append(
                     "an exemption covers every later day with no end date: no latest exit applies"
                 )
-        return StayDerived(fact, figures, per_entry, limit, window, tuple(warnings))
+        return StayDerived(fact, figures, per_entry, limit, window, tuple(warnings), gaps)
+
+    def _gap(self, citizenship: str, as_of: dt.date) -> PolicyGap:
+        return PolicyGap(
+            table=REGIME_OF_CITIZENSHIP,
+            key=citizenship,
+            on=as_of,
+            note=(
+                f"policy {self.policy.name} has no row {citizenship!r} in table "
+                f"{REGIME_OF_CITIZENSHIP} on {as_of}: the stay regime of this nationality is not "
+                "encoded, so the limit cannot be applied (a gap in the policy, not a fact to supply)"
+            ),
+        )
+
+    def _counted_trips(
+        self, person: Person, citizenship: str, as_of: dt.date
+    ) -> tuple[tuple[Any, ...] | None, list[dt.date]]:
+        """The trips whose entry-day regime is subject to the limit (``None``: every trip), and
+        the entry days of those left out (counted trips only: from the day counting starts)."""
+        course = self.course(citizenship)
+        if course.uniform:
+            return None, []
+        starts = self.base.start
+        kept, outside = [], []
+        for trip in person.trips or ():
+            terms = course.at(trip.entry.toordinal())
+            if terms is not None and terms.subject:
+                kept.append(trip)
+            elif starts <= trip.entry <= as_of:
+                outside.append(trip.entry)
+        return (tuple(kept) if outside else None), outside
+
+    def _provisional_warnings(self, citizenship: str, person: Person, as_of: dt.date) -> list[str]:
+        """Every verdict that counts a day under a provisional regime value says so."""
+        course = self.course(citizenship)
+        if not course.provisional:
+            return []
+        entries = [trip.entry for trip in person.trips or () if self.base.start <= trip.entry <= as_of]
+        first = min(entries, default=as_of).toordinal()
+        return [
+            f"table {REGIMES} row {terms.regime} is provisional from {dt.date.fromordinal(terms.start)}: "
+            f"the sources do not publish it as encoded (per entry {terms.per_entry_days} days, "
+            f"{terms.window_total} in the window); the verdict rests on it"
+            for terms in course.provisional_between(first, as_of.toordinal())
+        ]
 
     def result(
         self,
@@ -336,6 +469,7 @@ class StayLimit:
     ) -> StayResult:
         """The stay section of the verdict, from the derived figures and the decided statuses."""
         figures = derived.figures
+        regime = derived.fact.get("regime")
         # Every value below is already what validation keeps: built without validating again.
         if figures is None:
             return built(
@@ -348,6 +482,8 @@ class StayLimit:
                     "sanction": sanction,
                     "entry_check": entry_check,
                     "registration": registration,
+                    "regime": regime,
+                    "policy_gaps": derived.gaps,
                 },
             )
         latest = figures.latest_exit
@@ -383,6 +519,8 @@ class StayLimit:
                 "sanction": sanction,
                 "entry_check": entry_check,
                 "registration": registration,
+                "regime": regime,
+                "policy_gaps": derived.gaps,
             },
         )
 
@@ -390,31 +528,92 @@ class StayLimit:
         """The per-entry cap of the regime of ``citizenship`` on ``day`` (one look-up per trip)."""
         if citizenship is None:
             return None
-        schedule = self._caps.get(citizenship)
-        if schedule is None:
-            schedule = self._caps[citizenship] = self._cap_schedule(citizenship)
-        starts, caps = schedule
-        index = bisect.bisect_right(starts, day) - 1
-        return caps[index] if index >= 0 else None
+        terms = self.course(citizenship).at(day)
+        return terms.per_entry_days if terms is not None and terms.subject else None
 
-    def _cap_schedule(self, citizenship: str) -> tuple[tuple[int, ...], tuple[int | None, ...]]:
-        """The days the cap of ``citizenship`` may change (its row's or any regime's dates)."""
-        rows = self.policy.tables["stay.regime_of_citizenship"].rows
-        days = {value.start.toordinal() for value in rows.get(citizenship, ())}
-        for values in self.policy.tables["stay.regimes"].rows.values():
+    def limit_timeline(self, citizenship: str | None) -> Timeline:
+        """The window total applied to ``citizenship`` day by day, as a timeline of dated values
+        (the planner reads it as it reads a parameter)."""
+        if citizenship:
+            schedule = self.course(citizenship).limits
+        else:
+            schedule = _schedule(self.policy, "stay.limit_days")
+        source = self.policy.parameters["stay.limit_days"].values[0].source
+        return Timeline(
+            schedule.starts,
+            tuple(
+                DatedValue.model_construct(start=dt.date.fromordinal(s), value=v, source=source, note=None)
+                for s, v in zip(schedule.starts, schedule.values, strict=True)
+            ),
+        )
+
+    def course(self, citizenship: str) -> RegimeCourse:
+        """The regime terms of ``citizenship`` over time (built once per nationality)."""
+        found = self._courses.get(citizenship)
+        if found is None:
+            found = self._courses[citizenship] = self._course(citizenship)
+        return found
+
+    def _course(self, citizenship: str) -> RegimeCourse:
+        """Terms on every day the row of ``citizenship``, a regime or ``stay.limit_days`` changes,
+        consecutive equal terms merged."""
+        policy = self.policy
+        own = policy.tables[REGIME_OF_CITIZENSHIP].rows.get(citizenship, ())
+        days = {value.start.toordinal() for value in own}
+        for values in policy.tables[REGIMES].rows.values():
             days.update(value.start.toordinal() for value in values)
-        ordered = tuple(sorted(days))
-        return ordered, tuple(self._cap_on(citizenship, day) for day in ordered)
+        days.update(policy.parameter_timeline("stay.limit_days").starts)
+        terms: list[RegimeTerms] = []
+        for day in sorted(days):
+            found = self._terms_on(citizenship, day)
+            if not terms or _differ(terms[-1], found):
+                terms.append(found)
+        # The limit of each day: the regime's total, carried over days under no subject regime.
+        starts: list[int] = []
+        limits: list[int | None] = []
+        carried: int | None = None
+        for found in terms:
+            if found.subject:
+                carried = found.window_total
+            if not limits or limits[-1] != carried:
+                starts.append(found.start)
+                limits.append(carried)
+        counting = self.base.start.toordinal()
+        counted = [found for found in terms if found.start > counting]
+        before = [found for found in terms if found.start <= counting]
+        uniform = (
+            bool(before)
+            and before[-1].subject
+            and all(found.subject and found.per_entry_days == before[-1].per_entry_days for found in counted)
+        )
+        return RegimeCourse(
+            tuple(terms),
+            Schedule("stay.limit_days", tuple(starts), tuple(limits)),
+            uniform,
+            tuple(found.start for found in terms),
+            any(found.provisional for found in terms),
+        )
 
-    def _cap_on(self, citizenship: str, day: int) -> int | None:
-        regime = self.policy.row("stay.regime_of_citizenship", citizenship, day)
-        if regime is None:
-            return None
-        terms = self.policy.row("stay.regimes", regime.value, day)
+    def _terms_on(self, citizenship: str, day: int) -> RegimeTerms:
+        policy = self.policy
+        general = policy.parameter_timeline("stay.limit_days").at(day)
+        general_limit = None if general is None else general.value
+        row = policy.row(REGIME_OF_CITIZENSHIP, citizenship, day)
+        regime = None if row is None else str(row.value)
+        terms = None if regime is None else policy.row(REGIMES, regime, day)
         if terms is None:
-            return None
-        cap = terms.value.get("per_entry_days")
-        return int(cap) if cap is not None else None
+            return RegimeTerms(day, regime, False, None, None, False)
+        value = terms.value
+        cap = value.get("per_entry_days")
+        total = value.get("window_total_days")
+        return RegimeTerms(
+            day,
+            regime,
+            bool(value["subject"]),
+            int(cap) if cap is not None else None,
+            int(total) if total is not None else (int(general_limit) if general_limit is not None else None),
+            bool(value.get("provisional", False)),
+        )
 
     def exempt_periods(self, person: Person) -> list[ExemptPeriod]:
         """The days each exemption covers: its rule's in-force period intersected with the
@@ -428,20 +627,23 @@ class StayLimit:
             if first <= last
         ]
 
-    def _count(self, person: Person, as_of: dt.date) -> tuple[StayFigures, int, int]:
-        """The counter's figures, with the limit and window in force on ``as_of``."""
+    def _count(
+        self, person: Person, as_of: dt.date, counted: tuple[Any, ...] | None = None
+    ) -> tuple[StayFigures, int, int]:
+        """The counter's figures, with the limit and window in force on ``as_of`` (``counted``:
+        the trips to count when the regime left some out; ``None``: all of them)."""
         day = as_of.toordinal()
-        citizenship = person.citizenship
+        citizenship = person.citizenship or ""
+        course = self.course(citizenship)
         cap = self.per_entry_cap(citizenship, day)
         # One cap for every trip counted (those entering from the day counting starts): the
         # usual case, looked up once.
-        starts, caps = self._caps.get(citizenship or "", ((), (None,)))
-        constant = len(set(caps)) == 1 and (not starts or starts[0] <= self.base.start.toordinal())
+        constant = course.uniform
         # One loop, each span made as the tuple it is (a NamedTuple's own constructor is a
         # Python function): the hot path of every record with trips.
         spans: list[TripSpan] = []
         make = tuple.__new__
-        for trip in person.trips or ():
+        for trip in (person.trips or ()) if counted is None else counted:
             if trip.entry > as_of:
                 continue
             entry = trip.entry.toordinal()
@@ -462,7 +664,7 @@ class StayLimit:
         count_exit_day = bool(self.policy.parameter("stay.count_exit_day", day).value)
         rules = WindowRules(
             counting_starts=self.base.start.toordinal(),
-            limits=self._limits,
+            limits=course.limits,
             windows=self._windows,
             count_exit_day=count_exit_day,
         )
@@ -573,10 +775,18 @@ def _value_problems(policy: Policy) -> list[Problem]:
                 problems.append(
                     Problem(
                         policy.where("tables", "stay.regimes", "rows", key, index, "value"),
-                        "a regime is {subject: true|false, per_entry_days: a number of days or null}",
+                        "a regime is {subject: true|false, per_entry_days: a number of days or null, "
+                        "window_total_days: a number of days or null, provisional: true|false (optional)}",
                     )
                 )
     for key, values in policy.tables["stay.regime_of_citizenship"].rows.items():
+        if not is_country_code(key):
+            problems.append(
+                Problem(
+                    policy.where("tables", "stay.regime_of_citizenship", "rows", key),
+                    f"{key!r} is not an ISO 3166-1 alpha-2 country code (a citizenship is one)",
+                )
+            )
         for index, dated in enumerate(values):
             if dated.value is not None and dated.value not in regimes:
                 problems.append(
@@ -590,10 +800,27 @@ def _value_problems(policy: Policy) -> list[Problem]:
 
 
 def _is_regime(value: Any) -> bool:
-    if not isinstance(value, dict) or set(value) - {"subject", "per_entry_days"}:
+    if not isinstance(value, dict) or set(value) - _REGIME_KEYS:
         return False
     cap = value.get("per_entry_days")
-    return isinstance(value.get("subject"), bool) and (cap is None or _is_count(cap))
+    total = value.get("window_total_days")
+    return (
+        isinstance(value.get("subject"), bool)
+        and (cap is None or _is_count(cap))
+        and (total is None or _is_count(total))
+        and isinstance(value.get("provisional", False), bool)
+    )
+
+
+def _differ(one: RegimeTerms, other: RegimeTerms) -> bool:
+    """Whether two terms differ in anything but their first day."""
+    return (one.regime, one.subject, one.per_entry_days, one.window_total, one.provisional) != (
+        other.regime,
+        other.subject,
+        other.per_entry_days,
+        other.window_total,
+        other.provisional,
+    )
 
 
 def _schedule(policy: Policy, name: str) -> Schedule:

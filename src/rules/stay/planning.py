@@ -185,6 +185,9 @@ def _not_planned(evaluator: Evaluator, record: Person, enter: dt.date, wanted: i
     if stay.status is StayStatus.NOT_APPLICABLE:
         plan_status = PlanStatus.NOT_APPLICABLE
         note = f"the stay limit does not apply on {enter}" + (f": {why}" if why else "")
+    elif stay.policy_gaps:
+        plan_status = PlanStatus.UNDETERMINED
+        note = "; ".join(gap.note for gap in stay.policy_gaps) + ": no figure can be given"
     else:
         plan_status = PlanStatus.UNDETERMINED
         note = f"facts are missing ({', '.join(stay.missing)}): no figure can be given"
@@ -272,7 +275,8 @@ class _Planner:
         self.counting_starts = _stay(evaluator).base.start.toordinal()
         self.cover = self._cover()
         self.cover_starts = [c.first for c in self.cover]
-        self.limits = self.policy.parameter_timeline("stay.limit_days")
+        # The window total of the person's regime on each day (stay.limit_days where it says null).
+        self.limits = self.stay.limit_timeline(person.citizenship)
         self.windows = self.policy.parameter_timeline("stay.window_days")
         self.exit_day = self.policy.parameter_timeline("stay.count_exit_day")
         self.settles = self._last_change()
