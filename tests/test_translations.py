@@ -1,9 +1,10 @@
 """The Russian and Kazakh catalogues are complete, compiled, and what the code asks for.
 
 The messages are the program's own words, marked in the text reports (``_``, ``N_``,
-``words.text``, ``words.plural``), and the codes of the shipped policy a text report shows
-(statuses, the names of reported values) under the contexts ``status`` and ``label``: those of
-the policy's programmes and rules, and those the example persons' reports ask for.
+``words.text``, ``words.plural``) and the printable report (``say``, ``says``), and the codes
+of the shipped policy a text report shows (statuses, the names of reported values) under the
+contexts ``status`` and ``label``: those of the policy's programmes and rules, and those the
+example persons' reports ask for.
 
 After a change to a marked message or to the shipped policy's vocabulary, run
 ``python tests/test_translations.py``: it rewrites the template ``kzmig.pot``, adds each new
@@ -35,8 +36,17 @@ from rules.reports.text import render_text
 from rules.stay.planning import plan_with
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted((ROOT / "src" / "rules" / "reports").glob("*text.py"))
-KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "text": None, "plural": (1, 2)}
+REPORTS = ROOT / "src" / "rules" / "reports"
+SOURCES = sorted([*REPORTS.glob("*text.py"), REPORTS / "person_report.py"])
+#: ``say`` and ``says`` (a count's forms) are the printable page's (rules.reports.person_report).
+KEYWORDS: dict[str, Any] = {
+    "_": None,
+    "N_": None,
+    "text": None,
+    "plural": (1, 2),
+    "say": None,
+    "says": (1, 2),
+}
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
 #: The example persons and the dates the README shows them on: their reports' vocabulary.
