@@ -31,6 +31,7 @@ from babel.messages.pofile import read_po, write_po
 from rules.engine.evaluator import Evaluator
 from rules.policy.loader import load_policy
 from rules.reports.language import DOMAIN, LABEL, LANGUAGES, LOCALE_DIR, STATUS, Wording
+from rules.reports.person_report import person_report
 from rules.reports.plan_text import render_plan_text
 from rules.reports.text import render_text
 from rules.stay.planning import plan_with
@@ -97,6 +98,9 @@ def _vocabulary() -> set[tuple[str, str]]:
             for record in read_records(str(ROOT / "examples" / "persons" / name)):
                 assert record.data is not None
                 render(run(record.data, dt.date.fromisoformat(on)), words)  # type: ignore[operator]
+    for name, on in PERSONS.items():  # the printable page names the keys of a section's records too
+        for record in read_records(str(ROOT / "examples" / "persons" / name)):
+            person_report(evaluator, record.data or {}, dt.date.fromisoformat(on), words=words)
     return found | asked.asked
 
 

@@ -177,9 +177,11 @@ def person_report(
     translate: Translate | None = None,
     format_date: FormatDate | None = None,
     lang: str = "en",
+    words: Wording | None = None,
 ) -> str:
     """The report page of ``person`` evaluated on ``on`` under the evaluator's policy, in the
     language ``lang`` (``en``, ``ru`` or ``kk``; the policy's titles and notes in its forms).
+    ``translate``, ``format_date`` and ``words`` are as :func:`render_person_report` takes them.
 
     The time line spans the window ending on ``on`` and as many days after it as the limit
     allows in one window (the policy's, on ``on``). Raises :class:`rules.errors.KzmigError` for
@@ -187,7 +189,8 @@ def person_report(
     valid and :class:`rules.errors.EvaluationError` for a date the policy does not decide, as
     ``evaluate`` does.
     """
-    words = _page_words(lang, evaluator.policy, translate, format_date)
+    if words is None:
+        words = _page_words(lang, evaluator.policy, translate, format_date)
     record = parse_person(person, evaluator.policy)
     verdict = evaluator.evaluate(record, on)
     stay = verdict.stay
@@ -637,8 +640,12 @@ class _Page:
         # The marked days: a line through the bar down to its label below the axis. The latest
         # day takes the first row and each earlier day the row below, every label to the right
         # of its line: a line then passes only the labels of later days, which begin further
-        # right, and crosses none.
+        # right, and crosses none. A label too long to end before the right edge (a long date
+        # in Russian or Kazakh, near the end of the time line) is set to the left of its line,
+        # where earlier days' lines may pass it: the labels are drawn after every line, on a
+        # white halo that hides what passes behind them.
         ordered = sorted(marks, key=lambda mark: mark.day, reverse=True)
+        labels: list[str] = []
         for row, mark in enumerate(ordered):
             at = x(mark.day) + step / 2
             y = base + 34 + 15 * row
@@ -649,11 +656,13 @@ class _Page:
             )
             wide = _text_width(mark.label, 10.5)
             anchor, shift = ("end", -4.0) if at + wide + 4 > width else ("start", 4.0)
-            parts.append(
+            labels.append(
                 f'<circle cx="{_f(at)}" cy="{_f(y - 4)}" r="2.6" fill="{mark.colour}"/>'
                 f'<text x="{_f(at + shift)}" y="{_f(y)}" font-size="10.5" text-anchor="{anchor}" '
-                f'font-weight="600" fill="{mark.colour}">{_e(mark.label)}</text>'
+                f'font-weight="600" fill="{mark.colour}" stroke="#ffffff" stroke-width="3" '
+                f'stroke-linejoin="round" paint-order="stroke">{_e(mark.label)}</text>'
             )
+        parts += labels
         parts.append("</svg>")
         return "\n".join(part for part in parts if part)
 
