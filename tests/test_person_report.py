@@ -11,13 +11,16 @@ where Chromium is installed, and its absence is said plainly.
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 import html
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from hypothesis import HealthCheck, given, settings
 from reference import LIMIT_IN_FORCE, REGIME_OF, _statuses, _trips, count_record, expected
 from test_stay_properties import cases
@@ -26,6 +29,7 @@ from typer.testing import CliRunner
 from rules.cli.app import app
 from rules.cli.records import read_records
 from rules.engine.evaluator import evaluator_for, parse_person
+from rules.reports.language import DOMAIN, LOCALE_DIR, wording
 from rules.reports.person_report import find_pdf_renderer, person_report, render_person_report
 from rules.stay.days import DayClass, StayDays, classify_days
 
@@ -406,6 +410,7 @@ def test_starting_kzmig_does_not_import_the_report_but_help_lists_it() -> None:
         check=True,
     )
     assert "rules.cli.report" not in done.stdout and "rules.reports.person_report" not in done.stdout
+    assert "'babel" not in done.stdout  # the report's languages load Babel when a page asks for one
     code, out, _ = kzmig("--help")
     assert code == 0 and "report" in out
 
@@ -496,3 +501,185 @@ def test_2026_03_20_a_registration_done_late_says_the_day_it_was_done() -> None:
     }
     shown = text(person_report(evaluator_for(None), record, D(2026, 3, 20)))
     assert "done late, on 2026-03-06" in shown
+
+
+# --- the page in Russian and Kazakh -----------------------------------------------------------
+
+
+def _no_iso_date(shown: str) -> bool:
+    return re.search(r"\b\d{4}-\d{2}-\d{2}\b", shown) is None
+
+
+def test_2025_04_01_russian_back_after_90_days_reads_in_russian_with_the_law_in_russian() -> None:
+    page = person_report(evaluator_for(None), person("refused-RU-E2.yaml"), D(2025, 4, 1), lang="ru")
+    shown = text(page)
+    assert page.startswith('<!DOCTYPE html>\n<html lang="ru">')
+    assert "Лицо RU-E2 на 1 апреля 2025 г." in shown  # the title, the date the Russian way
+    assert (
+        "Срок пребывания: Превышение срока пребывания сейчас: лицо находится в стране сверх "
+        "предельного срока" in shown
+    )
+    # The time line and its legend; the counts are those of the English page.
+    assert "Временная шкала" in shown and "Показаны дни:" in shown
+    assert "засчитывается в предельный срок: 90" in shown and "превышение срока пребывания: 1" in shown
+    assert legend_count(page, DayClass.COUNTED) == 90 and legend_count(page, DayClass.OVERSTAY) == 1
+    # The figures, with the forms a count takes.
+    assert "91 из 90 за 180 дней, оканчивающихся 1 апреля 2025 г." in shown
+    assert "с 1 апреля 2025 г. по 1 апреля 2025 г.: 1 день" in shown
+    assert "не позднее 4 апреля 2025 г. (3 рабочих дня после въезда 1 апреля 2025 г." in shown
+    assert "уведомление принимающей стороны" in shown  # the procedure, a status of the policy
+    # The decision at the border: its status and note in Russian, its rule as written.
+    assert '<span class="status status-refused">отказ</span>' in page
+    assert "180-дневный период, оканчивающийся днём въезда (включая этот день)" in shown
+    # The rule's title and its citation in Russian, with the act's date the Russian way.
+    assert "Во въезде отказывается, если с днём въезда пребывание превысило бы 90 дней" in shown
+    assert (
+        "Закон Республики Казахстан «О миграции населения» от 22 июля 2011 года № 477-IV, ст. 48 "
+        "(отказ во въезде)" in shown
+    )
+    assert "акт от 22 июля 2011 г." in shown and "норма действует с 27 января 2023 г." in shown
+    assert _no_iso_date(shown)
+    for english in ("Time line", "Evaluation date", "Stay limit", "due by", "in force from", "day(s)"):
+        assert english not in shown, english
+
+
+def test_2025_04_01_the_same_page_in_kazakh() -> None:
+    page = person_report(evaluator_for(None), person("refused-RU-E2.yaml"), D(2025, 4, 1), lang="kk")
+    shown = text(page)
+    assert page.startswith('<!DOCTYPE html>\n<html lang="kk">')
+    assert "RU-E2 тұлғасы, тексеру күні: 2025 ж. 1 сәуір" in shown
+    assert "Болу мерзімі: Қазір болу мерзімін асыру: адам елде шекті мерзімнен тыс жүр" in shown
+    assert "Уақыт шкаласы" in shown and "шекті мерзімге есептеледі: 90" in shown
+    assert "2025 ж. 1 сәуір күні аяқталатын 180 күнде: 91, шегі 90" in shown
+    assert '<span class="status status-refused">бас тарту</span>' in page
+    assert "Келу күнімен бірге болу 180 күндік кезеңде 90 күннен асатын болса, келуден бас тартылады" in shown
+    assert "Қазақстан Республикасының Заңы, 48-бап (келуден бас тарту)" in shown
+    assert "2011 ж. 22 шілде актісі" in shown
+    assert "2025 ж. 1 сәуір күні келгеннен кейін 3 жұмыс күні ішінде)" in shown
+    assert _no_iso_date(shown)
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_a_title_or_source_the_policy_gives_only_in_english_is_shown_in_english(language: str) -> None:
+    evaluator = evaluator_for(None)
+    verdict = evaluator.evaluate(person("refused-RU-E2.yaml"), D(2025, 4, 1))
+    page = person_report(evaluator, person("refused-RU-E2.yaml"), D(2025, 4, 1), lang=language)
+    rules = {rule.id: rule for rule in evaluator.policy.rules}
+    english_only = [entry for entry in verdict.trace if rules[entry.rule].titled(language) == entry.title]
+    translated = [entry for entry in verdict.trace if rules[entry.rule].titled(language) != entry.title]
+    assert english_only and translated  # stay.limit has no Russian or Kazakh title; entry.refusal has
+    for entry in english_only:
+        assert html.escape(entry.title) in page
+    for entry in translated:
+        assert html.escape(entry.title) not in page
+        assert html.escape(rules[entry.rule].titled(language)) in page
+
+
+def test_2026_03_10_residence_applicant_checklist_reads_in_russian_with_the_rules_titles() -> None:
+    page = person_report(evaluator_for(None), person("residence-RA-1.yaml"), D(2026, 3, 10), lang="ru")
+    shown = text(page)
+    assert "обязательные условия выполнено Тест по казахскому языку сдан на требуемом уровне" in shown
+    assert "temporary_residence_permit, действует с 1 сентября 2025 г. по 31 августа 2026 г." in shown
+    assert "rule=" not in shown  # each rule of the checklist is listed, not the record's repr
+
+
+class _Asked(gettext.NullTranslations):
+    """The real catalogue, noting each message, plural and code (with its context) asked for."""
+
+    def __init__(self, real: gettext.NullTranslations) -> None:
+        super().__init__()
+        self.real = real
+        self.asked: set[tuple[str | None, str]] = set()
+
+    def gettext(self, message: str) -> str:
+        self.asked.add((None, message))
+        return self.real.gettext(message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        self.asked.add((None, msgid1))
+        return self.real.ngettext(msgid1, msgid2, n)
+
+    def pgettext(self, context: str, message: str) -> str:
+        self.asked.add((context, message))
+        return self.real.pgettext(context, message)
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_every_message_status_and_label_the_example_pages_ask_for_is_in_the_catalogue(language: str) -> None:
+    with (LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as file:
+        catalogue = read_po(file)
+    known = {
+        (message.context, message.id[0] if isinstance(message.id, tuple) else message.id)
+        for message in catalogue
+        if message.id and message.string and all(message.string)
+    }
+    evaluator = evaluator_for(None)
+    asked = _Asked(gettext.translation(DOMAIN, LOCALE_DIR, languages=[language]))
+    words = replace(wording(language, evaluator.policy), catalogue=asked)
+    for name, on in [
+        ("overstay-B-2.yaml", D(2024, 4, 20)),
+        ("overstay-B-2.yaml", D(2024, 5, 20)),
+        ("refused-RU-E2.yaml", D(2025, 4, 1)),
+        ("residence-RA-1.yaml", D(2026, 3, 10)),
+        ("kandas-KD-1.yaml", D(2027, 7, 1)),
+        ("driver-A-17.json", D(2024, 8, 1)),
+        ("crossings-RU-C1.json", D(2024, 8, 1)),
+    ]:
+        person_report(evaluator, person(name), on, words=words)
+    assert len(asked.asked) > 60
+    assert asked.asked <= known, sorted(asked.asked - known, key=str)
+
+
+def _error(err: str) -> str:
+    """The error box of a usage error, as one line."""
+    box = err[err.index("Error") :]
+    return " ".join(box.translate(str.maketrans("", "", "│╭╮╰╯─")).split())
+
+
+def test_kzmig_report_lang_ru_and_kzmig_lang_kk_give_the_page_in_that_language(tmp_path: Path) -> None:
+    ru_e2 = str(PERSONS / "refused-RU-E2.yaml")
+    code, out, _ = kzmig("report", ru_e2, "--on", "2025-04-01", "--lang", "ru")
+    assert code == 0 and '<html lang="ru">' in out and "Лицо RU-E2 на 1 апреля 2025 г." in text(out)
+    code, out, _ = kzmig("report", ru_e2, "--on", "2025-04-01", env={"KZMIG_LANG": "kk"})
+    assert code == 0 and '<html lang="kk">' in out and "Уақыт шкаласы" in out
+    target = tmp_path / "ru-e2.html"
+    code, out, err = kzmig(
+        "report", ru_e2, "--on", "2025-04-01", "--lang", "ru", "--out", str(target), env={"KZMIG_LANG": "kk"}
+    )
+    assert code == 0 and out == "" and '<html lang="ru">' in target.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(("--lang", "de"), {}), ((), {"KZMIG_LANG": "fr"})],
+)
+def test_kzmig_report_in_a_language_kzmig_does_not_speak_exits_2_as_check_does(
+    args: tuple[str, ...], env: dict[str, str]
+) -> None:
+    ru_e2 = str(PERSONS / "refused-RU-E2.yaml")
+    code, out, err = kzmig("report", ru_e2, "--on", "2025-04-01", *args, env=env)
+    check_code, _, check_err = kzmig("check", ru_e2, "--on", "2025-04-01", *args, env=env)
+    assert (code, out) == (2, "") and check_code == 2
+    assert "unknown language" in err and "kzmig speaks en, ru, kk" in _error(err)
+    assert _error(err) == _error(check_err)
+    assert "Traceback" not in err
+
+
+def test_in_english_the_page_is_the_same_whether_asked_for_or_by_default() -> None:
+    ru_e2 = str(PERSONS / "overstay-B-2.yaml")
+    _, default, _ = kzmig("report", ru_e2, "--on", "2024-04-20", env={"KZMIG_LANG": ""})
+    _, asked, _ = kzmig("report", ru_e2, "--on", "2024-04-20", "--lang", "en", env={"KZMIG_LANG": "ru"})
+    _, from_env, _ = kzmig("report", ru_e2, "--on", "2024-04-20", env={"KZMIG_LANG": "en"})
+    assert default == asked == from_env
+    assert default == person_report(evaluator_for(None), person("overstay-B-2.yaml"), D(2024, 4, 20))
+    assert default.startswith('<!DOCTYPE html>\n<html lang="en">')
+    shown = text(default)
+    assert "Person B-2 on 2024-04-20" in shown and "2024-01-31 to 2024-02-05: 6 day(s)" in shown
+    assert "Limit per entry 30 days" in shown
+    assert "host notification due by" in shown and "working days after the entry on" in shown
+    assert "Time line" in shown and "counted towards the limit: 71" in shown
+
+
+def test_kzmig_report_help_names_the_languages() -> None:
+    code, out, _ = kzmig("report", "--help")
+    assert code == 0 and "--lang" in out and "KZMIG_LANG" in out

@@ -1,9 +1,10 @@
 """The Russian and Kazakh catalogues are complete, compiled, and what the code asks for.
 
 The messages are the program's own words, marked in the text reports (``_``, ``N_``,
-``words.text``, ``words.plural``), and the codes of the shipped policy a text report shows
-(statuses, the names of reported values) under the contexts ``status`` and ``label``: those of
-the policy's programmes and rules, and those the example persons' reports ask for.
+``words.text``, ``words.plural``) and the printable report (``say``, ``says``), and the codes
+of the shipped policy a text report shows (statuses, the names of reported values) under the
+contexts ``status`` and ``label``: those of the policy's programmes and rules, and those the
+example persons' reports ask for.
 
 After a change to a marked message or to the shipped policy's vocabulary, run
 ``python tests/test_translations.py``: it rewrites the template ``kzmig.pot``, adds each new
@@ -30,13 +31,23 @@ from babel.messages.pofile import read_po, write_po
 from rules.engine.evaluator import Evaluator
 from rules.policy.loader import load_policy
 from rules.reports.language import DOMAIN, LABEL, LANGUAGES, LOCALE_DIR, STATUS, Wording
+from rules.reports.person_report import person_report
 from rules.reports.plan_text import render_plan_text
 from rules.reports.text import render_text
 from rules.stay.planning import plan_with
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted((ROOT / "src" / "rules" / "reports").glob("*text.py"))
-KEYWORDS: dict[str, Any] = {"_": None, "N_": None, "text": None, "plural": (1, 2)}
+REPORTS = ROOT / "src" / "rules" / "reports"
+SOURCES = sorted([*REPORTS.glob("*text.py"), REPORTS / "person_report.py"])
+#: ``say`` and ``says`` (a count's forms) are the printable page's (rules.reports.person_report).
+KEYWORDS: dict[str, Any] = {
+    "_": None,
+    "N_": None,
+    "text": None,
+    "plural": (1, 2),
+    "say": None,
+    "says": (1, 2),
+}
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 TRANSLATED = [language for language in LANGUAGES if language != "en"]
 #: The example persons and the dates the README shows them on: their reports' vocabulary.
@@ -87,6 +98,9 @@ def _vocabulary() -> set[tuple[str, str]]:
             for record in read_records(str(ROOT / "examples" / "persons" / name)):
                 assert record.data is not None
                 render(run(record.data, dt.date.fromisoformat(on)), words)  # type: ignore[operator]
+    for name, on in PERSONS.items():  # the printable page names the keys of a section's records too
+        for record in read_records(str(ROOT / "examples" / "persons" / name)):
+            person_report(evaluator, record.data or {}, dt.date.fromisoformat(on), words=words)
     return found | asked.asked
 
 

@@ -1,11 +1,14 @@
 """``kzmig report``: one person on one date as a printable page (HTML, and PDF where a
 renderer is installed). A thin layer over :mod:`rules.reports.person_report`.
 
+The page is in English, Russian or Kazakh (``--lang``, else ``KZMIG_LANG``, else English).
+
 Errors are those of ``kzmig check``, with its exit codes: a record that cannot be read or is
 not valid exits 1 with its problems, a broken policy 3, a date the policy does not decide 4;
-a wrong date or option 2. The HTML page is written whatever happens to the PDF: when no
-renderer is installed or it fails, the message says so and the exit code is 0 (the page asked
-for is there; print it from a browser).
+a wrong date or option 2 (a language kzmig does not speak too, with check's message). The
+HTML page is written whatever happens to the PDF: when no renderer is installed or it fails,
+the message says so and the exit code is 0 (the page asked for is there; print it from a
+browser).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from rules.cli.app import (
     EXIT_INPUT,
     EXIT_POLICY,
     AmendOption,
+    LanguageOption,
     PersonArgument,
     PolicyOption,
     _exit_for,
@@ -35,6 +39,7 @@ from rules.cli.app import (
 )
 from rules.engine.evaluator import Evaluator
 from rules.errors import PolicyError
+from rules.reports.language import DEFAULT_LANGUAGE
 from rules.reports.person_report import PdfError, person_report, write_pdf
 
 __all__ = ["report"]
@@ -67,20 +72,26 @@ def report(
     ] = None,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
+    lang: LanguageOption = None,
 ) -> None:
-    """A printable page of one person on a date: verdicts, a time line of days, the law."""
+    """A printable page of one person on a date: verdicts, a time line of days, the law.
+
+    In English, Russian or Kazakh (--lang ru|kk|en, or KZMIG_LANG): the page's sentences,
+    statuses and dates in that language, rule and programme titles and sources where the
+    policy gives them in it (else in English)."""
     as_of = _parse_day(on)
     try:
         evaluator = Evaluator(_load(policy_dir, amend))
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
+    language = lang or DEFAULT_LANGUAGE  # the option's callback has read KZMIG_LANG
     records = list(itertools.islice(_read(person), 2))
     if len(records) != 1:
         many = "more than one record" if records else "no record"
         typer.echo(f"kzmig: {person}: {many}: a report is of one person", err=True)
         raise typer.Exit(EXIT_INPUT)
     record = records[0]
-    outcome: Any = _run_record(record, lambda data: person_report(evaluator, data, as_of))
+    outcome: Any = _run_record(record, lambda data: person_report(evaluator, data, as_of, lang=language))
     if not isinstance(outcome, str):
         _show_error(outcome, record, as_json=False)
         _exit_for({outcome["error"]["kind"]})

@@ -19,10 +19,14 @@ what those hold. In order:
    where the policy gives it, and the link).
 
 The page is self-contained (inline style, inline SVG, no script, nothing loaded) and prints on
-A4. Every text from the record or the policy is escaped. Every sentence and label of the page
-goes through one ``translate`` callable (default: the English text itself) and every date
-through one ``format_date`` callable (default: ISO 8601), so that a language can be plugged
-in without touching the page. The same input gives the same bytes.
+A4. Every text from the record or the policy is escaped. The page speaks English, Russian or
+Kazakh (``lang``, see :mod:`rules.reports.language`): every sentence and label of the page is a
+message of the gettext catalogues (marked ``say``, ``says`` for a count, or ``N_`` in a table),
+the statuses and the names of values the catalogue's words under their contexts, the titles
+and notes of the rules, programmes and sources the policy's own forms in the language (English
+where it gives none), and every date the language's way (ISO 8601 in English). A
+``translate`` or ``format_date`` callable given in place of the catalogue or of the dates is
+used for every message or date alike. The same input gives the same bytes.
 
 :func:`find_pdf_renderer` and :func:`write_pdf` print the page to PDF with a headless
 Chromium where one is installed.
@@ -31,15 +35,16 @@ Chromium where one is installed.
 from __future__ import annotations
 
 import datetime as dt
+import gettext
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from models.person import Person
 from models.verdict import (
@@ -54,6 +59,7 @@ from models.verdict import (
 from rules.engine.evaluator import Evaluator, parse_person
 from rules.errors import KzmigError
 from rules.reports.impact_text import shown_value
+from rules.reports.language import N_, Wording, date_formatter, sentence, wording
 from rules.reports.page import BASE_CSS as _BASE_CSS
 from rules.reports.page import BRICK as _BRICK
 from rules.reports.page import FONT as _FONT
@@ -67,8 +73,12 @@ from rules.reports.page import escaped as _e
 from rules.reports.page import number as _number
 from rules.reports.page import table as _table
 from rules.reports.page import text_width as _text_width
+from rules.reports.text import WARNINGS
 from rules.stay.days import DayClass, StayDays, classify_days, earliest_reentry
 from rules.version import __version__
+
+if TYPE_CHECKING:
+    from rules.policy.loader import Policy
 
 __all__ = [
     "PDF_RENDERERS",
@@ -98,39 +108,40 @@ PDF_RENDERERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome
 _PDF_TIMEOUT = 120
 
 
-def _same(text: str) -> str:
-    return text
-
-
-def _iso(day: dt.date) -> str:
-    return day.isoformat()
-
-
 # What each class of day looks like, and what the legend calls it. Overstay and planned days
 # also differ by their hatching, not by colour alone, so a grey-scale print keeps them apart.
 _LOOK: dict[DayClass, tuple[str, str]] = {
-    DayClass.COUNTED: (_NAVY, "counted towards the limit"),
-    DayClass.OVERSTAY: ("url(#hatch-overstay)", "overstay"),
-    DayClass.EXEMPT: ("#6f9f6a", "exempt (not counted)"),
-    DayClass.NOT_COUNTED: ("#b9c0c9", "in the country, not counted"),
-    DayClass.PLANNED: ("url(#hatch-planned)", "planned or staying on (after the evaluation date)"),
-    DayClass.ABSENT: ("#ffffff", "not in the country"),
-    DayClass.UNKNOWN: ("url(#hatch-unknown)", "not known: the record holds no travel history"),
+    DayClass.COUNTED: (_NAVY, N_("counted towards the limit")),
+    DayClass.OVERSTAY: ("url(#hatch-overstay)", N_("overstay")),
+    DayClass.EXEMPT: ("#6f9f6a", N_("exempt (not counted)")),
+    DayClass.NOT_COUNTED: ("#b9c0c9", N_("in the country, not counted")),
+    DayClass.PLANNED: ("url(#hatch-planned)", N_("planned or staying on (after the evaluation date)")),
+    DayClass.ABSENT: ("#ffffff", N_("not in the country")),
+    DayClass.UNKNOWN: ("url(#hatch-unknown)", N_("not known: the record holds no travel history")),
 }
 
 #: The classes the legend names even when no day shown is of them (the others only when some is).
 _ALWAYS_IN_LEGEND = (DayClass.COUNTED, DayClass.OVERSTAY, DayClass.EXEMPT, DayClass.PLANNED)
 
 _STAY_HEADLINE = {
-    StayStatus.COMPLIANT: "Compliant: no day of stay breaks the limit",
-    StayStatus.OVERSTAY: "Overstay: the record holds days beyond the limit",
-    StayStatus.EXEMPT: "Exempt: a valid exempt status covers the evaluation date",
-    StayStatus.NOT_APPLICABLE: "Not applicable: the stay limit does not apply",
-    StayStatus.UNDETERMINED: "Undetermined: facts are missing",
+    StayStatus.COMPLIANT: N_("Compliant: no day of stay breaks the limit"),
+    StayStatus.OVERSTAY: N_("Overstay: the record holds days beyond the limit"),
+    StayStatus.EXEMPT: N_("Exempt: a valid exempt status covers the evaluation date"),
+    StayStatus.NOT_APPLICABLE: N_("Not applicable: the stay limit does not apply"),
+    StayStatus.UNDETERMINED: N_("Undetermined: facts are missing"),
 }
 #: An overstay verdict says whether the evaluation date itself is an overstay day.
-_OVERSTAY_NOW = "Overstay now: the person is in the country beyond the limit"
-_OVERSTAY_PAST = "Overstay in the past: no overstay on this day; the record holds earlier overstay days"
+_OVERSTAY_NOW = N_("Overstay now: the person is in the country beyond the limit")
+_OVERSTAY_PAST = N_("Overstay in the past: no overstay on this day; the record holds earlier overstay days")
+
+#: How a checklist of rules (a section's gates, say) marks each rule's result.
+_CHECK = {
+    "met": N_("met"),
+    "failed": N_("failed"),
+    "unknown": N_("unknown"),
+    "set_aside": N_("set aside"),
+    "not_in_force": N_("not in force"),
+}
 
 
 def _stay_headline(stay: StayResult) -> str:
@@ -163,17 +174,23 @@ def person_report(
     person: Person | Mapping[str, Any],
     on: dt.date,
     *,
-    translate: Translate = _same,
-    format_date: FormatDate = _iso,
+    translate: Translate | None = None,
+    format_date: FormatDate | None = None,
     lang: str = "en",
+    words: Wording | None = None,
 ) -> str:
-    """The report page of ``person`` evaluated on ``on`` under the evaluator's policy.
+    """The report page of ``person`` evaluated on ``on`` under the evaluator's policy, in the
+    language ``lang`` (``en``, ``ru`` or ``kk``; the policy's titles and notes in its forms).
+    ``translate``, ``format_date`` and ``words`` are as :func:`render_person_report` takes them.
 
     The time line spans the window ending on ``on`` and as many days after it as the limit
-    allows in one window (the policy's, on ``on``). Raises :class:`rules.errors.InputError`
-    for a record that is not valid and :class:`rules.errors.EvaluationError` for a date the
-    policy does not decide, as ``evaluate`` does.
+    allows in one window (the policy's, on ``on``). Raises :class:`rules.errors.KzmigError` for
+    a language kzmig does not speak, :class:`rules.errors.InputError` for a record that is not
+    valid and :class:`rules.errors.EvaluationError` for a date the policy does not decide, as
+    ``evaluate`` does.
     """
+    if words is None:
+        words = _page_words(lang, evaluator.policy, translate, format_date)
     record = parse_person(person, evaluator.policy)
     verdict = evaluator.evaluate(record, on)
     stay = verdict.stay
@@ -196,13 +213,7 @@ def person_report(
         read = record.model_copy(update={"trips": days.trips, "crossings": None})
         reentry = earliest_reentry(evaluator, read, on, leaves)
     return render_person_report(
-        verdict,
-        days,
-        record,
-        earliest_reentry=reentry,
-        translate=translate,
-        format_date=format_date,
-        lang=lang,
+        verdict, days, record, earliest_reentry=reentry, policy=evaluator.policy, words=words
     )
 
 
@@ -212,17 +223,56 @@ def render_person_report(
     person: Person,
     *,
     earliest_reentry: dt.date | None = None,
-    translate: Translate = _same,
-    format_date: FormatDate = _iso,
+    translate: Translate | None = None,
+    format_date: FormatDate | None = None,
     lang: str = "en",
+    policy: Policy | None = None,
+    words: Wording | None = None,
 ) -> str:
     """The page of ``verdict``, with the time line of ``days`` (classed for the same person
     on the same date) and the person's statuses; ``earliest_reentry`` is marked when given.
-    ``translate`` turns each sentence and label into the reader's language, named by ``lang``
-    (the page's ``lang`` attribute); ``format_date`` writes each date."""
+
+    The page is in the language ``lang`` (its ``lang`` attribute too), with the titles and
+    notes of ``policy`` (the verdict's) in their forms in that language where it gives them.
+    ``translate``, when given, turns every sentence, label, status and name of a value into
+    the reader's words in place of the catalogue; ``format_date``, when given, writes each
+    date. ``words``, when given, is all of these at once (as :func:`person_report` makes it)."""
     if days.as_of != verdict.as_of:
         raise ValueError(f"the days are classed on {days.as_of}, the verdict is of {verdict.as_of}")
-    return _Page(verdict, days, person, earliest_reentry, translate, format_date, lang).render()
+    if words is None:
+        words = _page_words(lang, policy, translate, format_date)
+    return _Page(verdict, days, person, earliest_reentry, words).render()
+
+
+class _Through(gettext.NullTranslations):
+    """A catalogue that is one ``translate`` callable: every message, plural form, status and
+    name of a value (as its words, ``host notification``) goes through it."""
+
+    def __init__(self, translate: Translate) -> None:
+        super().__init__()
+        self._translate = translate
+
+    def gettext(self, message: str) -> str:
+        return self._translate(message)
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return self._translate(msgid1 if n == 1 else msgid2)
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._translate(message.replace("_", " "))
+
+
+def _page_words(
+    lang: str, policy: Policy | None, translate: Translate | None, format_date: FormatDate | None
+) -> Wording:
+    """The page's :class:`Wording`: the language's catalogue and the policy's forms, with
+    ``translate`` in place of the catalogue and ``format_date`` in place of the language's
+    dates where given. A date of a page keeps the CLDR's no-break spaces (``1 сентября 2025 г.``
+    is not broken over two lines)."""
+    words = wording(lang, policy)
+    if translate is not None:
+        words = replace(words, catalogue=_Through(translate))
+    return replace(words, date=format_date or date_formatter(words.language, plain=False))
 
 
 @dataclass
@@ -231,31 +281,56 @@ class _Page:
     days: StayDays
     person: Person
     reentry: dt.date | None
-    translate: Translate
-    format_date: FormatDate
-    lang: str
+    words: Wording
 
     # --- words ------------------------------------------------------------------------------
+    # The methods ``say`` and ``says`` (and ``self.words.text``, ``self.words.plural``) take
+    # the English message as written, for the catalogues' extraction to find; ``marked`` takes
+    # one marked with ``N_`` where a table defines it.
 
-    def say(self, message: str, **values: Any) -> str:
-        """``message`` translated and escaped, with ``values`` put in (escaped unless HTML)."""
-        text = _e(self.translate(message))
+    def translate(self, message: str) -> str:
+        """A message in the reader's language, not escaped."""
+        return self.words.text(message)
+
+    def _filled(self, text: str, values: dict[str, Any]) -> str:
         if not values:
             return text
         shown = {key: value if isinstance(value, _Html) else _e(value) for key, value in values.items()}
         return text.format(**shown)
 
+    def say(self, message: str, **values: Any) -> str:
+        """``message`` translated and escaped, with ``values`` put in (escaped unless HTML)."""
+        return self._filled(_e(self.words.text(message)), values)
+
+    def says(self, singular: str, plural: str, count: int, **values: Any) -> str:
+        """The form of a message that follows ``count`` (``1 день``, ``2 дня``, ``5 дней``),
+        translated and escaped, with ``values`` put in."""
+        return self._filled(_e(self.words.plural(singular, plural, count)), values)
+
+    def marked(self, message: str) -> str:
+        """A message marked with ``N_`` in a table, translated and escaped."""
+        return _e(self.words.text(message))
+
+    def of_policy(self, text: str) -> str:
+        """A title or note of the policy in the reader's language (English where the policy
+        gives no form), escaped."""
+        return _e(self.words.of_policy(text))
+
+    def label(self, code: str) -> str:
+        """The name of a value (``fine_mci``, ``term_ends``) as the reader's words, escaped."""
+        return _e(self.words.label(code))
+
     def date(self, day: dt.date | None) -> _Html:
         if day is None:
             return _Html('<span class="none">' + self.say("none") + "</span>")
-        return _Html(f'<span class="nowrap">{_e(self.format_date(day))}</span>')
+        return _Html(f'<span class="nowrap">{_e(self.words.date(day))}</span>')
 
     def plain_date(self, day: dt.date) -> str:
-        return self.format_date(day)
+        return self.words.date(day)
 
     def status(self, status: str) -> _Html:
         """A status code as a reader sees it: its words, translated, in a tag of its kind."""
-        return _Html(f'<span class="status status-{_e(status)}">{self.say(status.replace("_", " "))}</span>')
+        return _Html(f'<span class="status status-{_e(status)}">{_e(self.words.status(status))}</span>')
 
     # --- the page ---------------------------------------------------------------------------
 
@@ -266,7 +341,7 @@ class _Page:
         )
         parts = [
             "<!DOCTYPE html>",
-            f'<html lang="{_e(self.lang)}">',
+            f'<html lang="{_e(self.words.language)}">',
             "<head>",
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -304,11 +379,19 @@ class _Page:
     def _header(self, title: str) -> str:
         verdict, days = self.verdict, self.days
         statuses = [
-            self.say(
-                "{kind}, valid {start} to {end}",
-                kind=status.kind,
-                start=self.date(status.valid_from),
-                end=self.date(status.valid_to) if status.valid_to else _Html(self.say("no end date")),
+            (
+                self.say(
+                    "{kind}, valid {start} to {end}",
+                    kind=status.kind,
+                    start=self.date(status.valid_from),
+                    end=self.date(status.valid_to),
+                )
+                if status.valid_to
+                else self.say(
+                    "{kind}, valid {start} to no end date",
+                    kind=status.kind,
+                    start=self.date(status.valid_from),
+                )
             )
             + (" · " + self.say("document {document}", document=status.document) if status.document else "")
             for status in self.person.statuses
@@ -334,7 +417,7 @@ class _Page:
                 f'<p class="headline stay-{_e(stay.status.value)}">'
                 + self.say("Stay limit")
                 + ": <strong>"
-                + self.say(_stay_headline(stay))
+                + self.marked(_stay_headline(stay))
                 + "</strong></p>",
                 self._boxes(),
                 "</header>",
@@ -369,7 +452,7 @@ class _Page:
         days = self.days
         shown = [kind for kind in _LOOK if days.count(kind)]
         legend = "\n".join(
-            f'<li><span class="swatch swatch-{kind.value}"></span>{self.say(_LOOK[kind][1])}: '
+            f'<li><span class="swatch swatch-{kind.value}"></span>{self.marked(_LOOK[kind][1])}: '
             f"<strong>{_number(days.count(kind))}</strong></li>"
             for kind in _LOOK
             if kind in shown or kind in _ALWAYS_IN_LEGEND
@@ -377,7 +460,7 @@ class _Page:
         periods = [(kind, first, last) for kind, first, last in days.runs() if kind is not DayClass.ABSENT]
         rows = [
             [
-                f'<span class="swatch swatch-{kind.value}"></span>{self.say(_LOOK[kind][1])}',
+                f'<span class="swatch swatch-{kind.value}"></span>{self.marked(_LOOK[kind][1])}',
                 self.date(first),
                 self.date(last),
                 _number((last - first).days + 1),
@@ -387,10 +470,10 @@ class _Page:
         table = (
             _table(
                 [
-                    self.translate("Days"),
-                    self.translate("From"),
-                    self.translate("To"),
-                    self.translate("Days in the period"),
+                    self.words.text("Days"),
+                    self.words.text("From"),
+                    self.words.text("To"),
+                    self.words.text("Days in the period"),
                 ],
                 rows,
                 numeric=(3,),
@@ -464,7 +547,7 @@ class _Page:
             for kind, first, last in days.runs()
             if kind is not DayClass.ABSENT
         )
-        title = self.translate("Days of stay from {first} to {last}").format(
+        title = self.words.text("Days of stay from {first} to {last}").format(
             first=self.plain_date(days.first), last=self.plain_date(days.last)
         )
         parts = [
@@ -472,7 +555,7 @@ class _Page:
             f'width="{_f(width)}" height="{_f(height)}" viewBox="0 0 {_f(width)} {_f(height)}" '
             f'aria-labelledby="tl-title tl-desc" font-family="{_e(_FONT)}" fill="{_INK}">',
             f'<title id="tl-title">{_e(title)}</title>',
-            f'<desc id="tl-desc">{_e(description or self.translate("not in the country"))}</desc>',
+            f'<desc id="tl-desc">{_e(description or self.translate(_LOOK[DayClass.ABSENT][1]))}</desc>',
             "<defs>",
             '<pattern id="hatch-overstay" width="5" height="5" patternUnits="userSpaceOnUse" '
             'patternTransform="rotate(45)">'
@@ -498,8 +581,11 @@ class _Page:
         if stay.window and stay.days_used is not None:
             start = dt.date.fromordinal(max(as_of.toordinal() - stay.window + 1, days.first.toordinal()))
             x0, x1 = x(start), x(as_of) + step
-            label = self.translate(
-                "{window}-day window ending on {date}: {used} of {limit} days counted"
+            limit = stay.limit or 0
+            label = self.words.plural(
+                "{window}-day window ending on {date}: {used} of {limit} day counted",
+                "{window}-day window ending on {date}: {used} of {limit} days counted",
+                limit,
             ).format(window=stay.window, date=self.plain_date(as_of), used=stay.days_used, limit=stay.limit)
             parts.append(
                 f'<path d="M{_f(x0)} {_f(top - 8)} V{_f(top - 14)} H{_f(x1)} V{_f(top - 8)}" '
@@ -554,8 +640,12 @@ class _Page:
         # The marked days: a line through the bar down to its label below the axis. The latest
         # day takes the first row and each earlier day the row below, every label to the right
         # of its line: a line then passes only the labels of later days, which begin further
-        # right, and crosses none.
+        # right, and crosses none. A label too long to end before the right edge (a long date
+        # in Russian or Kazakh, near the end of the time line) is set to the left of its line,
+        # where earlier days' lines may pass it: the labels are drawn after every line, on a
+        # white halo that hides what passes behind them.
         ordered = sorted(marks, key=lambda mark: mark.day, reverse=True)
+        labels: list[str] = []
         for row, mark in enumerate(ordered):
             at = x(mark.day) + step / 2
             y = base + 34 + 15 * row
@@ -566,11 +656,13 @@ class _Page:
             )
             wide = _text_width(mark.label, 10.5)
             anchor, shift = ("end", -4.0) if at + wide + 4 > width else ("start", 4.0)
-            parts.append(
+            labels.append(
                 f'<circle cx="{_f(at)}" cy="{_f(y - 4)}" r="2.6" fill="{mark.colour}"/>'
                 f'<text x="{_f(at + shift)}" y="{_f(y)}" font-size="10.5" text-anchor="{anchor}" '
-                f'font-weight="600" fill="{mark.colour}">{_e(mark.label)}</text>'
+                f'font-weight="600" fill="{mark.colour}" stroke="#ffffff" stroke-width="3" '
+                f'stroke-linejoin="round" paint-order="stroke">{_e(mark.label)}</text>'
             )
+        parts += labels
         parts.append("</svg>")
         return "\n".join(part for part in parts if part)
 
@@ -583,7 +675,9 @@ class _Page:
         for name, section in verdict.sections.items():
             parts.append(self._section(name, section))
         if verdict.warnings:
-            items = "\n".join(f"<li>{_e(warning)}</li>" for warning in verdict.warnings)
+            items = "\n".join(
+                f"<li>{_e(sentence(warning, WARNINGS, self.words))}</li>" for warning in verdict.warnings
+            )
             parts += [
                 '<div class="warnings">',
                 "<h3>" + self.say("Warnings") + "</h3>",
@@ -611,8 +705,10 @@ class _Page:
             rows.append(
                 (
                     self.say("Days counted"),
-                    self.say(
+                    self.says(
+                        "{used} of {limit} in the {window} day ending on {date}",
                         "{used} of {limit} in the {window} days ending on {date}",
+                        stay.window or 0,
                         used=_number(stay.days_used),
                         limit=stay.limit,
                         window=stay.window,
@@ -621,14 +717,17 @@ class _Page:
                 )
             )
             if stay.per_entry_limit is not None:
-                rows.append((self.say("Limit per entry"), self.say("{days} days", days=stay.per_entry_limit)))
+                days = stay.per_entry_limit
+                rows.append(
+                    (self.say("Limit per entry"), self.says("{days} day", "{days} days", days, days=days))
+                )
             periods = "".join(
                 "<br>"
                 + self.say(
-                    "{first} to {last}: {days} day(s)",
-                    first=self.date(p.start),
-                    last=self.date(p.end),
-                    days=p.days,
+                    "{start} to {end}: {count}",
+                    start=self.date(p.start),
+                    end=self.date(p.end),
+                    count=self.says("{days} day(s)", "{days} day(s)", p.days, days=p.days),
                 )
                 for p in stay.overstay_periods
             )
@@ -670,15 +769,12 @@ class _Page:
         if isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
             return "<br>".join(self._value(item) for item in value)
         if isinstance(value, dict):
-            return ", ".join(
-                f"{self.say(str(key).replace('_', ' '))} {self._value(item)}" for key, item in value.items()
-            )
+            return ", ".join(f"{self.label(str(key))} {self._value(item)}" for key, item in value.items())
         return _e(shown_value(value))
 
     def _decision(self, decision: Decision) -> str:
         values = ", ".join(
-            f"{self.say(name.replace('_', ' '))} {self._value(value)}"
-            for name, value in decision.values.items()
+            f"{self.label(name)} {self._value(value)}" for name, value in decision.values.items()
         )
         text = str(self.status(decision.status)) + (f" ({values})" if values else "")
         text += " · " + self.say("rule {rule}", rule=_Html(_name(decision.rule)))
@@ -691,17 +787,19 @@ class _Page:
         if decision.missing:
             text += "<br>" + self.say("missing facts: {facts}", facts=", ".join(decision.missing))
         if decision.note:
-            text += f'<br><span class="note">{_e(decision.note)}</span>'
+            text += f'<br><span class="note">{self.of_policy(decision.note)}</span>'
         return text
 
     def _registration(self, due: RegistrationDue) -> str:
-        unit = self.say("working days") if due.counted == "working_days" else self.say("calendar days")
+        if due.counted == "working_days":
+            after = self.says("{days} working day", "{days} working days", due.days, days=due.days)
+        else:
+            after = self.says("{days} calendar day", "{days} calendar days", due.days, days=due.days)
         text = self.say(
-            "{procedure} due by {due} ({days} {unit} after the entry on {entry})",
-            procedure=self.translate(due.procedure.replace("_", " ")),
+            "{procedure} due by {due} ({after} after the entry on {entry})",
+            procedure=self.words.status(due.procedure),
             due=self.date(due.due),
-            days=due.days,
-            unit=_Html(unit),
+            after=_Html(after),
             entry=self.date(due.entry),
         )
         if due.state == "done" and due.registered_on is not None:
@@ -719,10 +817,13 @@ class _Page:
         rows += self._missing(section.missing)
         if section.decided_by:
             rows.append((self.say("Decided by"), ", ".join(_name(rule) for rule in section.decided_by)))
-        extra = section.model_extra or {}
+        # Each value as the JSON document holds it (a checklist's items as records, dates as
+        # their ISO text, written the reader's way where shown).
+        document = section.model_dump(mode="json")
         absent = self.say("unknown") if section.missing else self.say("none")
-        for key, value in extra.items():
-            label = self.say(key.replace("_", " "))
+        for key in section.model_extra or {}:
+            value = document[key]
+            label = self.label(key)
             if (
                 isinstance(value, list)
                 and value
@@ -730,8 +831,8 @@ class _Page:
             ):
                 items = "".join(
                     f'<li><span class="check check-{_e(item.get("result", "failed"))}">'
-                    f"{self.say(str(item.get('result', 'failed')).replace('_', ' '))}</span> "
-                    f"{_e(item.get('title', ''))} ({_name(item['rule'])})</li>"
+                    f"{self._check(str(item.get('result', 'failed')))}</span> "
+                    f"{self.of_policy(str(item.get('title', '')))} ({_name(item['rule'])})</li>"
                     for item in value
                 )
                 rows.append((label, f'<ul class="checklist">{items}</ul>'))
@@ -740,14 +841,16 @@ class _Page:
                 and value
                 and all(isinstance(item, dict) and set(item) == {"label", "date"} for item in value)
             ):
-                items = "".join(f"<li>{self._value(item['date'])} {_e(item['label'])}</li>" for item in value)
+                items = "".join(
+                    f"<li>{self._value(item['date'])} {self.label(str(item['label']))}</li>" for item in value
+                )
                 rows.append((label, f'<ul class="checklist">{items}</ul>'))
             elif isinstance(value, dict):
                 rows.append(
                     (
                         label,
                         ", ".join(
-                            f"{self.say(k.replace('_', ' '))} {absent if v is None else self._value(v)}"
+                            f"{self.label(k)} {absent if v is None else self._value(v)}"
                             for k, v in value.items()
                         ),
                     )
@@ -757,13 +860,19 @@ class _Page:
             else:
                 rows.append((label, absent if value is None else self._value(value)))
         return self._block(
-            _e(section.title) + f' <span class="name small">({_e(name)})</span>', rows, section.provisional
+            self.of_policy(section.title) + f' <span class="name small">({_e(name)})</span>',
+            rows,
+            section.provisional,
         )
 
     # 4. Why ---------------------------------------------------------------------------------
 
+    def _check(self, result: str) -> str:
+        """A rule's result in a checklist (``met``, ``failed``) in the reader's words."""
+        return self.marked(_CHECK[result]) if result in _CHECK else _e(self.words.status(result))
+
     def _source(self, title: str, date: dt.date | None, href: str) -> str:
-        text = _e(title)
+        text = self.of_policy(title)
         if date is not None:
             text += " · " + self.say("act of {date}", date=self.date(date))
         if not _WEB_LINK.match(href):  # an amendment's source is the user's text: no other scheme
@@ -774,9 +883,9 @@ class _Page:
         rows = [self._trace_row(entry) for entry in self.verdict.trace]
         table = _table(
             [
-                self.translate("Rule"),
-                self.translate("Outcome"),
-                self.translate("What it says, and its source"),
+                self.words.text("Rule"),
+                self.words.text("Outcome"),
+                self.words.text("What it says, and its source"),
             ],
             rows,
             css="trace",
@@ -814,7 +923,7 @@ class _Page:
             else self.say("in force from {start}", start=self.date(start))
         )
         what = [
-            f"<strong>{_e(entry.title)}</strong>",
+            f"<strong>{self.of_policy(entry.title)}</strong>",
             self._source(entry.source.title, entry.source.date, entry.source.href),
         ]
         details = [span]
@@ -827,7 +936,7 @@ class _Page:
         if entry.missing:
             details.append(self.say("missing facts: {facts}", facts=", ".join(entry.missing)))
         if entry.note:
-            details.append(_e(entry.note))
+            details.append(self.of_policy(entry.note))
         for derivation in entry.derivations:
             operands = ", ".join(
                 f"{_name(name)} = {self._value(value)}" for name, value in derivation.operands.items()
