@@ -63,7 +63,8 @@ def test_2024_05_20_an_overstay_in_russian_gives_headline_figures_dates_and_sanc
     assert "(3 рабочих дня после въезда 10 апреля 2024 г.)" in out
     assert "Предупреждения:" in lines
     evading = next(rule for rule in load_policy().rules if rule.id == "sanction.evading_departure")
-    assert evading.title_ru is not None and evading.note_ru is not None and evading.source.title_ru is not None
+    assert evading.title_ru is not None and evading.note_ru is not None
+    assert evading.source.title_ru is not None
     assert f"      {evading.title_ru}" in lines
     assert f"      {evading.source.title_ru}  [акт от 5 июля 2014 г.]" in lines
     assert f"      примечание: {evading.note_ru}" in lines
@@ -79,7 +80,8 @@ def test_2024_05_20_an_overstay_in_kazakh_gives_kazakh_words_and_dates() -> None
     assert any("ШЫҒАРЫП ЖІБЕРУ" in line for line in lines)
     assert "Ескертулер:" in lines
     evading = next(rule for rule in load_policy().rules if rule.id == "sanction.evading_departure")
-    assert evading.title_kk is not None and evading.note_kk is not None and evading.source.title_kk is not None
+    assert evading.title_kk is not None and evading.note_kk is not None
+    assert evading.source.title_kk is not None
     assert f"      {evading.title_kk}" in lines
     assert f"      {evading.source.title_kk}  [2014 ж. 5 шілде актісі]" in lines
     assert f"      ескертпе: {evading.note_kk}" in lines
