@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import typer.main
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -64,6 +65,13 @@ def test_2024_05_20_an_overstay_in_russian_gives_headline_figures_dates_and_sanc
     assert any(
         line.startswith("  ! регистрация просрочена: уведомление принимающей стороны") for line in lines
     )
+    evading = next(rule for rule in load_policy().rules if rule.id == "sanction.evading_departure")
+    assert evading.title_ru is not None and evading.note_ru is not None
+    assert evading.source.title_ru is not None
+    assert f"      {evading.title_ru}" in lines
+    assert f"      {evading.source.title_ru}  [акт от 5 июля 2014 г.]" in lines
+    assert f"      примечание: {evading.note_ru}" in lines
+    assert evading.title not in out and evading.source.title not in out and evading.note not in out
 
 
 def test_2024_05_20_an_overstay_in_kazakh_gives_kazakh_words_and_dates() -> None:
@@ -74,6 +82,13 @@ def test_2024_05_20_an_overstay_in_kazakh_gives_kazakh_words_and_dates() -> None
     assert lines[2] == "Болу мерзімі: ҚАЗІР БОЛУ МЕРЗІМІН АСЫРУ - адам елде шекті мерзімнен тыс жүр"
     assert any("ШЫҒАРЫП ЖІБЕРУ" in line for line in lines)
     assert "Ескертулер:" in lines
+    evading = next(rule for rule in load_policy().rules if rule.id == "sanction.evading_departure")
+    assert evading.title_kk is not None and evading.note_kk is not None
+    assert evading.source.title_kk is not None
+    assert f"      {evading.title_kk}" in lines
+    assert f"      {evading.source.title_kk}  [2014 ж. 5 шілде актісі]" in lines
+    assert f"      ескертпе: {evading.note_kk}" in lines
+    assert evading.title not in out and evading.source.title not in out and evading.note not in out
 
 
 def test_2025_04_01_a_refusal_of_entry_shows_the_policys_russian_and_kazakh_titles_and_citation() -> None:
@@ -288,3 +303,62 @@ def test_2024_06_01_a_plan_warns_in_russian_of_the_overstay_days_already_on_the_
     )
     _, out, _ = _run(["plan", str(person), "--enter", "2024-06-01", "--lang", "ru"])
     assert "  ! в записи до 1 июня 2024 г. есть дни превышения срока пребывания: 16 (" in out
+
+
+#: The policy files of the sanctions (Code of Administrative Offences arts. 517 and 518), whose
+#: every title and note a caseworker reads in Russian and Kazakh.
+SANCTION_FILES = ["sanctions-art-517.yaml", "host-liability-art-518.yaml"]
+
+
+def _translatable(name: str) -> list[tuple[str, dict[str, Any], list[str]]]:
+    """Every item of a policy file that carries a title or a note to translate: (where, the
+    item, its English keys that need a Russian and a Kazakh form)."""
+    document = yaml.safe_load((ROOT / "policies" / "kz" / name).read_text(encoding="utf-8"))
+    items: list[tuple[str, dict[str, Any], list[str]]] = []
+    for key, source in (document.get("x-sources") or {}).items():
+        items.append((f"x-sources.{key}", source, ["title"]))
+    for key, programme in (document.get("programmes") or {}).items():
+        items.append((f"programmes.{key}", programme, [k for k in ("title", "note") if k in programme]))
+    for rule in document.get("rules") or []:
+        items.append((f"rule {rule['id']}", rule, [k for k in ("title", "note") if k in rule]))
+        if isinstance(rule.get("then"), dict) and "note" in rule["then"]:
+            items.append((f"rule {rule['id']} then", rule["then"], ["note"]))
+    return items
+
+
+@pytest.mark.parametrize("name", SANCTION_FILES)
+def test_every_title_and_note_of_articles_517_and_518_has_its_russian_and_kazakh_form(name: str) -> None:
+    items = _translatable(name)
+    assert any(where.startswith("rule ") for where, _, _ in items)
+    assert any(where.startswith("programmes.") for where, _, _ in items)
+    lacking = [
+        f"{where}: {key}_{language}"
+        for where, item, keys in items
+        for key in keys
+        for language in ("ru", "kk")
+        if not item.get(f"{key}_{language}")
+    ]
+    assert lacking == []
+    same = [
+        f"{where}: {key}"
+        for where, item, keys in items
+        for key in keys
+        if len({item[key], item[f"{key}_ru"], item[f"{key}_kk"]}) < 3
+    ]
+    assert same == []
+
+
+@pytest.mark.parametrize("name", SANCTION_FILES)
+def test_the_sanctions_russian_and_kazakh_forms_use_the_terms_of_kazakhstans_law(name: str) -> None:
+    for where, item, keys in _translatable(name):
+        for key in keys:
+            english, russian, kazakh = item[key], item[f"{key}_ru"], item[f"{key}_kk"]
+            if "MCI" in english:
+                assert "МРП" in russian and "АЕК" in kazakh, where
+            if "expulsion" in english.lower():
+                assert "выдворен" in russian and "шығарып жібер" in kazakh, where
+            if "Code of the Republic of Kazakhstan on Administrative Offences" in english:
+                assert "Кодекс Республики Казахстан об административных правонарушениях" in russian, where
+                assert "Қазақстан Республикасының Әкімшілік құқық бұзушылық туралы кодексі" in kazakh, where
+            if "host" in english.lower():
+                assert "принимающ" in russian.lower() and "қабылдаушы" in kazakh.lower(), where
