@@ -308,6 +308,9 @@ def test_2024_06_01_a_plan_warns_in_russian_of_the_overstay_days_already_on_the_
 #: The policy files of the sanctions (Code of Administrative Offences arts. 517 and 518), whose
 #: every title and note a caseworker reads in Russian and Kazakh.
 SANCTION_FILES = ["sanctions-art-517.yaml", "host-liability-art-518.yaml"]
+#: Every policy file whose titles and notes are all given in Russian and Kazakh: the sanctions
+#: and the stay limit with its regimes.
+TRANSLATED_FILES = [*SANCTION_FILES, "stay-limit.yaml"]
 
 
 def _translatable(name: str) -> list[tuple[str, dict[str, Any], list[str]]]:
@@ -326,8 +329,8 @@ def _translatable(name: str) -> list[tuple[str, dict[str, Any], list[str]]]:
     return items
 
 
-@pytest.mark.parametrize("name", SANCTION_FILES)
-def test_every_title_and_note_of_articles_517_and_518_has_its_russian_and_kazakh_form(name: str) -> None:
+@pytest.mark.parametrize("name", TRANSLATED_FILES)
+def test_every_title_and_note_of_a_translated_file_has_its_russian_and_kazakh_form(name: str) -> None:
     items = _translatable(name)
     assert any(where.startswith("rule ") for where, _, _ in items)
     assert any(where.startswith("programmes.") for where, _, _ in items)
@@ -362,3 +365,63 @@ def test_the_sanctions_russian_and_kazakh_forms_use_the_terms_of_kazakhstans_law
                 assert "Қазақстан Республикасының Әкімшілік құқық бұзушылық туралы кодексі" in kazakh, where
             if "host" in english.lower():
                 assert "принимающ" in russian.lower() and "қабылдаушы" in kazakh.lower(), where
+
+
+def test_the_stay_limits_russian_and_kazakh_forms_use_the_terms_of_kazakhstans_law() -> None:
+    for where, item, keys in _translatable("stay-limit.yaml"):
+        for key in keys:
+            english, russian, kazakh = item[key], item[f"{key}_ru"], item[f"{key}_kk"]
+            if "EAEU" in english:
+                assert "ЕАЭС" in russian and "ЕАЭО" in kazakh, where
+            if "overstay" in english:
+                assert "превышени" in russian and "срока пребывания" in russian, where
+                assert "болу мерзімін асыру" in kazakh, where
+            if "stay limit" in english:
+                assert "Предельный срок пребывания" in russian, where
+                assert "болудың шекті мерзімі" in kazakh, where
+            if "On Population Migration" in english or "Migration Law" in english:
+                assert "«О миграции населения»" in russian, where
+                assert "«Халықтың көші-қоны туралы»" in kazakh, where
+            if "Government Decree" in english:
+                assert "Постановление Правительства" in russian, where
+                assert "Үкіметтің" in kazakh and "қаулысы" in kazakh, where
+
+
+STAY_RULES_OF_AN_OVERSTAY = ["stay.limit", "stay.overstay"]
+
+
+@pytest.mark.parametrize(("language", "note_label"), [("ru", "примечание"), ("kk", "ескертпе")])
+def test_2024_05_20_an_overstay_cites_the_stay_limits_rules_and_the_migration_law_in_the_language(
+    language: str, note_label: str
+) -> None:
+    _, out, _ = _run([*OVERSTAY, "--lang", language])
+    lines = out.splitlines()
+    rules = {rule.id: rule for rule in load_policy().rules}
+    for rule_id in STAY_RULES_OF_AN_OVERSTAY:
+        rule = rules[rule_id]
+        assert rule.titled(language) != rule.title and rule.source.titled(language) != rule.source.title
+        assert f"      {rule.titled(language)}" in lines
+        assert f"      {rule.source.titled(language)}" in lines
+        assert rule.title not in out and rule.source.title not in out
+    limit = rules["stay.limit"]
+    assert limit.note is not None and limit.noted(language) != limit.note
+    assert f"      {note_label}: {limit.noted(language)}" in lines
+    assert limit.note not in out
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_2024_05_20_a_visa_national_is_told_in_the_language_that_the_visa_governs_the_stay(
+    tmp_path: Path, language: str
+) -> None:
+    person = tmp_path / "T-2.yaml"
+    person.write_text(
+        "person_id: T-2\ncitizenship: AF\ntrips:\n  - {entry: 2024-01-01, exit: 2024-01-20}\n",
+        encoding="utf-8",
+    )
+    _, out, _ = _run(["check", str(person), "--on", "2024-05-20", "--lang", language])
+    lines = out.splitlines()
+    visa_national = next(rule for rule in load_policy().rules if rule.id == "stay.visa_national")
+    assert visa_national.title_ru and visa_national.title_kk and visa_national.source.title_ru
+    assert "  * stay.visa_national  [" in lines[lines.index(f"      {visa_national.titled(language)}") - 1]
+    assert f"      {visa_national.source.titled(language)}" in lines
+    assert visa_national.title not in out and visa_national.source.title not in out
