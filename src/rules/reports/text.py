@@ -47,7 +47,21 @@ _HEADLINE = {
 #: The warnings the engine writes: shown translated, each slot filled with what the engine
 #: wrote there (a programme's own warning text in the policy's form in the language, if any).
 WARNINGS = (
-    # The stay mechanism's notices (rules.stay.notices).
+    # The stay mechanism's own sentences (rules.stay.limit) and notices (rules.stay.notices).
+    N_(
+        "policy {policy} has no row {key} in table {table} on {day}: the stay regime of this "
+        "nationality is not encoded, so the limit cannot be applied (a gap in the policy, not a fact "
+        "to supply)"
+    ),
+    N_(
+        "{count} trip(s) entering on {entries} were not counted: the regime of {citizenship} on the "
+        "entry day was outside the limit (table {table})"
+    ),
+    N_(
+        "table {table} row {regime} is provisional from {day}: the sources do not publish it as "
+        "encoded (per entry {per_entry} days, {total} in the window); the verdict rests on it"
+    ),
+    N_("an exemption covers every later day with no end date: no latest exit applies"),
     N_(
         "{count} trip(s) entering after {day} (on {entries}) are not counted: the verdict sees the "
         "record up to that day; kzmig plan checks a future stay"
