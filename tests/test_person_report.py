@@ -26,9 +26,10 @@ from reference import LIMIT_IN_FORCE, REGIME_OF, _statuses, _trips, count_record
 from test_stay_properties import cases
 from typer.testing import CliRunner
 
+import rules
 from rules.cli.app import app
 from rules.cli.records import read_records
-from rules.engine.evaluator import evaluator_for, parse_person
+from rules.engine.evaluator import Evaluator, evaluator_for, parse_person
 from rules.reports.language import DOMAIN, LOCALE_DIR, wording
 from rules.reports.person_report import find_pdf_renderer, person_report, render_person_report
 from rules.stay.days import DayClass, StayDays, classify_days
@@ -559,20 +560,38 @@ def test_2025_04_01_the_same_page_in_kazakh() -> None:
     assert _no_iso_date(shown)
 
 
+_ENGLISH_ONLY_REFUSAL = """\
+schema: kzmig/policy/2
+title: The refusal of entry retitled in English only
+rules:
+  - id: entry.refusal
+    title: Entry is refused beyond the limit (amended, English only)
+    source: {title: Migration Law art. 48 (amended citation), href: https://adilet.zan.kz/rus/docs/Z1100000477}
+    from: 2023-01-27
+    when:
+      all:
+        - {fact: stay.status, in: [compliant, overstay, exempt]}
+        - {fact: stay.entered_today, eq: true}
+        - {fact: stay.over_limit, eq: true}
+    then: {status: refused}
+    overrides: [sanction.warning, sanction.fine, sanction.fine_longer, sanction.evading_departure]
+"""
+
+
 @pytest.mark.parametrize("language", ["ru", "kk"])
-def test_a_title_or_source_the_policy_gives_only_in_english_is_shown_in_english(language: str) -> None:
-    evaluator = evaluator_for(None)
-    verdict = evaluator.evaluate(person("refused-RU-E2.yaml"), D(2025, 4, 1))
+def test_a_title_or_source_the_policy_gives_only_in_english_is_shown_in_english(
+    language: str, tmp_path: Path
+) -> None:
+    amendment = tmp_path / "refusal.yaml"
+    amendment.write_text(_ENGLISH_ONLY_REFUSAL, encoding="utf-8")
+    evaluator = Evaluator(rules.load_policy(amendments=[amendment]))
     page = person_report(evaluator, person("refused-RU-E2.yaml"), D(2025, 4, 1), lang=language)
-    rules = {rule.id: rule for rule in evaluator.policy.rules}
-    english_only = [entry for entry in verdict.trace if rules[entry.rule].titled(language) == entry.title]
-    translated = [entry for entry in verdict.trace if rules[entry.rule].titled(language) != entry.title]
-    assert english_only and translated  # stay.limit has no Russian or Kazakh title; entry.refusal has
-    for entry in english_only:
-        assert html.escape(entry.title) in page
-    for entry in translated:
-        assert html.escape(entry.title) not in page
-        assert html.escape(rules[entry.rule].titled(language)) in page
+    assert "Entry is refused beyond the limit (amended, English only)" in page
+    assert "Migration Law art. 48 (amended citation)" in page
+    limit = next(rule for rule in evaluator.policy.rules if rule.id == "stay.limit")
+    assert limit.titled(language) != limit.title  # a rule the policy gives in the language
+    assert html.escape(limit.titled(language)) in page
+    assert html.escape(limit.title) not in page
 
 
 def test_2026_03_10_residence_applicant_checklist_reads_in_russian_with_the_rules_titles() -> None:
