@@ -401,7 +401,7 @@ def test_2024_05_20_an_overstay_cites_the_stay_limits_rules_and_the_migration_la
         rule = rules[rule_id]
         assert rule.titled(language) != rule.title and rule.source.titled(language) != rule.source.title
         assert f"      {rule.titled(language)}" in lines
-        assert f"      {rule.source.titled(language)}" in lines
+        assert any(line.startswith(f"      {rule.source.titled(language)}") for line in lines)  # [act of]
         assert rule.title not in out and rule.source.title not in out
     limit = rules["stay.limit"]
     assert limit.note is not None and limit.noted(language) != limit.note
@@ -423,5 +423,5 @@ def test_2024_05_20_a_visa_national_is_told_in_the_language_that_the_visa_govern
     visa_national = next(rule for rule in load_policy().rules if rule.id == "stay.visa_national")
     assert visa_national.title_ru and visa_national.title_kk and visa_national.source.title_ru
     assert "  * stay.visa_national  [" in lines[lines.index(f"      {visa_national.titled(language)}") - 1]
-    assert f"      {visa_national.source.titled(language)}" in lines
+    assert any(line.startswith(f"      {visa_national.source.titled(language)}") for line in lines)
     assert visa_national.title not in out and visa_national.source.title not in out
