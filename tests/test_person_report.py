@@ -702,3 +702,18 @@ def test_in_english_the_page_is_the_same_whether_asked_for_or_by_default() -> No
 def test_kzmig_report_help_names_the_languages() -> None:
     code, out, _ = kzmig("report", "--help")
     assert code == 0 and "--lang" in out and "KZMIG_LANG" in out
+
+
+def test_the_written_page_is_an_ordinary_file_readable_as_the_umask_allows(tmp_path: Path) -> None:
+    import os
+
+    out = tmp_path / "page.html"
+    umask = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(
+            app, ["report", str(PERSONS / "overstay-B-2.yaml"), "--on", "2024-04-20", "--out", str(out)]
+        )
+    finally:
+        os.umask(umask)
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_mode & 0o777 == 0o644
