@@ -51,7 +51,6 @@ from models.verdict import (
     Decision,
     ProgrammeSection,
     RegistrationDue,
-    StayResult,
     StayStatus,
     TraceEntry,
     Verdict,
@@ -73,7 +72,7 @@ from rules.reports.page import escaped as _e
 from rules.reports.page import number as _number
 from rules.reports.page import table as _table
 from rules.reports.page import text_width as _text_width
-from rules.reports.text import WARNINGS
+from rules.reports.text import WARNINGS, stay_headline_key
 from rules.stay.days import DayClass, StayDays, classify_days, earliest_reentry
 from rules.version import __version__
 
@@ -129,10 +128,12 @@ _STAY_HEADLINE = {
     StayStatus.EXEMPT: N_("Exempt: a valid exempt status covers the evaluation date"),
     StayStatus.NOT_APPLICABLE: N_("Not applicable: the stay limit does not apply"),
     StayStatus.UNDETERMINED: N_("Undetermined: facts are missing"),
+    # An overstay verdict says whether the evaluation date itself is an overstay day.
+    "overstay_now": N_("Overstay now: the person is in the country beyond the limit"),
+    "overstay_past": N_(
+        "Overstay in the past: no overstay on this day; the record holds earlier overstay days"
+    ),
 }
-#: An overstay verdict says whether the evaluation date itself is an overstay day.
-_OVERSTAY_NOW = N_("Overstay now: the person is in the country beyond the limit")
-_OVERSTAY_PAST = N_("Overstay in the past: no overstay on this day; the record holds earlier overstay days")
 
 #: How a checklist of rules (a section's gates, say) marks each rule's result.
 _CHECK = {
@@ -142,12 +143,6 @@ _CHECK = {
     "set_aside": N_("set aside"),
     "not_in_force": N_("not in force"),
 }
-
-
-def _stay_headline(stay: StayResult) -> str:
-    if stay.status == StayStatus.OVERSTAY and stay.overstay_now is not None:
-        return _OVERSTAY_NOW if stay.overstay_now else _OVERSTAY_PAST
-    return _STAY_HEADLINE[stay.status]
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -417,7 +412,7 @@ class _Page:
                 f'<p class="headline stay-{_e(stay.status.value)}">'
                 + self.say("Stay limit")
                 + ": <strong>"
-                + self.marked(_stay_headline(stay))
+                + self.marked(_STAY_HEADLINE[stay_headline_key(stay)])
                 + "</strong></p>",
                 self._boxes(),
                 "</header>",

@@ -21,7 +21,7 @@ from models.verdict import (
 )
 from rules.reports.language import ENGLISH, LABEL, N_, Wording, sentence
 
-__all__ = ["render_text", "section_lines", "trace_lines", "warning_lines"]
+__all__ = ["render_text", "section_lines", "stay_headline_key", "trace_lines", "warning_lines"]
 
 _CHECK = {
     "met": N_("met"),
@@ -185,11 +185,13 @@ def _decision(decision: Decision, words: Wording) -> str:
     return text + (provisional if decision.provisional else "")
 
 
-def _stay_headline(stay: StayResult) -> str:
-    """The stay headline; an overstay verdict says whether the overstay is now or in the past."""
+def stay_headline_key(stay: StayResult) -> str:
+    """Which headline the stay section takes: its status, except that an overstay verdict
+    says whether the overstay is now (``overstay_now``) or in the past (``overstay_past``).
+    The text and the printable report key their headlines by it."""
     if stay.status == StayStatus.OVERSTAY and stay.overstay_now is not None:
-        return _HEADLINE["overstay_now" if stay.overstay_now else "overstay_past"]
-    return _HEADLINE[stay.status]
+        return "overstay_now" if stay.overstay_now else "overstay_past"
+    return stay.status.value
 
 
 def _sanction_line(stay: StayResult, words: Wording) -> str:
@@ -246,7 +248,7 @@ def render_text(verdict: Verdict, words: Wording = ENGLISH) -> str:
             person=verdict.person_id, day=day, policy=verdict.policy.name, version=verdict.policy.version
         ),
         "",
-        _("Stay limit: {headline}").format(headline=_(_stay_headline(stay))),
+        _("Stay limit: {headline}").format(headline=_(_HEADLINE[stay_headline_key(stay)])),
     ]
     if stay.missing:
         lines.append("  " + _("missing facts: {facts}").format(facts=", ".join(stay.missing)))
