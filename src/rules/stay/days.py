@@ -40,7 +40,7 @@ from models.person import Person, Trip
 from rules.engine.evaluator import Evaluator, parse_person
 from rules.errors import EvaluationError, InputError
 from rules.stay.limit import StayDerived, StayLimit
-from rules.stay.planning import plan_with
+from rules.stay.planning import plan_with, stay_limit_of
 from rules.stay.window import ExemptPeriod
 
 __all__ = ["DayClass", "StayDays", "classify_days", "earliest_reentry"]
@@ -101,16 +101,6 @@ class StayDays:
             else:
                 found.append((kind, day, day))
         return found
-
-
-def stay_limit_of(evaluator: Evaluator) -> StayLimit:
-    """The stay limit's mechanism of the evaluator's policy (its ``stay`` programme)."""
-    mechanism = evaluator.mechanism("stay")
-    if not isinstance(mechanism, StayLimit):
-        raise EvaluationError(
-            f"policy {evaluator.policy.name}: the stay programme does not count days of stay"
-        )
-    return mechanism
 
 
 def classify_days(

@@ -469,23 +469,20 @@ class StayLimit:
     ) -> StayResult:
         """The stay section of the verdict, from the derived figures and the decided statuses."""
         figures = derived.figures
-        regime = derived.fact.get("regime")
         # Every value below is already what validation keeps: built without validating again.
+        section: dict[str, Any] = {
+            "status": status,
+            "limit": derived.limit,
+            "window": derived.window,
+            "missing": missing,
+            "sanction": sanction,
+            "entry_check": entry_check,
+            "registration": registration,
+            "regime": derived.fact.get("regime"),
+            "policy_gaps": derived.gaps,
+        }
         if figures is None:
-            return built(
-                StayResult,
-                {
-                    "status": status,
-                    "limit": derived.limit,
-                    "window": derived.window,
-                    "missing": missing,
-                    "sanction": sanction,
-                    "entry_check": entry_check,
-                    "registration": registration,
-                    "regime": regime,
-                    "policy_gaps": derived.gaps,
-                },
-            )
+            return built(StayResult, section)
         latest = figures.latest_exit
         # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
         show_latest = (
@@ -497,10 +494,8 @@ class StayLimit:
         return built(
             StayResult,
             {
-                "status": status,
+                **section,
                 "days_used": figures.days_used,
-                "limit": derived.limit,
-                "window": derived.window,
                 "per_entry_limit": derived.per_entry_limit,
                 "overstay_days": figures.overstay_count,
                 "overstay_now": bool(
@@ -515,12 +510,6 @@ class StayLimit:
                 ),
                 "exempt_days": figures.exempt_days,
                 "latest_exit": fromordinal(latest) if show_latest and latest else None,
-                "missing": missing,
-                "sanction": sanction,
-                "entry_check": entry_check,
-                "registration": registration,
-                "regime": regime,
-                "policy_gaps": derived.gaps,
             },
         )
 

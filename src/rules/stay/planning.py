@@ -72,7 +72,7 @@ from rules.stay.limit import StayLimit
 from rules.stay.window import UNBOUNDED, StayFigures, runs
 from rules.version import PLAN_FORMAT, __version__
 
-__all__ = ["LONGEST_PLAN_DAYS", "plan", "plan_with"]
+__all__ = ["LONGEST_PLAN_DAYS", "plan", "plan_with", "stay_limit_of"]
 
 _LIMITED = (StayStatus.COMPLIANT, StayStatus.OVERSTAY, StayStatus.EXEMPT)
 _HORIZON_DAYS = 100 * 366  # the searches look at most a century ahead (as the engine's latest exit)
@@ -212,11 +212,11 @@ def _not_planned(evaluator: Evaluator, record: Person, enter: dt.date, wanted: i
 def _own_warnings(evaluator: Evaluator, person: Person, on: dt.date, verdict: Verdict) -> tuple[str, ...]:
     """The verdict's warnings except those about the record as counted on ``on`` (a plan
     counts bookings after ``on`` on purpose; its own warnings say what it saw)."""
-    counted = set(_stay(evaluator).derive_stay(person, on).warnings)
+    counted = set(stay_limit_of(evaluator).derive_stay(person, on).warnings)
     return tuple(warning for warning in verdict.warnings if warning not in counted)
 
 
-def _stay(evaluator: Evaluator) -> StayLimit:
+def stay_limit_of(evaluator: Evaluator) -> StayLimit:
     """The stay limit's mechanism of the evaluator's policy (its ``stay`` programme)."""
     mechanism = evaluator.mechanism("stay")
     if not isinstance(mechanism, StayLimit):
@@ -261,7 +261,7 @@ class _Planner:
 
     def __init__(self, evaluator: Evaluator, person: Person, enter: dt.date) -> None:
         self.evaluator = evaluator
-        self.stay = _stay(evaluator)
+        self.stay = stay_limit_of(evaluator)
         self.policy = evaluator.policy
         self.person = person
         self.enter = enter.toordinal()
@@ -272,7 +272,7 @@ class _Planner:
         ]
         self.entries = [entry for entry, _ in self.trips]
         self.last_day = max((last for _, last in self.trips), default=None)
-        self.counting_starts = _stay(evaluator).base.start.toordinal()
+        self.counting_starts = stay_limit_of(evaluator).base.start.toordinal()
         self.cover = self._cover()
         self.cover_starts = [c.first for c in self.cover]
         # The window total of the person's regime on each day (stay.limit_days where it says null).
