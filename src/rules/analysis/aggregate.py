@@ -51,7 +51,7 @@ def bucket_label(lower: int) -> str:
     if lower == 0:
         return "0"
     size = abs(lower)
-    upper = size * (5 if str(size)[0] == "2" else 2) // (2 if str(size)[0] == "2" else 1) - 1
+    upper = (size * 5 // 2 if str(size)[0] == "2" else size * 2) - 1  # 1->2, 2->5, 5->10 next
     shown = f"{size:,}" if upper == size else f"{size:,}-{upper:,}"
     return shown if lower > 0 else f"-({shown})"
 

@@ -128,7 +128,7 @@ class Evaluator:
         few records that changed."""
         policy = self.policy
         record, sections_read = read_person(person, policy)
-        as_of = (on if on.__class__ is dt.date else evaluation_day(on)) if on is not None else today(policy)
+        as_of = evaluation_day(on) if on is not None else today(policy)
         case = Case(self.compiled, record, sections_read, as_of)
         evaluated = [
             name

@@ -65,7 +65,7 @@ def later_trips(trips: Sequence[Trip], as_of: dt.date) -> list[str]:
 def ending_exemptions(
     policy: Policy,
     exemptions: Iterable[Rule],
-    statuses: Iterable[Status],
+    statuses: Sequence[Status],
     as_of: dt.date,
     latest_exit: dt.date | None,
 ) -> list[str]:
@@ -73,6 +73,8 @@ def ending_exemptions(
 
     ``latest_exit`` is the last day the person may stay if they stay on (the exempt days not
     counted, the days after the status ends counted): the notice gives it."""
+    if not statuses:
+        return []  # most records: no status, nothing to look up
     notice = _notice_days(policy, as_of)
     if notice is None:
         return []
