@@ -100,20 +100,14 @@ TRANSLATED_LANGUAGES = ("ru", "kk")
 _Wording = Annotated[str, Field(min_length=3)]
 
 
-class _Translated(_Data):
-    """An item whose ``title`` and ``note`` may carry Russian and Kazakh forms beside English:
-    ``title_ru``, ``title_kk``, ``note_ru``, ``note_kk``. English stays the form of record (the
-    JSON verdict, the trace); the forms are what the text output shows in that language."""
+class _Noted(_Data):
+    """An item whose ``note`` may carry Russian and Kazakh forms beside English: ``note_ru``,
+    ``note_kk`` (a rule's outcome, and through :class:`_Translated` a rule or a programme).
+    English stays the form of record (the JSON verdict, the trace); the forms are what the text
+    output shows in that language."""
 
-    title_ru: _Wording | None = None
-    title_kk: _Wording | None = None
-    note_ru: _Wording | None = None
-    note_kk: _Wording | None = None
-
-    def titled(self, language: str) -> str:
-        """The title in ``language``, or in English where the policy gives no such form."""
-        forms = {"ru": self.title_ru, "kk": self.title_kk}
-        return forms.get(language) or self._english("title") or ""
+    note_ru: _Wording | None = Field(default=None, description="The note in Russian, for the Russian text.")
+    note_kk: _Wording | None = Field(default=None, description="The note in Kazakh, for the Kazakh text.")
 
     def noted(self, language: str) -> str | None:
         """The note in ``language``, or in English where the policy gives no such form."""
@@ -128,10 +122,23 @@ class _Translated(_Data):
         return value if isinstance(value, str) else None
 
     @model_validator(mode="after")
-    def _forms_have_their_english(self) -> _Translated:
+    def _forms_have_their_english(self) -> _Noted:
         if self._english("note") is None and (self.note_ru or self.note_kk):
             raise ValueError("a translated note ('note_ru', 'note_kk') needs the English 'note' beside it")
         return self
+
+
+class _Translated(_Noted):
+    """An item whose ``title`` may also carry Russian and Kazakh forms: ``title_ru``,
+    ``title_kk``."""
+
+    title_ru: _Wording | None = Field(default=None, description="The title in Russian, for the Russian text.")
+    title_kk: _Wording | None = Field(default=None, description="The title in Kazakh, for the Kazakh text.")
+
+    def titled(self, language: str) -> str:
+        """The title in ``language``, or in English where the policy gives no such form."""
+        forms = {"ru": self.title_ru, "kk": self.title_kk}
+        return forms.get(language) or self._english("title") or ""
 
 
 class Source(_Data):
@@ -520,7 +527,7 @@ Condition = Annotated[
 ]
 
 
-class Outcome(_Data):
+class Outcome(_Noted):
     """What a rule decides when it applies: a status of its programme, the facts whose absence
     it reports (for an ``undetermined`` outcome: each is shown as its input path), and named
     values it reports with the decision, each a formula (a fine:
@@ -531,20 +538,6 @@ class Outcome(_Data):
     missing: list[DottedName] = Field(default_factory=list)
     values: dict[Code, Any] = Field(default_factory=dict)
     note: str | None = None
-    note_ru: _Wording | None = Field(default=None, description="The note in Russian, for the Russian text.")
-    note_kk: _Wording | None = Field(default=None, description="The note in Kazakh, for the Kazakh text.")
-
-    def noted(self, language: str) -> str | None:
-        """The note in ``language``, or in English where the policy gives no such form."""
-        if self.note is None:
-            return None
-        return {"ru": self.note_ru, "kk": self.note_kk}.get(language) or self.note
-
-    @model_validator(mode="after")
-    def _forms_have_their_english(self) -> Outcome:
-        if self.note is None and (self.note_ru or self.note_kk):
-            raise ValueError("a translated note ('note_ru', 'note_kk') needs the English 'note' beside it")
-        return self
 
 
 class Rule(_Translated):
