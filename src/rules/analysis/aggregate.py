@@ -23,8 +23,10 @@ from decimal import Decimal
 from typing import Any
 
 from rules.analysis.figures import plain
+from rules.analysis.impact import Comparison
 from rules.analysis.law import LawDifference
 from rules.analysis.population import Outcome
+from rules.policy.loader import Policy
 
 __all__ = ["Impact", "Totals", "bucket", "bucket_label"]
 
@@ -112,6 +114,19 @@ class Impact:
     explained_by: Counter[tuple[dt.date, str]] = field(default_factory=Counter)
     by_citizenship: Counter[tuple[dt.date, str, bool]] = field(default_factory=Counter)
     by_group: Counter[tuple[dt.date, str, str, bool]] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, comparison: Comparison, dates: Iterable[dt.date], *, law: bool = True) -> Impact:
+        """An empty impact of ``comparison``'s two versions (named ``<policy> <version>``) on
+        ``dates``; with ``law``, the differences in the law on each date (a part of a
+        population merged into a whole needs none of its own)."""
+        days = tuple(dates)
+        return cls(
+            _version(comparison.baseline.policy),
+            _version(comparison.amended.policy),
+            days,
+            law={on: comparison.law(on) for on in days} if law else {},
+        )
 
     def add(self, outcomes: Iterable[Outcome], *, unreadable: bool = False) -> None:
         """Count one input record: its outcome on each date, or its error.
@@ -250,6 +265,10 @@ class Impact:
                 for fact in sorted({name for (day, name, _, _) in self.by_group if day == on})
             },
         }
+
+
+def _version(policy: Policy) -> str:
+    return f"{policy.name} {policy.version}"
 
 
 def _by_value(counts: Mapping[tuple[str, bool], int]) -> dict[str, dict[str, int]]:

@@ -53,12 +53,7 @@ def impact_of_bag(
     from dask.delayed import delayed
 
     comparison = built_comparison(baseline, amended)
-    impact = Impact(
-        f"{comparison.baseline.policy.name} {comparison.baseline.policy.version}",
-        f"{comparison.amended.policy.name} {comparison.amended.policy.version}",
-        tuple(dates),
-        law={on: comparison.law(on) for on in dates},
-    )
+    impact = Impact.of(comparison, dates)
     counts = lines.map_partitions(_count_records).compute()
     offsets = [0, *itertools.accumulate(counts)][:-1]
     tasks = [
@@ -90,11 +85,7 @@ def _partition_impact(
     """Compare the records of one partition (numbered from ``offset``): its impact and its
     changed records. The unit of work of a Dask task."""
     comparison = built_comparison(baseline, amended)
-    impact = Impact(
-        f"{comparison.baseline.policy.name} {comparison.baseline.policy.version}",
-        f"{comparison.amended.policy.name} {comparison.amended.policy.version}",
-        dates,
-    )
+    impact = Impact.of(comparison, dates, law=False)
     changed: list[dict[str, Any]] = []
     index = offset
     for line in lines:

@@ -261,13 +261,7 @@ def _run(
 ) -> None:
     output, show = outputs.format, outputs.show
     comparison = population.comparison
-    baseline, amended = comparison.baseline.policy, comparison.amended.policy
-    impact = Impact(
-        f"{baseline.name} {baseline.version}",
-        f"{amended.name} {amended.version}",
-        population.dates,
-        law=population.law,
-    )
+    impact = Impact.of(comparison, population.dates)
     changes_file = stack.enter_context(_open_output(outputs.changes)) if outputs.changes is not None else None
     writer = (
         stack.enter_context(TableWriter(outputs.tables, outputs.table_format, _programmes(population)))

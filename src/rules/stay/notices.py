@@ -137,9 +137,13 @@ def notice_problems(policy: Policy) -> list[Problem]:
             f"{EXEMPTION_NOTICE_DAYS} must be a whole number of days (0 or more), not {dated.value!r}",
         )
         for index, dated in enumerate(parameter.values)
-        if dated.value is not None
-        and not (isinstance(dated.value, int) and not isinstance(dated.value, bool) and dated.value >= 0)
+        if dated.value is not None and not _is_whole_days(dated.value)
     ]
+
+
+def _is_whole_days(value: object) -> bool:
+    """A number of days: a whole number, 0 or more (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _notice_days(policy: Policy, as_of: dt.date) -> int | None:
@@ -149,4 +153,4 @@ def _notice_days(policy: Policy, as_of: dt.date) -> int | None:
         value = policy.parameter(EXEMPTION_NOTICE_DAYS, as_of).value
     except EvaluationError:
         return None  # no value in force on that day: no notice
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    return value if _is_whole_days(value) else None
