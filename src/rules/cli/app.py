@@ -17,25 +17,26 @@ import traceback
 from collections.abc import Callable, Collection, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 import typer.main
 from typer.core import TyperGroup
 
-from models.plan import Plan
 from models.verdict import Verdict
 from rules.cli.records import Record, place_problems, read_records
 from rules.engine.evaluator import Evaluator, today
-from rules.engine.schemas import schema as schema_of
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem
+from rules.policy.cache import PolicyCache
 from rules.policy.loader import Policy, default_policy_dir, load_policy
 from rules.policy.timeline import Timeline
 from rules.reports.language import LANGUAGE_VARIABLE, LANGUAGES, chosen_language, wording
-from rules.reports.plan_text import render_plan_text
 from rules.reports.text import render_text
-from rules.stay.planning import LONGEST_PLAN_DAYS, plan_with
+from rules.stay.planning import LONGEST_PLAN_DAYS
 from rules.version import PLAN_FORMAT, VERDICT_FORMAT, __version__
+
+if TYPE_CHECKING:
+    from models.plan import Plan
 
 __all__ = ["app", "main"]
 
@@ -167,7 +168,8 @@ def _parse_day(value: str) -> dt.date:
 
 
 def _load(policy_dir: Path | None, amendments: list[Path] | None) -> Policy:
-    return load_policy(policy_dir, amendments or ())
+    """The policy, through the cache of loaded policies (``KZMIG_CACHE_DIR``; ``off``: none)."""
+    return load_policy(policy_dir, amendments or (), cache=PolicyCache.default())
 
 
 def _fail(error: KzmigError, code: int) -> typer.Exit:
@@ -220,7 +222,7 @@ def _answer_each(
     failures: set[str] = set()
     for record in records:
         outcome = _run_record(record, run)
-        if isinstance(outcome, Verdict | Plan):
+        if not isinstance(outcome, dict):  # a verdict or a plan, not an error record
             if output is OutputFormat.json:
                 typer.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=None if batch else 2))
             else:
@@ -319,6 +321,9 @@ def plan(
     lang: LanguageOption = None,
 ) -> None:
     """How long a person may stay if they enter on a date, and the earliest entry for N days."""
+    from rules.reports.plan_text import render_plan_text
+    from rules.stay.planning import plan_with
+
     day = _parse_day(enter)
     try:
         evaluator = Evaluator(_load(policy_dir, amend))
@@ -356,6 +361,8 @@ def schema(
     amend: AmendOption = None,
 ) -> None:
     """Print the JSON Schema of a person record, a verdict, a plan or a policy file, for a policy."""
+    from rules.engine.schemas import schema as schema_of
+
     try:
         policy = _load(policy_dir, amend)
     except PolicyError as error:

@@ -23,9 +23,17 @@ from pydantic import ValidationError
 from models.policy import ComputedFact, Parameter, Programme, Rule, StatusKind, Table
 from models.verdict import SECTION_FIELDS
 from rules.errors import EvaluationError, PolicyError, Problem
+from rules.policy.cache import PolicyCache
 from rules.policy.catalogue import Catalogue, build_catalogue
 from rules.policy.checks import ReportItem, WarningCheck, check_programmes, check_rules, check_warnings
-from rules.policy.documents import Document, DocumentError, parse_document, validation_problems
+from rules.policy.documents import (
+    MAX_DOCUMENT_BYTES,
+    Document,
+    DocumentError,
+    parse_document,
+    read_bytes,
+    validation_problems,
+)
 from rules.policy.nodes import Node
 from rules.policy.reading import FileItems, read_policy_file, read_policy_text
 from rules.policy.registry import MECHANISMS, mechanism_class
@@ -145,7 +153,10 @@ class AmendmentText:
 
 
 def load_policy(
-    directory: Path | str | None = None, amendments: Iterable[Path | str | AmendmentText] = ()
+    directory: Path | str | None = None,
+    amendments: Iterable[Path | str | AmendmentText] = (),
+    *,
+    cache: PolicyCache | None = None,
 ) -> Policy:
     """Load the policy in ``directory`` (default: the shipped one), then apply ``amendments``
     (files, or :class:`AmendmentText` for content received as text).
@@ -155,6 +166,9 @@ def load_policy(
     replace the rows of the same key (other rows are kept); ``repeals`` removes rules. An
     amendment may not leave a value, row, formula or rule without one on a day the policy
     before it covered. Raises :class:`PolicyError` listing every problem found.
+
+    With a ``cache`` (:class:`~rules.policy.cache.PolicyCache`), a policy loaded before from
+    the same bytes by the same code is read from it instead, and a newly loaded one is kept.
     """
     base = Path(directory) if directory is not None else default_policy_dir()
     if not base.is_dir():
@@ -168,6 +182,11 @@ def load_policy(
             f"policy {base} cannot be loaded", [Problem(str(base), "the directory holds no .yaml file")]
         )
     sources = [a if isinstance(a, AmendmentText) else Path(a) for a in amendments]
+    key = _cache_key(cache, base, paths, sources) if cache is not None else None
+    if key is not None and cache is not None:
+        kept = cache.get(key)
+        if kept is not None:
+            return kept
 
     problems: list[Problem] = []
     files: list[FileItems] = []
@@ -195,7 +214,29 @@ def load_policy(
     version = digest.hexdigest()[:12]
 
     baseline_count = len(paths)
-    return _assemble(base, files, baseline_count, version, problems)
+    policy = _assemble(base, files, baseline_count, version, problems)
+    if key is not None and cache is not None:
+        cache.put(key, policy)
+    return policy
+
+
+def _cache_key(
+    cache: PolicyCache, base: Path, paths: list[Path], sources: list[Path | AmendmentText]
+) -> str | None:
+    """The cache key of these files, or ``None`` when one cannot be read (the loader then
+    reports why, as without a cache)."""
+    contents: list[tuple[str, bytes]] = []
+    try:
+        for path in paths:
+            contents.append((str(path.relative_to(base)), read_bytes(path, MAX_DOCUMENT_BYTES)))
+        for source in sources:
+            if isinstance(source, AmendmentText):
+                contents.append((f"amendment text {source.name}", source.text.encode()))
+            else:
+                contents.append((f"amendment {source}", read_bytes(source, MAX_DOCUMENT_BYTES)))
+    except (DocumentError, ValueError):
+        return None
+    return cache.key(base, contents)
 
 
 def _bytes(path: Path) -> bytes:
