@@ -5,8 +5,10 @@ calendar. Checked in a fresh interpreter, by the modules it holds; nothing here 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -23,12 +25,13 @@ NOT_AT_START = (
 )
 
 
-def _modules_after(code: str) -> set[str]:
+def _modules_after(code: str, cache: str = "off") -> set[str]:
     done = subprocess.run(
         [sys.executable, "-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "KZMIG_CACHE_DIR": cache},
     )
     return set(json.loads(done.stdout.splitlines()[-1]))
 
@@ -45,11 +48,23 @@ def test_the_analysis_names_of_rules_are_there_when_asked_for() -> None:
     assert {"rules.analysis.population", "rules.analysis.impact", "rules.analysis.aggregate"} <= loaded
 
 
-def test_a_due_date_loads_the_kazakh_calendar_only() -> None:
-    loaded = _modules_after(
-        "import datetime as dt\nimport rules\n"
-        "rules.evaluate({'person_id': 'P', 'citizenship': 'RU', 'trips': [{'entry': '2024-04-11'}]},"
-        " on=dt.date(2024, 4, 20))"
-    )
+_DUE_DATE = (
+    "import datetime as dt\nimport rules\n"
+    "verdict = rules.evaluate({'person_id': 'P', 'citizenship': 'RU', 'trips': [{'entry': '2024-04-11'}]},"
+    " on=dt.date(2024, 4, 20))\n"
+    "assert verdict.stay.registration.due == dt.date(2024, 4, 16), verdict.stay.registration"
+)
+
+
+def test_a_due_date_without_a_cache_loads_the_kazakh_calendar_only() -> None:
+    loaded = _modules_after(_DUE_DATE)
     assert "holidays" in loaded
     assert "holidays.countries" not in loaded  # the package of every country's calendar
+
+
+def test_a_due_date_reads_the_working_days_kept_by_an_earlier_run(tmp_path: Path) -> None:
+    first = _modules_after(_DUE_DATE, cache=str(tmp_path))
+    assert "holidays" in first
+    assert [path.name.startswith("calendar-kz-") for path in tmp_path.iterdir()] == [True]
+    again = _modules_after(_DUE_DATE, cache=str(tmp_path))
+    assert "holidays" not in again  # and the due date is the same (asserted in the code run)

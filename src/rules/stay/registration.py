@@ -28,7 +28,10 @@ Working days are those of the Kazakh calendar maintained by the ``holidays`` pac
 are not working days; a Saturday or Sunday the Government made a working day is one. The
 calendar is built once per year and kept as a sorted tuple of working days, so that finding the
 Nth working day is one binary search. The package is imported on the first due date computed,
-not with this module: a command that computes none does not pay for it.
+not with this module: a command that computes none does not pay for it. The working days of
+each year computed are also kept in kzmig's cache directory (:mod:`rules.cache`), under a name
+made of the package's version and files and this module's, so that a command started afresh
+reads them back instead of importing the package (most of a one-person check's time).
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import hashlib
 import importlib.util
+import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +50,7 @@ from models.person import Person
 from models.policy import DatedValue
 from models.registration import RegistrationDue
 from models.verdict import SourceRef
+from rules.cache import cache_directory, write_atomically
 from rules.errors import EvaluationError, Problem, did_you_mean
 from rules.policy.loader import Policy
 from rules.policy.types import DATE, MechanismFact, ValueType
@@ -277,10 +283,17 @@ def _working_days(year: int) -> tuple[int, ...]:
     The calendar is built with the neighbouring years too: a day off may be moved across the
     New Year, and the package records a transferred working day with the year that moved it.
     """
+    kept = _kept_calendar()
+    found = kept.year(year) if kept is not None else None
+    if found is not None:
+        return found
     first_year, last_year = _covered_years()
     calendar = _kazakh_calendar(range(max(year - 1, first_year), min(year + 1, last_year) + 1))
     first, last = dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
-    return tuple(day for day in range(first, last + 1) if calendar.is_working_day(dt.date.fromordinal(day)))
+    days = tuple(day for day in range(first, last + 1) if calendar.is_working_day(dt.date.fromordinal(day)))
+    if kept is not None:
+        kept.keep(years={str(year): list(days)})
+    return days
 
 
 def _nth_working_day(first_counted: dt.date, n: int) -> dt.date:
@@ -299,8 +312,91 @@ def _nth_working_day(first_counted: dt.date, n: int) -> dt.date:
 def _covered_years() -> tuple[int, int]:
     """The years the maintained calendar covers (holidays.KZ starts in 1991, the package ends
     in 2100). Looked up on first use."""
+    kept = _kept_calendar()
+    if kept is not None and kept.covered is not None:
+        return kept.covered
     calendar = _kazakh_calendar(None)
-    return calendar.start_year, calendar.end_year
+    covered = (calendar.start_year, calendar.end_year)
+    if kept is not None:
+        kept.keep(covered=list(covered))
+    return covered
+
+
+class _KeptCalendar:
+    """The working days computed by earlier runs, read from (and added to) one JSON file of
+    kzmig's cache directory. What does not read as a calendar is ignored and computed again."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory, self.name = directory, name
+        self.data = self._read()
+        covered = self.data.get("covered")
+        self.covered: tuple[int, int] | None = None
+        if (
+            isinstance(covered, list)
+            and len(covered) == 2
+            and all(type(year) is int and dt.MINYEAR <= year <= dt.MAXYEAR for year in covered)
+            and covered[0] <= covered[1]
+        ):
+            self.covered = (covered[0], covered[1])
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            with (self.directory / self.name).open("rb") as stream:
+                found = json.loads(stream.read(1 << 22))
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def year(self, year: int) -> tuple[int, ...] | None:
+        """The working days kept for ``year``, if they read as days of that year in order."""
+        years = self.data.get("years")
+        days = years.get(str(year)) if isinstance(years, dict) else None
+        if not isinstance(days, list) or not 1 <= year <= dt.MAXYEAR:
+            return None
+        first, last = dt.date(year, 1, 1).toordinal(), dt.date(year, 12, 31).toordinal()
+        previous = first - 1
+        for day in days:
+            if type(day) is not int or not previous < day <= last:
+                return None
+            previous = day
+        return tuple(days)
+
+    def keep(self, **changes: Any) -> None:
+        data = self._read()
+        for key, value in changes.items():
+            if isinstance(value, dict):
+                kept = data.get(key)
+                data[key] = {**(kept if isinstance(kept, dict) else {}), **value}
+            else:
+                data[key] = value
+        if write_atomically(self.directory, self.name, json.dumps(data, separators=(",", ":")).encode()):
+            self.data = data
+
+
+@functools.cache
+def _kept_calendar() -> _KeptCalendar | None:
+    """The kept calendar of the installed ``holidays`` package and this module, or ``None``
+    when the cache is turned off or the package's files cannot be found."""
+    directory = cache_directory()
+    if directory is None:
+        return None
+    try:
+        spec = importlib.util.find_spec("holidays")
+    except (ImportError, ValueError):
+        return None
+    places = list(spec.submodule_search_locations or ()) if spec is not None else []
+    if not places:
+        return None
+    digest = hashlib.sha256(b"kzmig-calendar/1\0")
+    try:
+        package = Path(places[0])
+        digest.update((package / "version.py").read_bytes())
+        for path in (package / "countries" / "kazakhstan.py", Path(__file__)):
+            found = path.stat()
+            digest.update(f"{path.name}:{found.st_size}:{found.st_mtime_ns}\0".encode())
+    except OSError:
+        return None
+    return _KeptCalendar(directory, f"calendar-kz-{digest.hexdigest()[:24]}.json")
 
 
 def _kazakh_calendar(years: range | None) -> HolidayBase:
