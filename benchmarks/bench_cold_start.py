@@ -22,6 +22,11 @@ compiles every module of ``src`` from source at each start, since nothing writes
 ``__pycache__`` files an installed package has. ``--bytecode as-is`` (the default) measures
 that; ``--bytecode cached`` gives the runs a private cache (``PYTHONPYCACHEPREFIX`` in a
 temporary directory, filled by the warm-up) as a pip-installed kzmig has.
+
+kzmig's own cache (loaded policies and the working-day calendar, ``KZMIG_CACHE_DIR``): with
+``--kzmig-cache warm`` (the default) the runs share a private directory that the warm-up fills,
+as every check after a caseworker's first finds it; ``--kzmig-cache off`` measures a start that
+loads the policy from its YAML files and imports the holiday calendar, as the very first does.
 """
 
 from __future__ import annotations
@@ -59,8 +64,9 @@ COMMANDS: dict[str, list[str]] = {
 }
 
 
-def _environment(src: Path, pycache: str | None) -> dict[str, str]:
+def _environment(src: Path, pycache: str | None, kept: str) -> dict[str, str]:
     env = dict(os.environ)
+    env["KZMIG_CACHE_DIR"] = kept
     env["PYTHONPATH"] = os.pathsep.join([str(src), *filter(None, [env.get("PYTHONPATH")])])
     if pycache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -143,13 +149,27 @@ def main() -> None:
         default="as-is",
         help="as-is: the environment decides (PYTHONDONTWRITEBYTECODE); cached: a private bytecode cache",
     )
+    parser.add_argument(
+        "--kzmig-cache",
+        choices=("warm", "off"),
+        default="warm",
+        help="warm: a private kzmig cache directory, filled by the warm-up (loaded policies, the "
+        "working-day calendar), as for every check after a caseworker's first; off: KZMIG_CACHE_DIR=off",
+    )
     parser.add_argument("--only", action="append", choices=sorted(COMMANDS), help="run only this command")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="kzmig-pycache-") as cache:
-        env = _environment(options.src.resolve(), cache if options.bytecode == "cached" else None)
-        warmup = max(options.warmup, 1) if options.bytecode == "cached" else options.warmup
+    with (
+        tempfile.TemporaryDirectory(prefix="kzmig-pycache-") as cache,
+        tempfile.TemporaryDirectory(prefix="kzmig-cache-") as kept,
+    ):
+        kzmig_cache = kept if options.kzmig_cache == "warm" else "off"
+        env = _environment(
+            options.src.resolve(), cache if options.bytecode == "cached" else None, kzmig_cache
+        )
+        warm = options.bytecode == "cached" or options.kzmig_cache == "warm"
+        warmup = max(options.warmup, 1) if warm else options.warmup
         chosen = options.only or list(COMMANDS)
         results = {name: measure(COMMANDS[name], env, options.runs, warmup) for name in chosen}
         imports = import_times(COMMANDS[chosen[0]], env)
@@ -160,6 +180,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "src": str(options.src),
         "bytecode": options.bytecode,
+        "kzmig_cache": options.kzmig_cache,
         "PYTHONDONTWRITEBYTECODE": os.environ.get("PYTHONDONTWRITEBYTECODE"),
         "commands": results,
         "import_time_top": {"command": chosen[0], "modules": imports},
@@ -169,7 +190,8 @@ def main() -> None:
         return
     print(
         f"Python {report['python']} ({report['implementation']}), {report['machine']}; src {options.src}; "
-        f"bytecode {options.bytecode} (PYTHONDONTWRITEBYTECODE={report['PYTHONDONTWRITEBYTECODE']})"
+        f"bytecode {options.bytecode} (PYTHONDONTWRITEBYTECODE={report['PYTHONDONTWRITEBYTECODE']}); "
+        f"kzmig cache {options.kzmig_cache}"
     )
     print(
         f"{'command':20s} {'runs':>4s}  {'wall min':>9s} {'median':>9s} {'max':>9s}  "

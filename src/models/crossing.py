@@ -49,7 +49,7 @@ class Crossing(BaseModel):
     (a local day at the post, when only the day is known).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     direction: Literal["entry", "exit"]
     at: dt.datetime | dt.date = Field(

@@ -24,7 +24,7 @@ _STATUS_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Trip(_Strict):
@@ -109,7 +109,7 @@ class Person(_Strict):
     verdict that names it; an empty ``trips`` list means "never entered".
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="allow", frozen=True)
 
     person_id: Annotated[str, Field(min_length=1, max_length=128)]
     citizenship: str | None = Field(

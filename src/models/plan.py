@@ -50,7 +50,7 @@ class Plan(BaseModel):
     undetermined). ``trace`` holds the rules that decided, each with its legal source.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     format: str = Field(default="kzmig/plan/1", description="The version of this document's format.")
     engine_version: str = Field(default="", description="The version of kzmig that wrote it.")

@@ -90,7 +90,7 @@ Code = Annotated[str, Field(pattern=CODE, max_length=64)]
 
 
 class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True, validate_by_name=True)
 
 
 #: The languages a title or note may carry beside English (``title_ru``, ``note_kk``, ...):

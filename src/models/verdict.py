@@ -35,7 +35,9 @@ __all__ = [
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        defer_build=True, extra="forbid", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
 
 
 class StayStatus(StrEnum):
@@ -172,7 +174,9 @@ class ProgrammeSection(_Out):
     null when it cannot be computed, left out when the policy shows it only for other statuses.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        defer_build=True, extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
 
     title: str
     status: str
@@ -270,7 +274,9 @@ class Verdict(_Out):
     the record carried no input for that programme.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(
+        defer_build=True, extra="allow", frozen=True, validate_by_name=True, serialize_by_alias=True
+    )
     __pydantic_extra__: dict[str, ProgrammeSection] = Field(init=False)
 
     format: str = Field(default="kzmig/verdict/2", description="The version of this document's format.")

@@ -32,7 +32,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from rules.engine.evaluator import Evaluator, evaluate
-from rules.engine.schemas import schema
 from rules.errors import (
     EngineError,
     EvaluationError,
@@ -42,17 +41,20 @@ from rules.errors import (
     Problem,
 )
 from rules.policy.loader import AmendmentText, Policy, load_policy
-from rules.stay.planning import plan
 from rules.version import __version__
 
 if TYPE_CHECKING:
     from rules.analysis.aggregate import Impact
     from rules.analysis.impact import Comparison, Difference, compare
     from rules.analysis.population import Outcome, PolicySpec, Population
+    from rules.engine.schemas import schema
+    from rules.stay.planning import plan
 
-#: The analysis names (an amendment across a population), imported on first use: a command that
-#: evaluates one person does not pay for the analysis package (PEP 562).
+#: Names imported on first use (PEP 562): a command that evaluates one person does not pay for
+#: the analysis package (an amendment across a population), the planner or the schemas.
 _ANALYSIS = {
+    "plan": "rules.stay.planning",
+    "schema": "rules.engine.schemas",
     "Impact": "rules.analysis.aggregate",
     "Comparison": "rules.analysis.impact",
     "Difference": "rules.analysis.impact",

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from rules.errors import Problem
@@ -52,9 +51,25 @@ class Document:
     name: str
     data: Any
     lines: dict[PathKey, int] = field(default_factory=dict)
+    #: JSON text whose lines are found when a line is first asked for (most documents are
+    #: never asked: only a problem names a line), then dropped.
+    text: str | None = field(default=None, repr=False, compare=False)
+
+    def known_lines(self) -> dict[PathKey, int]:
+        """The line of each path (found now in JSON text, if not yet)."""
+        text = self.text
+        if text is not None:
+            object.__setattr__(self, "text", None)
+            try:
+                _yaml_data(text, self.name, self.lines)
+            except (DocumentError, UnsafeDocument):
+                pass  # best effort: no line is no harm
+        return self.lines
 
     def line_of(self, path: Iterable[str | int]) -> int | None:
         """The line of the deepest known node along ``path``."""
+        if path != ():
+            self.known_lines()
         key: PathKey = ()
         best = self.lines.get((), None)
         for part in path:
@@ -265,14 +280,14 @@ class _Builder:
         self.budget.spend(self.path())
         self._place(value, 1, line, event.anchor, self.path())
 
-    def open(self, event: Any, line: int) -> None:
+    def open(self, event: Any, line: int, mapping: bool) -> None:
         if self.at_key():
             raise UnsafeDocument(f"a key at {self.where()} is not plain")
         path = self.path()
         self.budget.spend(path)
         if len(self.stack) >= MAX_DEPTH:
             raise UnsafeDocument(f"nested more than {MAX_DEPTH} levels deep, at {format_path(path)}")
-        value: dict[str, Any] | list[Any] = {} if isinstance(event, yaml.MappingStartEvent) else []
+        value: dict[str, Any] | list[Any] = {} if mapping else []
         self.stack.append(_Open(value, path, line, event.anchor))
 
     def close(self) -> None:
@@ -353,10 +368,6 @@ class _Builder:
             top.key = None
 
 
-#: libyaml's parser when the installed PyYAML has it (the wheels do), else the same in Python.
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 def _yaml_data(text: str, name: str, lines: dict[PathKey, int]) -> Any:
     """The plain data of one YAML document, built from the parse events of libyaml (C, which
     the PyYAML wheels carry), with the line of every key and list item in ``lines``.
@@ -365,10 +376,13 @@ def _yaml_data(text: str, name: str, lines: dict[PathKey, int]) -> Any:
     explicit tag is refused. Aliases are expanded as copies, and every value counts against
     :data:`MAX_VALUES` before it is copied, so a few hundred bytes of nested aliases are
     refused at once; nesting is refused beyond :data:`MAX_DEPTH` levels."""
+    import yaml  # here, not with the module: a policy read from the cache needs no YAML
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when PyYAML has it
     builder = _Builder(name, lines)
     documents = 0
     try:
-        for event in yaml.parse(text, Loader=_LOADER):
+        for event in yaml.parse(text, Loader=loader):
             line = event.start_mark.line + 1 if event.start_mark is not None else 0
             tag = getattr(event, "tag", None)
             if tag is not None:
@@ -377,7 +391,7 @@ def _yaml_data(text: str, name: str, lines: dict[PathKey, int]) -> Any:
             if isinstance(event, yaml.ScalarEvent):
                 builder.scalar(event, line)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-                builder.open(event, line)
+                builder.open(event, line, mapping=isinstance(event, yaml.MappingStartEvent))
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 builder.close()
             elif isinstance(event, yaml.AliasEvent):
@@ -437,14 +451,9 @@ def parse_json(text: str, name: str, first_line: int = 1) -> Any:
 
 def parse_json_document(text: str, name: str) -> Document:
     """A JSON file: its data read strictly as JSON (:func:`parse_json`), the line of each value
-    found as YAML reads it (best effort: no line is no harm)."""
+    found as YAML reads it when one is first asked for (best effort: no line is no harm)."""
     data = parse_json(text, name)
-    lines: dict[PathKey, int] = {(): 1}
-    try:
-        _yaml_data(text, name, lines)
-    except (DocumentError, UnsafeDocument):
-        pass
-    return Document(name=name, data=data, lines=lines)
+    return Document(name=name, data=data, lines={(): 1}, text=text)
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')

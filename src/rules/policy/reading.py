@@ -94,7 +94,7 @@ def read_policy_file(path: Path, problems: list[Problem], amendment: bool = Fals
     except DocumentError as error:
         problems.append(Problem(error.where, error.message))
         return None
-    copied = Document(name=document.name, data=copy_plain(document.data), lines=dict(document.lines))
+    copied = Document(name=document.name, data=copy_plain(document.data), lines=dict(document.known_lines()))
     return policy_items(copied, problems, amendment)
 
 
