@@ -502,6 +502,10 @@ def _show(value: Any) -> str:
 
 def main() -> None:
     """Console entry point: no traceback for expected errors, no locals ever."""
+    # Pydantic looks for plugins in the entry points of every installed distribution the first
+    # time a model validates (a tenth of a one-person check); kzmig's commands use none. Whoever
+    # wants one sets the variable (even to nothing) and pydantic looks as usual.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     try:
         app()
     except KzmigError as error:  # pragma: no cover - commands catch their own

@@ -466,6 +466,13 @@ def _assemble(
         problem,
     )
 
+    # The policy keeps of each file only what says where an item is written (its name and the
+    # line of each path), not its data: that is in the items, and would double what a policy
+    # holds (and what the cache of loaded policies reads back).
+    places = {
+        id(document): Document(name=document.name, data=None, lines=document.known_lines())
+        for document in (*documents.values(), *(document for document, _ in merged.rule_places.values()))
+    }
     policy = Policy(
         name=merged.header.name if merged.header is not None else "unnamed",
         title=merged.header.title if merged.header is not None else "unnamed",
@@ -481,8 +488,10 @@ def _assemble(
         rule_values=rule_values,
         reports=reports,
         warnings=warnings,
-        _documents=documents,
-        _rule_places=merged.rule_places,
+        _documents={key: places[id(document)] for key, document in documents.items()},
+        _rule_places={
+            rule: (places[id(document)], index) for rule, (document, index) in merged.rule_places.items()
+        },
         broken=broken,
         _parameter_timelines={name: Timeline.of(p.values) for name, p in merged.parameters.items()},
         _row_timelines={
