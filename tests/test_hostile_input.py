@@ -347,7 +347,7 @@ def test_with_kzmig_debug_an_internal_error_prints_its_traceback_and_exits_70(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(importlib.import_module("rules.cli.app"), "Evaluator", broken)
+    monkeypatch.setattr(importlib.import_module("rules.cli.app"), "_compiled", broken)
     monkeypatch.setenv("KZMIG_DEBUG", "1")
     monkeypatch.setattr(sys, "argv", ["kzmig", "check", str(DRIVER)])
     with pytest.raises(SystemExit) as caught:
@@ -363,7 +363,7 @@ def test_without_kzmig_debug_an_internal_error_exits_70_without_a_traceback(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug with personal data")
 
-    monkeypatch.setattr(importlib.import_module("rules.cli.app"), "Evaluator", broken)
+    monkeypatch.setattr(importlib.import_module("rules.cli.app"), "_compiled", broken)
     monkeypatch.delenv("KZMIG_DEBUG", raising=False)
     monkeypatch.setattr(sys, "argv", ["kzmig", "check", str(DRIVER)])
     with pytest.raises(SystemExit) as caught:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from rules.engine.evaluator import Evaluator, evaluate
 from rules.errors import (
     EngineError,
     EvaluationError,
@@ -40,19 +39,26 @@ from rules.errors import (
     PolicyError,
     Problem,
 )
-from rules.policy.loader import AmendmentText, Policy, load_policy
 from rules.version import __version__
 
 if TYPE_CHECKING:
     from rules.analysis.aggregate import Impact
     from rules.analysis.impact import Comparison, Difference, compare
     from rules.analysis.population import Outcome, PolicySpec, Population
+    from rules.engine.evaluator import Evaluator, evaluate
     from rules.engine.schemas import schema
+    from rules.policy.loader import AmendmentText, Policy, load_policy
     from rules.stay.planning import plan
 
-#: Names imported on first use (PEP 562): a command that evaluates one person does not pay for
-#: the analysis package (an amendment across a population), the planner or the schemas.
-_ANALYSIS = {
+#: Names imported on first use (PEP 562): ``kzmig --help`` imports none of them, a command that
+#: evaluates one person only the engine, and the analysis package (an amendment across a
+#: population), the planner and the schemas wait until they are asked for.
+_LAZY = {
+    "Evaluator": "rules.engine.evaluator",
+    "evaluate": "rules.engine.evaluator",
+    "AmendmentText": "rules.policy.loader",
+    "Policy": "rules.policy.loader",
+    "load_policy": "rules.policy.loader",
     "plan": "rules.stay.planning",
     "schema": "rules.engine.schemas",
     "Impact": "rules.analysis.aggregate",
@@ -66,7 +72,7 @@ _ANALYSIS = {
 
 
 def __getattr__(name: str) -> Any:
-    module = _ANALYSIS.get(name)
+    module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
@@ -75,7 +81,7 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_ANALYSIS})
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [

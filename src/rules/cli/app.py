@@ -23,20 +23,19 @@ import typer
 import typer.main
 from typer.core import TyperGroup
 
-from models.verdict import Verdict
 from rules.cli.records import Record, place_problems, read_records
-from rules.engine.evaluator import Evaluator, today
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem
-from rules.policy.cache import PolicyCache
-from rules.policy.loader import Policy, default_policy_dir, load_policy
-from rules.policy.timeline import Timeline
 from rules.reports.language import LANGUAGE_VARIABLE, LANGUAGES, chosen_language, wording
-from rules.reports.text import render_text
-from rules.stay.planning import LONGEST_PLAN_DAYS
+from rules.stay import HORIZON_DAYS
 from rules.version import PLAN_FORMAT, VERDICT_FORMAT, __version__
 
+# The engine, the policy loader and the models are imported by the commands that use them, so
+# that ``kzmig --help`` and ``kzmig --version`` answer at once.
 if TYPE_CHECKING:
     from models.plan import Plan
+    from models.verdict import Verdict
+    from rules.engine.evaluator import Evaluator
+    from rules.policy.loader import Policy
 
 __all__ = ["app", "main"]
 
@@ -77,8 +76,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    # Help and usage errors as plain text: the same in any terminal, in a log or a screen reader,
+    # and without importing rich and a Markdown parser (half a second) to print them.
+    rich_markup_mode=None,
 )
-policy_app = typer.Typer(help="Inspect and check policy directories and amendment files.")
+policy_app = typer.Typer(
+    help="Inspect and check policy directories and amendment files.", rich_markup_mode=None
+)
 app.add_typer(policy_app, name="policy")
 
 
@@ -114,6 +118,7 @@ PolicyOption = Annotated[
         "--policy",
         help="Policy directory to evaluate under (default: the shipped baseline, policies/kz).",
         file_okay=False,
+        metavar="DIR",
     ),
 ]
 PersonArgument = Annotated[
@@ -136,6 +141,7 @@ AmendOption = Annotated[
         "--amend",
         help="Amendment file applied over the policy (repeatable, applied in order).",
         dir_okay=False,
+        metavar="FILE",
     ),
 ]
 
@@ -169,7 +175,16 @@ def _parse_day(value: str) -> dt.date:
 
 def _load(policy_dir: Path | None, amendments: list[Path] | None) -> Policy:
     """The policy, through the cache of loaded policies (``KZMIG_CACHE_DIR``; ``off``: none)."""
+    from rules.policy.cache import PolicyCache
+    from rules.policy.loader import load_policy
+
     return load_policy(policy_dir, amendments or (), cache=PolicyCache.default())
+
+
+def _compiled(policy: Policy) -> Evaluator:
+    from rules.engine.evaluator import Evaluator
+
+    return Evaluator(policy)
 
 
 def _fail(error: KzmigError, code: int) -> typer.Exit:
@@ -192,9 +207,11 @@ def check(
     lang: LanguageOption = None,
 ) -> None:
     """Check a person against the stay limit on a date, with the rules that decided it."""
+    from rules.reports.text import render_text
+
     as_of = _parse_day(on) if on is not None else None  # None: today in Kazakhstan, per the policy
     try:
-        evaluator = Evaluator(_load(policy_dir, amend))
+        evaluator = _compiled(_load(policy_dir, amend))
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     records = _read(person)
@@ -312,7 +329,7 @@ def plan(
             "--days",
             help="Find the earliest entry for a stay this long (default 1).",
             min=1,
-            max=LONGEST_PLAN_DAYS,
+            max=HORIZON_DAYS,
         ),
     ] = None,
     output: FormatOption = OutputFormat.text,
@@ -326,7 +343,7 @@ def plan(
 
     day = _parse_day(enter)
     try:
-        evaluator = Evaluator(_load(policy_dir, amend))
+        evaluator = _compiled(_load(policy_dir, amend))
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     records = _read(person)
@@ -428,7 +445,7 @@ def policy_check(
     """Load a policy (and amendments), report every problem, and print its identity."""
     try:
         policy = _load(policy_dir, amend)
-        Evaluator(policy)
+        _compiled(policy)
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     typer.echo(
@@ -452,6 +469,10 @@ def policy_show(
     ] = None,
 ) -> None:
     """List the programmes, computed facts, parameter values and rules in force on a date, with sources."""
+    from rules.engine.evaluator import today
+    from rules.policy.loader import default_policy_dir
+    from rules.policy.timeline import Timeline
+
     chosen = _parse_day(on) if on is not None else None
     try:
         policy = _load(policy_dir, amend)

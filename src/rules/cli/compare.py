@@ -90,6 +90,7 @@ def compare(
         Path | None,
         typer.Option(
             "--against",
+            metavar="DIR",
             help="Compare with another whole policy directory (amendments, if any, apply to it).",
             file_okay=False,
         ),
@@ -103,12 +104,16 @@ def compare(
         ),
     ] = OutputFormat.text,
     show: Annotated[
-        int, typer.Option("--show", help="Text format: list at most this many changed records.", min=0)
+        int,
+        typer.Option(
+            "--show", metavar="N", help="Text format: list at most this many changed records.", min=0
+        ),
     ] = 50,
     changes: Annotated[
         Path | None,
         typer.Option(
             "--changes",
+            metavar="FILE",
             help="Write the changed records, with why they changed, as JSON Lines to this file.",
             dir_okay=False,
         ),
@@ -116,13 +121,17 @@ def compare(
     summary: Annotated[
         Path | None,
         typer.Option(
-            "--summary", help="Write the aggregates as a JSON document to this file.", dir_okay=False
+            "--summary",
+            metavar="FILE",
+            help="Write the aggregates as a JSON document to this file.",
+            dir_okay=False,
         ),
     ] = None,
     report: Annotated[
         Path | None,
         typer.Option(
             "--report",
+            metavar="FILE",
             help="Write a self-contained HTML report (charts, the law that differs, the changed "
             "records and why) to this file.",
             dir_okay=False,
@@ -132,6 +141,7 @@ def compare(
         Path | None,
         typer.Option(
             "--tables",
+            metavar="DIR",
             help="Write records.<fmt> (a row per record and date) and changes.<fmt> (a row per "
             "changed figure) to this directory.",
             file_okay=False,
@@ -150,7 +160,8 @@ def compare(
         ),
     ] = None,
     jobs: Annotated[
-        int, typer.Option("--jobs", "-j", help="Worker processes comparing records.", min=1, max=256)
+        int,
+        typer.Option("--jobs", "-j", metavar="N", help="Worker processes comparing records.", min=1, max=256),
     ] = 1,
     dask: Annotated[
         str | None,
@@ -163,15 +174,25 @@ def compare(
     ] = None,
     dask_timeout: Annotated[
         float,
-        typer.Option("--dask-timeout", help="Seconds to wait for the Dask scheduler.", min=0.1, max=3600),
+        typer.Option(
+            "--dask-timeout",
+            metavar="SECONDS",
+            help="Seconds to wait for the Dask scheduler.",
+            min=0.1,
+            max=3600,
+        ),
     ] = 30.0,
     chunk: Annotated[
-        int, typer.Option("--chunk", help="Records per unit of work sent to a worker.", min=1, max=100_000)
+        int,
+        typer.Option(
+            "--chunk", metavar="N", help="Records per unit of work sent to a worker.", min=1, max=100_000
+        ),
     ] = 250,
     trips: Annotated[
         Path | None,
         typer.Option(
             "--trips",
+            metavar="FILE",
             help="With a Parquet PEOPLE: the trips table (person_id, entry, exit).",
             dir_okay=False,
         ),
@@ -180,6 +201,7 @@ def compare(
         Path | None,
         typer.Option(
             "--statuses",
+            metavar="FILE",
             help="With a Parquet PEOPLE: the statuses table (person_id, kind, valid_from, valid_to).",
             dir_okay=False,
         ),

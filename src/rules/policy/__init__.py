@@ -12,6 +12,23 @@ registry of Python mechanisms a programme may name and their contract
 Nothing here evaluates a person: that is :mod:`rules.engine`.
 """
 
-from rules.policy.loader import Policy, default_policy_dir, load_policy
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rules.policy.loader import Policy, default_policy_dir, load_policy
 
 __all__ = ["Policy", "default_policy_dir", "load_policy"]
+
+
+def __getattr__(name: str) -> Any:
+    """The loader's names, imported on first use (PEP 562): reading a person file needs the
+    document reader of this package, not the loader and the policy's models."""
+    if name not in __all__:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rules.policy import loader
+
+    value = getattr(loader, name)
+    globals()[name] = value
+    return value

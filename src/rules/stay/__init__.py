@@ -1,9 +1,9 @@
-"""The stay limit's Python mechanism: what its law needs that a formula cannot state.
+"""The stay limit's mechanism: counting days in windows (:mod:`~rules.stay.window`), the
+verdict's stay section (:mod:`~rules.stay.limit`), registration, crossings, notices and the
+planner."""
 
-It owns counting days of stay in a sliding window (:mod:`~rules.stay.window`), the mechanism a
-policy names as ``stay_limit`` (:mod:`~rules.stay.limit`: the stay facts and the verdict's
-``stay`` section), reading border crossings into trips (:mod:`~rules.stay.crossings`),
-registration due dates on the Kazakh working-day calendar (:mod:`~rules.stay.registration`),
-and planning a stay (:mod:`~rules.stay.planning`). Every number and list of the law comes from
-the policy.
-"""
+#: How far ahead a search looks before it calls a stay unbounded (a century of days): the
+#: planner's longest stay and the latest exit's horizon. A bound of the mechanism, not of the law.
+HORIZON_DAYS = 100 * 366
+
+__all__ = ["HORIZON_DAYS"]

@@ -68,6 +68,7 @@ from rules.engine.evaluator import Evaluator, evaluator_for, parse_person
 from rules.errors import EvaluationError, InputError, Problem
 from rules.policy.loader import Policy
 from rules.policy.timeline import Timeline
+from rules.stay import HORIZON_DAYS
 from rules.stay.limit import StayLimit
 from rules.stay.window import UNBOUNDED, StayFigures, runs
 from rules.version import PLAN_FORMAT, __version__
@@ -75,7 +76,7 @@ from rules.version import PLAN_FORMAT, __version__
 __all__ = ["LONGEST_PLAN_DAYS", "plan", "plan_with", "stay_limit_of"]
 
 _LIMITED = (StayStatus.COMPLIANT, StayStatus.OVERSTAY, StayStatus.EXEMPT)
-_HORIZON_DAYS = 100 * 366  # the searches look at most a century ahead (as the engine's latest exit)
+_HORIZON_DAYS = HORIZON_DAYS  # the searches look at most a century ahead (as the engine's latest exit)
 _LAST_DAY = dt.date.max.toordinal()
 LONGEST_PLAN_DAYS = _HORIZON_DAYS  # the largest ``days`` a plan accepts
 
