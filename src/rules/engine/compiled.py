@@ -9,11 +9,12 @@ evaluator, the sections and the trace all read from here.
 from __future__ import annotations
 
 import bisect
-from typing import cast
+import datetime as dt
+from typing import Any, cast
 
 from models.policy import Rule
 from models.verdict import SourceRef
-from rules.engine.computation import Evaluate, compile_formula
+from rules.engine.computation import Evaluate, Val, compile_formula
 from rules.engine.patterns import chain, facts_read_by, parameters_read_by
 from rules.policy.checks import ReportItem
 from rules.policy.conditions import comparisons
@@ -24,6 +25,9 @@ from rules.policy.registry import mechanism_class
 from rules.policy.types import FactSpec
 
 __all__ = ["CompiledPolicy"]
+
+#: Look-ups of parameters and table rows by day kept per policy (see CompiledPolicy.remember).
+_MEMO_SIZE = 1 << 16
 
 
 class CompiledPolicy:
@@ -74,6 +78,10 @@ class CompiledPolicy:
             for programme, checks in policy.warnings.items()
         }
         self._closures: dict[int, Evaluate] = {}
+        # What a case reads of a parameter or a table row on a day, kept: the policy is
+        # immutable, so the same look-up always gives the same value (see Case.parameter).
+        self.parameter_memo: dict[tuple[str, dt.date], Val] = {}
+        self.row_memo: dict[tuple[str, Any, dt.date], Val] = {}
         self.mechanisms: dict[str, Mechanism] = {}
         for name, programme in policy.programmes.items():
             if programme.mechanism is not None:
@@ -140,6 +148,14 @@ class CompiledPolicy:
             }
             for rule_id, rule in self.rules.items()
         }
+
+    @staticmethod
+    def remember(memo: dict[Any, Val], key: Any, value: Val) -> None:
+        """Keep ``value`` in ``memo`` (emptied when it holds :data:`_MEMO_SIZE` values: a day
+        read from a record, an item's date, makes the keys of a long run unbounded)."""
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = value
 
     def closure(self, node: Node) -> Evaluate:
         """A closure of one node of a formula (a parameter the trace shows), compiled once."""
