@@ -199,6 +199,9 @@ def _years_between(start: dt.date, end: dt.date, rounding: str) -> int:
 def json_value(value: Any) -> Any:
     """A computed value as JSON shows it: dates as ISO strings, decimals as numbers, list
     items as mappings."""
+    kind = type(value)
+    if kind is int or kind is str or kind is bool or kind is float or value is None:
+        return value  # shown as it is: the common case, without the checks below
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -294,18 +294,11 @@ class Evaluator:
 
     def _provisional_warnings(self, decided: dict[str, Decided], case: Case) -> list[str]:
         """Every verdict that rests on a provisional rule, parameter or table says so."""
-        warnings = []
+        warnings: list[str] = []
+        provisional = self.compiled.provisional_warnings
         for found in decided.values():
             for rule in found.rules:
-                if rule.provisional:
-                    warnings.append(
-                        f"rule {rule.id} is provisional: the sources do not publish it as encoded"
-                    )
-                warnings.extend(
-                    f"parameter {name} is provisional: the sources do not publish it"
-                    for name in self.compiled.parameters[rule.id]
-                    if self.policy.parameters[name].provisional
-                )
+                warnings.extend(provisional[rule.id])
         for name, found in decided.items():
             if found.provisional_sources:
                 warnings.append(
