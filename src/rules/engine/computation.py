@@ -107,6 +107,8 @@ _set_gaps = Val.__dict__["gaps"].__set__
 _set_provisional = Val.__dict__["provisional"].__set__
 
 NONE = Val()
+_TRUE = Val(True)
+_FALSE = Val(False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,17 @@ Evaluate = Callable[[FactSource, Entry | None], Val]
 
 
 def _merge(*values: Val, value: Any = None) -> Val:
+    for item in values:
+        if item.missing or item.gaps or item.provisional:
+            break
+    else:  # nothing to carry over, the usual case: a plain value (shared when none or a truth)
+        if value is None:
+            return NONE
+        if value is True:
+            return _TRUE
+        if value is False:
+            return _FALSE
+        return Val(value)
     missing: frozenset[str] = frozenset()
     gaps: tuple[str, ...] = ()
     provisional: frozenset[str] = frozenset()
