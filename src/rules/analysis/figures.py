@@ -30,6 +30,8 @@ __all__ = ["figures", "is_amount", "plain"]
 _DESCRIPTIVE = frozenset({"title", "note", "source", "rule", "decided_by", "provisional"})
 #: Figures of the stay section that are the law in force, the same for everyone on a date.
 _LAW_IN_FORCE = frozenset({"stay.limit", "stay.window"})
+#: Types of values that are a figure as they are (neither a mapping nor a list, never empty).
+_LEAVES = frozenset({int, str, bool, float, Decimal, dt.date})
 
 
 def figures(verdict: Verdict) -> dict[str, Any]:
@@ -42,12 +44,17 @@ def figures(verdict: Verdict) -> dict[str, Any]:
 
 
 def _flatten(prefix: str, value: Any, found: dict[str, Any]) -> None:
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         for key, item in value.items():
             if key in _DESCRIPTIVE:
                 continue
             name = f"{prefix}.{key}"
-            if name not in _LAW_IN_FORCE:
+            if name in _LAW_IN_FORCE or item is None:
+                continue
+            kind = type(item)
+            if kind in _LEAVES:  # a figure as it is: the common case, without recursing
+                found[name] = item
+            else:
                 _flatten(name, item, found)
         return
     if value is None or (isinstance(value, list | tuple) and not value):

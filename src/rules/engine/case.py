@@ -47,20 +47,39 @@ class Case:
         return found
 
     def parameter(self, name: str, day: dt.date) -> Val:
-        provisional = (
-            frozenset({f"parameter {name}"}) if name in self.compiled.provisional_parameters else frozenset()
-        )
-        dated = self.compiled.policy.dated_parameter(name, day)
-        if dated is None:
-            return Val(None, gaps=(f"parameter {name} has no value on {day}",), provisional=provisional)
-        return Val(dated.value, provisional=provisional)
+        memo = self.compiled.parameter_memo
+        key = (name, day)
+        found = memo.get(key) if type(day) is dt.date else None
+        if found is None:
+            provisional = (
+                frozenset({f"parameter {name}"})
+                if name in self.compiled.provisional_parameters
+                else frozenset()
+            )
+            dated = self.compiled.policy.dated_parameter(name, day)
+            if dated is None:
+                return Val(None, gaps=(f"parameter {name} has no value on {day}",), provisional=provisional)
+            found = Val(dated.value, provisional=provisional)
+            if type(day) is dt.date:
+                self.compiled.remember(memo, key, found)
+        return found
 
     def row(self, table: str, key: str, day: dt.date) -> Val:
-        provisional = (
-            frozenset({f"table {table}"}) if table in self.compiled.provisional_tables else frozenset()
-        )
-        dated = self.compiled.policy.row(table, key, day)
-        return Val(dated.value if dated is not None else None, provisional=provisional)
+        memo = self.compiled.row_memo
+        try:
+            memo_key = (table, key, day)
+            found = memo.get(memo_key) if type(day) is dt.date else None
+        except TypeError:  # an unhashable key: the policy's own look-up says why
+            memo_key, found = None, None
+        if found is None:
+            provisional = (
+                frozenset({f"table {table}"}) if table in self.compiled.provisional_tables else frozenset()
+            )
+            dated = self.compiled.policy.row(table, key, day)
+            found = Val(dated.value if dated is not None else None, provisional=provisional)
+            if memo_key is not None and type(day) is dt.date:
+                self.compiled.remember(memo, memo_key, found)
+        return found
 
     # --- computing ----------------------------------------------------------------------------
 
@@ -96,16 +115,28 @@ class Case:
             return Val(None, frozenset({spec.path or name}))
         return Val(value)
 
-    def engine_fact(self, programme: str, keys: tuple[tuple[str, str, ValueType], ...]) -> dict[str, Any]:
-        """The engine fact of ``programme``: its date and every fact its rules read."""
+    def engine_fact(
+        self, programme: str, keys: tuple[tuple[str, str, ValueType, tuple[str, str] | None, bool], ...]
+    ) -> dict[str, Any]:
+        """The engine fact of ``programme``: its date and every fact its rules read.
+
+        ``keys``: per fact, its name, its engine key, its type, where its mechanism holds it
+        (``None``: not a mechanism fact) and whether a whole number, text or boolean value is
+        given to the engine as it is (every type but lists, records and codes: the fast path
+        of :func:`encode_value`)."""
         fact: dict[str, Any] = {"id": programme, "t": programme, "as_of": self.day}
-        mechanism_local = self.compiled.mechanism_local
-        for name, key, value_type in keys:
-            where = mechanism_local.get(name)
+        mechanism_facts = self.mechanism_facts
+        for name, key, value_type, where, plain in keys:
             if where is not None:  # read straight from the mechanism: the hot path of every case
-                value = self.mechanism_facts.get(where[0], _EMPTY).get(where[1])
+                value = mechanism_facts.get(where[0], _EMPTY).get(where[1])
             else:
                 value = self.fact(name).value
+            if value is None:
+                continue
+            kind = type(value)
+            if plain and (kind is int or kind is str or kind is bool):
+                fact[key] = value
+                continue
             encoded = encode_value(value, value_type)
             if encoded is not None:
                 fact[key] = encoded

@@ -27,6 +27,11 @@ whose name the engine could confuse with a compared one (the same 32-bit hash), 
 the facts are then fired in the engine as they are. A pattern of a shape this module does not
 know disables the classes for the whole ruleset.
 
+The class of one property is a function of its name, the exact type of its value and the
+value, so :meth:`FactClasses.key` keeps it by those three for whole numbers, text, booleans and
+lists of exact text (equal values of one exact type compare alike with every constant); not for
+floats, where equal values may differ in the text the engine reads (``-0.0`` and ``0.0``).
+
 ``tests/test_fast_paths_firing.py`` checks the replayed firings against durable-rules itself,
 for every operator of the condition language and for hostile values.
 """
@@ -43,6 +48,8 @@ __all__ = ["FactClasses", "fnv1a"]
 
 _ORDERING = {"$lt", "$lte", "$gt", "$gte"}
 _EXACT_INT = 2**53
+_ITEMS_KEPT = 1 << 16  # parts of keys kept (see FactClasses.key); emptied when full
+_UNSEEN = object()
 
 
 def fnv1a(text: str) -> int:
@@ -150,29 +157,49 @@ class FactClasses:
         self._props = props
         self._hashes = frozenset(fnv1a(name) for name in props)
         self._unread: dict[str, bool] = {}
+        self._items: dict[tuple[str, type, Any], Any] = {}
 
     def key(self, facts: Sequence[Mapping[str, Any]]) -> tuple[Any, ...] | None:
         """The classes of ``facts`` in order (``None``: a value the classes do not cover)."""
         if not self.usable:
             return None
-        props = self._props
+        memo = self._items
         found: list[Any] = []
         for fact in facts:
             for name, value in fact.items():
                 if type(name) is not str:
                     return None
-                prop = props.get(name)
-                if prop is None:
-                    if not self._plain(name, value):
-                        return None
-                    found.append(name)
-                    continue
-                kind = self._class(prop, value)
-                if kind is None:
+                kind = type(value)
+                # The part of the key of one property, kept by its name, the exact type of its
+                # value and the value: two values equal and of one exact type fall on the same
+                # side of every constant. Not for floats (-0.0 equals 0.0 but the engine reads
+                # its text), nor lists holding anything but exact text.
+                if kind is int or kind is str or kind is bool:
+                    remembered: Any = (name, kind, value)
+                elif kind is list and all(type(item) is str for item in value):
+                    remembered = (name, kind, tuple(value))
+                else:
+                    remembered = None
+                item = memo.get(remembered, _UNSEEN) if remembered is not None else _UNSEEN
+                if item is _UNSEEN:
+                    item = self._item(name, value)
+                    if remembered is not None:
+                        if len(memo) >= _ITEMS_KEPT:
+                            memo.clear()
+                        memo[remembered] = item
+                if item is None:
                     return None
-                found.append((name, kind))
+                found.append(item)
             found.append(None)  # the end of one fact
         return tuple(found)
+
+    def _item(self, name: str, value: Any) -> Any:
+        """The part of the key of property ``name`` holding ``value`` (``None``: not covered)."""
+        prop = self._props.get(name)
+        if prop is None:
+            return name if self._plain(name, value) else None
+        kind = self._class(prop, value)
+        return None if kind is None else (name, kind)
 
     def _plain(self, name: str, value: Any) -> bool:
         """A property no pattern reads: its value is never compared, only carried back."""

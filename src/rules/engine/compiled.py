@@ -9,11 +9,12 @@ evaluator, the sections and the trace all read from here.
 from __future__ import annotations
 
 import bisect
-from typing import cast
+import datetime as dt
+from typing import Any, cast
 
 from models.policy import Rule
 from models.verdict import SourceRef
-from rules.engine.computation import Evaluate, compile_formula
+from rules.engine.computation import Evaluate, Val, compile_formula
 from rules.engine.patterns import chain, facts_read_by, parameters_read_by
 from rules.policy.checks import ReportItem
 from rules.policy.conditions import comparisons
@@ -24,6 +25,9 @@ from rules.policy.registry import mechanism_class
 from rules.policy.types import FactSpec
 
 __all__ = ["CompiledPolicy"]
+
+#: Look-ups of parameters and table rows by day kept per policy (see CompiledPolicy.remember).
+_MEMO_SIZE = 1 << 16
 
 
 class CompiledPolicy:
@@ -74,6 +78,11 @@ class CompiledPolicy:
             for programme, checks in policy.warnings.items()
         }
         self._closures: dict[int, Evaluate] = {}
+        self._any_formula: dict[tuple[str, ...], bool] = {}
+        # What a case reads of a parameter or a table row on a day, kept: the policy is
+        # immutable, so the same look-up always gives the same value (see Case.parameter).
+        self.parameter_memo: dict[tuple[str, dt.date], Val] = {}
+        self.row_memo: dict[tuple[str, Any, dt.date], Val] = {}
         self.mechanisms: dict[str, Mechanism] = {}
         for name, programme in policy.programmes.items():
             if programme.mechanism is not None:
@@ -112,6 +121,23 @@ class CompiledPolicy:
             )
             for rule_id, rule in self.rules.items()
         }
+        # What a verdict resting on each rule says of its provisional parts: the rule itself,
+        # then each provisional parameter its condition reads.
+        self.provisional_warnings: dict[str, tuple[str, ...]] = {
+            rule_id: (
+                *(
+                    (f"rule {rule_id} is provisional: the sources do not publish it as encoded",)
+                    if rule.provisional
+                    else ()
+                ),
+                *(
+                    f"parameter {name} is provisional: the sources do not publish it"
+                    for name in self.parameters[rule_id]
+                    if policy.parameters[name].provisional
+                ),
+            )
+            for rule_id, rule in self.rules.items()
+        }
         self.order = {name: index for index, name in enumerate(policy.programmes)}
         self.rank = {
             name: {status: index for index, status in enumerate(programme.precedence)}
@@ -140,6 +166,25 @@ class CompiledPolicy:
             }
             for rule_id, rule in self.rules.items()
         }
+
+    @staticmethod
+    def remember(memo: dict[Any, Val], key: Any, value: Val) -> None:
+        """Keep ``value`` in ``memo`` (emptied when it holds :data:`_MEMO_SIZE` values: a day
+        read from a record, an item's date, makes the keys of a long run unbounded)."""
+        if len(memo) >= _MEMO_SIZE:
+            memo.clear()
+        memo[key] = value
+
+    def any_formula(self, names: tuple[str, ...]) -> bool:
+        """Whether any of the facts ``names`` is computed by a formula (kept per tuple of names:
+        the trace asks it of the facts each rule reads)."""
+        found = self._any_formula.get(names)
+        if found is None:
+            formulas = self.policy.catalogue.formulas
+            found = any(name in formulas for name in names)
+            if len(self._any_formula) < _MEMO_SIZE:
+                self._any_formula[names] = found
+        return found
 
     def closure(self, node: Node) -> Evaluate:
         """A closure of one node of a formula (a parameter the trace shows), compiled once."""

@@ -96,6 +96,20 @@ class Evaluator:
             name: tuple((fact, keys[fact], policy.catalogue.facts[fact].type) for fact in facts)
             for name, facts in self.engine_facts.items()
         }
+        # The same, with where a mechanism holds each fact and whether its value goes as it is.
+        self._engine_plans = {
+            name: tuple(
+                (
+                    fact,
+                    key,
+                    value_type,
+                    compiled.mechanism_local.get(fact),
+                    value_type.kind not in ("codes", "list", "record"),
+                )
+                for fact, key, value_type in keys
+            )
+            for name, keys in self.engine_keys.items()
+        }
         self._ruleset = CompiledRuleset(
             f"{policy.name}@{policy.version}", patterns, cache_size=cache_size, class_memo=_CLASS_MEMO
         )
@@ -150,7 +164,7 @@ class Evaluator:
             batch = [name for name in round_programmes if name in evaluated]
             if not batch:
                 continue
-            facts = [case.engine_fact(name, self.engine_keys[name]) for name in batch]
+            facts = [case.engine_fact(name, self._engine_plans[name]) for name in batch]
             firings.extend(self._ruleset.fire(facts))
             overridden_by = self._set_aside(firings)
             for name in batch:
@@ -280,18 +294,11 @@ class Evaluator:
 
     def _provisional_warnings(self, decided: dict[str, Decided], case: Case) -> list[str]:
         """Every verdict that rests on a provisional rule, parameter or table says so."""
-        warnings = []
+        warnings: list[str] = []
+        provisional = self.compiled.provisional_warnings
         for found in decided.values():
             for rule in found.rules:
-                if rule.provisional:
-                    warnings.append(
-                        f"rule {rule.id} is provisional: the sources do not publish it as encoded"
-                    )
-                warnings.extend(
-                    f"parameter {name} is provisional: the sources do not publish it"
-                    for name in self.compiled.parameters[rule.id]
-                    if self.policy.parameters[name].provisional
-                )
+                warnings.extend(provisional[rule.id])
         for name, found in decided.items():
             if found.provisional_sources:
                 warnings.append(

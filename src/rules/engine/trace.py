@@ -29,7 +29,7 @@ def trace_entry(
 ) -> TraceEntry:
     """The trace entry of a fired rule."""
     rule = compiled.rules[rule_id]
-    programme = rule.programme
+    programme = compiled.programme_of[rule_id]
     facts: dict[str, Any] = {}
     for name in compiled.reads[rule_id]:
         value = case.fact(name).value
@@ -60,6 +60,8 @@ def trace_entry(
 def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) -> tuple[Derivation, ...]:
     """How each computed fact behind ``names`` was computed, its operands first."""
     formulas = compiled.policy.catalogue.formulas
+    if not compiled.any_formula(names):
+        return ()  # none of the facts is computed: nothing to derive
     order: list[str] = []
     seen: set[str] = set()
 

@@ -89,6 +89,7 @@ _REGIME_KEYS = frozenset({"subject", "per_entry_days", "window_total_days", "pro
 DEFAULT_TIME_ZONE = "crossings.default_time_zone"
 _LAST_ORDINAL = dt.date.max.toordinal()
 BORDER_POSTS = "crossings.border_posts"
+_REGISTRATIONS_KEPT = 1 << 14  # registrations due kept per mechanism (by entry day and regime)
 
 #: The facts the stay limit's rules read (``stay.<name>``). The day figures are present only
 #: when the person is subject, the trips are recorded and the base rule is in force.
@@ -227,6 +228,11 @@ class StayLimit:
         self.base = rules[f"{programme}.limit"]
         self.exemptions: tuple[Rule, ...] = tuple(r for r in rules.values() if r.exempts)
         self._courses: dict[str, RegimeCourse] = {}
+        # The counter's rules per nationality and counting convention (built from the course).
+        self._window_rules: dict[tuple[str, bool], WindowRules] = {}
+        # The registration due after an entry, by entry day and regime (the policy is
+        # immutable: the same look-up always gives the same answer); bounded.
+        self._registrations: dict[tuple[dt.date, Any], RegistrationDue | None] = {}
         self._windows = _schedule(policy, "stay.window_days")
         self._sources = {
             rule.id: SourceRef(title=rule.source.title, href=rule.source.href, date=rule.source.date)
@@ -651,12 +657,15 @@ class StayLimit:
         trips = tuple(spans)
         exempt = self.exempt_periods(person)
         count_exit_day = bool(self.policy.parameter("stay.count_exit_day", day).value)
-        rules = WindowRules(
-            counting_starts=self.base.start.toordinal(),
-            limits=course.limits,
-            windows=self._windows,
-            count_exit_day=count_exit_day,
-        )
+        rules = self._window_rules.get((citizenship, count_exit_day))
+        if rules is None:
+            rules = WindowRules(
+                counting_starts=self.base.start.toordinal(),
+                limits=course.limits,
+                windows=self._windows,
+                count_exit_day=count_exit_day,
+            )
+            self._window_rules[(citizenship, count_exit_day)] = rules  # one per nationality
         try:
             limit, window, _ = rules.terms(day)
             return count_stay(trips, day, rules, exempt), limit, window
@@ -714,11 +723,18 @@ class StayLimit:
         regime = self.policy.row("stay.regime_of_citizenship", person.citizenship, current.entry)
         if regime is None:
             return None
+        key = (current.entry, regime.value)
         try:
-            due = registration_due(self.policy, current.entry, regime.value)
-        except EvaluationError as error:
-            warnings.append(f"registration of the entry on {current.entry}: {error.summary}")
-            return None
+            due = self._registrations[key]
+        except KeyError:
+            try:
+                due = registration_due(self.policy, current.entry, regime.value)
+            except EvaluationError as error:
+                warnings.append(f"registration of the entry on {current.entry}: {error.summary}")
+                return None
+            if len(self._registrations) >= _REGISTRATIONS_KEPT:
+                self._registrations.clear()
+            self._registrations[key] = due
         if due is None:
             return None
         due = registration_state(due, current, as_of)
