@@ -171,7 +171,7 @@ def test_a_key_depends_on_the_code_that_read_the_files(monkeypatch: pytest.Monke
     kept = PolicyCache("unused")
     files = [("a.yaml", b"schema: kzmig/policy/2\n")]
     key = kept.key(POLICY_DIR, files)
-    monkeypatch.setattr(policy_cache, "_FINGERPRINT", [b"other code"])
+    monkeypatch.setattr(policy_cache, "_code_fingerprint", lambda: b"other code")
     assert kept.key(POLICY_DIR, files) != key
 
 
@@ -217,3 +217,20 @@ def test_without_a_setting_the_cache_is_under_the_user_cache_directory(
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     found = PolicyCache.default()
     assert found is not None and found.directory == tmp_path / "home" / ".cache" / "kzmig"
+
+
+def test_a_fifo_planted_in_place_of_an_entry_is_not_opened_and_the_policy_loads(tmp_path: Path) -> None:
+    kept = PolicyCache(tmp_path)
+    version = load_policy(cache=kept).version
+    [entry] = entries(tmp_path)
+    entry.unlink()
+    os.mkfifo(entry)  # opening it for reading would wait for a writer forever
+    code = (
+        "from rules.policy.cache import PolicyCache\nfrom rules.policy.loader import load_policy\n"
+        f"print(load_policy(cache=PolicyCache({str(tmp_path)!r})).version)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == version

@@ -30,6 +30,7 @@ of its own) to :func:`~rules.policy.loader.load_policy`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import io
@@ -41,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rules.cache import cache_directory, write_atomically
+from rules.policy.documents import DocumentError, read_bytes
 from rules.version import __version__
 
 if TYPE_CHECKING:
@@ -78,8 +80,10 @@ class _PolicyUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not a class of a policy")
 
 
+@functools.cache
 def _code_fingerprint() -> bytes:
-    """Size and modification time of every module of the ``rules`` and ``models`` packages."""
+    """Size and modification time of every module of the ``rules`` and ``models`` packages
+    (looked at once per process)."""
     digest = hashlib.sha256()
     for package in ("rules", "models"):
         loaded = sys.modules.get(package)
@@ -94,9 +98,6 @@ def _code_fingerprint() -> bytes:
                             continue
                         digest.update(f"{folder}/{name}:{found.st_size}:{found.st_mtime_ns}\n".encode())
     return digest.digest()
-
-
-_FINGERPRINT: list[bytes] = []
 
 
 class PolicyCache:
@@ -115,10 +116,8 @@ class PolicyCache:
     def key(self, base: Path, files: Iterable[tuple[str, bytes]]) -> str:
         """The key of a policy read from directory ``base``: ``files`` are (name, content) in
         the order the loader reads them, the baseline's files then each amendment."""
-        if not _FINGERPRINT:
-            _FINGERPRINT.append(_code_fingerprint())
         digest = hashlib.sha256(FORMAT + b"\0" + __version__.encode() + b"\0" + sys.version.encode())
-        digest.update(_FINGERPRINT[0] + str(base).encode() + b"\0")
+        digest.update(_code_fingerprint() + str(base).encode() + b"\0")
         for name, content in files:
             digest.update(name.encode() + b"\0" + str(len(content)).encode() + b"\0" + content)
         return digest.hexdigest()
@@ -131,12 +130,11 @@ class PolicyCache:
         from rules.policy.loader import Policy
 
         path = self._path(key)
-        try:
-            with path.open("rb") as stream:
-                content = stream.read(MAX_ENTRY_BYTES + 1)
-        except OSError:
+        try:  # a regular file only: a FIFO or a device planted in its place is never opened
+            content = read_bytes(path, MAX_ENTRY_BYTES)
+        except DocumentError:
             return None
-        if len(content) > MAX_ENTRY_BYTES or not content.startswith(FORMAT + b"\n" + key.encode() + b"\n"):
+        if not content.startswith(FORMAT + b"\n" + key.encode() + b"\n"):
             return None
         body = content[len(FORMAT) + len(key) + 2 :]
         try:

@@ -52,6 +52,7 @@ from models.registration import RegistrationDue
 from models.verdict import SourceRef
 from rules.cache import cache_directory, write_atomically
 from rules.errors import EvaluationError, Problem, did_you_mean
+from rules.policy.documents import DocumentError, read_bytes
 from rules.policy.loader import Policy
 from rules.policy.types import DATE, MechanismFact, ValueType
 
@@ -340,10 +341,9 @@ class _KeptCalendar:
             self.covered = (covered[0], covered[1])
 
     def _read(self) -> dict[str, Any]:
-        try:
-            with (self.directory / self.name).open("rb") as stream:
-                found = json.loads(stream.read(1 << 22))
-        except (OSError, ValueError):
+        try:  # a regular file only: a FIFO or a device planted in its place is never opened
+            found = json.loads(read_bytes(self.directory / self.name, 1 << 22))
+        except (DocumentError, ValueError):
             return {}
         return found if isinstance(found, dict) else {}
 
