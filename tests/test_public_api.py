@@ -4,6 +4,7 @@ and nothing else is advertised."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 
 import models
 import rules
@@ -55,6 +56,10 @@ def test_evaluate_accepts_a_typed_person_and_a_plain_dict_alike() -> None:
     on = dt.date(2024, 2, 1)
     assert rules.evaluate(typed, on=on) == rules.evaluate(plain, on=on)
     assert isinstance(rules.evaluate(plain, on=on), Verdict)
+
+
+def test_the_installed_package_has_the_version_kzmig_reports() -> None:
+    assert importlib.metadata.version("kzmig") == rules.__version__
 
 
 def test_verdict_json_is_stable_and_uses_from_to_for_periods() -> None:
