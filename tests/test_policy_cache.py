@@ -200,6 +200,28 @@ def test_kzmig_keeps_policies_in_its_cache_directory_unless_turned_off(tmp_path:
     assert not (tmp_path / "off").exists()
 
 
+def test_a_cached_policy_spec_of_a_population_run_is_read_back_by_every_later_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rules.analysis.population import PolicySpec
+
+    monkeypatch.setenv("KZMIG_CACHE_DIR", str(tmp_path))
+    spec = PolicySpec.of_files(None, [SIXTY_DAYS], cached=True)
+    first = spec.load()
+    assert len(entries(tmp_path)) == 1
+    no_reading(monkeypatch)  # a worker building the same spec reads it back
+    again = spec.pinned(first).load()
+    assert again.version == first.version and verdict_json(again) == verdict_json(first)
+
+
+def test_a_policy_spec_is_not_cached_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rules.analysis.population import PolicySpec
+
+    monkeypatch.setenv("KZMIG_CACHE_DIR", str(tmp_path))
+    PolicySpec.of_files(None).load()
+    assert entries(tmp_path) == []
+
+
 @pytest.mark.parametrize("setting", ["off", "OFF", "", "0", "none"])
 def test_the_cache_is_turned_off_by_the_environment(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
     monkeypatch.setenv("KZMIG_CACHE_DIR", setting)

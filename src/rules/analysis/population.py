@@ -41,14 +41,22 @@ U = TypeVar("U")
 class PolicySpec:
     """How to build one policy version anywhere: its directory (``None``: the shipped policy)
     and its amendments as text. ``version`` is the version the caller loaded: a worker that
-    builds another (a different directory on another machine) refuses to go on."""
+    builds another (a different directory on another machine) refuses to go on.
+
+    ``cached``: load through kzmig's cache of loaded policies where the loading runs
+    (:meth:`PolicyCache.default <rules.policy.cache.PolicyCache.default>`, which follows that
+    process's ``KZMIG_CACHE_DIR``), so that each worker process reads the policy back instead of
+    parsing and checking its files again. Off by default, as for :func:`load_policy`."""
 
     directory: str | None = None
     amendments: tuple[AmendmentText, ...] = ()
     version: str | None = None
+    cached: bool = False
 
     @classmethod
-    def of_files(cls, directory: Path | str | None, amendments: Iterable[Path | str] = ()) -> PolicySpec:
+    def of_files(
+        cls, directory: Path | str | None, amendments: Iterable[Path | str] = (), *, cached: bool = False
+    ) -> PolicySpec:
         """The spec of a directory and amendment files (read now, so workers need not see them)."""
         texts = []
         for path in amendments:
@@ -58,11 +66,16 @@ class PolicySpec:
                 raise PolicyError(
                     f"amendment {path} cannot be loaded", [Problem(str(path), error.message)]
                 ) from None
-        return cls(str(directory) if directory is not None else None, tuple(texts))
+        return cls(str(directory) if directory is not None else None, tuple(texts), cached=cached)
 
     def load(self) -> Policy:
         """Load the policy (a :class:`PolicyError` when it is not the version expected)."""
-        policy = load_policy(self.directory, self.amendments)
+        cache = None
+        if self.cached:
+            from rules.policy.cache import PolicyCache
+
+            cache = PolicyCache.default()
+        policy = load_policy(self.directory, self.amendments, cache=cache)
         if self.version is not None and policy.version != self.version:
             raise PolicyError(
                 f"the policy built here is version {policy.version}, not {self.version}",
@@ -72,7 +85,7 @@ class PolicySpec:
 
     def pinned(self, policy: Policy) -> PolicySpec:
         """This spec, expecting ``policy``'s version."""
-        return PolicySpec(self.directory, self.amendments, policy.version)
+        return PolicySpec(self.directory, self.amendments, policy.version, self.cached)
 
 
 @dataclass(frozen=True)

@@ -221,8 +221,11 @@ def compare(
     chosen = [_parse_day(day) for day in on or ()]
     chosen += _months(months) if months is not None else []
     try:
-        baseline_spec = PolicySpec.of_files(policy_dir)
-        amended_spec = PolicySpec.of_files(against if against is not None else policy_dir, amend or ())
+        # Through kzmig's cache of loaded policies, here and in every worker process.
+        baseline_spec = PolicySpec.of_files(policy_dir, cached=True)
+        amended_spec = PolicySpec.of_files(
+            against if against is not None else policy_dir, amend or (), cached=True
+        )
         dates = sorted(set(chosen)) or [today(baseline_spec.load())]
         with ExitStack() as stack:
             client = _dask_client(dask, dask_timeout, stack) if dask is not None else None
