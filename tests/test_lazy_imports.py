@@ -49,6 +49,20 @@ def test_starting_imports_no_analysis_no_service_no_calendar(code: str) -> None:
     assert not {name for name in loaded if name in NOT_AT_START or name.startswith(packages)}
 
 
+@pytest.mark.parametrize("command", [["--help"], ["compare", "--help"], ["report", "--help"]])
+def test_help_lists_every_command_without_loading_the_engine_or_the_analysis(command: list[str]) -> None:
+    code = (
+        "import sys\nfrom rules.cli.app import main\n"
+        f"sys.argv = ['kzmig', *{command!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    loaded = _modules_after(code)
+    heavy = ("rules.engine", "rules.policy.loader", "models", "rules.analysis.population",
+             "rules.analysis.impact", "rules.analysis.aggregate", "rules.reports.person_report")  # fmt: skip
+    assert "rules.cli.compare" in loaded and "rules.cli.report" in loaded  # listed, so imported
+    assert not {name for name in loaded if name in heavy or name.startswith(tuple(f"{h}." for h in heavy))}
+
+
 def test_the_analysis_names_of_rules_are_there_when_asked_for() -> None:
     loaded = _modules_after("from rules import Population, compare, Impact")
     assert {"rules.analysis.population", "rules.analysis.impact", "rules.analysis.aggregate"} <= loaded

@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from models.verdict import Verdict
+if TYPE_CHECKING:
+    from models.verdict import Verdict
 
 __all__ = ["figures", "is_amount", "plain"]
 

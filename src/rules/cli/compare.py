@@ -21,12 +21,10 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from rules.analysis.aggregate import Impact
-from rules.analysis.population import Outcome, PolicySpec, Population, Submitter
 from rules.cli.app import (
     EXIT_INPUT,
     EXIT_POLICY,
@@ -43,11 +41,12 @@ from rules.cli.app import (
     app,
 )
 from rules.cli.parquet import read_parquet_records
-from rules.cli.records import Record
-from rules.engine.evaluator import today
 from rules.errors import InputError, KzmigError, PolicyError
 from rules.reports.impact_tables import TableFormat, TableWriter
-from rules.reports.impact_text import render_impact_text
+
+if TYPE_CHECKING:  # the engine and the analysis are imported when the command runs, not for --help
+    from rules.analysis.population import Outcome, Population, Submitter
+    from rules.cli.records import Record
 
 __all__ = ["compare"]
 
@@ -220,6 +219,9 @@ def compare(
         raise typer.BadParameter("--trips and --statuses go with a Parquet persons table (.parquet)")
     chosen = [_parse_day(day) for day in on or ()]
     chosen += _months(months) if months is not None else []
+    from rules.analysis.population import PolicySpec, Population
+    from rules.engine.evaluator import today
+
     try:
         # Through kzmig's cache of loaded policies, here and in every worker process.
         baseline_spec = PolicySpec.of_files(policy_dir, cached=True)
@@ -284,6 +286,9 @@ REPORT_RECORDS = 200
 def _run(
     population: Population, people: str, records: Iterator[Record], outputs: _Outputs, stack: ExitStack
 ) -> None:
+    from rules.analysis.aggregate import Impact
+    from rules.reports.impact_text import render_impact_text
+
     output, show = outputs.format, outputs.show
     comparison = population.comparison
     impact = Impact.of(comparison, population.dates)

@@ -37,10 +37,8 @@ from rules.cli.app import (
     _show_error,
     app,
 )
-from rules.engine.evaluator import Evaluator
 from rules.errors import PolicyError
 from rules.reports.language import DEFAULT_LANGUAGE
-from rules.reports.person_report import PdfError, person_report, write_pdf
 
 __all__ = ["report"]
 
@@ -79,6 +77,9 @@ def report(
     In English, Russian or Kazakh (--lang ru|kk|en, or KZMIG_LANG): the page's sentences,
     statuses and dates in that language, rule and programme titles and sources where the
     policy gives them in it (else in English)."""
+    from rules.engine.evaluator import Evaluator  # the engine only when a command runs
+    from rules.reports.person_report import PdfError, person_report, write_pdf
+
     as_of = _parse_day(on)
     try:
         evaluator = Evaluator(_load(policy_dir, amend))

@@ -19,11 +19,13 @@ import json
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rules.analysis.figures import is_amount, plain
-from rules.analysis.population import Outcome
 from rules.errors import KzmigError
+
+if TYPE_CHECKING:
+    from rules.analysis.population import Outcome
 
 __all__ = ["TableFormat", "TableWriter"]
 
