@@ -165,21 +165,29 @@ class Comparison:
         return found
 
     def compare(
-        self, person: Person | Mapping[str, Any], on: dt.date, *, group_by: tuple[str, ...] = ()
+        self,
+        person: Person | Mapping[str, Any],
+        on: dt.date,
+        *,
+        group_by: tuple[str, ...] = (),
+        core: Person | Mapping[str, Any] | None = None,
     ) -> Difference:
         """Evaluate ``person`` on ``on`` under both versions; name the figures that differ.
 
-        Raises :class:`InputError` when neither version accepts the record (the baseline's
-        problems), and what :meth:`Evaluator.evaluate` raises otherwise.
+        ``core``: what :meth:`core` gave for ``person`` (a caller comparing one record on
+        several dates reads it once). Raises :class:`InputError` when neither version accepts
+        the record (the baseline's problems), and what :meth:`Evaluator.evaluate` raises
+        otherwise.
         """
+        shared = core if core is not None else self.core(person)
         groups: dict[str, Any] = {}
         lazy = self.skip_unaffected  # figures first; the traces only for a changed record
-        before, after, notes = self._evaluate_both(person, on, group_by, groups, trace=not lazy)
+        before, after, notes = self._evaluate_both(person, shared, on, group_by, groups, trace=not lazy)
         old = figures(before)
         new = old if after is None else figures(after)
         changed = _changed(old, new)
         if changed and lazy:
-            before, after, notes = self._evaluate_both(person, on, (), {}, trace=True)
+            before, after, notes = self._evaluate_both(person, shared, on, (), {}, trace=True)
         if after is None:
             after = before.model_copy(update={"policy": self._amended_ref})
         why = self._why(before, after, changed) if changed else Why()
@@ -224,9 +232,22 @@ class Comparison:
             self._affected[(on, keys)] = found
         return found
 
+    @staticmethod
+    def core(person: Person | Mapping[str, Any]) -> Person | Mapping[str, Any]:
+        """The core of the record (citizenship, statuses, trips) read as a :class:`Person`, the
+        same for both versions; the record as it is when its core cannot be read (then each
+        version reports its own problems)."""
+        if isinstance(person, Person):
+            return person
+        try:
+            return Person.model_validate(dict(person))
+        except (ValidationError, TypeError, ValueError):
+            return person
+
     def _evaluate_both(
         self,
         person: Person | Mapping[str, Any],
+        shared: Person | Mapping[str, Any],
         on: dt.date,
         group_by: tuple[str, ...],
         groups: dict[str, Any],
@@ -244,14 +265,7 @@ class Comparison:
         def amended(record: Person | Mapping[str, Any]) -> Verdict:
             return self.amended.evaluate_with_facts(record, on, (), trace=trace)[0]
 
-        # The core of the record is the same for both versions: read it once. Only a record
-        # whose core cannot be read goes to each version as it is, for its problems.
-        shared: Person | Mapping[str, Any] = person
-        if not isinstance(person, Person):
-            try:
-                shared = Person.model_validate(dict(person))
-            except (ValidationError, TypeError, ValueError):
-                shared = person
+        # ``shared``: the core of the record, read once for both versions (see :meth:`core`).
         if self.skip_unaffected and isinstance(shared, Person):
             keys = [*(shared.model_extra or {}), *(("statuses",) if shared.statuses else ())]
             if not self.affected(keys, on):

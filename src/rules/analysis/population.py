@@ -187,9 +187,10 @@ def compare_record(
     citizenship = data.get("citizenship")
     shown_citizenship = citizenship if isinstance(citizenship, str) else None
     outcomes = []
+    core = comparison.core(data)  # read once for every date
     for on in dates:
         try:
-            difference = comparison.compare(data, on, group_by=group_by)
+            difference = comparison.compare(data, on, group_by=group_by, core=core)
         except InputError as error:
             return [_failed(index, shown_id, "input", error.summary, error.problems)]
         except EvaluationError as error:
