@@ -200,6 +200,30 @@ def test_kzmig_keeps_policies_in_its_cache_directory_unless_turned_off(tmp_path:
     assert not (tmp_path / "off").exists()
 
 
+@pytest.mark.parametrize("kept", [True, False], ids=["with a cache", "without"])
+def test_each_policy_and_amendment_file_is_read_once_per_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bool
+) -> None:
+    from rules.policy import loader
+
+    reads: list[Path] = []
+    real = loader.read_bytes
+
+    def counted(path: Path, limit: int) -> bytes:
+        reads.append(path)
+        return real(path, limit)
+
+    def counted_plain(path: Path) -> bytes:
+        reads.append(path)
+        return real(path, 1 << 30)
+
+    monkeypatch.setattr(loader, "read_bytes", counted)
+    monkeypatch.setattr(reading, "read_bytes", counted)
+    monkeypatch.setattr(Path, "read_bytes", counted_plain)
+    load_policy(amendments=[SIXTY_DAYS], cache=PolicyCache(tmp_path) if kept else None)
+    assert SIXTY_DAYS in reads and len(reads) == len(set(reads))
+
+
 def test_a_cached_policy_spec_of_a_population_run_is_read_back_by_every_later_load(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

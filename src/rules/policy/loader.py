@@ -182,7 +182,10 @@ def load_policy(
             f"policy {base} cannot be loaded", [Problem(str(base), "the directory holds no .yaml file")]
         )
     sources = [a if isinstance(a, AmendmentText) else Path(a) for a in amendments]
-    key = _cache_key(cache, base, paths, sources) if cache is not None else None
+    # Each file is read once: the cache key, the items and the version are of the same bytes.
+    files_named = dict.fromkeys([*paths, *(source for source in sources if isinstance(source, Path))])
+    read = {path: _read(path) for path in files_named}
+    key = _cache_key(cache, base, paths, sources, read) if cache is not None else None
     if key is not None and cache is not None:
         kept = cache.get(key)
         if kept is not None:
@@ -194,8 +197,12 @@ def load_policy(
     for source in [*paths, *sources]:
         if isinstance(source, AmendmentText):
             items = read_policy_text(source.text, source.name, problems)
+        elif isinstance(content := read[source], DocumentError):
+            problems.append(Problem(content.where, content.message))
+            items = None
         else:
-            items = read_policy_file(source, problems, amendment=source in sources and source not in paths)
+            amendment = source in sources and source not in paths
+            items = read_policy_file(source, problems, amendment=amendment, content=content)
         if items is not None:
             files.append(items)
         else:
@@ -207,10 +214,10 @@ def load_policy(
 
     digest = hashlib.sha256()
     for path in paths:
-        digest.update(str(path.relative_to(base)).encode() + b"\0" + _bytes(path) + b"\0")
+        digest.update(str(path.relative_to(base)).encode() + b"\0" + _content(read[path]) + b"\0")
     for source in sources:
-        content = source.text.encode() if isinstance(source, AmendmentText) else _bytes(source)
-        digest.update(b"amendment\0" + content + b"\0")
+        text = source.text.encode() if isinstance(source, AmendmentText) else _content(read[source])
+        digest.update(b"amendment\0" + text + b"\0")
     version = digest.hexdigest()[:12]
 
     baseline_count = len(paths)
@@ -221,29 +228,36 @@ def load_policy(
 
 
 def _cache_key(
-    cache: PolicyCache, base: Path, paths: list[Path], sources: list[Path | AmendmentText]
+    cache: PolicyCache,
+    base: Path,
+    paths: list[Path],
+    sources: list[Path | AmendmentText],
+    read: dict[Path, bytes | DocumentError],
 ) -> str | None:
     """The cache key of these files, or ``None`` when one cannot be read (the loader then
     reports why, as without a cache)."""
-    contents: list[tuple[str, bytes]] = []
-    try:
-        for path in paths:
-            contents.append((str(path.relative_to(base)), read_bytes(path, MAX_DOCUMENT_BYTES)))
-        for source in sources:
-            if isinstance(source, AmendmentText):
-                contents.append((f"amendment text {source.name}", source.text.encode()))
-            else:
-                contents.append((f"amendment {source}", read_bytes(source, MAX_DOCUMENT_BYTES)))
-    except (DocumentError, ValueError):
-        return None
-    return cache.key(base, contents)
+    contents: list[tuple[str, bytes | DocumentError]] = [
+        (str(path.relative_to(base)), read[path]) for path in paths
+    ]
+    for source in sources:
+        if isinstance(source, AmendmentText):
+            contents.append((f"amendment text {source.name}", source.text.encode()))
+        else:
+            contents.append((f"amendment {source}", read[source]))
+    kept = [(name, content) for name, content in contents if isinstance(content, bytes)]
+    return cache.key(base, kept) if len(kept) == len(contents) else None
 
 
-def _bytes(path: Path) -> bytes:
+def _read(path: Path) -> bytes | DocumentError:
+    """A policy or amendment file's bytes (bounded, a regular file), or why it cannot be read."""
     try:
-        return path.read_bytes()
-    except OSError:
-        return b""
+        return read_bytes(path, MAX_DOCUMENT_BYTES)
+    except DocumentError as error:
+        return error
+
+
+def _content(read: bytes | DocumentError) -> bytes:
+    return read if isinstance(read, bytes) else b""
 
 
 class _Merged:

@@ -83,14 +83,18 @@ class FileItems:
         return found
 
 
-def read_policy_file(path: Path, problems: list[Problem], amendment: bool = False) -> FileItems | None:
+def read_policy_file(
+    path: Path, problems: list[Problem], amendment: bool = False, content: bytes | None = None
+) -> FileItems | None:
     """The valid items of the file at ``path``; its problems are added to ``problems``.
 
     In an ``amendment``, a programme may give only the keys it changes: its items are kept as
     written (``raw_programmes``) and checked once merged with the programme they change.
+    ``content``: the file's bytes, when the caller has read them already.
     ``None`` when the file cannot be read at all (not YAML, wrong format, not a mapping)."""
     try:
-        document = _parsed(str(path), read_bytes(path, MAX_DOCUMENT_BYTES), path.suffix.lower() == ".json")
+        data = content if content is not None else read_bytes(path, MAX_DOCUMENT_BYTES)
+        document = _parsed(str(path), data, path.suffix.lower() == ".json")
     except DocumentError as error:
         problems.append(Problem(error.where, error.message))
         return None
