@@ -76,9 +76,8 @@ from rules.version import PLAN_FORMAT, __version__
 __all__ = ["LONGEST_PLAN_DAYS", "plan", "plan_with", "stay_limit_of"]
 
 _LIMITED = (StayStatus.COMPLIANT, StayStatus.OVERSTAY, StayStatus.EXEMPT)
-_HORIZON_DAYS = HORIZON_DAYS  # the searches look at most a century ahead (as the engine's latest exit)
 _LAST_DAY = dt.date.max.toordinal()
-LONGEST_PLAN_DAYS = _HORIZON_DAYS  # the largest ``days`` a plan accepts
+LONGEST_PLAN_DAYS = HORIZON_DAYS  # the largest ``days`` a plan accepts
 
 
 def plan(
@@ -107,12 +106,12 @@ def plan_with(
             f"enter must be a date, not {type(enter).__name__}", [Problem("enter", "not a date")]
         )
     wanted = 1 if days is None else days
-    if isinstance(wanted, bool) or not isinstance(wanted, int) or not 1 <= wanted <= _HORIZON_DAYS:
+    if isinstance(wanted, bool) or not isinstance(wanted, int) or not 1 <= wanted <= HORIZON_DAYS:
         raise InputError(
             "the length of stay is not valid",
-            [Problem("days", f"{days!r} is not a number of days from 1 to {_HORIZON_DAYS}")],
+            [Problem("days", f"{days!r} is not a number of days from 1 to {HORIZON_DAYS}")],
         )
-    if enter.toordinal() > _LAST_DAY - 3 * _HORIZON_DAYS:
+    if enter.toordinal() > _LAST_DAY - 3 * HORIZON_DAYS:
         raise InputError(f"{enter} is too far in the future to plan", [Problem("enter", "too late")])
     record = parse_person(person, evaluator.policy)
     _check_trips(record, enter)
@@ -148,7 +147,7 @@ def _check_trips(record: Person, enter: dt.date) -> None:
                     ("trips", index),
                 )
             )
-        elif trip.exit is not None and trip.exit.toordinal() > enter.toordinal() + _HORIZON_DAYS:
+        elif trip.exit is not None and trip.exit.toordinal() > enter.toordinal() + HORIZON_DAYS:
             problems.append(
                 Problem(
                     where,
@@ -295,7 +294,7 @@ class _Planner:
         kind; overlapping or adjacent periods merged."""
         periods = [
             # valid into the calendar's last century: read as no end
-            (period.first, UNBOUNDED if period.last > _LAST_DAY - _HORIZON_DAYS else period.last, period.rule)
+            (period.first, UNBOUNDED if period.last > _LAST_DAY - HORIZON_DAYS else period.last, period.rule)
             for period in self.stay.exempt_periods(self.person)
         ]
         merged: list[_Cover] = []
@@ -481,7 +480,7 @@ class _Planner:
             widest_rule = max(self._largest(self.limits), self._cap(first) or 0)
             high = max(first, self.settles) - first + widest_rule + 2
         if gap is None:
-            high = min(high, _HORIZON_DAYS)  # a century: the engine's latest exit gives up there too
+            high = min(high, HORIZON_DAYS)  # a century: the engine's latest exit gives up there too
         if not self._overstays(first, high):
             if gap is not None:
                 return _Longest(high, PlanBound.NEXT_BOOKING, None)
@@ -521,7 +520,7 @@ class _Planner:
         then stops a century ahead)."""
         behind = self.last_day + self.widest_window if self.last_day is not None else 0
         alike = max(start, self.settles, behind)
-        settled = min(alike, start + _HORIZON_DAYS)
+        settled = min(alike, start + HORIZON_DAYS)
         first = start
         while first <= settled:
             at = bisect.bisect_right(self.entries, first) - 1
@@ -640,7 +639,7 @@ class _Planner:
     def _unlimited_note(self) -> str:
         open_cover = self._open_cover()
         if open_cover is None:
-            until = self.enter + _HORIZON_DAYS - 1
+            until = self.enter + HORIZON_DAYS - 1
             covering = next((c for c in self.cover if c.first <= until <= c.last), None)
             if covering is not None:
                 return (

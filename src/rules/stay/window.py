@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from rules.stay import HORIZON_DAYS
+
 __all__ = [
     "UNBOUNDED",
     "ExemptPeriod",
@@ -37,7 +39,6 @@ __all__ = [
 ]
 
 UNBOUNDED = 10**9  # an ordinal beyond any real date: "no end"
-_HORIZON_DAYS = 100 * 366  # latest-exit search gives up as "unbounded" past a century
 
 
 class TripSpan(NamedTuple):
@@ -284,7 +285,7 @@ def _latest_exit(
     widest = rules.windows.largest()
     window: deque[int] = deque(counted[bisect.bisect_left(counted, as_of - widest + 1) :])
     day = as_of
-    while day - as_of < _HORIZON_DAYS:
+    while day - as_of < HORIZON_DAYS:
         day += 1
         index = bisect.bisect_right(cover_starts, day) - 1
         if index >= 0 and day <= cover[index][1]:
@@ -555,7 +556,7 @@ def _latest_exit_by_runs(
     covered = _Runs(cover)
     in_trip = sum(last - first + 1 for first, last in _pieces(trip.entry, as_of, cover, cover_starts)[0])
     so_far = held.upto(as_of)
-    horizon = as_of + _HORIZON_DAYS
+    horizon = as_of + HORIZON_DAYS
 
     def upto(day: int) -> int:
         """Counted days on or before ``day`` if the person stays on."""
