@@ -787,6 +787,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def test_each_worker_of_kzmig_serve_reads_the_baseline_back_from_kzmigs_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rules.service.app import app_from_environment
+
+    monkeypatch.setenv("KZMIG_CACHE_DIR", str(tmp_path))
+    app_from_environment()  # the first worker (or kzmig serve's own check) keeps it
+    assert len(list(tmp_path.glob("policy-*.pickle"))) == 1
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the baseline was read from its files, not from the cache")
+
+    monkeypatch.setattr("rules.policy.loader.read_policy_file", refuse)
+    app_from_environment()  # the next one reads it back
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_the_server_really_serves(workers: int) -> None:
     port = _free_port()

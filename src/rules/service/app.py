@@ -38,6 +38,7 @@ from rules.analysis.impact import compare as compare_verdicts
 from rules.engine.evaluator import Evaluator, today
 from rules.engine.schemas import KINDS, schema
 from rules.errors import KzmigError, PolicyError
+from rules.policy.cache import PolicyCache
 from rules.policy.documents import format_path
 from rules.policy.loader import default_policy_dir
 from rules.reports.text import render_text
@@ -179,11 +180,12 @@ def _person_id(person: Mapping[str, Any]) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, policy_cache: PolicyCache | None = None) -> FastAPI:
     """The service's ASGI application. Loads and compiles the baseline policy now: a broken
-    policy raises :class:`rules.PolicyError` here, before any request."""
+    policy raises :class:`rules.PolicyError` here, before any request. ``policy_cache``: a
+    cache of loaded policies to load the baseline through (none by default)."""
     settings = settings if settings is not None else Settings.from_environment()
-    store = PolicyStore(settings)
+    store = PolicyStore(settings, policy_cache)
     runner = _Runner(settings.timeout_seconds, settings.max_pending)
     baseline = store.baseline_policy
     schemas = {kind: schema(kind, baseline) for kind in KINDS}
@@ -385,8 +387,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """The application with the settings of the ``KZMIG_SERVICE_*`` variables: the factory each
-    worker process of ``kzmig serve --workers N`` calls."""
-    return create_app(Settings.from_environment())
+    worker process of ``kzmig serve --workers N`` calls. The baseline is read back from
+    kzmig's cache of loaded policies (``KZMIG_CACHE_DIR``), where ``kzmig serve`` kept it."""
+    return create_app(Settings.from_environment(), policy_cache=PolicyCache.default())
 
 
 def _compare(

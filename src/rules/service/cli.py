@@ -44,6 +44,7 @@ def serve(
     import uvicorn
 
     from rules.errors import PolicyError
+    from rules.policy.cache import PolicyCache
     from rules.policy.loader import load_policy
     from rules.service.app import create_app
     from rules.service.settings import Settings
@@ -81,7 +82,7 @@ def serve(
     }
     if settings.workers == 1:
         try:
-            app = create_app(settings)
+            app = create_app(settings, policy_cache=PolicyCache.default())
         except PolicyError as error:
             print(f"kzmig: {error.describe()}", file=sys.stderr)
             raise SystemExit(EXIT_POLICY) from None
@@ -89,7 +90,7 @@ def serve(
         return
 
     try:  # each worker loads the policy again; a broken one stops the server here, once
-        load_policy(settings.policy_dir, settings.amendments)
+        load_policy(settings.policy_dir, settings.amendments, cache=PolicyCache.default())
     except PolicyError as error:
         print(f"kzmig: {error.describe()}", file=sys.stderr)
         raise SystemExit(EXIT_POLICY) from None

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rules.engine.evaluator import Evaluator
 from rules.errors import PolicyError
+from rules.policy.cache import PolicyCache
 from rules.policy.loader import AmendmentText, Policy, load_policy
 from rules.service.errors import ServiceError
 from rules.service.models import AmendmentInfo, PolicyInfo, ProgrammeInfo
@@ -63,10 +64,12 @@ class Loaded:
 class PolicyStore:
     """The baseline evaluator and the amended ones kept; thread-safe."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, cache: PolicyCache | None = None) -> None:
+        """``cache``: where the baseline is kept once loaded (``kzmig serve`` passes kzmig's
+        cache, so that each worker process reads it back instead of loading its files)."""
         self._directory = settings.policy_dir
         self._amendments = settings.amendments
-        self.baseline = Evaluator(load_policy(settings.policy_dir, settings.amendments))
+        self.baseline = Evaluator(load_policy(settings.policy_dir, settings.amendments, cache=cache))
         self._size = settings.kept_policies
         self._kept: OrderedDict[str, Loaded] = OrderedDict()
         self._lock = threading.Lock()
