@@ -35,16 +35,15 @@ _fromisoformat = dt.date.fromisoformat
 def parse_day(value: object) -> dt.date:
     """A day from a :class:`datetime.date` or ``YYYY-MM-DD`` text; ``ValueError`` otherwise."""
     if value.__class__ is str:
-        # The usual case first: text that reads as a day and is written exactly as that day
-        # writes itself (YYYY-MM-DD, ASCII digits) is what DAY_FORMAT accepts. Anything else
+        # The usual case first: ten ASCII characters with dashes at 5 and 8 that read as a day
+        # are exactly DAY_FORMAT's days (fromisoformat reads the other eight as ASCII digits;
+        # its other forms, 20240315 and 2024-W11-5, are never of that shape). Anything else
         # takes the checks below, with their messages.
-        try:
-            day = _fromisoformat(value)
-        except ValueError:
-            pass
-        else:
-            if day.isoformat() == value:
-                return day
+        if len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii():
+            try:
+                return _fromisoformat(value)
+            except ValueError:
+                pass
     elif value.__class__ is dt.date:
         return value
     if isinstance(value, dt.datetime):
