@@ -18,6 +18,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import rules
@@ -406,6 +408,37 @@ def test_a_trip_day_is_read_only_as_yyyy_mm_dd(entry: object, message: str) -> N
     with pytest.raises(rules.InputError) as caught:
         rules.evaluate(record, on=dt.date(2024, 3, 1))
     assert [problem.message for problem in caught.value.problems] == [message]
+
+
+def _day_by_the_letter(text: str) -> dt.date | None:
+    """The reference: a day is text that date.fromisoformat reads and that the day writes back
+    exactly (YYYY-MM-DD, ASCII digits)."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return day if day.isoformat() == text else None
+
+
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789-W+T: .\u0663\uff12", max_size=12),
+        st.builds(
+            "{:04d}-{:02d}-{:02d}".format,
+            st.integers(0, 10_000),
+            st.integers(0, 13),
+            st.integers(0, 32),
+        ),
+    )
+)
+def test_a_day_is_accepted_exactly_when_it_is_written_yyyy_mm_dd_and_exists(text: str) -> None:
+    from models._fields import parse_day
+
+    try:
+        found: dt.date | None = parse_day(text)
+    except ValueError:
+        found = None
+    assert found == _day_by_the_letter(text)
 
 
 def test_a_person_id_is_kept_exactly_as_given_spaces_and_all() -> None:
