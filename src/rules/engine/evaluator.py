@@ -254,6 +254,8 @@ class Evaluator:
         for rule_id in fired:
             for base in bases[rule_id]:
                 overriders.setdefault(base, []).append(rule_id)
+        if not overriders:
+            return {}  # no exception fired: the usual case
         by: dict[str, str | None] = {}
 
         def setter(rule_id: str) -> str | None:
