@@ -321,6 +321,16 @@ _PLANS: dict[type[BaseModel], tuple[tuple[str, Any, Callable[[], Any] | None], .
     )
     for cls in (Derivation, TraceEntry, OverstayPeriod, Decision, StayResult, ProgrammeSection, Verdict)
 }
+#: Per output model, every field with its default, in declaration order (``None`` in the place
+#: of a field made by a factory), and the fields made by a factory.
+_DEFAULTS: dict[type[BaseModel], dict[str, Any]] = {
+    cls: {name: default if factory is None else None for name, default, factory in plan}
+    for cls, plan in _PLANS.items()
+}
+_FACTORIES: dict[type[BaseModel], tuple[tuple[str, Callable[[], Any]], ...]] = {
+    cls: tuple((name, factory) for name, _, factory in plan if factory is not None)
+    for cls, plan in _PLANS.items()
+}
 _set = object.__setattr__
 
 
@@ -330,14 +340,14 @@ def built(cls: type[_Model], values: dict[str, Any], extra: dict[str, Any] | Non
     instance of the nested model): the same instance as validation builds, without validating.
     Much cheaper than validation, and than ``model_construct``. ``extra``: the extra fields of
     a model that allows them (``Verdict``'s sections)."""
-    fields: dict[str, Any] = {}
-    for name, default, factory in _PLANS[cls]:
-        if name in values:
-            fields[name] = values[name]
-        elif factory is not None:
+    defaults = _DEFAULTS[cls]
+    fields = defaults.copy()  # every field, in declaration order: values replace in place
+    fields.update(values)
+    if len(fields) != len(defaults):  # a name that is not a field: left out, as validation would
+        fields = {name: fields[name] for name in defaults}
+    for name, factory in _FACTORIES[cls]:
+        if name not in values:
             fields[name] = factory()
-        else:
-            fields[name] = default
     model = cls.__new__(cls)
     _set(model, "__dict__", fields)
     _set(model, "__pydantic_fields_set__", set(values) if extra is None else {*values, *extra})
