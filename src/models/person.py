@@ -20,6 +20,10 @@ from models.crossing import Crossing
 __all__ = ["CORE_FIELDS", "MAX_STATUSES", "MAX_TRIPS", "Person", "Status", "Trip"]
 
 _COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
+#: Citizenship texts already read, with their code: bounded, so that a flood of distinct texts
+#: cannot grow it (past the bound each is read anew).
+_CITIZENSHIPS: dict[str, str] = {}
+_CITIZENSHIPS_KEPT = 4096
 _STATUS_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -130,17 +134,23 @@ class Person(_Strict):
     @field_validator("citizenship", mode="before")
     @classmethod
     def _citizenship_is_alpha2(cls, value: object) -> object:
-        if isinstance(value, str):
-            given = value.strip()
-            # Upper-case only ASCII: 'ß'.upper() is 'SS', which is South Sudan.
-            value = given.upper() if given.isascii() else given
-            if not _COUNTRY_CODE.match(value):
-                raise ValueError(f"{shown(given)} is not an ISO 3166-1 alpha-2 country code such as 'RU'")
-            from models._countries import is_country_code
+        if not isinstance(value, str):
+            return value
+        known = _CITIZENSHIPS.get(value)
+        if known is not None:  # the same text read before (a few hundred codes are ever given)
+            return known
+        given = value.strip()
+        # Upper-case only ASCII: 'ß'.upper() is 'SS', which is South Sudan.
+        code = given.upper() if given.isascii() else given
+        if not _COUNTRY_CODE.match(code):
+            raise ValueError(f"{shown(given)} is not an ISO 3166-1 alpha-2 country code such as 'RU'")
+        from models._countries import is_country_code
 
-            if not is_country_code(value):
-                raise ValueError(f"{shown(value)} is not an assigned ISO 3166-1 alpha-2 country code")
-        return value
+        if not is_country_code(code):
+            raise ValueError(f"{shown(code)} is not an assigned ISO 3166-1 alpha-2 country code")
+        if len(_CITIZENSHIPS) < _CITIZENSHIPS_KEPT:
+            _CITIZENSHIPS[value] = code
+        return code
 
     @model_validator(mode="after")
     def _trips_or_crossings(self) -> Person:
