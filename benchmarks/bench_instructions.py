@@ -1,0 +1,114 @@
+"""What one evaluation costs in machine instructions, counted, not timed: for A/B comparisons on
+a machine whose speed drifts. A script, not a test (nothing here asserts on cost).
+
+Run from the checkout (needs valgrind; each run takes about a minute)::
+
+    .venv/bin/python benchmarks/bench_instructions.py
+    .venv/bin/python benchmarks/bench_instructions.py --previous /tmp/prev   # another checkout too
+
+Wall times on the project's shared 2-core machine drift by 10-20 % between runs, so a change
+worth 2 % cannot be seen in them. The instructions the CPU executes for the same work hardly
+vary from run to run. This script runs the 20-trip person of ``bench_evaluate.py`` through
+``Evaluator.evaluate`` (full verdict and trace, firing cache off) ``--few`` times and ``--many``
+times, each in a fresh process under valgrind's callgrind, and reports the difference divided
+by the number of extra evaluations: the instructions of one warm evaluation, start-up and
+policy loading cancelled out. With ``--previous DIR`` the same is counted for the ``src`` of
+another checkout (``git worktree add /tmp/prev <commit>``) and the ratio is given.
+
+Instructions are not time (a cache miss costs more than an addition), but for the interpreter's
+own work they move together; quote them as what they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: Evaluates the benchmark's 20-trip person ``sys.argv[1]`` times, warm after the first.
+WORKLOAD = """
+import sys
+sys.path.insert(0, {benchmarks!r})
+from bench_evaluate import AS_OF, realistic_person
+from rules.engine.evaluator import Evaluator
+from rules.policy.loader import load_policy
+evaluator = Evaluator(load_policy(), cache_size=0)
+person = realistic_person()
+for _ in range(int(sys.argv[1])):
+    evaluator.evaluate(person, AS_OF)
+"""
+
+
+def instructions(src: Path, runs: int) -> int:
+    """The instructions of a fresh process that evaluates the person ``runs`` times."""
+    code = WORKLOAD.format(benchmarks=str(ROOT / "benchmarks"))
+    # kzmig's cache off: a run that wrote the calendar file would make the next start cheaper,
+    # and the start-ups of the two runs must cost the same to cancel out.
+    env = {**os.environ, "PYTHONPATH": str(src), "KZMIG_CACHE_DIR": "off"}
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            code,
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"valgrind failed for {src}:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def per_evaluation(src: Path, few: int, many: int) -> float:
+    return (instructions(src, many) - instructions(src, few)) / (many - few)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n", 1)[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--few", type=int, default=20, help="evaluations of the shorter run (20)")
+    parser.add_argument("--many", type=int, default=220, help="evaluations of the longer run (220)")
+    parser.add_argument("--previous", type=Path, help="another checkout to count too")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    args = parser.parse_args(argv)
+    if not 1 <= args.few < args.many:
+        parser.error("--few must be at least 1 and less than --many")
+    if shutil.which("valgrind") is None:
+        parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
+    report: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "workload": "Evaluator.evaluate, the 20-trip person of bench_evaluate.py, full verdict and trace",
+        "now": per_evaluation(ROOT / "src", args.few, args.many),
+    }
+    if args.previous is not None:
+        report["previous"] = per_evaluation(args.previous / "src", args.few, args.many)
+        report["ratio"] = report["now"] / report["previous"]
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"instructions per evaluation ({report['workload']}; Python {report['python']})")
+    print(f"     now: {report['now']:,.0f}")
+    if "previous" in report:
+        print(f"previous: {report['previous']:,.0f}")
+        print(f"now / previous: {report['ratio']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
