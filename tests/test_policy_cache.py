@@ -218,7 +218,6 @@ def test_each_policy_and_amendment_file_is_read_once_per_load(
         return real(path, 1 << 30)
 
     monkeypatch.setattr(loader, "read_bytes", counted)
-    monkeypatch.setattr(reading, "read_bytes", counted)
     monkeypatch.setattr(Path, "read_bytes", counted_plain)
     load_policy(amendments=[SIXTY_DAYS], cache=PolicyCache(tmp_path) if kept else None)
     assert SIXTY_DAYS in reads and len(reads) == len(set(reads))

@@ -202,7 +202,7 @@ def load_policy(
             items = None
         else:
             amendment = source in sources and source not in paths
-            items = read_policy_file(source, problems, amendment=amendment, content=content)
+            items = read_policy_file(source, content, problems, amendment=amendment)
         if items is not None:
             files.append(items)
         else:
@@ -236,16 +236,15 @@ def _cache_key(
 ) -> str | None:
     """The cache key of these files, or ``None`` when one cannot be read (the loader then
     reports why, as without a cache)."""
-    contents: list[tuple[str, bytes | DocumentError]] = [
-        (str(path.relative_to(base)), read[path]) for path in paths
-    ]
+    if any(isinstance(content, DocumentError) for content in read.values()):
+        return None
+    contents = [(str(path.relative_to(base)), _content(read[path])) for path in paths]
     for source in sources:
         if isinstance(source, AmendmentText):
             contents.append((f"amendment text {source.name}", source.text.encode()))
         else:
-            contents.append((f"amendment {source}", read[source]))
-    kept = [(name, content) for name, content in contents if isinstance(content, bytes)]
-    return cache.key(base, kept) if len(kept) == len(contents) else None
+            contents.append((f"amendment {source}", _content(read[source])))
+    return cache.key(base, contents)
 
 
 def _read(path: Path) -> bytes | DocumentError:
@@ -257,6 +256,7 @@ def _read(path: Path) -> bytes | DocumentError:
 
 
 def _content(read: bytes | DocumentError) -> bytes:
+    """The bytes read (only asked of a file that could be read)."""
     return read if isinstance(read, bytes) else b""
 
 

@@ -37,7 +37,6 @@ from rules.policy.documents import (
     decode,
     parse_document,
     parse_json_document,
-    read_bytes,
     validation_problems,
 )
 
@@ -84,17 +83,17 @@ class FileItems:
 
 
 def read_policy_file(
-    path: Path, problems: list[Problem], amendment: bool = False, content: bytes | None = None
+    path: Path, content: bytes, problems: list[Problem], amendment: bool = False
 ) -> FileItems | None:
-    """The valid items of the file at ``path``; its problems are added to ``problems``.
+    """The valid items of the file at ``path``, whose bytes are ``content`` (the loader reads
+    each file once, with :func:`~rules.policy.documents.read_bytes`); its problems are added
+    to ``problems``.
 
     In an ``amendment``, a programme may give only the keys it changes: its items are kept as
     written (``raw_programmes``) and checked once merged with the programme they change.
-    ``content``: the file's bytes, when the caller has read them already.
     ``None`` when the file cannot be read at all (not YAML, wrong format, not a mapping)."""
     try:
-        data = content if content is not None else read_bytes(path, MAX_DOCUMENT_BYTES)
-        document = _parsed(str(path), data, path.suffix.lower() == ".json")
+        document = _parsed(str(path), content, path.suffix.lower() == ".json")
     except DocumentError as error:
         problems.append(Problem(error.where, error.message))
         return None
