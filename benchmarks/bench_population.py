@@ -55,6 +55,8 @@ AMENDMENT = ROOT / "examples" / "amendments" / "limit-60-days.yaml"
 TARGET_PERSONS = 1_000_000
 TARGET_WALL_S = 60.0
 TARGET_PEAK_MB = 1536.0
+#: The fewest persons whose rate is carried over to a million.
+MIN_PERSONS_FOR_TARGET = 10_000
 ON = "2026-03-20"
 BLOCK = 10_000
 
@@ -239,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         report["ratio_wall"] = report["previous"]["wall_s"] / report["now"]["wall_s"]
         report["ratio_peak_memory"] = report["previous"]["peak_rss_mb"] / report["now"]["peak_rss_mb"]
     million_s = TARGET_PERSONS / report["now"]["records_per_s"]
+    # Under 10,000 persons start-up and policy loading weigh on the rate: no verdict on the target.
+    judged = args.persons >= MIN_PERSONS_FOR_TARGET
     report["target"] = {
         "persons": TARGET_PERSONS,
         "wall_s": TARGET_WALL_S,
@@ -246,7 +250,9 @@ def main(argv: list[str] | None = None) -> int:
         # Measured when the run is of a million persons; else the rate of this run carried over.
         "million_wall_s": million_s,
         "million_wall_measured": args.persons == TARGET_PERSONS,
-        "met": million_s <= TARGET_WALL_S and report["now"]["peak_rss_mb"] <= TARGET_PEAK_MB,
+        "met": (million_s <= TARGET_WALL_S and report["now"]["peak_rss_mb"] <= TARGET_PEAK_MB)
+        if judged
+        else None,
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -274,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"previous / now: {ratios}")
     target = report["target"]
     how = "measured" if target["million_wall_measured"] else "at this run's rate"
-    if args.persons < 10_000:  # start-up and policy loading would weigh on the rate
+    if target["met"] is None:
         print(f"  target: {TARGET_PERSONS:,} persons in <= {TARGET_WALL_S:.0f} s: run 10,000 or more for it")
         return 0
     print(
