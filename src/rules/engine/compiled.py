@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from models.policy import Rule
 from models.verdict import SourceRef
@@ -20,14 +20,24 @@ from rules.policy.checks import ReportItem
 from rules.policy.conditions import comparisons
 from rules.policy.loader import Policy
 from rules.policy.mechanisms import Mechanism
-from rules.policy.nodes import Node
+from rules.policy.nodes import Node, Param, operator_of, parameter_nodes, references
 from rules.policy.registry import mechanism_class
 from rules.policy.types import FactSpec
 
-__all__ = ["CompiledPolicy"]
+__all__ = ["CompiledPolicy", "DerivationStep"]
 
 #: Look-ups of parameters and table rows by day kept per policy (see CompiledPolicy.remember).
 _MEMO_SIZE = 1 << 16
+
+
+class DerivationStep(NamedTuple):
+    """One computed fact of a trace entry's derivations, as its formula in force reads it."""
+
+    fact: str
+    formula: str  # the operator it was written with ("none": no formula in force)
+    operands: tuple[str, ...]  # the facts it reads directly
+    parameters: tuple[Param, ...]  # its parameter nodes, in order of appearance
+    reads: tuple[str, ...]  # "parameter NAME" and "table NAME", in order of appearance
 
 
 class CompiledPolicy:
@@ -79,6 +89,10 @@ class CompiledPolicy:
         }
         self._closures: dict[int, Evaluate] = {}
         self._any_formula: dict[tuple[str, ...], bool] = {}
+        # Every day on which some formula changes: between two of them, the formulas in force,
+        # and so the derivation plan of a trace entry, are the same (see derivation_plan).
+        self._formula_changes = sorted({start for starts, _ in self.formulas.values() for start in starts})
+        self._derivation_plans: dict[tuple[tuple[str, ...], int], tuple[DerivationStep, ...]] = {}
         # What a case reads of a parameter or a table row on a day, kept: the policy is
         # immutable, so the same look-up always gives the same value (see Case.parameter).
         self.parameter_memo: dict[tuple[str, dt.date], Val] = {}
@@ -103,6 +117,13 @@ class CompiledPolicy:
             rule_id: parameters_read_by(rule, self.rules) for rule_id, rule in self.rules.items()
         }
         self.position = {rule_id: index for index, rule_id in enumerate(self.rules)}
+        # The rules of each programme that decide each status, in the policy's order: a
+        # section's checklist and its list of rules with a status read them.
+        self.deciding: dict[tuple[str, str], tuple[str, ...]] = {}
+        for rule_id, rule in self.rules.items():
+            if rule.then.status is not None:
+                key = (self.programme_of[rule_id], rule.then.status)
+                self.deciding[key] = (*self.deciding.get(key, ()), rule_id)
         self.sources = {
             rule_id: SourceRef(title=rule.source.title, href=rule.source.href, date=rule.source.date)
             for rule_id, rule in self.rules.items()
@@ -185,6 +206,62 @@ class CompiledPolicy:
             if len(self._any_formula) < _MEMO_SIZE:
                 self._any_formula[names] = found
         return found
+
+    def derivation_plan(self, names: tuple[str, ...], day: int) -> tuple[DerivationStep, ...]:
+        """The computed facts behind ``names`` on ``day``, operands first, each with what its
+        formula reads: what a trace entry's derivations show, less the case's values.
+
+        It depends only on the formulas in force, so it is made once per tuple of names and
+        period between two formula changes, not walked again for every case."""
+        key = (names, bisect.bisect_right(self._formula_changes, day))
+        plan = self._derivation_plans.get(key)
+        if plan is None:
+            plan = self._plan_derivations(names, day)
+            if len(self._derivation_plans) < _MEMO_SIZE:
+                self._derivation_plans[key] = plan
+        return plan
+
+    def _plan_derivations(self, names: tuple[str, ...], day: int) -> tuple[DerivationStep, ...]:
+        formulas = self.policy.catalogue.formulas
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def in_force(name: str) -> Node | None:
+            chosen = None
+            for start, node in formulas[name]:
+                if start <= day:
+                    chosen = node
+            return chosen
+
+        def visit(name: str) -> None:
+            if name in seen or name not in formulas:
+                return
+            seen.add(name)
+            node = in_force(name)
+            if node is not None:
+                for operand in references(node)[0]:
+                    visit(operand)
+            order.append(name)
+
+        for name in names:
+            visit(name)
+        steps = []
+        for name in order:
+            node = in_force(name)
+            if node is None:
+                steps.append(DerivationStep(name, "none", (), (), ()))
+                continue
+            facts, parameters, tables = references(node)
+            steps.append(
+                DerivationStep(
+                    name,
+                    operator_of(node),
+                    facts,
+                    tuple(parameter_nodes(node)),
+                    (*(f"parameter {p}" for p in parameters), *(f"table {t}" for t in tables)),
+                )
+            )
+        return tuple(steps)
 
     def closure(self, node: Node) -> Evaluate:
         """A closure of one node of a formula (a parameter the trace shows), compiled once."""

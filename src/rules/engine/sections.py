@@ -139,11 +139,8 @@ def programme_section(
         if item.rules_with_status is not None:
             items[name] = [
                 RuleRef(rule=rule_id, title=compiled.rules[rule_id].title)
-                for rule_id in compiled.rules
-                if rule_id in fired
-                and rule_id not in overridden_by
-                and compiled.rules[rule_id].programme == programme
-                and compiled.rules[rule_id].then.status == item.rules_with_status
+                for rule_id in compiled.deciding.get((programme, item.rules_with_status), ())
+                if rule_id in fired and rule_id not in overridden_by
             ]
         elif item.checklist is not None:
             items[name] = _checklist(compiled, programme, item.checklist, case, fired, overridden_by)
@@ -214,9 +211,8 @@ def _checklist(
     overridden_by: dict[str, str],
 ) -> list[ChecklistItem]:
     items = []
-    for rule_id, rule in compiled.rules.items():
-        if rule.programme != programme or rule.then.status != status:
-            continue
+    for rule_id in compiled.deciding.get((programme, status), ()):
+        rule = compiled.rules[rule_id]
         if not _in_force(compiled, rule, case):
             continue
         if rule_id in fired:

@@ -14,7 +14,6 @@ from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import json_value
 from rules.engine.sections import Decided, report_missing
 from rules.policy.mechanisms import Derived
-from rules.policy.nodes import operator_of, parameter_nodes, references
 
 __all__ = ["derivations", "trace_entry"]
 
@@ -59,64 +58,29 @@ def trace_entry(
 
 def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) -> tuple[Derivation, ...]:
     """How each computed fact behind ``names`` was computed, its operands first."""
-    formulas = compiled.policy.catalogue.formulas
     if not compiled.any_formula(names):
         return ()  # none of the facts is computed: nothing to derive
-    order: list[str] = []
-    seen: set[str] = set()
-
-    def visit(name: str) -> None:
-        if name in seen or name not in formulas:
-            return
-        seen.add(name)
-        node = _node(formulas[name], case.day)
-        if node is not None:
-            for operand in references(node)[0]:
-                visit(operand)
-        order.append(name)
-
-    for name in names:
-        visit(name)
-    if not order:
-        return ()
     result = []
-    for name in order:
-        node = _node(formulas[name], case.day)
-        value = case.fact(name)
-        facts, parameters, tables = references(node) if node is not None else ((), (), ())
+    for step in compiled.derivation_plan(names, case.day):
+        value = case.fact(step.fact)
         result.append(
             built(
                 Derivation,
                 {
-                    "fact": name,
+                    "fact": step.fact,
                     "value": json_value(value.value),
-                    "formula": operator_of(node) if node is not None else "none",
+                    "formula": step.formula,
                     "operands": {
-                        **{operand: json_value(case.fact(operand).value) for operand in facts},
-                        **_parameter_values(compiled, node, case),
+                        **{operand: json_value(case.fact(operand).value) for operand in step.operands},
+                        **{
+                            f"parameter {param.name}": json_value(compiled.closure(param)(case, None).value)
+                            for param in step.parameters
+                        },
                     },
-                    "reads": (*(f"parameter {p}" for p in parameters), *(f"table {t}" for t in tables)),
+                    "reads": step.reads,
                     "missing": tuple(sorted(value.missing)),
                     "provisional": tuple(sorted(value.provisional)),
                 },
             )
         )
     return tuple(result)
-
-
-def _parameter_values(compiled: CompiledPolicy, node: Any, case: Case) -> dict[str, Any]:
-    """The value of each parameter a formula read, on the day it read it."""
-    if node is None:
-        return {}
-    return {
-        f"parameter {param.name}": json_value(compiled.closure(param)(case, None).value)
-        for param in parameter_nodes(node)
-    }
-
-
-def _node(dated: tuple[tuple[int, Any], ...], day: int) -> Any:
-    chosen = None
-    for start, node in dated:
-        if start <= day:
-            chosen = node
-    return chosen
