@@ -494,7 +494,8 @@ def _aggregate(node: Aggregate) -> Evaluate:
                     continue
                 if not test.value:
                     continue
-                parts.append(Val(provisional=test.provisional))
+                if test.provisional:  # what the test rests on is provisional: so is the result
+                    parts.append(Val(provisional=test.provisional))
             chosen.append((entry, each(source, entry) if each is not None else None))
         unknown = [part for part in parts if part.value is None and (part.missing or part.gaps)]
         unknown += [value for _, value in chosen if value is not None and value.value is None]
@@ -525,27 +526,22 @@ def _aggregate(node: Aggregate) -> Evaluate:
     return run
 
 
-def _compare_values(op: str, left: Any, right: Any) -> bool:
-    if op == "eq":
-        return bool(left == right)
-    if op == "ne":
-        return bool(left != right)
-    if op == "lt":
-        return bool(left < right)
-    if op == "lte":
-        return bool(left <= right)
-    if op == "gt":
-        return bool(left > right)
-    if op == "gte":
-        return bool(left >= right)
-    if op == "in":
-        return left in right
-    return left not in right
+#: Each comparison operator as a function of two values, chosen once when a formula is compiled.
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda left, right: bool(left == right),
+    "ne": lambda left, right: bool(left != right),
+    "lt": lambda left, right: bool(left < right),
+    "lte": lambda left, right: bool(left <= right),
+    "gt": lambda left, right: bool(left > right),
+    "gte": lambda left, right: bool(left >= right),
+    "in": lambda left, right: left in right,
+    "not_in": lambda left, right: left not in right,
+}
 
 
 def _compare(node: Compare) -> Evaluate:
     left = compile_formula(node.left)
-    op = node.op
+    compare = _COMPARISONS[node.op]
     if isinstance(node.right, tuple):
         options = tuple(_number(option) for option in node.right)
 
@@ -553,7 +549,7 @@ def _compare(node: Compare) -> Evaluate:
             found = left(source, item)
             if found.value is None:
                 return found
-            return _merge(found, value=_compare_values(op, _number(found.value), options))
+            return _merge(found, value=compare(_number(found.value), options))
 
         return run_in
     right = compile_formula(node.right)
@@ -562,7 +558,10 @@ def _compare(node: Compare) -> Evaluate:
         a, b = left(source, item), right(source, item)
         if a.value is None or b.value is None:
             return _merge(a, b)
-        return _merge(a, b, value=_compare_values(op, _number(a.value), _number(b.value)))
+        result = compare(_number(a.value), _number(b.value))
+        if not (a.missing or a.gaps or a.provisional or b.missing or b.gaps or b.provisional):
+            return _TRUE if result else _FALSE  # nothing to carry over, the usual case
+        return _merge(a, b, value=result)
 
     return run
 
