@@ -8,9 +8,10 @@ Run from the checkout (needs valgrind; each run takes about a minute)::
 
 Wall times on the project's shared 2-core machine drift by 10-20 % between runs, so a change
 worth 2 % cannot be seen in them. The instructions the CPU executes for the same work hardly
-vary from run to run. This script runs the 20-trip person of ``bench_evaluate.py`` through
-``Evaluator.evaluate`` (full verdict and trace, firing cache off) ``--few`` times and ``--many``
-times, each in a fresh process under valgrind's callgrind, and reports the difference divided
+vary from run to run. This script runs a person of ``bench_evaluate.py`` (``--person``: the
+20-trip person, the residence applicant or the kandas family, each on its benchmark date)
+through ``Evaluator.evaluate`` (full verdict and trace, firing cache off) ``--few`` times and
+``--many`` times, each in a fresh process under valgrind's callgrind, and reports the difference divided
 by the number of extra evaluations: the instructions of one warm evaluation, start-up and
 policy loading cancelled out. With ``--previous DIR`` the same is counted for the ``src`` of
 another checkout (``git worktree add /tmp/prev <commit>``) and the ratio is given.
@@ -33,23 +34,31 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: Evaluates the benchmark's 20-trip person ``sys.argv[1]`` times, warm after the first.
+#: The persons of ``bench_evaluate.py``: its function and its evaluation date, by name.
+PERSONS = {
+    "trips": ("realistic_person", "AS_OF", "the 20-trip person"),
+    "residence": ("residence_applicant", "RESIDENCE_ON", "the residence applicant"),
+    "kandas": ("kandas_family", "KANDAS_ON", "the kandas family"),
+}
+
+#: Evaluates a benchmark person ``sys.argv[1]`` times, warm after the first.
 WORKLOAD = """
 import sys
 sys.path.insert(0, {benchmarks!r})
-from bench_evaluate import AS_OF, realistic_person
+from bench_evaluate import {day}, {person}
 from rules.engine.evaluator import Evaluator
 from rules.policy.loader import load_policy
 evaluator = Evaluator(load_policy(), cache_size=0)
-person = realistic_person()
+person = {person}()
 for _ in range(int(sys.argv[1])):
-    evaluator.evaluate(person, AS_OF)
+    evaluator.evaluate(person, {day})
 """
 
 
-def instructions(src: Path, runs: int) -> int:
-    """The instructions of a fresh process that evaluates the person ``runs`` times."""
-    code = WORKLOAD.format(benchmarks=str(ROOT / "benchmarks"))
+def instructions(src: Path, runs: int, person: str) -> int:
+    """The instructions of a fresh process that evaluates ``person`` ``runs`` times."""
+    function, day, _ = PERSONS[person]
+    code = WORKLOAD.format(benchmarks=str(ROOT / "benchmarks"), person=function, day=day)
     # kzmig's cache off: a run that wrote the calendar file would make the next start cheaper,
     # and the start-ups of the two runs must cost the same to cancel out.
     env = {**os.environ, "PYTHONPATH": str(src), "KZMIG_CACHE_DIR": "off"}
@@ -74,8 +83,8 @@ def instructions(src: Path, runs: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def per_evaluation(src: Path, few: int, many: int) -> float:
-    return (instructions(src, many) - instructions(src, few)) / (many - few)
+def per_evaluation(src: Path, few: int, many: int, person: str) -> float:
+    return (instructions(src, many, person) - instructions(src, few, person)) / (many - few)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--few", type=int, default=20, help="evaluations of the shorter run (20)")
     parser.add_argument("--many", type=int, default=220, help="evaluations of the longer run (220)")
+    parser.add_argument(
+        "--person",
+        choices=sorted(PERSONS),
+        default="trips",
+        help="whom to evaluate (default trips: the 20-trip person)",
+    )
     parser.add_argument("--previous", type=Path, help="another checkout to count too")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args(argv)
@@ -93,11 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
     report: dict[str, Any] = {
         "python": sys.version.split()[0],
-        "workload": "Evaluator.evaluate, the 20-trip person of bench_evaluate.py, full verdict and trace",
-        "now": per_evaluation(ROOT / "src", args.few, args.many),
+        "workload": (
+            f"Evaluator.evaluate, {PERSONS[args.person][2]} of bench_evaluate.py, full verdict and trace"
+        ),
+        "now": per_evaluation(ROOT / "src", args.few, args.many, args.person),
     }
     if args.previous is not None:
-        report["previous"] = per_evaluation(args.previous / "src", args.few, args.many)
+        report["previous"] = per_evaluation(args.previous / "src", args.few, args.many, args.person)
         report["ratio"] = report["now"] / report["previous"]
     if args.json:
         print(json.dumps(report, indent=2))
