@@ -82,6 +82,36 @@ def test_kzmig_compare_on_a_dask_cluster_prints_what_it_prints_alone(cluster: An
     assert "records: 80; changed: 40" in spread.stdout
 
 
+def test_kzmig_compare_with_dask_workers_reading_the_file_prints_what_it_prints_alone(
+    cluster: Any, tmp_path: Path
+) -> None:
+    """The workers read the blocks of the file themselves (a local cluster shares this file
+    system): the bad lines are error records at their lines, the rest compared, as alone."""
+    lines = (PEOPLE / "population-2026.jsonl").read_bytes().splitlines() * 30
+    lines[7:7] = [b"{not json", b"", b"[1]"]
+    people = tmp_path / "people.jsonl"
+    people.write_bytes(b"\n".join(lines) + b"\n")
+    arguments = ["compare", str(people), "--months", "2026-02..2026-03", "--amend", str(SIXTY_DAYS)]
+    runner = CliRunner()
+    arguments += ["-f", "json"]
+    alone = runner.invoke(app, arguments)
+    spread = runner.invoke(app, [*arguments, "--dask", cluster.scheduler_address, "--workers-read"])
+    assert alone.exit_code == spread.exit_code == 1, spread.stderr
+    assert spread.stdout == alone.stdout
+    assert f'"where": "{people}:8"' in spread.stdout
+    # Many small blocks, spread over both workers: the same answers, in the same order.
+    from rules.analysis.partitions import answers_of_files
+
+    dates = (dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+    baseline, amended = PolicySpec.of_files(None), PolicySpec.of_files(None, [SIXTY_DAYS])
+    here = list(answers_of_files(Population(baseline, amended, dates), [str(people)], block_bytes=10**9))
+    with distributed.Client(cluster) as client:
+        population = Population(baseline, amended, dates, executor=client)
+        blocks = list(answers_of_files(population, [str(people)], block_bytes=300))
+    assert blocks == here
+    assert len(here) == 30 * 8 + 2
+
+
 def test_a_worker_that_builds_another_policy_version_refuses_to_go_on(cluster: Any, tmp_path: Path) -> None:
     spec = PolicySpec.of_files(None, [SIXTY_DAYS])
     pinned = PolicySpec(spec.directory, spec.amendments, "000000000000")

@@ -17,9 +17,11 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "did_you_mean",
+    "error_record",
     "EngineError",
     "EvaluationError",
     "InputError",
@@ -58,6 +60,21 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
+
+
+def error_record(
+    index: int, where: str, person_id: Any, kind: str, message: str, problems: Iterable[Problem]
+) -> dict[str, Any]:
+    """The error record of a record in a batch that yields no result: its number, its place,
+    its person id (as the record gives it) and why (``kind``: ``input`` for a record that
+    cannot be read or is refused, ``undecided`` for one the policy does not decide). Every
+    batch gives each input record one result or one of these: nothing is lost."""
+    return {
+        "record": index,
+        "where": where,
+        "person_id": person_id,
+        "error": {"kind": kind, "message": message, "problems": [str(problem) for problem in problems]},
+    }
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

@@ -1,8 +1,16 @@
-"""An amendment across a population read where it lies: a Dask bag of JSON Lines partitions.
+"""An amendment across a population read where it lies: JSON Lines files read by the workers.
 
 :class:`rules.analysis.population.Population` streams the records through the caller, which
-hands chunks to workers. At the scale of a border-service extract the records had better stay
-where they are: :func:`impact_of_bag` takes a ``dask.bag`` of JSON Lines text (e.g.
+reads and parses every line and hands chunks to workers. At the scale of a border-service
+extract the records had better stay where they are, and the caller only aggregate:
+
+* :func:`answers_of_files` splits JSON Lines files into blocks of bytes; each worker (a Dask
+  worker, a worker process, or this process: the population's executor) reads the lines that
+  begin in its block, compares them and sends back the outcomes, or an error record, of each.
+  The caller gets one :class:`~rules.analysis.population.Answer` per record, in input order,
+  numbered and placed (``file:line``) as ``kzmig compare`` reads one file, with at most
+  ``population.window`` blocks in flight. ``kzmig compare --workers-read`` uses it.
+* :func:`impact_of_bag` takes a ``dask.bag`` of JSON Lines text (e.g.
 ``dask.bag.read_text("extract/*.jsonl", errors="surrogateescape")``, read by the workers from
 storage they share) and returns the :class:`~rules.analysis.aggregate.Impact` of the whole and
 the changed records, in input order. Only the counters and the changed records travel back.
@@ -17,19 +25,187 @@ mapping) counts as one input error, as in every batch: nothing is lost.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Sequence
+import os
+import stat
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from rules.analysis.aggregate import Impact
-from rules.analysis.population import PolicySpec, built_comparison, compare_record
-from rules.policy.documents import DocumentError, decode, parse_json
+from rules.analysis.impact import Comparison
+from rules.analysis.population import Answer, PolicySpec, Population, built_comparison, compare_record
+from rules.errors import InputError, Problem, error_record
+from rules.policy.documents import (
+    MAX_LINE_BYTES,
+    Document,
+    DocumentError,
+    count_json_lines,
+    decode,
+    json_lines,
+    parse_json,
+)
 
-__all__ = ["MAX_LINE_BYTES", "impact_of_bag"]
+__all__ = ["BLOCK_BYTES", "MAX_LINE_BYTES", "MIN_BLOCK_BYTES", "answers_of_files", "impact_of_bag"]
 
-#: The longest line of a partition: one person's record (as for a JSON Lines file).
-MAX_LINE_BYTES = 1024 * 1024
+#: The most bytes of a file one unit of work reads (it ends at the end of its last line): about
+#: 8,000 records, whose outcomes the caller holds until their turn comes.
+BLOCK_BYTES = 4 * 1024 * 1024
+#: The fewest: below this, opening the file and sending the work cost more than the reading.
+MIN_BLOCK_BYTES = 256 * 1024
+
+
+def answers_of_files(
+    population: Population, paths: Sequence[str], *, block_bytes: int | None = None
+) -> Iterator[Answer]:
+    """Each record of the JSON Lines files ``paths`` (in that order) compared by ``population``
+    where its executor runs, read there: one :class:`Answer` per record, in input order.
+
+    Every worker must see the files at the same paths (a shared file system), and they must
+    not change during the run. A file that is missing, not a regular file or unreadable here
+    or on a worker is an :class:`InputError` naming it; a line that cannot be read (too long,
+    not UTF-8, not JSON, not a mapping) is one error record, as in every batch.
+
+    ``block_bytes``: the bytes of a unit of work (default: enough blocks to keep every worker
+    busy, within :data:`MIN_BLOCK_BYTES` and :data:`BLOCK_BYTES`). Two passes: the first
+    counts each block's lines and records (cheap: nothing is parsed), so that every record gets
+    the number and line it has in one process; the second compares."""
+    sizes = {path: _size(path) for path in paths}
+    if block_bytes is None:
+        block_bytes = _block_bytes(sum(sizes.values()), population.window)
+    if block_bytes < 1:
+        raise ValueError("block_bytes is at least 1")
+    blocks: list[tuple[str, int, int]] = []
+    for path in paths:
+        size = sizes[path]
+        blocks.extend((path, start, min(start + block_bytes, size)) for start in range(0, size, block_bytes))
+    with population.running() as submitter:
+        counts = [submitter.submit(count_block, *block) for block in blocks]
+        starts: list[tuple[int, int]] = []  # per block: its first line number, its first record
+        number, index, previous = 1, 0, None
+        for (path, _, _), future in zip(blocks, counts, strict=True):
+            if path != previous:
+                number, previous = 1, path
+            starts.append((number, index))
+            lines, records = _counted(future.result(), path)
+            number += lines
+            index += records
+        pending: collections.deque[tuple[str, Any]] = collections.deque()
+        try:
+            for (path, start, end), (first_number, first_index) in zip(blocks, starts, strict=True):
+                future = submitter.submit(
+                    compare_block,
+                    population.baseline,
+                    population.amended,
+                    (path, start, end, first_number, first_index),
+                    population.dates,
+                    population.group_by,
+                )
+                pending.append((path, future))
+                while len(pending) >= population.window:
+                    yield from _answers(*pending.popleft())
+            while pending:
+                yield from _answers(*pending.popleft())
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _block_bytes(total: int, window: int) -> int:
+    """Blocks small enough that every worker has work (four blocks for each one in flight),
+    within :data:`MIN_BLOCK_BYTES` and :data:`BLOCK_BYTES`."""
+    return max(MIN_BLOCK_BYTES, min(BLOCK_BYTES, -(-total // (4 * window))))
+
+
+def _size(path: str) -> int:
+    try:
+        mode = os.stat(path)
+    except OSError as error:
+        raise InputError(
+            "the person file cannot be read", [Problem(path, error.strerror or "unreadable")]
+        ) from None
+    if not stat.S_ISREG(mode.st_mode):
+        raise InputError(
+            "the person file cannot be read",
+            [Problem(path, "is not a regular file (a directory, a device, a pipe or a socket): refused")],
+        )
+    return mode.st_size
+
+
+def _counted(result: tuple[int, int] | str, path: str) -> tuple[int, int]:
+    if isinstance(result, str):
+        raise InputError("the person file cannot be read", [Problem(path, result)])
+    return result
+
+
+def _answers(path: str, future: Any) -> list[Answer]:
+    result: list[Answer] | str = future.result()
+    if isinstance(result, str):
+        raise InputError("the person file cannot be read", [Problem(path, result)])
+    return result
+
+
+def count_block(path: str, start: int, end: int) -> tuple[int, int] | str:
+    """The lines that begin in bytes ``start..end`` of the JSON Lines file ``path``, and how
+    many are records (not blank); or why the file cannot be read here. A unit of work."""
+    try:
+        with open(path, "rb") as handle:
+            return count_json_lines(handle, start=start, end=end)
+    except OSError as error:
+        return f"cannot be read on a worker ({error.strerror or 'unreadable'})"
+
+
+def compare_block(
+    baseline: PolicySpec,
+    amended: PolicySpec,
+    block: tuple[str, int, int, int, int],
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+) -> list[Answer] | str:
+    """The answers of the records that begin in one block of a JSON Lines file: ``block`` is
+    its path, its bytes ``start..end``, the number of its first line and of its first record.
+    Or why the file cannot be read here. A unit of work: the policies are built once per process."""
+    path, start, end, first_number, first_index = block
+    comparison = built_comparison(baseline, amended)
+    answers: list[Answer] = []
+    try:
+        with open(path, "rb") as handle:
+            lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
+            for index, line in enumerate(lines, first_index):
+                answers.append(
+                    _answer(comparison, index, path, line.number, line.data, line.problems, dates, group_by)
+                )
+    except OSError as error:
+        return f"cannot be read on a worker ({error.strerror or 'unreadable'})"
+    return answers
+
+
+def _answer(
+    comparison: Comparison,
+    index: int,
+    path: str,
+    number: int,
+    data: Any,
+    problems: tuple[Problem, ...],
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+) -> Answer:
+    """One line's answer, as ``kzmig compare`` gives it for a line of one file."""
+    where = f"{path}:{number}"
+    if not problems and not isinstance(data, dict):
+        problems = (Problem(where, "a person is a mapping of fields"),)
+    if problems:
+        return Answer(index, [], error_record(index, where, None, "input", "cannot be read", problems))
+    outcomes = compare_record(comparison, index, data, dates, group_by)
+    failed = outcomes[0].error if outcomes and outcomes[0].error is not None else None
+    if failed is None:
+        return Answer(index, outcomes)
+    document = Document(name=path, data=data, lines={(): number})
+    placed = document.placed(outcomes[0].problems)
+    person_id = data.get("person_id") if data else None
+    error = error_record(index, where, person_id, failed["kind"], failed["message"], placed)
+    return Answer(index, outcomes, error)
 
 
 def impact_of_bag(

@@ -17,9 +17,10 @@ gives the same output on one process, on several, and on a cluster.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -31,7 +32,15 @@ from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, P
 from rules.policy.documents import DocumentError, decode, read_bytes
 from rules.policy.loader import AmendmentText, Policy, load_policy
 
-__all__ = ["Outcome", "PolicySpec", "Population", "built_comparison", "compare_chunk", "compare_record"]
+__all__ = [
+    "Answer",
+    "Outcome",
+    "PolicySpec",
+    "Population",
+    "built_comparison",
+    "compare_chunk",
+    "compare_record",
+]
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -134,6 +143,17 @@ class Outcome:
             detail=difference.to_json() if difference.changed else None,
             groups=difference.groups,
         )
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a batch gives for one input record: its outcomes (one per date), or its error
+    record (see :func:`rules.errors.error_record`). A record that could not be read has no
+    outcome; one the versions could not compare has its one error outcome, for the counts."""
+
+    record: int
+    outcomes: list[Outcome]
+    error: dict[str, Any] | None = None
 
 
 class Submitter(Protocol):
@@ -286,21 +306,6 @@ class Population:
         ``record`` gives an item's record number and data; an item whose data is ``None`` (it
         could not be read) is handed back with no outcome, in its place, for the caller to
         report."""
-        owned: Executor | None = None
-        submitter: Submitter
-        if self._executor is not None:
-            submitter = self._executor
-        elif self.jobs > 1:
-            import multiprocessing  # only for worker processes: kzmig check does without
-            from concurrent.futures import ProcessPoolExecutor
-
-            # forkserver: workers start from a clean single-threaded server, not from a process
-            # that may run threads (fork() there can deadlock a child); each builds its policies.
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            owned = submitter = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
-        else:
-            submitter = _Here()
         pending: collections.deque[tuple[list[tuple[T, tuple[int, dict[str, Any] | None]]], Any]] = (
             collections.deque()
         )
@@ -311,7 +316,7 @@ class Population:
             for item, (_, data) in chunk:
                 yield item, (next(results) if data is not None else [])
 
-        try:
+        with self.running() as submitter, _cancelled(pending):
             for chunk in _chunks(((item, record(item)) for item in items), self.chunk):
                 readable = [(number, data) for _, (number, data) in chunk if data is not None]
                 future = (
@@ -326,12 +331,40 @@ class Population:
                     yield from finished()
             while pending:
                 yield from finished()
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Submitter]:
+        """What runs the units of work: the executor given, else a pool of ``jobs`` worker
+        processes (shut down on leaving), else this process."""
+        if self._executor is not None:
+            yield self._executor
+            return
+        if self.jobs == 1:
+            yield _Here()
+            return
+        import multiprocessing  # only for worker processes: kzmig check does without
+        from concurrent.futures import ProcessPoolExecutor
+
+        # forkserver: workers start from a clean single-threaded server, not from a process
+        # that may run threads (fork() there can deadlock a child); each builds its policies.
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+        try:
+            yield pool
         finally:
-            for _, future in pending:
-                if future is not None:
-                    future.cancel()
-            if owned is not None:
-                owned.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _cancelled(pending: Iterable[tuple[Any, Any]]) -> Iterator[None]:
+    """On leaving (a caller that stops reading, an error), cancel the futures still pending."""
+    try:
+        yield
+    finally:
+        for _, future in pending:
+            if future is not None:
+                future.cancel()
 
 
 def _chunks(items: Iterable[U], size: int) -> Iterator[list[U]]:

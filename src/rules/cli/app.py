@@ -24,7 +24,7 @@ import typer.main
 from typer.core import TyperGroup
 
 from rules.cli.records import Record, place_problems, read_records
-from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem
+from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem, error_record
 from rules.reports.language import LANGUAGE_VARIABLE, LANGUAGES, chosen_language, wording
 from rules.stay import HORIZON_DAYS
 from rules.version import PLAN_FORMAT, VERDICT_FORMAT, __version__
@@ -246,7 +246,7 @@ def _answer_each(
                 typer.echo(render(outcome) + ("\n" if batch else ""))
         else:
             failures.add(outcome["error"]["kind"])
-            _show_error(outcome, record, as_json=output is OutputFormat.json and batch)
+            _show_error(outcome, as_json=output is OutputFormat.json and batch)
     _exit_for(failures)
 
 
@@ -272,13 +272,13 @@ def _batch(records: Iterable[Record], source: str) -> tuple[Iterator[Record], bo
     return iter(held), len(held) != 1
 
 
-def _show_error(error: dict[str, Any], record: Record, as_json: bool) -> None:
+def _show_error(error: dict[str, Any], as_json: bool) -> None:
     """An error record: a JSON line among the results, or a message on standard error."""
     if as_json:
         typer.echo(json.dumps(error, ensure_ascii=False))
     else:
         problems = "".join(f"\n  {p}" for p in error["error"]["problems"])
-        typer.echo(f"kzmig: {record.where}: {error['error']['message']}{problems}", err=True)
+        typer.echo(f"kzmig: {error['where']}: {error['error']['message']}{problems}", err=True)
 
 
 def _exit_for(failures: Collection[str]) -> None:
@@ -292,13 +292,9 @@ def _error_record(record: Record, kind: str, message: str, problems: Iterable[Pr
     """The error record of ``record``: its place, its person id, and the problems, each placed
     at its file and line where the record came from a document."""
     person_id = record.data.get("person_id") if record.data else None
-    placed = place_problems(record, tuple(problems))
-    return {
-        "record": record.index,
-        "where": record.where,
-        "person_id": person_id,
-        "error": {"kind": kind, "message": message, "problems": [str(problem) for problem in placed]},
-    }
+    return error_record(
+        record.index, record.where, person_id, kind, message, place_problems(record, tuple(problems))
+    )
 
 
 _Result = TypeVar("_Result")

@@ -10,6 +10,7 @@ worker processes or a Dask cluster doing the work.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import itertools
 import json
 import os
@@ -41,11 +42,11 @@ from rules.cli.app import (
     app,
 )
 from rules.cli.parquet import read_parquet_records
-from rules.errors import InputError, KzmigError, PolicyError
+from rules.errors import InputError, KzmigError, PolicyError, Problem
 from rules.reports.impact_tables import TableFormat, TableWriter
 
 if TYPE_CHECKING:  # the engine and the analysis are imported when the command runs, not for --help
-    from rules.analysis.population import Outcome, Population, Submitter
+    from rules.analysis.population import Answer, Outcome, Population, Submitter
     from rules.cli.records import Record
 
 __all__ = ["compare"]
@@ -181,6 +182,17 @@ def compare(
             max=3600,
         ),
     ] = 30.0,
+    workers_read: Annotated[
+        bool,
+        typer.Option(
+            "--workers-read",
+            help="The workers read PEOPLE themselves, a block of the file each, instead of this "
+            "command reading every record and sending it to them: for large populations, with "
+            "--dask (every worker must see the files at the same path) or --jobs. PEOPLE is a "
+            "JSON Lines file or a quoted pattern naming several ('extract/*.jsonl', read in "
+            "order of name).",
+        ),
+    ] = False,
     chunk: Annotated[
         int,
         typer.Option(
@@ -217,6 +229,10 @@ def compare(
         raise typer.BadParameter("give --jobs or --dask, not both")
     if (trips is not None or statuses is not None) and not people.endswith(".parquet"):
         raise typer.BadParameter("--trips and --statuses go with a Parquet persons table (.parquet)")
+    if workers_read and (people == "-" or not people.endswith(".jsonl")):
+        raise typer.BadParameter(
+            "--workers-read reads JSON Lines files (.jsonl), not standard input, YAML, JSON or Parquet"
+        )
     chosen = [_parse_day(day) for day in on or ()]
     chosen += _months(months) if months is not None else []
     from rules.analysis.population import PolicySpec, Population
@@ -240,17 +256,34 @@ def compare(
                 chunk=chunk,
                 group_by=tuple(dict.fromkeys(by or ())),
             )
-            records = _records(people, trips, statuses)
+            if workers_read:
+                from rules.analysis.partitions import answers_of_files
+
+                answers = answers_of_files(population, _files(people))
+            else:
+                answers = _local_answers(population, _records(people, trips, statuses))
             titles = [text.title or text.name for text in amended_spec.amendments]
             outputs = _Outputs(
                 output, show, changes, summary, report, tables, table_format, progress,
                 " + ".join(titles) if titles else None,
             )  # fmt: skip
-            _run(population, people, records, outputs, stack)
+            _run(population, people, answers, outputs, stack)
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
+    except InputError as error:  # a file the workers are to read that cannot be read
+        raise _fail(error, EXIT_INPUT) from None
     except KzmigError as error:  # an output that cannot be written
         raise _fail(error, EXIT_USAGE) from None
+
+
+def _files(people: str) -> list[str]:
+    """The JSON Lines files a pattern names (in order of name), or the one file named."""
+    if not glob.has_magic(people):
+        return [people]
+    found = sorted(glob.glob(people))
+    if not found:
+        raise InputError("no person file", [Problem(people, "no file matches this pattern")])
+    return found
 
 
 def _records(people: str, trips: Path | None, statuses: Path | None) -> Iterator[Record]:
@@ -283,8 +316,24 @@ class _Outputs:
 REPORT_RECORDS = 200
 
 
+def _local_answers(population: Population, records: Iterator[Record]) -> Iterator[Answer]:
+    """The answers of records read here and compared by the population's executor."""
+    from rules.analysis.population import Answer
+
+    for record, outcomes in population.outcomes(records, lambda found: (found.index, found.data)):
+        if record.data is None:
+            yield Answer(record.index, [], _error_record(record, "input", "cannot be read", record.problems))
+            continue
+        failed = outcomes[0].error if outcomes and outcomes[0].error is not None else None
+        if failed is None:
+            yield Answer(record.index, outcomes)
+        else:
+            error = _error_record(record, failed["kind"], failed["message"], outcomes[0].problems)
+            yield Answer(record.index, outcomes, error)
+
+
 def _run(
-    population: Population, people: str, records: Iterator[Record], outputs: _Outputs, stack: ExitStack
+    population: Population, people: str, answers: Iterator[Answer], outputs: _Outputs, stack: ExitStack
 ) -> None:
     from rules.analysis.aggregate import Impact
     from rules.reports.impact_text import render_impact_text
@@ -303,34 +352,24 @@ def _run(
     shown: dict[dt.date, list[Outcome]] = {}
     reported: list[dict[str, Any]] = []
     failures: set[str] = set()
-    for record, outcomes in population.outcomes(records, lambda found: (found.index, found.data)):
+    for answer in answers:
         counter.tick()
-        if record.data is None:
-            impact.add((), unreadable=True)
-            error = _error_record(record, "input", "cannot be read", record.problems)
-            failures.add("input")
-            _show_error(error, record, as_json=output is OutputFormat.json)
+        impact.add(answer.outcomes, unreadable=not answer.outcomes)
+        if answer.error is not None:
+            failures.add(answer.error["error"]["kind"])
+            _show_error(answer.error, as_json=output is OutputFormat.json)
             if writer is not None:
-                writer.error(record.index, None, error["error"])
+                person_id = answer.outcomes[0].person_id if answer.outcomes else None
+                writer.error(answer.record, person_id, answer.error["error"])
             continue
-        impact.add(outcomes)
-        failed = outcomes[0] if outcomes and outcomes[0].error is not None else None
-        if failed is not None:
-            assert failed.error is not None
-            error = _error_record(record, failed.error["kind"], failed.error["message"], failed.problems)
-            failures.add(failed.error["kind"])
-            _show_error(error, record, as_json=output is OutputFormat.json)
-            if writer is not None:
-                writer.error(record.index, failed.person_id, error["error"])
-            continue
-        for outcome in outcomes:
+        for outcome in answer.outcomes:
             if output is OutputFormat.json:
-                typer.echo(json.dumps({"record": record.index, **_document(outcome)}, ensure_ascii=False))
+                typer.echo(json.dumps({"record": answer.record, **_document(outcome)}, ensure_ascii=False))
             if outcome.changed:
                 listed = shown.setdefault(outcome.as_of or population.dates[0], [])
                 if len(listed) < show:
                     listed.append(outcome)
-                line = {"record": record.index, **(outcome.detail or {})}
+                line = {"record": answer.record, **(outcome.detail or {})}
                 if changes_file is not None:
                     changes_file.write(json.dumps(line, ensure_ascii=False) + "\n")
                 if outputs.report is not None and len(reported) < REPORT_RECORDS:

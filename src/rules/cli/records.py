@@ -17,19 +17,16 @@ from typing import Any
 from rules.errors import InputError, Problem
 from rules.policy.documents import (
     MAX_DOCUMENT_BYTES,
+    MAX_LINE_BYTES,
     Document,
     DocumentError,
     decode,
+    json_lines,
     parse_document,
-    parse_json,
     read_document,
 )
 
 __all__ = ["MAX_LINE_BYTES", "Record", "read_records", "place_problems"]
-
-#: The longest line of a JSON Lines file: one person's record.
-MAX_LINE_BYTES = 1024 * 1024
-
 
 @dataclass(frozen=True)
 class Record:
@@ -100,40 +97,17 @@ def _json_lines(path: Path) -> Iterator[Record]:
             "the person file cannot be read", [Problem(str(path), error.strerror or "unreadable")]
         ) from None
     with handle:
-        index = 0
-        number = 0
-        while True:
-            line = handle.readline(MAX_LINE_BYTES + 1)
-            if not line:
-                break
-            number += 1
-            where = f"{path}:{number}"
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                while line and not line.endswith(b"\n"):  # skip the rest of the line, unread
-                    line = handle.readline(MAX_LINE_BYTES)
-                problem = Problem(where, f"the line is longer than {MAX_LINE_BYTES:,} bytes: refused")
-                yield Record(index, where, None, (problem,))
-                index += 1
-                continue
-            if not line.strip():
-                continue
-            try:
-                item = parse_json(decode(line, where), str(path), number)
-            except DocumentError as error:
-                yield Record(index, where, None, (Problem(error.where, error.message),))
+        for index, line in enumerate(json_lines(handle, str(path))):
+            where = f"{path}:{line.number}"
+            if line.problems:
+                yield Record(index, where, None, line.problems)
             else:
-                document = Document(name=str(path), data=item, lines={(): number})
-                yield _record(index, document, (), item)
-            index += 1
+                document = Document(name=str(path), data=line.data, lines={(): line.number})
+                yield _record(index, document, (), line.data)
 
 
 def place_problems(record: Record, problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
     """Problems found in a record's fields, placed at their file and line."""
     if record.document is None:
         return problems
-    return tuple(
-        Problem(record.document.where((*record.prefix, *problem.path)), problem.message)
-        if problem.path or not problem.where
-        else problem
-        for problem in problems
-    )
+    return record.document.placed(problems, record.prefix)

@@ -94,7 +94,7 @@ def report(
     record = records[0]
     outcome: Any = _run_record(record, lambda data: person_report(evaluator, data, as_of, lang=language))
     if not isinstance(outcome, str):
-        _show_error(outcome, record, as_json=False)
+        _show_error(outcome, as_json=False)
         _exit_for({outcome["error"]["kind"]})
         return
     page = outcome

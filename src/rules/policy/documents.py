@@ -12,10 +12,10 @@ import json
 import math
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 
@@ -24,6 +24,7 @@ from rules.errors import Problem
 __all__ = [
     "MAX_DEPTH",
     "MAX_DOCUMENT_BYTES",
+    "MAX_LINE_BYTES",
     "MAX_VALUES",
     "copy_plain",
     "cut",
@@ -34,7 +35,10 @@ __all__ = [
     "read_bytes",
     "Document",
     "DocumentError",
+    "JsonLine",
+    "count_json_lines",
     "format_path",
+    "json_lines",
     "located_messages",
     "parse_document",
     "read_document",
@@ -86,6 +90,15 @@ class Document:
         line = self.line_of(path)
         place = f"{self.name}:{line}" if line else self.name
         return f"{place} at {format_path(path)}" if path else place
+
+    def placed(self, problems: Iterable[Problem], prefix: PathKey = ()) -> tuple[Problem, ...]:
+        """Problems found in the fields of the value at ``prefix``, each placed at its line."""
+        return tuple(
+            Problem(self.where((*prefix, *problem.path)), problem.message)
+            if problem.path or not problem.where
+            else problem
+            for problem in problems
+        )
 
 
 def format_path(path: Iterable[str | int]) -> str:
@@ -516,6 +529,79 @@ def decode(data: bytes, where: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise DocumentError(where, f"not UTF-8 text (byte {error.start})") from None
+
+
+#: The longest line of a JSON Lines file: one person's record.
+MAX_LINE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLine:
+    """One line of a JSON Lines file that is not blank: its number (1-based) and its value, or
+    the problem that stops it being read (then ``data`` is ``None``; so is the value of a line
+    ``null``, which has no problem here)."""
+
+    number: int
+    data: Any
+    problems: tuple[Problem, ...] = ()
+
+
+def json_lines(
+    handle: BinaryIO, name: str, *, start: int = 0, end: int | None = None, first_number: int = 1
+) -> Iterator[JsonLine]:
+    """Each line of a JSON Lines file that is not blank, read strictly (:func:`parse_json`).
+
+    Only a line feed ends a line (a carriage return inside a record is part of it); a line is
+    decoded and parsed on its own and is at most :data:`MAX_LINE_BYTES` long (a longer one is
+    refused, and skipped without being held). Whatever a line holds, it yields one value or one
+    problem. With ``start`` and ``end``, only the lines that begin in those bytes of the file
+    are read, numbered from ``first_number``: workers reading the blocks of one file between
+    them read every line once (see :func:`count_json_lines`)."""
+    for number, line in _lines(handle, start, end, first_number):
+        where = f"{name}:{number}"
+        if line is None:
+            refused = Problem(where, f"the line is longer than {MAX_LINE_BYTES:,} bytes: refused")
+            yield JsonLine(number, None, (refused,))
+            continue
+        if not line.strip():
+            continue
+        try:
+            yield JsonLine(number, parse_json(decode(line, where), name, number))
+        except DocumentError as error:
+            yield JsonLine(number, None, (Problem(error.where, error.message),))
+
+
+def count_json_lines(handle: BinaryIO, *, start: int = 0, end: int | None = None) -> tuple[int, int]:
+    """The lines that begin in bytes ``start`` to ``end`` of a JSON Lines file, and how many of
+    them :func:`json_lines` yields (those that are not blank): where the next block's numbers
+    start. Nothing is parsed."""
+    lines = records = 0
+    for _, line in _lines(handle, start, end, 1):
+        lines += 1
+        if line is None or line.strip():
+            records += 1
+    return lines, records
+
+
+def _lines(handle: BinaryIO, start: int, end: int | None, number: int) -> Iterator[tuple[int, bytes | None]]:
+    """Each line that begins in bytes ``start..end`` (``None`` for one too long), numbered."""
+    if start > 0:
+        handle.seek(start - 1)
+        if handle.read(1) != b"\n":  # in a line that began before: the block before reads it
+            rest = handle.readline(MAX_LINE_BYTES)
+            while rest and not rest.endswith(b"\n"):
+                rest = handle.readline(MAX_LINE_BYTES)
+    while end is None or handle.tell() < end:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):  # skip the rest of the line, unread
+                line = handle.readline(MAX_LINE_BYTES)
+            yield number, None
+        else:
+            yield number, line
+        number += 1
 
 
 def read_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> Document:

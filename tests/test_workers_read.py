@@ -1,0 +1,189 @@
+"""Records read where they lie: ``kzmig compare --workers-read`` and the blocks of a file.
+
+Each worker reads the lines that begin in its block of bytes. Whatever the cut, every line is
+read exactly once, numbered as one reader numbers it, and the comparison gives exactly what it
+gives when this command reads the file: the same summary, changed records, JSON lines, error
+records (placed at ``file:line``) and exit code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from rules.analysis.partitions import answers_of_files
+from rules.analysis.population import PolicySpec, Population
+from rules.cli.app import app
+from rules.policy.documents import MAX_LINE_BYTES, count_json_lines, json_lines
+
+ROOT = Path(__file__).resolve().parents[1]
+POPULATION = ROOT / "examples" / "persons" / "population-2026.jsonl"
+SIXTY_DAYS = str(ROOT / "examples" / "amendments" / "limit-60-days.yaml")
+runner = CliRunner()
+
+
+def hostile_population(path: Path, copies: int = 3, *, long_line: bool = True) -> Path:
+    """The example population, with lines no reader can take among the records: blank, not
+    JSON, not UTF-8, not a mapping, too long, an impossible day."""
+    lines = POPULATION.read_bytes().splitlines() * copies
+    lines[5:5] = [b"", b"{not json", b'{"person_id": "\xff\xfe", "citizenship": "RU"}', b"[1, 2]", b"null"]
+    if long_line:
+        lines.insert(12, b'{"person_id": "' + b"x" * (MAX_LINE_BYTES + 10) + b'"}')
+    lines.insert(20, b"   \r")
+    lines.insert(30, b'{"person_id": "bad", "citizenship": "RU", "trips": [{"entry": "2026-02-30"}]}')
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def reference_lines(data: bytes) -> list[tuple[int, bytes]]:
+    """Brute force: every line (split at line feeds only) that is not blank, with its number."""
+    pieces = data.split(b"\n")
+    if pieces and pieces[-1] == b"":
+        pieces.pop()  # the text after the last line feed is no line
+    return [(number, line) for number, line in enumerate(pieces, 1) if line.strip()]
+
+
+def read_in_blocks(data: bytes, cuts: list[int]) -> list[tuple[int, bytes]]:
+    """The lines of ``data`` read block by block, each block numbering from the counts of
+    those before it, as the workers do."""
+    bounds = [0, *sorted(set(cut for cut in cuts if 0 < cut < len(data))), len(data)]
+    found: list[tuple[int, bytes]] = []
+    number = 1
+    for start, end in zip(bounds, bounds[1:], strict=False):
+        for line in json_lines(io.BytesIO(data), "f", start=start, end=end, first_number=number):
+            found.append((line.number, json.dumps(line.data).encode() if not line.problems else b"?"))
+        lines, records = count_json_lines(io.BytesIO(data), start=start, end=end)
+        assert records == sum(1 for _ in json_lines(io.BytesIO(data), "f", start=start, end=end))
+        number += lines
+    return found
+
+
+LINE = st.one_of(
+    st.just(b""),
+    st.just(b"  "),
+    st.just(b"\r"),
+    st.integers(-5, 10**6).map(lambda n: str(n).encode()),
+    st.text(alphabet="ab\r {}\"", max_size=12).map(lambda t: json.dumps({"k": t}).encode()),
+    st.binary(max_size=8).filter(lambda b: b"\n" not in b),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINE, max_size=25), st.booleans(), st.lists(st.integers(0, 400), max_size=8))
+def test_a_file_read_in_any_blocks_gives_each_line_once_with_its_number(
+    lines: list[bytes], final_feed: bool, cuts: list[int]
+) -> None:
+    data = b"\n".join(lines) + (b"\n" if final_feed and lines else b"")
+    whole = [
+        (line.number, json.dumps(line.data).encode() if not line.problems else b"?")
+        for line in json_lines(io.BytesIO(data), "f")
+    ]
+    assert [number for number, _ in whole] == [number for number, _ in reference_lines(data)]
+    assert read_in_blocks(data, cuts) == whole
+
+
+def test_a_line_longer_than_the_limit_is_one_problem_whichever_block_it_begins_in() -> None:
+    data = b'{"a": 1}\n' + b"x" * (MAX_LINE_BYTES + 5) + b'\n{"b": 2}\n'
+    for cut in (3, 9, 10, 500_000, MAX_LINE_BYTES + 14):
+        found = read_in_blocks(data, [cut])
+        assert found == [(1, b'{"a": 1}'), (2, b"?"), (3, b'{"b": 2}')], cut
+
+
+def population(jobs: int = 1) -> Population:
+    return Population(
+        PolicySpec.of_files(None), PolicySpec.of_files(None, [SIXTY_DAYS]), [dt.date(2026, 3, 20)], jobs=jobs
+    )
+
+
+def test_2026_03_20_sixty_days_read_by_blocks_of_any_size_gives_the_answers_of_one_reader(tmp_path) -> None:
+    people = hostile_population(tmp_path / "people.jsonl", long_line=False)  # small blocks: a short file
+    arguments = ["compare", str(people), "--on", "2026-03-20", "--amend", SIXTY_DAYS, "-f", "json"]
+    alone = runner.invoke(app, arguments)
+    assert alone.exit_code == 1  # the lines that cannot be read: error records, the rest compared
+    expected = [json.loads(line) for line in alone.stdout.splitlines()]
+    assert sum("error" in line for line in expected) == 5  # "   \r" is blank, as "" is
+    for block_bytes in (1, 97, 5_000, 10**9):
+        found = []
+        for answer in answers_of_files(population(), [str(people)], block_bytes=block_bytes):
+            if answer.error is not None:
+                found.append(answer.error)
+            else:
+                found.extend(
+                    {"record": answer.record, **outcome.detail}
+                    for outcome in answer.outcomes
+                    if outcome.detail
+                )
+        assert found == [line for line in expected if "error" in line or line["changed"]], block_bytes
+
+
+@pytest.mark.parametrize("extra", [[], ["--jobs", "2"]], ids=["one process", "two worker processes"])
+def test_kzmig_compare_with_workers_reading_prints_and_writes_what_it_does_reading_itself(
+    tmp_path: Path, extra: list[str]
+) -> None:
+    people = hostile_population(tmp_path / "people.jsonl")
+    outputs = {}
+    for name, more in (("alone", []), ("workers", ["--workers-read", *extra])):
+        summary, changes = tmp_path / f"{name}.json", tmp_path / f"{name}.jsonl"
+        result = runner.invoke(
+            app,
+            ["compare", str(people), "--months", "2026-01..2026-03", "--amend", SIXTY_DAYS,
+             "--summary", str(summary), "--changes", str(changes), *more],
+        )  # fmt: skip
+        written = (summary.read_text(), changes.read_text())
+        outputs[name] = (result.exit_code, result.stdout, result.stderr, *written)
+    assert outputs["workers"] == outputs["alone"]
+    assert outputs["alone"][0] == 1
+    assert f"{people}:7: cannot be read" in outputs["alone"][2]  # the line that is not JSON
+
+
+def test_a_pattern_names_several_files_read_in_order_of_name_as_one_population(tmp_path: Path) -> None:
+    lines = POPULATION.read_text(encoding="utf-8").splitlines()
+    whole = tmp_path / "whole.jsonl"
+    whole.write_text("\n".join(lines * 2) + "\n", encoding="utf-8")
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "b.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (parts / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    arguments = ["--on", "2026-03-20", "--amend", SIXTY_DAYS]
+    alone = runner.invoke(app, ["compare", str(whole), *arguments])
+    spread = runner.invoke(app, ["compare", str(parts / "*.jsonl"), *arguments, "--workers-read"])
+    assert spread.exit_code == alone.exit_code == 0, spread.stderr
+    assert spread.stdout.replace(str(parts / "*.jsonl"), "X") == alone.stdout.replace(str(whole), "X")
+
+
+@pytest.mark.parametrize(
+    ("people", "message", "code"),
+    [
+        ("missing.jsonl", "missing.jsonl: No such file or directory", 1),
+        ("none-*.jsonl", "none-*.jsonl: no file matches this pattern", 1),
+        ("-", "--workers-read reads JSON Lines files", 2),
+        ("people.parquet", "--workers-read reads JSON Lines files", 2),
+    ],
+)
+def test_what_the_workers_cannot_read_is_a_clear_error(
+    tmp_path: Path, monkeypatch, people: str, message: str, code: int
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        app, ["compare", people, "--on", "2026-03-20", "--amend", SIXTY_DAYS, "--workers-read"]
+    )
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_directory_named_like_a_person_file_is_refused_before_any_work(tmp_path: Path) -> None:
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    result = runner.invoke(
+        app, ["compare", str(folder), "--on", "2026-03-20", "--amend", SIXTY_DAYS, "--workers-read"]
+    )
+    assert result.exit_code == 1
+    assert "is not a regular file" in result.stderr
