@@ -131,7 +131,7 @@ def import_times(args: list[str], env: dict[str, str], top: int = 15) -> list[di
         text=True,
         check=False,
     )
-    rows = []
+    rows: list[dict[str, Any]] = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue

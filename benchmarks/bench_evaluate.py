@@ -310,13 +310,13 @@ def phases(cases: list[tuple[dict[str, Any], dt.date]], repeat: int) -> dict[str
 
     validate = _timed(validate_all, repeat)
     derive = _timed(derive_all, repeat)
-    fire = _timed(fire_all, repeat)
+    firing = _timed(fire_all, repeat)
     total = _timed(evaluate_all, repeat)
-    resolve = max(0.0, total - validate - derive - fire)
+    resolve = max(0.0, total - validate - derive - firing)
     shares = {
         "validate_record": validate,
         "derive_facts": derive,
-        "fire_engine": fire,
+        "fire_engine": firing,
         "resolve_and_trace": resolve,
     }
     return {

@@ -88,7 +88,7 @@ def population(path: Path, count: int, seed: int) -> Path:
 
 
 def _varied_applicant(template: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    person = json.loads(json.dumps(template))
+    person: dict[str, Any] = json.loads(json.dumps(template))
     test = person["residence_application"]["language_test"]
     test["listening_pct"] = rng.randint(20, 90)
     test["reading_pct"] = rng.randint(20, 90)
@@ -100,7 +100,7 @@ def _varied_applicant(template: dict[str, Any], rng: random.Random) -> dict[str,
 
 
 def _varied_family(template: dict[str, Any], rng: random.Random) -> dict[str, Any]:
-    person = json.loads(json.dumps(template))
+    person: dict[str, Any] = json.loads(json.dumps(template))
     contract = person["social_contract"]
     contract["family_members"] = rng.randint(1, 8)
     for item in contract["support"]:
