@@ -190,7 +190,7 @@ def compare(
             "command reading every record and sending it to them: for large populations, with "
             "--dask (every worker must see the files at the same path) or --jobs. PEOPLE is a "
             "JSON Lines file or a quoted pattern naming several ('extract/*.jsonl', read in "
-            "order of name).",
+            "order of name). The unit of work is then a block of a file, not --chunk records.",
         ),
     ] = False,
     chunk: Annotated[
