@@ -1,12 +1,14 @@
 """The suite's own cache directory: every command and library call it runs keeps loaded
 policies and the working-day calendar there (``KZMIG_CACHE_DIR``), never in the home directory
-of whoever runs the tests, and the directory is removed at the end."""
+of whoever runs the tests, and the directory is removed at the end. And a fixture for the tests
+of that cache: ``no_policy_reading``."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 
 import pytest
 
@@ -15,3 +17,17 @@ def pytest_configure(config: pytest.Config) -> None:
     directory = tempfile.mkdtemp(prefix="kzmig-test-cache-")
     config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
     os.environ["KZMIG_CACHE_DIR"] = directory
+
+
+@pytest.fixture
+def no_policy_reading(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it, and from then on reading a policy file fails the test: a load must come from
+    kzmig's cache of loaded policies."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the policy was read from its files, not from the cache")
+
+    def start() -> None:
+        monkeypatch.setattr("rules.policy.loader.read_policy_file", refuse)
+
+    return start

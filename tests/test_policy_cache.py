@@ -12,6 +12,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,26 +39,17 @@ def entries(directory: Path) -> list[Path]:
     return sorted(directory.glob("policy-*.pickle"))
 
 
-def no_reading(monkeypatch: pytest.MonkeyPatch) -> None:
-    """From here on, reading a policy file fails the test: a load must come from the cache."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the policy was read from its files, not from the cache")
-
-    monkeypatch.setattr("rules.policy.loader.read_policy_file", refuse)
-
-
 def verdict_json(policy: rules.Policy) -> str:
     return rules.Evaluator(policy).evaluate(SEVENTY_FIVE_DAYS, ON_EXIT).model_dump_json()
 
 
 def test_the_shipped_policy_loaded_again_is_read_from_the_cache_with_the_same_verdicts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, no_policy_reading: Callable[[], None]
 ) -> None:
     kept = PolicyCache(tmp_path)
     first = load_policy(cache=kept)
     assert len(entries(tmp_path)) == 1
-    no_reading(monkeypatch)
+    no_policy_reading()
     again = load_policy(cache=kept)
     assert again is not first and again.version == first.version
     assert again.files == first.files and again.where("parameters", "stay.limit_days") == first.where(
@@ -67,7 +59,7 @@ def test_the_shipped_policy_loaded_again_is_read_from_the_cache_with_the_same_ve
 
 
 def test_an_amendment_is_its_own_entry_and_an_edited_amendment_another(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, no_policy_reading: Callable[[], None]
 ) -> None:
     kept = PolicyCache(tmp_path)
     baseline = load_policy(cache=kept)
@@ -78,7 +70,7 @@ def test_an_amendment_is_its_own_entry_and_an_edited_amendment_another(
     edited = tmp_path / "limit-61-days.yaml"
     edited.write_text(SIXTY_DAYS.read_text().replace("value: 60", "value: 61"))
     assert load_policy(amendments=[edited], cache=kept).version != amended.version
-    no_reading(monkeypatch)
+    no_policy_reading()
     assert load_policy(amendments=[SIXTY_DAYS], cache=kept).version == amended.version
 
 
@@ -224,7 +216,7 @@ def test_each_policy_and_amendment_file_is_read_once_per_load(
 
 
 def test_a_cached_policy_spec_of_a_population_run_is_read_back_by_every_later_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_policy_reading: Callable[[], None]
 ) -> None:
     from rules.analysis.population import PolicySpec
 
@@ -232,7 +224,7 @@ def test_a_cached_policy_spec_of_a_population_run_is_read_back_by_every_later_lo
     spec = PolicySpec.of_files(None, [SIXTY_DAYS], cached=True)
     first = spec.load()
     assert len(entries(tmp_path)) == 1
-    no_reading(monkeypatch)  # a worker building the same spec reads it back
+    no_policy_reading()  # a worker building the same spec reads it back
     again = spec.pinned(first).load()
     assert again.version == first.version and verdict_json(again) == verdict_json(first)
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -788,7 +788,7 @@ def _free_port() -> int:
 
 
 def test_each_worker_of_kzmig_serve_reads_the_baseline_back_from_kzmigs_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_policy_reading: Callable[[], None]
 ) -> None:
     from rules.service.app import app_from_environment
 
@@ -796,10 +796,7 @@ def test_each_worker_of_kzmig_serve_reads_the_baseline_back_from_kzmigs_cache(
     app_from_environment()  # the first worker (or kzmig serve's own check) keeps it
     assert len(list(tmp_path.glob("policy-*.pickle"))) == 1
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("the baseline was read from its files, not from the cache")
-
-    monkeypatch.setattr("rules.policy.loader.read_policy_file", refuse)
+    no_policy_reading()
     app_from_environment()  # the next one reads it back
 
 
