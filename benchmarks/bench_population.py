@@ -24,6 +24,9 @@ is shared: its speed drifts from minute to minute). The report ends with the pro
 million persons in at most 60 s on two cores, peak memory at most 1.5 GB) and whether it is met;
 for a smaller population, at the rate of this run.
 
+``--workers-read`` runs ``kzmig compare --workers-read``: the worker processes read the file
+themselves instead of the command passing every record to them.
+
 ``--previous DIR`` runs the same population through the ``kzmig`` of another checkout (its
 ``src`` first on ``PYTHONPATH``; e.g. ``git worktree add /tmp/prev <commit>``), in the same run,
 and gives the ratios. A checkout whose ``compare`` has no ``--changes`` or ``--jobs`` is run
@@ -169,7 +172,7 @@ def run(command: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def kzmig(
-    checkout: Path, people: Path, jobs: int, changes: Path, modern: bool
+    checkout: Path, people: Path, jobs: int, changes: Path, modern: bool, workers_read: bool = False
 ) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(checkout / "src")
@@ -180,6 +183,8 @@ def kzmig(
     ]  # fmt: skip
     if modern:
         command += ["--jobs", str(jobs), "--changes", str(changes), "--progress", "off"]
+    if workers_read:
+        command.append("--workers-read")
     return command, env
 
 
@@ -193,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "kzmig-bench")
     parser.add_argument("--previous", type=Path, help="Another checkout to run on the same population.")
     parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    parser.add_argument(
+        "--workers-read",
+        action="store_true",
+        help="Run compare with --workers-read (the workers read the file); a --previous checkout "
+        "without that option reads it itself.",
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -218,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         "population_file_mb": people.stat().st_size / 2**20,
         "generation_s": generated,
     }
-    commands = {"now": kzmig(ROOT, people, args.jobs, changes, modern=True)}
+    commands = {"now": kzmig(ROOT, people, args.jobs, changes, modern=True, workers_read=args.workers_read)}
     if args.previous is not None:
         help_text = subprocess.run(
             [sys.executable, "-c", "from rules.cli.app import main; main()", "compare", "--help"],
@@ -227,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             text=True,
         ).stdout
         modern = "--changes" in help_text
-        commands["previous"] = kzmig(args.previous, people, args.jobs, changes, modern=modern)
+        workers_read = args.workers_read and "--workers-read" in help_text
+        commands["previous"] = kzmig(args.previous, people, args.jobs, changes, modern, workers_read)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     for _ in range(args.repeat):  # alternated, so that a drift of the machine's speed hits both
         for name, (command, env) in commands.items():
@@ -237,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         report[name] = dict(ordered[len(ordered) // 2])  # the median run (the upper one of two)
         report[name]["records_per_s"] = args.persons / report[name]["wall_s"]
         report[name]["wall_s_runs"] = [result["wall_s"] for result in found]
+        report[name]["workers_read"] = "--workers-read" in commands[name][0]
     if "previous" in report:
         report["ratio_wall"] = report["previous"]["wall_s"] / report["now"]["wall_s"]
         report["ratio_peak_memory"] = report["previous"]["peak_rss_mb"] / report["now"]["peak_rss_mb"]
@@ -269,9 +282,10 @@ def main(argv: list[str] | None = None) -> int:
             if len(found["wall_s_runs"]) > 1:
                 walls = sorted(found["wall_s_runs"])
                 spread = f" (median of {len(walls)} runs: {walls[0]:.1f}-{walls[-1]:.1f} s)"
+            reading = " (--workers-read)" if found["workers_read"] else ""
             print(
                 f"{name:>8}: wall {found['wall_s']:.1f} s{spread}, CPU {found['cpu_s']:.1f} s, "
-                f"peak memory {found['peak_rss_mb']:.0f} MB, {found['records_per_s']:,.0f} records/s"
+                f"peak memory {found['peak_rss_mb']:.0f} MB, {found['records_per_s']:,.0f} records/s{reading}"
             )
             for line in found["summary"]:
                 print(f"          {line}")
