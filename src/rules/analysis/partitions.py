@@ -50,10 +50,11 @@ from rules.policy.documents import (
 __all__ = ["BLOCK_BYTES", "MAX_LINE_BYTES", "MIN_BLOCK_BYTES", "answers_of_files", "impact_of_bag"]
 
 #: The most bytes of a file one unit of work reads (it ends at the end of its last line): about
-#: 8,000 records, whose outcomes the caller holds until their turn comes.
-BLOCK_BYTES = 4 * 1024 * 1024
+#: 500 records of the benchmark's population, two chunks of ``kzmig compare``. The caller holds
+#: the outcomes of every block in flight (a few kilobytes a record and date) until their turn.
+BLOCK_BYTES = 256 * 1024
 #: The fewest: below this, opening the file and sending the work cost more than the reading.
-MIN_BLOCK_BYTES = 256 * 1024
+MIN_BLOCK_BYTES = 32 * 1024
 
 
 def answers_of_files(
