@@ -187,3 +187,19 @@ def test_a_directory_named_like_a_person_file_is_refused_before_any_work(tmp_pat
     )
     assert result.exit_code == 1
     assert "is not a regular file" in result.stderr
+
+
+def test_a_worker_that_finds_a_pipe_where_the_file_was_says_so_instead_of_waiting(tmp_path: Path) -> None:
+    """The command checks the file on its own machine; a worker's file system may hold a FIFO at
+    that path, which would block a plain open for ever."""
+    import os
+
+    from rules.analysis.partitions import compare_block, count_block
+
+    pipe = tmp_path / "people.jsonl"
+    os.mkfifo(pipe)
+    found = count_block(str(pipe), 0, 100)
+    assert isinstance(found, str) and "not a regular file there" in found
+    spec = PolicySpec.of_files(None)
+    found = compare_block(spec, spec, (str(pipe), 0, 100, 1, 0), [dt.date(2026, 3, 20)], ())
+    assert isinstance(found, str) and "not a regular file there" in found

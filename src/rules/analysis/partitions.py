@@ -31,7 +31,7 @@ import itertools
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, BinaryIO
 
 from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
@@ -151,7 +151,7 @@ def count_block(path: str, start: int, end: int) -> tuple[int, int] | str:
     """The lines that begin in bytes ``start..end`` of the JSON Lines file ``path``, and how
     many are records (not blank); or why the file cannot be read here. A unit of work."""
     try:
-        with open(path, "rb") as handle:
+        with _open_regular(path) as handle:
             return count_json_lines(handle, start=start, end=end)
     except OSError as error:
         return f"cannot be read on a worker ({error.strerror or 'unreadable'})"
@@ -171,7 +171,7 @@ def compare_block(
     comparison = built_comparison(baseline, amended)
     answers: list[Answer] = []
     try:
-        with open(path, "rb") as handle:
+        with _open_regular(path) as handle:
             lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
             for index, line in enumerate(lines, first_index):
                 answers.append(
@@ -180,6 +180,15 @@ def compare_block(
     except OSError as error:
         return f"cannot be read on a worker ({error.strerror or 'unreadable'})"
     return answers
+
+
+def _open_regular(path: str) -> BinaryIO:
+    """``path`` opened for reading, if it is a regular file where this worker runs: the caller
+    checked it on its own machine, but a worker's file system may hold something else there,
+    and a FIFO would block the worker for ever."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(0, "not a regular file there: a directory, a device, a pipe or a socket")
+    return open(path, "rb")  # the caller closes it
 
 
 def _answer(
