@@ -31,12 +31,12 @@ import itertools
 import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
 from rules.analysis.population import Answer, PolicySpec, Population, built_comparison, compare_record
-from rules.errors import InputError, Problem, error_record
+from rules.errors import InputError, Problem
 from rules.policy.documents import (
     MAX_LINE_BYTES,
     Document,
@@ -48,6 +48,8 @@ from rules.policy.documents import (
 )
 
 __all__ = ["BLOCK_BYTES", "MAX_LINE_BYTES", "MIN_BLOCK_BYTES", "answers_of_files", "impact_of_bag"]
+
+R = TypeVar("R")
 
 #: The most bytes of a file one unit of work reads (it ends at the end of its last line): about
 #: 500 records of the benchmark's population, two chunks of ``kzmig compare``. The caller holds
@@ -89,10 +91,16 @@ def answers_of_files(
             if path != previous:
                 number, previous = 1, path
             starts.append((number, index))
-            lines, records = _counted(future.result(), path)
+            lines, records = _from_worker(path, future.result())
             number += lines
             index += records
         pending: collections.deque[tuple[str, Any]] = collections.deque()
+
+        def finished() -> list[Answer]:
+            path, future = pending.popleft()
+            answers: list[Answer] = _from_worker(path, future.result())
+            return answers
+
         try:
             for (path, start, end), (first_number, first_index) in zip(blocks, starts, strict=True):
                 future = submitter.submit(
@@ -105,9 +113,9 @@ def answers_of_files(
                 )
                 pending.append((path, future))
                 while len(pending) >= population.window:
-                    yield from _answers(*pending.popleft())
+                    yield from finished()
             while pending:
-                yield from _answers(*pending.popleft())
+                yield from finished()
         finally:
             for _, future in pending:
                 future.cancel()
@@ -134,14 +142,8 @@ def _size(path: str) -> int:
     return mode.st_size
 
 
-def _counted(result: tuple[int, int] | str, path: str) -> tuple[int, int]:
-    if isinstance(result, str):
-        raise InputError("the person file cannot be read", [Problem(path, result)])
-    return result
-
-
-def _answers(path: str, future: Any) -> list[Answer]:
-    result: list[Answer] | str = future.result()
+def _from_worker(path: str, result: R | str) -> R:
+    """What a unit of work gave, or the :class:`InputError` of a file it could not read."""
     if isinstance(result, str):
         raise InputError("the person file cannot be read", [Problem(path, result)])
     return result
@@ -206,16 +208,10 @@ def _answer(
     if not problems and not isinstance(data, dict):
         problems = (Problem(where, "a person is a mapping of fields"),)
     if problems:
-        return Answer(index, [], error_record(index, where, None, "input", "cannot be read", problems))
-    outcomes = compare_record(comparison, index, data, dates, group_by)
-    failed = outcomes[0].error if outcomes and outcomes[0].error is not None else None
-    if failed is None:
-        return Answer(index, outcomes)
+        return Answer.unread(index, where, problems)
     document = Document(name=path, data=data, lines={(): number})
-    placed = document.placed(outcomes[0].problems)
-    person_id = data.get("person_id") if data else None
-    error = error_record(index, where, person_id, failed["kind"], failed["message"], placed)
-    return Answer(index, outcomes, error)
+    outcomes = compare_record(comparison, index, data, dates, group_by)
+    return Answer.compared(index, where, data, outcomes, document.placed)
 
 
 def impact_of_bag(

@@ -28,7 +28,15 @@ from typing import Any, Protocol, TypeVar
 from rules.analysis.figures import is_amount
 from rules.analysis.impact import Comparison, Difference, Why
 from rules.engine.evaluator import Evaluator
-from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem, did_you_mean
+from rules.errors import (
+    EvaluationError,
+    InputError,
+    KzmigError,
+    PolicyError,
+    Problem,
+    did_you_mean,
+    error_record,
+)
 from rules.policy.documents import DocumentError, decode, read_bytes
 from rules.policy.loader import AmendmentText, Policy, load_policy
 
@@ -154,6 +162,30 @@ class Answer:
     record: int
     outcomes: list[Outcome]
     error: dict[str, Any] | None = None
+
+    @classmethod
+    def unread(cls, index: int, where: str, problems: Iterable[Problem]) -> Answer:
+        """The answer of a record that could not be read (``problems`` say why)."""
+        return cls(index, [], error_record(index, where, None, "input", "cannot be read", problems))
+
+    @classmethod
+    def compared(
+        cls,
+        index: int,
+        where: str,
+        data: dict[str, Any],
+        outcomes: list[Outcome],
+        placed: Callable[[tuple[Problem, ...]], tuple[Problem, ...]],
+    ) -> Answer:
+        """The answer of a record read and compared: its outcomes, with its error record when
+        the versions could not compare it (its problems placed by ``placed``, at their line)."""
+        failed = outcomes[0].error if outcomes and outcomes[0].error is not None else None
+        if failed is None:
+            return cls(index, outcomes)
+        person_id = data.get("person_id") if data else None
+        problems = placed(outcomes[0].problems)
+        error = error_record(index, where, person_id, failed["kind"], failed["message"], problems)
+        return cls(index, outcomes, error)
 
 
 class Submitter(Protocol):

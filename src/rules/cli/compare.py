@@ -10,6 +10,7 @@ worker processes or a Dask cluster doing the work.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import glob
 import itertools
 import json
@@ -33,7 +34,6 @@ from rules.cli.app import (
     AmendOption,
     OutputFormat,
     PolicyOption,
-    _error_record,
     _exit_for,
     _fail,
     _parse_day,
@@ -42,6 +42,7 @@ from rules.cli.app import (
     app,
 )
 from rules.cli.parquet import read_parquet_records
+from rules.cli.records import place_problems
 from rules.errors import InputError, KzmigError, PolicyError, Problem
 from rules.reports.impact_tables import TableFormat, TableWriter
 
@@ -322,14 +323,10 @@ def _local_answers(population: Population, records: Iterator[Record]) -> Iterato
 
     for record, outcomes in population.outcomes(records, lambda found: (found.index, found.data)):
         if record.data is None:
-            yield Answer(record.index, [], _error_record(record, "input", "cannot be read", record.problems))
-            continue
-        failed = outcomes[0].error if outcomes and outcomes[0].error is not None else None
-        if failed is None:
-            yield Answer(record.index, outcomes)
+            yield Answer.unread(record.index, record.where, record.problems)
         else:
-            error = _error_record(record, failed["kind"], failed["message"], outcomes[0].problems)
-            yield Answer(record.index, outcomes, error)
+            placed = functools.partial(place_problems, record)
+            yield Answer.compared(record.index, record.where, record.data, outcomes, placed)
 
 
 def _run(
