@@ -88,3 +88,14 @@ def test_a_due_date_reads_the_working_days_kept_by_an_earlier_run(tmp_path: Path
     assert [path.name.startswith("calendar-kz-") for path in tmp_path.iterdir()] == [True]
     again = _modules_after(_DUE_DATE, cache=str(tmp_path))
     assert "holidays" not in again  # and the due date is the same (asserted in the code run)
+
+
+def test_a_check_reads_the_country_codes_without_importing_pycountry() -> None:
+    """Citizenship codes come from pycountry's own table, read as a file (see models._countries)."""
+    code = (
+        "import datetime as dt\nimport rules\n"
+        "person = {'person_id': 'P', 'citizenship': 'ru', 'trips': []}\n"
+        "verdict = rules.evaluate(person, on=dt.date(2024, 4, 20))\n"
+        "assert verdict.stay.status == 'compliant', verdict.stay"
+    )
+    assert "pycountry" not in _modules_after(code)

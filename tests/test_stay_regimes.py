@@ -10,13 +10,16 @@ within a record follows the policy's decisions (docs/law-notes.md, "Regimes").
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pycountry
 import pytest
 
 import rules
+from models import _countries
 from models._countries import is_country_code
 from models.verdict import Verdict
 from rules.engine.evaluator import parse_person
@@ -46,6 +49,52 @@ def decisive(verdict: Verdict) -> list[str]:
 
 def test_every_key_of_the_regime_table_is_a_real_country_code() -> None:
     assert [code for code in REGIME_OF if not is_country_code(code)] == []
+
+
+def test_the_codes_read_from_pycountrys_table_are_those_pycountry_gives() -> None:
+    assert _countries._codes_of_table() == {country.alpha_2 for country in pycountry.countries}
+
+
+@pytest.fixture
+def country_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A stand-in for pycountry's table of countries; the codes are read again afterwards."""
+    package = tmp_path / "pycountry"
+    (package / "databases").mkdir(parents=True)
+    found = SimpleNamespace(submodule_search_locations=[str(package)])
+    monkeypatch.setattr(_countries.importlib.util, "find_spec", lambda name: found)
+    _countries._assigned.cache_clear()
+    yield package / "databases" / "iso3166-1.json"
+    _countries._assigned.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",  # missing below: the file is not written
+        b"\xff\xfe not text",
+        b'{"3166-1": [{"alpha_2": "KZ"}, {"alpha_3": "RUS"}]}',
+        b'{"3166-1": [{"alpha_2": "kz"}]}',
+        b'{"3166-1": []}',
+        b"[1, 2]",
+    ],
+    ids=["missing", "not-json", "entry-without-code", "lower-case-code", "empty", "not-a-table"],
+)
+def test_a_table_that_does_not_read_as_pycountrys_falls_back_to_the_package(
+    country_table: Path, content: bytes
+) -> None:
+    if content:
+        country_table.write_bytes(content)
+    assert _countries._codes_of_table() is None
+    assert is_country_code("KZ") and is_country_code("XK") and not is_country_code("ZZ")
+
+
+def test_a_table_larger_than_its_bound_is_not_read(
+    country_table: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    country_table.write_bytes(b'{"3166-1": [{"alpha_2": "KZ"}]}')
+    assert _countries._codes_of_table() == {"KZ"}
+    monkeypatch.setattr(_countries, "_TABLE_MAX_BYTES", 8)
+    assert _countries._codes_of_table() is None
 
 
 def test_every_iso_3166_nationality_has_a_regime_from_27_january_2023() -> None:
