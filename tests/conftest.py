@@ -28,6 +28,6 @@ def no_policy_reading(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
         raise AssertionError("the policy was read from its files, not from the cache")
 
     def start() -> None:
-        monkeypatch.setattr("rules.policy.loader.read_policy_file", refuse)
+        monkeypatch.setattr("rules.policy.reading.read_policy_file", refuse)
 
     return start

@@ -99,3 +99,20 @@ def test_a_check_reads_the_country_codes_without_importing_pycountry() -> None:
         "assert verdict.stay.status == 'compliant', verdict.stay"
     )
     assert "pycountry" not in _modules_after(code)
+
+
+def test_a_check_with_the_policy_kept_imports_no_reader_checks_parser_or_yaml(tmp_path: Path) -> None:
+    """A policy read back from kzmig's cache needs none of what reads one from its files."""
+    driver = Path(__file__).resolve().parents[1] / "examples" / "persons" / "driver-A-17.json"
+    code = (
+        "import contextlib, io, sys\nfrom rules.cli.app import main\n"
+        f"sys.argv = ['kzmig', 'check', {str(driver)!r}, '--on', '2024-08-01']\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n        main()\n    except SystemExit:\n        pass"
+    )
+    first = _modules_after(code, cache=str(tmp_path))  # reads the files, and keeps the policy
+    assert {"rules.policy.reading", "rules.policy.checks", "rules.policy.formulas", "yaml"} <= first
+    again = _modules_after(code, cache=str(tmp_path))
+    assert "rules.engine.evaluator" in again  # it did evaluate
+    parsing = {"rules.policy.reading", "rules.policy.checks", "rules.policy.formulas", "rules.policy.graph"}
+    assert not parsing & again and not any(name == "yaml" or name.startswith("yaml.") for name in again)

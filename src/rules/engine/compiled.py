@@ -16,11 +16,10 @@ from models.policy import Rule
 from models.verdict import SourceRef
 from rules.engine.computation import Evaluate, Val, compile_formula
 from rules.engine.patterns import chain, facts_read_by, parameters_read_by
-from rules.policy.checks import ReportItem
 from rules.policy.conditions import comparisons
 from rules.policy.loader import Policy
 from rules.policy.mechanisms import Mechanism
-from rules.policy.nodes import Node, Param, operator_of, parameter_nodes, references
+from rules.policy.nodes import Node, Param, ReportItem, operator_of, parameter_nodes, references
 from rules.policy.registry import mechanism_class
 from rules.policy.types import FactSpec
 

@@ -19,7 +19,7 @@ from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef, b
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import Val, json_value
-from rules.policy.checks import ReportItem
+from rules.policy.nodes import ReportItem
 
 __all__ = [
     "Decided",

@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.policy import ComputedFact, InputField, Parameter, Programme, Table, TableValues
-from rules.policy.formulas import Scope, parse_formula
-from rules.policy.graph import walk
 from rules.policy.nodes import Node
 from rules.policy.types import DATE, FactSpec, MechanismTraits, ValueType
 
@@ -110,6 +108,10 @@ def build_catalogue(
     problem: Callable[[str, str, Place, str], None],
 ) -> Catalogue:
     """The catalogue; ``problem(section, name, path, message)`` records each problem found."""
+    # The formula parser is imported only when a policy is read from its files (a policy read
+    # back from the cache holds its catalogue already).
+    from rules.policy.formulas import Scope, parse_formula
+
     catalogue = Catalogue()
     for name, programme in programmes.items():
         own: dict[str, FactSpec] = {}
@@ -240,6 +242,8 @@ def _formula_order(
 ) -> tuple[list[str], dict[str, list[str]]]:
     """The computed facts in an order where each comes after the facts it reads, and the
     cycles found (each reported once, at the fact it was found from)."""
+    from rules.policy.graph import walk
+
     depends = {
         name: [ref for formula in fact.formulas for ref in fact_references(formula.formula) if ref in facts]
         for name, fact in facts.items()

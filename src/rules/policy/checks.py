@@ -8,7 +8,6 @@ their own validation (``broken``) are not reported a second time.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -31,12 +30,10 @@ from rules.policy.conditions import MAX_ALTERNATIVES, alternatives, condition_pr
 from rules.policy.documents import located_messages
 from rules.policy.formulas import Scope, parse_formula
 from rules.policy.graph import walk
-from rules.policy.nodes import Node
+from rules.policy.nodes import Node, ReportItem, WarningCheck
 from rules.policy.types import MechanismTraits
 
 __all__ = [
-    "ReportItem",
-    "WarningCheck",
     "check_programmes",
     "check_rules",
     "check_warnings",
@@ -45,27 +42,6 @@ __all__ = [
 
 Place = tuple[str | int, ...]
 Report = Callable[[str, str, Place, str], None]
-
-
-@dataclass(frozen=True)
-class ReportItem:
-    """One checked item of a programme's report: a formula (shown for every status, or only
-    for ``when_status``), or the rules of a status (``rules_with_status`` / ``checklist``)."""
-
-    node: Node | None = None
-    when_status: tuple[str, ...] = ()
-    rules_with_status: str | None = None
-    checklist: str | None = None
-    timeline: tuple[tuple[str, Node], ...] = ()
-
-
-@dataclass(frozen=True)
-class WarningCheck:
-    """A checked warning of a programme: its condition, its text, the items it lists."""
-
-    when: Node
-    text: str
-    items: Node | None = None
 
 
 def check_programmes(

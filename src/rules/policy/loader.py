@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -25,7 +25,6 @@ from models.verdict import SECTION_FIELDS
 from rules.errors import EvaluationError, PolicyError, Problem
 from rules.policy.cache import PolicyCache
 from rules.policy.catalogue import Catalogue, build_catalogue
-from rules.policy.checks import ReportItem, WarningCheck, check_programmes, check_rules, check_warnings
 from rules.policy.documents import (
     MAX_DOCUMENT_BYTES,
     Document,
@@ -34,11 +33,13 @@ from rules.policy.documents import (
     read_bytes,
     validation_problems,
 )
-from rules.policy.nodes import Node
-from rules.policy.reading import FileItems, read_policy_file, read_policy_text
+from rules.policy.nodes import Node, ReportItem, WarningCheck
 from rules.policy.registry import MECHANISMS, mechanism_class
 from rules.policy.timeline import Timeline
 from rules.policy.types import FactSpec, MechanismTraits
+
+if TYPE_CHECKING:
+    from rules.policy.reading import FileItems
 
 __all__ = ["AmendmentText", "Policy", "ReportItem", "default_policy_dir", "load_policy"]
 
@@ -190,6 +191,10 @@ def load_policy(
         kept = cache.get(key)
         if kept is not None:
             return kept
+
+    # Read from the files: the reader and the checks are imported only now (a policy read back
+    # from the cache needs neither).
+    from rules.policy.reading import read_policy_file, read_policy_text
 
     problems: list[Problem] = []
     files: list[FileItems] = []
@@ -420,6 +425,8 @@ def _row_gap(table: str, key: str, old: list[Any], new: list[Any], document: Doc
 def _assemble(
     base: Path, files: list[FileItems], baseline_count: int, version: str, problems: list[Problem]
 ) -> Policy:
+    from rules.policy.checks import check_programmes, check_rules, check_warnings
+
     merged = _merge(files, baseline_count, problems)
     documents = merged.documents
     broken = frozenset(merged.broken)

@@ -32,7 +32,9 @@ __all__ = [
     "Param",
     "RecordOf",
     "Ref",
+    "ReportItem",
     "Round",
+    "WarningCheck",
     "operator_of",
     "parameter_nodes",
     "references",
@@ -162,6 +164,27 @@ class If(Node):
 @dataclass(frozen=True, eq=False)
 class RecordOf(Node):
     fields: tuple[tuple[str, Node], ...]
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One checked item of a programme's report: a formula (shown for every status, or only
+    for ``when_status``), or the rules of a status (``rules_with_status`` / ``checklist``)."""
+
+    node: Node | None = None
+    when_status: tuple[str, ...] = ()
+    rules_with_status: str | None = None
+    checklist: str | None = None
+    timeline: tuple[tuple[str, Node], ...] = ()
+
+
+@dataclass(frozen=True)
+class WarningCheck:
+    """A checked warning of a programme: its condition, its text, the items it lists."""
+
+    when: Node
+    text: str
+    items: Node | None = None
 
 
 def _children(node: Node) -> Iterator[Node]:
