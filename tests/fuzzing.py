@@ -116,7 +116,7 @@ def from_schema(schema: dict[str, Any], defs: dict[str, Any], depth: int = 0) ->
         return st.sampled_from(schema["enum"])
     if "anyOf" in schema:
         return st.one_of([from_schema(option, defs, depth) for option in schema["anyOf"]])
-    options = []
+    options: list[st.SearchStrategy[Any]] = []
     for kind in _types(schema) or ["null"]:
         if kind == "null":
             options.append(st.none())
