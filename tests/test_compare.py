@@ -721,3 +721,36 @@ def test_a_verdict_built_without_its_trace_differs_from_the_full_one_only_by_the
         bare, _ = baseline.evaluate_with_facts(record, on, (), trace=False)
         assert bare.trace == ()
         assert bare.model_dump(exclude={"trace"}) == full.model_dump(exclude={"trace"})
+
+
+def test_compare_without_a_date_judges_today_in_kazakhstan_loading_each_version_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rules.analysis.population import PolicySpec
+    from rules.engine.evaluator import today
+
+    loads: list[PolicySpec] = []
+    load = PolicySpec.load
+
+    def counted(spec: PolicySpec) -> Any:
+        loads.append(spec)
+        return load(spec)
+
+    monkeypatch.setattr(PolicySpec, "load", counted)
+    before = today(rules.load_policy()).isoformat()
+    result = runner.invoke(app, ["compare", POPULATION, "--amend", SIXTY_DAYS, "--format", "json"])
+    after = today(rules.load_policy()).isoformat()
+    assert result.exit_code == 0, result.output
+    days = {json.loads(line)["as_of"] for line in result.stdout.splitlines() if '"as_of"' in line}
+    assert days in ({before}, {after})  # (the run may cross midnight in Astana)
+    assert len(loads) == 2  # the baseline and the amended version, each once
+
+
+def test_a_population_with_no_date_list_judges_today_and_an_empty_list_is_refused() -> None:
+    from rules.analysis.population import PolicySpec, Population
+    from rules.engine.evaluator import today
+
+    specs = (PolicySpec.of_files(None), PolicySpec.of_files(None, [SIXTY_DAYS]))
+    assert Population(*specs, None).dates == (today(rules.load_policy()),)
+    with pytest.raises(ValueError, match="at least one evaluation date"):
+        Population(*specs, ())

@@ -27,7 +27,7 @@ from typing import Any, Protocol, TypeVar
 
 from rules.analysis.figures import is_amount
 from rules.analysis.impact import Comparison, Difference, Why
-from rules.engine.evaluator import Evaluator
+from rules.engine.evaluator import Evaluator, today
 from rules.errors import (
     EvaluationError,
     InputError,
@@ -282,14 +282,15 @@ class Population:
     :class:`Submitter` (a ``distributed.Client`` for a Dask cluster) instead. At most
     ``window`` chunks are in flight, so memory does not grow with the number of records.
     ``group_by`` names facts of the policy (``stay.regime``) whose baseline values each outcome
-    keeps, for counts by group; an unknown name is a :class:`KzmigError`.
+    keeps, for counts by group; an unknown name is a :class:`KzmigError`. ``dates=None``: today
+    in Kazakhstan, by the baseline's time zone (the baseline is loaded once for both).
     """
 
     def __init__(
         self,
         baseline: PolicySpec,
         amended: PolicySpec,
-        dates: Sequence[dt.date],
+        dates: Sequence[dt.date] | None,
         *,
         jobs: int = 1,
         executor: Submitter | None = None,
@@ -297,8 +298,8 @@ class Population:
         window: int | None = None,
         group_by: Sequence[str] = (),
     ) -> None:
-        if not dates:
-            raise ValueError("name at least one evaluation date")
+        if dates is not None and not dates:
+            raise ValueError("name at least one evaluation date (or None: today)")
         if jobs < 1 or chunk < 1:
             raise ValueError("jobs and chunk are at least 1")
         self.comparison = Comparison(
@@ -307,7 +308,7 @@ class Population:
         self.baseline = baseline.pinned(self.comparison.baseline.policy)
         self.amended = amended.pinned(self.comparison.amended.policy)
         _BUILT[(self.baseline, self.amended)] = self.comparison
-        self.dates = tuple(dates)
+        self.dates = tuple(dates) if dates is not None else (today(self.comparison.baseline.policy),)
         self.jobs = jobs
         self.chunk = chunk
         self._executor = executor

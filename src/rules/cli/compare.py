@@ -237,7 +237,6 @@ def compare(
     chosen = [_parse_day(day) for day in on or ()]
     chosen += _months(months) if months is not None else []
     from rules.analysis.population import PolicySpec, Population
-    from rules.engine.evaluator import today
 
     try:
         # Through kzmig's cache of loaded policies, here and in every worker process.
@@ -245,7 +244,7 @@ def compare(
         amended_spec = PolicySpec.of_files(
             against if against is not None else policy_dir, amend or (), cached=True
         )
-        dates = sorted(set(chosen)) or [today(baseline_spec.load())]
+        dates = sorted(set(chosen)) or None  # None: today in Kazakhstan, under the baseline
         with ExitStack() as stack:
             client = _dask_client(dask, dask_timeout, stack) if dask is not None else None
             population = Population(
