@@ -446,3 +446,21 @@ def test_a_person_id_is_kept_exactly_as_given_spaces_and_all() -> None:
         {"person_id": " A-17\x1f", "citizenship": "RU", "trips": []}, on=dt.date(2024, 3, 1)
     )
     assert verdict.person_id == " A-17\x1f"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_named_pipe_put_in_a_files_place_after_its_check_is_refused_without_blocking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is checked, then opened without waiting and checked again on what was opened:
+    a FIFO swapped in between (here: the first check is shown a regular file) cannot block."""
+    from rules.policy import documents
+
+    regular = tmp_path / "person.json"
+    regular.write_text("{}")
+    fifo = tmp_path / "swapped.json"
+    os.mkfifo(fifo)
+    seen = os.stat(regular)
+    with monkeypatch.context() as patched, pytest.raises(documents.DocumentError, match="not a regular file"):
+        patched.setattr(os, "stat", lambda path: seen)
+        documents.open_regular(fifo)  # a blocking open would wait here for a writer for ever

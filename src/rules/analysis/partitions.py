@@ -29,9 +29,8 @@ import collections
 import datetime as dt
 import itertools
 import os
-import stat
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, TypeVar
 
 from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
@@ -44,6 +43,7 @@ from rules.policy.documents import (
     count_json_lines,
     decode,
     json_lines,
+    open_regular,
     parse_json,
 )
 
@@ -128,18 +128,16 @@ def _block_bytes(total: int, window: int) -> int:
 
 
 def _size(path: str) -> int:
+    """The size of the file ``path``, if it is a regular file that can be opened here."""
     try:
-        mode = os.stat(path)
+        with open_regular(path) as handle:
+            return os.fstat(handle.fileno()).st_size
+    except DocumentError as error:
+        raise InputError("the person file cannot be read", [error.problem]) from None
     except OSError as error:
         raise InputError(
             "the person file cannot be read", [Problem(path, error.strerror or "unreadable")]
         ) from None
-    if not stat.S_ISREG(mode.st_mode):
-        raise InputError(
-            "the person file cannot be read",
-            [Problem(path, "is not a regular file (a directory, a device, a pipe or a socket): refused")],
-        )
-    return mode.st_size
 
 
 def _from_worker(path: str, result: R | str) -> R:
@@ -153,10 +151,12 @@ def count_block(path: str, start: int, end: int) -> tuple[int, int] | str:
     """The lines that begin in bytes ``start..end`` of the JSON Lines file ``path``, and how
     many are records (not blank); or why the file cannot be read here. A unit of work."""
     try:
-        with _open_regular(path) as handle:
+        with open_regular(path) as handle:
             return count_json_lines(handle, start=start, end=end)
+    except DocumentError as error:  # the caller checked it on its own machine; this is the worker's
+        return f"cannot be read on a worker: {error.message}"
     except OSError as error:
-        return f"cannot be read on a worker ({error.strerror or 'unreadable'})"
+        return f"cannot be read on a worker: {error.strerror or 'unreadable'}"
 
 
 def compare_block(
@@ -173,24 +173,17 @@ def compare_block(
     comparison = built_comparison(baseline, amended)
     answers: list[Answer] = []
     try:
-        with _open_regular(path) as handle:
+        with open_regular(path) as handle:
             lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
             for index, line in enumerate(lines, first_index):
                 answers.append(
                     _answer(comparison, index, path, line.number, line.data, line.problems, dates, group_by)
                 )
+    except DocumentError as error:
+        return f"cannot be read on a worker: {error.message}"
     except OSError as error:
-        return f"cannot be read on a worker ({error.strerror or 'unreadable'})"
+        return f"cannot be read on a worker: {error.strerror or 'unreadable'}"
     return answers
-
-
-def _open_regular(path: str) -> BinaryIO:
-    """``path`` opened for reading, if it is a regular file where this worker runs: the caller
-    checked it on its own machine, but a worker's file system may hold something else there,
-    and a FIFO would block the worker for ever."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise OSError(0, "not a regular file there: a directory, a device, a pipe or a socket")
-    return open(path, "rb")  # the caller closes it
 
 
 def _answer(

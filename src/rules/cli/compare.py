@@ -14,8 +14,6 @@ import functools
 import glob
 import itertools
 import json
-import os
-import stat
 import sys
 import time
 from collections.abc import Iterator
@@ -44,6 +42,7 @@ from rules.cli.app import (
 from rules.cli.parquet import read_parquet_records
 from rules.cli.records import place_problems
 from rules.errors import InputError, KzmigError, PolicyError, Problem
+from rules.policy.documents import DocumentError, open_regular
 from rules.reports.impact_tables import TableFormat, TableWriter
 
 if TYPE_CHECKING:  # the engine and the analysis are imported when the command runs, not for --help
@@ -511,9 +510,7 @@ def _count_lines(source: str) -> int | None:
     if not source.endswith(".jsonl"):
         return None
     try:
-        if not stat.S_ISREG(os.stat(source).st_mode):
-            return None  # a pipe is read once, by the comparison
-        with open(source, "rb") as handle:
+        with open_regular(source) as handle:  # not a pipe: that is read once, by the comparison
             return sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b""))
-    except OSError:
+    except (DocumentError, OSError):
         return None

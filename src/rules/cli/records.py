@@ -7,7 +7,6 @@ file is one error record, and the lines around it are still evaluated.
 
 from __future__ import annotations
 
-import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from rules.policy.documents import (
     DocumentError,
     decode,
     json_lines,
+    open_regular,
     parse_document,
     read_document,
 )
@@ -59,7 +59,7 @@ def read_records(source: str) -> Iterator[Record]:
         else:
             document = read_document(Path(source))
     except DocumentError as error:
-        raise InputError("the person file cannot be read", [Problem(error.where, error.message)]) from None
+        raise InputError("the person file cannot be read", [error.problem]) from None
     data = document.data
     if isinstance(data, list):
         for index, item in enumerate(data):
@@ -85,17 +85,9 @@ def _json_lines(path: Path) -> Iterator[Record]:
     return inside a record is part of it), decoded and parsed on its own, at most
     :data:`MAX_LINE_BYTES` long. Whatever a line holds, it yields one record or one error."""
     try:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            raise InputError(
-                "the person file cannot be read",
-                [Problem(str(path), "is not a regular file (a device, a pipe or a socket): refused")],
-            )
-        handle = path.open("rb")
-    except OSError as error:
-        raise InputError(
-            "the person file cannot be read", [Problem(str(path), error.strerror or "unreadable")]
-        ) from None
+        handle = open_regular(path)
+    except DocumentError as error:
+        raise InputError("the person file cannot be read", [error.problem]) from None
     with handle:
         for index, line in enumerate(json_lines(handle, str(path))):
             where = f"{path}:{line.number}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import re
 import stat
 from collections.abc import Iterable, Iterator
@@ -30,6 +31,7 @@ __all__ = [
     "cut",
     "decode",
     "nesting_depth",
+    "open_regular",
     "parse_json",
     "parse_json_document",
     "read_bytes",
@@ -123,6 +125,11 @@ class DocumentError(ValueError):
         self.where = where
         self.message = message
         super().__init__(f"{where}: {message}")
+
+    @property
+    def problem(self) -> Problem:
+        """The problem, at its place, as an error's list of problems gives it."""
+        return Problem(self.where, self.message)
 
 
 #: The most bytes a single document (a policy file, a person file) may hold.
@@ -500,21 +507,46 @@ def cut(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
-def read_bytes(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``limit`` bytes. A device, a pipe or a socket is
-    refused before it is opened for reading (``/dev/zero`` never ends, a FIFO may never start)."""
+def open_regular(path: Path | str) -> BinaryIO:
+    """``path`` opened for reading in binary, if it is a regular file; else a
+    :class:`DocumentError` saying why. A directory, a device, a pipe or a socket is refused
+    before it is opened (``/dev/zero`` never ends, a FIFO may never start); the file is then
+    opened without waiting (a FIFO put in its place meanwhile cannot block the open) and
+    checked again on the open descriptor, so what is read is the regular file checked."""
+    where = str(path)
     try:
-        mode = path.stat().st_mode
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
-        raise DocumentError(str(path), "no such file") from None
+        raise DocumentError(where, "no such file") from None
     except OSError as error:
-        raise DocumentError(str(path), f"cannot be read ({error.strerror})") from None
-    if stat.S_ISDIR(mode):
-        raise DocumentError(str(path), "is a directory, not a file")
-    if not stat.S_ISREG(mode):
-        raise DocumentError(str(path), "is not a regular file (a device, a pipe or a socket): refused")
+        raise DocumentError(where, f"cannot be read ({error.strerror})") from None
+    _refuse_unless_regular(where, mode)
     try:
-        with path.open("rb") as handle:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise DocumentError(where, "no such file") from None
+    except OSError as error:
+        raise DocumentError(where, f"cannot be read ({error.strerror})") from None
+    try:
+        _refuse_unless_regular(where, os.fstat(descriptor).st_mode)
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _refuse_unless_regular(where: str, mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise DocumentError(where, "is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise DocumentError(where, "is not a regular file (a device, a pipe or a socket): refused")
+
+
+def read_bytes(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (see :func:`open_regular`)."""
+    try:
+        with open_regular(path) as handle:
             data = handle.read(limit + 1)
     except OSError as error:
         raise DocumentError(str(path), f"cannot be read ({error.strerror})") from None
