@@ -528,6 +528,22 @@ def test_compare_refuses_a_parquet_persons_table_without_person_id(tmp_path: Pat
     assert "not a Parquet file" in result.stderr
 
 
+def test_compare_refuses_parquet_tables_that_are_not_regular_files(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow.parquet")
+    persons, trips, _ = parquet_population(tmp_path)
+    folder = tmp_path / "folder.parquet"
+    folder.mkdir()
+    arguments = ["--on", "2026-03-20", "--amend", SIXTY_DAYS]
+    result = runner.invoke(app, ["compare", str(folder), *arguments])
+    assert result.exit_code == 1
+    assert f"{folder}: is a directory, not a file" in result.stderr
+    missing = tmp_path / "none.parquet"
+    result = runner.invoke(app, ["compare", str(persons), "--trips", str(missing), *arguments])
+    assert result.exit_code == 1
+    assert "none.parquet: no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_trips_given_with_a_json_lines_population_are_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["compare", POPULATION, "--trips", SIXTY_DAYS, "--amend", SIXTY_DAYS])
     assert result.exit_code == 2

@@ -19,13 +19,13 @@ in its place, like a JSON line.
 from __future__ import annotations
 
 import datetime as dt
-import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from rules.cli.records import Record
 from rules.errors import InputError, Problem
+from rules.policy.documents import DocumentError, open_regular
 
 __all__ = ["read_parquet_records"]
 
@@ -48,22 +48,23 @@ def read_parquet_records(
             _Companion(statuses, ("person_id", "kind", "valid_from")) if statuses is not None else None
         ),
     }
-    source = _open(persons, pq)
-    if "person_id" not in source.schema_arrow.names:
-        raise InputError("the person file cannot be read", [Problem(str(persons), "no column person_id")])
-    index = 0
-    for batch in source.iter_batches(batch_size=_BATCH):
-        for row in batch.to_pylist():
-            where = f"{persons}: row {index + 1}"
-            person = {key: _plain(value) for key, value in row.items() if value is not None}
-            person_id = person.get("person_id")
-            for key, companion in companions.items():
-                if companion is not None and isinstance(person_id, str):
-                    found = companion.rows_of(person_id)
-                    if found:
-                        person[key] = found
-            yield Record(index, where, person)
-            index += 1
+    with _opened(persons) as handle:
+        source = _parquet(persons, handle, pq)
+        if "person_id" not in source.schema_arrow.names:
+            raise InputError("the person file cannot be read", [Problem(str(persons), "no column person_id")])
+        index = 0
+        for batch in source.iter_batches(batch_size=_BATCH):
+            for row in batch.to_pylist():
+                where = f"{persons}: row {index + 1}"
+                person = {key: _plain(value) for key, value in row.items() if value is not None}
+                person_id = person.get("person_id")
+                for key, companion in companions.items():
+                    if companion is not None and isinstance(person_id, str):
+                        found = companion.rows_of(person_id)
+                        if found:
+                            person[key] = found
+                yield Record(index, where, person)
+                index += 1
 
 
 class _Companion:
@@ -74,7 +75,8 @@ class _Companion:
         import pyarrow.parquet as pq
 
         try:
-            table = _open(path, pq).read()
+            with _opened(path) as handle:
+                table = _parquet(path, handle, pq).read()
         except OSError as error:
             raise InputError("the person file cannot be read", [Problem(str(path), str(error))]) from None
         missing = [name for name in required if name not in table.schema.names]
@@ -103,16 +105,18 @@ class _Companion:
         return [{key: _plain(value) for key, value in row.items() if value is not None} for row in rows]
 
 
-def _open(path: Path, pq: Any) -> Any:
+def _opened(path: Path) -> BinaryIO:
+    """``path`` opened, if it is a regular file (see :func:`open_regular`)."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            raise InputError(
-                "the person file cannot be read",
-                [Problem(str(path), "is not a regular file (a device, a pipe or a socket): refused")],
-            )
-        return pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise InputError("the person file cannot be read", [Problem(str(path), "no such file")]) from None
+        return open_regular(path)
+    except DocumentError as error:
+        raise InputError("the person file cannot be read", [error.problem]) from None
+
+
+def _parquet(path: Path, handle: BinaryIO, pq: Any) -> Any:
+    """The Parquet file read from ``handle`` (the file ``path``, open)."""
+    try:
+        return pq.ParquetFile(handle)
     except (OSError, ValueError) as error:
         raise InputError(
             "the person file cannot be read", [Problem(str(path), f"not a Parquet file ({error})")]
