@@ -134,10 +134,6 @@ def _size(path: str) -> int:
             return os.fstat(handle.fileno()).st_size
     except DocumentError as error:
         raise InputError("the person file cannot be read", [error.problem]) from None
-    except OSError as error:
-        raise InputError(
-            "the person file cannot be read", [Problem(path, error.strerror or "unreadable")]
-        ) from None
 
 
 def _from_worker(path: str, result: R | str) -> R:
@@ -153,10 +149,8 @@ def count_block(path: str, start: int, end: int) -> tuple[int, int] | str:
     try:
         with open_regular(path) as handle:
             return count_json_lines(handle, start=start, end=end)
-    except DocumentError as error:  # the caller checked it on its own machine; this is the worker's
-        return f"cannot be read on a worker: {error.message}"
-    except OSError as error:
-        return f"cannot be read on a worker: {error.strerror or 'unreadable'}"
+    except (DocumentError, OSError) as error:
+        return _refused_here(error)
 
 
 def compare_block(
@@ -179,11 +173,16 @@ def compare_block(
                 answers.append(
                     _answer(comparison, index, path, line.number, line.data, line.problems, dates, group_by)
                 )
-    except DocumentError as error:
-        return f"cannot be read on a worker: {error.message}"
-    except OSError as error:
-        return f"cannot be read on a worker: {error.strerror or 'unreadable'}"
+    except (DocumentError, OSError) as error:
+        return _refused_here(error)
     return answers
+
+
+def _refused_here(error: DocumentError | OSError) -> str:
+    """Why a worker cannot read a file the caller checked on its own machine: a worker's file
+    system may hold something else at that path, or fail to read it."""
+    reason = error.message if isinstance(error, DocumentError) else error.strerror or "unreadable"
+    return f"cannot be read on a worker: {reason}"
 
 
 def _answer(

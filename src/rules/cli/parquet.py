@@ -23,9 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from rules.cli.records import Record
+from rules.cli.records import Record, open_person_file
 from rules.errors import InputError, Problem
-from rules.policy.documents import DocumentError, open_regular
 
 __all__ = ["read_parquet_records"]
 
@@ -48,7 +47,7 @@ def read_parquet_records(
             _Companion(statuses, ("person_id", "kind", "valid_from")) if statuses is not None else None
         ),
     }
-    with _opened(persons) as handle:
+    with open_person_file(persons) as handle:
         source = _parquet(persons, handle, pq)
         if "person_id" not in source.schema_arrow.names:
             raise InputError("the person file cannot be read", [Problem(str(persons), "no column person_id")])
@@ -75,7 +74,7 @@ class _Companion:
         import pyarrow.parquet as pq
 
         try:
-            with _opened(path) as handle:
+            with open_person_file(path) as handle:
                 table = _parquet(path, handle, pq).read()
         except OSError as error:
             raise InputError("the person file cannot be read", [Problem(str(path), str(error))]) from None
@@ -103,14 +102,6 @@ class _Companion:
         start, end = run
         rows = self._table.slice(start, end - start).to_pylist()
         return [{key: _plain(value) for key, value in row.items() if value is not None} for row in rows]
-
-
-def _opened(path: Path) -> BinaryIO:
-    """``path`` opened, if it is a regular file (see :func:`open_regular`)."""
-    try:
-        return open_regular(path)
-    except DocumentError as error:
-        raise InputError("the person file cannot be read", [error.problem]) from None
 
 
 def _parquet(path: Path, handle: BinaryIO, pq: Any) -> Any:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from rules.errors import InputError, Problem
 from rules.policy.documents import (
@@ -26,7 +26,7 @@ from rules.policy.documents import (
     read_document,
 )
 
-__all__ = ["MAX_LINE_BYTES", "Record", "read_records", "place_problems"]
+__all__ = ["MAX_LINE_BYTES", "Record", "open_person_file", "read_records", "place_problems"]
 
 @dataclass(frozen=True)
 class Record:
@@ -84,11 +84,7 @@ def _json_lines(path: Path) -> Iterator[Record]:
     """One record a line: each line read as bytes (only a line feed ends a line; a carriage
     return inside a record is part of it), decoded and parsed on its own, at most
     :data:`MAX_LINE_BYTES` long. Whatever a line holds, it yields one record or one error."""
-    try:
-        handle = open_regular(path)
-    except DocumentError as error:
-        raise InputError("the person file cannot be read", [error.problem]) from None
-    with handle:
+    with open_person_file(path) as handle:
         for index, line in enumerate(json_lines(handle, str(path))):
             where = f"{path}:{line.number}"
             if line.problems:
@@ -96,6 +92,15 @@ def _json_lines(path: Path) -> Iterator[Record]:
             else:
                 document = Document(name=str(path), data=line.data, lines={(): line.number})
                 yield _record(index, document, (), line.data)
+
+
+def open_person_file(path: Path) -> BinaryIO:
+    """``path`` opened for reading, if it is a regular file (see :func:`open_regular`); else
+    the :class:`InputError` saying why."""
+    try:
+        return open_regular(path)
+    except DocumentError as error:
+        raise InputError("the person file cannot be read", [error.problem]) from None
 
 
 def place_problems(record: Record, problems: tuple[Problem, ...]) -> tuple[Problem, ...]:

@@ -516,17 +516,13 @@ def open_regular(path: Path | str) -> BinaryIO:
     where = str(path)
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        raise DocumentError(where, "no such file") from None
     except OSError as error:
-        raise DocumentError(where, f"cannot be read ({error.strerror})") from None
+        raise _unreadable(where, error) from None
     _refuse_unless_regular(where, mode)
     try:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise DocumentError(where, "no such file") from None
     except OSError as error:
-        raise DocumentError(where, f"cannot be read ({error.strerror})") from None
+        raise _unreadable(where, error) from None
     try:
         _refuse_unless_regular(where, os.fstat(descriptor).st_mode)
         os.set_blocking(descriptor, True)
@@ -534,6 +530,13 @@ def open_regular(path: Path | str) -> BinaryIO:
     except BaseException:
         os.close(descriptor)
         raise
+
+
+def _unreadable(where: str, error: OSError) -> DocumentError:
+    """Why the file at ``where`` could not be looked at, opened or read."""
+    if isinstance(error, FileNotFoundError):
+        return DocumentError(where, "no such file")
+    return DocumentError(where, f"cannot be read ({error.strerror})")
 
 
 def _refuse_unless_regular(where: str, mode: int) -> None:
@@ -549,7 +552,7 @@ def read_bytes(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> bytes:
         with open_regular(path) as handle:
             data = handle.read(limit + 1)
     except OSError as error:
-        raise DocumentError(str(path), f"cannot be read ({error.strerror})") from None
+        raise _unreadable(str(path), error) from None
     if len(data) > limit:
         raise DocumentError(str(path), f"larger than {limit:,} bytes: refused")
     return data
@@ -600,7 +603,7 @@ def json_lines(
         try:
             yield JsonLine(number, parse_json(decode(line, where), name, number))
         except DocumentError as error:
-            yield JsonLine(number, None, (Problem(error.where, error.message),))
+            yield JsonLine(number, None, (error.problem,))
 
 
 def count_json_lines(handle: BinaryIO, *, start: int = 0, end: int | None = None) -> tuple[int, int]:

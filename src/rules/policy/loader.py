@@ -203,7 +203,7 @@ def load_policy(
         if isinstance(source, AmendmentText):
             items = read_policy_text(source.text, source.name, problems)
         elif isinstance(content := read[source], DocumentError):
-            problems.append(Problem(content.where, content.message))
+            problems.append(content.problem)
             items = None
         else:
             amendment = source in sources and source not in paths

@@ -95,7 +95,7 @@ def read_policy_file(
     try:
         document = _parsed(str(path), content, path.suffix.lower() == ".json")
     except DocumentError as error:
-        problems.append(Problem(error.where, error.message))
+        problems.append(error.problem)
         return None
     copied = Document(name=document.name, data=copy_plain(document.data), lines=dict(document.known_lines()))
     return policy_items(copied, problems, amendment)
@@ -135,7 +135,7 @@ def read_policy_text(text: str, name: str, problems: list[Problem]) -> FileItems
     try:
         document = parse_document(text, name)
     except DocumentError as error:
-        problems.append(Problem(error.where, error.message))
+        problems.append(error.problem)
         return None
     return policy_items(document, problems, amendment=True)
 
