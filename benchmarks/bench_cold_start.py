@@ -21,7 +21,7 @@ children included (``python -X importtime``), for the first command.
 The floor (``check floor``, see ``cold_start_floor.py``) is the check of the driver with kzmig's
 engine taken out: the interpreter, typer parsing every option of ``check``, pydantic validating the
 file with a stand-in model. The report gives the floor's median and kzmig's part, the median of
-the differences between a run of the check and the run of the floor that followed it: the time
+the differences between a run of the check and the run of the floor in the same turn: the time
 kzmig's own policy and engine add, which is the part of the target the project's code decides.
 
 Bytecode: with ``PYTHONDONTWRITEBYTECODE`` set (as on the project's machine) the interpreter
@@ -148,10 +148,11 @@ def measure(argvs: dict[str, list[str]], env: dict[str, str], runs: int, warmup:
     }
 
 
-def import_times(args: list[str], env: dict[str, str], top: int = 15) -> list[dict[str, Any]]:
-    """The ``top`` modules with the longest cumulative import time (microseconds) in one run."""
+def import_times(argv: list[str], env: dict[str, str], top: int = 15) -> list[dict[str, Any]]:
+    """The ``top`` modules with the longest cumulative import time (microseconds) in one run
+    of the command ``argv`` (as :func:`measure` runs it)."""
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", LAUNCH, *args],
+        [argv[0], "-X", "importtime", *argv[1:]],
         cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -210,7 +211,7 @@ def main() -> None:
             for name in chosen
         }
         results = measure(argvs, env, options.runs, warmup)
-        imports = import_times(COMMANDS[chosen[0]], env)
+        imports = import_times(argvs[chosen[0]], env)
 
     report = {
         "python": platform.python_version(),
@@ -227,7 +228,7 @@ def main() -> None:
         median = results["check driver"]["wall_s"]["median"]
         report["target"] = {"check_s": TARGET_CHECK_S, "measured_s": median, "met": median <= TARGET_CHECK_S}
         if "check floor" in results:
-            # Run i of the check and run i of the floor ran one after the other: the median of
+            # Run i of the check and run i of the floor ran in the same turn: the median of
             # their differences is the engine's part, less disturbed by drift than a difference
             # of medians.
             checks, floors = results["check driver"]["wall_s_each"], results["check floor"]["wall_s_each"]
