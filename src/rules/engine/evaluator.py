@@ -34,6 +34,7 @@ from models.verdict import Decision, PolicyRef, ProgrammeSection, StayResult, Ve
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.durable import CompiledRuleset
+from rules.engine.guards import FiringGuards
 from rules.engine.inputs import parse_person, read_person
 from rules.engine.patterns import FactKeys, compile_rule
 from rules.engine.sections import (
@@ -56,6 +57,7 @@ __all__ = ["Evaluator", "evaluate", "evaluation_day", "evaluator_for", "parse_pe
 #: Fact sets by class of their values whose firings an evaluator keeps for replay (see
 #: :mod:`rules.engine.classes`): a population of 179,000 cases fell into 594 classes.
 _CLASS_MEMO = 4096
+_EMPTY: Mapping[str, Any] = {}
 
 
 class Evaluator:
@@ -65,10 +67,14 @@ class Evaluator:
     GIL), so scale out with processes, each building its own evaluator.
     """
 
-    def __init__(self, policy: Policy, *, cache_size: int = 0) -> None:
+    def __init__(self, policy: Policy, *, cache_size: int = 0, guards: bool = True) -> None:
         """Compile ``policy``. ``cache_size`` > 0 keeps that many recent firings for reuse by
         identical fact sets (identical facts always fire identically). Off by default: the
-        benchmark measured no gain over distinct persons, only when the same case repeats."""
+        benchmark measured no gain over distinct persons, only when the same case repeats.
+
+        ``guards``: skip a programme that cannot fire any rule in a case, as its cheap facts
+        show, without computing the rest of its facts (:mod:`rules.engine.guards`). The
+        verdict is the same either way; off only to check that."""
         self.policy = policy
         self.compiled = compiled = CompiledPolicy(policy)
         self.rules = compiled.rules
@@ -113,6 +119,17 @@ class Evaluator:
         self._ruleset = CompiledRuleset(
             f"{policy.name}@{policy.version}", patterns, cache_size=cache_size, class_memo=_CLASS_MEMO
         )
+        # The facts a guard may read: known without a formula, and given to the engine as they are.
+        fact_of_key = {key: fact for fact, key in keys.keys.items()}
+        cheap = {
+            key
+            for key, fact in fact_of_key.items()
+            if (spec := policy.catalogue.facts.get(fact)) is not None
+            and spec.origin in ("mechanism", "status", "input", "as_of")
+            and spec.type.kind not in ("codes", "list", "record")
+        }
+        self._fact_of_key = fact_of_key
+        self._guards = FiringGuards(patterns, compiled.programme_of, cheap.__contains__) if guards else None
         self.rounds = _rounds(policy)
         self._ref = PolicyRef(name=policy.name, version=policy.version)
 
@@ -164,9 +181,11 @@ class Evaluator:
             batch = [name for name in round_programmes if name in evaluated]
             if not batch:
                 continue
-            facts = [case.engine_fact(name, self._engine_plans[name]) for name in batch]
-            firings.extend(self._ruleset.fire(facts))
-            overridden_by = self._set_aside(firings)
+            asserted = batch if self._guards is None else self._may_fire(batch, case)
+            if asserted:
+                facts = [case.engine_fact(name, self._engine_plans[name]) for name in asserted]
+                firings.extend(self._ruleset.fire(facts))
+                overridden_by = self._set_aside(firings)
             for name in batch:
                 fired = [rule_id for rule_id, _ in firings if programme_of[rule_id] == name]
                 found = self._decide(name, fired, overridden_by, case)
@@ -232,6 +251,23 @@ class Evaluator:
             sections,
         )
         return verdict, {name: self._fact_value(case, name) for name in names}
+
+    def _may_fire(self, batch: list[str], case: Case) -> list[str]:
+        """The programmes of ``batch`` that may fire a rule in ``case`` (see :mod:`rules.engine.guards`)."""
+        assert self._guards is not None
+        local = self.compiled.mechanism_local
+        fact_of_key = self._fact_of_key
+        mechanism_facts = case.mechanism_facts
+
+        def value(key: str) -> Any:
+            name = fact_of_key[key]
+            where = local.get(name)
+            if where is not None:
+                return mechanism_facts.get(where[0], _EMPTY).get(where[1])
+            return case.fact(name).value
+
+        may_fire = self._guards.may_fire
+        return [name for name in batch if may_fire(name, value)]
 
     def _fact_value(self, case: Case, name: str) -> Any:
         if name not in self.compiled.specs:
