@@ -255,6 +255,8 @@ class Evaluator:
     def _may_fire(self, batch: list[str], case: Case) -> list[str]:
         """The programmes of ``batch`` that may fire a rule in ``case`` (see :mod:`rules.engine.guards`)."""
         assert self._guards is not None
+        if not any(name in self._guards.guards for name in batch):
+            return batch  # none of them has a guard: each may fire
         local = self.compiled.mechanism_local
         fact_of_key = self._fact_of_key
         mechanism_facts = case.mechanism_facts
