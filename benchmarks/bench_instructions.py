@@ -13,8 +13,12 @@ vary from run to run. This script runs a person of ``bench_evaluate.py`` (``--pe
 through ``Evaluator.evaluate`` (full verdict and trace, firing cache off) ``--few`` times and
 ``--many`` times, each in a fresh process under valgrind's callgrind, and reports the difference divided
 by the number of extra evaluations: the instructions of one warm evaluation, start-up and
-policy loading cancelled out. With ``--previous DIR`` the same is counted for the ``src`` of
-another checkout (``git worktree add /tmp/prev <commit>``) and the ratio is given.
+policy loading cancelled out. ``--person compare`` counts ``kzmig compare``'s work per record
+instead: the persons of ``bench_population.py``'s population (the first ``--many``; travellers,
+residence applicants, kandas families) compared under its amendment (``--amendment`` for
+another), as a worker compares them (the verdicts without traces first; a changed record's
+again with them, and why), per record compared. With ``--previous DIR`` the same is counted for
+the ``src`` of another checkout (``git worktree add /tmp/prev <commit>``) and the ratio is given.
 
 Instructions are not time (a cache miss costs more than an addition), but for the interpreter's
 own work they move together; quote them as what they are.
@@ -55,10 +59,37 @@ for _ in range(int(sys.argv[1])):
 """
 
 
-def instructions(src: Path, runs: int, person: str) -> int:
-    """The instructions of a fresh process that evaluates ``person`` ``runs`` times."""
-    function, day, _ = PERSONS[person]
-    code = WORKLOAD.format(benchmarks=str(ROOT / "benchmarks"), person=function, day=day)
+#: Compares the first ``sys.argv[1]`` of ``sys.argv[2]`` persons of ``bench_population.py``'s
+#: population under its amendment on its date, as ``kzmig compare`` does each record (the
+#: comparison built once, as in a worker). Both runs generate the same persons, so only the
+#: comparisons differ.
+WORKLOAD_COMPARE = """
+import sys, datetime as dt
+sys.path.insert(0, {benchmarks!r})
+from bench_population import ON, population_records
+from rules.analysis.population import PolicySpec, built_comparison, compare_record
+comparison = built_comparison(PolicySpec.of_files(None), PolicySpec.of_files(None, [{amendment!r}]))
+records = list(population_records(int(sys.argv[2]), {seed}))
+on = dt.date.fromisoformat(ON)
+for index, record in enumerate(records[: int(sys.argv[1])]):
+    compare_record(comparison, index, record, [on], ())
+"""
+#: The seed of ``bench_population.py``'s population (its default).
+POPULATION_SEED = 2026
+
+
+def instructions(src: Path, runs: int, person: str, of: int = 0, amendment: Path | None = None) -> int:
+    """The instructions of a fresh process that evaluates ``person`` ``runs`` times (``compare``:
+    compares the first ``runs`` of ``of`` persons of the population under ``amendment``)."""
+    if person == "compare":
+        code = WORKLOAD_COMPARE.format(
+            benchmarks=str(ROOT / "benchmarks"),
+            seed=POPULATION_SEED,
+            amendment=str(amendment or ROOT / "examples" / "amendments" / "limit-60-days.yaml"),
+        )
+    else:
+        function, day, _ = PERSONS[person]
+        code = WORKLOAD.format(benchmarks=str(ROOT / "benchmarks"), person=function, day=day)
     # kzmig's cache off: a run that wrote the calendar file would make the next start cheaper,
     # and the start-ups of the two runs must cost the same to cancel out.
     env = {**os.environ, "PYTHONPATH": str(src), "KZMIG_CACHE_DIR": "off"}
@@ -71,6 +102,7 @@ def instructions(src: Path, runs: int, person: str) -> int:
             "-c",
             code,
             str(runs),
+            str(of),
         ],
         capture_output=True,
         text=True,
@@ -83,8 +115,9 @@ def instructions(src: Path, runs: int, person: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def per_evaluation(src: Path, few: int, many: int, person: str) -> float:
-    return (instructions(src, many, person) - instructions(src, few, person)) / (many - few)
+def per_evaluation(src: Path, few: int, many: int, person: str, amendment: Path | None = None) -> float:
+    counts = [instructions(src, runs, person, many, amendment) for runs in (many, few)]
+    return (counts[0] - counts[1]) / (many - few)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,9 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--many", type=int, default=220, help="evaluations of the longer run (220)")
     parser.add_argument(
         "--person",
-        choices=sorted(PERSONS),
+        choices=[*sorted(PERSONS), "compare"],
         default="trips",
-        help="whom to evaluate (default trips: the 20-trip person)",
+        help=(
+            "whom to evaluate (default trips: the 20-trip person); compare: kzmig compare's work "
+            "per record instead, the persons of bench_population.py under its amendment"
+        ),
+    )
+    parser.add_argument(
+        "--amendment",
+        type=Path,
+        default=ROOT / "examples" / "amendments" / "limit-60-days.yaml",
+        help="with --person compare: the amendment compared (default limit-60-days.yaml)",
     )
     parser.add_argument("--previous", type=Path, help="another checkout to count too")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
@@ -109,17 +151,23 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "python": sys.version.split()[0],
         "workload": (
-            f"Evaluator.evaluate, {PERSONS[args.person][2]} of bench_evaluate.py, full verdict and trace"
+            f"compare_record per record, persons {args.few + 1}-{args.many} of bench_population.py's "
+            f"population, {args.amendment.name} on its date"
+            if args.person == "compare"
+            else f"Evaluator.evaluate, {PERSONS[args.person][2]} of bench_evaluate.py, full verdict and trace"
         ),
-        "now": per_evaluation(ROOT / "src", args.few, args.many, args.person),
+        "now": per_evaluation(ROOT / "src", args.few, args.many, args.person, args.amendment.resolve()),
     }
     if args.previous is not None:
-        report["previous"] = per_evaluation(args.previous / "src", args.few, args.many, args.person)
+        report["previous"] = per_evaluation(
+            args.previous / "src", args.few, args.many, args.person, args.amendment.resolve()
+        )
         report["ratio"] = report["now"] / report["previous"]
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"instructions per evaluation ({report['workload']}; Python {report['python']})")
+    unit = "record compared" if args.person == "compare" else "evaluation"
+    print(f"instructions per {unit} ({report['workload']}; Python {report['python']})")
     print(f"     now: {report['now']:,.0f}")
     if "previous" in report:
         print(f"previous: {report['previous']:,.0f}")

@@ -10,8 +10,9 @@ It writes a population of generated persons to a JSON Lines file (kept and reuse
 size and seed): 90 % travellers (the generator of ``bench_evaluate.py``: mixed nationalities,
 1-20 trips over 2023-2026, some statuses, some facts missing), 5 % permanent-residence
 applicants and 5 % kandas families (the examples, varied). It then runs ``kzmig compare`` on it
-with the 60-day amendment of ``examples/amendments`` (``--format text``, the changed records
-written to a file), as a separate process, and reports:
+with the 60-day amendment of ``examples/amendments`` (``--amendment FILE`` for another: the
+doubled fines of ``sanction-fines-doubled.yaml`` reach only those who overstayed) on 2026-03-20
+(``--format text``, the changed records written to a file), as a separate process, and reports:
 
 * wall time, and records per second;
 * CPU time of the run and its worker processes (user + system);
@@ -44,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,26 +70,32 @@ def population(path: Path, count: int, seed: int) -> Path:
     """Write ``count`` persons to ``path`` (JSON Lines), block by block: memory stays flat."""
     if path.exists() and path.stat().st_size > 0:
         return path
-    rng = random.Random(seed)
-    applicant, family = residence_applicant(), kandas_family()
     partial = path.with_suffix(".partial")
     with partial.open("w", encoding="utf-8") as handle:
-        written = 0
-        block = 0
-        while written < count:
-            size = min(BLOCK, count - written)
-            for person, _ in generated_persons(size, seed * 1_000_003 + block):
-                draw = rng.random()
-                if draw < 0.05:
-                    person = _varied_applicant(applicant, rng)
-                elif draw < 0.10:
-                    person = _varied_family(family, rng)
-                person["person_id"] = f"P-{written:07d}"
-                handle.write(json.dumps(person) + "\n")
-                written += 1
-            block += 1
+        for person in population_records(count, seed):
+            handle.write(json.dumps(person) + "\n")
     partial.rename(path)
     return path
+
+
+def population_records(count: int, seed: int) -> Iterator[dict[str, Any]]:
+    """The persons of :func:`population`, one by one (the same for the same count and seed)."""
+    rng = random.Random(seed)
+    applicant, family = residence_applicant(), kandas_family()
+    written = 0
+    block = 0
+    while written < count:
+        size = min(BLOCK, count - written)
+        for person, _ in generated_persons(size, seed * 1_000_003 + block):
+            draw = rng.random()
+            if draw < 0.05:
+                person = _varied_applicant(applicant, rng)
+            elif draw < 0.10:
+                person = _varied_family(family, rng)
+            person["person_id"] = f"P-{written:07d}"
+            yield person
+            written += 1
+        block += 1
 
 
 def _varied_applicant(template: dict[str, Any], rng: random.Random) -> dict[str, Any]:
@@ -172,13 +180,19 @@ def run(command: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def kzmig(
-    checkout: Path, people: Path, jobs: int, changes: Path, modern: bool, workers_read: bool = False
+    checkout: Path,
+    people: Path,
+    jobs: int,
+    changes: Path,
+    modern: bool,
+    workers_read: bool = False,
+    amendment: Path = AMENDMENT,
 ) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(checkout / "src")
     command = [
         sys.executable, "-c", "from rules.cli.app import main; main()",
-        "compare", str(people), "--on", ON, "--amend", str(AMENDMENT),
+        "compare", str(people), "--on", ON, "--amend", str(amendment),
         "--policy", str(checkout / "policies" / "kz"), "--show", "0",
     ]  # fmt: skip
     if modern:
@@ -198,6 +212,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "kzmig-bench")
     parser.add_argument("--previous", type=Path, help="Another checkout to run on the same population.")
     parser.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    parser.add_argument(
+        "--amendment",
+        type=Path,
+        default=AMENDMENT,
+        help=f"The amendment to compare (default {AMENDMENT.relative_to(ROOT)}).",
+    )
     parser.add_argument(
         "--workers-read",
         action="store_true",
@@ -222,14 +242,16 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "persons": args.persons,
         "jobs": args.jobs,
-        "amendment": AMENDMENT.name,
+        "amendment": args.amendment.name,
         "on": ON,
         "python": sys.version.split()[0],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
         "population_file_mb": people.stat().st_size / 2**20,
         "generation_s": generated,
     }
-    commands = {"now": kzmig(ROOT, people, args.jobs, changes, modern=True, workers_read=args.workers_read)}
+    commands = {
+        "now": kzmig(ROOT, people, args.jobs, changes, True, args.workers_read, args.amendment.resolve())
+    }
     if args.previous is not None:
         help_text = subprocess.run(
             [sys.executable, "-c", "from rules.cli.app import main; main()", "compare", "--help"],
@@ -239,7 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         ).stdout
         modern = "--changes" in help_text
         workers_read = args.workers_read and "--workers-read" in help_text
-        commands["previous"] = kzmig(args.previous, people, args.jobs, changes, modern, workers_read)
+        commands["previous"] = kzmig(
+            args.previous, people, args.jobs, changes, modern, workers_read, args.amendment.resolve()
+        )
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     for _ in range(args.repeat):  # alternated, so that a drift of the machine's speed hits both
         for name, (command, env) in commands.items():
@@ -270,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"kzmig compare, {args.persons:,} persons, --jobs {args.jobs}, {AMENDMENT.name} on {ON}")
+    print(f"kzmig compare, {args.persons:,} persons, --jobs {args.jobs}, {args.amendment.name} on {ON}")
     print(f"Python {report['python']}; {report['machine']}")
     print(
         f"population file: {report['population_file_mb']:.0f} MB (generated in {generated:.1f} s, or reused)"

@@ -22,6 +22,7 @@ LIMIT_60 = AMENDMENTS / "limit-60-days.yaml"
 WHOLE_PERSON = AMENDMENTS / "exemption-whole-person.yaml"
 KYRGYZ = AMENDMENTS / "kyrgyz-citizens-not-subject.yaml"
 LEVEL_B1 = AMENDMENTS / "residence-language-b1.yaml"
+FINES_DOUBLED = AMENDMENTS / "sanction-fines-doubled.yaml"
 # The kandas amendments are tested in tests/test_social_contract.py and examples/cases/social-contract.
 SOCIAL_CONTRACT = {
     "social-contract-pro-rata.yaml",
@@ -29,7 +30,7 @@ SOCIAL_CONTRACT = {
     "social-contract-ulytau-region-from-july-2026.yaml",
     "social-contract-housing-certificate-non-refundable.yaml",
 }
-TESTED = {LIMIT_60.name, WHOLE_PERSON.name, KYRGYZ.name, LEVEL_B1.name, *SOCIAL_CONTRACT}
+TESTED = {LIMIT_60.name, WHOLE_PERSON.name, KYRGYZ.name, LEVEL_B1.name, FINES_DOUBLED.name, *SOCIAL_CONTRACT}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def baseline() -> rules.Evaluator:
 def amended() -> dict[str, rules.Evaluator]:
     return {
         path.name: rules.Evaluator(rules.load_policy(amendments=[path]))
-        for path in (LIMIT_60, WHOLE_PERSON, KYRGYZ, LEVEL_B1)
+        for path in (LIMIT_60, WHOLE_PERSON, KYRGYZ, LEVEL_B1, FINES_DOUBLED)
     }
 
 
@@ -265,6 +266,73 @@ def test_2026_06_01_b1_test_submitted_on_13_april_passes_under_the_b1_amendment(
 ) -> None:
     verdict = amended[LEVEL_B1.name].evaluate(_applicant("RA-B1-3", "2026-04-13", "B1"), dt.date(2026, 6, 1))
     assert _residence_status(verdict) == "passed"
+
+
+# --- sanction-fines-doubled.yaml ----------------------------------------------------------------
+
+# 17 Dec 2025 - 20 Mar 2026 (still in the country) = 15 + 31 + 28 + 20 = 94 days: the 91st day
+# is 17 Mar, so 17 - 20 Mar = 4 overstay days, a fine of art. 517 part 3 (more than 3, up to 5).
+# MCI on 20 Mar 2026: 4,325 tenge.
+RU_94_IN_2026 = _person("RU-94-2026", "RU", [("2025-12-17", None)])
+# 17 Mar - 19 Jun 2025 = 15 + 30 + 31 + 19 = 95 days: the 91st day is 15 Jun, so 15 - 19 Jun =
+# 5 overstay days, the same tier; MCI on 19 Jun 2025: 3,932 tenge.
+RU_95_IN_2025 = _person("RU-95-2025", "RU", [("2025-03-17", None)])
+# 1 - 10 Mar 2026: 10 days, compliant: no sanction to double.
+RU_10_IN_2026 = _person("RU-10-2026", "RU", [("2026-03-01", "2026-03-10")])
+
+
+def _fine(verdict: Verdict) -> tuple[Any, ...]:
+    sanction = verdict.stay.sanction
+    assert sanction is not None
+    return (sanction.status, sanction.values["fine_mci"], sanction.values["fine_kzt"])
+
+
+def test_2026_03_20_russian_overstaying_4_days_is_fined_20_mci_not_10_under_doubled_fines(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, FINES_DOUBLED, RU_94_IN_2026, dt.date(2026, 3, 20))
+    assert before.stay.overstay_days == after.stay.overstay_days == 4
+    assert _fine(before) == ("fine", 10, 43_250)
+    assert _fine(after) == ("fine", 20, 86_500)
+    assert before.stay.model_copy(update={"sanction": None}) == after.stay.model_copy(
+        update={"sanction": None}
+    )
+
+
+def test_2025_06_19_russian_overstaying_5_days_is_fined_10_mci_by_the_law_then_in_force(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    before, after = _both(baseline, amended, FINES_DOUBLED, RU_95_IN_2025, dt.date(2025, 6, 19))
+    assert before.stay.overstay_days == 5
+    assert _fine(before) == _fine(after) == ("fine", 10, 39_320)
+
+
+def test_2026_03_20_a_compliant_traveller_is_not_evaluated_again_under_doubled_fines(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sanction programme was ruled out of the baseline evaluation by its guard (the stay is
+    compliant), and the fines are all the amendment changes: nothing can differ, so a population
+    run does not evaluate the record again. The overstayer is evaluated again."""
+    from rules.analysis.impact import Comparison
+
+    evaluator = amended[FINES_DOUBLED.name]
+    comparison = Comparison(baseline, evaluator, skip_unaffected=True)
+    calls: list[str] = []
+    original = evaluator.evaluate_with_facts
+
+    def counted(person: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(person["person_id"] if isinstance(person, dict) else person.person_id)
+        return original(person, *args, **kwargs)
+
+    monkeypatch.setattr(evaluator, "evaluate_with_facts", counted)
+    on = dt.date(2026, 3, 20)
+    assert comparison.affected(RU_10_IN_2026.keys(), on)  # read statically, the fines reach everyone
+    unchanged = comparison.compare(RU_10_IN_2026, on)
+    assert (unchanged.changed, unchanged.after.policy.version) == ((), evaluator.policy.version)
+    assert calls == []
+    changed = comparison.compare(RU_94_IN_2026, on)
+    assert changed.changed == ("stay.sanction.values.fine_mci", "stay.sanction.values.fine_kzt")
+    assert calls and set(calls) == {"RU-94-2026"}
 
 
 # --- every amendment ---------------------------------------------------------------------------

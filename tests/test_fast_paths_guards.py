@@ -17,6 +17,7 @@ nothing for it. Checked three ways:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_compare import same_when_skipping
 from test_fast_paths_firing import (
     _KEYS,
     PROGRAMMES,
@@ -40,10 +42,12 @@ from test_stay_properties import any_persons, cases
 
 import rules
 from models.policy import Rule
+from rules.analysis.impact import Comparison
 from rules.engine.durable import CompiledRuleset
 from rules.engine.guards import FiringGuards, requirements
 from rules.engine.patterns import compile_rule
 from rules.policy.documents import parse_document
+from rules.policy.loader import AmendmentText
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _names = itertools.count()
@@ -268,3 +272,57 @@ def test_the_checks_against_durable_rules_do_rule_programmes_out() -> None:
     )
     batches = [[{**sanction, status_key: status}] for status in ("compliant", "overstay")]
     assert _guards_hold(SHIPPED_PATTERNS, _shipped_programme_of(), batches) == 1
+
+
+# --- what an impact analysis leaves out ----------------------------------------------------------
+
+#: A sanction rule for travellers who did not overstay: an amendment that opens the guard of the
+#: sanction programme (a record it ruled out under the baseline must be evaluated again).
+NOTICE_RULE = """
+schema: kzmig/policy/2
+title: "Test: a warning for every traveller within the limit from 1 January 2026"
+x-sources:
+  test: &test {title: A hypothetical rule for a test, href: "https://example.org/law"}
+rules:
+  - id: sanction.notice
+    title: A traveller within the limit gets a warning (hypothetical)
+    source: *test
+    from: 2026-01-01
+    when: {fact: stay.status, eq: compliant}
+    then: {status: warning}
+"""
+
+
+@functools.cache
+def _comparisons(amendment: str) -> tuple[Comparison, Comparison]:
+    text = NOTICE_RULE if amendment == "notice" else (AMENDMENTS / amendment).read_text(encoding="utf-8")
+    policy = rules.load_policy(POLICY, amendments=[AmendmentText(text, amendment)])
+    baseline, amended = _kept()[0], rules.Evaluator(policy)
+    return Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    case=cases(any_persons()),
+    imposed=st.integers(0, 3),
+    amendment=st.sampled_from(["sanction-fines-doubled.yaml", "notice", "limit-60-days.yaml"]),
+)
+def test_a_record_a_guard_left_out_is_judged_as_a_full_comparison_judges_it(case, imposed, amendment) -> None:
+    person, on = case
+    if imposed:
+        earlier = (on - dt.timedelta(days=30 * imposed)).isoformat()
+        person = {**person, "penalties": {"imposed": [{"article": 517, "part": 3, "imposed_on": earlier}]}}
+    full, skipping = _comparisons(amendment)
+    same_when_skipping(full, skipping, person, on)
+
+
+def test_2026_03_20_a_new_sanction_rule_for_compliant_travellers_reaches_them_despite_the_guard() -> None:
+    full, skipping = _comparisons("notice")
+    person = {
+        "person_id": "P-1",
+        "citizenship": "RU",
+        "trips": [{"entry": "2026-03-01", "exit": "2026-03-10"}],
+    }
+    on = dt.date(2026, 3, 20)
+    assert full.compare(person, on).statuses["sanction"] == (None, "warning")
+    assert skipping.compare(person, on).statuses["sanction"] == (None, "warning")

@@ -133,18 +133,19 @@ class Comparison:
 
     With ``skip_unaffected``, a record is evaluated under the amended version only when some
     programme evaluated for it reads an item of the law that differs (see
-    :mod:`rules.analysis.law`); otherwise its figures cannot differ, and the amended verdict is
-    the baseline's, naming the amended version (its titles and notes are the baseline's). Its
-    verdicts are first built without their traces, and only a record whose figures changed is
-    evaluated again with them, for the why: the verdicts of an unchanged record have an empty
-    trace. Population runs use it; :func:`compare` does not.
+    :mod:`rules.analysis.law`; a programme a guard ruled out of the baseline evaluation reads
+    only its rules and its guard's facts); otherwise its figures cannot differ, and the amended
+    verdict is the baseline's, naming the amended version (its titles and notes are the
+    baseline's). Its verdicts are first built without their traces, and only a record whose
+    figures changed is evaluated again with them, for the why: the verdicts of an unchanged
+    record have an empty trace. Population runs use it; :func:`compare` does not.
     """
 
     def __init__(self, baseline: Evaluator, amended: Evaluator, *, skip_unaffected: bool = False) -> None:
         self.baseline = baseline
         self.amended = amended
         self.skip_unaffected = skip_unaffected
-        self._affected: dict[tuple[dt.date, frozenset[str]], bool] = {}
+        self._affected: dict[tuple[dt.date, frozenset[str], frozenset[str]], bool] = {}
         self._amended_ref = PolicyRef(name=amended.policy.name, version=amended.policy.version)
         self._readings = (Readings(baseline), Readings(amended))
         self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
@@ -208,13 +209,19 @@ class Comparison:
         slot = f"{head}.{rest.partition('.')[0]}"
         return self._slots.get(slot, head)
 
-    def affected(self, record_keys: Iterable[str], on: dt.date) -> bool:
+    def affected(self, record_keys: Iterable[str], on: dt.date, guarded: Iterable[str] = ()) -> bool:
         """Whether a record with these top-level keys may be judged differently on ``on``: some
         programme evaluated for it (in either version) reads an item of the law that differs
         (a programme reads its own definition), or it holds statuses and a status kind is
-        declared by one version only."""
+        declared by one version only.
+
+        ``guarded``: the programmes a guard ruled out of the record's baseline evaluation
+        (:meth:`Evaluator.evaluate_with_facts`). Those read only their definition, their rules
+        and what their guards' facts read (``Readings.of_guard``): with the same facts and the
+        same rules, a guard rules them out under the other version too."""
         keys = frozenset(key for key in record_keys if isinstance(key, str))
-        found = self._affected.get((on, keys))
+        out = frozenset(guarded)
+        found = self._affected.get((on, keys, out))
         if found is None:
             law = self.law(on)
             if "statuses" in keys and any(difference.kind == "status kind" for difference in law):
@@ -225,11 +232,12 @@ class Comparison:
                 for evaluator, readings in zip((self.baseline, self.amended), self._readings, strict=True):
                     for name, programme in evaluator.policy.programmes.items():
                         if programme.evaluated == "always" or programme.record in keys:
-                            read |= readings.of_programme[name]
+                            limited = readings.of_guard.get(name) if name in out else None
+                            read |= readings.of_programme[name] if limited is None else limited
                 found = bool(names & read)
             if len(self._affected) > 10_000:
                 self._affected.clear()
-            self._affected[(on, keys)] = found
+            self._affected[(on, keys, out)] = found
         return found
 
     @staticmethod
@@ -257,8 +265,10 @@ class Comparison:
         """Both verdicts (the amended ``None`` when no difference can reach the record) and the
         notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
 
-        def baseline(record: Person | Mapping[str, Any]) -> Verdict:
-            verdict, found = self.baseline.evaluate_with_facts(record, on, group_by, trace=trace)
+        def baseline(record: Person | Mapping[str, Any], guarded: set[str] | None = None) -> Verdict:
+            verdict, found = self.baseline.evaluate_with_facts(
+                record, on, group_by, trace=trace, guarded=guarded
+            )
             groups.update(found)
             return verdict
 
@@ -271,6 +281,17 @@ class Comparison:
             if not self.affected(keys, on):
                 try:
                     return baseline(shared), None, ()
+                except InputError:
+                    pass  # the general path below says what each version makes of it
+            else:
+                # What the baseline's guards ruled out read less: a difference may still not
+                # reach the record (a raised fine and a traveller who did not overstay).
+                guarded: set[str] = set()
+                try:
+                    first = baseline(shared, guarded)
+                    if guarded and not self.affected(keys, on, guarded):
+                        return first, None, ()
+                    return first, amended(shared), ()
                 except InputError:
                     pass  # the general path below says what each version makes of it
         outcomes: list[Verdict | InputError] = []

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from rules.engine.evaluator import Evaluator
-from rules.engine.patterns import parameters_read_by
+from rules.engine.patterns import chain, parameters_read_by
 from rules.policy.loader import Policy
 from rules.policy.nodes import Node, references
 
@@ -208,7 +208,9 @@ class Readings:
     A programme reads the items of its rules, its report, its warnings and, for a programme
     with a mechanism, the parameters and tables the mechanism declares in ``reads``; a rule
     reading a mechanism's fact reads those too. A mechanism that declares none is taken to read
-    every parameter and table of the policy: an over-approximation, never a miss.
+    every parameter and table of the policy: an over-approximation, never a miss. A programme
+    that a guard ruled out of a case read less (``of_guard``): its definition, its rules, and
+    what its guard's facts read.
     """
 
     def __init__(self, evaluator: Evaluator) -> None:
@@ -256,6 +258,25 @@ class Readings:
                 if check.items is not None:
                     items |= self._node(check.items)
             self.of_programme[name] = frozenset(items)
+        # What a programme its guard ruled out of a case read (Evaluator.guard_facts): its
+        # definition, its rules with those they refine or set aside, and what the facts of its
+        # guard read. Not its parameters, tables or formulas: none of them was computed.
+        self.of_guard: dict[str, frozenset[str]] = {}
+        for name in policy.programmes:
+            guard = evaluator.guard_facts(name)
+            if guard is None:
+                continue
+            items = {f"programme {name}"}
+            for rule in rules.values():
+                if rule.programme == name:
+                    items.update(f"rule {link.id}" for link in chain(rule, rules))
+                    items.update(f"rule {base}" for base in rule.bases)
+            for fact in guard:
+                spec = policy.catalogue.facts.get(fact)
+                if spec is not None:
+                    items.add(f"programme {spec.programme}")  # an input is declared there
+                items |= self._fact(fact)
+            self.of_guard[name] = frozenset(items)
 
     def _node(self, node: Node) -> set[str]:
         facts, params, tables = references(node)

@@ -149,6 +149,7 @@ class Evaluator:
         names: Collection[str],
         *,
         trace: bool = True,
+        guarded: set[str] | None = None,
     ) -> tuple[Verdict, dict[str, Any]]:
         """The verdict, and the values of the facts ``names`` in the same case (``None``: the
         fact has no value, or the policy has no such fact). An impact analysis groups records
@@ -156,7 +157,11 @@ class Evaluator:
 
         ``trace=False`` leaves the verdict's trace empty (every section, figure and warning is
         the same): an impact analysis compares the figures first, and asks for the trace of the
-        few records that changed."""
+        few records that changed.
+
+        ``guarded`` receives the programmes a guard ruled out (see :meth:`guard_facts`): they
+        read nothing of the law but their rules and the facts of their guards, which an impact
+        analysis uses to leave records no amendment can reach."""
         policy = self.policy
         record, sections_read = read_person(person, policy)
         as_of = evaluation_day(on) if on is not None else today(policy)
@@ -182,6 +187,8 @@ class Evaluator:
             if not batch:
                 continue
             asserted = batch if self._guards is None else self._may_fire(batch, case)
+            if guarded is not None and len(asserted) < len(batch):
+                guarded.update(name for name in batch if name not in asserted)
             if asserted:
                 facts = [case.engine_fact(name, self._engine_plans[name]) for name in asserted]
                 firings.extend(self._ruleset.fire(facts))
@@ -251,6 +258,14 @@ class Evaluator:
             sections,
         )
         return verdict, {name: self._fact_value(case, name) for name in names}
+
+    def guard_facts(self, programme: str) -> tuple[str, ...] | None:
+        """The facts whose values can rule ``programme`` out of a case before its own facts are
+        computed (``None``: it has no guard and is always asserted)."""
+        if self._guards is None or programme not in self._guards.guards:
+            return None
+        keys = dict.fromkeys(key for needs in self._guards.guards[programme] for key, _, _ in needs)
+        return tuple(self._fact_of_key[key] for key in keys)
 
     def _may_fire(self, batch: list[str], case: Case) -> list[str]:
         """The programmes of ``batch`` that may fire a rule in ``case`` (see :mod:`rules.engine.guards`)."""
