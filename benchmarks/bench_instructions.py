@@ -17,7 +17,7 @@ policy loading cancelled out. ``--person compare`` counts ``kzmig compare``'s wo
 instead: the persons of ``bench_population.py``'s population (the first ``--many``; travellers,
 residence applicants, kandas families) compared under its amendment (``--amendment`` for
 another), as a worker compares them (the verdicts without traces first; a changed record's
-again with them, and why), per record compared. With ``--previous DIR`` the same is counted for
+traces and why then), per record compared. With ``--previous DIR`` the same is counted for
 the ``src`` of another checkout (``git worktree add /tmp/prev <commit>``) and the ratio is given.
 
 Instructions are not time (a cache miss costs more than an addition), but for the interpreter's

@@ -97,6 +97,13 @@ def test_a_built_verdict_is_the_validated_verdict(path: Path, trace: bool) -> No
     if not trace:
         full = evaluator.evaluate(case["person"], case["on"])
         assert verdict.model_copy(update={"trace": full.trace}) == full
+        # The trace built later from the same case is the trace of a traced evaluation.
+        later = evaluator.evaluate_case(case["person"], case["on"], trace=False)
+        assert later.verdict == verdict
+        traced = later.traced()
+        assert traced == full
+        assert traced.model_dump_json() == full.model_dump_json()
+        _same(traced, full, "verdict")
 
 
 def test_built_fills_defaults_and_extras_as_validation_does() -> None:

@@ -17,6 +17,7 @@ def test_rules_exports_exactly_the_documented_api() -> None:
         "Comparison",
         "Difference",
         "EngineError",
+        "Evaluation",
         "EvaluationError",
         "Evaluator",
         "Impact",

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from rules.analysis.aggregate import Impact
     from rules.analysis.impact import Comparison, Difference, compare
     from rules.analysis.population import Outcome, PolicySpec, Population
-    from rules.engine.evaluator import Evaluator, evaluate
+    from rules.engine.evaluator import Evaluation, Evaluator, evaluate
     from rules.engine.schemas import schema
     from rules.policy.loader import AmendmentText, Policy, load_policy
     from rules.stay.planning import plan
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 #: evaluates one person only the engine, and the analysis package (an amendment across a
 #: population), the planner and the schemas wait until they are asked for.
 _LAZY = {
+    "Evaluation": "rules.engine.evaluator",
     "Evaluator": "rules.engine.evaluator",
     "evaluate": "rules.engine.evaluator",
     "AmendmentText": "rules.policy.loader",
@@ -90,6 +91,7 @@ __all__ = [
     "Comparison",
     "Difference",
     "EngineError",
+    "Evaluation",
     "EvaluationError",
     "Evaluator",
     "Impact",

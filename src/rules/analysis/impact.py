@@ -28,7 +28,7 @@ from models.person import Person
 from models.verdict import PolicyRef, TraceEntry, Verdict
 from rules.analysis.figures import figures, plain
 from rules.analysis.law import LawDifference, Readings, law_differences
-from rules.engine.evaluator import Evaluator
+from rules.engine.evaluator import Evaluation, Evaluator
 from rules.errors import InputError, Problem
 
 __all__ = ["Comparison", "Difference", "RuleChange", "Why", "compare"]
@@ -136,9 +136,10 @@ class Comparison:
     :mod:`rules.analysis.law`; a programme a guard ruled out of the baseline evaluation reads
     only its rules and its guard's facts); otherwise its figures cannot differ, and the amended
     verdict is the baseline's, naming the amended version (its titles and notes are the
-    baseline's). Its verdicts are first built without their traces, and only a record whose
-    figures changed is evaluated again with them, for the why: the verdicts of an unchanged
-    record have an empty trace. Population runs use it; :func:`compare` does not.
+    baseline's). Its verdicts are first built without their traces; only for a record whose
+    figures changed are the traces built, for the why, from the cases just evaluated
+    (:meth:`Evaluation.traced <rules.engine.evaluator.Evaluation.traced>`): the verdicts of an
+    unchanged record have an empty trace. Population runs use it; :func:`compare` does not.
     """
 
     def __init__(self, baseline: Evaluator, amended: Evaluator, *, skip_unaffected: bool = False) -> None:
@@ -183,12 +184,14 @@ class Comparison:
         shared = core if core is not None else self.core(person)
         groups: dict[str, Any] = {}
         lazy = self.skip_unaffected  # figures first; the traces only for a changed record
-        before, after, notes = self._evaluate_both(person, shared, on, group_by, groups, trace=not lazy)
+        first, second, notes = self._evaluate_both(person, shared, on, group_by, groups, trace=not lazy)
+        before, after = first.verdict, second.verdict if second is not None else None
         old = figures(before)
         new = old if after is None else figures(after)
         changed = _changed(old, new)
-        if changed and lazy:
-            before, after, notes = self._evaluate_both(person, shared, on, (), {}, trace=True)
+        if changed and lazy:  # the traces, for the why, built from the cases just evaluated
+            before = first.traced()
+            after = second.traced() if second is not None else None
         if after is None:
             after = before.model_copy(update={"policy": self._amended_ref})
         why = self._why(before, after, changed) if changed else Why()
@@ -216,9 +219,9 @@ class Comparison:
         declared by one version only.
 
         ``guarded``: the programmes a guard ruled out of the record's baseline evaluation
-        (:meth:`Evaluator.evaluate_with_facts`). Those read only their definition, their rules
-        and what their guards' facts read (``Readings.of_guard``): with the same facts and the
-        same rules, a guard rules them out under the other version too."""
+        (``Evaluation.guarded``). Those read only their definition, their rules and what their
+        guards' facts read (``Readings.of_guard``): with the same facts and the same rules, a
+        guard rules them out under the other version too."""
         keys = frozenset(key for key in record_keys if isinstance(key, str))
         out = frozenset(guarded)
         found = self._affected.get((on, keys, out))
@@ -261,47 +264,38 @@ class Comparison:
         groups: dict[str, Any],
         *,
         trace: bool,
-    ) -> tuple[Verdict, Verdict | None, tuple[str, ...]]:
-        """Both verdicts (the amended ``None`` when no difference can reach the record) and the
-        notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
+    ) -> tuple[Evaluation, Evaluation | None, tuple[str, ...]]:
+        """Both cases evaluated (the amended ``None`` when no difference can reach the record)
+        and the notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
 
-        def baseline(record: Person | Mapping[str, Any], guarded: set[str] | None = None) -> Verdict:
-            verdict, found = self.baseline.evaluate_with_facts(
-                record, on, group_by, trace=trace, guarded=guarded
-            )
-            groups.update(found)
-            return verdict
+        def baseline(record: Person | Mapping[str, Any]) -> Evaluation:
+            found = self.baseline.evaluate_case(record, on, group_by, trace=trace)
+            groups.update(found.facts)
+            return found
 
-        def amended(record: Person | Mapping[str, Any]) -> Verdict:
-            return self.amended.evaluate_with_facts(record, on, (), trace=trace)[0]
+        def amended(record: Person | Mapping[str, Any]) -> Evaluation:
+            return self.amended.evaluate_case(record, on, (), trace=trace)
 
         # ``shared``: the core of the record, read once for both versions (see :meth:`core`).
         if self.skip_unaffected and isinstance(shared, Person):
             keys = [*(shared.model_extra or {}), *(("statuses",) if shared.statuses else ())]
-            if not self.affected(keys, on):
-                try:
-                    return baseline(shared), None, ()
-                except InputError:
-                    pass  # the general path below says what each version makes of it
-            else:
+            try:
+                first = baseline(shared)
                 # What the baseline's guards ruled out read less: a difference may still not
                 # reach the record (a raised fine and a traveller who did not overstay).
-                guarded: set[str] = set()
-                try:
-                    first = baseline(shared, guarded)
-                    if guarded and not self.affected(keys, on, guarded):
-                        return first, None, ()
-                    return first, amended(shared), ()
-                except InputError:
-                    pass  # the general path below says what each version makes of it
-        outcomes: list[Verdict | InputError] = []
+                if not self.affected(keys, on, first.guarded):
+                    return first, None, ()
+                return first, amended(shared), ()
+            except InputError:
+                pass  # the general path below says what each version makes of it
+        outcomes: list[Evaluation | InputError] = []
         for evaluate in (baseline, amended):
             try:
                 outcomes.append(evaluate(shared))
             except InputError as error:
                 outcomes.append(error)
         before, after = outcomes
-        if isinstance(before, Verdict) and isinstance(after, Verdict):
+        if isinstance(before, Evaluation) and isinstance(after, Evaluation):
             return before, after, ()
         if isinstance(before, InputError) and isinstance(after, InputError):
             raise before
@@ -312,12 +306,12 @@ class Comparison:
         reduced, notes = _without(person, refused.problems, side)
         if reduced is None:
             raise refused
-        verdict = baseline(reduced) if side == "baseline" else amended(reduced)
+        found = baseline(reduced) if side == "baseline" else amended(reduced)
         if side == "baseline":
-            assert isinstance(after, Verdict)
-            return verdict, after, notes
-        assert isinstance(before, Verdict)
-        return before, verdict, notes
+            assert isinstance(after, Evaluation)
+            return found, after, notes
+        assert isinstance(before, Evaluation)
+        return before, found, notes
 
     def _why(self, before: Verdict, after: Verdict, changed: tuple[str, ...]) -> Why:
         old, new = _did(before.trace), _did(after.trace)

@@ -28,6 +28,7 @@ from rules.policy.documents import (
 
 __all__ = ["MAX_LINE_BYTES", "Record", "open_person_file", "read_records", "place_problems"]
 
+
 @dataclass(frozen=True)
 class Record:
     """One input record: its position, its data (or ``None``) and the problems reading it."""

@@ -25,7 +25,8 @@ import os
 import threading
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from models._fields import parse_day
@@ -51,13 +52,30 @@ from rules.policy.loader import Policy, load_policy
 from rules.policy.mechanisms import Derived, Mechanism
 from rules.version import VERDICT_FORMAT, __version__
 
-__all__ = ["Evaluator", "evaluate", "evaluation_day", "evaluator_for", "parse_person", "today"]
+__all__ = ["Evaluation", "Evaluator", "evaluate", "evaluation_day", "evaluator_for", "parse_person", "today"]
 
 
 #: Fact sets by class of their values whose firings an evaluator keeps for replay (see
 #: :mod:`rules.engine.classes`): a population of 179,000 cases fell into 594 classes.
 _CLASS_MEMO = 4096
 _EMPTY: Mapping[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One case evaluated (:meth:`Evaluator.evaluate_case`): its verdict, the values of the
+    facts asked for, and the programmes a guard ruled out before computing their facts (an
+    impact analysis reads from them what the case read of the law)."""
+
+    verdict: Verdict
+    facts: dict[str, Any]
+    guarded: frozenset[str] = frozenset()
+    _traced: Callable[[], Verdict] | None = field(default=None, repr=False, compare=False)
+
+    def traced(self) -> Verdict:
+        """The verdict with its trace: the same verdict as an evaluation with ``trace=True``
+        gives, built from this one's case without evaluating again."""
+        return self.verdict if self._traced is None else self._traced()
 
 
 class Evaluator:
@@ -149,7 +167,6 @@ class Evaluator:
         names: Collection[str],
         *,
         trace: bool = True,
-        guarded: set[str] | None = None,
     ) -> tuple[Verdict, dict[str, Any]]:
         """The verdict, and the values of the facts ``names`` in the same case (``None``: the
         fact has no value, or the policy has no such fact). An impact analysis groups records
@@ -157,11 +174,22 @@ class Evaluator:
 
         ``trace=False`` leaves the verdict's trace empty (every section, figure and warning is
         the same): an impact analysis compares the figures first, and asks for the trace of the
-        few records that changed.
+        few records that changed (see :meth:`evaluate_case`)."""
+        found = self.evaluate_case(person, on, names, trace=trace)
+        return found.verdict, found.facts
 
-        ``guarded`` receives the programmes a guard ruled out (see :meth:`guard_facts`): they
-        read nothing of the law but their rules and the facts of their guards, which an impact
-        analysis uses to leave records no amendment can reach."""
+    def evaluate_case(
+        self,
+        person: Person | Mapping[str, Any],
+        on: dt.date | str | None,
+        names: Collection[str] = (),
+        *,
+        trace: bool = True,
+    ) -> Evaluation:
+        """The case evaluated (see :meth:`evaluate_with_facts`): its verdict, the values of the
+        facts ``names``, the programmes a guard ruled out (:meth:`guard_facts`), and, for a
+        verdict built without its trace, the same verdict with it on demand
+        (:meth:`Evaluation.traced`), without evaluating again."""
         policy = self.policy
         record, sections_read = read_person(person, policy)
         as_of = evaluation_day(on) if on is not None else today(policy)
@@ -179,6 +207,7 @@ class Evaluator:
                 case.mechanism_facts[name] = derived[name].facts
                 case.person = derived[name].person
         firings: list[tuple[str, dict[str, Any]]] = []
+        guarded: set[str] = set()
         programme_of = self.compiled.programme_of
         decided: dict[str, Decided] = {}
         overridden_by: dict[str, str] = {}
@@ -187,7 +216,7 @@ class Evaluator:
             if not batch:
                 continue
             asserted = batch if self._guards is None else self._may_fire(batch, case)
-            if guarded is not None and len(asserted) < len(batch):
+            if len(asserted) < len(batch):
                 guarded.update(name for name in batch if name not in asserted)
             if asserted:
                 facts = [case.engine_fact(name, self._engine_plans[name]) for name in asserted]
@@ -230,34 +259,38 @@ class Evaluator:
                 sections[name] = programme_section(
                     self.compiled, name, found, case, fired_ids, overridden_by, warnings
                 )
-        entries: list[Any] = []
-        if trace:
+        for name, found in decided.items():
+            warnings.extend(found.gaps)
+            warnings.extend(programme_warnings(self.compiled, name, case))
+        warnings.extend(self._provisional_warnings(decided, case))
+        values: dict[str, Any] = {
+            "format": VERDICT_FORMAT,
+            "engine_version": __version__,
+            "person_id": record.person_id,
+            "as_of": as_of,
+            "policy": self._ref,
+            "trace": (),
+            "warnings": tuple(dict.fromkeys(warnings)),
+        }
+        set_aside = overridden_by
+
+        def traced() -> Verdict:
+            # The trace reads the case as the evaluation left it and changes nothing of it.
             ordered = self.compiled.reading_order
             entries = [
-                trace_entry(self.compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
+                trace_entry(self.compiled, rule_id, set_aside.get(rule_id), decided, case, derived)
                 for rule_id, _ in sorted(
                     firings, key=lambda firing: ordered.get(firing[0]) or self._reading_order(firing[0])
                 )
             ]
             for name, found_derived in derived.items():
                 entries.extend(self.mechanisms[name].trace(found_derived, fired_ids))
-        for name, found in decided.items():
-            warnings.extend(found.gaps)
-            warnings.extend(programme_warnings(self.compiled, name, case))
-        warnings.extend(self._provisional_warnings(decided, case))
-        verdict = _verdict(
-            {
-                "format": VERDICT_FORMAT,
-                "engine_version": __version__,
-                "person_id": record.person_id,
-                "as_of": as_of,
-                "policy": self._ref,
-                "trace": tuple(entries),
-                "warnings": tuple(dict.fromkeys(warnings)),
-            },
-            sections,
-        )
-        return verdict, {name: self._fact_value(case, name) for name in names}
+            return _verdict({**values, "trace": tuple(entries)}, sections)
+
+        asked = {name: self._fact_value(case, name) for name in names}
+        if trace:
+            return Evaluation(traced(), asked, frozenset(guarded))
+        return Evaluation(_verdict(values, sections), asked, frozenset(guarded), traced)
 
     def guard_facts(self, programme: str) -> tuple[str, ...] | None:
         """The facts whose values can rule ``programme`` out of a case before its own facts are

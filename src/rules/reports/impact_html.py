@@ -74,7 +74,6 @@ _ARROW = "→"
 # so that they differ in a grey-scale print too; every bar also carries its value.
 
 
-
 @dataclass(frozen=True)
 class _Series:
     """One series of a bar chart: its name in the legend, its values, how its bars look."""
@@ -1274,6 +1273,3 @@ def _bar_chart(
         f'stroke="{_INK}" stroke-width="1"/>'
     )
     return _close_svg(parts, left + plot_width / 2, height, x_label)
-
-
-

@@ -67,8 +67,7 @@ WARNINGS = (
         "record up to that day; kzmig plan checks a future stay"
     ),
     N_(
-        "the trip entering on {entry} leaves on {exit}, after {day}: only its days up to that day are "
-        "counted"
+        "the trip entering on {entry} leaves on {exit}, after {day}: only its days up to that day are counted"
     ),
     N_(
         "the exempt status {kind} ends on {end}, {count} day(s) after {day}: from {first} the days of "
