@@ -115,6 +115,14 @@ class Case:
             return Val(None, frozenset({spec.path or name}))
         return Val(value)
 
+    def engine_value(self, name: str, where: tuple[str, str] | None) -> Any:
+        """The value of fact ``name`` as an engine fact holds it before encoding (``None``: no
+        value): read straight from its mechanism's facts when ``where`` (programme, local name)
+        says where they hold it, the hot path of every case; else computed."""
+        if where is not None:
+            return self.mechanism_facts.get(where[0], _EMPTY).get(where[1])
+        return self.fact(name).value
+
     def engine_fact(
         self, programme: str, keys: tuple[tuple[str, str, ValueType, tuple[str, str] | None, bool], ...]
     ) -> dict[str, Any]:
@@ -125,12 +133,9 @@ class Case:
         given to the engine as it is (every type but lists, records and codes: the fast path
         of :func:`encode_value`)."""
         fact: dict[str, Any] = {"id": programme, "t": programme, "as_of": self.day}
-        mechanism_facts = self.mechanism_facts
+        engine_value = self.engine_value
         for name, key, value_type, where, plain in keys:
-            if where is not None:  # read straight from the mechanism: the hot path of every case
-                value = mechanism_facts.get(where[0], _EMPTY).get(where[1])
-            else:
-                value = self.fact(name).value
+            value = engine_value(name, where)
             if value is None:
                 continue
             kind = type(value)

@@ -58,7 +58,6 @@ __all__ = ["Evaluation", "Evaluator", "evaluate", "evaluation_day", "evaluator_f
 #: Fact sets by class of their values whose firings an evaluator keeps for replay (see
 #: :mod:`rules.engine.classes`): a population of 179,000 cases fell into 594 classes.
 _CLASS_MEMO = 4096
-_EMPTY: Mapping[str, Any] = {}
 
 
 @dataclass(frozen=True)
@@ -307,14 +306,10 @@ class Evaluator:
             return batch  # none of them has a guard: each may fire
         local = self.compiled.mechanism_local
         fact_of_key = self._fact_of_key
-        mechanism_facts = case.mechanism_facts
 
         def value(key: str) -> Any:
             name = fact_of_key[key]
-            where = local.get(name)
-            if where is not None:
-                return mechanism_facts.get(where[0], _EMPTY).get(where[1])
-            return case.fact(name).value
+            return case.engine_value(name, local.get(name))
 
         may_fire = self._guards.may_fire
         return [name for name in batch if may_fire(name, value)]
