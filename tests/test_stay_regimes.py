@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pycountry
@@ -55,13 +54,21 @@ def test_the_codes_read_from_pycountrys_table_are_those_pycountry_gives() -> Non
     assert _countries._codes_of_table() == {country.alpha_2 for country in pycountry.countries}
 
 
+def test_a_package_directory_is_found_by_name_and_a_module_or_a_missing_package_has_none() -> None:
+    from models._packages import package_directory
+
+    found = package_directory("pycountry")
+    assert found is not None and (found / "databases" / "iso3166-1.json").is_file()
+    assert package_directory("no_such_package_for_kzmig") is None
+    assert package_directory("json.decoder") is None  # a module, not a package directory
+
+
 @pytest.fixture
 def country_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A stand-in for pycountry's table of countries; the codes are read again afterwards."""
     package = tmp_path / "pycountry"
     (package / "databases").mkdir(parents=True)
-    found = SimpleNamespace(submodule_search_locations=[str(package)])
-    monkeypatch.setattr(_countries.importlib.util, "find_spec", lambda name: found)
+    monkeypatch.setattr(_countries, "package_directory", lambda name: package)
     _countries._assigned.cache_clear()
     yield package / "databases" / "iso3166-1.json"
     _countries._assigned.cache_clear()

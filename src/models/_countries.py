@@ -9,10 +9,10 @@ package is imported and asked, as before; both give the same codes (a test check
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from functools import lru_cache
-from pathlib import Path
+
+from models._packages import package_directory
 
 __all__ = ["is_country_code"]
 
@@ -37,15 +37,11 @@ def _assigned() -> frozenset[str]:
 def _codes_of_table() -> frozenset[str] | None:
     """The alpha-2 codes of pycountry's table of countries, or ``None`` when it cannot be found
     or read, or any entry lacks a code of two capital letters."""
-    try:
-        spec = importlib.util.find_spec("pycountry")
-    except (ImportError, ValueError):
-        return None
-    places = list(spec.submodule_search_locations or ()) if spec is not None else []
-    if not places:
+    package = package_directory("pycountry")
+    if package is None:
         return None
     try:
-        with Path(places[0]).joinpath(*_TABLE).open("rb") as stream:
+        with package.joinpath(*_TABLE).open("rb") as stream:
             content = stream.read(_TABLE_MAX_BYTES + 1)
         table = json.loads(content) if len(content) <= _TABLE_MAX_BYTES else None
     except (OSError, ValueError):

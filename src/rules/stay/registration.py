@@ -46,6 +46,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from models._packages import package_directory
 from models.person import Person
 from models.policy import DatedValue
 from models.registration import RegistrationDue
@@ -380,16 +381,11 @@ def _kept_calendar() -> _KeptCalendar | None:
     directory = cache_directory()
     if directory is None:
         return None
-    try:
-        spec = importlib.util.find_spec("holidays")
-    except (ImportError, ValueError):
-        return None
-    places = list(spec.submodule_search_locations or ()) if spec is not None else []
-    if not places:
+    package = package_directory("holidays")
+    if package is None:
         return None
     digest = hashlib.sha256(b"kzmig-calendar/1\0")
     try:
-        package = Path(places[0])
         digest.update((package / "version.py").read_bytes())
         for path in (package / "countries" / "kazakhstan.py", Path(__file__)):
             found = path.stat()
