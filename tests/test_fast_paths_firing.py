@@ -185,15 +185,22 @@ for _name in FACTS:
     _KEYS[_name]
 
 
-@SETTINGS
-@given(
-    st.lists(rules_of(), min_size=1, max_size=5, unique_by=lambda r: r.id),
-    st.lists(language_facts(), min_size=5, max_size=30),
-)
-def test_memo_fires_as_durable_rules_for_every_operator_of_the_condition_language(rule_list, facts):
+#: Rules written in the condition language (each programme ``p``), with facts near their constants.
+language_rules = st.lists(rules_of(), min_size=1, max_size=5, unique_by=lambda r: r.id)
+language_fact_lists = st.lists(language_facts(), min_size=5, max_size=30)
+
+
+def compiled_language_rules(rule_list: list[Rule]) -> dict[str, Any]:
+    """The durable-rules pattern of each rule, by id (with the dated parameters they may read)."""
     parameters = _parameters()
     by_id = {rule.id: rule for rule in rule_list}
-    patterns = {rule.id: compile_rule(rule, by_id, parameters, _KEYS) for rule in rule_list}
+    return {rule.id: compile_rule(rule, by_id, parameters, _KEYS) for rule in rule_list}
+
+
+@SETTINGS
+@given(language_rules, language_fact_lists)
+def test_memo_fires_as_durable_rules_for_every_operator_of_the_condition_language(rule_list, facts):
+    patterns = compiled_language_rules(rule_list)
     assert FactClasses(list(patterns.values())).usable
     _same_firings(patterns, [[fact] for fact in facts])
 

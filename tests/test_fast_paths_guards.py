@@ -30,11 +30,11 @@ from test_fast_paths_firing import (
     _KEYS,
     PROGRAMMES,
     SHIPPED_PATTERNS,
-    _parameters,
-    language_facts,
+    compiled_language_rules,
+    language_fact_lists,
+    language_rules,
     raw_facts,
     raw_patterns,
-    rules_of,
     shipped_batches,
 )
 from test_fast_paths_verdict import AMENDMENTS, CASES, POLICY, ROOT
@@ -78,14 +78,9 @@ def _guards_hold(
 
 
 @SETTINGS
-@given(
-    st.lists(rules_of(), min_size=1, max_size=5, unique_by=lambda r: r.id),
-    st.lists(language_facts(), min_size=5, max_size=30),
-)
+@given(language_rules, language_fact_lists)
 def test_a_guard_rules_out_only_what_durable_rules_does_not_fire_for_every_operator(rule_list, facts):
-    parameters = _parameters()
-    by_id = {rule.id: rule for rule in rule_list}
-    patterns = {rule.id: compile_rule(rule, by_id, parameters, _KEYS) for rule in rule_list}
+    patterns = compiled_language_rules(rule_list)
     _guards_hold(patterns, {rule.id: "p" for rule in rule_list}, [[fact] for fact in facts])
 
 
