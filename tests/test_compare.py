@@ -184,6 +184,140 @@ rules:
         rules.compare(baseline, amended, worker, dt.date(2026, 4, 10))
 
 
+# The law of the past: a verdict given today judges past days by the law of their day -------------
+
+LIMIT_IN_2024_ONLY = """parameters:
+  stay.limit_days:
+    description: The most counted days of stay allowed in one window.
+    unit: days
+    values:
+      - {from: 2023-01-27, value: 90, source: *what_if}
+      - {from: 2024-01-01, value: 60, source: *what_if}
+      - {from: 2025-01-01, value: 90, source: *what_if}
+"""
+MCI_OF_2024_RAISED = """parameters:
+  money.mci_kzt:
+    description: The monthly calculation index (MCI) in tenge, set each year by the budget law.
+    unit: KZT
+    values:
+      - {from: 2023-01-01, value: 3450, source: *what_if}
+      - {from: 2024-01-01, value: 5000, source: *what_if}
+      - {from: 2025-01-01, value: 3932, source: *what_if}
+      - {from: 2026-01-01, value: 4325, source: *what_if}
+"""
+#: 96 days in Kazakhstan early in 2024: 6 days over a 90-day limit, 36 over a 60-day one.
+LEFT_IN_APRIL_2024 = {
+    "person_id": "T-1",
+    "citizenship": "RU",
+    "trips": [{"entry": "2024-01-01", "exit": "2024-04-05"}],
+}
+
+
+def test_2026_03_01_a_limit_amended_for_2024_only_changes_an_overstay_of_2024_and_says_when(
+    tmp_path: Path,
+) -> None:
+    people = tmp_path / "people.jsonl"
+    people.write_text(json.dumps(LEFT_IN_APRIL_2024) + "\n", encoding="utf-8")
+    amended = amendment(tmp_path, "limit-60-in-2024.yaml", LIMIT_IN_2024_ONLY)
+    result = runner.invoke(
+        app, ["compare", str(people), "--on", "2026-03-01", "--amend", amended, "--show", "1"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "records: 1; changed: 1; unchanged: 0; errors: 0" in result.stdout
+    assert "stay.overstay_days 6 -> 36" in result.stdout
+    assert "sanction: fine -> fine_or_expulsion: 1" in result.stdout
+    assert "parameter stay.limit_days: 90 -> 60 from 2024-01-01 to 2024-12-31: 1" in result.stdout
+
+
+def test_2026_03_01_an_mci_amended_for_2024_only_changes_the_tenge_of_a_fine_of_2024(tmp_path: Path) -> None:
+    amended = rules.Evaluator(
+        rules.load_policy(amendments=[amendment(tmp_path, "mci.yaml", MCI_OF_2024_RAISED)])
+    )
+    skipping = Comparison(rules.Evaluator(rules.load_policy()), amended, skip_unaffected=True)
+    difference = skipping.compare(LEFT_IN_APRIL_2024, dt.date(2026, 3, 1))
+    assert difference.changed == ("stay.sanction.values.fine_kzt",)
+    assert (
+        difference.figures_before["stay.sanction.values.fine_kzt"],
+        difference.figures_after["stay.sanction.values.fine_kzt"],
+    ) == (15 * 3692, 15 * 5000)
+    [law] = difference.why.law
+    assert (law.name, law.before, law.after, law.start, law.end) == (
+        "money.mci_kzt",
+        3692,
+        5000,
+        dt.date(2024, 1, 1),
+        dt.date(2024, 12, 31),
+    )
+    assert law.to_json() == {
+        "kind": "parameter",
+        "name": "money.mci_kzt",
+        "before": 3692,
+        "after": 5000,
+        "from": "2024-01-01",
+        "to": "2024-12-31",
+    }
+
+
+def test_law_differences_lists_the_law_of_the_day_then_of_earlier_days_then_of_later_days(
+    tmp_path: Path,
+) -> None:
+    from rules.analysis.law import law_differences
+
+    body = """parameters:
+  stay.limit_days:
+    description: The most counted days of stay allowed in one window.
+    unit: days
+    values:
+      - {from: 2023-01-27, value: 90, source: *what_if}
+      - {from: 2024-01-01, value: 60, source: *what_if}
+      - {from: 2024-07-01, value: 70, source: *what_if}
+      - {from: 2025-01-01, value: 90, source: *what_if}
+      - {from: 2026-01-01, value: 80, source: *what_if}
+  money.mci_kzt:
+    description: The monthly calculation index (MCI) in tenge, set each year by the budget law.
+    unit: KZT
+    values:
+      - {from: 2023-01-01, value: 3450, source: *what_if}
+      - {from: 2024-01-01, value: 3692, source: *what_if}
+      - {from: 2025-01-01, value: 4000, source: *what_if}
+      - {from: 2026-01-01, value: 4325, source: *what_if}
+  sanction.fine_mci:
+    description: The fine of art. 517 part 3 for a short overstay.
+    unit: MCI
+    values:
+      - {from: 2023-01-27, value: 10, source: *what_if}
+      - {from: 2027-01-01, value: 20, source: *what_if}
+"""
+    baseline, amended = (
+        rules.load_policy(),
+        rules.load_policy(amendments=[amendment(tmp_path, "a.yaml", body)]),
+    )
+    found = {d.name: d for d in law_differences(baseline, amended, dt.date(2026, 3, 1))}
+    assert list(found) == ["stay.limit_days", "money.mci_kzt", "sanction.fine_mci"]
+    # in force on the day: no days given
+    assert (found["stay.limit_days"].after, found["stay.limit_days"].start, found["stay.limit_days"].end) == (
+        80,
+        None,
+        None,
+    )
+    # only before the day: its first run of days (2025 only), with the values of its first day
+    assert (found["money.mci_kzt"].before, found["money.mci_kzt"].after) == (3932, 4000)
+    assert (found["money.mci_kzt"].start, found["money.mci_kzt"].end) == (
+        dt.date(2025, 1, 1),
+        dt.date(2025, 12, 31),
+    )
+    # only after the day: its first day
+    assert (found["sanction.fine_mci"].start, found["sanction.fine_mci"].end) == (dt.date(2027, 1, 1), None)
+    # on a day of 2025: the limit of 2024 differs in a run of two values, 2024-01-01 to 2024-12-31
+    earlier = {d.name: d for d in law_differences(baseline, amended, dt.date(2025, 6, 1))}
+    assert (earlier["stay.limit_days"].before, earlier["stay.limit_days"].after) == (90, 60)
+    assert (earlier["stay.limit_days"].start, earlier["stay.limit_days"].end) == (
+        dt.date(2024, 1, 1),
+        dt.date(2024, 12, 31),
+    )
+    assert (earlier["money.mci_kzt"].start, earlier["money.mci_kzt"].end) == (None, None)  # in force then
+
+
 # A brute-force reference: the changed figures are the leaves of the two JSON verdicts that differ.
 
 

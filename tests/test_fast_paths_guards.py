@@ -288,9 +288,46 @@ rules:
 """
 
 
+SOURCE = """x-sources:
+  test: &test {title: A hypothetical amendment for a test, href: "https://example.org/law"}
+"""
+#: Amendments of the law of the past only (2024): a verdict given later still reads it, for
+#: the overstay days of 2024 and for the tenge of a fine of 2024.
+PAST_ONLY = {
+    "limit-of-2024": f"""schema: kzmig/policy/2
+title: A 60-day limit in 2024 only (a test)
+{SOURCE}parameters:
+  stay.limit_days:
+    description: The most counted days of stay allowed in one window.
+    unit: days
+    values:
+      - {{from: 2023-01-27, value: 90, source: *test}}
+      - {{from: 2024-01-01, value: 60, source: *test}}
+      - {{from: 2025-01-01, value: 90, source: *test}}
+""",
+    "mci-of-2024": f"""schema: kzmig/policy/2
+title: The MCI of 2024 raised (a test)
+{SOURCE}parameters:
+  money.mci_kzt:
+    description: The monthly calculation index (MCI) in tenge, set each year by the budget law.
+    unit: KZT
+    values:
+      - {{from: 2023-01-01, value: 3450, source: *test}}
+      - {{from: 2024-01-01, value: 5000, source: *test}}
+      - {{from: 2025-01-01, value: 3932, source: *test}}
+      - {{from: 2026-01-01, value: 4325, source: *test}}
+""",
+}
+
+
 @functools.cache
 def _comparisons(amendment: str) -> tuple[Comparison, Comparison]:
-    text = NOTICE_RULE if amendment == "notice" else (AMENDMENTS / amendment).read_text(encoding="utf-8")
+    if amendment == "notice":
+        text = NOTICE_RULE
+    elif amendment in PAST_ONLY:
+        text = PAST_ONLY[amendment]
+    else:
+        text = (AMENDMENTS / amendment).read_text(encoding="utf-8")
     policy = rules.load_policy(POLICY, amendments=[AmendmentText(text, amendment)])
     baseline, amended = _kept()[0], rules.Evaluator(policy)
     return Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
@@ -300,13 +337,36 @@ def _comparisons(amendment: str) -> tuple[Comparison, Comparison]:
 @given(
     case=cases(any_persons()),
     imposed=st.integers(0, 3),
-    amendment=st.sampled_from(["sanction-fines-doubled.yaml", "notice", "limit-60-days.yaml"]),
+    amendment=st.sampled_from(["sanction-fines-doubled.yaml", "notice", "limit-60-days.yaml", *PAST_ONLY]),
 )
 def test_a_record_a_guard_left_out_is_judged_as_a_full_comparison_judges_it(case, imposed, amendment) -> None:
     person, on = case
     if imposed:
         earlier = (on - dt.timedelta(days=30 * imposed)).isoformat()
         person = {**person, "penalties": {"imposed": [{"article": 517, "part": 3, "imposed_on": earlier}]}}
+    full, skipping = _comparisons(amendment)
+    same_when_skipping(full, skipping, person, on)
+
+
+@st.composite
+def stays_of_2024_judged_later(draw: st.DrawFn) -> tuple[dict[str, Any], dt.date]:
+    """A traveller with one to three stays of 2024 (long enough to break a 60-day or a 90-day
+    limit), judged on a day of 2025 or 2026, when the law of 2024 is no longer in force."""
+    trips, day = [], dt.date(2024, 1, 1) + dt.timedelta(days=draw(st.integers(0, 60)))
+    for _ in range(draw(st.integers(1, 3))):
+        length = draw(st.integers(20, 110))
+        trips.append({"entry": day.isoformat(), "exit": (day + dt.timedelta(days=length - 1)).isoformat()})
+        day += dt.timedelta(days=length + draw(st.integers(1, 40)))
+    person = {"person_id": "P-2024", "citizenship": draw(st.sampled_from(["RU", "KG", "DE"])), "trips": trips}
+    return person, draw(st.dates(dt.date(2025, 1, 1), dt.date(2026, 6, 30)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=stays_of_2024_judged_later(), amendment=st.sampled_from(sorted(PAST_ONLY)))
+def test_a_record_judged_after_an_amendment_of_the_past_is_judged_as_a_full_comparison_judges_it(
+    case, amendment
+) -> None:
+    person, on = case
     full, skipping = _comparisons(amendment)
     same_when_skipping(full, skipping, person, on)
 

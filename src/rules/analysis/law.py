@@ -1,8 +1,9 @@
 """What differs between two policy versions on a date, and what each rule and programme reads.
 
 An amendment changes a few items of the law: a parameter's value, a row of a table, a rule, a
-computed fact's formula, a programme. :func:`law_differences` lists those in force on one
-evaluation date, each with its value before and after. :class:`Readings` knows, for one
+computed fact's formula, a programme. :func:`law_differences` lists those that may reach a
+verdict given on one evaluation date (in force on it, or on an earlier or a later day that a
+verdict reads), each with its value before and after. :class:`Readings` knows, for one
 policy, which parameters, tables, rules and computed facts each rule and each programme reads
 (through the computed facts it reads, down to the parameters), so that an analysis can say,
 for one changed record, which of the differences could have moved it.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from rules.engine.evaluator import Evaluator
@@ -37,8 +38,11 @@ class LawDifference:
     ``before`` and ``after`` are the values in force (``None``: none, or no such item). For a
     rule, a computed fact or a programme they say ``"in force"``, ``"not in force"`` or
     ``None``, and ``changed`` lists the keys of its definition that differ. ``start`` is set
-    for a difference that begins only after the evaluation date (a figure that looks ahead,
-    such as the latest day to leave, reads the law of later days): the first day it differs.
+    for a difference not in force on the evaluation date: the first day it differs. ``end`` is
+    set for one that differs only before the evaluation date (a verdict judges a past day by
+    the law of that day): the last day of its first run of days that differ. One that begins
+    only after the evaluation date has a ``start`` and no ``end`` (a figure that looks ahead,
+    such as the latest day to leave, reads the law of later days).
     """
 
     kind: Kind
@@ -47,6 +51,7 @@ class LawDifference:
     after: Any
     changed: tuple[str, ...] = ()
     start: dt.date | None = None
+    end: dt.date | None = None
 
     def to_json(self) -> dict[str, Any]:
         shown: dict[str, Any] = {
@@ -59,37 +64,50 @@ class LawDifference:
             shown["changed"] = list(self.changed)
         if self.start is not None:
             shown["from"] = self.start.isoformat()
+        if self.end is not None:
+            shown["to"] = self.end.isoformat()
         return shown
 
 
-def law_differences(
-    baseline: Policy, amended: Policy, on: dt.date, *, later: bool = True
-) -> tuple[LawDifference, ...]:
-    """Every item of the law in force on ``on`` that differs between ``baseline`` and ``amended``;
-    with ``later``, then every item that differs only from a later day (with its ``start``)."""
-    found = _differences(baseline, amended, on)
-    if not later:
-        return found
+def law_differences(baseline: Policy, amended: Policy, on: dt.date) -> tuple[LawDifference, ...]:
+    """Every item of the law that differs between ``baseline`` and ``amended`` and may reach a
+    verdict given on ``on``.
+
+    First those in force on ``on``. Then those that differ only on earlier days, each with the
+    first and the last day of its first run of days that differ (``start``, ``end``): a verdict
+    judges a past day by the law of that day (an overstay of 2024 by the limit then in force, a
+    fine by the MCI of the offence's day), so a change to the law of the past reaches verdicts
+    given today. Then those that differ only from a later day, each with its first day
+    (``start``): a figure that looks ahead, such as the latest day to leave, reads the law of
+    later days. Each item is listed once.
+    """
+    found = list(_differences(baseline, amended, on))
     seen = {difference.name for difference in found}
-    for day in _later_days(baseline, amended, on):
+    days = _change_days(baseline, amended)
+    earlier = [day for day in days if day < on]
+    runs: dict[str, LawDifference] = {}
+    for index, day in enumerate(earlier):
+        # Values only change on these days: each holds until the day before the next one.
+        last = (earlier[index + 1] if index + 1 < len(earlier) else on) - dt.timedelta(days=1)
+        differing = {difference.name: difference for difference in _differences(baseline, amended, day)}
+        for name, run in list(runs.items()):
+            if name in differing and run.end == day - dt.timedelta(days=1):
+                runs[name] = replace(run, end=last)  # the run goes on
+        for name, difference in differing.items():
+            if name not in seen and name not in runs:
+                runs[name] = replace(difference, start=day, end=last)
+    found += runs.values()
+    seen.update(runs)
+    for day in (day for day in days if day > on):
         for difference in _differences(baseline, amended, day):
             if difference.name not in seen:
                 seen.add(difference.name)
-                found += (
-                    LawDifference(
-                        difference.kind,
-                        difference.name,
-                        difference.before,
-                        difference.after,
-                        difference.changed,
-                        day,
-                    ),
-                )
-    return found
+                found.append(replace(difference, start=day))
+    return tuple(found)
 
 
-def _later_days(baseline: Policy, amended: Policy, on: dt.date) -> list[dt.date]:
-    """Every day after ``on`` on which some dated item of either version starts or ends."""
+def _change_days(baseline: Policy, amended: Policy) -> list[dt.date]:
+    """Every day on which some dated item of either version starts or ends, in order."""
     days: set[dt.date] = set()
     for policy in (baseline, amended):
         for parameter in policy.parameters.values():
@@ -102,7 +120,7 @@ def _later_days(baseline: Policy, amended: Policy, on: dt.date) -> list[dt.date]
             days.add(rule.start)
             if rule.end is not None and rule.end < dt.date.max:
                 days.add(rule.end + dt.timedelta(days=1))
-    return sorted(day for day in days if day > on)
+    return sorted(days)
 
 
 def _differences(baseline: Policy, amended: Policy, on: dt.date) -> tuple[LawDifference, ...]:

@@ -380,7 +380,7 @@ class _Page:
                 name,
                 _cell_value(row.before),
                 _cell_value(row.after),
-                _e(row.start) if row.start else _NONE,
+                (_e(row.start) + (f" to {_e(row.end)}" if row.end else "")) if row.start else _NONE,
             ]
             if self.several:
                 if len(row.dates) == len(self.dates):
@@ -819,14 +819,16 @@ class _LawRow:
     after: Any
     changed: tuple[str, ...]
     start: str | None = None
+    end: str | None = None
     dates: list[str] = field(default_factory=list)
     explains: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _law_rows(dates: Sequence[dict[str, Any]]) -> list[_LawRow]:
     """The differences in the law over all dates: one row per item and pair of values, with
-    the first day it applies (when it begins after an evaluation date), the dates it is
-    reported on and the changed records it explains on each."""
+    the first day it applies (when it is not in force on an evaluation date) and the last (when
+    it ended before), the dates it is reported on and the changed records it explains on
+    each."""
     rows: dict[tuple[str, ...], _LawRow] = {}
     for date in dates:
         on = str(date.get("as_of"))
@@ -851,9 +853,9 @@ def _law_rows(dates: Sequence[dict[str, Any]]) -> list[_LawRow]:
                     item.get("after"),
                     changed,
                 )
-            start = item.get("from")
+            start, end = item.get("from"), item.get("to")
             if start is not None and (row.start is None or str(start) < row.start):
-                row.start = str(start)
+                row.start, row.end = str(start), None if end is None else str(end)
             row.dates.append(on)
             row.explains.append((on, _int(explained.get(row.name))))
     return list(rows.values())
@@ -1050,6 +1052,8 @@ def _why_cell(doc: dict[str, Any]) -> str:
                 text += f"{_cell_value(law.get('before'))} {_ARROW} {_cell_value(law.get('after'))}"
             if law.get("from"):
                 text += f" from {_e(law['from'])}"
+            if law.get("to"):
+                text += f" to {_e(law['to'])}"
             lines.append(text)
     for note in doc.get("notes") or []:
         lines.append(f'<span class="note">note: {_e(note)}</span>')

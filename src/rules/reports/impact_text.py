@@ -147,6 +147,8 @@ def _law(impact: Impact, on: dt.date) -> list[str]:
             change += f" ({', '.join(difference.changed)})"
         if difference.start is not None:
             change += f" from {difference.start}"
+        if difference.end is not None:
+            change += f" to {difference.end}"
         lines.append(f"    {what}: {change}: {count}")
     return lines
 
