@@ -307,6 +307,55 @@ def test_2025_06_19_russian_overstaying_5_days_is_fined_10_mci_by_the_law_then_i
     assert _fine(before) == _fine(after) == ("fine", 10, 39_320)
 
 
+# 17 Mar - 19 Jun 2025, then left: the same 5 overstay days, the offence's last day 19 Jun 2025.
+RU_95_LEFT_IN_2025 = _person("RU-95-LEFT", "RU", [("2025-03-17", "2025-06-19")])
+#: An amendment that lowers the fine of art. 517 part 3 (more than 3, up to 5 days) to 5 MCI
+#: from 1 Jan 2026: a milder law.
+FINE_HALVED = """schema: kzmig/policy/2
+title: "Test: the fine of art. 517 part 3 lowered to 5 MCI from 1 January 2026"
+x-sources:
+  test: &test {title: A hypothetical amendment for a test, href: "https://adilet.zan.kz/rus/docs/K1400000235"}
+parameters:
+  sanction.fine_mci:
+    description: The fine of art. 517 part 3 for more than 3 and up to 5 days.
+    unit: MCI
+    values:
+      - {from: 2023-01-27, value: 10, source: *test}
+      - {from: 2026-01-01, value: 5, source: *test}
+"""
+
+
+def test_2026_03_20_an_overstay_that_ended_in_2025_keeps_its_10_mci_fine_under_doubled_fines(
+    baseline: rules.Evaluator, amended: dict[str, rules.Evaluator]
+) -> None:
+    """A law that increases liability has no retroactive force (Code art. 5 part 2)."""
+    before, after = _both(baseline, amended, FINES_DOUBLED, RU_95_LEFT_IN_2025, dt.date(2026, 3, 20))
+    assert before.stay.overstay_days == 5
+    assert _fine(before) == _fine(after) == ("fine", 10, 39_320)  # the MCI of 19 Jun 2025
+
+
+def test_2026_03_20_an_overstay_of_2025_is_fined_5_mci_under_a_milder_law_of_2026() -> None:
+    """A law that mitigates liability has retroactive force (Code art. 5 part 1): the offence of
+    June 2025 judged in March 2026 is fined by the milder law; judged in 2025, by the law then."""
+    from rules.policy.loader import AmendmentText
+
+    milder = rules.Evaluator(rules.load_policy(amendments=[AmendmentText(FINE_HALVED, "fine-halved.yaml")]))
+    assert _fine(milder.evaluate(RU_95_LEFT_IN_2025, dt.date(2026, 3, 20))) == ("fine", 5, 5 * 3_932)
+    assert _fine(milder.evaluate(RU_95_LEFT_IN_2025, dt.date(2025, 12, 31))) == ("fine", 10, 39_320)
+    # the trace shows both readings of the parameter
+    [entry] = [
+        e
+        for e in milder.evaluate(RU_95_LEFT_IN_2025, dt.date(2026, 3, 20)).trace
+        if e.rule == "sanction.fine"
+    ]
+    [derivation] = [d for d in entry.derivations if d.fact == "sanction.applied_fine_mci"]
+    assert derivation.operands == {
+        "stay.overstay_period_end": "2025-06-19",
+        "parameter sanction.fine_mci on 2025-06-19": 10,
+        "parameter sanction.fine_mci": 5,
+    }
+
+
 def test_2026_03_20_a_compliant_traveller_is_not_evaluated_again_under_doubled_fines(
     baseline: rules.Evaluator, amended: dict[str, rules.Evaluator], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -582,7 +582,8 @@ def test_the_trace_of_a_pass_shows_the_points_computed_from_every_criterion():
         "residence.submitted": "2026-03-10",
     }
     score = derivations["residence.score_passed"]
-    assert (score.value, score.operands["parameter residence.pass_mark"]) == (True, 400)
+    # read on the day submitted, and named with that day
+    assert (score.value, score.operands["parameter residence.pass_mark on 2026-03-10"]) == (True, 400)
 
 
 @st.composite

@@ -112,6 +112,23 @@ class CompiledPolicy:
             if spec.origin == "mechanism"
         }
         self.reads = {rule_id: facts_read_by(rule, self.rules) for rule_id, rule in self.rules.items()}
+        #: What a trace entry derives: the facts the rule's condition reads, then those its values
+        #: read (the measure a sanction applies may be a computed fact).
+        self.derives = {
+            rule_id: tuple(
+                dict.fromkeys(
+                    (
+                        *reads,
+                        *(
+                            fact
+                            for node in policy.rule_values.get(rule_id, {}).values()
+                            for fact in references(node)[0]
+                        ),
+                    )
+                )
+            )
+            for rule_id, reads in self.reads.items()
+        }
         self.parameters = {
             rule_id: parameters_read_by(rule, self.rules) for rule_id, rule in self.rules.items()
         }

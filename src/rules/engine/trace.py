@@ -14,6 +14,7 @@ from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import json_value
 from rules.engine.sections import Decided, report_missing
 from rules.policy.mechanisms import Derived
+from rules.policy.nodes import Param
 
 __all__ = ["derivations", "trace_entry"]
 
@@ -51,7 +52,7 @@ def trace_entry(
             "decisive": overridden_by is None
             and decision is not None
             and rule.then.status == decision.status,
-            "derivations": derivations(compiled, compiled.reads[rule_id], case),
+            "derivations": derivations(compiled, compiled.derives[rule_id], case),
         },
     )
 
@@ -73,7 +74,9 @@ def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) ->
                     "operands": {
                         **{operand: json_value(case.fact(operand).value) for operand in step.operands},
                         **{
-                            f"parameter {param.name}": json_value(compiled.closure(param)(case, None).value)
+                            _parameter_read(compiled, param, case): json_value(
+                                compiled.closure(param)(case, None).value
+                            )
                             for param in step.parameters
                         },
                     },
@@ -84,3 +87,12 @@ def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) ->
             )
         )
     return tuple(result)
+
+
+def _parameter_read(compiled: CompiledPolicy, param: Param, case: Case) -> str:
+    """How a derivation names a parameter it read: ``parameter NAME`` on the evaluation date,
+    ``parameter NAME on DAY`` on the day its ``on`` gives (a formula may read both)."""
+    if param.on is None:
+        return f"parameter {param.name}"
+    day = compiled.closure(param.on)(case, None).value
+    return f"parameter {param.name} on {json_value(day) if day is not None else 'an unknown day'}"
