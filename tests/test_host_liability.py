@@ -203,3 +203,41 @@ def test_the_latest_trip_s_registration_is_computed_only_when_a_rule_reads_it(mo
     person = {"person_id": "H", "citizenship": "RU", "trips": [notified("2025-03-07")]}
     verdict = rules.evaluate(person, on=D(2025, 4, 5))
     assert verdict.stay.status == "compliant"
+
+
+# --- the law in time: the fine of the offence's day, or a milder one of the evaluation date ----
+
+#: The part-1 fine of an official raised to 20 MCI, or lowered to 5, from 1 Jan 2026.
+OFFICIALS_FINED = """schema: kzmig/policy/2
+title: "Test: the fine of art. 518 part 1 for officials is {mci} MCI from 1 January 2026"
+x-sources:
+  test: &test {{title: A hypothetical amendment for a test, href: "https://adilet.zan.kz/rus/docs/K1400000235"}}
+tables:
+  host.fines_mci:
+    description: The fines of art. 518 in MCI by the kind of host.
+    key: kind of host
+    rows:
+      official:
+        - {{from: 2023-01-27, value: {{late_notification: 10, housing: 40, repeat: 40}}, source: *test}}
+        - {{from: 2026-01-01, value: {{late_notification: {mci}, housing: 40, repeat: 40}}, source: *test}}
+"""
+
+
+@pytest.mark.parametrize(("mci", "fined"), [(20, 10), (5, 5)])
+def test_2026_03_20_an_official_late_in_2025_is_fined_by_the_law_then_unless_a_later_one_is_milder(
+    mci: int, fined: int
+) -> None:
+    """Code art. 4 and 5: a raised fine does not reach the offence of 7 Mar 2025; a lowered one
+    does. The tenge use the MCI of the offence's day (3,932)."""
+    from rules.policy.loader import AmendmentText
+
+    amended = rules.Evaluator(
+        rules.load_policy(amendments=[AmendmentText(OFFICIALS_FINED.format(mci=mci), "officials.yaml")])
+    )
+    person = hosted({**notified("2025-03-07"), "exit": "2025-03-20"}, "official")  # left in time
+    found = amended.evaluate(person, D(2026, 3, 20)).section("host")
+    assert found is not None
+    assert (found.status, found.fine_mci, found.fine_kzt) == ("fine", fined, fined * 3932)
+    # judged in 2025, the law of 2025 alone
+    earlier = amended.evaluate(person, D(2025, 3, 20)).section("host")
+    assert earlier is not None and (earlier.fine_mci, earlier.fine_kzt) == (10, 10 * 3932)
