@@ -227,6 +227,13 @@ def test_2026_03_01_a_limit_amended_for_2024_only_changes_an_overstay_of_2024_an
     assert "stay.overstay_days 6 -> 36" in result.stdout
     assert "sanction: fine -> fine_or_expulsion: 1" in result.stdout
     assert "parameter stay.limit_days: 90 -> 60 from 2024-01-01 to 2024-12-31: 1" in result.stdout
+    report = tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["compare", str(people), "--on", "2026-03-01", "--amend", amended, "--report", str(report)]
+    )
+    assert result.exit_code == 0, result.stderr
+    text = re.sub(r"<[^>]+>", "", report.read_text(encoding="utf-8"))
+    assert "2024-01-01 to 2024-12-31" in text
 
 
 def test_2026_03_01_an_mci_amended_for_2024_only_changes_the_tenge_of_a_fine_of_2024(tmp_path: Path) -> None:

@@ -400,14 +400,17 @@ class _Page:
                 headers,
                 table,
                 numeric=(6,) if self.several else (5,),
-                caption="Items of the law in force that differ between the versions",
+                caption="Items of the law that differ between the versions",
             )
         )
         parts.append(
-            '<p class="note">From: the first day a difference applies when it begins after the '
-            "evaluation date (a figure that looks ahead, such as the latest day to leave, reads "
-            f"the law of later days); {_NONE}: in force on the evaluation date. A changed record "
-            "is explained by a difference when the figures or rules that changed read it.</p>"
+            '<p class="note">From: the days a difference applies when it is not in force on the '
+            "evaluation date: from a first to a last day for one that ended before it (a verdict "
+            "judges a past day by the law of that day: an overstay by the limit, a fine by the MCI "
+            "of its day), from a first day for one that begins after it (a figure that looks "
+            f"ahead, such as the latest day to leave, reads the law of later days); {_NONE}: in "
+            "force on the evaluation date. A changed record is explained by a difference when the "
+            "figures or rules that changed read it.</p>"
         )
         parts.append("</section>")
         return "\n".join(parts)
