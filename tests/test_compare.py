@@ -265,6 +265,37 @@ def test_2026_03_01_an_mci_amended_for_2024_only_changes_the_tenge_of_a_fine_of_
     }
 
 
+def test_2027_07_01_a_certificate_cap_amended_for_2025_only_reaches_a_certificate_paid_in_2025(
+    tmp_path: Path,
+) -> None:
+    """The cap is read on the day a certificate was paid: KD-1's certificate of 1 Sep 2025 is at
+    the cap of 1,160 MCI, and above one of 1,000 MCI in force in 2025 alone."""
+    amended = amendment(
+        tmp_path,
+        "cap-of-2025.yaml",
+        """parameters:
+  social_contract.housing_certificate_cap_mci:
+    description: The most a housing certificate may be, read on the day it was paid.
+    unit: MCI
+    values:
+      - {from: 2023-06-22, value: 1160, source: *what_if}
+      - {from: 2025-01-01, value: 1000, source: *what_if}
+      - {from: 2026-01-01, value: 1625, source: *what_if}
+""",
+    )
+    family = str(ROOT / "examples" / "persons" / "kandas-KD-1.yaml")
+    result = runner.invoke(app, ["compare", family, "--on", "2027-07-01", "--amend", amended, "--show", "1"])
+    assert result.exit_code == 0, result.stderr
+    assert "records: 1; changed: 1; unchanged: 0; errors: 0" in result.stdout
+    assert (
+        "KD-1: social_contract.certificates_over_cap - -> [{kind housing_certificate, paid_on 2025-09-01"
+        in (result.stdout)
+    )
+    assert "social_contract.housing_certificate_cap_mci: 1160 -> 1000 from 2025-01-01 to 2025-12-31: 1" in (
+        result.stdout
+    )
+
+
 def test_law_differences_lists_the_law_of_the_day_then_of_earlier_days_then_of_later_days(
     tmp_path: Path,
 ) -> None:
