@@ -78,9 +78,12 @@ for index, record in enumerate(records[: int(sys.argv[1])]):
 POPULATION_SEED = 2026
 
 
-def instructions(src: Path, runs: int, person: str, of: int = 0, amendment: Path | None = None) -> int:
+def instructions(
+    src: Path, runs: int, person: str, of: int = 0, amendment: Path | None = None, *, counted: bool = True
+) -> int:
     """The instructions of a fresh process that evaluates ``person`` ``runs`` times (``compare``:
-    compares the first ``runs`` of ``of`` persons of the population under ``amendment``)."""
+    compares the first ``runs`` of ``of`` persons of the population under ``amendment``).
+    ``counted=False``: the same process without valgrind, to warm the bytecode; 0."""
     if person == "compare":
         code = WORKLOAD_COMPARE.format(
             benchmarks=str(ROOT / "benchmarks"),
@@ -93,11 +96,10 @@ def instructions(src: Path, runs: int, person: str, of: int = 0, amendment: Path
     # kzmig's cache off: a run that wrote the calendar file would make the next start cheaper,
     # and the start-ups of the two runs must cost the same to cancel out.
     env = {**os.environ, "PYTHONPATH": str(src), "KZMIG_CACHE_DIR": "off"}
+    valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if counted else []
     done = subprocess.run(
         [
-            "valgrind",
-            "--tool=callgrind",
-            "--callgrind-out-file=/dev/null",
+            *valgrind,
             sys.executable,
             "-c",
             code,
@@ -109,6 +111,10 @@ def instructions(src: Path, runs: int, person: str, of: int = 0, amendment: Path
         env=env,
         check=False,
     )
+    if not counted:
+        if done.returncode != 0:
+            raise SystemExit(f"the warm-up run failed for {src}:\n{done.stderr[-2000:]}")
+        return 0
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
     if done.returncode != 0 or found is None:
         raise SystemExit(f"valgrind failed for {src}:\n{done.stderr[-2000:]}")
@@ -116,6 +122,11 @@ def instructions(src: Path, runs: int, person: str, of: int = 0, amendment: Path
 
 
 def per_evaluation(src: Path, few: int, many: int, person: str, amendment: Path | None = None) -> float:
+    # One uncounted run first, without valgrind: where bytecode is written, the first process to
+    # import a checkout's modules compiles them (hundreds of millions of instructions) and the
+    # next one reads them, so the two counted runs would not start alike (a fresh worktree for
+    # --previous read 2.7 times its true count).
+    instructions(src, few, person, many, amendment, counted=False)
     counts = [instructions(src, runs, person, many, amendment) for runs in (many, few)]
     return (counts[0] - counts[1]) / (many - few)
 
