@@ -41,7 +41,9 @@ POLICY: Policy = rules.load_policy()
 TERM_YEARS = 5
 RELOCATION_MCI_PER_MEMBER = 70
 CERTIFICATE_CAP_MCI = ((dt.date(2023, 6, 22), 1160), (dt.date(2026, 1, 1), 1625))
-RELOCATION_TEXT = "a relocation subsidy in the ledger is above 70 MCI per family member"
+RELOCATION_TEXT = (
+    "a relocation subsidy in the ledger is above the limit per family member in force when it was paid"
+)
 CERTIFICATE_TEXT = "a housing certificate in the ledger is above the cap in force when it was paid"
 
 

@@ -30,7 +30,7 @@ from babel.messages.pofile import read_po, write_po
 
 from rules.engine.evaluator import Evaluator
 from rules.policy.loader import load_policy
-from rules.reports.language import DOMAIN, LABEL, LANGUAGES, LOCALE_DIR, STATUS, Wording
+from rules.reports.language import DOMAIN, LABEL, LANGUAGES, LOCALE_DIR, STATUS, Wording, _policy_text
 from rules.reports.person_report import person_report
 from rules.reports.plan_text import render_plan_text
 from rules.reports.text import render_text
@@ -86,7 +86,10 @@ def _vocabulary() -> set[tuple[str, str]]:
     for rule in policy.rules:
         found |= {(LABEL, name) for name in rule.then.values}
     asked = _Asked()
-    words = Wording("xx", asked, dt.date.isoformat, str)
+    # The policy's own texts (titles, notes, warnings) are shown in their forms, never looked up
+    # as codes: the test's language has no forms, so it shows them as they are.
+    texts = {english: english for english in _policy_text(policy, "ru")}
+    words = Wording("xx", asked, dt.date.isoformat, str, texts)
     evaluator = Evaluator(policy)
     from rules.cli.records import read_records
 

@@ -250,9 +250,8 @@ def _slot(value: str, words: Wording) -> str:
     policy written with spaces (``host notification``) in the reader's words, else as it is."""
     if _ISO_DATE.match(value):
         return words.date(dt.date.fromisoformat(value))
-    shown = words.of_policy(value)
-    if shown != value:
-        return shown
+    if value in words.policy_text:  # a text of the policy, never a code whatever its words
+        return words.policy_text[value]
     if not _CODE_WORDS.fullmatch(value):
         return value
     code = value.replace(" ", "_")
