@@ -296,6 +296,35 @@ def test_2027_07_01_a_certificate_cap_amended_for_2025_only_reaches_a_certificat
     )
 
 
+def test_2027_07_01_an_amendment_that_reaches_no_record_still_says_what_differs(tmp_path: Path) -> None:
+    """'no changes' alone would read as 'the same law': the differences are listed."""
+    amended = amendment(
+        tmp_path,
+        "relocation-of-2025.yaml",
+        """parameters:
+  social_contract.relocation_subsidy_mci_per_member:
+    description: The one-off relocation subsidy for each member of the family, read on the day it was paid.
+    unit: MCI
+    values:
+      - {from: 2023-06-22, value: 70, source: *what_if}
+      - {from: 2025-01-01, value: 50, source: *what_if}
+      - {from: 2026-01-01, value: 70, source: *what_if}
+""",
+    )
+    family = str(ROOT / "examples" / "persons" / "kandas-KD-1.yaml")
+    result = runner.invoke(
+        app, ["compare", family, "--on", "2027-07-01", "--on", "2027-08-01", "--amend", amended]
+    )
+    assert result.exit_code == 0, result.stderr
+    # KD-1's subsidy of 2025 is above both limits: the warning and its list are the same
+    assert result.stdout.endswith(
+        "no changes.\n"
+        "the law that differs reaches none of these records:\n"
+        "  parameter social_contract.relocation_subsidy_mci_per_member: 70 -> 50"
+        " from 2025-01-01 to 2025-12-31\n"
+    )
+
+
 def test_law_differences_lists_the_law_of_the_day_then_of_earlier_days_then_of_later_days(
     tmp_path: Path,
 ) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from rules.analysis.aggregate import Impact
 from rules.analysis.figures import plain
+from rules.analysis.law import LawDifference
 from rules.analysis.population import Outcome
 
 __all__ = ["describe_change", "render_impact_text", "shown_value"]
@@ -52,9 +53,15 @@ def render_impact_text(impact: Impact, shown: list[Outcome], show: int) -> str:
         lines += _groups(impact, on)
     if not any(impact.changed[on] for on in dates):
         lines.append("no changes.")
-        law = [difference for on in dates for difference in impact.law.get(on, ())]
+        law: dict[str, LawDifference] = {}  # each difference once, as the first date states it
+        for on in dates:
+            for difference in impact.law.get(on, ()):
+                law.setdefault(difference.name, difference)
         if not law:
             lines.append("the two versions state the same law on these dates.")
+        else:  # the amendment does differ: say what, so that 'no changes' is not taken for 'no law'
+            lines.append("the law that differs reaches none of these records:")
+            lines += [f"  {_difference(difference)}" for difference in law.values()]
     return "\n".join(lines)
 
 
@@ -140,17 +147,22 @@ def _law(impact: Impact, on: dt.date) -> list[str]:
     lines = ["  the law that differs (changed records it may explain):"]
     for difference in law:
         count = impact.explained_by[(on, difference.name)]
-        named = difference.kind in ("parameter", "computed fact", "table row")
-        what = f"{difference.kind} {difference.name}" if named else difference.name
-        change = f"{shown_value(difference.before)} -> {shown_value(difference.after)}"
-        if difference.changed:
-            change += f" ({', '.join(difference.changed)})"
-        if difference.start is not None:
-            change += f" from {difference.start}"
-        if difference.end is not None:
-            change += f" to {difference.end}"
-        lines.append(f"    {what}: {change}: {count}")
+        lines.append(f"    {_difference(difference)}: {count}")
     return lines
+
+
+def _difference(difference: LawDifference) -> str:
+    """One item of the law that differs: its name, its values before and after, its days."""
+    named = difference.kind in ("parameter", "computed fact", "table row")
+    what = f"{difference.kind} {difference.name}" if named else difference.name
+    change = f"{shown_value(difference.before)} -> {shown_value(difference.after)}"
+    if difference.changed:
+        change += f" ({', '.join(difference.changed)})"
+    if difference.start is not None:
+        change += f" from {difference.start}"
+    if difference.end is not None:
+        change += f" to {difference.end}"
+    return f"{what}: {change}"
 
 
 def _totals(impact: Impact, on: dt.date) -> list[str]:
