@@ -19,8 +19,13 @@ The cases, reproducible from ``--seed``:
   a field left out or null, a code swapped for another seen in the examples, a list shortened),
   on dates around their programmes' own dates.
 
-Each side evaluates every case twice, in two orders (so that anything kept between cases is
-exercised both cold and warm) and must agree with itself too.
+Each side evaluates every case three times: in order, in reverse, and shuffled with a fresh
+evaluator (so that anything kept between cases is exercised both cold and warm), and must agree
+with itself too. Each side writes its answers to a file as they come (with only a digest kept
+for its own check), and the two files are compared line by line: memory does not grow with the
+answers. ``--leave-out KEY`` (repeatable) leaves a top-level key of the verdict out of every
+answer: ``--leave-out policy --leave-out trace`` checks that a change of the policy's wording or
+of the trace moved no status, figure or warning.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import copy
 import datetime as dt
+import hashlib
 import json
 import os
 import random
@@ -35,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -197,48 +204,81 @@ def cases(persons: int, variants: int, seed: int) -> list[tuple[Any, str]]:
 # --- one side --------------------------------------------------------------------------------------
 
 
-def answer(evaluator: Any, person: Any, on: str) -> Any:
+def answer(evaluator: Any, person: Any, on: str, leave_out: frozenset[str] = frozenset()) -> str:
+    """The answer to one case as canonical JSON: the verdict less the keys ``leave_out``, or the
+    error's type, summary and problems."""
     import rules
 
     try:
         verdict = evaluator.evaluate(person, dt.date.fromisoformat(on))
     except rules.KzmigError as error:
         problems = [[p.path, p.message] for p in getattr(error, "problems", ()) or ()]
-        return {"error": type(error).__name__, "summary": str(error), "problems": problems}
-    return verdict.model_dump(mode="json")
+        found: Any = {"error": type(error).__name__, "summary": str(error), "problems": problems}
+    else:
+        found = verdict.model_dump(mode="json", exclude=set(leave_out) or None)
+    return json.dumps(found, sort_keys=True, ensure_ascii=False)
 
 
-def worker(cases_path: str, out_path: str) -> None:
-    """Evaluate every case twice (in order, then in reverse); write the answers in case order."""
+def worker(cases_path: str, out_path: str, leave_out: str) -> None:
+    """Evaluate every case three times (in order; in reverse; shuffled, with a fresh evaluator);
+    write the first answers in case order, one JSON line each, then a last line of the count
+    of cases whose three answers differ. Only a digest of the other two is kept, so memory
+    does not grow with the answers."""
     import rules
 
+    left = frozenset(name for name in leave_out.split(",") if name)
     with open(cases_path) as stream:
         found = json.load(stream)
     evaluator = rules.Evaluator(rules.load_policy())
-    first = [answer(evaluator, person, on) for person, on in found]
-    second = [answer(evaluator, person, on) for person, on in reversed(found)][::-1]
-    fresh = rules.Evaluator(rules.load_policy())
-    shuffled = list(range(len(found)))
-    random.Random(7).shuffle(shuffled)
-    third: list[Any] = [None] * len(found)
-    for index in shuffled:
-        third[index] = answer(fresh, *found[index])
-    unstable = sum(1 for a, b, c in zip(first, second, third, strict=True) if not a == b == c)
-    with open(out_path, "w") as stream:
-        json.dump({"answers": first, "unstable": unstable, "source": rules.__file__}, stream)
+    digests = []
+    with open(out_path, "w", encoding="utf-8") as out:
+        for person, on in found:
+            first = answer(evaluator, person, on, left)
+            digests.append(_digest(first))
+            out.write(first + "\n")
+        unstable: set[int] = set()
+        for index in reversed(range(len(found))):
+            person, on = found[index]
+            if _digest(answer(evaluator, person, on, left)) != digests[index]:
+                unstable.add(index)
+        fresh = rules.Evaluator(rules.load_policy())
+        shuffled = list(range(len(found)))
+        random.Random(7).shuffle(shuffled)
+        for index in shuffled:
+            person, on = found[index]
+            if _digest(answer(fresh, person, on, left)) != digests[index]:
+                unstable.add(index)
+        out.write(json.dumps({"unstable": len(unstable), "source": rules.__file__}) + "\n")
 
 
-def run_side(src: Path, cases_path: str, out_path: str) -> dict[str, Any]:
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def run_side(src: Path, cases_path: str, out_path: str, leave_out: str) -> dict[str, Any]:
+    """Run one side's worker; its summary (the last line of its answers)."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--worker", cases_path, out_path],
+        [sys.executable, str(Path(__file__).resolve()), "--worker", cases_path, out_path, leave_out],
         check=True,
         env=env,
         cwd=str(src.parent),
     )
-    with open(out_path) as stream:
-        result: dict[str, Any] = json.load(stream)
+    with open(out_path, "rb") as stream:
+        stream.seek(0, os.SEEK_END)
+        stream.seek(max(0, stream.tell() - 4096))
+        result: dict[str, Any] = json.loads(stream.read().splitlines()[-1])
     return result
+
+
+def _answers(path: str) -> Iterator[dict[str, Any]]:
+    """The answers of one side, one at a time (the summary line left out)."""
+    with open(path, encoding="utf-8") as stream:
+        previous = None
+        for line in stream:
+            if previous is not None:
+                yield json.loads(previous)
+            previous = line
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,40 +288,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--persons", type=int, default=10_000, help="generated persons (10000)")
     parser.add_argument("--variants", type=int, default=150, help="damaged variants per example (150)")
     parser.add_argument("--seed", type=int, default=99, help="seed of the cases (99)")
-    parser.add_argument("--worker", nargs=2, metavar=("CASES", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--leave-out",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a top-level key of the verdict not compared (repeat it): 'policy' and 'trace' for a "
+        "change of the policy's text or of the trace that must move no figure",
+    )
+    parser.add_argument("--worker", nargs=3, metavar=("CASES", "OUT", "LEAVE_OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         worker(*args.worker)
         return 0
     started = time.perf_counter()
     found = cases(args.persons, args.variants, args.seed)
+    leave_out = ",".join(args.leave_out)
     with tempfile.TemporaryDirectory() as tmp:
         cases_path = os.path.join(tmp, "cases.json")
         with open(cases_path, "w") as stream:
             json.dump(found, stream)
-        base = run_side(Path(args.base) / "src", cases_path, os.path.join(tmp, "base.json"))
-        new = run_side(Path(args.new) / "src", cases_path, os.path.join(tmp, "new.json"))
-    differ = [
-        index for index, (a, b) in enumerate(zip(base["answers"], new["answers"], strict=True)) if a != b
-    ]
-    errors = sum(1 for a in new["answers"] if "error" in a)
+        paths = os.path.join(tmp, "base.jsonl"), os.path.join(tmp, "new.jsonl")
+        base = run_side(Path(args.base) / "src", cases_path, paths[0], leave_out)
+        new = run_side(Path(args.new) / "src", cases_path, paths[1], leave_out)
+        differ, shown, errors = 0, 0, 0
+        for index, (a, b) in enumerate(zip(_answers(paths[0]), _answers(paths[1]), strict=True)):
+            errors += "error" in b
+            if a == b:
+                continue
+            differ += 1
+            if shown < 5:
+                shown += 1
+                person, on = found[index]
+                print(f"DIFFERENT on {on}: {json.dumps(person)[:300]}")
+                for key in sorted(set(a) | set(b)):
+                    if a.get(key) != b.get(key):
+                        print(f"  {key}:")
+                        print(f"    base {json.dumps(a.get(key))[:400]}")
+                        print(f"    new  {json.dumps(b.get(key))[:400]}")
     print(f"base {base['source']}\nnew  {new['source']}")
+    left = f"; left out: {', '.join(args.leave_out)}" if args.leave_out else ""
     print(
         f"{len(found)} cases ({args.persons} generated persons x 2 dates, the rest examples and variants); "
-        f"{errors} answered with an error; each evaluated 3 times per side"
+        f"{errors} answered with an error; each evaluated 3 times per side{left}"
     )
     print(f"unstable answers within a side: base {base['unstable']}, new {new['unstable']}")
-    for index in differ[:5]:
-        person, on = found[index]
-        print(f"DIFFERENT on {on}: {json.dumps(person)[:300]}")
-        a, b = base["answers"][index], new["answers"][index]
-        for key in sorted(set(a) | set(b)):
-            if a.get(key) != b.get(key):
-                print(f"  {key}:")
-                print(f"    base {json.dumps(a.get(key))[:400]}\n    new  {json.dumps(b.get(key))[:400]}")
-    print(
-        f"{'IDENTICAL' if not differ else f'{len(differ)} DIFFERENT'} ({time.perf_counter() - started:.0f} s)"
-    )
+    print(f"{'IDENTICAL' if not differ else f'{differ} DIFFERENT'} ({time.perf_counter() - started:.0f} s)")
     return 1 if differ or base["unstable"] or new["unstable"] else 0
 
 
