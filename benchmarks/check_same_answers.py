@@ -24,8 +24,9 @@ evaluator (so that anything kept between cases is exercised both cold and warm),
 with itself too. Each side writes its answers to a file as they come (with only a digest kept
 for its own check), and the two files are compared line by line: memory does not grow with the
 answers. ``--leave-out KEY`` (repeatable) leaves a top-level key of the verdict out of every
-answer: ``--leave-out policy --leave-out trace`` checks that a change of the policy's wording or
-of the trace moved no status, figure or warning.
+answer (``policy`` also the policy's version where an error names it): ``--leave-out policy
+--leave-out trace`` checks that a change of the policy's wording or of the trace moved no
+status, figure or warning.
 """
 
 from __future__ import annotations
@@ -213,7 +214,10 @@ def answer(evaluator: Any, person: Any, on: str, leave_out: frozenset[str] = fro
         verdict = evaluator.evaluate(person, dt.date.fromisoformat(on))
     except rules.KzmigError as error:
         problems = [[p.path, p.message] for p in getattr(error, "problems", ()) or ()]
-        found: Any = {"error": type(error).__name__, "summary": str(error), "problems": problems}
+        summary = str(error)
+        if "policy" in leave_out:  # its version too, which an error may name
+            summary = summary.replace(evaluator.policy.version, "<policy version>")
+        found: Any = {"error": type(error).__name__, "summary": summary, "problems": problems}
     else:
         found = verdict.model_dump(mode="json", exclude=set(leave_out) or None)
     return json.dumps(found, sort_keys=True, ensure_ascii=False)
