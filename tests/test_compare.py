@@ -44,6 +44,15 @@ def amendment(tmp_path: Path, name: str, body: str) -> str:
     return str(path)
 
 
+def dated(name: str, unit: str, *values: tuple[str, int], source: str = "what_if") -> str:
+    """One parameter with dated values, as an amendment written by a test gives it (its
+    description says it is a test's)."""
+    rows = "".join(
+        f"      - {{from: {start}, value: {value}, source: *{source}}}\n" for start, value in values
+    )
+    return f"  {name}:\n    description: {name}, as a test amends it.\n    unit: {unit}\n    values:\n{rows}"
+
+
 @pytest.fixture(scope="module")
 def baseline() -> rules.Evaluator:
     return rules.Evaluator(rules.load_policy())
@@ -186,25 +195,17 @@ rules:
 
 # The law of the past: a verdict given today judges past days by the law of their day -------------
 
-LIMIT_IN_2024_ONLY = """parameters:
-  stay.limit_days:
-    description: The most counted days of stay allowed in one window.
-    unit: days
-    values:
-      - {from: 2023-01-27, value: 90, source: *what_if}
-      - {from: 2024-01-01, value: 60, source: *what_if}
-      - {from: 2025-01-01, value: 90, source: *what_if}
-"""
-MCI_OF_2024_RAISED = """parameters:
-  money.mci_kzt:
-    description: The monthly calculation index (MCI) in tenge, set each year by the budget law.
-    unit: KZT
-    values:
-      - {from: 2023-01-01, value: 3450, source: *what_if}
-      - {from: 2024-01-01, value: 5000, source: *what_if}
-      - {from: 2025-01-01, value: 3932, source: *what_if}
-      - {from: 2026-01-01, value: 4325, source: *what_if}
-"""
+LIMIT_IN_2024_ONLY = "parameters:\n" + dated(
+    "stay.limit_days", "days", ("2023-01-27", 90), ("2024-01-01", 60), ("2025-01-01", 90)
+)
+MCI_OF_2024_RAISED = "parameters:\n" + dated(
+    "money.mci_kzt",
+    "KZT",
+    ("2023-01-01", 3450),
+    ("2024-01-01", 5000),
+    ("2025-01-01", 3932),
+    ("2026-01-01", 4325),
+)
 #: 96 days in Kazakhstan early in 2024: 6 days over a 90-day limit, 36 over a 60-day one.
 LEFT_IN_APRIL_2024 = {
     "person_id": "T-1",
@@ -273,15 +274,14 @@ def test_2027_07_01_a_certificate_cap_amended_for_2025_only_reaches_a_certificat
     amended = amendment(
         tmp_path,
         "cap-of-2025.yaml",
-        """parameters:
-  social_contract.housing_certificate_cap_mci:
-    description: The most a housing certificate may be, read on the day it was paid.
-    unit: MCI
-    values:
-      - {from: 2023-06-22, value: 1160, source: *what_if}
-      - {from: 2025-01-01, value: 1000, source: *what_if}
-      - {from: 2026-01-01, value: 1625, source: *what_if}
-""",
+        "parameters:\n"
+        + dated(
+            "social_contract.housing_certificate_cap_mci",
+            "MCI",
+            ("2023-06-22", 1160),
+            ("2025-01-01", 1000),
+            ("2026-01-01", 1625),
+        ),
     )
     family = str(ROOT / "examples" / "persons" / "kandas-KD-1.yaml")
     result = runner.invoke(app, ["compare", family, "--on", "2027-07-01", "--amend", amended, "--show", "1"])
@@ -301,15 +301,14 @@ def test_2027_07_01_an_amendment_that_reaches_no_record_still_says_what_differs(
     amended = amendment(
         tmp_path,
         "relocation-of-2025.yaml",
-        """parameters:
-  social_contract.relocation_subsidy_mci_per_member:
-    description: The one-off relocation subsidy for each member of the family, read on the day it was paid.
-    unit: MCI
-    values:
-      - {from: 2023-06-22, value: 70, source: *what_if}
-      - {from: 2025-01-01, value: 50, source: *what_if}
-      - {from: 2026-01-01, value: 70, source: *what_if}
-""",
+        "parameters:\n"
+        + dated(
+            "social_contract.relocation_subsidy_mci_per_member",
+            "MCI",
+            ("2023-06-22", 70),
+            ("2025-01-01", 50),
+            ("2026-01-01", 70),
+        ),
     )
     family = str(ROOT / "examples" / "persons" / "kandas-KD-1.yaml")
     result = runner.invoke(
@@ -330,31 +329,28 @@ def test_law_differences_lists_the_law_of_the_day_then_of_earlier_days_then_of_l
 ) -> None:
     from rules.analysis.law import law_differences
 
-    body = """parameters:
-  stay.limit_days:
-    description: The most counted days of stay allowed in one window.
-    unit: days
-    values:
-      - {from: 2023-01-27, value: 90, source: *what_if}
-      - {from: 2024-01-01, value: 60, source: *what_if}
-      - {from: 2024-07-01, value: 70, source: *what_if}
-      - {from: 2025-01-01, value: 90, source: *what_if}
-      - {from: 2026-01-01, value: 80, source: *what_if}
-  money.mci_kzt:
-    description: The monthly calculation index (MCI) in tenge, set each year by the budget law.
-    unit: KZT
-    values:
-      - {from: 2023-01-01, value: 3450, source: *what_if}
-      - {from: 2024-01-01, value: 3692, source: *what_if}
-      - {from: 2025-01-01, value: 4000, source: *what_if}
-      - {from: 2026-01-01, value: 4325, source: *what_if}
-  sanction.fine_mci:
-    description: The fine of art. 517 part 3 for a short overstay.
-    unit: MCI
-    values:
-      - {from: 2023-01-27, value: 10, source: *what_if}
-      - {from: 2027-01-01, value: 20, source: *what_if}
-"""
+    body = "parameters:\n" + "".join(
+        (
+            dated(
+                "stay.limit_days",
+                "days",
+                ("2023-01-27", 90),
+                ("2024-01-01", 60),
+                ("2024-07-01", 70),
+                ("2025-01-01", 90),
+                ("2026-01-01", 80),
+            ),
+            dated(
+                "money.mci_kzt",
+                "KZT",
+                ("2023-01-01", 3450),
+                ("2024-01-01", 3692),
+                ("2025-01-01", 4000),
+                ("2026-01-01", 4325),
+            ),
+            dated("sanction.fine_mci", "MCI", ("2023-01-27", 10), ("2027-01-01", 20)),
+        )
+    )
     baseline, amended = (
         rules.load_policy(),
         rules.load_policy(amendments=[amendment(tmp_path, "a.yaml", body)]),

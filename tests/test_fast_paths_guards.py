@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_compare import same_when_skipping
+from test_compare import LIMIT_IN_2024_ONLY, MCI_OF_2024_RAISED, SOURCE, same_when_skipping
 from test_fast_paths_firing import (
     _KEYS,
     PROGRAMMES,
@@ -288,35 +288,14 @@ rules:
 """
 
 
-SOURCE = """x-sources:
-  test: &test {title: A hypothetical amendment for a test, href: "https://example.org/law"}
-"""
 #: Amendments of the law of the past only (2024): a verdict given later still reads it, for
 #: the overstay days of 2024 and for the tenge of a fine of 2024.
 PAST_ONLY = {
-    "limit-of-2024": f"""schema: kzmig/policy/2
-title: A 60-day limit in 2024 only (a test)
-{SOURCE}parameters:
-  stay.limit_days:
-    description: The most counted days of stay allowed in one window.
-    unit: days
-    values:
-      - {{from: 2023-01-27, value: 90, source: *test}}
-      - {{from: 2024-01-01, value: 60, source: *test}}
-      - {{from: 2025-01-01, value: 90, source: *test}}
-""",
-    "mci-of-2024": f"""schema: kzmig/policy/2
-title: The MCI of 2024 raised (a test)
-{SOURCE}parameters:
-  money.mci_kzt:
-    description: The monthly calculation index (MCI) in tenge, set each year by the budget law.
-    unit: KZT
-    values:
-      - {{from: 2023-01-01, value: 3450, source: *test}}
-      - {{from: 2024-01-01, value: 5000, source: *test}}
-      - {{from: 2025-01-01, value: 3932, source: *test}}
-      - {{from: 2026-01-01, value: 4325, source: *test}}
-""",
+    name: f"schema: kzmig/policy/2\ntitle: {title} (a test)\n{SOURCE}{body}"
+    for name, title, body in (
+        ("limit-of-2024", "A 60-day limit in 2024 only", LIMIT_IN_2024_ONLY),
+        ("mci-of-2024", "The MCI of 2024 raised", MCI_OF_2024_RAISED),
+    )
 }
 
 
