@@ -81,7 +81,8 @@ def law_differences(baseline: Policy, amended: Policy, on: dt.date) -> tuple[Law
     (``start``): a figure that looks ahead, such as the latest day to leave, reads the law of
     later days. Each item is listed once.
     """
-    found = list(_differences(baseline, amended, on))
+    versions = _Versions(baseline, amended)
+    found = list(versions.differences(on))
     seen = {difference.name for difference in found}
     days = _change_days(baseline, amended)
     earlier = [day for day in days if day < on]
@@ -89,7 +90,7 @@ def law_differences(baseline: Policy, amended: Policy, on: dt.date) -> tuple[Law
     for index, day in enumerate(earlier):
         # Values only change on these days: each holds until the day before the next one.
         last = (earlier[index + 1] if index + 1 < len(earlier) else on) - dt.timedelta(days=1)
-        differing = {difference.name: difference for difference in _differences(baseline, amended, day)}
+        differing = {difference.name: difference for difference in versions.differences(day)}
         for name, run in list(runs.items()):
             if name in differing and run.end == day - dt.timedelta(days=1):
                 runs[name] = replace(run, end=last)  # the run goes on
@@ -99,7 +100,7 @@ def law_differences(baseline: Policy, amended: Policy, on: dt.date) -> tuple[Law
     found += runs.values()
     seen.update(runs)
     for day in (day for day in days if day > on):
-        for difference in _differences(baseline, amended, day):
+        for difference in versions.differences(day):
             if difference.name not in seen:
                 seen.add(difference.name)
                 found.append(replace(difference, start=day))
@@ -123,73 +124,91 @@ def _change_days(baseline: Policy, amended: Policy) -> list[dt.date]:
     return sorted(days)
 
 
-def _differences(baseline: Policy, amended: Policy, on: dt.date) -> tuple[LawDifference, ...]:
-    found: list[LawDifference] = []
-    for name in _union(baseline.parameters, amended.parameters):
-        before, after = _value(baseline.dated_parameter(name, on)), _value(amended.dated_parameter(name, on))
-        if before != after:
-            found.append(LawDifference("parameter", name, before, after))
-    for table in _union(baseline.tables, amended.tables):
-        old, new = baseline.tables.get(table), amended.tables.get(table)
-        keys = _union(old.rows if old is not None else {}, new.rows if new is not None else {})
-        for key in keys:
-            before, after = _value(baseline.row(table, key, on)), _value(amended.row(table, key, on))
+class _Versions:
+    """The two versions side by side: what differs between them on one day (:meth:`differences`).
+
+    Rules, programmes and status kinds are compared once, when built: their definitions do not
+    depend on the day, only whether a rule is in force does. Parameters, table rows and
+    formulas are compared on each day asked for."""
+
+    def __init__(self, baseline: Policy, amended: Policy) -> None:
+        self.baseline, self.amended = baseline, amended
+        old_rules = {rule.id: rule for rule in baseline.rules}
+        new_rules = {rule.id: rule for rule in amended.rules}
+        #: Each rule whose definition differs: its two versions and the keys that differ.
+        self.rules: list[tuple[str, Any, Any, tuple[str, ...]]] = []
+        for rule_id in _union(old_rules, new_rules):
+            old_rule, new_rule = old_rules.get(rule_id), new_rules.get(rule_id)
+            old_dump = old_rule.model_dump(mode="json") if old_rule is not None else None
+            new_dump = new_rule.model_dump(mode="json") if new_rule is not None else None
+            if old_dump != new_dump:
+                self.rules.append((rule_id, old_rule, new_rule, _changed_keys(old_dump, new_dump)))
+        #: The programmes and status kinds that differ, the same on every day.
+        self.undated: list[LawDifference] = []
+        for name in _union(baseline.programmes, amended.programmes):
+            old_programme, new_programme = baseline.programmes.get(name), amended.programmes.get(name)
+            old_dump = old_programme.model_dump(mode="json") if old_programme is not None else None
+            new_dump = new_programme.model_dump(mode="json") if new_programme is not None else None
+            if old_dump != new_dump:
+                self.undated.append(
+                    LawDifference(
+                        "programme",
+                        f"programme {name}",
+                        "in force" if old_dump is not None else None,
+                        "in force" if new_dump is not None else None,
+                        _changed_keys(old_dump, new_dump),
+                    )
+                )
+        for name in _union(baseline.status_kinds, amended.status_kinds):
+            old_kind, new_kind = baseline.status_kinds.get(name), amended.status_kinds.get(name)
+            if (old_kind is None) != (new_kind is None):
+                self.undated.append(
+                    LawDifference(
+                        "status kind",
+                        f"status kind {name}",
+                        "declared" if old_kind is not None else None,
+                        "declared" if new_kind is not None else None,
+                    )
+                )
+
+    def differences(self, on: dt.date) -> tuple[LawDifference, ...]:
+        """Every item of the law in force on ``on`` that differs between the versions."""
+        baseline, amended = self.baseline, self.amended
+        found: list[LawDifference] = []
+        for name in _union(baseline.parameters, amended.parameters):
+            before = _value(baseline.dated_parameter(name, on))
+            after = _value(amended.dated_parameter(name, on))
             if before != after:
-                found.append(LawDifference("table row", f"{table}[{key}]", before, after))
-    for name in _union(baseline.facts, amended.facts):
-        old_fact, new_fact = baseline.facts.get(name), amended.facts.get(name)
-        old_formula = _formula_on(old_fact, on) if old_fact is not None else None
-        new_formula = _formula_on(new_fact, on) if new_fact is not None else None
-        if old_formula != new_formula:
-            found.append(
-                LawDifference(
-                    "computed fact",
-                    name,
-                    "in force" if old_formula is not None else None,
-                    "in force" if new_formula is not None else None,
-                    ("formula",) if old_formula is not None and new_formula is not None else (),
+                found.append(LawDifference("parameter", name, before, after))
+        for table in _union(baseline.tables, amended.tables):
+            old, new = baseline.tables.get(table), amended.tables.get(table)
+            keys = _union(old.rows if old is not None else {}, new.rows if new is not None else {})
+            for key in keys:
+                before, after = _value(baseline.row(table, key, on)), _value(amended.row(table, key, on))
+                if before != after:
+                    found.append(LawDifference("table row", f"{table}[{key}]", before, after))
+        for name in _union(baseline.facts, amended.facts):
+            old_fact, new_fact = baseline.facts.get(name), amended.facts.get(name)
+            old_formula = _formula_on(old_fact, on) if old_fact is not None else None
+            new_formula = _formula_on(new_fact, on) if new_fact is not None else None
+            if old_formula != new_formula:
+                found.append(
+                    LawDifference(
+                        "computed fact",
+                        name,
+                        "in force" if old_formula is not None else None,
+                        "in force" if new_formula is not None else None,
+                        ("formula",) if old_formula is not None and new_formula is not None else (),
+                    )
                 )
-            )
-    old_rules = {rule.id: rule for rule in baseline.rules}
-    new_rules = {rule.id: rule for rule in amended.rules}
-    for rule_id in _union(old_rules, new_rules):
-        old_rule, new_rule = old_rules.get(rule_id), new_rules.get(rule_id)
-        old_dump = old_rule.model_dump(mode="json") if old_rule is not None else None
-        new_dump = new_rule.model_dump(mode="json") if new_rule is not None else None
-        if old_dump == new_dump:
-            continue
-        old_state = _rule_state(old_rule, on)
-        new_state = _rule_state(new_rule, on)
-        if old_state != "in force" and new_state != "in force":
-            continue  # neither is the law on this date
-        changed = _changed_keys(old_dump, new_dump)
-        found.append(LawDifference("rule", f"rule {rule_id}", old_state, new_state, changed))
-    for name in _union(baseline.programmes, amended.programmes):
-        old_programme, new_programme = baseline.programmes.get(name), amended.programmes.get(name)
-        old_dump = old_programme.model_dump(mode="json") if old_programme is not None else None
-        new_dump = new_programme.model_dump(mode="json") if new_programme is not None else None
-        if old_dump != new_dump:
-            found.append(
-                LawDifference(
-                    "programme",
-                    f"programme {name}",
-                    "in force" if old_dump is not None else None,
-                    "in force" if new_dump is not None else None,
-                    _changed_keys(old_dump, new_dump),
-                )
-            )
-    for name in _union(baseline.status_kinds, amended.status_kinds):
-        old_kind, new_kind = baseline.status_kinds.get(name), amended.status_kinds.get(name)
-        if (old_kind is None) != (new_kind is None):
-            found.append(
-                LawDifference(
-                    "status kind",
-                    f"status kind {name}",
-                    "declared" if old_kind is not None else None,
-                    "declared" if new_kind is not None else None,
-                )
-            )
-    return tuple(found)
+        for rule_id, old_rule, new_rule, changed in self.rules:
+            old_state = _rule_state(old_rule, on)
+            new_state = _rule_state(new_rule, on)
+            if old_state != "in force" and new_state != "in force":
+                continue  # neither is the law on this date
+            found.append(LawDifference("rule", f"rule {rule_id}", old_state, new_state, changed))
+        found += self.undated
+        return tuple(found)
 
 
 def _union(*mappings: Iterable[str]) -> list[str]:
