@@ -9,6 +9,7 @@ never with local variables: applicant data is personal.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib
 import json
 import os
@@ -45,6 +46,17 @@ EXIT_INPUT, EXIT_USAGE, EXIT_POLICY, EXIT_UNDECIDED, EXIT_INTERNAL = 1, 2, 3, 4,
 #: are imported when a command line asks for one of them (to run it, for help, or to suggest a
 #: name), not at each start: ``rules.cli.compare`` brings in the whole analysis package.
 COMMAND_MODULES = {"compare": "rules.cli.compare", "report": "rules.cli.report"}
+
+#: The cycle collector's threshold for its youngest generation while kzmig starts (700 by
+#: default): until the policy is read back, nearly every object made (modules, classes, typer's
+#: parsers, the policy) lives as long as the process, and collecting them again and again
+#: cost a tenth of a one-person check. Still a number, not "off": a command that never calls
+#: :func:`started` has a collector all the same.
+STARTING_THRESHOLD = 50_000
+
+#: The collector's thresholds that :func:`main` replaced for the start; ``None`` once
+#: :func:`started` has restored them, or when the commands run without ``main`` (a test's runner).
+_thresholds: tuple[int, int, int] | None = None
 
 
 class _Commands(TyperGroup):
@@ -173,12 +185,31 @@ def _parse_day(value: str) -> dt.date:
         raise typer.BadParameter(f"{value!r} is not a date of the form YYYY-MM-DD") from None
 
 
+def started() -> None:
+    """The start is over (the policy is loaded, or the command is about to run for long): what
+    it made lives until the process ends, so the collector leaves it out from now on
+    (``gc.freeze``), and collects what the command makes at its usual pace."""
+    _collect_as_usual(freeze=True)
+
+
+def _collect_as_usual(*, freeze: bool) -> None:
+    global _thresholds
+    if _thresholds is not None:
+        if freeze:
+            gc.freeze()
+        gc.set_threshold(*_thresholds)
+        _thresholds = None
+
+
 def _load(policy_dir: Path | None, amendments: list[Path] | None) -> Policy:
     """The policy, through the cache of loaded policies (``KZMIG_CACHE_DIR``; ``off``: none)."""
     from rules.policy.cache import PolicyCache
     from rules.policy.loader import load_policy
 
-    return load_policy(policy_dir, amendments or (), cache=PolicyCache.default())
+    try:
+        return load_policy(policy_dir, amendments or (), cache=PolicyCache.default())
+    finally:
+        started()
 
 
 def _compiled(policy: Policy) -> Evaluator:
@@ -421,6 +452,8 @@ def serve(
     """Serve the engine over HTTP: check, explain, plan, schemas, amendments, compare."""
     from rules.service.cli import serve as run_service
 
+    started()
+
     run_service(
         host=host,
         port=port,
@@ -523,6 +556,16 @@ def main() -> None:
     # time a model validates (a tenth of a one-person check); kzmig's commands use none. Whoever
     # wants one sets the variable (even to nothing) and pydantic looks as usual.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    global _thresholds
+    _thresholds = gc.get_threshold()
+    gc.set_threshold(STARTING_THRESHOLD, *_thresholds[1:])
+    try:
+        _run()
+    finally:
+        _collect_as_usual(freeze=False)  # a command that never called started()
+
+
+def _run() -> None:
     try:
         app()
     except KzmigError as error:  # pragma: no cover - commands catch their own

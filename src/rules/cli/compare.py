@@ -38,6 +38,7 @@ from rules.cli.app import (
     _read,
     _show_error,
     app,
+    started,
 )
 from rules.cli.parquet import read_parquet_records
 from rules.cli.records import place_problems
@@ -223,6 +224,7 @@ def compare(
     ] = ProgressMode.auto,
 ) -> None:
     """Which verdicts an amendment changes, and why: every person under both policy versions."""
+    started()  # a long run: the collector at its usual pace from here
     if not amend and against is None:
         raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
     if jobs > 1 and dask is not None:
