@@ -1165,3 +1165,48 @@ def test_literals_that_are_not_finite_numbers_are_refused_at_load(tmp_path):
         rules.load_policy(directory)
     places = {p.where.split(" at facts.", 1)[1].split(".formulas", 1)[0] for p in caught.value.problems}
     assert places == set(infinite)
+
+
+# --- The nodes of a checked formula are immutable records, equal only to themselves ----------
+
+
+def _a_checked_formula() -> Any:
+    from rules.policy.loader import load_policy
+
+    policy = load_policy(POLICY_DIR)
+    return next(node for dated in policy.catalogue.formulas.values() for _, node in dated if node is not None)
+
+
+def test_a_formula_node_is_built_in_order_or_by_name_and_then_cannot_change():
+    from dataclasses import FrozenInstanceError
+
+    from rules.policy.nodes import Compare, Literal, Ref
+    from rules.policy.types import ValueType
+
+    number, boolean = ValueType("number"), ValueType("boolean")
+    in_order = Compare(boolean, "lt", Ref(number, "stay.days"), Literal(number, 90))
+    by_name = Compare(type=boolean, op="lt", left=Ref(number, "stay.days"), right=Literal(number, 90))
+    assert (in_order.op, in_order.left.name, in_order.right.value) == ("lt", "stay.days", 90)
+    assert vars(in_order).keys() == vars(by_name).keys() == {"type", "op", "left", "right"}
+    assert repr(in_order.left) == f"Ref(type={number!r}, name='stay.days')"
+    assert in_order != by_name and in_order == in_order  # equal only to itself, as before
+    assert len({in_order, by_name}) == 2
+    with pytest.raises(FrozenInstanceError):
+        in_order.op = "gt"
+    with pytest.raises(FrozenInstanceError):
+        del in_order.op
+    for wrong in (lambda: Ref(number), lambda: Ref(number, "a", "b"), lambda: Ref(number, nam="a")):
+        with pytest.raises(TypeError):
+            wrong()
+    with pytest.raises(TypeError):
+        Ref(number, "a", type=number)
+
+
+def test_a_checked_formula_survives_the_cache_of_loaded_policies_node_for_node():
+    import copy
+    import pickle
+
+    node = _a_checked_formula()
+    for again in (pickle.loads(pickle.dumps(node, protocol=pickle.HIGHEST_PROTOCOL)), copy.deepcopy(node)):
+        assert type(again) is type(node) and again is not node
+        assert repr(again) == repr(node)

@@ -8,8 +8,8 @@ interprets it; the trace reads which facts and parameters a formula names
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import FrozenInstanceError, dataclass
+from typing import Any, ClassVar, dataclass_transform
 
 from rules.policy.types import ValueType
 
@@ -41,63 +41,113 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, eq=False)
-class Node:
+@dataclass_transform(eq_default=False, frozen_default=True)
+class _Frozen:
+    """An immutable record equal only to itself, whose fields are its annotations (its bases'
+    first), set once by keyword or in order: what ``@dataclass(frozen=True, eq=False)`` makes,
+    without its cost. A dataclass compiles four methods for each class, and every ``kzmig``
+    command that loads a policy creates all the node classes: their dataclasses were a twentieth
+    of a one-person check. Here each class costs a tuple of its field names."""
+
+    #: The fields, in order (the bases' first).
+    _fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        written = cls.__dict__.get("__annotations__", {})
+        own = tuple(name for name, kind in written.items() if not str(kind).startswith("ClassVar"))
+        cls._fields = (*cls._fields, *own)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        names = self._fields
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes {len(names)} fields, not {len(args)}")
+        values = dict(zip(names, args, strict=False))
+        for name, value in kwargs.items():
+            if name not in names or name in values:
+                raise TypeError(f"{type(self).__name__}: unexpected or repeated field {name!r}")
+            values[name] = value
+        if len(values) < len(names):
+            missing = ", ".join(name for name in names if name not in values)
+            raise TypeError(f"{type(self).__name__}: missing {missing}")
+        self.__dict__.update(values)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self._fields)
+        return f"{type(self).__qualname__}({fields})"
+
+
+class Node(_Frozen):
     """A checked formula node and the type of what it computes."""
 
     type: ValueType
 
 
-@dataclass(frozen=True, eq=False)
 class Literal(Node):
+    """A literal: a number, boolean, date or string written in the formula."""
+
     value: Any
 
 
-@dataclass(frozen=True, eq=False)
 class Ref(Node):
+    """The value of a fact of the case (``fact``)."""
+
     name: str
 
 
-@dataclass(frozen=True, eq=False)
 class Item(Node):
+    """A field of the current item, inside an aggregate over a list (``item``)."""
+
     name: str
 
 
-@dataclass(frozen=True, eq=False)
 class Param(Node):
+    """A parameter's value in force on the evaluation date, or on the day ``on`` gives (``param``)."""
+
     name: str
     on: Node | None
 
 
-@dataclass(frozen=True, eq=False)
 class Arith(Node):
+    """The sum, difference or product of its arguments (``add``, ``subtract``, ``multiply``)."""
+
     op: str  # add, subtract, multiply
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True, eq=False)
 class Divide(Node):
+    """The quotient, rounded as written (``divide``)."""
+
     left: Node
     right: Node
     rounding: str
     places: int
 
 
-@dataclass(frozen=True, eq=False)
 class Round(Node):
+    """A value rounded to ``places`` (``round``)."""
+
     arg: Node
     rounding: str
     places: int
 
 
-@dataclass(frozen=True, eq=False)
 class Extreme(Node):
+    """The smallest or largest of its arguments (``min``, ``max``)."""
+
     op: str  # min, max
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True, eq=False)
 class Lookup(Node):
+    """A table's row in force on a day, or one field of it, by key (``lookup``)."""
+
     table: str
     key: Node
     field: Node | None
@@ -105,64 +155,73 @@ class Lookup(Node):
     default: Any  # None: no default
 
 
-@dataclass(frozen=True, eq=False)
 class Band(Node):
+    """The value of the bracket of a scale parameter that a value falls in (``band``)."""
+
     scale: str
     of: Node
     on: Node | None
 
 
-@dataclass(frozen=True, eq=False)
 class DateDiff(Node):
+    """Days or whole years between two dates (``days_between``, ``years_between``)."""
+
     op: str  # days_between, years_between
     start: Node
     end: Node
     rounding: str | None
 
 
-@dataclass(frozen=True, eq=False)
 class DateAdd(Node):
+    """A date moved by days, months or years (``add_days``, ``add_months``, ``add_years``)."""
+
     op: str  # add_days, add_years, add_months
     date: Node
     amount: Node
     rounding: str | None
 
 
-@dataclass(frozen=True, eq=False)
 class Aggregate(Node):
+    """Over a list of records: ``sum``, ``count``, ``minimum``, ``maximum``, ``select``, ``first``."""
+
     op: str  # sum, count, minimum, maximum, select
     over: Node
     each: Node | None
     where: Node | None
 
 
-@dataclass(frozen=True, eq=False)
 class Compare(Node):
+    """A condition: ``eq``, ``ne``, ``lt``, ``lte``, ``gt``, ``gte``, ``in``, ``not_in``."""
+
     op: str
     left: Node
     right: Node | tuple[Any, ...]
 
 
-@dataclass(frozen=True, eq=False)
 class Logic(Node):
+    """All or any of its conditions (``all``, ``any``)."""
+
     op: str  # all, any
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True, eq=False)
 class Not(Node):
+    """The negation of a condition (``not``)."""
+
     arg: Node
 
 
-@dataclass(frozen=True, eq=False)
 class If(Node):
+    """One of two values, by a condition (``if``)."""
+
     condition: Node
     then: Node
     otherwise: Node
 
 
-@dataclass(frozen=True, eq=False)
 class RecordOf(Node):
+    """A record of named values (``record``)."""
+
     fields: tuple[tuple[str, Node], ...]
 
 

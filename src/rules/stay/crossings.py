@@ -81,6 +81,8 @@ class CrossingReading:
 
 @dataclass(frozen=True)
 class _Event:
+    """One crossing of the record, as read: its place in the list, its direction and day."""
+
     index: int
     direction: str
     day: dt.date
