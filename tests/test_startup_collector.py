@@ -1,7 +1,8 @@
 """``kzmig`` starts with the cycle collector at a slower pace and freezes what the start made
 once the policy is loaded (``rules.cli.app.started``): the records a command evaluates, and a
-long comparison, run with the collector as usual. Checked in a fresh interpreter through the
-console entry point, by what the collector's state is when the work runs; nothing is timed."""
+long comparison, run with the collector as usual. The worker processes of a population's own
+pool freeze their comparison once built; a caller's process never is. Checked in a fresh
+interpreter, by what the collector's state is when the work runs; nothing is timed."""
 
 from __future__ import annotations
 
@@ -93,3 +94,37 @@ def test_a_command_that_loads_no_policy_leaves_the_collector_as_it_found_it(tmp_
     found = _spy("rules.cli.app:_show", ["--version"], tmp_path)
     assert found["code"] in (0, None) and found["seen"] == []
     assert found["after"] == found["before"]
+
+
+def test_a_worker_of_the_pool_freezes_its_comparison_once_built_and_a_caller_never(tmp_path: Path) -> None:
+    code = (
+        "import gc, json\nfrom rules.analysis import population as p\n"
+        "spec = p.PolicySpec.of_files(None, cached=True)\n"
+        "p.built_comparison(spec, p.PolicySpec.of_files(None, [" + repr(LIMIT_60) + "], cached=True))\n"
+        "caller = gc.get_freeze_count()\n"
+        "p._pool_worker_started()\n"
+        "p.built_comparison(spec, spec)\n"
+        "print(json.dumps([caller, gc.get_freeze_count()]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "KZMIG_CACHE_DIR": str(tmp_path)},
+    )
+    caller, worker = json.loads(done.stdout.splitlines()[-1])
+    assert caller == 0 and worker > 0
+
+
+def test_the_pool_of_a_population_starts_its_workers_as_workers() -> None:
+    import datetime as dt
+
+    from rules.analysis.population import PolicySpec, Population
+
+    spec = PolicySpec()
+    population = Population(spec, spec, [dt.date(2026, 3, 20)], jobs=2)
+    asked = "__import__('rules.analysis.population', fromlist=['_']).__dict__['_FREEZE_WHEN_BUILT']"
+    with population.running() as pool:
+        flags = [future.result(timeout=120) for future in [pool.submit(eval, asked) for _ in range(4)]]
+    assert flags == [True] * 4

@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -197,6 +198,18 @@ class Submitter(Protocol):
 #: Comparisons built in this process, by the specs of their two versions.
 _BUILT: dict[tuple[PolicySpec, PolicySpec], Comparison] = {}
 
+#: Set in the worker processes of :meth:`Population.running`'s own pool (which run nothing but
+#: units of work): a comparison built there lives as long as the worker, so once built it is
+#: frozen out of the cycle collector's sight (``gc.freeze``) instead of being examined again at
+#: every full collection (3-5 % of a record's time). Never in a caller's process or on Dask.
+_FREEZE_WHEN_BUILT = False
+
+
+def _pool_worker_started() -> None:
+    """The initializer of the pool's worker processes (see :data:`_FREEZE_WHEN_BUILT`)."""
+    global _FREEZE_WHEN_BUILT
+    _FREEZE_WHEN_BUILT = True
+
 
 def built_comparison(baseline: PolicySpec, amended: PolicySpec) -> Comparison:
     """The comparison of the two versions, built once per process and kept (a few at most)."""
@@ -208,6 +221,8 @@ def built_comparison(baseline: PolicySpec, amended: PolicySpec) -> Comparison:
         found = _BUILT[key] = Comparison(
             Evaluator(baseline.load()), Evaluator(amended.load()), skip_unaffected=True
         )
+        if _FREEZE_WHEN_BUILT:
+            gc.freeze()
     return found
 
 
@@ -382,7 +397,9 @@ class Population:
         # that may run threads (fork() there can deadlock a child); each builds its policies.
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=context)
+        pool = ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=context, initializer=_pool_worker_started
+        )
         try:
             yield pool
         finally:

@@ -224,7 +224,6 @@ def compare(
     ] = ProgressMode.auto,
 ) -> None:
     """Which verdicts an amendment changes, and why: every person under both policy versions."""
-    started()  # a long run: the collector at its usual pace from here
     if not amend and against is None:
         raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
     if jobs > 1 and dask is not None:
@@ -257,6 +256,9 @@ def compare(
                 chunk=chunk,
                 group_by=tuple(dict.fromkeys(by or ())),
             )
+            # The two policies are compiled (here, for the law and a run in this process): a long
+            # run begins, with the collector at its usual pace and the start frozen, those included.
+            started()
             if workers_read:
                 from rules.analysis.partitions import answers_of_files
 
