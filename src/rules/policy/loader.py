@@ -261,8 +261,12 @@ def _read(path: Path) -> bytes | DocumentError:
 
 
 def _content(read: bytes | DocumentError) -> bytes:
-    """The bytes read (only asked of a file that could be read)."""
-    return read if isinstance(read, bytes) else b""
+    """The bytes read, of a file its caller knows was read: an unreadable file is turned away
+    before (no cache key, or the policy's problems), so the error is raised here only if that
+    ever changed, rather than its bytes taken for empty."""
+    if isinstance(read, DocumentError):
+        raise read
+    return read
 
 
 class _Merged:
