@@ -1202,6 +1202,16 @@ def test_a_formula_node_is_built_in_order_or_by_name_and_then_cannot_change():
         Ref(number, "a", type=number)
 
 
+def test_a_class_variable_of_a_node_class_is_not_a_field_whether_its_annotation_is_text_or_not():
+    from typing import ClassVar
+
+    from rules.policy.nodes import Node
+
+    for written in ({"name": "str", "kind": "ClassVar[str]"}, {"name": str, "kind": ClassVar[str]}):
+        made = type("Made", (Node,), {"__annotations__": written, "__module__": __name__, "kind": "k"})
+        assert made._fields == ("type", "name")
+
+
 def test_a_checked_formula_survives_the_cache_of_loaded_policies_node_for_node():
     import copy
     import pickle

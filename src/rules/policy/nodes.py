@@ -55,7 +55,7 @@ class _Frozen:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         written = cls.__dict__.get("__annotations__", {})
-        own = tuple(name for name, kind in written.items() if not str(kind).startswith("ClassVar"))
+        own = tuple(name for name, kind in written.items() if not _is_class_variable(kind))
         cls._fields = (*cls._fields, *own)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -81,6 +81,11 @@ class _Frozen:
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self._fields)
         return f"{type(self).__qualname__}({fields})"
+
+
+def _is_class_variable(annotation: Any) -> bool:
+    """``ClassVar[...]``, written as text (``from __future__ import annotations``) or not."""
+    return str(annotation).startswith(("ClassVar", "typing.ClassVar"))
 
 
 class Node(_Frozen):
