@@ -318,7 +318,7 @@ def test_2027_07_01_an_amendment_that_reaches_no_record_still_says_what_differs(
     # KD-1's subsidy of 2025 is above both limits: the warning and its list are the same
     assert result.stdout.endswith(
         "no changes.\n"
-        "the law that differs reaches none of these records:\n"
+        "the law that differs changes none of these verdicts:\n"
         "  parameter social_contract.relocation_subsidy_mci_per_member: 70 -> 50"
         " from 2025-01-01 to 2025-12-31\n"
     )
@@ -562,6 +562,22 @@ def test_compare_months_that_are_not_a_range_are_a_usage_error(months: str) -> N
     result = runner.invoke(app, ["compare", POPULATION, "--months", months, "--amend", SIXTY_DAYS])
     assert result.exit_code == 2
     assert "--months" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--summary", "--report", "--changes"])
+def test_compare_output_that_cannot_be_written_is_refused_before_any_record_is_compared(
+    tmp_path: Path, option: str
+) -> None:
+    """A long run is not lost at its end to a path that cannot be written: the error comes first."""
+    people = tmp_path / "people.jsonl"
+    people.write_text('{"person_id": "X-1", "citizenship": "XX"}\n', encoding="utf-8")
+    missing = tmp_path / "no-such-directory" / "out"
+    result = runner.invoke(
+        app, ["compare", str(people), "--on", "2026-03-20", "--amend", SIXTY_DAYS, option, str(missing)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == f"kzmig: {missing}: cannot be written (No such file or directory)\n"
+    assert result.stdout == ""  # X-1's error record (an unknown citizenship) was never reached
 
 
 def test_compare_writes_summary_changes_and_csv_tables(tmp_path: Path) -> None:

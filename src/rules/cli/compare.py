@@ -340,7 +340,11 @@ def _run(
     output, show = outputs.format, outputs.show
     comparison = population.comparison
     impact = Impact.of(comparison, population.dates)
+    # Every output is opened before the first record, so that a path that cannot be written
+    # is said at once, not after a long run.
     changes_file = stack.enter_context(_open_output(outputs.changes)) if outputs.changes is not None else None
+    summary_file = stack.enter_context(_open_output(outputs.summary)) if outputs.summary is not None else None
+    report_file = stack.enter_context(_open_output(outputs.report)) if outputs.report is not None else None
     writer = (
         stack.enter_context(TableWriter(outputs.tables, outputs.table_format, _programmes(population)))
         if outputs.tables is not None
@@ -371,20 +375,18 @@ def _run(
                 line = {"record": answer.record, **(outcome.detail or {})}
                 if changes_file is not None:
                     changes_file.write(json.dumps(line, ensure_ascii=False) + "\n")
-                if outputs.report is not None and len(reported) < REPORT_RECORDS:
+                if report_file is not None and len(reported) < REPORT_RECORDS:
                     reported.append(line)
             if writer is not None:
                 writer.outcome(outcome)
     counter.close()
     document = impact.to_json()
-    if outputs.summary is not None:
-        with _open_output(outputs.summary) as handle:
-            handle.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
-    if outputs.report is not None:
+    if summary_file is not None:
+        summary_file.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    if report_file is not None:
         from rules.reports.impact_html import render_impact_html  # only --report draws a page
 
-        with _open_output(outputs.report) as handle:
-            handle.write(render_impact_html(document, reported, title=outputs.title))
+        report_file.write(render_impact_html(document, reported, title=outputs.title))
     if output is OutputFormat.text:
         typer.echo(render_impact_text(impact, [o for listed in shown.values() for o in listed], show))
     _exit_for(failures)

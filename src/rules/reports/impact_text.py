@@ -60,7 +60,7 @@ def render_impact_text(impact: Impact, shown: list[Outcome], show: int) -> str:
         if not law:
             lines.append("the two versions state the same law on these dates.")
         else:  # the amendment does differ: say what, so that 'no changes' is not taken for 'no law'
-            lines.append("the law that differs reaches none of these records:")
+            lines.append("the law that differs changes none of these verdicts:")
             lines += [f"  {_difference(difference)}" for difference in law.values()]
     return "\n".join(lines)
 
