@@ -163,6 +163,24 @@ def test_missing_person_file_is_named() -> None:
     assert "no/such/person.json: no such file" in err
 
 
+@pytest.mark.parametrize("command", ["check", "plan", "report"])
+def test_a_parquet_table_given_to_a_command_that_reads_person_files_names_the_command_that_reads_it(
+    tmp_path: Path, command: str
+) -> None:
+    """Read as text, a Parquet file would only be 'not UTF-8': say what reads it instead."""
+    table = tmp_path / "persons.parquet"
+    table.write_bytes(b"PAR1\x15\x04\xee" + bytes(range(256)) + b"PAR1")
+    day = "--enter" if command == "plan" else "--on"
+    code, out, err = kzmig(command, str(table), day, "2026-05-01")
+    assert code == 1
+    assert out == ""
+    assert err == (
+        "kzmig: the person file cannot be read\n"
+        f"  {table}: a Parquet persons table is read by kzmig compare (with --trips and "
+        "--statuses); this command reads .json, .yaml, .yml or .jsonl\n"
+    )
+
+
 def test_batch_of_jsonl_yields_exactly_one_result_or_error_per_record(tmp_path: Path) -> None:
     lines = [
         json.dumps({"person_id": "ok-1", "citizenship": "RU", "trips": []}),

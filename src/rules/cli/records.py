@@ -51,6 +51,17 @@ def read_records(source: str) -> Iterator[Record]:
     if source.endswith(".jsonl"):
         yield from _json_lines(Path(source))
         return
+    if source.endswith(".parquet"):  # binary: read as text it would only say "not UTF-8"
+        raise InputError(
+            "the person file cannot be read",
+            [
+                Problem(
+                    source,
+                    "a Parquet persons table is read by kzmig compare (with --trips and --statuses); "
+                    "this command reads .json, .yaml, .yml or .jsonl",
+                )
+            ],
+        )
     try:
         if source == "-":
             data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
