@@ -727,6 +727,58 @@ def test_compare_reads_a_parquet_extract_of_persons_trips_and_statuses_as_the_js
     assert from_parquet.stdout == from_json.stdout
 
 
+def test_compare_of_a_parquet_extract_says_what_it_does_not_read(tmp_path: Path) -> None:
+    """Nothing is dropped without a word: a person_id on two rows of the persons table makes
+    both error records (whose trips are whose cannot be told); trips of no listed person, or of
+    no person at all, are named before the first record."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    persons, trips = tmp_path / "persons.parquet", tmp_path / "trips.parquet"
+    ids = pa.array(["RU-1", "RU-2", "RU-1", "RU-3"], pa.large_string())  # as pandas may write them
+    pq.write_table(pa.table({"person_id": ids, "citizenship": ["RU"] * 4}), persons)
+    day = dt.date(2026, 1, 2)
+    pq.write_table(
+        pa.Table.from_pylist(
+            [{"person_id": person_id, "entry": day, "exit": None}
+             for person_id in (None, "RU-1", "RU-2", "XX-9", "RU-3", "XX-9", "XX-8")]
+        ),
+        trips,
+    )  # fmt: skip
+    result = runner.invoke(
+        app, ["compare", str(persons), "--trips", str(trips), "--on", "2026-03-20", "--amend", SIXTY_DAYS]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        f"kzmig: {trips}: 1 trip row(s) have no person_id: not read",
+        f"kzmig: {trips}: 3 trip row(s) of 2 person_id(s) on no row of {persons} ('XX-8', 'XX-9'): not read",
+    ]
+    repeated = (
+        "person_id 'RU-1' is on 2 rows of the persons table: whose trips and statuses are whose "
+        "cannot be told (a person is one row)"
+    )
+    for row in (1, 3):
+        assert f"  {persons}: row {row}: {repeated}\n" in result.stderr
+    # RU-2 and RU-3 are read with their trips (78 days on 2026-03-20: over 60, not over 90)
+    assert "records: 4; changed: 2; unchanged: 0; errors: 2" in result.stdout
+
+
+def test_compare_refuses_a_parquet_trips_table_whose_person_id_is_of_another_type(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    persons, trips = tmp_path / "persons.parquet", tmp_path / "trips.parquet"
+    pq.write_table(pa.table({"person_id": ["1"], "citizenship": ["RU"]}), persons)
+    pq.write_table(pa.table({"person_id": [1], "entry": [dt.date(2026, 1, 2)]}), trips)
+    result = runner.invoke(
+        app, ["compare", str(persons), "--trips", str(trips), "--on", "2026-03-20", "--amend", SIXTY_DAYS]
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "kzmig: the person file cannot be read\n"
+        f"  {trips}: person_id is of type int64 here and string in {persons}: "
+        "no row can be matched to a person\n"
+    )
+
+
 def test_compare_refuses_a_parquet_persons_table_without_person_id(tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")

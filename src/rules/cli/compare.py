@@ -293,11 +293,16 @@ def _records(people: str, trips: Path | None, statuses: Path | None) -> Iterator
     if not people.endswith(".parquet"):
         return _read(people)
     try:
-        found = read_parquet_records(Path(people), trips, statuses)
+        found = read_parquet_records(Path(people), trips, statuses, notice=_notice)
         first = next(found, None)
     except InputError as error:
         raise _fail(error, EXIT_INPUT) from None
     return itertools.chain([first] if first is not None else [], found)
+
+
+def _notice(message: str) -> None:
+    """Something of the input that is not read, said on standard error."""
+    typer.echo(f"kzmig: {message}", err=True)
 
 
 @dataclass(frozen=True)

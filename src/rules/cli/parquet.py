@@ -14,12 +14,17 @@ by ``person_id`` and looked up per person (for 10 million trips, a few hundred M
 the persons table yields exactly one record, its trips and statuses in the order of the day
 they start (an extract need not be sorted); a row the engine cannot read is an error record
 in its place, like a JSON line.
+
+Nothing is dropped without a word. A ``person_id`` on several rows of the persons table makes
+each of those rows an error record: whose trips and statuses are whose cannot be told. Rows of
+the trips or statuses table that belong to no person of the persons table (or have no
+``person_id``) are not read, and ``notice`` is told how many, before the first record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -32,9 +37,13 @@ _BATCH = 10_000
 
 
 def read_parquet_records(
-    persons: Path, trips: Path | None = None, statuses: Path | None = None
+    persons: Path,
+    trips: Path | None = None,
+    statuses: Path | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> Iterator[Record]:
-    """The records of ``persons`` with their ``trips`` and ``statuses`` (see the module)."""
+    """The records of ``persons`` with their ``trips`` and ``statuses`` (see the module);
+    ``notice`` hears of the rows of ``trips`` and ``statuses`` that are not read."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -42,21 +51,39 @@ def read_parquet_records(
             "Parquet input needs pyarrow", [Problem(str(persons), "pip install 'kzmig[analysis]'")]
         ) from None
     companions = {
-        "trips": _Companion(trips, ("person_id", "entry")) if trips is not None else None,
+        "trips": _Companion(trips, ("person_id", "entry"), "trip") if trips is not None else None,
         "statuses": (
-            _Companion(statuses, ("person_id", "kind", "valid_from")) if statuses is not None else None
+            _Companion(statuses, ("person_id", "kind", "valid_from"), "status")
+            if statuses is not None
+            else None
         ),
     }
     with open_person_file(persons) as handle:
         source = _parquet(persons, handle, pq)
         if "person_id" not in source.schema_arrow.names:
             raise InputError("the person file cannot be read", [Problem(str(persons), "no column person_id")])
+        ids = source.read(columns=["person_id"]).column("person_id").combine_chunks()
+        repeated = _repeated(ids)
+        for companion in companions.values():
+            if companion is not None:
+                for message in companion.unread(ids, persons):
+                    if notice is not None:
+                        notice(message)
         index = 0
         for batch in source.iter_batches(batch_size=_BATCH):
             for row in batch.to_pylist():
                 where = f"{persons}: row {index + 1}"
                 person = {key: _plain(value) for key, value in row.items() if value is not None}
                 person_id = person.get("person_id")
+                rows = repeated.get(person_id) if isinstance(person_id, str) else None
+                if rows is not None:
+                    message = (
+                        f"person_id {person_id!r} is on {rows:,} rows of the persons table: whose "
+                        "trips and statuses are whose cannot be told (a person is one row)"
+                    )
+                    yield Record(index, where, None, (Problem(where, message),))
+                    index += 1
+                    continue
                 for key, companion in companions.items():
                     if companion is not None and isinstance(person_id, str):
                         found = companion.rows_of(person_id)
@@ -69,7 +96,8 @@ def read_parquet_records(
 class _Companion:
     """A table of rows per person (trips, statuses), sorted by person for look-up."""
 
-    def __init__(self, path: Path, required: tuple[str, ...]) -> None:
+    def __init__(self, path: Path, required: tuple[str, ...], what: str) -> None:
+        import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
@@ -83,7 +111,11 @@ class _Companion:
             raise InputError(
                 "the person file cannot be read", [Problem(str(path), f"no column {', '.join(missing)}")]
             )
+        self._path = path
+        self._what = what  # what a row is, in messages
+        self._without_person = table.num_rows
         table = table.filter(pc.is_valid(table.column("person_id")))
+        self._without_person -= table.num_rows
         # By person, then by the day each row starts (a trip's entry, a status's valid_from): an
         # extract lists rows in no particular order, a record lists trips in the order of time.
         table = table.sort_by([("person_id", "ascending"), (required[-1], "ascending")])
@@ -93,7 +125,46 @@ class _Companion:
             person_id: (ends[number - 1] if number else 0, end)
             for number, (person_id, end) in enumerate(zip(encoded.values.to_pylist(), ends, strict=True))
         }
+        self._ids = encoded.values
+        self._lengths = pa.array([end - start for start, end in self._runs.values()], pa.int64())
         self._table = table.drop_columns(["person_id"])
+
+    def unread(self, persons_ids: Any, persons: Path) -> list[str]:
+        """What is said of this table's rows that are not read: those without a ``person_id``,
+        and those whose ``person_id`` is on no row of the persons table (``persons_ids``)."""
+        import pyarrow.compute as pc
+
+        said = []
+        if self._without_person:
+            said.append(
+                f"{self._path}: {self._without_person:,} {self._what} row(s) have no person_id: not read"
+            )
+        import pyarrow as pa
+
+        ids = self._ids
+        if _textual(ids.type, pa) and _textual(persons_ids.type, pa):
+            ids = ids.cast(persons_ids.type)  # string and large_string: the same ids
+        if ids.type != persons_ids.type:
+            raise InputError(
+                "the person file cannot be read",
+                [
+                    Problem(
+                        str(self._path),
+                        f"person_id is of type {self._ids.type} here and {persons_ids.type} in "
+                        f"{persons}: no row can be matched to a person",
+                    )
+                ],
+            )
+        stranger = pc.invert(pc.is_in(ids, value_set=persons_ids))
+        strangers = self._ids.filter(stranger)
+        if len(strangers):
+            rows = pc.sum(self._lengths.filter(stranger)).as_py()
+            shown = ", ".join(repr(person_id) for person_id in strangers[:3].to_pylist())
+            said.append(
+                f"{self._path}: {rows:,} {self._what} row(s) of {len(strangers):,} person_id(s) on no "
+                f"row of {persons} ({shown}{', ...' if len(strangers) > 3 else ''}): not read"
+            )
+        return said
 
     def rows_of(self, person_id: str) -> list[dict[str, Any]]:
         run = self._runs.get(person_id)
@@ -102,6 +173,25 @@ class _Companion:
         start, end = run
         rows = self._table.slice(start, end - start).to_pylist()
         return [{key: _plain(value) for key, value in row.items() if value is not None} for row in rows]
+
+
+def _textual(kind: Any, pa: Any) -> bool:
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _repeated(ids: Any) -> dict[str, int]:
+    """The ``person_id`` values on more than one row, with their number of rows."""
+    import pyarrow.compute as pc
+
+    counts = pc.value_counts(ids)
+    several = counts.filter(pc.greater(counts.field("counts"), 1))
+    return {
+        person_id: rows
+        for person_id, rows in zip(
+            several.field("values").to_pylist(), several.field("counts").to_pylist(), strict=True
+        )
+        if isinstance(person_id, str)
+    }
 
 
 def _parquet(path: Path, handle: BinaryIO, pq: Any) -> Any:
