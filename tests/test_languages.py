@@ -23,12 +23,19 @@ from models.policy import Rule
 from rules.cli.app import app
 from rules.errors import KzmigError, PolicyError
 from rules.policy.loader import load_policy
+from rules.policy.titles import rule_title
 from rules.reports.language import chosen_language, date_formatter, translator, wording
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERSTAY = ["check", "examples/persons/overstay-B-2.yaml", "--on", "2024-05-20"]
 REFUSED = ["check", "examples/persons/refused-RU-E2.yaml", "--on", "2025-04-01"]
 PLAN = ["plan", "examples/persons/plan-RU-P1.yaml", "--enter", "2026-05-01", "--days", "30"]
+
+
+def titled(rule: Rule, language: str | None, on: str) -> str:
+    """The title of ``rule`` as a verdict on ``on`` shows it (its slots filled, see
+    :mod:`rules.policy.titles`), in ``language`` (English: ``None``)."""
+    return rule_title(load_policy(), rule, dt.date.fromisoformat(on), language)
 
 
 def _run(args: list[str], **env: str) -> tuple[int, str, str]:
@@ -68,10 +75,11 @@ def test_2024_05_20_an_overstay_in_russian_gives_headline_figures_dates_and_sanc
     evading = next(rule for rule in load_policy().rules if rule.id == "sanction.evading_departure")
     assert evading.title_ru is not None and evading.note_ru is not None
     assert evading.source.title_ru is not None
-    assert f"      {evading.title_ru}" in lines
+    assert f"      {titled(evading, 'ru', '2024-05-20')}" in lines
     assert f"      {evading.source.title_ru}  [акт от 5 июля 2014 г.]" in lines
     assert f"      примечание: {evading.note_ru}" in lines
-    assert evading.title not in out and evading.source.title not in out and evading.note not in out
+    english = titled(evading, None, "2024-05-20")
+    assert english not in out and evading.source.title not in out and evading.note not in out
 
 
 def test_2024_05_20_an_overstay_in_kazakh_gives_kazakh_words_and_dates() -> None:
@@ -85,10 +93,11 @@ def test_2024_05_20_an_overstay_in_kazakh_gives_kazakh_words_and_dates() -> None
     evading = next(rule for rule in load_policy().rules if rule.id == "sanction.evading_departure")
     assert evading.title_kk is not None and evading.note_kk is not None
     assert evading.source.title_kk is not None
-    assert f"      {evading.title_kk}" in lines
+    assert f"      {titled(evading, 'kk', '2024-05-20')}" in lines
     assert f"      {evading.source.title_kk}  [2014 ж. 5 шілде актісі]" in lines
     assert f"      ескертпе: {evading.note_kk}" in lines
-    assert evading.title not in out and evading.source.title not in out and evading.note not in out
+    english = titled(evading, None, "2024-05-20")
+    assert english not in out and evading.source.title not in out and evading.note not in out
 
 
 def test_2025_04_01_a_refusal_of_entry_shows_the_policys_russian_and_kazakh_titles_and_citation() -> None:
@@ -96,9 +105,9 @@ def test_2025_04_01_a_refusal_of_entry_shows_the_policys_russian_and_kazakh_titl
     _, kazakh, _ = _run([*REFUSED, "--lang", "kk"])
     refusal = next(rule for rule in load_policy().rules if rule.id == "entry.refusal")
     assert refusal.title_ru is not None and refusal.title_kk is not None
-    assert f"      {refusal.title_ru}" in russian.splitlines()
-    assert f"      {refusal.title_kk}" in kazakh.splitlines()
-    assert refusal.title not in russian + kazakh
+    assert f"      {titled(refusal, 'ru', '2025-04-01')}" in russian.splitlines()
+    assert f"      {titled(refusal, 'kk', '2025-04-01')}" in kazakh.splitlines()
+    assert titled(refusal, None, "2025-04-01") not in russian + kazakh
     assert any(
         line.startswith("  на границе 1 апреля 2025 г.: ОТКАЗ - 180-дневный период")
         for line in russian.splitlines()
@@ -400,9 +409,9 @@ def test_2024_05_20_an_overstay_cites_the_stay_limits_rules_and_the_migration_la
     for rule_id in STAY_RULES_OF_AN_OVERSTAY:
         rule = rules[rule_id]
         assert rule.titled(language) != rule.title and rule.source.titled(language) != rule.source.title
-        assert f"      {rule.titled(language)}" in lines
+        assert f"      {titled(rule, language, '2024-05-20')}" in lines
         assert any(line.startswith(f"      {rule.source.titled(language)}") for line in lines)  # [act of]
-        assert rule.title not in out and rule.source.title not in out
+        assert titled(rule, None, "2024-05-20") not in out and rule.source.title not in out
     limit = rules["stay.limit"]
     assert limit.note is not None and limit.noted(language) != limit.note
     assert f"      {note_label}: {limit.noted(language)}" in lines

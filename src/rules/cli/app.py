@@ -501,6 +501,7 @@ def policy_show(
     from rules.engine.evaluator import today
     from rules.policy.loader import default_policy_dir
     from rules.policy.timeline import Timeline
+    from rules.policy.titles import rule_title
 
     chosen = _parse_day(on) if on is not None else None
     try:
@@ -542,7 +543,7 @@ def policy_show(
     for rule in policy.rules:
         if rule.in_force(day):
             status = rule.then.status or "applies"
-            typer.echo(f"  {rule.id}  [{status}]  {rule.title}")
+            typer.echo(f"  {rule.id}  [{status}]  {rule_title(policy, rule, day)}")
     typer.echo("\nStatus kinds: " + ", ".join(sorted(policy.status_kinds)))
 
 

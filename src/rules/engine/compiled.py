@@ -21,6 +21,7 @@ from rules.policy.loader import Policy
 from rules.policy.mechanisms import Mechanism
 from rules.policy.nodes import Node, Param, ReportItem, operator_of, parameter_nodes, references
 from rules.policy.registry import mechanism_class
+from rules.policy.titles import rule_title, slots
 from rules.policy.types import FactSpec
 
 __all__ = ["CompiledPolicy", "DerivationStep"]
@@ -191,8 +192,12 @@ class CompiledPolicy:
             for rule_id, rule in self.rules.items()
             if rule.then.status is None or rule.then.status in self.rank[rule.programme]
         }
-        # The parts of a rule's trace entry that no case changes: title, source, in force,
-        # outcome, note.
+        # The rules whose titles quote parameters (see rules.policy.titles), and their titles
+        # as rendered on a day.
+        self.templated = frozenset(rule_id for rule_id, rule in self.rules.items() if slots(rule.title))
+        self._titles: dict[tuple[str, dt.date], str] = {}
+        # The parts of a rule's trace entry that no case changes: title (unless it quotes a
+        # parameter, see title()), source, in force, outcome, note.
         self.trace_parts: dict[str, dict[str, object]] = {
             rule_id: {
                 "title": rule.title,
@@ -203,6 +208,20 @@ class CompiledPolicy:
             }
             for rule_id, rule in self.rules.items()
         }
+
+    def title(self, rule_id: str, day: dt.date) -> str:
+        """The title of rule ``rule_id`` on ``day``: with the values of the parameters it quotes
+        in force that day (see :mod:`rules.policy.titles`)."""
+        if rule_id not in self.templated:
+            return self.rules[rule_id].title
+        key = (rule_id, day)
+        found = self._titles.get(key)
+        if found is None:
+            found = rule_title(self.policy, self.rules[rule_id], day)
+            if len(self._titles) >= _MEMO_SIZE:
+                self._titles.clear()
+            self._titles[key] = found
+        return found
 
     @staticmethod
     def remember(memo: dict[Any, Val], key: Any, value: Val) -> None:

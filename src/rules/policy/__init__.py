@@ -6,7 +6,8 @@ It owns reading YAML safely (:mod:`~rules.policy.documents`), one file's items
 and catalogue of facts (:mod:`~rules.policy.types`, :mod:`~rules.policy.catalogue`), the formula
 language of computed facts (:mod:`~rules.policy.formulas`; its tree, :mod:`~rules.policy.nodes`),
 rule conditions
-(:mod:`~rules.policy.conditions`), dated look-up (:mod:`~rules.policy.timeline`) and the
+(:mod:`~rules.policy.conditions`), rule titles that quote parameters
+(:mod:`~rules.policy.titles`), dated look-up (:mod:`~rules.policy.timeline`) and the
 registry of Python mechanisms a programme may name and their contract
 (:mod:`~rules.policy.registry`, :mod:`~rules.policy.mechanisms`).
 Nothing here evaluates a person: that is :mod:`rules.engine`.

@@ -31,6 +31,7 @@ from rules.policy.documents import located_messages
 from rules.policy.formulas import Scope, parse_formula
 from rules.policy.graph import walk
 from rules.policy.nodes import Node, ReportItem, WarningCheck
+from rules.policy.titles import slots
 from rules.policy.types import MechanismTraits
 
 __all__ = [
@@ -215,6 +216,7 @@ def check_rules(
             elif rule.exempts not in kinds and rule.exempts not in broken:
                 hint = did_you_mean(rule.exempts, kinds)
                 problem("rules", rule_id, ("exempts",), f"exempts unknown status kind {rule.exempts!r}{hint}")
+        _check_title_slots(rule_id, rule, parameters, everything_broken, problem)
         condition_ok = True
         if rule.when is not None:
             for place, message in condition_problems(
@@ -250,6 +252,32 @@ def check_rules(
         for name, programme in programmes.items()
     }
     return rule_values, reports
+
+
+def _check_title_slots(
+    rule_id: str, rule: Rule, parameters: Mapping[str, Parameter], broken: frozenset[str], problem: Report
+) -> None:
+    """A title's slots (``{sanction.fine_mci}``, see :mod:`rules.policy.titles`) name parameters,
+    and a Russian or Kazakh title quotes the same ones as the English title."""
+    english = slots(rule.title)
+    for field in ("title", "title_ru", "title_kk"):
+        text = getattr(rule, field)
+        if text is None:
+            continue
+        found = slots(text)
+        for name in found:
+            if name not in parameters and name not in broken:
+                hint = did_you_mean(name, parameters)
+                problem("rules", rule_id, (field,), f"{{{name}}} names no parameter{hint}")
+        if field != "title" and set(found) != set(english):
+            quoted = ", ".join(f"{{{name}}}" for name in english) or "no parameter"
+            problem(
+                "rules",
+                rule_id,
+                (field,),
+                f"quotes {', '.join(f'{{{name}}}' for name in found) or 'no parameter'} where the "
+                f"English title quotes {quoted}: a translation quotes the same parameters",
+            )
 
 
 def _check_base(

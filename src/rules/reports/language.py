@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rules.errors import KzmigError, did_you_mean
+from rules.policy.titles import render, slots, template_pattern
 
 if TYPE_CHECKING:
     from models.policy import Programme, Rule
@@ -128,6 +129,10 @@ def _number_formatter(language: str) -> Callable[[int], str]:
 _PLAIN_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 
+#: A title that quotes parameters: the pattern of its English form, its parameters, its form.
+_Template = tuple[re.Pattern[str], tuple[str, ...], str]
+
+
 @dataclass(frozen=True)
 class Wording:
     """Everything a report needs to speak one language: the program's messages, the policy's
@@ -139,6 +144,10 @@ class Wording:
     amount: Callable[[int], str] = field(repr=False)
     #: The policy's English titles and notes -> their form in this language.
     policy_text: Mapping[str, str] = field(repr=False, default_factory=dict)
+    #: The titles that quote parameters (see :mod:`rules.policy.titles`): what matches the
+    #: English title rendered with any values, the parameters it quotes, and the form in this
+    #: language, to be rendered with the same values.
+    policy_templates: tuple[_Template, ...] = field(repr=False, default=())
 
     def text(self, message: str) -> str:
         """One of the program's messages in this language."""
@@ -174,8 +183,25 @@ class Wording:
         return self.status(code) if context == STATUS else self.label(code)
 
     def of_policy(self, english: str) -> str:
-        """A title or note of the policy in this language, English where the policy has no form."""
-        return self.policy_text.get(english, english)
+        """A title or note of the policy in this language, English where the policy has no form.
+
+        A title that quotes parameters comes rendered (``... a fine of 20 MCI``): its form in
+        this language is found by its English template and rendered with the same values."""
+        found = self.policy_text.get(english)
+        if found is not None:
+            return found
+        for pattern, names, form in self.policy_templates:
+            match = pattern.match(english)
+            if match is not None:
+                values = {name: self._quoted(match.group(f"slot{index}")) for index, name in enumerate(names)}
+                return render(form, values.get)
+        return english
+
+    def _quoted(self, shown: str) -> str:
+        """A value as an English title shows it (``1,160``), as this language writes it."""
+        if _WHOLE_NUMBER.match(shown):
+            return self.amount(int(shown.replace(",", "")))
+        return shown
 
 
 def _policy_text(policy: Policy, language: str) -> dict[str, str]:
@@ -197,6 +223,16 @@ def _policy_text(policy: Policy, language: str) -> dict[str, str]:
     return {english: form for english, form in found.items() if form != english}
 
 
+def _policy_templates(policy: Policy, language: str) -> tuple[_Template, ...]:
+    """The rules whose titles quote parameters and have a form in ``language`` (see
+    :attr:`Wording.policy_templates`)."""
+    return tuple(
+        (template_pattern(rule.title), slots(rule.title), rule.titled(language))
+        for rule in policy.rules
+        if slots(rule.title) and rule.titled(language) != rule.title
+    )
+
+
 def wording(language: str | None = None, policy: Policy | None = None) -> Wording:
     """The :class:`Wording` of ``language`` (see :func:`chosen_language`), with the titles and
     notes of ``policy`` where it gives them in that language."""
@@ -209,6 +245,7 @@ def wording(language: str | None = None, policy: Policy | None = None) -> Wordin
         date_formatter(code),
         _number_formatter(code),
         _policy_text(policy, code) if policy is not None else {},
+        _policy_templates(policy, code) if policy is not None else (),
     )
 
 
@@ -226,6 +263,8 @@ def _pattern(template: str) -> re.Pattern[str]:
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+#: A whole number as a title shows it: ``5``, ``1,160``.
+_WHOLE_NUMBER = re.compile(r"^-?\d{1,3}(?:,\d{3})*$")
 
 
 def sentence(text: str, templates: tuple[str, ...], words: Wording) -> str:

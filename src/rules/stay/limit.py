@@ -51,6 +51,7 @@ from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 from rules.policy.loader import Policy
 from rules.policy.mechanisms import Derived, MechanismFact
 from rules.policy.timeline import Timeline
+from rules.policy.titles import rule_title
 from rules.policy.types import BOOLEAN, CODES, DATE, INTEGER, STRING
 from rules.stay.crossings import trips_from_crossings
 from rules.stay.notices import (
@@ -325,13 +326,14 @@ class StayLimit:
         if stay.figures is None:
             return []
         entries = []
+        as_of = dt.date.fromordinal(stay.fact["as_of"])
         for rule in self.exemptions:
             removed = stay.figures.exempt_days_by_rule.get(rule.id, 0)
             if removed and rule.id not in fired:
                 entries.append(
                     TraceEntry(
                         rule=rule.id,
-                        title=rule.title,
+                        title=rule_title(self.policy, rule, as_of),
                         source=self._sources[rule.id],
                         in_force=(rule.start, rule.end),
                         outcome="days_not_counted",
