@@ -554,7 +554,17 @@ class Rule(_Translated):
     """
 
     id: DottedName
-    title: Annotated[str, Field(min_length=3)]
+    title: Annotated[
+        str,
+        Field(
+            min_length=3,
+            description=(
+                "What the rule says, in English. A number the law sets is best written as the "
+                "parameter that holds it, in braces ({stay.limit_days}): every verdict shows the "
+                "value in force on its date."
+            ),
+        ),
+    ]
     source: Source
     start: dt.date = Field(alias="from")
     end: dt.date | None = Field(default=None, alias="to")
