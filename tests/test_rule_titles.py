@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -113,6 +114,44 @@ def test_policy_show_lists_each_rule_with_the_numbers_in_force_on_its_date() -> 
     )
 
 
+PASS_MARK_450 = """\
+schema: kzmig/policy/2
+title: A pass mark of 450 points from 1 Sep 2026 (a test's what-if)
+x-sources:
+  what_if: &what_if
+    title: "A hypothetical amendment written by the tests; not law"
+    href: https://adilet.zan.kz/
+parameters:
+  residence.pass_mark:
+    description: The least questionnaire score that passes.
+    unit: points
+    values:
+      - {from: 2026-02-13, value: 400, source: *what_if}
+      - {from: 2026-09-01, value: 450, source: *what_if}
+"""
+
+
+@pytest.mark.parametrize(("submitted", "quoted"), [("2026-06-01", "400"), ("2026-09-15", "450")])
+def test_2026_10_01_a_gate_read_on_the_submission_day_quotes_the_pass_mark_of_that_day(
+    tmp_path: Path, submitted: str, quoted: str
+) -> None:
+    """The residence gates read the law of the day the application was submitted, and so do
+    their titles: on 2026-10-01 an application of June is held to 400 points, and says so."""
+    amendment = tmp_path / "pass-mark-450.yaml"
+    amendment.write_text(PASS_MARK_450, encoding="utf-8")
+    evaluator = rules.Evaluator(rules.load_policy(amendments=[amendment]))
+    person = yaml.safe_load(
+        (ROOT / "examples" / "persons" / "residence-RA-1.yaml").read_text(encoding="utf-8")
+    )
+    person["residence_application"]["submitted"] = submitted
+    section = evaluator.evaluate(person, dt.date(2026, 10, 1)).section("residence")
+    assert section is not None
+    shown = section.model_extra or {}
+    gates = {item.rule: item.title for item in shown["gates"]}
+    assert gates["residence.score"] == f"The questionnaire scores at least {quoted} points"
+    assert shown["pass_mark"] == int(quoted)
+
+
 RULE = """\
 schema: kzmig/policy/2
 title: A title that quotes parameters
@@ -143,8 +182,18 @@ rules:
             "quotes no parameter where the English title quotes {stay.limit_days}: a translation "
             "quotes the same parameters",
         ),
+        (
+            '"Refused beyond {stay.limit_days on stay.regime} days"',
+            '"Отказ сверх {stay.limit_days on stay.regime} дней"',
+            "title",
+            "{stay.limit_days on stay.regime}: 'on' takes a date, not a string",
+        ),
     ],
-    ids=["a slot that names no parameter", "a translation that quotes other parameters"],
+    ids=[
+        "a slot that names no parameter",
+        "a translation that quotes other parameters",
+        "a slot read on a fact that is no date",
+    ],
 )
 def test_a_title_slot_is_checked_when_the_policy_is_loaded(
     tmp_path: Path, title: str, title_ru: str, where: str, message: str

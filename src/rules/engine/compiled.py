@@ -14,14 +14,14 @@ from typing import Any, NamedTuple, cast
 
 from models.policy import Rule
 from models.verdict import SourceRef
-from rules.engine.computation import Evaluate, Val, compile_formula
+from rules.engine.computation import Evaluate, FactSource, Val, compile_formula
 from rules.engine.patterns import chain, facts_read_by, parameters_read_by
 from rules.policy.conditions import comparisons
 from rules.policy.loader import Policy
 from rules.policy.mechanisms import Mechanism
 from rules.policy.nodes import Node, Param, ReportItem, operator_of, parameter_nodes, references
 from rules.policy.registry import mechanism_class
-from rules.policy.titles import rule_title, slots
+from rules.policy.titles import Slot, rule_title, slots
 from rules.policy.types import FactSpec
 
 __all__ = ["CompiledPolicy", "DerivationStep"]
@@ -195,7 +195,14 @@ class CompiledPolicy:
         # The rules whose titles quote parameters (see rules.policy.titles), and their titles
         # as rendered on a day.
         self.templated = frozenset(rule_id for rule_id, rule in self.rules.items() if slots(rule.title))
-        self._titles: dict[tuple[str, dt.date], str] = {}
+        # Per rule, the facts whose days its title's slots are read on (see rules.policy.titles).
+        self._title_days: dict[str, tuple[str, ...]] = {
+            rule_id: tuple(
+                dict.fromkeys(on for slot in slots(self.rules[rule_id].title) if (on := Slot.of(slot).on))
+            )
+            for rule_id in self.templated
+        }
+        self._titles: dict[tuple[str, dt.date, tuple[Any, ...]], str] = {}
         # The parts of a rule's trace entry that no case changes: title (unless it quotes a
         # parameter, see title()), source, in force, outcome, note.
         self.trace_parts: dict[str, dict[str, object]] = {
@@ -209,15 +216,18 @@ class CompiledPolicy:
             for rule_id, rule in self.rules.items()
         }
 
-    def title(self, rule_id: str, day: dt.date) -> str:
-        """The title of rule ``rule_id`` on ``day``: with the values of the parameters it quotes
-        in force that day (see :mod:`rules.policy.titles`)."""
+    def title(self, rule_id: str, case: FactSource) -> str:
+        """The title of rule ``rule_id`` in ``case``: with the values of the parameters it
+        quotes in force on the evaluation date, or on the day of the fact a slot names (see
+        :mod:`rules.policy.titles`)."""
         if rule_id not in self.templated:
             return self.rules[rule_id].title
-        key = (rule_id, day)
+        days = tuple(case.fact(name).value for name in self._title_days[rule_id])
+        key = (rule_id, case.as_of, days)
         found = self._titles.get(key)
         if found is None:
-            found = rule_title(self.policy, self.rules[rule_id], day)
+            known = dict(zip(self._title_days[rule_id], days, strict=True))
+            found = rule_title(self.policy, self.rules[rule_id], case.as_of, fact=known.get)
             if len(self._titles) >= _MEMO_SIZE:
                 self._titles.clear()
             self._titles[key] = found

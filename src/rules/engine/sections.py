@@ -138,7 +138,7 @@ def programme_section(
     for name, (item, closure) in compiled.reports.get(programme, {}).items():
         if item.rules_with_status is not None:
             items[name] = [
-                RuleRef(rule=rule_id, title=compiled.title(rule_id, case.as_of))
+                RuleRef(rule=rule_id, title=compiled.title(rule_id, case))
                 for rule_id in compiled.deciding.get((programme, item.rules_with_status), ())
                 if rule_id in fired and rule_id not in overridden_by
             ]
@@ -221,7 +221,7 @@ def _checklist(
             result = "unknown"
         else:
             result = "met"
-        title = compiled.title(rule_id, case.as_of)
+        title = compiled.title(rule_id, case)
         items.append(ChecklistItem(rule=rule_id, title=title, result=result))  # type: ignore[arg-type]
     return items
 

@@ -46,7 +46,7 @@ def trace_entry(
         {
             "rule": rule_id,
             **compiled.trace_parts[rule_id],
-            "title": compiled.title(rule_id, case.as_of),
+            "title": compiled.title(rule_id, case),
             "facts": facts,
             "missing": report_missing(compiled, (rule,), case),
             "overridden_by": overridden_by,

@@ -31,7 +31,7 @@ from rules.policy.documents import located_messages
 from rules.policy.formulas import Scope, parse_formula
 from rules.policy.graph import walk
 from rules.policy.nodes import Node, ReportItem, WarningCheck
-from rules.policy.titles import slots
+from rules.policy.titles import Slot, slots
 from rules.policy.types import MechanismTraits
 
 __all__ = [
@@ -216,7 +216,7 @@ def check_rules(
             elif rule.exempts not in kinds and rule.exempts not in broken:
                 hint = did_you_mean(rule.exempts, kinds)
                 problem("rules", rule_id, ("exempts",), f"exempts unknown status kind {rule.exempts!r}{hint}")
-        _check_title_slots(rule_id, rule, parameters, everything_broken, problem)
+        _check_title_slots(rule_id, rule, Scope(visible, parameters, tables, everything_broken), problem)
         condition_ok = True
         if rule.when is not None:
             for place, message in condition_problems(
@@ -254,10 +254,9 @@ def check_rules(
     return rule_values, reports
 
 
-def _check_title_slots(
-    rule_id: str, rule: Rule, parameters: Mapping[str, Parameter], broken: frozenset[str], problem: Report
-) -> None:
-    """A title's slots (``{sanction.fine_mci}``, see :mod:`rules.policy.titles`) name parameters,
+def _check_title_slots(rule_id: str, rule: Rule, scope: Scope, problem: Report) -> None:
+    """A title's slots (``{sanction.fine_mci}``, ``{residence.pass_mark on residence.submitted}``,
+    see :mod:`rules.policy.titles`) name parameters, read on a date the rule's programme sees;
     and a Russian or Kazakh title quotes the same ones as the English title."""
     english = slots(rule.title)
     for field in ("title", "title_ru", "title_kk"):
@@ -265,10 +264,17 @@ def _check_title_slots(
         if text is None:
             continue
         found = slots(text)
-        for name in found:
-            if name not in parameters and name not in broken:
-                hint = did_you_mean(name, parameters)
-                problem("rules", rule_id, (field,), f"{{{name}}} names no parameter{hint}")
+        for written in found:
+            slot = Slot.of(written)
+            if slot.parameter not in scope.parameters:
+                if slot.parameter not in scope.broken:
+                    hint = did_you_mean(slot.parameter, scope.parameters)
+                    problem("rules", rule_id, (field,), f"{{{written}}} names no parameter{hint}")
+            elif slot.on is not None:  # checked as the formula it stands for
+                read = Scope(scope.facts, scope.parameters, scope.tables, scope.broken)
+                parse_formula({"param": slot.parameter, "on": slot.on}, read, ())
+                for _, message in read.problems:
+                    problem("rules", rule_id, (field,), f"{{{written}}}: {message}")
         if field != "title" and set(found) != set(english):
             quoted = ", ".join(f"{{{name}}}" for name in english) or "no parameter"
             problem(

@@ -4,10 +4,14 @@ of that parameter in force on the day of the verdict.
 A title is prose that paraphrases the law ("a fine of 10 MCI"). Written with the number, it
 goes stale the day an amendment changes the parameter: the verdict says 20 MCI and the rule
 that decided it still says 10. Written with a slot, ``a fine of {sanction.fine_mci} MCI``, it
-says what the law in force says. Only parameters fill slots (values of the law, not of the
-case); the loader refuses a slot that names no parameter, and a Russian or Kazakh title whose
-slots are not those of the English one. A brace that does not hold a dotted parameter name is
-plain text.
+says what the law in force says. A rule that reads a parameter on another day than the
+evaluation date quotes it on that day, as its condition reads it: ``{residence.pass_mark on
+residence.submitted}`` is the pass mark in force on the day the application was submitted.
+
+Only parameters fill slots (values of the law, not of the case); the loader refuses a slot
+that names no parameter, an ``on`` that names no date of the rule's programme, and a Russian or
+Kazakh title whose slots are not those of the English one. A brace that holds anything else
+(``{90}``) is plain text.
 """
 
 from __future__ import annotations
@@ -16,27 +20,44 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from models.policy import Rule
     from rules.policy.loader import Policy
 
-__all__ = ["SLOT", "render", "rule_title", "slots", "template_pattern"]
+__all__ = ["SLOT", "Slot", "render", "rule_title", "slots", "template_pattern"]
 
-#: A slot: a dotted parameter name in braces (``{sanction.fine_mci}``).
-SLOT = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\}")
+_NAME = r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+"
+#: A slot: a dotted parameter name in braces, and optionally the fact giving the day to read it
+#: on (``{sanction.fine_mci}``, ``{residence.pass_mark on residence.submitted}``).
+SLOT = re.compile(rf"\{{({_NAME}(?: on {_NAME})?)\}}")
+
+
+class Slot(NamedTuple):
+    """One slot of a title: the parameter it quotes, and the fact whose day it is read on
+    (``None``: the evaluation date)."""
+
+    parameter: str
+    on: str | None
+
+    @classmethod
+    def of(cls, text: str) -> Slot:
+        """The slot written ``text`` (what is between the braces)."""
+        parameter, _, on = text.partition(" on ")
+        return cls(parameter, on or None)
 
 
 def slots(text: str) -> tuple[str, ...]:
-    """The parameters a title quotes, each once, in the order they first appear."""
+    """The slots of a title as written between their braces, each once, in the order they first
+    appear (``("stay.limit_days", "residence.pass_mark on residence.submitted")``)."""
     return tuple(dict.fromkeys(SLOT.findall(text)))
 
 
 def render(text: str, value: Callable[[str], Any]) -> str:
-    """``text`` with each slot replaced by ``value(name)`` as a title writes it (a whole number
-    with thousands separated by commas, ``1,160``); a slot whose parameter has no value
-    (``None``) stays as written, so that no number is made up."""
+    """``text`` with each slot replaced by ``value(slot)`` (``slot`` as written between the
+    braces) as a title writes it (a whole number with thousands separated by commas, ``1,160``);
+    a slot whose value is ``None`` stays as written, so that no number is made up."""
 
     def filled(match: re.Match[str]) -> str:
         found = value(match.group(1))
@@ -47,15 +68,28 @@ def render(text: str, value: Callable[[str], Any]) -> str:
     return SLOT.sub(filled, text)
 
 
-def rule_title(policy: Policy, rule: Rule, day: dt.date, language: str | None = None) -> str:
+def rule_title(
+    policy: Policy,
+    rule: Rule,
+    day: dt.date,
+    language: str | None = None,
+    fact: Callable[[str], Any] | None = None,
+) -> str:
     """The title of ``rule`` (in ``language``: ``ru``, ``kk``; English by default) with its
-    slots filled by the parameters of ``policy`` in force on ``day``."""
+    slots filled by the parameters of ``policy`` in force on ``day``, or, for a slot read ``on``
+    a fact, on the day ``fact(name)`` gives (``fact`` ``None``, no case, or a fact with no day:
+    on ``day``, the best account of a rule whose day is not known)."""
     text = rule.title if language is None else rule.titled(language)
     if "{" not in text:
         return text
 
-    def value(name: str) -> Any:
-        dated = policy.dated_parameter(name, day)
+    def value(written: str) -> Any:
+        slot = Slot.of(written)
+        on: Any = day
+        if slot.on is not None and fact is not None:
+            found = fact(slot.on)
+            on = found if isinstance(found, dt.date) else day
+        dated = policy.dated_parameter(slot.parameter, on)
         return dated.value if dated is not None else None
 
     return render(text, value)
