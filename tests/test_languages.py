@@ -434,3 +434,21 @@ def test_2024_05_20_a_visa_national_is_told_in_the_language_that_the_visa_govern
     assert "  * stay.visa_national  [" in lines[lines.index(f"      {visa_national.titled(language)}") - 1]
     assert any(line.startswith(f"      {visa_national.source.titled(language)}") for line in lines)
     assert visa_national.title not in out and visa_national.source.title not in out
+
+
+def test_a_programme_warning_whose_text_holds_a_colon_is_shown_in_the_policys_form() -> None:
+    """'{programme}: {text}: {items}' also matches a text that holds ': ' itself; the reading
+    whose text is the policy's is the one taken."""
+    import dataclasses
+
+    from rules.reports.language import sentence
+    from rules.reports.text import WARNINGS
+
+    english = "the record says so (see X): check it"
+    words = dataclasses.replace(wording("ru"), policy_text={english: "запись так говорит (см. X): проверьте"})
+    assert (
+        sentence(f"residence: {english}", WARNINGS, words)
+        == "residence: запись так говорит (см. X): проверьте"
+    )
+    listed = f"residence: {english}: kind a"
+    assert sentence(listed, WARNINGS, words) == "residence: запись так говорит (см. X): проверьте: kind a"

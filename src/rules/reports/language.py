@@ -275,12 +275,29 @@ def sentence(text: str, templates: tuple[str, ...], words: Wording) -> str:
     template matches stays as written."""
     if words.language == DEFAULT_LANGUAGE:
         return text
+    first: tuple[str, dict[str, str]] | None = None
     for template in templates:
-        found = _patterns(template).match(text)
-        if found is not None:
-            slots = {name: _slot(value, words) for name, value in found.groupdict().items()}
-            return words.text(template).format(**slots)
-    return text
+        for pattern in (_patterns(template), _greedy_patterns(template)):
+            found = pattern.match(text)
+            if found is None:
+                continue
+            held = found.groupdict()
+            # A programme's warning text may hold ": " itself, and "{programme}: {text}: {items}"
+            # then matches with part of it taken for the items: the reading whose {text} is a
+            # text of the policy is the one that reads the sentence as written.
+            if "text" not in held or held["text"] in words.policy_text:
+                return _filled(template, held, words)
+            first = first or (template, held)
+    return _filled(*first, words) if first is not None else text
+
+
+def _filled(template: str, held: dict[str, str], words: Wording) -> str:
+    return words.text(template).format(**{name: _slot(value, words) for name, value in held.items()})
+
+
+def _greedy_pattern(template: str) -> re.Pattern[str]:
+    """:func:`_pattern` with its ``{text}`` slot taking all it can (a text that holds ': ')."""
+    return re.compile(_pattern(template).pattern.replace("(?P<text>.+?)", "(?P<text>.+)"), re.DOTALL)
 
 
 def _slot(value: str, words: Wording) -> str:
@@ -303,3 +320,4 @@ _CODE_WORDS = re.compile(r"[a-z]+(?: [a-z]+)+")
 
 
 _patterns = functools.cache(_pattern)
+_greedy_patterns = functools.cache(_greedy_pattern)
