@@ -47,6 +47,7 @@ EXPECT_KEYS = {
     "registration",
     "sections",
     "warnings",
+    "not_warnings",
     *FIGURES,
     *DECISIONS,
 }
@@ -132,6 +133,11 @@ def test_example_case_gives_the_verdict_it_states(path: Path) -> None:
         assert verdict.stay.sanction.values == expect["sanction_values"], case["name"]
     for expected_warning in expect.get("warnings", ()):  # each a part of some warning
         assert any(expected_warning in warning for warning in verdict.warnings), (
+            case["name"],
+            verdict.warnings,
+        )
+    for unexpected in expect.get("not_warnings", ()):  # each a part of no warning
+        assert not any(unexpected in warning for warning in verdict.warnings), (
             case["name"],
             verdict.warnings,
         )
