@@ -77,19 +77,21 @@ def rule_title(
 ) -> str:
     """The title of ``rule`` (in ``language``: ``ru``, ``kk``; English by default) with its
     slots filled by the parameters of ``policy`` in force on ``day``, or, for a slot read ``on``
-    a fact, on the day ``fact(name)`` gives (``fact`` ``None``, no case, or a fact with no day:
-    on ``day``, the best account of a rule whose day is not known)."""
+    a fact, on the day ``fact(name)`` gives (``fact`` ``None``, no case, a fact with no day or a
+    parameter with no value that day: on ``day``, the best account the policy has)."""
     text = rule.title if language is None else rule.titled(language)
     if "{" not in text:
         return text
 
     def value(written: str) -> Any:
         slot = Slot.of(written)
-        on: Any = day
+        dated = None
         if slot.on is not None and fact is not None:
             found = fact(slot.on)
-            on = found if isinstance(found, dt.date) else day
-        dated = policy.dated_parameter(slot.parameter, on)
+            if isinstance(found, dt.date):
+                dated = policy.dated_parameter(slot.parameter, found)
+        if dated is None:  # no such day, or no value then (an application before the pilot)
+            dated = policy.dated_parameter(slot.parameter, day)
         return dated.value if dated is not None else None
 
     return render(text, value)
