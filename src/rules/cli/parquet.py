@@ -139,10 +139,8 @@ class _Companion:
             said.append(
                 f"{self._path}: {self._without_person:,} {self._what} row(s) have no person_id: not read"
             )
-        import pyarrow as pa
-
         ids = self._ids
-        if _textual(ids.type, pa) and _textual(persons_ids.type, pa):
+        if _textual(ids.type) and _textual(persons_ids.type):
             ids = ids.cast(persons_ids.type)  # string and large_string: the same ids
         if ids.type != persons_ids.type:
             raise InputError(
@@ -175,7 +173,10 @@ class _Companion:
         return [{key: _plain(value) for key, value in row.items() if value is not None} for row in rows]
 
 
-def _textual(kind: Any, pa: Any) -> bool:
+def _textual(kind: Any) -> bool:
+    """Whether an Arrow type holds text (``string`` or ``large_string``: the same ids)."""
+    import pyarrow as pa
+
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 

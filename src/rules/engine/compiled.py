@@ -203,11 +203,10 @@ class CompiledPolicy:
             for rule_id in self.templated
         }
         self._titles: dict[tuple[str, dt.date, tuple[Any, ...]], str] = {}
-        # The parts of a rule's trace entry that no case changes: title (unless it quotes a
-        # parameter, see title()), source, in force, outcome, note.
+        # The parts of a rule's trace entry that no case changes: source, in force, outcome,
+        # note (the title is the case's, see title()).
         self.trace_parts: dict[str, dict[str, object]] = {
             rule_id: {
-                "title": rule.title,
                 "source": self.sources[rule_id],
                 "in_force": (rule.start, rule.end),
                 "outcome": rule.then.status or "applies",

@@ -45,8 +45,8 @@ def trace_entry(
         TraceEntry,
         {
             "rule": rule_id,
-            **compiled.trace_parts[rule_id],
             "title": compiled.title(rule_id, case),
+            **compiled.trace_parts[rule_id],
             "facts": facts,
             "missing": report_missing(compiled, (rule,), case),
             "overridden_by": overridden_by,

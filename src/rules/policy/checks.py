@@ -216,7 +216,8 @@ def check_rules(
             elif rule.exempts not in kinds and rule.exempts not in broken:
                 hint = did_you_mean(rule.exempts, kinds)
                 problem("rules", rule_id, ("exempts",), f"exempts unknown status kind {rule.exempts!r}{hint}")
-        _check_title_slots(rule_id, rule, Scope(visible, parameters, tables, everything_broken), problem)
+        scope = Scope(visible, parameters, tables, everything_broken)
+        _check_title_slots(rule_id, rule, scope, problem)
         condition_ok = True
         if rule.when is not None:
             for place, message in condition_problems(
@@ -228,7 +229,6 @@ def check_rules(
             if name not in visible and name not in everything_broken:
                 hint = did_you_mean(name, visible)
                 problem("rules", rule_id, ("then", "missing", index), f"unknown fact {name!r}{hint}")
-        scope = Scope(visible, parameters, tables, everything_broken)
         values: dict[str, Node] = {}
         for name, raw in rule.then.values.items():
             node = parse_formula(raw, scope, ("then", "values", name))
@@ -257,7 +257,9 @@ def check_rules(
 def _check_title_slots(rule_id: str, rule: Rule, scope: Scope, problem: Report) -> None:
     """A title's slots (``{sanction.fine_mci}``, ``{residence.pass_mark on residence.submitted}``,
     see :mod:`rules.policy.titles`) name parameters, read on a date the rule's programme sees;
-    and a Russian or Kazakh title quotes the same ones as the English title."""
+    and a Russian or Kazakh title quotes the same ones as the English title. ``scope`` is the
+    rule's; each slot read on a day is checked in a scope of its own, so that its problems are
+    said with the slot."""
     english = slots(rule.title)
     for field in ("title", "title_ru", "title_kk"):
         text = getattr(rule, field)
