@@ -63,15 +63,15 @@ def compare(directory: Path, people: str, amendment: str, *dates: str) -> Compar
     return json.loads(summary.read_text(encoding="utf-8")), [json.loads(line) for line in lines]
 
 
+def sixty_days_compared(directory: Path) -> Compared:
+    """The 60-day limit over the example population, the first of each month, December 2025 to
+    June 2026."""
+    return compare(directory, "population-2026.jsonl", "limit-60-days.yaml", "--months", "2025-12..2026-06")
+
+
 @pytest.fixture(scope="module")
 def sixty_days(tmp_path_factory: pytest.TempPathFactory) -> Compared:
-    return compare(
-        tmp_path_factory.mktemp("sixty"),
-        "population-2026.jsonl",
-        "limit-60-days.yaml",
-        "--months",
-        "2025-12..2026-06",
-    )
+    return sixty_days_compared(tmp_path_factory.mktemp("sixty"))
 
 
 @pytest.fixture(scope="module")

@@ -153,9 +153,9 @@ table.facts td { border-bottom: 1px solid #e3e7ec; }
 .figure-box .label { font-size: 8.5pt; color: #5a6472; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: 4px 0 8px; }
 .programme { border-top: 1px solid #e3e7ec; margin-top: 8px; }
-.side { display: flex; gap: 14px; align-items: flex-start; }
-.side .chart { flex: 0 0 auto; }
-.side .tables { flex: 1 1 auto; min-width: 0; }
+.side { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
+.side .chart { flex: 0 1 auto; min-width: 0; }
+.side .tables { flex: 1 1 240px; }
 ul.cell { margin: 0; padding: 0; list-style: none; }
 ul.cell li { margin: 0 0 1px; overflow-wrap: anywhere; }
 table.records td { font-size: 8.4pt; }

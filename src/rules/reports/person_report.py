@@ -966,6 +966,20 @@ class NoPdfRenderer(PdfError):
     """No program that prints a page to PDF is installed."""
 
 
+#: How the renderer is started: headless, in a profile of its own, and without the background
+#: connections a closed network refuses (each would otherwise be tried, and time out, at start).
+HEADLESS_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
 def find_pdf_renderer(path: str | None = None) -> str | None:
     """The first of :data:`PDF_RENDERERS` found on ``path`` (default: the PATH of the
     environment), or ``None``."""
@@ -992,14 +1006,7 @@ def write_pdf(html: Path, pdf: Path, renderer: str | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix="kzmig-pdf-") as profile:
         command = [
             program,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *HEADLESS_FLAGS,
             "--no-pdf-header-footer",
             f"--user-data-dir={profile}",
             f"--print-to-pdf={target}",
