@@ -964,6 +964,68 @@ def test_the_stay_mechanism_declares_every_parameter_and_table_it_reads(monkeypa
     assert read <= set(StayLimit.reads), read - set(StayLimit.reads)
 
 
+def test_the_stay_mechanism_looks_its_keyed_tables_up_by_the_key_it_declares_only(monkeypatch) -> None:
+    """On every example record, each look-up of a table of ``StayLimit.keyed_reads`` is by the
+    value of the fact it names (the person's citizenship): an impact analysis names a row of
+    such a table only for the records that hold its key."""
+    from rules.policy.loader import Policy
+    from rules.stay.limit import StayLimit
+
+    looked_up: list[tuple[str, Any]] = []
+    original = Policy.row
+
+    def row(self: Any, table: str, key: Any, on: Any) -> Any:
+        if table in StayLimit.keyed_reads:
+            looked_up.append((table, key))
+        return original(self, table, key, on)
+
+    monkeypatch.setattr(Policy, "row", row)
+    evaluator = rules.Evaluator(rules.load_policy())
+    seen = 0
+    for record, on in _every_example_record():
+        looked_up.clear()
+        try:
+            found = evaluator.evaluate_case(record, on)
+        except rules.KzmigError:
+            continue
+        for table, key in looked_up:
+            seen += 1
+            assert key == found.fact(f"stay.{StayLimit.keyed_reads[table]}"), (
+                record.get("person_id"),
+                table,
+                key,
+            )
+    assert seen, "the recording saw nothing: the test is not wired"
+
+
+def test_2026_03_20_uzbek_and_tajik_regimes_amended_each_stay_is_explained_by_the_row_of_its_citizenship(
+    tmp_path: Path, baseline: rules.Evaluator
+) -> None:
+    """Two rows of stay.regime_of_citizenship move to the visa-free regime of 14 days per entry
+    and 42 in 180 from 2026-01-01; an Uzbek's changed stay is explained by the row of UZ
+    alone, a Russian is not reached."""
+    path = amendment(
+        tmp_path,
+        "uz-tj.yaml",
+        "tables:\n  stay.regime_of_citizenship:\n    description: UZ and TJ moved\n    key: citizenship\n"
+        "    rows:\n"
+        + "".join(
+            f"      {code}: [{{from: 2023-01-27, value: visa_free, source: *what_if}},"
+            f" {{from: 2026-01-01, value: visa_free_14_42, source: *what_if}}]\n"
+            for code in ("UZ", "TJ")
+        ),
+    )
+    comparison = Comparison(baseline, rules.Evaluator(rules.load_policy(amendments=[path])))
+    trips = [{"entry": "2026-02-01", "exit": "2026-02-25"}, {"entry": "2026-03-10"}]  # 25 days, then 11
+    for code in ("UZ", "TJ"):
+        difference = comparison.compare({"person_id": code, "citizenship": code, "trips": trips}, ON)
+        assert "stay.status" in difference.changed
+        assert [d.name for d in difference.why.law if d.kind == "table row"] == [
+            f"stay.regime_of_citizenship[{code}]"
+        ]
+    assert comparison.compare({"person_id": "RU", "citizenship": "RU", "trips": trips}, ON).changed == ()
+
+
 @pytest.mark.parametrize("name", EXAMPLE_AMENDMENTS)
 def test_skipping_records_no_difference_reaches_changes_no_outcome(name: str, baseline) -> None:
     amended = rules.Evaluator(rules.load_policy(amendments=[AMENDMENTS / name]))
@@ -1041,3 +1103,106 @@ def test_a_population_with_no_date_list_judges_today_and_an_empty_list_is_refuse
     assert Population(*specs, None).dates == (today(rules.load_policy()),)
     with pytest.raises(ValueError, match="at least one evaluation date"):
         Population(*specs, ())
+
+
+# --- the why names the table rows a record may have read, not every row that differs ---------
+
+HOST_KINDS = ("individual", "official", "small_business", "non_profit", "medium_business", "large_business")
+HOST_FINES = {
+    "individual": "{housing: 25, repeat: 30}",
+    "official": "{late_notification: 10, housing: 40, repeat: 40}",
+    "small_business": "{late_notification: 10, housing: 40, repeat: 40}",
+    "non_profit": "{late_notification: 10, housing: 40, repeat: 40}",
+    "medium_business": "{late_notification: 15, housing: 55, repeat: 70}",
+    "large_business": "{late_notification: 20, housing: 75, repeat: 100}",
+}
+DOUBLED = {
+    "individual": "{housing: 50, repeat: 60}",
+    "official": "{late_notification: 20, housing: 80, repeat: 80}",
+    "small_business": "{late_notification: 20, housing: 80, repeat: 80}",
+    "non_profit": "{late_notification: 20, housing: 80, repeat: 80}",
+    "medium_business": "{late_notification: 30, housing: 110, repeat: 140}",
+    "large_business": "{late_notification: 40, housing: 150, repeat: 200}",
+}
+
+
+def host_fines(tmp_path: Path, doubled: tuple[str, ...]) -> rules.Evaluator:
+    """The art. 518 fines of the kinds of host ``doubled`` doubled from 1 Jan 2025."""
+    rows = "".join(
+        f"      {kind}: [{{from: 2023-01-27, value: {HOST_FINES[kind]}, source: *what_if}}"
+        + (f", {{from: 2025-01-01, value: {DOUBLED[kind]}, source: *what_if}}" if kind in doubled else "")
+        + "]\n"
+        for kind in HOST_KINDS
+    )
+    body = f"tables:\n  host.fines_mci:\n    description: doubled\n    key: kind of host\n    rows:\n{rows}"
+    path = amendment(tmp_path, f"host-fines-{'-'.join(doubled)}.yaml", body)
+    return rules.Evaluator(rules.load_policy(amendments=[path]))
+
+
+def late_host(kind: str) -> dict[str, Any]:
+    """A foreigner whose host notified four days late in March 2025 (due 6 March, notified 10)."""
+    return {
+        "person_id": f"H-{kind}",
+        "citizenship": "RU",
+        "trips": [{"entry": "2025-03-03", "registered_on": "2025-03-10"}],
+        "host": {"kind": kind},
+    }
+
+
+def test_2025_04_05_fines_doubled_for_medium_and_large_businesses_each_fine_is_explained_by_its_own_row(
+    tmp_path: Path, baseline: rules.Evaluator
+) -> None:
+    comparison = Comparison(baseline, host_fines(tmp_path, ("medium_business", "large_business")))
+    for kind in ("medium_business", "large_business"):
+        difference = comparison.compare(late_host(kind), dt.date(2025, 4, 5))
+        assert "host.fine_mci" in difference.changed
+        assert [d.name for d in difference.why.law] == [f"host.fines_mci[{kind}]"]
+    assert comparison.compare(late_host("small_business"), dt.date(2025, 4, 5)).changed == ()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doubled=st.sets(st.sampled_from(HOST_KINDS), min_size=1), kind=st.sampled_from(HOST_KINDS))
+def test_a_changed_host_fine_is_explained_by_the_row_of_the_hosts_kind_and_no_other(
+    tmp_path: Path, baseline: rules.Evaluator, doubled: set[str], kind: str
+) -> None:
+    """Brute force: the host's fine reads the row of its own kind only, so a record changes
+    exactly when that row was doubled, and the why names that row alone."""
+    comparison = Comparison(baseline, host_fines(tmp_path, tuple(sorted(doubled))))
+    difference = comparison.compare(late_host(kind), dt.date(2025, 4, 5))
+    rows = [d.name for d in difference.why.law if d.kind == "table row"]
+    fined = kind != "individual"  # an individual who notifies late gets a warning, not a fine
+    if kind in doubled and fined:
+        assert "host.fine_mci" in difference.changed and rows == [f"host.fines_mci[{kind}]"]
+    else:
+        assert difference.changed == () and rows == []
+
+
+def test_2027_07_01_a_new_region_explains_a_family_resettled_there_by_both_its_rows(
+    tmp_path: Path, baseline: rules.Evaluator
+) -> None:
+    """The region's row of country.regions makes the record readable (the baseline leaves its
+    host region out, and says so); its row of the labour-deficient regions puts it under the
+    quota. A family resettled elsewhere is not reached."""
+    path = amendment(
+        tmp_path,
+        "alatau.yaml",
+        "tables:\n"
+        "  country.regions:\n    description: with Alatau\n    key: region\n    rows:\n"
+        "      alatau: [{from: 2025-01-01, value: {name: Alatau Region, kind: region}, source: *what_if}]\n"
+        "  social_contract.labour_deficient_regions:\n    description: with Alatau\n    key: region\n"
+        "    rows:\n      alatau: [{from: 2025-01-01, value: true, source: *what_if}]\n",
+    )
+    comparison = Comparison(baseline, rules.Evaluator(rules.load_policy(amendments=[path])))
+    family = json.loads(
+        (ROOT / "examples" / "persons" / "families-2027.jsonl").read_text("utf-8").splitlines()[0]
+    )
+    moved = json.loads(json.dumps(family))
+    moved["social_contract"]["host_region"] = "alatau"
+    difference = comparison.compare(moved, dt.date(2027, 7, 1))
+    assert "social_contract.status" in difference.changed
+    assert [d.name for d in difference.why.law] == [
+        "country.regions[alatau]",
+        "social_contract.labour_deficient_regions[alatau]",
+    ]
+    assert any("'alatau' is not one of" in note for note in difference.notes)
+    assert comparison.compare(family, dt.date(2027, 7, 1)).changed == ()

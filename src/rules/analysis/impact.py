@@ -194,7 +194,7 @@ class Comparison:
             after = second.traced() if second is not None else None
         if after is None:
             after = before.model_copy(update={"policy": self._amended_ref})
-        why = self._why(before, after, changed) if changed else Why()
+        why = self._why(before, after, changed, (first, second)) if changed else Why()
         statuses = {
             self.programme_of(name): (old.get(name), new.get(name))
             for name in dict.fromkeys((*old, *new))
@@ -313,7 +313,17 @@ class Comparison:
         assert isinstance(before, Evaluation)
         return before, found, notes
 
-    def _why(self, before: Verdict, after: Verdict, changed: tuple[str, ...]) -> Why:
+    def _why(
+        self,
+        before: Verdict,
+        after: Verdict,
+        changed: tuple[str, ...],
+        cases: tuple[Evaluation | None, ...] = (),
+    ) -> Why:
+        """The rules that decided differently, and the differences of the law that what
+        changed reads. A table row is kept only when the record may have been looked up by
+        its key (:meth:`_rows_read`): a fine raised for large businesses does not explain the
+        changed fine of a medium one."""
         old, new = _did(before.trace), _did(after.trace)
         rules = tuple(
             RuleChange(rule, old.get(rule), new.get(rule))
@@ -329,7 +339,33 @@ class Comparison:
                 read |= readings.of_rule.get(change.rule, frozenset())
             for programme in {self.programme_of(name) for name in changed}:
                 read |= readings.of_programme.get(programme, frozenset())
-        return Why(rules, tuple(difference for difference in law if difference.name in read))
+        found = [difference for difference in law if difference.name in read]
+        rows = [difference for difference in found if difference.kind == "table row"]
+        if rows and cases:
+            kept = self._rows_read(rows, [case for case in cases if case is not None])
+            found = [d for d in found if d.kind != "table row" or d in kept]
+        return Why(rules, tuple(found))
+
+    def _rows_read(self, rows: list[LawDifference], cases: list[Evaluation]) -> list[LawDifference]:
+        """The table rows of ``rows`` that the record may have read in either case: every row
+        of a table whose look-ups' keys cannot be told (:meth:`Readings.keys`), else the rows
+        whose key is a constant of a look-up or the value of a key fact in one of the cases."""
+        kept: list[LawDifference] = []
+        for difference in rows:
+            table, _, key = difference.name.partition("[")
+            key = key[:-1]
+            keys = [readings.keys(table) for readings in self._readings]
+            if any(found is None for found in keys):
+                kept.append(difference)
+                continue
+            constants = {str(c) for found in keys if found is not None for c in found.constants}
+            facts = {name for found in keys if found is not None for name in found.facts}
+            values = {
+                str(value) for case in cases for name in facts if (value := case.fact(name)) is not None
+            }
+            if key in constants or key in values:
+                kept.append(difference)
+        return kept
 
 
 def _did(trace: tuple[TraceEntry, ...]) -> dict[str, str]:

@@ -17,14 +17,16 @@ programme as ``programme <name>``, a status kind a record may hold as ``status k
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from models.policy import InputField, TableValues
 from rules.engine.evaluator import Evaluator
 from rules.engine.patterns import chain, parameters_read_by
 from rules.policy.loader import Policy
-from rules.policy.nodes import Node, references
+from rules.policy.nodes import Literal as LiteralNode
+from rules.policy.nodes import Node, Ref, lookup_nodes, references
 
 __all__ = ["LawDifference", "Readings", "law_differences"]
 
@@ -239,6 +241,14 @@ def _changed_keys(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tup
     return tuple(key for key in _union(old, new) if old.get(key) != new.get(key))
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """The keys a table is looked up by: the values of these facts, and these constants."""
+
+    facts: frozenset[str] = frozenset()
+    constants: frozenset[Any] = frozenset()
+
+
 class Readings:
     """The law items each rule and each programme of one policy reads (see the module doc).
 
@@ -247,13 +257,22 @@ class Readings:
     reading a mechanism's fact reads those too. A mechanism that declares none is taken to read
     every parameter and table of the policy: an over-approximation, never a miss. A programme
     that a guard ruled out of a case read less (``of_guard``): its definition, its rules, and
-    what its guard's facts read.
+    what its guard's facts read. A programme also reads the rows of the tables whose keys are
+    its inputs' allowed values.
+
+    Which row of a table a case reads depends on the case: :meth:`keys` says by what keys the
+    policy looks each table up, so that an analysis can keep, for one record, only the rows
+    its cases may have read.
     """
 
     def __init__(self, evaluator: Evaluator) -> None:
         policy = evaluator.policy
         self._policy = policy
         self._facts: dict[str, frozenset[str]] = {}
+        #: What keys each table's look-ups (see :meth:`keys`); a table left out is read by a
+        #: key that cannot be told from the case's facts.
+        self._keys: dict[str, _Keys] = {}
+        self._unkeyed: set[str] = set()
         everything = {
             *policy.parameters,
             *(f"{table}[{key}]" for table, spec in policy.tables.items() for key in spec.rows),
@@ -265,10 +284,18 @@ class Readings:
                 self._mechanism[name] = frozenset(everything)
             else:
                 items = {item for item in declared if item in policy.parameters}
+                keyed: Mapping[str, str] = getattr(mechanism, "keyed_reads", {})
                 for table in declared:
                     if table in policy.tables:
                         items.update(f"{table}[{key}]" for key in policy.tables[table].rows)
+                        if table in keyed:  # looked up by the value of one of its facts
+                            known = self._keys.get(table, _Keys())
+                            self._keys[table] = replace(known, facts=known.facts | {f"{name}.{keyed[table]}"})
+                        else:  # by keys of its own
+                            self._unkeyed.add(table)
                 self._mechanism[name] = frozenset(items)
+        if any(getattr(mechanism, "reads", None) is None for mechanism in evaluator.mechanisms.values()):
+            self._unkeyed.update(policy.tables)
         rules = evaluator.rules
         self.of_rule: dict[str, frozenset[str]] = {}
         for rule_id, rule in rules.items():
@@ -294,6 +321,7 @@ class Readings:
                 items |= self._node(check.when)
                 if check.items is not None:
                     items |= self._node(check.items)
+            items |= self._inputs(name, policy.programmes[name].inputs or {})
             self.of_programme[name] = frozenset(items)
         # What a programme its guard ruled out of a case read (Evaluator.guard_facts): its
         # definition, its rules with those they refine or set aside, and what the facts of its
@@ -315,7 +343,43 @@ class Readings:
                 items |= self._fact(fact)
             self.of_guard[name] = frozenset(items)
 
+    def keys(self, table: str) -> _Keys | None:
+        """What keys the look-ups of ``table`` in this policy: the facts whose values, and the
+        constants, they look it up by. ``None`` when some look-up's key is neither (an item of
+        a list, a computed expression) or a mechanism reads the table: any row may be read."""
+        return None if table in self._unkeyed else self._keys.get(table, _Keys())
+
+    def _inputs(self, prefix: str, inputs: Mapping[str, InputField], *, listed: bool = False) -> set[str]:
+        """The rows of the tables whose keys are the allowed values of an input (a record is
+        accepted or not by them), keyed by the input's fact; in a list, by no fact."""
+        items: set[str] = set()
+        for name, spec in inputs.items():
+            fact = f"{prefix}.{name}"
+            if isinstance(spec.values, TableValues):
+                table = spec.values.table
+                rows = self._policy.tables[table].rows if table in self._policy.tables else {}
+                items.update(f"{table}[{key}]" for key in rows)
+                if listed:
+                    self._unkeyed.add(table)
+                else:
+                    known = self._keys.get(table, _Keys())
+                    self._keys[table] = replace(known, facts=known.facts | {fact})
+            if spec.fields:
+                items |= self._inputs(fact, spec.fields, listed=listed or spec.type == "list")
+        return items
+
     def _node(self, node: Node) -> set[str]:
+        for lookup in lookup_nodes(node):
+            key = lookup.key
+            if isinstance(key, Ref | LiteralNode):
+                known = self._keys.setdefault(lookup.table, _Keys())
+                self._keys[lookup.table] = (
+                    replace(known, facts=known.facts | {key.name})
+                    if isinstance(key, Ref)
+                    else replace(known, constants=known.constants | {key.value})
+                )
+            else:
+                self._unkeyed.add(lookup.table)
         facts, params, tables = references(node)
         items: set[str] = set(params)
         for table in tables:

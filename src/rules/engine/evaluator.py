@@ -70,11 +70,20 @@ class Evaluation:
     facts: dict[str, Any]
     guarded: frozenset[str] = frozenset()
     _traced: Callable[[], Verdict] | None = field(default=None, repr=False, compare=False)
+    _fact: Callable[[str], Any] | None = field(default=None, repr=False, compare=False)
 
     def traced(self) -> Verdict:
         """The verdict with its trace: the same verdict as an evaluation with ``trace=True``
         gives, built from this one's case without evaluating again."""
         return self.verdict if self._traced is None else self._traced()
+
+    def fact(self, name: str) -> Any:
+        """The value of fact ``name`` in this case (``None``: no value, no such fact, or a
+        programme not evaluated for it), asked after the verdict was built: a fact the
+        evaluation did not need is computed now, and the verdict is left as it was."""
+        if self._fact is None:
+            return self.facts.get(name)
+        return self._fact(name)
 
 
 class Evaluator:
@@ -287,9 +296,13 @@ class Evaluator:
             return _verdict({**values, "trace": tuple(entries)}, sections)
 
         asked = {name: self._fact_value(case, name) for name in names}
+
+        def fact(name: str) -> Any:
+            return self._fact_value(case, name)
+
         if trace:
-            return Evaluation(traced(), asked, frozenset(guarded))
-        return Evaluation(_verdict(values, sections), asked, frozenset(guarded), traced)
+            return Evaluation(traced(), asked, frozenset(guarded), None, fact)
+        return Evaluation(_verdict(values, sections), asked, frozenset(guarded), traced, fact)
 
     def guard_facts(self, programme: str) -> tuple[str, ...] | None:
         """The facts whose values can rule ``programme`` out of a case before its own facts are

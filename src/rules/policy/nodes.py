@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import FrozenInstanceError, dataclass
-from typing import Any, ClassVar, dataclass_transform
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from rules.policy.types import ValueType
 
@@ -35,6 +35,7 @@ __all__ = [
     "ReportItem",
     "Round",
     "WarningCheck",
+    "lookup_nodes",
     "operator_of",
     "parameter_nodes",
     "references",
@@ -265,11 +266,23 @@ def _children(node: Node) -> Iterator[Node]:
 
 def parameter_nodes(node: Node) -> list[Param]:
     """The ``param`` nodes of a formula, in order of appearance."""
-    found: list[Param] = []
+    return _nodes_of(node, Param)
+
+
+def lookup_nodes(node: Node) -> list[Lookup]:
+    """The ``lookup`` nodes of a formula, in order of appearance."""
+    return _nodes_of(node, Lookup)
+
+
+_N = TypeVar("_N", bound=Node)
+
+
+def _nodes_of(node: Node, kind: type[_N]) -> list[_N]:
+    found: list[_N] = []
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, Param):
+        if isinstance(current, kind):
             found.append(current)
         stack.extend(reversed(list(_children(current))))
     return found

@@ -410,7 +410,8 @@ class _Page:
             "of its day), from a first day for one that begins after it (a figure that looks "
             f"ahead, such as the latest day to leave, reads the law of later days); {_NONE}: in "
             "force on the evaluation date. A changed record is explained by a difference when the "
-            "figures or rules that changed read it.</p>"
+            "figures or rules that changed read it (a table row, when the record may have been "
+            "looked up by its key).</p>"
         )
         parts.append("</section>")
         return "\n".join(parts)

@@ -218,6 +218,10 @@ class StayLimit:
         EXEMPTION_NOTICE_DAYS,
         *REGISTRATION_READS,
     )
+    #: The tables of :attr:`reads` the mechanism looks up by one key only, and the fact of its
+    #: own that holds that key: an impact analysis names a row that differs only for the
+    #: records that hold its key (``tests/test_compare.py`` checks the keys looked up).
+    keyed_reads: ClassVar[Mapping[str, str]] = {REGIME_OF_CITIZENSHIP: "citizenship"}
 
     def __init__(self, policy: Policy, programme: str = "stay") -> None:
         problems = self.problems(policy, programme)
