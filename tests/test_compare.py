@@ -1206,3 +1206,51 @@ def test_2027_07_01_a_new_region_explains_a_family_resettled_there_by_both_its_r
     ]
     assert any("'alatau' is not one of" in note for note in difference.notes)
     assert comparison.compare(family, dt.date(2027, 7, 1)).changed == ()
+
+
+def test_amended_rows_of_keyed_tables_skip_the_records_that_hold_none_of_their_keys(
+    tmp_path: Path, baseline: rules.Evaluator
+) -> None:
+    """Fines doubled for medium businesses, or Uzbekistan and Tajikistan moved to another
+    regime: a record that looks up no row that differs is evaluated once, and every record,
+    skipped or not, is judged as the full comparison judges it."""
+    regimes = amendment(
+        tmp_path,
+        "uz-tj-skip.yaml",
+        "tables:\n  stay.regime_of_citizenship:\n    description: UZ and TJ moved\n    key: citizenship\n"
+        "    rows:\n"
+        + "".join(
+            f"      {code}: [{{from: 2023-01-27, value: visa_free, source: *what_if}},"
+            f" {{from: 2026-01-01, value: visa_free_14_42, source: *what_if}}]\n"
+            for code in ("UZ", "TJ")
+        ),
+    )
+    records = _every_example_record() + [(late_host(kind), dt.date(2025, 4, 5)) for kind in HOST_KINDS]
+    records += [
+        (
+            {
+                "person_id": code,
+                "citizenship": code,
+                "trips": [{"entry": "2026-02-01", "exit": "2026-02-25"}],
+            },
+            ON,
+        )
+        for code in ("UZ", "TJ", "RU")
+    ]
+    for amended in (
+        host_fines(tmp_path, ("medium_business",)),
+        rules.Evaluator(rules.load_policy(amendments=[regimes])),
+    ):
+        full, skipping = Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
+        skipped = reached = 0
+        for record, on in records:
+            same_when_skipping(full, skipping, record, on)
+            try:
+                case = baseline.evaluate_case(record, on)
+            except rules.KzmigError:
+                continue
+            if skipping.affected(record.keys(), on, case.guarded, case):
+                reached += 1
+            else:
+                skipped += 1
+        assert skipped and reached, (skipped, reached)

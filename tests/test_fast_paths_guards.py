@@ -38,7 +38,7 @@ from test_fast_paths_firing import (
     shipped_batches,
 )
 from test_fast_paths_verdict import AMENDMENTS, CASES, POLICY, ROOT
-from test_stay_properties import any_persons, cases
+from test_stay_properties import any_persons, cases, persons
 
 import rules
 from models.policy import Rule
@@ -290,6 +290,17 @@ rules:
 
 #: Amendments of the law of the past only (2024): a verdict given later still reads it, for
 #: the overstay days of 2024 and for the tenge of a fine of 2024.
+#: Rows of a table the stay mechanism looks up by the citizenship: China and the United States
+#: moved to the regime of 14 days per entry and 42 in 180 from 2025. A record of another
+#: citizenship looks up no row that differs, and is evaluated once.
+CN_US_MOVED = "tables:\n  stay.regime_of_citizenship:\n    description: CN and US moved (a test)\n" + (
+    "    key: citizenship\n    rows:\n"
+    "      CN: [{from: 2023-01-27, value: visa_free_14_42, source: *what_if},"
+    " {from: 2023-11-10, value: visa_free, source: *what_if},"
+    " {from: 2025-01-01, value: visa_free_14_42, source: *what_if}]\n"
+    "      US: [{from: 2023-01-27, value: visa_free, source: *what_if},"
+    " {from: 2025-01-01, value: visa_free_14_42, source: *what_if}]\n"
+)
 PAST_ONLY = {
     name: f"schema: kzmig/policy/2\ntitle: {title} (a test)\n{SOURCE}{body}"
     for name, title, body in (
@@ -297,14 +308,17 @@ PAST_ONLY = {
         ("mci-of-2024", "The MCI of 2024 raised", MCI_OF_2024_RAISED),
     )
 }
+ROWS = {
+    "cn-us-regime-rows": f"schema: kzmig/policy/2\ntitle: CN and US moved (a test)\n{SOURCE}{CN_US_MOVED}"
+}
 
 
 @functools.cache
 def _comparisons(amendment: str) -> tuple[Comparison, Comparison]:
     if amendment == "notice":
         text = NOTICE_RULE
-    elif amendment in PAST_ONLY:
-        text = PAST_ONLY[amendment]
+    elif amendment in PAST_ONLY or amendment in ROWS:
+        text = {**PAST_ONLY, **ROWS}[amendment]
     else:
         text = (AMENDMENTS / amendment).read_text(encoding="utf-8")
     policy = rules.load_policy(POLICY, amendments=[AmendmentText(text, amendment)])
@@ -316,7 +330,9 @@ def _comparisons(amendment: str) -> tuple[Comparison, Comparison]:
 @given(
     case=cases(any_persons()),
     imposed=st.integers(0, 3),
-    amendment=st.sampled_from(["sanction-fines-doubled.yaml", "notice", "limit-60-days.yaml", *PAST_ONLY]),
+    amendment=st.sampled_from(
+        ["sanction-fines-doubled.yaml", "notice", "limit-60-days.yaml", *PAST_ONLY, *ROWS]
+    ),
 )
 def test_a_record_a_guard_left_out_is_judged_as_a_full_comparison_judges_it(case, imposed, amendment) -> None:
     person, on = case
@@ -360,3 +376,16 @@ def test_2026_03_20_a_new_sanction_rule_for_compliant_travellers_reaches_them_de
     on = dt.date(2026, 3, 20)
     assert full.compare(person, on).statuses["sanction"] == (None, "warning")
     assert skipping.compare(person, on).statuses["sanction"] == (None, "warning")
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(persons(citizenships=("CN", "US", "RU", None))))
+def test_a_traveller_of_a_moved_or_an_unmoved_citizenship_is_judged_as_a_full_comparison_judges_it(
+    case,
+) -> None:
+    """China and the United States moved from 2025: a Russian (or a record with no
+    citizenship) looks up no row that differs and is evaluated once; every record is judged as
+    the full comparison judges it."""
+    person, on = case
+    full, skipping = _comparisons("cn-us-regime-rows")
+    same_when_skipping(full, skipping, person, on)

@@ -146,7 +146,7 @@ class Comparison:
         self.baseline = baseline
         self.amended = amended
         self.skip_unaffected = skip_unaffected
-        self._affected: dict[tuple[dt.date, frozenset[str], frozenset[str]], bool] = {}
+        self._affected: dict[tuple[dt.date, frozenset[str], frozenset[str]], bool | _KeyedRows] = {}
         self._amended_ref = PolicyRef(name=amended.policy.name, version=amended.policy.version)
         self._readings = (Readings(baseline), Readings(amended))
         self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
@@ -212,7 +212,13 @@ class Comparison:
         slot = f"{head}.{rest.partition('.')[0]}"
         return self._slots.get(slot, head)
 
-    def affected(self, record_keys: Iterable[str], on: dt.date, guarded: Iterable[str] = ()) -> bool:
+    def affected(
+        self,
+        record_keys: Iterable[str],
+        on: dt.date,
+        guarded: Iterable[str] = (),
+        case: Evaluation | None = None,
+    ) -> bool:
         """Whether a record with these top-level keys may be judged differently on ``on``: some
         programme evaluated for it (in either version) reads an item of the law that differs
         (a programme reads its own definition), or it holds statuses and a status kind is
@@ -221,27 +227,65 @@ class Comparison:
         ``guarded``: the programmes a guard ruled out of the record's baseline evaluation
         (``Evaluation.guarded``). Those read only their definition, their rules and what their
         guards' facts read (``Readings.of_guard``): with the same facts and the same rules, a
-        guard rules them out under the other version too."""
+        guard rules them out under the other version too.
+
+        ``case``: the record's baseline evaluation. When the only differences it may read are
+        rows of tables looked up by known keys (:meth:`Readings.keys`), it is reached only if
+        a key fact of its case holds the key of such a row: a case that looks up no row that
+        differs computes every value the same way under both versions."""
         keys = frozenset(key for key in record_keys if isinstance(key, str))
         out = frozenset(guarded)
         found = self._affected.get((on, keys, out))
         if found is None:
-            law = self.law(on)
-            if "statuses" in keys and any(difference.kind == "status kind" for difference in law):
-                found = True  # a status the record holds may be known to one version only
-            else:
-                names = {difference.name for difference in law}
-                read: set[str] = set()
-                for evaluator, readings in zip((self.baseline, self.amended), self._readings, strict=True):
-                    for name, programme in evaluator.policy.programmes.items():
-                        if programme.evaluated == "always" or programme.record in keys:
-                            limited = readings.of_guard.get(name) if name in out else None
-                            read |= readings.of_programme[name] if limited is None else limited
-                found = bool(names & read)
+            found = self._reach(keys, on, out)
             if len(self._affected) > 10_000:
                 self._affected.clear()
             self._affected[(on, keys, out)] = found
-        return found
+        if isinstance(found, bool):
+            return found
+        if case is None:
+            return True
+        return any(str(value) in rows for fact, rows in found if (value := case.fact(fact)) is not None)
+
+    def _reach(self, keys: frozenset[str], on: dt.date, out: frozenset[str]) -> bool | _KeyedRows:
+        """What :meth:`affected` answers for every record with these keys: ``True`` or
+        ``False``, or the rows that reach a record whose key facts hold their keys."""
+        law = self.law(on)
+        if "statuses" in keys and any(difference.kind == "status kind" for difference in law):
+            return True  # a status the record holds may be known to one version only
+        read: set[str] = set()
+        for evaluator, readings in zip((self.baseline, self.amended), self._readings, strict=True):
+            for name, programme in evaluator.policy.programmes.items():
+                if programme.evaluated == "always" or programme.record in keys:
+                    limited = readings.of_guard.get(name) if name in out else None
+                    read |= readings.of_programme[name] if limited is None else limited
+        reached = [difference for difference in law if difference.name in read]
+        if not reached:
+            return False
+        if any(difference.kind != "table row" for difference in reached):
+            return True
+        by_fact: dict[str, set[str]] = {}
+        for difference in reached:
+            table, key = _row(difference.name)
+            found = self._keys(table)
+            if found is None or key in found[1]:
+                return True  # looked up by a key that cannot be told, or by this one
+            for fact in found[0]:
+                by_fact.setdefault(fact, set()).add(key)
+        return tuple((fact, frozenset(rows)) for fact, rows in by_fact.items())
+
+    def _keys(self, table: str) -> tuple[frozenset[str], frozenset[str]] | None:
+        """The facts and the constants (as text) that ``table`` is looked up by in either
+        version; ``None`` when some look-up's key cannot be told."""
+        facts: set[str] = set()
+        constants: set[str] = set()
+        for readings in self._readings:
+            found = readings.keys(table)
+            if found is None:
+                return None
+            facts |= found.facts
+            constants |= {str(constant) for constant in found.constants}
+        return frozenset(facts), frozenset(constants)
 
     @staticmethod
     def core(person: Person | Mapping[str, Any]) -> Person | Mapping[str, Any]:
@@ -283,7 +327,7 @@ class Comparison:
                 first = baseline(shared)
                 # What the baseline's guards ruled out read less: a difference may still not
                 # reach the record (a raised fine and a traveller who did not overstay).
-                if not self.affected(keys, on, first.guarded):
+                if not self.affected(keys, on, first.guarded, first):
                     return first, None, ()
                 return first, amended(shared), ()
             except InputError:
@@ -352,20 +396,28 @@ class Comparison:
         whose key is a constant of a look-up or the value of a key fact in one of the cases."""
         kept: list[LawDifference] = []
         for difference in rows:
-            table, _, key = difference.name.partition("[")
-            key = key[:-1]
-            keys = [readings.keys(table) for readings in self._readings]
-            if any(found is None for found in keys):
+            table, key = _row(difference.name)
+            found = self._keys(table)
+            if found is None or key in found[1]:
                 kept.append(difference)
                 continue
-            constants = {str(c) for found in keys if found is not None for c in found.constants}
-            facts = {name for found in keys if found is not None for name in found.facts}
             values = {
-                str(value) for case in cases for name in facts if (value := case.fact(name)) is not None
+                str(value) for case in cases for name in found[0] if (value := case.fact(name)) is not None
             }
-            if key in constants or key in values:
+            if key in values:
                 kept.append(difference)
         return kept
+
+
+#: What reaches a record when only rows of tables looked up by known keys differ: for each key
+#: fact, the keys (as text) of the rows that differ.
+_KeyedRows = tuple[tuple[str, frozenset[str]], ...]
+
+
+def _row(name: str) -> tuple[str, str]:
+    """The table and the key of a table row's name (``host.fines_mci[medium_business]``)."""
+    table, _, key = name.partition("[")
+    return table, key[:-1]
 
 
 def _did(trace: tuple[TraceEntry, ...]) -> dict[str, str]:
