@@ -48,8 +48,9 @@ def escaped(value: Any) -> str:
 
 def dotted_name(value: Any) -> str:
     """A dotted name (a rule, a figure, a parameter, a person id) in type, free to break after
-    its dots."""
-    return f'<span class="name">{escaped(value).replace(".", ".<wbr>")}</span>'
+    its dots and underscores (``stay.overstay_<wbr>days``, not ``stay.overstay_da`` and ``ys``
+    in a narrow column)."""
+    return f'<span class="name">{escaped(value).replace(".", ".<wbr>").replace("_", "_<wbr>")}</span>'
 
 
 def number(value: int | float | Decimal) -> str:
