@@ -1254,3 +1254,33 @@ def test_amended_rows_of_keyed_tables_skip_the_records_that_hold_none_of_their_k
             else:
                 skipped += 1
         assert skipped and reached, (skipped, reached)
+
+
+def test_2027_07_01_a_non_refundable_housing_certificate_reaches_only_the_families_that_received_one(
+    baseline: rules.Evaluator,
+) -> None:
+    """The certificate's row of social_contract.support_kinds is looked up by the kind of each
+    support item: a family that left early without a certificate is evaluated once and judged
+    as the full comparison judges it; one with a certificate returns less, and its why names
+    that row."""
+    amended = rules.Evaluator(
+        rules.load_policy(amendments=[AMENDMENTS / "social-contract-housing-certificate-non-refundable.yaml"])
+    )
+    full, skipping = Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
+    family = json.loads(
+        (ROOT / "examples" / "persons" / "families-2027.jsonl").read_text("utf-8").splitlines()[0]
+    )
+    support = family["social_contract"]["support"]
+    assert any(item["kind"] == "housing_certificate" for item in support)
+    without = json.loads(json.dumps(family))
+    without["social_contract"]["support"] = [
+        item for item in support if item["kind"] != "housing_certificate"
+    ]
+    on = dt.date(2027, 7, 1)
+    for record, reached in ((family, True), (without, False)):
+        case = baseline.evaluate_case(record, on)
+        assert skipping.affected(record.keys(), on, case.guarded, case) is reached
+        same_when_skipping(full, skipping, record, on)
+    difference = full.compare(family, on)
+    assert "social_contract.refund_kzt" in difference.changed
+    assert [d.name for d in difference.why.law] == ["social_contract.support_kinds[housing_certificate]"]

@@ -22,10 +22,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from test_compare import same_when_skipping
 
 import rules
 from models.verdict import Verdict
 from rules import InputError, Policy
+from rules.analysis.impact import Comparison
 
 ROOT = Path(__file__).resolve().parents[1]
 AMENDMENTS = ROOT / "examples" / "amendments"
@@ -802,3 +804,26 @@ def test_every_bad_field_is_reported_in_one_round():
         "social_contract.moves[1].region",
         "social_contract.family_members",
     }
+
+
+@functools.cache
+def _housing_certificate_comparisons() -> tuple[Comparison, Comparison]:
+    baseline = rules.Evaluator(rules.load_policy())
+    amended = rules.Evaluator(rules.load_policy(amendments=[AMENDMENTS / CERTIFICATE_KEPT]))
+    return Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=contracts(host_regions=[*LABOUR_DEFICIENT, "almaty_city"]))
+def test_a_family_compared_under_a_non_refundable_certificate_is_judged_as_the_full_comparison_judges_it(
+    drawn,
+):
+    """The amended row is looked up by the kind of each support item: a family that received no
+    certificate is evaluated once. Brute force: the full comparison evaluates every family under
+    both versions; a family without a certificate never changes."""
+    contract, on = drawn
+    record = {"person_id": "KD", "social_contract": contract}
+    full, skipping = _housing_certificate_comparisons()
+    same_when_skipping(full, skipping, record, on)
+    if not any(item["kind"] == "housing_certificate" for item in contract["support"]):
+        assert full.compare(record, on).changed == ()

@@ -28,6 +28,7 @@ from models.person import Person
 from models.verdict import PolicyRef, TraceEntry, Verdict
 from rules.analysis.figures import figures, plain
 from rules.analysis.law import LawDifference, Readings, law_differences
+from rules.engine.computation import Entry
 from rules.engine.evaluator import Evaluation, Evaluator
 from rules.errors import InputError, Problem
 
@@ -245,7 +246,7 @@ class Comparison:
             return found
         if case is None:
             return True
-        return any(str(value) in rows for fact, rows in found if (value := case.fact(fact)) is not None)
+        return any(not rows.isdisjoint(_key_values(case, source)) for source, rows in found)
 
     def _reach(self, keys: frozenset[str], on: dt.date, out: frozenset[str]) -> bool | _KeyedRows:
         """What :meth:`affected` answers for every record with these keys: ``True`` or
@@ -264,28 +265,30 @@ class Comparison:
             return False
         if any(difference.kind != "table row" for difference in reached):
             return True
-        by_fact: dict[str, set[str]] = {}
+        by_source: dict[_KeySource, set[str]] = {}
         for difference in reached:
             table, key = _row(difference.name)
             found = self._keys(table)
             if found is None or key in found[1]:
                 return True  # looked up by a key that cannot be told, or by this one
-            for fact in found[0]:
-                by_fact.setdefault(fact, set()).add(key)
-        return tuple((fact, frozenset(rows)) for fact, rows in by_fact.items())
+            for source in found[0]:
+                by_source.setdefault(source, set()).add(key)
+        return tuple((source, frozenset(rows)) for source, rows in by_source.items())
 
-    def _keys(self, table: str) -> tuple[frozenset[str], frozenset[str]] | None:
-        """The facts and the constants (as text) that ``table`` is looked up by in either
-        version; ``None`` when some look-up's key cannot be told."""
-        facts: set[str] = set()
+    def _keys(self, table: str) -> tuple[frozenset[_KeySource], frozenset[str]] | None:
+        """Where the keys ``table`` is looked up by are found in a case, in either version (a
+        fact, or a field of each item of a list fact), and the constant keys (as text);
+        ``None`` when some look-up's key cannot be told."""
+        sources: set[_KeySource] = set()
         constants: set[str] = set()
         for readings in self._readings:
             found = readings.keys(table)
             if found is None:
                 return None
-            facts |= found.facts
+            sources.update((fact, None) for fact in found.facts)
+            sources.update(found.items)
             constants |= {str(constant) for constant in found.constants}
-        return frozenset(facts), frozenset(constants)
+        return frozenset(sources), frozenset(constants)
 
     @staticmethod
     def core(person: Person | Mapping[str, Any]) -> Person | Mapping[str, Any]:
@@ -401,17 +404,33 @@ class Comparison:
             if found is None or key in found[1]:
                 kept.append(difference)
                 continue
-            values = {
-                str(value) for case in cases for name in found[0] if (value := case.fact(name)) is not None
-            }
-            if key in values:
+            if any(key in _key_values(case, source) for case in cases for source in found[0]):
                 kept.append(difference)
         return kept
 
 
-#: What reaches a record when only rows of tables looked up by known keys differ: for each key
-#: fact, the keys (as text) of the rows that differ.
-_KeyedRows = tuple[tuple[str, frozenset[str]], ...]
+#: Where a case holds the keys a table is looked up by: a fact (``(fact, None)``), or a field of
+#: each item of a list fact (``(fact, field)``).
+_KeySource = tuple[str, str | None]
+#: What reaches a record when only rows of tables looked up by known keys differ: for each
+#: source of keys, the keys (as text) of the rows that differ.
+_KeyedRows = tuple[tuple[_KeySource, frozenset[str]], ...]
+
+
+def _key_values(case: Evaluation, source: _KeySource) -> set[str]:
+    """The keys (as text) a case holds at ``source``."""
+    fact, field_name = source
+    value = case.fact(fact)
+    if value is None:
+        return set()
+    if field_name is None:
+        return {str(value)}
+    found: set[str] = set()
+    for item in value if isinstance(value, list | tuple) else ():
+        fields = item.fields if isinstance(item, Entry) else item
+        if isinstance(fields, Mapping) and fields.get(field_name) is not None:
+            found.add(str(fields[field_name]))
+    return found
 
 
 def _row(name: str) -> tuple[str, str]:

@@ -25,8 +25,9 @@ from models.policy import InputField, TableValues
 from rules.engine.evaluator import Evaluator
 from rules.engine.patterns import chain, parameters_read_by
 from rules.policy.loader import Policy
+from rules.policy.nodes import Item as ItemNode
 from rules.policy.nodes import Literal as LiteralNode
-from rules.policy.nodes import Node, Ref, lookup_nodes, references
+from rules.policy.nodes import Node, Ref, lookups_with_lists, references
 
 __all__ = ["LawDifference", "Readings", "law_differences"]
 
@@ -243,10 +244,12 @@ def _changed_keys(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tup
 
 @dataclass(frozen=True)
 class _Keys:
-    """The keys a table is looked up by: the values of these facts, and these constants."""
+    """The keys a table is looked up by: the values of these facts, these constants, and the
+    values of a field of each item of these lists (``(list fact, field)``)."""
 
     facts: frozenset[str] = frozenset()
     constants: frozenset[Any] = frozenset()
+    items: frozenset[tuple[str, str]] = frozenset()
 
 
 class Readings:
@@ -344,14 +347,23 @@ class Readings:
             self.of_guard[name] = frozenset(items)
 
     def keys(self, table: str) -> _Keys | None:
-        """What keys the look-ups of ``table`` in this policy: the facts whose values, and the
-        constants, they look it up by. ``None`` when some look-up's key is neither (an item of
-        a list, a computed expression) or a mechanism reads the table: any row may be read."""
+        """What keys the look-ups of ``table`` in this policy: the facts whose values, the
+        constants, and the fields of the items of the lists, they look it up by. ``None`` when
+        some look-up's key is none of these (a computed expression, an item of a list that is
+        not a fact) or a mechanism reads the table by keys of its own: any row may be read."""
         return None if table in self._unkeyed else self._keys.get(table, _Keys())
 
-    def _inputs(self, prefix: str, inputs: Mapping[str, InputField], *, listed: bool = False) -> set[str]:
+    def _inputs(
+        self,
+        prefix: str,
+        inputs: Mapping[str, InputField],
+        *,
+        item_of: str | None = None,
+        nested: bool = False,
+    ) -> set[str]:
         """The rows of the tables whose keys are the allowed values of an input (a record is
-        accepted or not by them), keyed by the input's fact; in a list, by no fact."""
+        accepted or not by them), keyed by the input's fact, or by a field of each item of a
+        list input (``item_of``); deeper in a list, by no key that can be told (``nested``)."""
         items: set[str] = set()
         for name, spec in inputs.items():
             fact = f"{prefix}.{name}"
@@ -359,25 +371,30 @@ class Readings:
                 table = spec.values.table
                 rows = self._policy.tables[table].rows if table in self._policy.tables else {}
                 items.update(f"{table}[{key}]" for key in rows)
-                if listed:
+                known = self._keys.get(table, _Keys())
+                if nested:
                     self._unkeyed.add(table)
+                elif item_of is not None:
+                    self._keys[table] = replace(known, items=known.items | {(item_of, name)})
                 else:
-                    known = self._keys.get(table, _Keys())
                     self._keys[table] = replace(known, facts=known.facts | {fact})
             if spec.fields:
-                items |= self._inputs(fact, spec.fields, listed=listed or spec.type == "list")
+                inside = nested or item_of is not None
+                if spec.type == "list" and not inside:
+                    items |= self._inputs(fact, spec.fields, item_of=fact)
+                else:
+                    items |= self._inputs(fact, spec.fields, nested=inside)
         return items
 
     def _node(self, node: Node) -> set[str]:
-        for lookup in lookup_nodes(node):
-            key = lookup.key
-            if isinstance(key, Ref | LiteralNode):
-                known = self._keys.setdefault(lookup.table, _Keys())
-                self._keys[lookup.table] = (
-                    replace(known, facts=known.facts | {key.name})
-                    if isinstance(key, Ref)
-                    else replace(known, constants=known.constants | {key.value})
-                )
+        for lookup, over in lookups_with_lists(node):
+            key, known = lookup.key, self._keys.get(lookup.table, _Keys())
+            if isinstance(key, Ref):
+                self._keys[lookup.table] = replace(known, facts=known.facts | {key.name})
+            elif isinstance(key, LiteralNode):
+                self._keys[lookup.table] = replace(known, constants=known.constants | {key.value})
+            elif isinstance(key, ItemNode) and isinstance(over, Ref):
+                self._keys[lookup.table] = replace(known, items=known.items | {(over.name, key.name)})
             else:
                 self._unkeyed.add(lookup.table)
         facts, params, tables = references(node)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import FrozenInstanceError, dataclass
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import Any, ClassVar, dataclass_transform
 
 from rules.policy.types import ValueType
 
@@ -35,7 +35,7 @@ __all__ = [
     "ReportItem",
     "Round",
     "WarningCheck",
-    "lookup_nodes",
+    "lookups_with_lists",
     "operator_of",
     "parameter_nodes",
     "references",
@@ -266,25 +266,31 @@ def _children(node: Node) -> Iterator[Node]:
 
 def parameter_nodes(node: Node) -> list[Param]:
     """The ``param`` nodes of a formula, in order of appearance."""
-    return _nodes_of(node, Param)
-
-
-def lookup_nodes(node: Node) -> list[Lookup]:
-    """The ``lookup`` nodes of a formula, in order of appearance."""
-    return _nodes_of(node, Lookup)
-
-
-_N = TypeVar("_N", bound=Node)
-
-
-def _nodes_of(node: Node, kind: type[_N]) -> list[_N]:
-    found: list[_N] = []
+    found: list[Param] = []
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, kind):
+        if isinstance(current, Param):
             found.append(current)
         stack.extend(reversed(list(_children(current))))
+    return found
+
+
+def lookups_with_lists(node: Node) -> list[tuple[Lookup, Node | None]]:
+    """The ``lookup`` nodes of a formula, each with the list its ``item`` reads: the ``over``
+    of the innermost list operator whose ``each`` or ``where`` holds it (``None`` outside one)."""
+    found: list[tuple[Lookup, Node | None]] = []
+    stack: list[tuple[Node, Node | None]] = [(node, None)]
+    while stack:
+        current, over = stack.pop()
+        if isinstance(current, Lookup):
+            found.append((current, over))
+        if isinstance(current, Aggregate):
+            inner = [child for child in (current.each, current.where) if child is not None]
+            stack.extend((child, current.over) for child in reversed(inner))
+            stack.append((current.over, over))
+        else:
+            stack.extend((child, over) for child in reversed(list(_children(current))))
     return found
 
 
