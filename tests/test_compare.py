@@ -1284,3 +1284,23 @@ def test_2027_07_01_a_non_refundable_housing_certificate_reaches_only_the_famili
     difference = full.compare(family, on)
     assert "social_contract.refund_kzt" in difference.changed
     assert [d.name for d in difference.why.law] == ["social_contract.support_kinds[housing_certificate]"]
+
+
+def test_2027_07_01_the_summary_writes_a_boolean_of_the_law_as_the_policy_files_do() -> None:
+    """true and false, as in JSON and YAML, not Python's True and False."""
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            str(ROOT / "examples" / "persons" / "families-2027.jsonl"),
+            "--on",
+            "2027-07-01",
+            "--amend",
+            str(AMENDMENTS / "social-contract-housing-certificate-non-refundable.yaml"),
+            "--show",
+            "0",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "support_kinds[housing_certificate]: {refundable true} -> {refundable false}: 2" in result.stdout
+    assert "True" not in result.stdout and "False" not in result.stdout

@@ -98,10 +98,13 @@ def _is_checklist(value: Any) -> bool:
 
 
 def shown_value(value: Any) -> str:
-    """A figure as text: ``-`` for none, lists of rules by their ids, records key by key."""
+    """A figure as text: ``-`` for none, ``true`` and ``false`` as JSON and the policy files
+    write them, lists of rules by their ids, records key by key."""
     value = plain(value)
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list):
         shown = [item["rule"] if isinstance(item, dict) and "rule" in item else _item(item) for item in value]
         return "[" + ", ".join(shown) + "]"
