@@ -54,6 +54,25 @@ addEventListener("load", () => {
 """
 
 
+def chromium_starts() -> bool:
+    """Whether the installed Chromium starts and loads a page (a machine may have it installed
+    but unable to run: then what needs it is skipped, not failed)."""
+    if CHROMIUM is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix="kzmig-browser-") as folder:
+        try:
+            done = subprocess.run(
+                [CHROMIUM, *HEADLESS_FLAGS, f"--user-data-dir={folder}", "--dump-dom", "about:blank"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return done.returncode == 0 and "<html" in done.stdout
+
+
 def overflowing(page: str, width: int = 1280) -> list[str]:
     """The elements of ``page`` drawn past the right edge of its body in a window ``width``
     pixels wide, as Chromium lays it out."""
