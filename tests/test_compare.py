@@ -1053,6 +1053,33 @@ def test_compare_counts_records_by_the_regime_of_their_citizenship(tmp_path: Pat
     assert "  by stay.regime (changed of compared): eaeu " in result.stdout
 
 
+def test_2026_03_25_grouped_by_the_days_used_the_summary_lists_twenty_values_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    """A fact of many values (115 different day counts among 2,000 persons): the line lists
+    the 20 values with the most changes and sums the others, which --summary keeps whole."""
+    summary = tmp_path / "summary.json"
+    people = str(ROOT / "examples" / "persons" / "generated-2026.jsonl")
+    result = runner.invoke(
+        app,
+        ["compare", people, "--on", "2026-03-25", "--amend", SIXTY_DAYS, "--by", "stay.days_used",
+         "--show", "0", "--summary", str(summary)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    by_days = json.loads(summary.read_text())["dates"][0]["by"]["stay.days_used"]
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("  by stay.days_used")]
+    listed = re.findall(r"(?:: |; )(\S+) (\d+) of (\d+)", line)
+    assert len(listed) == 20 < len(by_days)
+    rest = [row for value, row in by_days.items() if value not in {value for value, _, _ in listed}]
+    more = re.search(r"\.\.\. and (\d+) more values \((\d+) changed of (\d+);", line)
+    assert more is not None
+    assert [int(more.group(i)) for i in (1, 2, 3)] == [
+        len(rest),
+        sum(row["changed"] for row in rest),
+        sum(row["compared"] for row in rest),
+    ]
+
+
 def test_compare_by_a_fact_the_policy_does_not_have_is_a_usage_error() -> None:
     result = runner.invoke(
         app, ["compare", POPULATION, "--on", "2026-03-20", "--amend", SIXTY_DAYS, "--by", "stay.regme"]

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from rules.reports.impact_text import shown_value
+from rules.reports.impact_text import MOST_GROUPS, shown_value
 from rules.reports.page import BASE_CSS as _CSS
 from rules.reports.page import BRICK as _BRICK
 from rules.reports.page import FONT as _FONT
@@ -60,7 +60,7 @@ __all__ = ["render_impact_html"]
 FORMAT = "kzmig/impact/1"
 
 #: The citizenships drawn in the chart, by records changed.
-_TOP_CITIZENSHIPS = 20
+_TOP_CITIZENSHIPS = MOST_GROUPS  # the summary lists as many
 #: The figures drawn in the chart of the figures that changed most.
 _TOP_FIGURES = 15
 _TOP_SPREADS = 3  # distributions drawn for the amounts that moved in the most records

@@ -16,7 +16,7 @@ from rules.analysis.figures import plain
 from rules.analysis.law import LawDifference
 from rules.analysis.population import Outcome
 
-__all__ = ["describe_change", "render_impact_text", "shown_value"]
+__all__ = ["MOST_GROUPS", "describe_change", "render_impact_text", "shown_value"]
 
 
 def render_impact_text(impact: Impact, shown: list[Outcome], show: int) -> str:
@@ -187,6 +187,11 @@ def _totals(impact: Impact, on: dt.date) -> list[str]:
     return lines
 
 
+#: The values of a fact grouped by (``--by``) that the summary lists, those with the most
+#: changed records first; the HTML report draws as many.
+MOST_GROUPS = 20
+
+
 def _groups(impact: Impact, on: dt.date) -> list[str]:
     """Changed of compared records by the value of each fact grouped by (``--by``)."""
     counts: dict[str, dict[str, list[int]]] = {}
@@ -198,6 +203,14 @@ def _groups(impact: Impact, on: dt.date) -> list[str]:
     lines = []
     for fact in sorted(counts):
         ordered = sorted(counts[fact].items(), key=lambda item: (-item[1][0], -item[1][1], item[0]))
-        shown = "; ".join(f"{value} {changed} of {compared}" for value, (changed, compared) in ordered)
+        shown = "; ".join(
+            f"{value} {changed} of {compared}" for value, (changed, compared) in ordered[:MOST_GROUPS]
+        )
+        rest = ordered[MOST_GROUPS:]
+        if rest:  # a fact of many values (days, points, tenge): the line stays readable
+            shown += (
+                f"; ... and {len(rest)} more values ({sum(row[0] for _, row in rest)} changed of "
+                f"{sum(row[1] for _, row in rest)}; --summary FILE for all)"
+            )
         lines.append(f"  by {fact} (changed of compared): {shown}")
     return lines
