@@ -998,13 +998,10 @@ def test_the_stay_mechanism_looks_its_keyed_tables_up_by_the_key_it_declares_onl
     assert seen, "the recording saw nothing: the test is not wired"
 
 
-def test_2026_03_20_uzbek_and_tajik_regimes_amended_each_stay_is_explained_by_the_row_of_its_citizenship(
-    tmp_path: Path, baseline: rules.Evaluator
-) -> None:
-    """Two rows of stay.regime_of_citizenship move to the visa-free regime of 14 days per entry
-    and 42 in 180 from 2026-01-01; an Uzbek's changed stay is explained by the row of UZ
-    alone, a Russian is not reached."""
-    path = amendment(
+def uzbekistan_and_tajikistan_moved(tmp_path: Path) -> str:
+    """An amendment moving the rows of UZ and TJ in stay.regime_of_citizenship to the visa-free
+    regime of 14 days per entry and 42 in 180 from 2026-01-01."""
+    return amendment(
         tmp_path,
         "uz-tj.yaml",
         "tables:\n  stay.regime_of_citizenship:\n    description: UZ and TJ moved\n    key: citizenship\n"
@@ -1015,6 +1012,15 @@ def test_2026_03_20_uzbek_and_tajik_regimes_amended_each_stay_is_explained_by_th
             for code in ("UZ", "TJ")
         ),
     )
+
+
+def test_2026_03_20_uzbek_and_tajik_regimes_amended_each_stay_is_explained_by_the_row_of_its_citizenship(
+    tmp_path: Path, baseline: rules.Evaluator
+) -> None:
+    """Two rows of stay.regime_of_citizenship move to the visa-free regime of 14 days per entry
+    and 42 in 180 from 2026-01-01; an Uzbek's changed stay is explained by the row of UZ
+    alone, a Russian is not reached."""
+    path = uzbekistan_and_tajikistan_moved(tmp_path)
     comparison = Comparison(baseline, rules.Evaluator(rules.load_policy(amendments=[path])))
     trips = [{"entry": "2026-02-01", "exit": "2026-02-25"}, {"entry": "2026-03-10"}]  # 25 days, then 11
     for code in ("UZ", "TJ"):
@@ -1241,17 +1247,7 @@ def test_amended_rows_of_keyed_tables_skip_the_records_that_hold_none_of_their_k
     """Fines doubled for medium businesses, or Uzbekistan and Tajikistan moved to another
     regime: a record that looks up no row that differs is evaluated once, and every record,
     skipped or not, is judged as the full comparison judges it."""
-    regimes = amendment(
-        tmp_path,
-        "uz-tj-skip.yaml",
-        "tables:\n  stay.regime_of_citizenship:\n    description: UZ and TJ moved\n    key: citizenship\n"
-        "    rows:\n"
-        + "".join(
-            f"      {code}: [{{from: 2023-01-27, value: visa_free, source: *what_if}},"
-            f" {{from: 2026-01-01, value: visa_free_14_42, source: *what_if}}]\n"
-            for code in ("UZ", "TJ")
-        ),
-    )
+    regimes = uzbekistan_and_tajikistan_moved(tmp_path)
     records = _every_example_record() + [(late_host(kind), dt.date(2025, 4, 5)) for kind in HOST_KINDS]
     records += [
         (

@@ -150,6 +150,8 @@ class Comparison:
         self._affected: dict[tuple[dt.date, frozenset[str], frozenset[str]], bool | _KeyedRows] = {}
         self._amended_ref = PolicyRef(name=amended.policy.name, version=amended.policy.version)
         self._readings = (Readings(baseline), Readings(amended))
+        #: Per table, what :meth:`_row_sources` found of its keys (filled on first use).
+        self._sources: dict[str, tuple[frozenset[_KeySource], frozenset[str]] | None] = {}
         self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
         self._slots = {
             programme.section: name
@@ -267,27 +269,37 @@ class Comparison:
             return True
         by_source: dict[_KeySource, set[str]] = {}
         for difference in reached:
-            table, key = _row(difference.name)
-            found = self._keys(table)
-            if found is None or key in found[1]:
+            key, sources = self._row_sources(difference)
+            if sources is None:
                 return True  # looked up by a key that cannot be told, or by this one
-            for source in found[0]:
+            for source in sources:
                 by_source.setdefault(source, set()).add(key)
         return tuple((source, frozenset(rows)) for source, rows in by_source.items())
 
-    def _keys(self, table: str) -> tuple[frozenset[_KeySource], frozenset[str]] | None:
-        """Where the keys ``table`` is looked up by are found in a case, in either version (a
-        fact, or a field of each item of a list fact), and the constant keys (as text);
-        ``None`` when some look-up's key cannot be told."""
+    def _row_sources(self, difference: LawDifference) -> tuple[str, frozenset[_KeySource] | None]:
+        """A table row's key, and where a case holds the keys its table is looked up by, in
+        either version (a fact, or a field of each item of a list fact); ``None`` when every
+        case may read the row: some look-up's key cannot be told, or is this row's, a constant."""
+        table, key = _row(difference.name)
+        if table not in self._sources:
+            self._sources[table] = self._table_sources(table)
+        found = self._sources[table]
+        if found is None or key in found[1]:
+            return key, None
+        return key, found[0]
+
+    def _table_sources(self, table: str) -> tuple[frozenset[_KeySource], frozenset[str]] | None:
+        """Where a case holds the keys ``table`` is looked up by, in either version, and the
+        constant keys (as text); ``None`` when some look-up's key cannot be told."""
         sources: set[_KeySource] = set()
         constants: set[str] = set()
         for readings in self._readings:
-            found = readings.keys(table)
-            if found is None:
+            keys = readings.keys(table)
+            if keys is None:
                 return None
-            sources.update((fact, None) for fact in found.facts)
-            sources.update(found.items)
-            constants |= {str(constant) for constant in found.constants}
+            sources.update((fact, None) for fact in keys.facts)
+            sources.update(keys.items)
+            constants |= {str(constant) for constant in keys.constants}
         return frozenset(sources), frozenset(constants)
 
     @staticmethod
@@ -365,11 +377,11 @@ class Comparison:
         before: Verdict,
         after: Verdict,
         changed: tuple[str, ...],
-        cases: tuple[Evaluation | None, ...] = (),
+        cases: tuple[Evaluation, Evaluation | None],
     ) -> Why:
         """The rules that decided differently, and the differences of the law that what
         changed reads. A table row is kept only when the record may have been looked up by
-        its key (:meth:`_rows_read`): a fine raised for large businesses does not explain the
+        its key (:meth:`_row_read`): a fine raised for large businesses does not explain the
         changed fine of a medium one."""
         old, new = _did(before.trace), _did(after.trace)
         rules = tuple(
@@ -386,27 +398,24 @@ class Comparison:
                 read |= readings.of_rule.get(change.rule, frozenset())
             for programme in {self.programme_of(name) for name in changed}:
                 read |= readings.of_programme.get(programme, frozenset())
-        found = [difference for difference in law if difference.name in read]
-        rows = [difference for difference in found if difference.kind == "table row"]
-        if rows and cases:
-            kept = self._rows_read(rows, [case for case in cases if case is not None])
-            found = [d for d in found if d.kind != "table row" or d in kept]
-        return Why(rules, tuple(found))
+        evaluated = [case for case in cases if case is not None]
+        return Why(
+            rules,
+            tuple(
+                difference
+                for difference in law
+                if difference.name in read
+                and (difference.kind != "table row" or self._row_read(difference, evaluated))
+            ),
+        )
 
-    def _rows_read(self, rows: list[LawDifference], cases: list[Evaluation]) -> list[LawDifference]:
-        """The table rows of ``rows`` that the record may have read in either case: every row
-        of a table whose look-ups' keys cannot be told (:meth:`Readings.keys`), else the rows
-        whose key is a constant of a look-up or the value of a key fact in one of the cases."""
-        kept: list[LawDifference] = []
-        for difference in rows:
-            table, key = _row(difference.name)
-            found = self._keys(table)
-            if found is None or key in found[1]:
-                kept.append(difference)
-                continue
-            if any(key in _key_values(case, source) for case in cases for source in found[0]):
-                kept.append(difference)
-        return kept
+    def _row_read(self, difference: LawDifference, cases: list[Evaluation]) -> bool:
+        """Whether a record may have read a table row that differs in either of its cases: a
+        row every case may read (:meth:`_row_sources`), or one whose key a case holds."""
+        key, sources = self._row_sources(difference)
+        return sources is None or any(
+            key in _key_values(case, source) for case in cases for source in sources
+        )
 
 
 #: Where a case holds the keys a table is looked up by: a fact (``(fact, None)``), or a field of

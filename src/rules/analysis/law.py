@@ -292,8 +292,7 @@ class Readings:
                     if table in policy.tables:
                         items.update(f"{table}[{key}]" for key in policy.tables[table].rows)
                         if table in keyed:  # looked up by the value of one of its facts
-                            known = self._keys.get(table, _Keys())
-                            self._keys[table] = replace(known, facts=known.facts | {f"{name}.{keyed[table]}"})
+                            self._keyed(table, "facts", f"{name}.{keyed[table]}")
                         else:  # by keys of its own
                             self._unkeyed.add(table)
                 self._mechanism[name] = frozenset(items)
@@ -353,6 +352,11 @@ class Readings:
         not a fact) or a mechanism reads the table by keys of its own: any row may be read."""
         return None if table in self._unkeyed else self._keys.get(table, _Keys())
 
+    def _keyed(self, table: str, kind: Literal["facts", "constants", "items"], key: Any) -> None:
+        """Note that ``table`` is looked up by ``key``, one of its facts, constants or items."""
+        known = self._keys.get(table, _Keys())
+        self._keys[table] = replace(known, **{kind: getattr(known, kind) | {key}})
+
     def _inputs(
         self,
         prefix: str,
@@ -371,13 +375,12 @@ class Readings:
                 table = spec.values.table
                 rows = self._policy.tables[table].rows if table in self._policy.tables else {}
                 items.update(f"{table}[{key}]" for key in rows)
-                known = self._keys.get(table, _Keys())
                 if nested:
                     self._unkeyed.add(table)
                 elif item_of is not None:
-                    self._keys[table] = replace(known, items=known.items | {(item_of, name)})
+                    self._keyed(table, "items", (item_of, name))
                 else:
-                    self._keys[table] = replace(known, facts=known.facts | {fact})
+                    self._keyed(table, "facts", fact)
             if spec.fields:
                 inside = nested or item_of is not None
                 if spec.type == "list" and not inside:
@@ -388,13 +391,13 @@ class Readings:
 
     def _node(self, node: Node) -> set[str]:
         for lookup, over in lookups_with_lists(node):
-            key, known = lookup.key, self._keys.get(lookup.table, _Keys())
+            key = lookup.key
             if isinstance(key, Ref):
-                self._keys[lookup.table] = replace(known, facts=known.facts | {key.name})
+                self._keyed(lookup.table, "facts", key.name)
             elif isinstance(key, LiteralNode):
-                self._keys[lookup.table] = replace(known, constants=known.constants | {key.value})
+                self._keyed(lookup.table, "constants", key.value)
             elif isinstance(key, ItemNode) and isinstance(over, Ref):
-                self._keys[lookup.table] = replace(known, items=known.items | {(over.name, key.name)})
+                self._keyed(lookup.table, "items", (over.name, key.name))
             else:
                 self._unkeyed.add(lookup.table)
         facts, params, tables = references(node)
