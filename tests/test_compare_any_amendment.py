@@ -29,6 +29,8 @@ from hypothesis import strategies as st
 from test_compare import _every_example_record, same_when_skipping
 from test_fast_paths_guards import _kept
 from test_fast_paths_verdict import POLICY
+from test_residence import persons as applicants
+from test_social_contract import contracts
 from test_stay_properties import any_persons, cases
 
 import rules
@@ -78,11 +80,9 @@ HELD = frozenset(_texts([record for record, _ in _every_example_record()]))
 
 @st.composite
 def records(draw: st.DrawFn, amended: Amended) -> tuple[dict[str, Any], dt.date]:
-    """A record of the examples or a generated traveller, judged on its own day, on a day near
-    the amendment's first, or on the day of a generated case. Most are of the programme the
-    amended item belongs to (an applicant for the residence programme's items)."""
-    if draw(st.integers(0, 4)) == 0:
-        return draw(cases(any_persons()))
+    """A record of the examples, judged on its own day or on a day near the amendment's first,
+    or a generated traveller, applicant or family on the day of its case. Most are of the
+    programme an amended item belongs to (an applicant for the residence programme's items)."""
     item = draw(st.sampled_from(amended.items))
     head = item.removeprefix("rule ").partition(".")[0]
     key = (
@@ -90,6 +90,13 @@ def records(draw: st.DrawFn, amended: Amended) -> tuple[dict[str, Any], dt.date]
         if draw(st.integers(0, 3))
         else draw(st.sampled_from([None, *_RECORD_OF.values()]))
     )
+    if draw(st.integers(0, 3)) == 0:  # generated: a traveller, an applicant or a family
+        if key == "residence_application":
+            return draw(applicants())
+        if key == "social_contract":
+            contract, on = draw(contracts())
+            return {"person_id": "KD-1", "citizenship": "CN", "social_contract": contract}, on
+        return draw(cases(any_persons()))
     pool = _records(key)
     row_key = item.partition("[")[2][:-1]
     holding = [(record, on) for record, on in pool if row_key and row_key in _texts(record)]
