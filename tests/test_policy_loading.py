@@ -560,6 +560,57 @@ def test_amendment_repealing_an_unknown_rule_is_refused_at_its_line(tmp_path):
     assert problem.message.startswith("repeals unknown rule 'stay.exemption.internatonal_driver'")
 
 
+def test_amendment_repealing_a_rule_another_overrides_is_refused_naming_the_repeal(tmp_path):
+    """Repealing the repeat evasion of art. 517 part 7 leaves the refusal of entry overriding a
+    rule that no longer exists: it is refused where it is written, and the message names the
+    repeal, not an unknown rule with a guess at another name."""
+    amendment = write_amendment(tmp_path, "repeals: [sanction.repeat_evasion]\n")
+    problem = only_problem(POLICY_DIR, amendments=(amendment,))
+    assert "refusal-of-entry.yaml" in problem.where and problem.where.endswith("at rules[0].overrides[5]")
+    assert problem.message == (
+        f"overrides rule 'sanction.repeat_evasion', which {amendment}:3 at repeals[0] repeals: repeal "
+        "this rule as well, or amend it so that it no longer overrides 'sanction.repeat_evasion'"
+    )
+
+
+def test_amendment_breaking_a_scale_is_refused_at_its_own_value(tmp_path):
+    """A scale (a parameter a formula reads with 'band') whose brackets fall is refused at the
+    bracket in the amendment that wrote it, not at the formula of the baseline that reads it."""
+    amendment = write_amendment(
+        tmp_path,
+        "parameters:\n  residence.points_for_experience:\n    description: Points by years (a test).\n"
+        "    values:\n"
+        "      - from: 2026-02-13\n"
+        "        source: {title: What-if, href: https://example.org/what-if}\n"
+        "        value:\n"
+        "          - {value: 0}\n"
+        "          - {at_least: 3, value: 40}\n"
+        "          - {at_least: 1, value: 20}\n",
+    )
+    problem = only_problem(POLICY_DIR, amendments=(amendment,))
+    assert problem.where == f"{amendment}:12 at parameters.residence.points_for_experience.values[0].value[2]"
+    assert problem.message == (
+        "a scale (read by 'band' in residence.points.experience): the brackets must rise: "
+        "bracket 2 starts at 1, not above 3"
+    )
+
+
+def test_amendment_ending_a_parameter_on_its_first_day_is_refused_as_having_no_value(tmp_path):
+    """A parameter a formula reads, ended (a dated null) from its first day, has no value on any
+    day: the formula is refused with that reason, not as values "not all of one type"."""
+    amendment = write_amendment(
+        tmp_path,
+        "parameters:\n  residence.language_level:\n    description: The level (a test).\n"
+        "    values: [{from: 2026-02-13, value: null, source: {title: What-if, href: https://example.org/what-if}}]\n",
+    )
+    problem = only_problem(POLICY_DIR, amendments=(amendment,))
+    assert "residence-pre-selection.yaml" in problem.where
+    assert problem.message == (
+        "parameter 'residence.language_level' has no value on any day (each is null): "
+        "a formula cannot read it"
+    )
+
+
 def test_amendment_replacing_a_rule_of_the_same_id_keeps_one_rule(tmp_path):
     amendment = write_amendment(
         tmp_path,

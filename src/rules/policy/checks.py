@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from models.person import CORE_FIELDS
 from models.policy import (
+    ComputedFact,
     Parameter,
     Programme,
     ReportFromStatus,
@@ -28,7 +29,7 @@ from rules.errors import did_you_mean
 from rules.policy.catalogue import Catalogue
 from rules.policy.conditions import MAX_ALTERNATIVES, alternatives, condition_problems
 from rules.policy.documents import located_messages
-from rules.policy.formulas import Scope, parse_formula
+from rules.policy.formulas import Scope, parse_formula, scale_problem
 from rules.policy.graph import walk
 from rules.policy.nodes import Node, ReportItem, WarningCheck
 from rules.policy.titles import Slot, slots
@@ -37,6 +38,7 @@ from rules.policy.types import MechanismTraits
 __all__ = [
     "check_programmes",
     "check_rules",
+    "check_scales",
     "check_warnings",
     "rule_alternatives",
 ]
@@ -171,8 +173,14 @@ def check_rules(
     catalogue: Catalogue,
     broken: frozenset[str],
     problem: Report,
+    *,
+    repealed: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, dict[str, Node]], dict[str, dict[str, ReportItem]]]:
-    """Check every rule and report; return the checked formulas of rules' values and of reports."""
+    """Check every rule and report; return the checked formulas of rules' values and of reports.
+
+    ``repealed``: the rules an amendment repealed, with where (a rule that still overrides or
+    refines one is told so, rather than that it names an unknown rule)."""
+    gone = repealed or {}
     everything_broken = broken | frozenset(catalogue.broken)
     rule_values: dict[str, dict[str, Node]] = {}
     for rule_id, rule in rules.items():
@@ -198,9 +206,9 @@ def check_rules(
                 + ", ".join(programme.precedence),
             )
         for index, base in enumerate(rule.overrides):
-            _check_base(rule, base, ("overrides", index), programmes, rules, broken, problem)
+            _check_base(rule, base, ("overrides", index), programmes, rules, broken, gone, problem)
         if rule.refines is not None:
-            _check_base(rule, rule.refines, ("refines",), programmes, rules, broken, problem)
+            _check_base(rule, rule.refines, ("refines",), programmes, rules, broken, gone, problem)
             base_rule = rules.get(rule.refines)
             if base_rule is not None and base_rule.programme != rule.programme:
                 problem("rules", rule_id, ("refines",), "a rule refines a rule of its own programme")
@@ -288,6 +296,58 @@ def _check_title_slots(rule_id: str, rule: Rule, scope: Scope, problem: Report) 
             )
 
 
+def check_scales(
+    parameters: Mapping[str, Parameter],
+    facts: Mapping[str, ComputedFact],
+    rules: Mapping[str, Rule],
+    programmes: Mapping[str, Programme],
+    broken: frozenset[str],
+    problem: Report,
+) -> frozenset[str]:
+    """Check every parameter a formula reads as a scale (``band``) at its own values, where it
+    is written: an amendment that breaks a scale is told at its bracket, not at the formula of
+    the baseline that reads it. Return the scales refused (the formulas reading them are not
+    refused again)."""
+    readers: dict[str, str] = {}
+    for name, fact in facts.items():
+        for formula in fact.formulas:
+            for scale in _scales(formula.formula):
+                readers.setdefault(scale, name)
+    for rule_id, rule in rules.items():
+        for scale in _scales(rule.then.values):
+            readers.setdefault(scale, f"rule {rule_id}")
+    for name, programme in programmes.items():
+        for scale in _scales([programme.report, [(w.when, w.items) for w in programme.warnings]]):
+            readers.setdefault(scale, f"programme {name}")
+    refused: set[str] = set()
+    for scale, reader in readers.items():
+        parameter = parameters.get(scale)
+        if parameter is None or scale in broken:
+            continue  # an unknown name is reported at the formula
+        for index, dated in enumerate(parameter.values):
+            found = scale_problem(dated.value) if dated.value is not None else None
+            if found is not None:
+                inside, message = found
+                where: Place = ("values", index, "value", *inside)
+                problem("parameters", scale, where, f"a scale (read by 'band' in {reader}): {message}")
+                refused.add(scale)
+                break
+    return frozenset(refused)
+
+
+def _scales(data: Any) -> Any:
+    """The names of the scales a raw formula (or a structure holding formulas) reads."""
+    if isinstance(data, Mapping):
+        band = data.get("band")
+        if isinstance(band, str):
+            yield band
+        for value in data.values():
+            yield from _scales(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            yield from _scales(value)
+
+
 def _check_base(
     rule: Rule,
     base: str,
@@ -295,10 +355,19 @@ def _check_base(
     programmes: Mapping[str, Programme],
     rules: Mapping[str, Rule],
     broken: frozenset[str],
+    repealed: Mapping[str, str],
     problem: Report,
 ) -> None:
     if base not in rules:
-        if base not in broken:
+        if base in repealed:
+            problem(
+                "rules",
+                rule.id,
+                place,
+                f"{place[0]} rule {base!r}, which {repealed[base]} repeals: repeal this rule as well, "
+                f"or amend it so that it no longer {place[0]} {base!r}",
+            )
+        elif base not in broken:
             problem("rules", rule.id, place, f"{place[0]} unknown rule {base!r}{did_you_mean(base, rules)}")
         return
     other = rules[base].programme

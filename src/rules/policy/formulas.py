@@ -397,7 +397,10 @@ def _param(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> P
     name = data["param"]
     parameter = _named(scope.parameters, name, "parameter", scope, (*place, "param"))
     on = _date_operand(data, "on", scope, place, depth)
-    value_type = unify([t for t in _dated_types(parameter.values, scope, (*place, "param"), name)])
+    types = _dated_types(parameter.values, scope, (*place, "param"), name)
+    if not types:
+        raise _fail(scope, (*place, "param"), _no_value("parameter", name))
+    value_type = unify(types)
     if value_type is None:
         raise _fail(scope, (*place, "param"), f"the values of parameter {name!r} are not all of one type")
     return Param(value_type, name, on)
@@ -482,6 +485,8 @@ def _lookup(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> 
             raise _fail(scope, (*place, "field"), f"the fields of table {name!r} are not all of one type")
     else:
         value_type = table_value_type(table, None)
+        if value_type is None and all(dated.value is None for rows in table.rows.values() for dated in rows):
+            raise _fail(scope, (*place, "lookup"), _no_value("table", name))
         if value_type is None:
             raise _fail(scope, (*place, "lookup"), f"the rows of table {name!r} are not all of one type")
     default = data.get("default")
@@ -495,6 +500,8 @@ def _lookup(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> 
 def _band(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> Band:
     name = data["band"]
     parameter = _named(scope.parameters, name, "scale", scope, (*place, "band"))
+    if name in scope.broken:
+        raise _Failed()  # a scale refused at its own values (check_scales)
     if "of" not in data:
         raise _fail(scope, (*place, "of"), "'band' needs the amount to place in a bracket ('of')")
     amount = _parse(data["of"], scope, (*place, "of"), depth)
@@ -505,37 +512,45 @@ def _band(data: Mapping[str, Any], scope: Scope, place: Place, depth: int) -> Ba
     for index, dated in enumerate(parameter.values):
         if dated.value is None:
             continue
-        message = scale_problem(dated.value)
-        if message is not None:
-            raise _fail(scope, (*place, "band"), f"scale {name!r}, value {index}: {message}")
+        found = scale_problem(dated.value)
+        if found is not None:  # (checked first at the scale's own values: see check_scales)
+            raise _fail(scope, (*place, "band"), f"scale {name!r}, value {index}: {found[1]}")
         types.extend(t for bracket in dated.value if (t := type_of_value(bracket["value"])) is not None)
+    if all(dated.value is None for dated in parameter.values):
+        raise _fail(scope, (*place, "band"), _no_value("scale", name))
     value_type = unify(types)
     if value_type is None:
         raise _fail(scope, (*place, "band"), f"the brackets of scale {name!r} are not all of one type")
     return Band(value_type, name, amount, on)
 
 
-def scale_problem(value: Any) -> str | None:
-    """What is wrong with a scale's value (a list of brackets), or ``None``."""
+def scale_problem(value: Any) -> tuple[tuple[int, ...], str] | None:
+    """What is wrong with a scale's value (a list of brackets), with the index of the bracket
+    concerned (``()``: the whole value), or ``None``."""
     if not isinstance(value, list) or not value:
-        return "a scale is a list of brackets {at_least: N, value: V}"
+        return (), "a scale is a list of brackets {at_least: N, value: V}"
     previous = None
     for index, bracket in enumerate(value):
         if not isinstance(bracket, Mapping) or "value" not in bracket or set(bracket) - {"at_least", "value"}:
-            return f"bracket {index} is not {{at_least: N, value: V}}"
+            return (index,), f"bracket {index} is not {{at_least: N, value: V}}"
         bound = bracket.get("at_least")
         if bound is None:
             if index:
-                return f"only the first bracket may leave out at_least (bracket {index})"
+                return (index,), f"only the first bracket may leave out at_least (bracket {index})"
             continue
         if isinstance(bound, bool) or not isinstance(bound, int | float):
-            return f"at_least of bracket {index} is not a number"
+            return (index,), f"at_least of bracket {index} is not a number"
         if previous is not None and bound <= previous:
-            return f"the brackets must rise: bracket {index} starts at {bound}, not above {previous}"
+            rise = f"bracket {index} starts at {bound}, not above {previous}"
+            return (index,), f"the brackets must rise: {rise}"
         previous = bound
         if type_of_value(bracket["value"]) is None or not type_of_value(bracket["value"]).scalar:  # type: ignore[union-attr]
-            return f"the value of bracket {index} is not a plain value"
+            return (index,), f"the value of bracket {index} is not a plain value"
     return None
+
+
+def _no_value(what: str, name: str) -> str:
+    return f"{what} {name!r} has no value on any day (each is null): a formula cannot read it"
 
 
 def _aggregate(data: Mapping[str, Any], operator: str, scope: Scope, place: Place, depth: int) -> Aggregate:

@@ -283,6 +283,8 @@ class _Merged:
         self.rule_places: dict[str, tuple[Document, int]] = {}
         self.documents: dict[tuple[str | int, ...], Document] = {}
         self.broken: set[str] = set()
+        #: The rules an amendment repealed, with where it repeals each.
+        self.repealed: dict[str, str] = {}
 
 
 def _merge(files: list[FileItems], baseline_count: int, problems: list[Problem]) -> _Merged:
@@ -336,8 +338,10 @@ def _merge(files: list[FileItems], baseline_count: int, problems: list[Problem])
                 first_seen.setdefault(("tables", name), document.where(("tables", name)))
             merged.documents.setdefault(("tables", name), document)
             merged.documents.update({("tables", name, "rows", key): document for key in table.rows})
-        for repealed in items.repeals:
-            if merged.rules.pop(repealed, None) is None and repealed not in merged.broken:
+        for index, repealed in enumerate(items.repeals):
+            if merged.rules.pop(repealed, None) is not None:
+                merged.repealed[repealed] = document.where(("repeals", index))
+            elif repealed not in merged.broken:
                 problems.append(Problem(document.where(("repeals",)), f"repeals unknown rule {repealed!r}"))
         for index, rule in items.rules:
             if rule.id in merged.rules and not is_amendment:
@@ -429,7 +433,7 @@ def _row_gap(table: str, key: str, old: list[Any], new: list[Any], document: Doc
 def _assemble(
     base: Path, files: list[FileItems], baseline_count: int, version: str, problems: list[Problem]
 ) -> Policy:
-    from rules.policy.checks import check_programmes, check_rules, check_warnings
+    from rules.policy.checks import check_programmes, check_rules, check_scales, check_warnings
 
     merged = _merge(files, baseline_count, problems)
     documents = merged.documents
@@ -475,6 +479,8 @@ def _assemble(
             )
     order = check_programmes(merged.programmes, mechanisms, merged.tables, broken, problem, preferred)
     programmes = {name: merged.programmes[name] for name in order}
+    # A scale refused at its own values is not reported again at each formula that reads it.
+    broken |= check_scales(merged.parameters, merged.facts, merged.rules, programmes, broken, problem)
     catalogue = build_catalogue(
         programmes, mechanisms, merged.facts, merged.parameters, merged.tables, broken, problem
     )
@@ -489,6 +495,7 @@ def _assemble(
         catalogue,
         broken,
         problem,
+        repealed=merged.repealed,
     )
 
     # The policy keeps of each file only what says where an item is written (its name and the
