@@ -193,6 +193,66 @@ rules:
         rules.compare(baseline, amended, worker, dt.date(2026, 4, 10))
 
 
+#: An applicant whose listening block is below 30 %: refused by residence.language.listening.
+LISTENING_29 = {
+    "person_id": "RA-29",
+    "residence_application": {
+        "submitted": "2026-03-10",
+        "birth_date": "1991-05-02",
+        "language_test": {"taken": "2026-02-20", "level": "A1", "listening_pct": 29, "reading_pct": 86},
+        "questionnaire": {
+            "education": "higher",
+            "experience_years": 10,
+            "languages": [{"language": "kk", "level": "A1"}, {"language": "ru", "level": "C1"}],
+            "competence": "in_demand",
+            "health": "fit",
+            "adaptability": "high",
+        },
+        "background_check": "cleared",
+        "interview": "passed",
+        "state_consent": True,
+    },
+}
+
+
+def test_2026_06_01_an_amendment_leaving_an_applicant_without_a_decision_changes_the_verdict(
+    tmp_path, baseline
+) -> None:
+    """Repealing the listening gate leaves no rule to decide an applicant who failed only it: the
+    amendment's impact is that the residence programme decides nothing for her. It is a changed
+    record (refused -> no decision), with a note and the repeal in its why, not an error record
+    of a case the law does not decide (the baseline decides it)."""
+    repealing = rules.Evaluator(
+        rules.load_policy(
+            amendments=[amendment(tmp_path, "no-listening.yaml", "repeals: [residence.language.listening]\n")]
+        )
+    )
+    on = dt.date(2026, 6, 1)
+    for comparison in (
+        Comparison(baseline, repealing),
+        Comparison(baseline, repealing, skip_unaffected=True),
+    ):
+        difference = comparison.compare(LISTENING_29, on)
+        assert difference.statuses["residence"] == ("refused", None)
+        assert "residence.status" in difference.changed
+        assert "residence" not in difference.after.sections
+        assert difference.notes == (
+            "under the amended policy no rule in force decides the residence status on 2026-06-01: "
+            "the programme is left out of its verdict",
+        )
+        assert any("decides no residence status" in warning for warning in difference.after.warnings)
+        assert "rule residence.language.listening" in {law.name for law in difference.why.law}
+    # the other way round, the baseline leaves her undecided and the amendment decides
+    back = Comparison(repealing, baseline).compare(LISTENING_29, on)
+    assert back.statuses["residence"] == (None, "refused")
+    assert back.notes[0].startswith("under the baseline policy no rule in force decides the residence status")
+    # a record neither version decides is what it was: a case the law does not decide
+    with pytest.raises(rules.EvaluationError, match="decides no residence status on 2026-06-01"):
+        Comparison(repealing, repealing).compare(LISTENING_29, on)
+    with pytest.raises(rules.EvaluationError, match="decides no residence status"):
+        repealing.evaluate(LISTENING_29, on)
+
+
 # The law of the past: a verdict given today judges past days by the law of their day -------------
 
 LIMIT_IN_2024_ONLY = "parameters:\n" + dated(

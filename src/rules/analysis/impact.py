@@ -30,7 +30,7 @@ from rules.analysis.figures import figures, plain
 from rules.analysis.law import LawDifference, Readings, law_differences
 from rules.engine.computation import Entry
 from rules.engine.evaluator import Evaluation, Evaluator
-from rules.errors import InputError, Problem
+from rules.errors import EvaluationError, InputError, Problem
 
 __all__ = ["Comparison", "Difference", "RuleChange", "Why", "compare"]
 
@@ -188,6 +188,7 @@ class Comparison:
         groups: dict[str, Any] = {}
         lazy = self.skip_unaffected  # figures first; the traces only for a changed record
         first, second, notes = self._evaluate_both(person, shared, on, group_by, groups, trace=not lazy)
+        notes = (*notes, *_undecided(first, second, on))
         before, after = first.verdict, second.verdict if second is not None else None
         old = figures(before)
         new = old if after is None else figures(after)
@@ -327,13 +328,14 @@ class Comparison:
         """Both cases evaluated (the amended ``None`` when no difference can reach the record)
         and the notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
 
+        # A programme one version leaves undecided is left out of its verdict (see _undecided).
         def baseline(record: Person | Mapping[str, Any]) -> Evaluation:
-            found = self.baseline.evaluate_case(record, on, group_by, trace=trace)
+            found = self.baseline.evaluate_case(record, on, group_by, trace=trace, undecided="omit")
             groups.update(found.facts)
             return found
 
         def amended(record: Person | Mapping[str, Any]) -> Evaluation:
-            return self.amended.evaluate_case(record, on, (), trace=trace)
+            return self.amended.evaluate_case(record, on, (), trace=trace, undecided="omit")
 
         # ``shared``: the core of the record, read once for both versions (see :meth:`core`).
         if self.skip_unaffected and isinstance(shared, Person):
@@ -440,6 +442,23 @@ def _key_values(case: Evaluation, source: _KeySource) -> set[str]:
         if isinstance(fields, Mapping) and fields.get(field_name) is not None:
             found.add(str(fields[field_name]))
     return found
+
+
+def _undecided(first: Evaluation, second: Evaluation | None, on: dt.date) -> tuple[str, ...]:
+    """Notes for the programmes that one version decides and the other does not (no rule of it
+    applies): an impact of the amendment, compared as a programme the undecided side's verdict
+    leaves out. A programme neither decides makes the record what a plain evaluation makes it, a
+    case the law does not decide (:class:`EvaluationError`)."""
+    after = first.undecided if second is None else second.undecided
+    for name, message in first.undecided.items():
+        if name in after:
+            raise EvaluationError(message)
+    return tuple(
+        f"under the {side} policy no rule in force decides the {name} status on {on}: "
+        "the programme is left out of its verdict"
+        for side, names in (("baseline", first.undecided), ("amended", after))
+        for name in names
+    )
 
 
 def _row(name: str) -> tuple[str, str]:

@@ -27,7 +27,7 @@ import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from models._fields import parse_day
 from models.person import Person
@@ -71,6 +71,9 @@ class Evaluation:
     guarded: frozenset[str] = frozenset()
     _traced: Callable[[], Verdict] | None = field(default=None, repr=False, compare=False)
     _fact: Callable[[str], Any] | None = field(default=None, repr=False, compare=False)
+    #: With ``undecided="omit"``: each required programme no rule decided, with the message the
+    #: evaluation would have raised (the programme is left out of the verdict).
+    undecided: Mapping[str, str] = field(default_factory=dict)
 
     def traced(self) -> Verdict:
         """The verdict with its trace: the same verdict as an evaluation with ``trace=True``
@@ -193,11 +196,19 @@ class Evaluator:
         names: Collection[str] = (),
         *,
         trace: bool = True,
+        undecided: Literal["raise", "omit"] = "raise",
     ) -> Evaluation:
         """The case evaluated (see :meth:`evaluate_with_facts`): its verdict, the values of the
         facts ``names``, the programmes a guard ruled out (:meth:`guard_facts`), and, for a
         verdict built without its trace, the same verdict with it on demand
-        (:meth:`Evaluation.traced`), without evaluating again."""
+        (:meth:`Evaluation.traced`), without evaluating again.
+
+        ``undecided="omit"``: a required programme that no rule decides in this case (an
+        :class:`EvaluationError` otherwise) is left out of the verdict, with a warning, and
+        named in :attr:`Evaluation.undecided`; the other programmes are judged without its
+        status. An impact analysis compares so a version that decides a record with one that
+        does not. A programme with a mechanism (its section is part of every verdict) still
+        raises."""
         policy = self.policy
         record, sections_read = read_person(person, policy)
         as_of = evaluation_day(on) if on is not None else today(policy)
@@ -219,6 +230,7 @@ class Evaluator:
         programme_of = self.compiled.programme_of
         decided: dict[str, Decided] = {}
         overridden_by: dict[str, str] = {}
+        left_out: dict[str, str] = {}
         for round_programmes in self.rounds:
             batch = [name for name in round_programmes if name in evaluated]
             if not batch:
@@ -235,10 +247,13 @@ class Evaluator:
                 found = self._decide(name, fired, overridden_by, case)
                 if found is None:
                     if policy.programmes[name].required:
-                        raise EvaluationError(
+                        message = (
                             f"policy {policy.name} ({policy.version}) decides no {name} status "
                             f"on {as_of}: no rule in force applies to this case"
                         )
+                        if undecided == "raise" or name in self.mechanisms:
+                            raise EvaluationError(message)
+                        left_out[name] = message
                     continue
                 decided[name] = found
                 case.statuses[name] = found.status
@@ -271,6 +286,7 @@ class Evaluator:
             warnings.extend(found.gaps)
             warnings.extend(programme_warnings(self.compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
+        warnings.extend(left_out.values())
         values: dict[str, Any] = {
             "format": VERDICT_FORMAT,
             "engine_version": __version__,
@@ -301,8 +317,8 @@ class Evaluator:
             return self._fact_value(case, name)
 
         if trace:
-            return Evaluation(traced(), asked, frozenset(guarded), None, fact)
-        return Evaluation(_verdict(values, sections), asked, frozenset(guarded), traced, fact)
+            return Evaluation(traced(), asked, frozenset(guarded), None, fact, left_out)
+        return Evaluation(_verdict(values, sections), asked, frozenset(guarded), traced, fact, left_out)
 
     def guard_facts(self, programme: str) -> tuple[str, ...] | None:
         """The facts whose values can rule ``programme`` out of a case before its own facts are
