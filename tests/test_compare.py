@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_residence import application
 from typer.testing import CliRunner
 
 import rules
@@ -193,26 +194,9 @@ rules:
         rules.compare(baseline, amended, worker, dt.date(2026, 4, 10))
 
 
-#: An applicant whose listening block is below 30 %: refused by residence.language.listening.
-LISTENING_29 = {
-    "person_id": "RA-29",
-    "residence_application": {
-        "submitted": "2026-03-10",
-        "birth_date": "1991-05-02",
-        "language_test": {"taken": "2026-02-20", "level": "A1", "listening_pct": 29, "reading_pct": 86},
-        "questionnaire": {
-            "education": "higher",
-            "experience_years": 10,
-            "languages": [{"language": "kk", "level": "A1"}, {"language": "ru", "level": "C1"}],
-            "competence": "in_demand",
-            "health": "fit",
-            "adaptability": "high",
-        },
-        "background_check": "cleared",
-        "interview": "passed",
-        "state_consent": True,
-    },
-}
+#: The applicant of the residence tests with 29 % of the listening block: refused by
+#: residence.language.listening, the only gate she fails.
+LISTENING_29 = {"person_id": "RA-29", "residence_application": application(language_test__listening_pct=29)}
 
 
 def test_2026_06_01_an_amendment_leaving_an_applicant_without_a_decision_changes_the_verdict(
