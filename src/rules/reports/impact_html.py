@@ -73,6 +73,14 @@ _ARROW = "→"
 # Colours: the "before" and "compared" series are light, the "after" and "changed" series dark,
 # so that they differ in a grey-scale print too; every bar also carries its value.
 
+#: What the "With notes" count of a date counts.
+_WITH_NOTES = (
+    '<p class="note">With notes: records holding something one version does not know (a status '
+    "kind or a field), treated as absent under that version, and records with a programme one "
+    "version decides and the other does not (no rule of it applies), left out of that version's "
+    "verdict.</p>"
+)
+
 
 @dataclass(frozen=True)
 class _Series:
@@ -306,8 +314,7 @@ class _Page:
             parts += [
                 f"<p>Evaluated on one date, {_e(on.get('as_of'))}.</p>",
                 f'<div class="boxes">\n{cells}\n</div>',
-                '<p class="note">With notes: records holding something one version does not '
-                "know (a status kind or a field), treated as absent under that version.</p>",
+                _WITH_NOTES,
             ]
         else:
             labels = [str(date.get("as_of")) for date in self.dates]
@@ -352,6 +359,7 @@ class _Page:
                     caption="Records compared and changed, date by date",
                 )
             )
+            parts.append(_WITH_NOTES)
         parts.append("</section>")
         return "\n".join(parts)
 
