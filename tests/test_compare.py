@@ -624,6 +624,34 @@ def test_compare_output_that_cannot_be_written_is_refused_before_any_record_is_c
     assert result.stdout == ""  # X-1's error record (an unknown citizenship) was never reached
 
 
+def test_compare_of_an_amended_day_of_the_law_writes_it_as_iso_text_in_every_json_output(
+    tmp_path: Path,
+) -> None:
+    """A parameter whose value is a day (the pilot's first day) amended: the summary and the
+    changed records carry the day as ISO text, as the policy files write it (the summary was an
+    internal error: a date is not JSON)."""
+    later = amendment(
+        tmp_path,
+        "pilot-starts-later.yaml",
+        "parameters:\n  residence.pilot_starts:\n    description: The pilot starts later (a test).\n"
+        "    values: [{from: 2026-02-13, value: 2026-03-15, source: *what_if}]\n",
+    )
+    applicants = str(ROOT / "examples" / "persons" / "applicants-2026.jsonl")
+    summary, changes = tmp_path / "summary.json", tmp_path / "changes.jsonl"
+    result = runner.invoke(
+        app,
+        ["compare", applicants, "--on", "2026-06-01", "--amend", later, "--summary", str(summary)]
+        + ["--changes", str(changes), "-f", "json"],
+    )
+    assert result.exit_code == 0, result.stderr
+    law = json.loads(summary.read_text(encoding="utf-8"))["dates"][0]["law"]
+    assert {"kind": "parameter", "name": "residence.pilot_starts"}.items() <= law[0].items()
+    assert (law[0]["before"], law[0]["after"]) == ("2026-02-13", "2026-03-15")
+    lines = [json.loads(line) for line in changes.read_text(encoding="utf-8").splitlines()]
+    assert lines
+    assert all(line["why"]["law"][0]["after"] == "2026-03-15" for line in lines)
+
+
 def test_compare_writes_summary_changes_and_csv_tables(tmp_path: Path) -> None:
     result = runner.invoke(
         app,

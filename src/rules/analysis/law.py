@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from models.policy import InputField, TableValues
+from rules.analysis.figures import plain
 from rules.engine.evaluator import Evaluator
 from rules.engine.patterns import chain, parameters_read_by
 from rules.policy.loader import Policy
@@ -60,8 +61,8 @@ class LawDifference:
         shown: dict[str, Any] = {
             "kind": self.kind,
             "name": self.name,
-            "before": self.before,
-            "after": self.after,
+            "before": plain(self.before),
+            "after": plain(self.after),
         }
         if self.changed:
             shown["changed"] = list(self.changed)
