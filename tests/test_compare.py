@@ -231,10 +231,45 @@ def test_2026_06_01_an_amendment_leaving_an_applicant_without_a_decision_changes
     assert back.statuses["residence"] == (None, "refused")
     assert back.notes[0].startswith("under the baseline policy no rule in force decides the residence status")
     # a record neither version decides is what it was: a case the law does not decide
-    with pytest.raises(rules.EvaluationError, match="decides no residence status on 2026-06-01"):
+    with pytest.raises(
+        rules.EvaluationError, match="^under both policies: policy kz .* decides no residence"
+    ):
         Comparison(repealing, repealing).compare(LISTENING_29, on)
     with pytest.raises(rules.EvaluationError, match="decides no residence status"):
         repealing.evaluate(LISTENING_29, on)
+
+
+def test_2026_09_01_a_stay_the_amended_policy_cannot_judge_is_an_error_naming_that_policy(
+    tmp_path, baseline
+) -> None:
+    """The window of the stay limit ended from 3 June 2026: the amended policy cannot judge a
+    stay on 1 September (every verdict has a stay section, so it cannot be left out). The
+    record is an error, and the error says which version could not judge it."""
+    ended = rules.Evaluator(
+        rules.load_policy(
+            amendments=[
+                amendment(
+                    tmp_path,
+                    "no-window.yaml",
+                    "parameters:\n"
+                    + dated("stay.window_days", "days", ("2023-01-27", 180))
+                    + "      - {from: 2026-06-03, value: null, source: *what_if}\n",
+                )
+            ]
+        )
+    )
+    traveller = person("W-1", ("2026-08-01", "2026-08-20"))
+    expected = (
+        "^under the amended policy: parameter 'stay.window_days' of policy kz has no value on "
+        "2026-09-01, a day the stay limit must judge$"
+    )
+    for comparison in (Comparison(baseline, ended), Comparison(baseline, ended, skip_unaffected=True)):
+        with pytest.raises(rules.EvaluationError, match=expected):
+            comparison.compare(traveller, dt.date(2026, 9, 1))
+    with pytest.raises(
+        rules.EvaluationError, match="^under the baseline policy: parameter 'stay.window_days'"
+    ):
+        Comparison(ended, baseline).compare(traveller, dt.date(2026, 9, 1))
 
 
 # The law of the past: a verdict given today judges past days by the law of their day -------------

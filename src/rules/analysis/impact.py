@@ -328,14 +328,21 @@ class Comparison:
         """Both cases evaluated (the amended ``None`` when no difference can reach the record)
         and the notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
 
-        # A programme one version leaves undecided is left out of its verdict (see _undecided).
+        # A programme one version leaves undecided is left out of its verdict (see _undecided);
+        # any other case a version does not decide is an error that says which version.
         def baseline(record: Person | Mapping[str, Any]) -> Evaluation:
-            found = self.baseline.evaluate_case(record, on, group_by, trace=trace, undecided="omit")
+            try:
+                found = self.baseline.evaluate_case(record, on, group_by, trace=trace, undecided="omit")
+            except EvaluationError as error:
+                raise _under("baseline", error) from None
             groups.update(found.facts)
             return found
 
         def amended(record: Person | Mapping[str, Any]) -> Evaluation:
-            return self.amended.evaluate_case(record, on, (), trace=trace, undecided="omit")
+            try:
+                return self.amended.evaluate_case(record, on, (), trace=trace, undecided="omit")
+            except EvaluationError as error:
+                raise _under("amended", error) from None
 
         # ``shared``: the core of the record, read once for both versions (see :meth:`core`).
         if self.skip_unaffected and isinstance(shared, Person):
@@ -452,13 +459,18 @@ def _undecided(first: Evaluation, second: Evaluation | None, on: dt.date) -> tup
     after = first.undecided if second is None else second.undecided
     for name, message in first.undecided.items():
         if name in after:
-            raise EvaluationError(message)
+            raise EvaluationError(f"under both policies: {message}")
     return tuple(
         f"under the {side} policy no rule in force decides the {name} status on {on}: "
         "the programme is left out of its verdict"
         for side, names in (("baseline", first.undecided), ("amended", after))
         for name in names
     )
+
+
+def _under(side: str, error: EvaluationError) -> EvaluationError:
+    """``error`` (of its own class), saying which version of the comparison raised it."""
+    return type(error)(f"under the {side} policy: {error.summary}", error.problems)
 
 
 def _row(name: str) -> tuple[str, str]:
