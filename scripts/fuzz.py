@@ -1,11 +1,14 @@
-"""Fuzz kzmig at a large size: records, batches and policy files, with what each gave, the
-slowest input and the peak memory.
+"""Fuzz kzmig at a large size: records, batches, policy files and amendments, with what each
+gave, the slowest input and the peak memory.
 
-    python scripts/fuzz.py                      # 30,000 records, 600 batches, 600 policy files
-    python scripts/fuzz.py --records 2000 --batches 50 --policies 50 --seed 7
+    python scripts/fuzz.py      # 30,000 records, 600 batches, 600 policy files, 600 amendments
+    python scripts/fuzz.py --records 2000 --batches 50 --policies 50 --amendments 50 --seed 7
 
-The same strategies and checks as ``tests/test_fuzz.py`` (``tests/fuzzing.py``), drawn with
-Hypothesis at the given sizes. Exits 1 with the failing input when a check fails.
+The same strategies and checks as ``tests/test_fuzz.py`` (``tests/fuzzing.py``) and
+``tests/test_compare_any_amendment.py`` (``tests/amending.py``: a random amendment of the
+shipped policy, and the comparison of 12 records under it, with and without leaving out what it
+cannot reach), drawn with Hypothesis at the given sizes. Exits 1 with the failing input when a
+check fails.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
+from amending import amended_records, check_amendment  # noqa: E402
 from fuzzing import (  # noqa: E402
     batch_lines,
     check_batch,
@@ -77,6 +81,10 @@ def _batch(lines: list[bytes]) -> str:
         return check_batch(Path(folder) / "batch.jsonl", lines)
 
 
+def _amendment(drawn: Any) -> str:
+    return check_amendment(*drawn)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -84,6 +92,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=30_000)
     parser.add_argument("--batches", type=int, default=600)
     parser.add_argument("--policies", type=int, default=600)
+    parser.add_argument("--amendments", type=int, default=600)
     parser.add_argument("--seed", type=int, default=2026)
     options = parser.parse_args()
 
@@ -96,6 +105,8 @@ def main() -> None:
         _run("batches", options.batches, batch_lines, _batch, options.seed)
     if options.policies:
         _run("policies", options.policies, policy_texts(), check_policy_text, options.seed)
+    if options.amendments:
+        _run("amendments", options.amendments, amended_records(), _amendment, options.seed)
 
 
 if __name__ == "__main__":

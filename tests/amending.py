@@ -11,6 +11,10 @@ checks refuse (a pass mark below zero, a band out of order, an unknown time zone
 refusal and the property that drew it rejects the example.
 
 The text is YAML of the policy format, written by ``yaml.safe_dump``: nothing in it but data.
+
+:func:`amended_records` draws an amendment with the records to try it on, and
+:func:`check_amendment` checks the comparison of each (``tests/test_compare_any_amendment.py``
+at a small size, ``scripts/fuzz.py`` at a large one).
 """
 
 from __future__ import annotations
@@ -23,12 +27,19 @@ from typing import Any
 import yaml
 from hypothesis import reject
 from hypothesis import strategies as st
+from test_compare import _every_example_record, same_when_skipping
+from test_fast_paths_guards import _kept
+from test_fast_paths_verdict import POLICY
+from test_residence import persons as applicants
+from test_social_contract import contracts
+from test_stay_properties import any_persons, cases
 
 import rules
 from models.policy import DatedValue
-from rules.policy.loader import Policy
+from rules.analysis.impact import Comparison
+from rules.policy.loader import AmendmentText, Policy
 
-__all__ = ["Amended", "amendments", "shipped_policy"]
+__all__ = ["HELD", "Amended", "amended_records", "amendments", "check_amendment", "shipped_policy"]
 
 #: The days an amendment may start on: the whole span the examples and generated records are
 #: judged over, the days the shipped law itself changes on being drawn as often as the others.
@@ -98,7 +109,8 @@ def _changed(draw: st.DrawFn, value: Any, texts: list[str]) -> Any:
         return {**value, key: _changed(draw, item, texts)}
     if isinstance(value, list | tuple):
         items = list(value)
-        if items and draw(st.booleans()):
+        drop: bool = draw(st.booleans())
+        if items and drop:
             del items[draw(st.integers(0, len(items) - 1))]
             return items
         extra = [text for text in texts if text not in items]
@@ -232,14 +244,15 @@ def _changes(draw: st.DrawFn, keys: frozenset[str]) -> _Change:
         formulas.append({"from": start, "formula": new, "source": SOURCE})
         return _Change({"facts": {name: {**spec, "formulas": formulas}}}, kind, name, start)
     if kind == "repeal":
-        rule = draw(st.sampled_from(sorted({rule.id for rule in policy.rules})))
-        return _Change({"repeals": [rule]}, kind, f"rule {rule}", FIRST_DAY)
+        repealed: str = draw(st.sampled_from(sorted({rule.id for rule in policy.rules})))
+        return _Change({"repeals": [repealed]}, kind, f"rule {repealed}", FIRST_DAY)
     name = draw(st.sampled_from(sorted(policy.tables)))
     table = policy.tables[name]
     texts = sorted(set().union(*(_texts(value.value) for rows in table.rows.values() for value in rows)))
     if kind == "row":
         held = sorted(keys & set(table.rows))
-        key = draw(st.sampled_from(held if held and draw(st.integers(0, 3)) else sorted(table.rows)))
+        often: int = draw(st.integers(0, 3))
+        key = draw(st.sampled_from(held if held and often else sorted(table.rows)))
         values, start = _values(draw, table.rows[key], texts, end)
     else:  # a row of a new key: a copy of another row's values, changed from a drawn day
         like = draw(st.sampled_from(sorted(table.rows)))
@@ -315,3 +328,105 @@ def _all_texts(policy: Policy) -> set[str]:
         for value in parameter.values:
             found |= _texts(value.value)
     return found
+
+
+# --- the records an amendment is tried on, and what its comparison must give ---------------------
+
+#: The programme an item of the law belongs to, by the start of its name, and the top-level
+#: key of the records that programme judges (the others are travellers).
+_RECORD_OF = {
+    "residence": "residence_application",
+    "social_contract": "social_contract",
+    "country": "social_contract",
+}
+#: Records each amendment is tried on.
+RECORDS = 12
+
+
+@functools.cache
+def _records(key: str | None) -> list[tuple[dict[str, Any], dt.date]]:
+    """The example records (of those holding ``key``; ``None``: travellers, the others)."""
+    every = _every_example_record()
+    if key is None:
+        return [(record, on) for record, on in every if not set(_RECORD_OF.values()) & set(record)]
+    return [(record, on) for record, on in every if key in record]
+
+
+#: Every text the example records hold: the row keys an amendment draws more often.
+HELD = frozenset(_texts([record for record, _ in _every_example_record()]))
+
+
+@st.composite
+def records(draw: st.DrawFn, amended: Amended) -> tuple[dict[str, Any], dt.date]:
+    """A record of the examples, judged on its own day or on a day near the amendment's first,
+    or a generated traveller, applicant or family on the day of its case. Most are of the
+    programme an amended item belongs to (an applicant for the residence programme's items)."""
+    item = draw(st.sampled_from(amended.items))
+    head = item.removeprefix("rule ").partition(".")[0]
+    key = (
+        _RECORD_OF.get(head)
+        if draw(st.integers(0, 3))
+        else draw(st.sampled_from([None, *_RECORD_OF.values()]))
+    )
+    if draw(st.integers(0, 3)) == 0:  # generated: a traveller, an applicant or a family
+        generated: tuple[dict[str, Any], dt.date]
+        if key == "residence_application":
+            generated = draw(applicants())
+        elif key == "social_contract":
+            contract, day = draw(contracts())
+            generated = {"person_id": "KD-1", "citizenship": "CN", "social_contract": contract}, day
+        else:
+            generated = draw(cases(any_persons()))
+        return generated
+    pool = _records(key)
+    row_key = item.partition("[")[2][:-1]
+    holding = [(record, on) for record, on in pool if row_key and row_key in _texts(record)]
+    prefer: bool = draw(st.booleans())
+    record, on = draw(st.sampled_from(holding if holding and prefer else pool))
+    shift = draw(st.sampled_from([None, -1, 0, 1, 45, 200]))
+    if shift is not None:
+        on = amended.start + dt.timedelta(days=shift)
+    return record, on
+
+
+def amended_records() -> st.SearchStrategy[tuple[Amended, list[tuple[dict[str, Any], dt.date]]]]:
+    """An amendment (:func:`amendments`) and :data:`RECORDS` records to try it on."""
+    return amendments(HELD).flatmap(
+        lambda amended: st.tuples(
+            st.just(amended), st.lists(records(amended), min_size=RECORDS, max_size=RECORDS)
+        )
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _comparisons(text: str) -> tuple[Comparison, Comparison] | None:
+    try:
+        policy = rules.load_policy(POLICY, amendments=[AmendmentText(text, "random-amendment.yaml")])
+    except rules.PolicyError:
+        return None  # refused by the policy's checks: a valid refusal, not a case to compare
+    baseline, amended = _kept()[0], rules.Evaluator(policy)
+    return Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
+
+
+def check_amendment(amended: Amended, tried: list[tuple[dict[str, Any], dt.date]]) -> str:
+    """Compare each record under the amendment, once evaluating every record twice and once
+    leaving out what the comparison judges unreachable: both must give the same changed figures,
+    statuses and amended figures, or the same error; a changed record names an amended item in
+    its why. ``refused`` (the policy's checks refused the amendment), ``changed`` (some record
+    changed) or ``unchanged``."""
+    found = _comparisons(amended.text)
+    if found is None:
+        return "refused"
+    full, skipping = found
+    changed = False
+    for record, on in tried:
+        same_when_skipping(full, skipping, record, on)
+        try:
+            difference = full.compare(record, on)
+        except rules.KzmigError:
+            continue
+        if difference.changed:
+            changed = True
+            named = {law.name for law in difference.why.law}
+            assert named & set(amended.items), (amended.items, named, difference.changed)
+    return "changed" if changed else "unchanged"
