@@ -398,7 +398,7 @@ def amended_records() -> st.SearchStrategy[tuple[Amended, list[tuple[dict[str, A
     )
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=8)  # an amendment is drawn again only while Hypothesis shrinks
 def _comparisons(text: str) -> tuple[Comparison, Comparison] | None:
     try:
         policy = rules.load_policy(POLICY, amendments=[AmendmentText(text, "random-amendment.yaml")])
