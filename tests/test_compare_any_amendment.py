@@ -33,7 +33,7 @@ EXAMPLES = int(os.environ.get("KZMIG_AMENDMENT_EXAMPLES", "150"))
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 @given(case=amended_records())
 def test_any_amendment_of_up_to_three_items_leaves_out_only_records_it_cannot_change_and_explains_each_change(
