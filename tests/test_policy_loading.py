@@ -573,6 +573,21 @@ def test_amendment_repealing_a_rule_another_overrides_is_refused_naming_the_repe
     )
 
 
+def test_amendment_repealing_the_base_limit_is_refused_at_the_repeal(tmp_path):
+    """The stay limit's mechanism needs the base limit: its repeal is refused at the repeal's
+    line (not at the policy as a whole), and each exemption still overriding it says so."""
+    amendment = write_amendment(tmp_path, "repeals: [stay.limit]\n")
+    problems = problems_of(POLICY_DIR, (amendment,))
+    at_repeal = [problem for problem in problems if problem.where == f"{amendment}:3 at repeals[0]"]
+    assert [problem.message for problem in at_repeal] == [
+        "repeals rule 'stay.limit', which the stay_limit mechanism of programme 'stay' needs: "
+        "amend it instead"
+    ]
+    others = [problem for problem in problems if problem not in at_repeal]
+    assert others and all("overrides rule 'stay.limit', which" in problem.message for problem in others)
+    assert not any(problem.where.startswith("policy ") for problem in problems)
+
+
 def test_amendment_breaking_a_scale_is_refused_at_its_own_value(tmp_path):
     """A scale (a parameter a formula reads with 'band') whose brackets fall is refused at the
     bracket in the amendment that wrote it, not at the formula of the baseline that reads it."""

@@ -471,6 +471,21 @@ def _assemble(
             else:
                 mechanisms[name] = found
 
+    # A rule a mechanism needs, repealed by an amendment, is refused at the repeal (and not
+    # again by the mechanism, which would place it at the policy as a whole).
+    for name, mechanism in mechanisms.items():
+        for local in mechanism.required_rules:
+            rule_id = f"{name}.{local}"
+            if rule_id in merged.repealed:
+                problems.append(
+                    Problem(
+                        merged.repealed[rule_id],
+                        f"repeals rule {rule_id!r}, which the {merged.programmes[name].mechanism} "
+                        f"mechanism of programme {name!r} needs: amend it instead",
+                    )
+                )
+                broken |= {rule_id}
+
     preferred = list(merged.header.order) if merged.header is not None else []
     for index, name in enumerate(preferred):
         if name not in merged.programmes and name not in broken:

@@ -53,6 +53,9 @@ class Mechanism(Protocol):
     #: The local name of the fact listing the status kinds valid on the evaluation date, read
     #: by rules that ``exempt`` a status kind (``None``: the mechanism has no exemptions).
     exemption_fact: ClassVar[str | None]
+    #: The rules of its programme the mechanism needs, by local name (``limit``: the rule
+    #: ``<programme>.limit``); a policy without one is refused.
+    required_rules: ClassVar[tuple[str, ...]]
 
     def __init__(self, policy: Policy, programme: str) -> None: ...
 

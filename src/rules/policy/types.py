@@ -165,13 +165,14 @@ class MechanismFact:
 
 class MechanismTraits(Protocol):
     """What the loader reads of a mechanism, before any policy exists: the facts it supplies
-    (by local name), the slots of its section, and the fact listing the status kinds a rule
-    may ``exempt`` (``None``: it has no exemptions). The full contract is
-    :class:`rules.policy.mechanisms.Mechanism`."""
+    (by local name), the slots of its section, the fact listing the status kinds a rule
+    may ``exempt`` (``None``: it has no exemptions), and the rules of its programme it needs
+    (by local name). The full contract is :class:`rules.policy.mechanisms.Mechanism`."""
 
     facts: ClassVar[Mapping[str, MechanismFact]]
     slots: ClassVar[tuple[str, ...]]
     exemption_fact: ClassVar[str | None]
+    required_rules: ClassVar[tuple[str, ...]]
 
     @classmethod
     def problems(cls, policy: Any, programme: str) -> list[Any]:

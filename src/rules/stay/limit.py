@@ -207,6 +207,8 @@ class StayLimit:
     facts: ClassVar[Mapping[str, MechanismFact]] = STAY_FACTS
     slots: ClassVar[tuple[str, ...]] = ("sanction", "entry_check")
     exemption_fact: ClassVar[str | None] = "statuses"
+    #: The base limit: the rule the exemptions and the other outcomes override.
+    required_rules: ClassVar[tuple[str, ...]] = ("limit",)
     #: Every parameter and table the mechanism reads, registration included: an impact
     #: analysis knows from it which differences in the law can move a stay figure
     #: (``tests/test_compare.py`` checks it against what the mechanism reads).
@@ -275,9 +277,10 @@ class StayLimit:
                     f"the stay limit decides only {', '.join(sorted(known))}; not {', '.join(unknown)}",
                 )
             )
-        base = f"{programme}.limit"
-        if base not in {rule.id for rule in policy.rules} and base not in policy.broken:
-            problems.append(Problem(here, f"rule {base!r} (the base limit) is required"))
+        for local in cls.required_rules:
+            base = f"{programme}.{local}"
+            if base not in {rule.id for rule in policy.rules} and base not in policy.broken:
+                problems.append(Problem(here, f"rule {base!r} (the base limit) is required"))
         if not problems and not policy.broken:
             problems.extend(_value_problems(policy))
             problems.extend(registration_problems(policy))
