@@ -328,21 +328,23 @@ class Comparison:
         """Both cases evaluated (the amended ``None`` when no difference can reach the record)
         and the notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
 
-        # A programme one version leaves undecided is left out of its verdict (see _undecided);
-        # any other case a version does not decide is an error that says which version.
-        def baseline(record: Person | Mapping[str, Any]) -> Evaluation:
+        def evaluated(
+            side: str, evaluator: Evaluator, record: Person | Mapping[str, Any], names: tuple[str, ...]
+        ) -> Evaluation:
+            # A programme one version leaves undecided is left out of its verdict (see
+            # _undecided); any other case a version does not decide is an error naming it.
             try:
-                found = self.baseline.evaluate_case(record, on, group_by, trace=trace, undecided="omit")
+                return evaluator.evaluate_case(record, on, names, trace=trace, undecided="omit")
             except EvaluationError as error:
-                raise _under("baseline", error) from None
+                raise _under(side, error) from None
+
+        def baseline(record: Person | Mapping[str, Any]) -> Evaluation:
+            found = evaluated("baseline", self.baseline, record, group_by)
             groups.update(found.facts)
             return found
 
         def amended(record: Person | Mapping[str, Any]) -> Evaluation:
-            try:
-                return self.amended.evaluate_case(record, on, (), trace=trace, undecided="omit")
-            except EvaluationError as error:
-                raise _under("amended", error) from None
+            return evaluated("amended", self.amended, record, ())
 
         # ``shared``: the core of the record, read once for both versions (see :meth:`core`).
         if self.skip_unaffected and isinstance(shared, Person):
