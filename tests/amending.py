@@ -166,12 +166,17 @@ def shipped_policy() -> Policy:
 
 
 @st.composite
-def amendments(draw: st.DrawFn, keys: frozenset[str] = frozenset()) -> Amended:
+def amendments(
+    draw: st.DrawFn, keys: frozenset[str] = frozenset(), parameters: tuple[str, ...] = ()
+) -> Amended:
     """An amendment of one to three items of the shipped policy (see the module).
 
     ``keys``: row keys to draw more often than the others (those the records hold: an
-    amendment of the row of a citizenship nobody has changes nothing)."""
-    changes = draw(st.lists(_changes(keys), min_size=1, max_size=3, unique_by=lambda change: change.item))
+    amendment of the row of a citizenship nobody has changes nothing). ``parameters``: amend
+    only these parameters (none: any item)."""
+    changes = draw(
+        st.lists(_changes(keys, parameters), min_size=1, max_size=3, unique_by=lambda change: change.item)
+    )
     body: dict[str, Any] = {}
     for change in changes:
         for section, items in change.body.items():
@@ -201,16 +206,20 @@ class _Change:
 
 
 @st.composite
-def _changes(draw: st.DrawFn, keys: frozenset[str]) -> _Change:
+def _changes(draw: st.DrawFn, keys: frozenset[str], parameters: tuple[str, ...] = ()) -> _Change:
     """One item changed: a parameter, a table row (or a new one), a rule, a computed fact's
-    formula, or a repealed rule."""
+    formula, or a repealed rule (only one of ``parameters``, when they are named)."""
     policy = shipped_policy()
-    kind = draw(
-        st.sampled_from(["parameter", "parameter", "row", "row", "new row", "repeal", "rule", "fact"])
+    kind = (
+        "parameter"
+        if parameters
+        else draw(
+            st.sampled_from(["parameter", "parameter", "row", "row", "new row", "repeal", "rule", "fact"])
+        )
     )
     end = draw(st.integers(0, 9)) == 0
     if kind == "parameter":
-        name = draw(st.sampled_from(sorted(policy.parameters)))
+        name = draw(st.sampled_from(sorted(parameters or policy.parameters)))
         parameter = policy.parameters[name]
         texts = sorted(set().union(*(_texts(value.value) for value in parameter.values)))
         if len(texts) < 2:
@@ -389,9 +398,12 @@ def records(draw: st.DrawFn, amended: Amended) -> tuple[dict[str, Any], dt.date]
     return record, on
 
 
-def amended_records() -> st.SearchStrategy[tuple[Amended, list[tuple[dict[str, Any], dt.date]]]]:
-    """An amendment (:func:`amendments`) and :data:`RECORDS` records to try it on."""
-    return amendments(HELD).flatmap(
+def amended_records(
+    parameters: tuple[str, ...] = (),
+) -> st.SearchStrategy[tuple[Amended, list[tuple[dict[str, Any], dt.date]]]]:
+    """An amendment (:func:`amendments`, of ``parameters`` only when named) and
+    :data:`RECORDS` records to try it on."""
+    return amendments(HELD, parameters).flatmap(
         lambda amended: st.tuples(
             st.just(amended), st.lists(records(amended), min_size=RECORDS, max_size=RECORDS)
         )

@@ -21,6 +21,7 @@ from test_residence import application
 from typer.testing import CliRunner
 
 import rules
+from models.person import Person
 from rules.analysis.impact import Comparison
 from rules.cli.app import app
 
@@ -1000,7 +1001,8 @@ def test_compare_writes_an_html_report_headed_by_the_amendment_title(tmp_path: P
 
 def same_when_skipping(full: Comparison, skipping: Comparison, record: dict[str, Any], on: dt.date) -> None:
     """The record compared with ``skip_unaffected`` gives what the full comparison gives: the
-    same changed figures, statuses and amended figures, or the same kind of error."""
+    same changed figures, statuses and amended figures, and the same law in force in the
+    amended verdict's stay section (its limit and window), or the same kind of error."""
     try:
         expected = full.compare(record, on)
     except rules.KzmigError as error:
@@ -1012,6 +1014,10 @@ def same_when_skipping(full: Comparison, skipping: Comparison, record: dict[str,
         expected.changed,
         expected.statuses,
         expected.figures_after,
+    )
+    assert (found.after.stay.limit, found.after.stay.window) == (
+        expected.after.stay.limit,
+        expected.after.stay.window,
     )
 
 
@@ -1028,39 +1034,48 @@ def _every_example_record() -> list[tuple[dict[str, Any], dt.date]]:
     return found
 
 
-def test_the_stay_mechanism_declares_every_parameter_and_table_it_reads(monkeypatch) -> None:
-    """What the mechanism reads while it derives, reports and traces, on every example record,
-    is among the names it declares: an impact analysis trusts them to skip records."""
+def _policy_reads(monkeypatch: pytest.MonkeyPatch, recording: Any) -> set[str]:
+    """The names of the parameters and tables the policy is asked for while ``recording()``."""
     from rules.policy.loader import Policy
-    from rules.stay.limit import StayLimit
 
     read: set[str] = set()
-    inside = [0]
 
-    def recording(method: Any, name_of: Any) -> Any:
+    def recorded(method: Any, name_of: Any) -> Any:
         def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if inside[0]:
+            if recording():
                 read.add(name_of(*args))
             return method(self, *args, **kwargs)
 
         return wrapper
 
     for method in ("parameter", "dated_parameter", "parameter_timeline"):
-        monkeypatch.setattr(Policy, method, recording(getattr(Policy, method), lambda name, *rest: name))
-    monkeypatch.setattr(Policy, "row", recording(Policy.row, lambda table, *rest: table))
+        monkeypatch.setattr(Policy, method, recorded(getattr(Policy, method), lambda name, *rest: name))
+    monkeypatch.setattr(Policy, "row", recorded(Policy.row, lambda table, *rest: table))
+    return read
 
-    def entered(method: Any) -> Any:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            inside[0] += 1
-            try:
-                return method(*args, **kwargs)
-            finally:
-                inside[0] -= 1
 
-        return wrapper
+def _entered(method: Any, depth: dict[str, int], kind: str) -> Any:
+    """``method``, counting in ``depth[kind]`` the calls under way."""
 
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        depth[kind] += 1
+        try:
+            return method(*args, **kwargs)
+        finally:
+            depth[kind] -= 1
+
+    return wrapper
+
+
+def test_the_stay_mechanism_declares_every_parameter_and_table_it_reads(monkeypatch) -> None:
+    """What the mechanism reads while it derives, reports and traces, on every example record,
+    is among the names it declares: an impact analysis trusts them to skip records."""
+    from rules.stay.limit import StayLimit
+
+    depth = {"inside": 0}
+    read = _policy_reads(monkeypatch, lambda: depth["inside"] > 0)
     for method in ("__init__", "derive", "section", "trace", "rule_facts"):
-        monkeypatch.setattr(StayLimit, method, entered(getattr(StayLimit, method)))
+        monkeypatch.setattr(StayLimit, method, _entered(getattr(StayLimit, method), depth, "inside"))
     evaluator = rules.Evaluator(rules.load_policy())
     for record, on in _every_example_record():
         try:
@@ -1434,3 +1449,63 @@ def test_2027_07_01_the_summary_writes_a_boolean_of_the_law_as_the_policy_files_
     assert result.exit_code == 0, result.output
     assert "support_kinds[housing_certificate]: {refundable true} -> {refundable false}: 2" in result.stdout
     assert "True" not in result.stdout and "False" not in result.stdout
+
+
+def test_2026_03_20_at_a_60_day_limit_a_traveller_whose_windows_held_60_days_at_most_is_counted_again(
+    baseline: rules.Evaluator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 60-day limit reaches every traveller, but moves only those whose windows held more
+    than 60 days (or who are in the country: their latest exit moves). A traveller who left
+    after 40 days is counted again under the amendment and not evaluated again; their amended
+    verdict shows the amended limit. One who stayed 70 days is evaluated again and overstays."""
+    amended = _sixty()
+    skipping = Comparison(baseline, amended, skip_unaffected=True)
+    full = Comparison(baseline, amended)
+    evaluated: list[str] = []
+    original = amended.evaluate_case
+
+    def counting(person: Any, *args: Any, **kwargs: Any) -> Any:
+        evaluated.append(person.person_id if isinstance(person, Person) else person["person_id"])
+        return original(person, *args, **kwargs)
+
+    monkeypatch.setattr(amended, "evaluate_case", counting)
+    left = person("RU-40", ("2026-01-05", "2026-02-13"))
+    stayed = person("RU-70", ("2026-01-05", "2026-03-15"))
+    here = person("RU-20", ("2026-03-01", None))
+    for record in (left, stayed, here):
+        same_when_skipping(full, skipping, record, ON)
+    evaluated.clear()
+    unchanged = skipping.compare(left, ON)
+    assert evaluated == [] and unchanged.changed == ()
+    assert (unchanged.before.stay.limit, unchanged.after.stay.limit) == (90, 60)
+    assert unchanged.after.policy.version == amended.policy.version
+    assert skipping.compare(stayed, ON).statuses["stay"] == ("compliant", "overstay")
+    moved = skipping.compare(here, ON)
+    assert evaluated == ["RU-70", "RU-20"]
+    assert moved.changed == ("stay.latest_exit",)
+
+
+def test_the_stay_count_is_the_only_reader_of_what_the_mechanism_declares_only_the_count_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On every example record, what the stay mechanism reads outside its count (reading
+    crossings, the registration facts, the section, the facts beside an exemption) is none of
+    ``StayLimit.counting_reads``: an impact analysis counts a record again, rather than
+    evaluating it again, when only those differ."""
+    from rules.stay.limit import StayLimit
+
+    depth = {"outside": 0, "count": 0}
+    read = _policy_reads(monkeypatch, lambda: depth["outside"] > 0 and not depth["count"])
+    for method in ("derive", "section", "rule_facts"):
+        monkeypatch.setattr(StayLimit, method, _entered(getattr(StayLimit, method), depth, "outside"))
+    monkeypatch.setattr(StayLimit, "derive_stay", _entered(StayLimit.derive_stay, depth, "count"))
+    evaluator = rules.Evaluator(rules.load_policy())
+    for record, on in _every_example_record():
+        try:
+            case = evaluator.evaluate_case(record, on)
+        except rules.KzmigError:
+            continue
+        for name in StayLimit.facts:
+            case.fact(f"stay.{name}")  # the registration facts are computed when a rule reads them
+    assert read, "the recording saw nothing: the test is not wired"
+    assert not read & set(StayLimit.counting_reads), read & set(StayLimit.counting_reads)

@@ -25,6 +25,8 @@ from typing import Any
 from amending import Amended, amended_records, check_amendment
 from hypothesis import HealthCheck, event, given, reject, settings
 
+from rules.stay.limit import StayLimit
+
 #: Examples drawn per run; ``KZMIG_AMENDMENT_EXAMPLES`` raises it for a longer search
 #: (``scripts/fuzz.py --amendments N`` runs the same check at a large size, with timings).
 EXAMPLES = int(os.environ.get("KZMIG_AMENDMENT_EXAMPLES", "150"))
@@ -43,6 +45,30 @@ def test_any_amendment_of_up_to_three_items_leaves_out_only_records_it_cannot_ch
     outcome = check_amendment(amended, tried)
     for kind in amended.kinds:
         event(f"{kind}: {'refused by the policy checks' if outcome == 'refused' else 'loaded'}")
+    if outcome == "refused":
+        reject()
+    event(f"records: {outcome}")
+
+
+#: The parameters only the stay limit's count reads: a record they alone reach is counted again
+#: under the amendment rather than evaluated again (``StayLimit.counting_reads``).
+COUNTED = StayLimit.counting_reads
+
+
+@settings(
+    max_examples=max(EXAMPLES // 3, 10),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+@given(case=amended_records(parameters=COUNTED))
+def test_any_amendment_of_what_only_the_count_reads_compares_a_record_counted_again_as_one_evaluated_again(
+    case: tuple[Amended, list[tuple[dict[str, Any], dt.date]]],
+) -> None:
+    """A limit, window or convention of counting changed from any day: a record counted again
+    rather than evaluated again under the amendment gives the same figures, statuses and law in
+    force as the brute force, and a changed record names an amended parameter."""
+    amended, tried = case
+    outcome = check_amendment(amended, tried)
     if outcome == "refused":
         reject()
     event(f"records: {outcome}")

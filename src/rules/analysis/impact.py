@@ -30,7 +30,7 @@ from rules.analysis.figures import figures, plain
 from rules.analysis.law import LawDifference, Readings, law_differences
 from rules.engine.computation import Entry
 from rules.engine.evaluator import Evaluation, Evaluator
-from rules.errors import EvaluationError, InputError, Problem
+from rules.errors import EvaluationError, InputError, KzmigError, Problem
 
 __all__ = ["Comparison", "Difference", "RuleChange", "Why", "compare"]
 
@@ -137,10 +137,15 @@ class Comparison:
     :mod:`rules.analysis.law`; a programme a guard ruled out of the baseline evaluation reads
     only its rules and its guard's facts); otherwise its figures cannot differ, and the amended
     verdict is the baseline's, naming the amended version (its titles and notes are the
-    baseline's). Its verdicts are first built without their traces; only for a record whose
-    figures changed are the traces built, for the why, from the cases just evaluated
-    (:meth:`Evaluation.traced <rules.engine.evaluator.Evaluation.traced>`): the verdicts of an
-    unchanged record have an empty trace. Population runs use it; :func:`compare` does not.
+    baseline's). When every difference that reaches it is read only by a mechanism's count (the
+    limit of the stay, its window: ``counting_reads``, see :mod:`rules.policy.mechanisms`), the
+    amended mechanism counts the record again instead (``rederive``), and only if its count
+    differs is the record evaluated again (a 60-day limit reaches every traveller, but changes
+    only those whose windows held more than 60 days). Its verdicts are first built without
+    their traces; only for a record whose figures changed are the traces built, for the why,
+    from the cases just evaluated (:meth:`Evaluation.traced
+    <rules.engine.evaluator.Evaluation.traced>`): the verdicts of an unchanged record have an
+    empty trace. Population runs use it; :func:`compare` does not.
     """
 
     def __init__(self, baseline: Evaluator, amended: Evaluator, *, skip_unaffected: bool = False) -> None:
@@ -150,6 +155,11 @@ class Comparison:
         self._affected: dict[tuple[dt.date, frozenset[str], frozenset[str]], bool | _KeyedRows] = {}
         self._amended_ref = PolicyRef(name=amended.policy.name, version=amended.policy.version)
         self._readings = (Readings(baseline), Readings(amended))
+        #: What each version reads beside its mechanisms (filled on first use).
+        self._beside: tuple[Readings, Readings] | None = None
+        #: Per date, record keys and guarded programmes: the mechanisms whose count to make
+        #: again instead of evaluating again, or ``None`` (see :meth:`_recount_plan`).
+        self._recounts: dict[tuple[dt.date, frozenset[str], frozenset[str]], tuple[str, ...] | None] = {}
         #: Per table, what :meth:`_row_sources` found of its keys (filled on first use).
         self._sources: dict[str, tuple[frozenset[_KeySource], frozenset[str]] | None] = {}
         self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
@@ -187,7 +197,9 @@ class Comparison:
         shared = core if core is not None else self.core(person)
         groups: dict[str, Any] = {}
         lazy = self.skip_unaffected  # figures first; the traces only for a changed record
-        first, second, notes = self._evaluate_both(person, shared, on, group_by, groups, trace=not lazy)
+        first, second, notes, restated = self._evaluate_both(
+            person, shared, on, group_by, groups, trace=not lazy
+        )
         notes = (*notes, *_undecided(first, second, on))
         before, after = first.verdict, second.verdict if second is not None else None
         old = figures(before)
@@ -197,7 +209,7 @@ class Comparison:
             before = first.traced()
             after = second.traced() if second is not None else None
         if after is None:
-            after = before.model_copy(update={"policy": self._amended_ref})
+            after = _restated(before, self._amended_ref, restated)
         why = self._why(before, after, changed, (first, second)) if changed else Why()
         statuses = {
             self.programme_of(name): (old.get(name), new.get(name))
@@ -324,9 +336,12 @@ class Comparison:
         groups: dict[str, Any],
         *,
         trace: bool,
-    ) -> tuple[Evaluation, Evaluation | None, tuple[str, ...]]:
-        """Both cases evaluated (the amended ``None`` when no difference can reach the record)
-        and the notes; ``groups`` receives the baseline's values of the facts ``group_by``."""
+    ) -> tuple[Evaluation, Evaluation | None, tuple[str, ...], Mapping[str, Mapping[str, Any]]]:
+        """Both cases evaluated (the amended ``None`` when no difference can reach the record,
+        or when the amended mechanisms count it as the baseline did), the notes, and the fields
+        of mechanisms' sections that are the law in force under the amended version when it
+        was counted again (see :meth:`_recounted`); ``groups`` receives the baseline's values
+        of the facts ``group_by``."""
 
         def evaluated(
             side: str, evaluator: Evaluator, record: Person | Mapping[str, Any], names: tuple[str, ...]
@@ -354,8 +369,11 @@ class Comparison:
                 # What the baseline's guards ruled out read less: a difference may still not
                 # reach the record (a raised fine and a traveller who did not overstay).
                 if not self.affected(keys, on, first.guarded, first):
-                    return first, None, ()
-                return first, amended(shared), ()
+                    return first, None, (), {}
+                restated = self._recounted(keys, on, first)
+                if restated is not None:
+                    return first, None, (), restated
+                return first, amended(shared), (), {}
             except InputError:
                 pass  # the general path below says what each version makes of it
         outcomes: list[Evaluation | InputError] = []
@@ -366,7 +384,7 @@ class Comparison:
                 outcomes.append(error)
         before, after = outcomes
         if isinstance(before, Evaluation) and isinstance(after, Evaluation):
-            return before, after, ()
+            return before, after, (), {}
         if isinstance(before, InputError) and isinstance(after, InputError):
             raise before
         if not isinstance(person, Mapping):
@@ -379,9 +397,92 @@ class Comparison:
         found = baseline(reduced) if side == "baseline" else amended(reduced)
         if side == "baseline":
             assert isinstance(after, Evaluation)
-            return found, after, notes
+            return found, after, notes, {}
         assert isinstance(before, Evaluation)
-        return before, found, notes
+        return before, found, notes, {}
+
+    def _recounted(
+        self, keys: Iterable[str], on: dt.date, first: Evaluation
+    ) -> dict[str, Mapping[str, Any]] | None:
+        """For a record some difference reaches: when every such difference is read only by
+        mechanisms' counts (:meth:`_recount_plan`) and each amended mechanism, counting the
+        record again, finds what the baseline's found, the fields of their sections that are
+        the law in force under the amended version; ``None``: evaluate the record again."""
+        record_keys = frozenset(key for key in keys if isinstance(key, str))
+        out = frozenset(first.guarded)
+        key = (on, record_keys, out)
+        if key in self._recounts:
+            plan = self._recounts[key]
+        else:
+            plan = self._recount_plan(record_keys, on, out)
+            if len(self._recounts) > 10_000:
+                self._recounts.clear()
+            self._recounts[key] = plan
+        if not plan:
+            return None
+        restated: dict[str, Mapping[str, Any]] = {}
+        for name in plan:
+            derived = first.derived.get(name)
+            if derived is None:
+                return None
+            try:
+                found = self.amended.mechanisms[name].rederive(derived, on)  # type: ignore[attr-defined]
+            except KzmigError:
+                return None  # evaluated again, the amended version says what it cannot judge
+            if found is None:
+                return None
+            restated[name] = found
+        return restated
+
+    def _recount_plan(self, keys: frozenset[str], on: dt.date, out: frozenset[str]) -> tuple[str, ...] | None:
+        """The programmes whose mechanisms to count a record with these keys again, instead of
+        evaluating it again: every difference it reads must be a parameter or a table of the
+        ``counting_reads`` of the mechanism of a programme evaluated for it (the same kind of
+        mechanism in both versions), and read by nothing else of either version (its rules,
+        formulas, reports, warnings and inputs). ``None`` otherwise."""
+        law = self.law(on)
+        if "statuses" in keys and any(difference.kind == "status kind" for difference in law):
+            return None
+        if self._beside is None:
+            self._beside = (
+                Readings(self.baseline, through_mechanisms=False),
+                Readings(self.amended, through_mechanisms=False),
+            )
+        read: set[str] = set()
+        beside: set[str] = set()
+        evaluated: set[str] = set()
+        versions = zip((self.baseline, self.amended), self._readings, self._beside, strict=True)
+        for evaluator, readings, own in versions:
+            for name, programme in evaluator.policy.programmes.items():
+                if programme.evaluated == "always" or programme.record in keys:
+                    evaluated.add(name)
+                    limited = readings.of_guard.get(name) if name in out else None
+                    read |= readings.of_programme[name] if limited is None else limited
+                    beside |= own.of_programme[name]
+        plan: dict[str, None] = {}
+        for difference in law:
+            if difference.name not in read:
+                continue
+            if difference.kind not in ("parameter", "table row") or difference.name in beside:
+                return None
+            item = difference.name if difference.kind == "parameter" else _row(difference.name)[0]
+            owners = [name for name in sorted(evaluated) if self._counts(name, item)]
+            if not owners:
+                return None
+            plan.update(dict.fromkeys(owners))
+        return tuple(plan) or None
+
+    def _counts(self, programme: str, item: str) -> bool:
+        """Whether ``item`` (a parameter, or a table by name) is read by the count of the
+        mechanism of ``programme``, of the same kind in both versions, that can count again."""
+        mechanisms = (self.baseline.mechanisms.get(programme), self.amended.mechanisms.get(programme))
+        first, second = mechanisms
+        return (
+            first is not None
+            and type(first) is type(second)
+            and hasattr(second, "rederive")
+            and item in getattr(first, "counting_reads", ())
+        )
 
     def _why(
         self,
@@ -451,6 +552,21 @@ def _key_values(case: Evaluation, source: _KeySource) -> set[str]:
         if isinstance(fields, Mapping) and fields.get(field_name) is not None:
             found.add(str(fields[field_name]))
     return found
+
+
+def _restated(verdict: Verdict, amended: PolicyRef, restated: Mapping[str, Mapping[str, Any]]) -> Verdict:
+    """The baseline's verdict as the amended version's, for a record no difference moved: it
+    names the amended version, and the sections of mechanisms that counted it again show the
+    law in force under that version (``restated``: fields by programme)."""
+    update: dict[str, Any] = {"policy": amended}
+    for programme, fields in restated.items():
+        section = verdict.stay if programme == "stay" else verdict.section(programme)
+        if section is None:
+            continue
+        changed = {key: value for key, value in fields.items() if getattr(section, key, None) != value}
+        if changed:
+            update[programme] = section.model_copy(update=changed)
+    return verdict.model_copy(update=update)
 
 
 def _undecided(first: Evaluation, second: Evaluation | None, on: dt.date) -> tuple[str, ...]:

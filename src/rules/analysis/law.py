@@ -269,7 +269,11 @@ class Readings:
     its cases may have read.
     """
 
-    def __init__(self, evaluator: Evaluator) -> None:
+    def __init__(self, evaluator: Evaluator, *, through_mechanisms: bool = True) -> None:
+        """``through_mechanisms=False``: what each rule and programme reads *beside* its
+        mechanisms, leaving out the parameters and tables only a mechanism reads (what a rule
+        reads of a mechanism's facts comes from them): an analysis counts again, rather than
+        evaluating again, a record that only differences read by a mechanism's count reach."""
         policy = evaluator.policy
         self._policy = policy
         self._facts: dict[str, frozenset[str]] = {}
@@ -284,7 +288,9 @@ class Readings:
         self._mechanism: dict[str, frozenset[str]] = {}
         for name, mechanism in evaluator.mechanisms.items():
             declared = getattr(mechanism, "reads", None)
-            if declared is None:
+            if not through_mechanisms:
+                self._mechanism[name] = frozenset()
+            elif declared is None:
                 self._mechanism[name] = frozenset(everything)
             else:
                 items = {item for item in declared if item in policy.parameters}

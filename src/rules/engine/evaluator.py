@@ -74,6 +74,9 @@ class Evaluation:
     #: With ``undecided="omit"``: each required programme no rule decided, with the message the
     #: evaluation would have raised (the programme is left out of the verdict).
     undecided: Mapping[str, str] = field(default_factory=dict)
+    #: What each mechanism derived for the case, by programme (an impact analysis counts a
+    #: record again under another version from it: ``Mechanism.rederive``).
+    derived: Mapping[str, Derived] = field(default_factory=dict, repr=False, compare=False)
 
     def traced(self) -> Verdict:
         """The verdict with its trace: the same verdict as an evaluation with ``trace=True``
@@ -317,8 +320,10 @@ class Evaluator:
             return self._fact_value(case, name)
 
         if trace:
-            return Evaluation(traced(), asked, frozenset(guarded), None, fact, left_out)
-        return Evaluation(_verdict(values, sections), asked, frozenset(guarded), traced, fact, left_out)
+            return Evaluation(traced(), asked, frozenset(guarded), None, fact, left_out, derived)
+        return Evaluation(
+            _verdict(values, sections), asked, frozenset(guarded), traced, fact, left_out, derived
+        )
 
     def guard_facts(self, programme: str) -> tuple[str, ...] | None:
         """The facts whose values can rule ``programme`` out of a case before its own facts are

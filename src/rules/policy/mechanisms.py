@@ -6,6 +6,18 @@ mechanism (``mechanism: stay_limit``, see :mod:`rules.policy.registry`); the mec
 the policy's parameters and tables (never a number of its own), supplies named, typed facts to
 the programme's rules, and builds the programme's section of the verdict. Everything legal
 stays in the policy. This module is the contract between the engine and a mechanism.
+
+An impact analysis (:mod:`rules.analysis.impact`) also reads, where a mechanism has them:
+
+* ``reads``: every parameter and table the mechanism reads (without it, it is taken to read
+  them all), and ``keyed_reads``: the tables it looks up by the value of one of its facts only;
+* ``counting_reads``: those of ``reads`` whose values reach a verdict only through what
+  ``derive`` counts, and ``rederive(derived, as_of)``: that count made again under this
+  mechanism's policy, for a record ``derived`` (the same mechanism's, under another version of
+  the policy) holds: ``None`` when any fact, figure or warning differs, otherwise the fields of
+  the section that are the law in force (the stay section's limit and window) with this
+  version's values. A record that only differences in ``counting_reads`` reach, and whose count
+  is the same, is not evaluated again.
 """
 
 from __future__ import annotations

@@ -224,6 +224,10 @@ class StayLimit:
     #: own that holds that key: an impact analysis names a row that differs only for the
     #: records that hold its key (``tests/test_compare.py`` checks the keys looked up).
     keyed_reads: ClassVar[Mapping[str, str]] = {REGIME_OF_CITIZENSHIP: "citizenship"}
+    #: The items of :attr:`reads` that only the count reads (:meth:`derive_stay`): not the
+    #: crossings, the registration, the section or the trace (``tests/test_compare.py`` checks
+    #: it). An impact analysis counts again, with :meth:`rederive`, a record only these reach.
+    counting_reads: ClassVar[tuple[str, ...]] = (*_PARAMETERS, EXEMPTION_NOTICE_DAYS)
 
     def __init__(self, policy: Policy, programme: str = "stay") -> None:
         problems = self.problems(policy, programme)
@@ -349,6 +353,24 @@ class StayLimit:
                     )
                 )
         return entries
+
+    def rederive(self, derived: Derived, as_of: dt.date) -> dict[str, Any] | None:
+        """The count of ``derived`` (this mechanism's, under another version of the policy)
+        made again under this one: ``None`` when a fact, figure or warning differs; otherwise
+        the limit and window of the stay section, which are the law in force, as this version
+        has them. Only :attr:`counting_reads` may differ between the versions: the crossings
+        were read and the registration is found the same way under both."""
+        before: StayDerived = derived.state
+        after = self.derive_stay(derived.person, as_of)
+        if (
+            after.fact != before.fact
+            or after.figures != before.figures
+            or after.per_entry_limit != before.per_entry_limit
+            or after.warnings != before.warnings
+            or after.gaps != before.gaps
+        ):
+            return None
+        return {"limit": after.limit, "window": after.window}
 
     # --- counting -----------------------------------------------------------------------------
 
