@@ -166,16 +166,14 @@ def shipped_policy() -> Policy:
 
 
 @st.composite
-def amendments(
-    draw: st.DrawFn, keys: frozenset[str] = frozenset(), parameters: tuple[str, ...] = ()
-) -> Amended:
+def amendments(draw: st.DrawFn, keys: frozenset[str] = frozenset(), only: tuple[str, ...] = ()) -> Amended:
     """An amendment of one to three items of the shipped policy (see the module).
 
     ``keys``: row keys to draw more often than the others (those the records hold: an
-    amendment of the row of a citizenship nobody has changes nothing). ``parameters``: amend
-    only these parameters (none: any item)."""
+    amendment of the row of a citizenship nobody has changes nothing). ``only``: amend only
+    these parameters and the rows of these tables (none: any item)."""
     changes = draw(
-        st.lists(_changes(keys, parameters), min_size=1, max_size=3, unique_by=lambda change: change.item)
+        st.lists(_changes(keys, only), min_size=1, max_size=3, unique_by=lambda change: change.item)
     )
     body: dict[str, Any] = {}
     for change in changes:
@@ -206,20 +204,19 @@ class _Change:
 
 
 @st.composite
-def _changes(draw: st.DrawFn, keys: frozenset[str], parameters: tuple[str, ...] = ()) -> _Change:
+def _changes(draw: st.DrawFn, keys: frozenset[str], only: tuple[str, ...] = ()) -> _Change:
     """One item changed: a parameter, a table row (or a new one), a rule, a computed fact's
-    formula, or a repealed rule (only one of ``parameters``, when they are named)."""
+    formula, or a repealed rule (only a parameter or a row of a table ``only`` names, if any)."""
     policy = shipped_policy()
-    kind = (
-        "parameter"
-        if parameters
-        else draw(
-            st.sampled_from(["parameter", "parameter", "row", "row", "new row", "repeal", "rule", "fact"])
-        )
-    )
+    parameters = sorted(name for name in only if name in policy.parameters)
+    tables = sorted(name for name in only if name in policy.tables)
+    kinds = ["parameter", "parameter", "row", "row", "new row", "repeal", "rule", "fact"]
+    if only:
+        kinds = [kind for kind in kinds if (kind == "parameter" and parameters) or ("row" in kind and tables)]
+    kind = draw(st.sampled_from(kinds))
     end = draw(st.integers(0, 9)) == 0
     if kind == "parameter":
-        name = draw(st.sampled_from(sorted(parameters or policy.parameters)))
+        name = draw(st.sampled_from(parameters or sorted(policy.parameters)))
         parameter = policy.parameters[name]
         texts = sorted(set().union(*(_texts(value.value) for value in parameter.values)))
         if len(texts) < 2:
@@ -255,7 +252,7 @@ def _changes(draw: st.DrawFn, keys: frozenset[str], parameters: tuple[str, ...] 
     if kind == "repeal":
         repealed: str = draw(st.sampled_from(sorted({rule.id for rule in policy.rules})))
         return _Change({"repeals": [repealed]}, kind, f"rule {repealed}", FIRST_DAY)
-    name = draw(st.sampled_from(sorted(policy.tables)))
+    name = draw(st.sampled_from(tables or sorted(policy.tables)))
     table = policy.tables[name]
     texts = sorted(set().union(*(_texts(value.value) for rows in table.rows.values() for value in rows)))
     if kind == "row":
@@ -399,11 +396,11 @@ def records(draw: st.DrawFn, amended: Amended) -> tuple[dict[str, Any], dt.date]
 
 
 def amended_records(
-    parameters: tuple[str, ...] = (),
+    only: tuple[str, ...] = (),
 ) -> st.SearchStrategy[tuple[Amended, list[tuple[dict[str, Any], dt.date]]]]:
-    """An amendment (:func:`amendments`, of ``parameters`` only when named) and
+    """An amendment (:func:`amendments`, of the parameters and tables ``only`` names, if any) and
     :data:`RECORDS` records to try it on."""
-    return amendments(HELD, parameters).flatmap(
+    return amendments(HELD, only).flatmap(
         lambda amended: st.tuples(
             st.just(amended), st.lists(records(amended), min_size=RECORDS, max_size=RECORDS)
         )

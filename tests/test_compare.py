@@ -1451,6 +1451,19 @@ def test_2027_07_01_the_summary_writes_a_boolean_of_the_law_as_the_policy_files_
     assert "True" not in result.stdout and "False" not in result.stdout
 
 
+def _evaluations(monkeypatch: pytest.MonkeyPatch, evaluator: rules.Evaluator) -> list[str]:
+    """The person ids ``evaluator`` evaluates from now on, in order."""
+    evaluated: list[str] = []
+    original = evaluator.evaluate_case
+
+    def counting(person: Any, *args: Any, **kwargs: Any) -> Any:
+        evaluated.append(person.person_id if isinstance(person, Person) else person["person_id"])
+        return original(person, *args, **kwargs)
+
+    monkeypatch.setattr(evaluator, "evaluate_case", counting)
+    return evaluated
+
+
 def test_2026_03_20_at_a_60_day_limit_a_traveller_whose_windows_held_60_days_at_most_is_counted_again(
     baseline: rules.Evaluator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1461,14 +1474,7 @@ def test_2026_03_20_at_a_60_day_limit_a_traveller_whose_windows_held_60_days_at_
     amended = _sixty()
     skipping = Comparison(baseline, amended, skip_unaffected=True)
     full = Comparison(baseline, amended)
-    evaluated: list[str] = []
-    original = amended.evaluate_case
-
-    def counting(person: Any, *args: Any, **kwargs: Any) -> Any:
-        evaluated.append(person.person_id if isinstance(person, Person) else person["person_id"])
-        return original(person, *args, **kwargs)
-
-    monkeypatch.setattr(amended, "evaluate_case", counting)
+    evaluated = _evaluations(monkeypatch, amended)
     left = person("RU-40", ("2026-01-05", "2026-02-13"))
     stayed = person("RU-70", ("2026-01-05", "2026-03-15"))
     here = person("RU-20", ("2026-03-01", None))
@@ -1485,20 +1491,26 @@ def test_2026_03_20_at_a_60_day_limit_a_traveller_whose_windows_held_60_days_at_
     assert moved.changed == ("stay.latest_exit",)
 
 
-def test_the_stay_count_is_the_only_reader_of_what_the_mechanism_declares_only_the_count_reads(
+def test_only_the_stay_count_and_the_registration_read_what_the_mechanism_declares_counted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """On every example record, what the stay mechanism reads outside its count (reading
-    crossings, the registration facts, the section, the facts beside an exemption) is none of
-    ``StayLimit.counting_reads``: an impact analysis counts a record again, rather than
-    evaluating it again, when only those differ."""
+    """On every example record, what the stay mechanism reads outside its count and the
+    registration (reading crossings, the rest of the section, the facts beside an exemption)
+    is none of ``StayLimit.counting_reads``: an impact analysis counts a record again, and
+    finds its registration again, rather than evaluating it again, when only those differ."""
+    from rules.stay import registration
     from rules.stay.limit import StayLimit
 
-    depth = {"outside": 0, "count": 0}
+    depth = {"outside": 0, "count": 0, "registration": 0}
     read = _policy_reads(monkeypatch, lambda: depth["outside"] > 0 and not depth["count"])
+    registered = _policy_reads(monkeypatch, lambda: depth["registration"] > 0)
     for method in ("derive", "section", "rule_facts"):
         monkeypatch.setattr(StayLimit, method, _entered(getattr(StayLimit, method), depth, "outside"))
     monkeypatch.setattr(StayLimit, "derive_stay", _entered(StayLimit.derive_stay, depth, "count"))
+    for kind in ("count", "registration"):  # counted again only for registration_reads
+        monkeypatch.setattr(StayLimit, "_registration", _entered(StayLimit._registration, depth, kind))
+        found = _entered(registration.latest_registration, depth, kind)
+        monkeypatch.setattr(registration, "latest_registration", found)
     evaluator = rules.Evaluator(rules.load_policy())
     for record, on in _every_example_record():
         try:
@@ -1507,5 +1519,49 @@ def test_the_stay_count_is_the_only_reader_of_what_the_mechanism_declares_only_t
             continue
         for name in StayLimit.facts:
             case.fact(f"stay.{name}")  # the registration facts are computed when a rule reads them
-    assert read, "the recording saw nothing: the test is not wired"
+    assert read and registered, "the recording saw nothing: the test is not wired"
     assert not read & set(StayLimit.counting_reads), read & set(StayLimit.counting_reads)
+    assert registered & set(StayLimit.counting_reads) <= set(StayLimit.registration_reads)
+
+
+def test_2026_03_20_at_60_visa_free_days_in_180_only_a_traveller_beyond_60_days_is_evaluated_again(
+    tmp_path: Path, baseline: rules.Evaluator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The visa-free regime's own window total set to 60 days from 2026-01-01 (null before: the
+    general 90): a row of stay.regimes every visa-free traveller reads, through the count and
+    the registration only. An American who stayed 20 days is counted again, registration
+    included, and not evaluated again; one who stayed 62 days in three entries of at most 30 is
+    evaluated again and overstays."""
+    terms = "{subject: true, per_entry_days: 30, window_total_days: %s}"
+    amended = rules.Evaluator(
+        rules.load_policy(
+            amendments=[
+                amendment(
+                    tmp_path,
+                    "visa-free-60.yaml",
+                    "tables:\n  stay.regimes:\n    description: visa-free 60 in 180\n    key: regime\n"
+                    "    rows:\n      visa_free:\n"
+                    f"        - {{from: 2023-01-27, value: {terms % 'null'}, source: *what_if}}\n"
+                    f"        - {{from: 2026-01-01, value: {terms % 60}, source: *what_if}}\n",
+                )
+            ]
+        )
+    )
+    skipping = Comparison(baseline, amended, skip_unaffected=True)
+    short = person("US-20", ("2026-02-01", "2026-02-20"), citizenship="US")
+    long = person(
+        "US-62",
+        ("2026-01-05", "2026-01-29"),
+        ("2026-02-10", "2026-03-06"),
+        ("2026-03-08", "2026-03-19"),
+        citizenship="US",
+    )
+    for record in (short, long):
+        same_when_skipping(Comparison(baseline, amended), skipping, record, ON)
+    evaluated = _evaluations(monkeypatch, amended)
+    unchanged = skipping.compare(short, ON)
+    assert unchanged.changed == () and unchanged.after.stay.limit == 60
+    moved = skipping.compare(long, ON)
+    assert evaluated == ["US-62"]
+    assert moved.statuses["stay"] == ("compliant", "overstay")
+    assert [law.name for law in moved.why.law] == ["stay.regimes[visa_free]"]

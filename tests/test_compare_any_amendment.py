@@ -50,8 +50,8 @@ def test_any_amendment_of_up_to_three_items_leaves_out_only_records_it_cannot_ch
     event(f"records: {outcome}")
 
 
-#: The parameters only the stay limit's count reads: a record they alone reach is counted again
-#: under the amendment rather than evaluated again (``StayLimit.counting_reads``).
+#: What only the stay limit's count and registration read: a record they alone reach is counted
+#: again under the amendment rather than evaluated again (``StayLimit.counting_reads``).
 COUNTED = StayLimit.counting_reads
 
 
@@ -60,13 +60,14 @@ COUNTED = StayLimit.counting_reads
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
-@given(case=amended_records(parameters=COUNTED))
+@given(case=amended_records(only=COUNTED))
 def test_any_amendment_of_what_only_the_count_reads_compares_a_record_counted_again_as_one_evaluated_again(
     case: tuple[Amended, list[tuple[dict[str, Any], dt.date]]],
 ) -> None:
-    """A limit, window or convention of counting changed from any day: a record counted again
-    rather than evaluated again under the amendment gives the same figures, statuses and law in
-    force as the brute force, and a changed record names an amended parameter."""
+    """A limit, window or convention of counting, a regime's terms or a citizenship's regime
+    changed from any day: a record counted again rather than evaluated again under the
+    amendment gives the same figures, statuses and law in force as the brute force, and a
+    changed record names an amended item."""
     amended, tried = case
     outcome = check_amendment(amended, tried)
     if outcome == "refused":

@@ -158,8 +158,9 @@ class Comparison:
         #: What each version reads beside its mechanisms (filled on first use).
         self._beside: tuple[Readings, Readings] | None = None
         #: Per date, record keys and guarded programmes: the mechanisms whose count to make
-        #: again instead of evaluating again, or ``None`` (see :meth:`_recount_plan`).
-        self._recounts: dict[tuple[dt.date, frozenset[str], frozenset[str]], tuple[str, ...] | None] = {}
+        #: again instead of evaluating again, with the differences each reads, or ``None``
+        #: (see :meth:`_recount_plan`).
+        self._recounts: dict[tuple[dt.date, frozenset[str], frozenset[str]], _Recounts | None] = {}
         #: Per table, what :meth:`_row_sources` found of its keys (filled on first use).
         self._sources: dict[str, tuple[frozenset[_KeySource], frozenset[str]] | None] = {}
         self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
@@ -421,12 +422,13 @@ class Comparison:
         if not plan:
             return None
         restated: dict[str, Mapping[str, Any]] = {}
-        for name in plan:
+        for name, differing in plan.items():
             derived = first.derived.get(name)
             if derived is None:
                 return None
+            mechanism: Any = self.amended.mechanisms[name]
             try:
-                found = self.amended.mechanisms[name].rederive(derived, on)  # type: ignore[attr-defined]
+                found = mechanism.rederive(derived, on, self.baseline.mechanisms[name], differing)
             except KzmigError:
                 return None  # evaluated again, the amended version says what it cannot judge
             if found is None:
@@ -434,9 +436,10 @@ class Comparison:
             restated[name] = found
         return restated
 
-    def _recount_plan(self, keys: frozenset[str], on: dt.date, out: frozenset[str]) -> tuple[str, ...] | None:
+    def _recount_plan(self, keys: frozenset[str], on: dt.date, out: frozenset[str]) -> _Recounts | None:
         """The programmes whose mechanisms to count a record with these keys again, instead of
-        evaluating it again: every difference it reads must be a parameter or a table of the
+        evaluating it again, each with the differences it reads (parameters, ``table[key]``
+        rows): every difference the record reads must be a parameter or a table of the
         ``counting_reads`` of the mechanism of a programme evaluated for it (the same kind of
         mechanism in both versions), and read by nothing else of either version (its rules,
         formulas, reports, warnings and inputs). ``None`` otherwise."""
@@ -459,7 +462,7 @@ class Comparison:
                     limited = readings.of_guard.get(name) if name in out else None
                     read |= readings.of_programme[name] if limited is None else limited
                     beside |= own.of_programme[name]
-        plan: dict[str, None] = {}
+        plan: dict[str, set[str]] = {}
         for difference in law:
             if difference.name not in read:
                 continue
@@ -469,8 +472,9 @@ class Comparison:
             owners = [name for name in sorted(evaluated) if self._counts(name, item)]
             if not owners:
                 return None
-            plan.update(dict.fromkeys(owners))
-        return tuple(plan) or None
+            for owner in owners:
+                plan.setdefault(owner, set()).add(difference.name)
+        return {name: frozenset(items) for name, items in plan.items()} or None
 
     def _counts(self, programme: str, item: str) -> bool:
         """Whether ``item`` (a parameter, or a table by name) is read by the count of the
@@ -552,6 +556,10 @@ def _key_values(case: Evaluation, source: _KeySource) -> set[str]:
         if isinstance(fields, Mapping) and fields.get(field_name) is not None:
             found.add(str(fields[field_name]))
     return found
+
+
+#: The mechanisms to count a record again, by programme, with the differences each reads.
+_Recounts = Mapping[str, frozenset[str]]
 
 
 def _restated(verdict: Verdict, amended: PolicyRef, restated: Mapping[str, Mapping[str, Any]]) -> Verdict:

@@ -12,10 +12,12 @@ An impact analysis (:mod:`rules.analysis.impact`) also reads, where a mechanism 
 * ``reads``: every parameter and table the mechanism reads (without it, it is taken to read
   them all), and ``keyed_reads``: the tables it looks up by the value of one of its facts only;
 * ``counting_reads``: those of ``reads`` whose values reach a verdict only through what
-  ``derive`` counts, and ``rederive(derived, as_of)``: that count made again under this
-  mechanism's policy, for a record ``derived`` (the same mechanism's, under another version of
-  the policy) holds: ``None`` when any fact, figure or warning differs, otherwise the fields of
-  the section that are the law in force (the stay section's limit and window) with this
+  ``derive`` counts (and what ``rederive`` compares beside it), and ``rederive(derived, as_of,
+  baseline, differing)``: that count made again under this mechanism's policy, for the record
+  ``derived`` holds (made by ``baseline``, the same mechanism under another version of the
+  policy; ``differing``: the items of ``counting_reads`` that differ, parameters and
+  ``table[key]`` rows): ``None`` when any fact, figure or warning differs, otherwise the fields
+  of the section that are the law in force (the stay section's limit and window) with this
   version's values. A record that only differences in ``counting_reads`` reach, and whose count
   is the same, is not evaluated again.
 """

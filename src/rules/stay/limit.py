@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -66,6 +66,7 @@ from rules.stay.registration import READS as REGISTRATION_READS
 from rules.stay.registration import (
     REGISTRATION_FACTS,
     RegistrationFacts,
+    latest_registration,
     registration_due,
     registration_problems,
 )
@@ -224,10 +225,14 @@ class StayLimit:
     #: own that holds that key: an impact analysis names a row that differs only for the
     #: records that hold its key (``tests/test_compare.py`` checks the keys looked up).
     keyed_reads: ClassVar[Mapping[str, str]] = {REGIME_OF_CITIZENSHIP: "citizenship"}
-    #: The items of :attr:`reads` that only the count reads (:meth:`derive_stay`): not the
-    #: crossings, the registration, the section or the trace (``tests/test_compare.py`` checks
-    #: it). An impact analysis counts again, with :meth:`rederive`, a record only these reach.
-    counting_reads: ClassVar[tuple[str, ...]] = (*_PARAMETERS, EXEMPTION_NOTICE_DAYS)
+    #: The items of :attr:`reads` that only the count (:meth:`derive_stay`) and the
+    #: registration read, and that :meth:`rederive` compares: not the crossings, the rest of the
+    #: section or the trace (``tests/test_compare.py`` checks it). An impact analysis counts a
+    #: record only these reach again rather than evaluating it again.
+    counting_reads: ClassVar[tuple[str, ...]] = (*_PARAMETERS, *_TABLES, EXEMPTION_NOTICE_DAYS)
+    #: The items of :attr:`counting_reads` the registration reads too: when one of them
+    #: differs, :meth:`rederive` finds the registration under both versions and compares it.
+    registration_reads: ClassVar[tuple[str, ...]] = _TABLES
 
     def __init__(self, policy: Policy, programme: str = "stay") -> None:
         problems = self.problems(policy, programme)
@@ -354,12 +359,16 @@ class StayLimit:
                 )
         return entries
 
-    def rederive(self, derived: Derived, as_of: dt.date) -> dict[str, Any] | None:
-        """The count of ``derived`` (this mechanism's, under another version of the policy)
-        made again under this one: ``None`` when a fact, figure or warning differs; otherwise
-        the limit and window of the stay section, which are the law in force, as this version
-        has them. Only :attr:`counting_reads` may differ between the versions: the crossings
-        were read and the registration is found the same way under both."""
+    def rederive(
+        self, derived: Derived, as_of: dt.date, baseline: StayLimit, differing: Collection[str]
+    ) -> dict[str, Any] | None:
+        """The count of ``derived`` (made by ``baseline``, this mechanism under another version
+        of the policy) made again under this one: ``None`` when a fact, figure or warning
+        differs; otherwise the limit and window of the stay section, which are the law in force,
+        as this version has them. Only :attr:`counting_reads` may differ between the versions
+        (``differing``: the parameters and ``table[key]`` rows that do): the crossings were read
+        the same way under both. When a row of a table the registration reads differs, the
+        registration of the record is found under both and compared too."""
         before: StayDerived = derived.state
         after = self.derive_stay(derived.person, as_of)
         if (
@@ -370,6 +379,17 @@ class StayLimit:
             or after.gaps != before.gaps
         ):
             return None
+        if any(item.partition("[")[0] in self.registration_reads for item in differing):
+            person = derived.person
+            if latest_registration(baseline.policy, person, as_of) != latest_registration(
+                self.policy, person, as_of
+            ):
+                return None  # the registration facts a rule may read
+            said: tuple[list[str], list[str]] = ([], [])
+            if baseline._registration(person, as_of, said[0]) != self._registration(person, as_of, said[1]):
+                return None  # the registration the section reports
+            if said[0] != said[1]:
+                return None
         return {"limit": after.limit, "window": after.window}
 
     # --- counting -----------------------------------------------------------------------------

@@ -60,7 +60,13 @@ from rules.policy.types import DATE, MechanismFact, ValueType
 if TYPE_CHECKING:
     from holidays import HolidayBase
 
-__all__ = ["REGISTRATION_FACTS", "RegistrationFacts", "registration_due", "registration_problems"]
+__all__ = [
+    "REGISTRATION_FACTS",
+    "RegistrationFacts",
+    "latest_registration",
+    "registration_due",
+    "registration_problems",
+]
 
 SELF_REGISTRATION_REGIMES = "registration.self_registration_regimes"
 HOST_NOTIFICATION_REGIMES = "registration.host_notification_regimes"
@@ -120,7 +126,7 @@ class RegistrationFacts(dict[str, Any]):
     def get(self, name: str, default: Any = None) -> Any:
         if name in REGISTRATION_FACTS and not self._computed:
             self._computed = True
-            self.update(_latest_registration(self._policy, self._person, self._as_of))
+            self.update(latest_registration(self._policy, self._person, self._as_of))
         return super().get(name, default)
 
     def __getitem__(self, name: str) -> Any:
@@ -133,7 +139,7 @@ class RegistrationFacts(dict[str, Any]):
 _ABSENT = object()
 
 
-def _latest_registration(policy: Policy, person: Person, as_of: dt.date) -> dict[str, Any]:
+def latest_registration(policy: Policy, person: Person, as_of: dt.date) -> dict[str, Any]:
     """The registration facts of the latest trip entered on or before ``as_of``."""
     trip = next((t for t in reversed(person.trips or ()) if t.entry <= as_of), None)
     if trip is None or person.citizenship is None or REGIMES_TABLE not in policy.tables:
