@@ -199,7 +199,7 @@ def test_the_latest_trip_s_registration_is_computed_only_when_a_rule_reads_it(mo
     def never(*_: Any) -> None:
         raise AssertionError("the registration of the latest trip was computed")
 
-    monkeypatch.setattr(registration, "_latest_registration", never)
+    monkeypatch.setattr(registration, "latest_registration", never)
     person = {"person_id": "H", "citizenship": "RU", "trips": [notified("2025-03-07")]}
     verdict = rules.evaluate(person, on=D(2025, 4, 5))
     assert verdict.stay.status == "compliant"
