@@ -155,8 +155,14 @@ class Comparison:
         self._affected: dict[tuple[dt.date, frozenset[str], frozenset[str]], bool | _KeyedRows] = {}
         self._amended_ref = PolicyRef(name=amended.policy.name, version=amended.policy.version)
         self._readings = (Readings(baseline), Readings(amended))
-        #: What each version reads beside its mechanisms (filled on first use).
-        self._beside: tuple[Readings, Readings] | None = None
+        #: What each version reads beside its mechanisms (for :meth:`_recount_plan`). Built
+        #: with the comparison, so that a worker freezing it out of the cycle collector's sight
+        #: freezes these too (they live as long as it does).
+        self._beside: tuple[Readings, Readings] | None = (
+            (Readings(baseline, through_mechanisms=False), Readings(amended, through_mechanisms=False))
+            if skip_unaffected
+            else None
+        )
         #: Per date, record keys and guarded programmes: the mechanisms whose count to make
         #: again instead of evaluating again, with the differences each reads, or ``None``
         #: (see :meth:`_recount_plan`).
