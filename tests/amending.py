@@ -429,11 +429,9 @@ def check_amendment(amended: Amended, tried: list[tuple[dict[str, Any], dt.date]
     full, skipping = found
     changed = False
     for record, on in tried:
-        same_when_skipping(full, skipping, record, on)
-        try:
-            difference = full.compare(record, on)
-        except rules.KzmigError:
-            continue
+        difference = same_when_skipping(full, skipping, record, on)
+        if difference is None:
+            continue  # both comparisons raised the same kind of error
         if difference.changed:
             changed = True
             named = {law.name for law in difference.why.law}

@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 import rules
 from models.person import Person
-from rules.analysis.impact import Comparison
+from rules.analysis.impact import Comparison, Difference
 from rules.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -999,16 +999,19 @@ def test_compare_writes_an_html_report_headed_by_the_amendment_title(tmp_path: P
 # Skipping records no difference can reach -------------------------------------------------
 
 
-def same_when_skipping(full: Comparison, skipping: Comparison, record: dict[str, Any], on: dt.date) -> None:
+def same_when_skipping(
+    full: Comparison, skipping: Comparison, record: dict[str, Any], on: dt.date
+) -> Difference | None:
     """The record compared with ``skip_unaffected`` gives what the full comparison gives: the
     same changed figures, statuses and amended figures, and the same law in force in the
-    amended verdict's stay section (its limit and window), or the same kind of error."""
+    amended verdict's stay section (its limit and window), or the same kind of error. Returns
+    the full comparison's difference (``None``: both raised)."""
     try:
         expected = full.compare(record, on)
     except rules.KzmigError as error:
         with pytest.raises(type(error)):
             skipping.compare(record, on)
-        return
+        return None
     found = skipping.compare(record, on)
     assert (found.changed, found.statuses, found.figures_after) == (
         expected.changed,
@@ -1019,6 +1022,7 @@ def same_when_skipping(full: Comparison, skipping: Comparison, record: dict[str,
         expected.after.stay.limit,
         expected.after.stay.window,
     )
+    return expected
 
 
 def _every_example_record() -> list[tuple[dict[str, Any], dt.date]]:

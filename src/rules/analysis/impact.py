@@ -273,16 +273,10 @@ class Comparison:
     def _reach(self, keys: frozenset[str], on: dt.date, out: frozenset[str]) -> bool | _KeyedRows:
         """What :meth:`affected` answers for every record with these keys: ``True`` or
         ``False``, or the rows that reach a record whose key facts hold their keys."""
-        law = self.law(on)
-        if "statuses" in keys and any(difference.kind == "status kind" for difference in law):
+        found = self._reached(keys, on, out)
+        if found is None:
             return True  # a status the record holds may be known to one version only
-        read: set[str] = set()
-        for evaluator, readings in zip((self.baseline, self.amended), self._readings, strict=True):
-            for name, programme in evaluator.policy.programmes.items():
-                if programme.evaluated == "always" or programme.record in keys:
-                    limited = readings.of_guard.get(name) if name in out else None
-                    read |= readings.of_programme[name] if limited is None else limited
-        reached = [difference for difference in law if difference.name in read]
+        reached, _ = found
         if not reached:
             return False
         if any(difference.kind != "table row" for difference in reached):
@@ -295,6 +289,30 @@ class Comparison:
             for source in sources:
                 by_source.setdefault(source, set()).add(key)
         return tuple((source, frozenset(rows)) for source, rows in by_source.items())
+
+    def _reached(
+        self, keys: frozenset[str], on: dt.date, out: frozenset[str]
+    ) -> tuple[list[LawDifference], tuple[frozenset[str], frozenset[str]]] | None:
+        """The differences on ``on`` that the programmes evaluated for a record with these keys
+        read, in either version (a programme ``out``, ruled out by a guard, reads less), and
+        those programmes, per version; ``None`` when the record holds statuses and a status
+        kind is declared by one version only."""
+        law = self.law(on)
+        if "statuses" in keys and any(difference.kind == "status kind" for difference in law):
+            return None
+        read: set[str] = set()
+        evaluated: list[frozenset[str]] = []
+        for evaluator, readings in zip((self.baseline, self.amended), self._readings, strict=True):
+            names = frozenset(
+                name
+                for name, programme in evaluator.policy.programmes.items()
+                if programme.evaluated == "always" or programme.record in keys
+            )
+            for name in names:
+                limited = readings.of_guard.get(name) if name in out else None
+                read |= readings.of_programme[name] if limited is None else limited
+            evaluated.append(names)
+        return [difference for difference in law if difference.name in read], (evaluated[0], evaluated[1])
 
     def _row_sources(self, difference: LawDifference) -> tuple[str, frozenset[_KeySource] | None]:
         """A table row's key, and where a case holds the keys its table is looked up by, in
@@ -449,33 +467,25 @@ class Comparison:
         ``counting_reads`` of the mechanism of a programme evaluated for it (the same kind of
         mechanism in both versions), and read by nothing else of either version (its rules,
         formulas, reports, warnings and inputs). ``None`` otherwise."""
-        law = self.law(on)
-        if "statuses" in keys and any(difference.kind == "status kind" for difference in law):
+        found = self._reached(keys, on, out)
+        if found is None:
             return None
+        reached, evaluated = found
         if self._beside is None:
             self._beside = (
                 Readings(self.baseline, through_mechanisms=False),
                 Readings(self.amended, through_mechanisms=False),
             )
-        read: set[str] = set()
         beside: set[str] = set()
-        evaluated: set[str] = set()
-        versions = zip((self.baseline, self.amended), self._readings, self._beside, strict=True)
-        for evaluator, readings, own in versions:
-            for name, programme in evaluator.policy.programmes.items():
-                if programme.evaluated == "always" or programme.record in keys:
-                    evaluated.add(name)
-                    limited = readings.of_guard.get(name) if name in out else None
-                    read |= readings.of_programme[name] if limited is None else limited
-                    beside |= own.of_programme[name]
+        for own, names in zip(self._beside, evaluated, strict=True):
+            for name in names:
+                beside |= own.of_programme[name]
         plan: dict[str, set[str]] = {}
-        for difference in law:
-            if difference.name not in read:
-                continue
+        for difference in reached:
             if difference.kind not in ("parameter", "table row") or difference.name in beside:
                 return None
             item = difference.name if difference.kind == "parameter" else _row(difference.name)[0]
-            owners = [name for name in sorted(evaluated) if self._counts(name, item)]
+            owners = [name for name in sorted(evaluated[0] | evaluated[1]) if self._counts(name, item)]
             if not owners:
                 return None
             for owner in owners:

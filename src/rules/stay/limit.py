@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from models._countries import is_country_code
@@ -153,6 +153,11 @@ class StayDerived:
     window: int | None
     warnings: tuple[str, ...]
     gaps: tuple[PolicyGap, ...] = ()
+
+
+#: What :meth:`StayLimit.rederive` compares of two counts: every field of :class:`StayDerived`
+#: but the law in force (the limit and window), which the section shows and no figure compares.
+_COUNTED = tuple(field.name for field in fields(StayDerived) if field.name not in ("limit", "window"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,13 +376,7 @@ class StayLimit:
         registration of the record is found under both and compared too."""
         before: StayDerived = derived.state
         after = self.derive_stay(derived.person, as_of)
-        if (
-            after.fact != before.fact
-            or after.figures != before.figures
-            or after.per_entry_limit != before.per_entry_limit
-            or after.warnings != before.warnings
-            or after.gaps != before.gaps
-        ):
+        if any(getattr(after, name) != getattr(before, name) for name in _COUNTED):
             return None
         if any(item.partition("[")[0] in self.registration_reads for item in differing):
             person = derived.person
