@@ -47,14 +47,17 @@ def figures(verdict: Verdict) -> dict[str, Any]:
 def _flatten(prefix: str, value: Any, found: dict[str, Any]) -> None:
     if type(value) is dict or isinstance(value, Mapping):
         for key, item in value.items():
-            if key in _DESCRIPTIVE:
+            if item is None or key in _DESCRIPTIVE:
                 continue
             name = f"{prefix}.{key}"
-            if name in _LAW_IN_FORCE or item is None:
+            if name in _LAW_IN_FORCE:
                 continue
             kind = type(item)
             if kind in _LEAVES:  # a figure as it is: the common case, without recursing
                 found[name] = item
+            elif kind is list:  # one figure, compared whole; an empty list is no figure
+                if item:
+                    found[name] = item
             else:
                 _flatten(name, item, found)
         return
@@ -65,7 +68,10 @@ def _flatten(prefix: str, value: Any, found: dict[str, Any]) -> None:
 
 def is_amount(value: Any) -> bool:
     """Whether ``value`` is a number an analysis may sum (days, points, tenge), not a flag."""
-    return isinstance(value, int | Decimal | float) and not isinstance(value, bool)
+    kind = type(value)
+    if kind is int or kind is Decimal or kind is float:  # the usual figures, at once
+        return True
+    return kind is not bool and isinstance(value, int | Decimal | float)
 
 
 def plain(value: Any) -> Any:

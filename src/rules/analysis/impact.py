@@ -170,6 +170,8 @@ class Comparison:
         #: Per table, what :meth:`_row_sources` found of its keys (filled on first use).
         self._sources: dict[str, tuple[frozenset[_KeySource], frozenset[str]] | None] = {}
         self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
+        #: Per figure's name, the programme whose status it is, or ``None`` (:meth:`_status_figure`).
+        self._status_figures: dict[str, str | None] = {}
         self._slots = {
             programme.section: name
             for evaluator in (baseline, amended)
@@ -210,20 +212,36 @@ class Comparison:
         notes = (*notes, *_undecided(first, second, on))
         before, after = first.verdict, second.verdict if second is not None else None
         old = figures(before)
-        new = old if after is None else figures(after)
-        changed = _changed(old, new)
+        changed: tuple[str, ...]
+        if after is None:  # not evaluated again: the amended figures are the baseline's own
+            new, changed = old, ()
+        else:
+            new = figures(after)
+            changed = _changed(old, new)
         if changed and lazy:  # the traces, for the why, built from the cases just evaluated
             before = first.traced()
             after = second.traced() if second is not None else None
         if after is None:
             after = _restated(before, self._amended_ref, restated)
         why = self._why(before, after, changed, (first, second)) if changed else Why()
-        statuses = {
-            self.programme_of(name): (old.get(name), new.get(name))
-            for name in dict.fromkeys((*old, *new))
-            if name.endswith(".status") and self._is_status(name)
-        }
+        statuses: dict[str, tuple[Any, Any]] = {}
+        known = self._status_figures
+        for name in old if new is old else dict.fromkeys((*old, *new)):
+            programme = known.get(name, _UNSEEN)
+            if programme is _UNSEEN:
+                programme = self._status_figure(name)
+            if programme is not None:
+                statuses[programme] = (old.get(name), new.get(name))
         return Difference(before, after, changed, old, new, why, notes, statuses, groups)
+
+    def _status_figure(self, name: str) -> str | None:
+        """The programme whose status the figure ``name`` is (``None``: not a status), kept:
+        the names of figures are the policy's few."""
+        found = self.programme_of(name) if name.endswith(".status") and self._is_status(name) else None
+        if len(self._status_figures) > 10_000:
+            self._status_figures.clear()
+        self._status_figures[name] = found
+        return found
 
     def _is_status(self, name: str) -> bool:
         dots = name.count(".")
@@ -576,6 +594,8 @@ def _key_values(case: Evaluation, source: _KeySource) -> set[str]:
 
 #: The mechanisms to count a record again, by programme, with the differences each reads.
 _Recounts = Mapping[str, frozenset[str]]
+#: A name a memo does not hold yet (``None`` is one of its answers).
+_UNSEEN: Any = object()
 
 
 def _restated(verdict: Verdict, amended: PolicyRef, restated: Mapping[str, Mapping[str, Any]]) -> Verdict:

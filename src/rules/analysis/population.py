@@ -134,11 +134,14 @@ class Outcome:
     @classmethod
     def of(cls, record: int, citizenship: str | None, difference: Difference) -> Outcome:
         old, new = difference.figures_before, difference.figures_after
-        amounts = {
-            name: (old.get(name), new.get(name))
-            for name in dict.fromkeys((*old, *new))
-            if is_amount(old.get(name)) or is_amount(new.get(name))
-        }
+        if new is old:  # not evaluated again: the same figures on both sides
+            amounts = {name: (value, value) for name, value in old.items() if is_amount(value)}
+        else:
+            amounts = {
+                name: (old.get(name), new.get(name))
+                for name in dict.fromkeys((*old, *new))
+                if is_amount(old.get(name)) or is_amount(new.get(name))
+            }
         return cls(
             record=record,
             person_id=difference.person_id,
