@@ -47,6 +47,26 @@ def bucket(value: int | Decimal) -> int:
     return lower if value > 0 else -lower
 
 
+def _summed(value: Any) -> bool:
+    """Whether ``value`` is an amount a total sums: a whole number or a decimal, not a flag."""
+    kind = type(value)
+    return kind is int or kind is Decimal or (kind is not bool and isinstance(value, int | Decimal))
+
+
+#: :func:`bucket` of the amounts seen, kept (a few hundred in a population: days, tenge).
+_BUCKETS: dict[int | Decimal, int] = {}
+
+
+def _bucket(value: int | Decimal) -> int:
+    """:func:`bucket`, kept per amount (equal amounts fall in one bucket)."""
+    found = _BUCKETS.get(value)
+    if found is None:
+        if len(_BUCKETS) >= 100_000:
+            _BUCKETS.clear()
+        found = _BUCKETS[value] = bucket(value)
+    return found
+
+
 def bucket_label(lower: int) -> str:
     """``5-9`` for the bucket that starts at 5, ``1`` for the one that holds 1 only, ``0``
     for zero; a negative bucket as ``-(5-9)``."""
@@ -71,14 +91,21 @@ class Totals:
     spread_after: Counter[int] = field(default_factory=Counter)
 
     def add(self, before: Any, after: Any) -> None:
-        if isinstance(before, int | Decimal) and not isinstance(before, bool):
+        if _summed(before):
             self.before += before
             self.records_before += 1
-            self.spread_before[bucket(before)] += 1
-        if isinstance(after, int | Decimal) and not isinstance(after, bool):
+            lower = _bucket(before)
+            self.spread_before[lower] += 1
+            if after is before or (type(after) is type(before) and after == before):
+                # The same amount after (the usual record, which no difference moved).
+                self.after += after
+                self.records_after += 1
+                self.spread_after[lower] += 1
+                return
+        if _summed(after):
             self.after += after
             self.records_after += 1
-            self.spread_after[bucket(after)] += 1
+            self.spread_after[_bucket(after)] += 1
 
     def merge(self, other: Totals) -> None:
         self.before += other.before
@@ -167,8 +194,7 @@ class Impact:
                 self.explained_by[(on, difference.name)] += 1
         self.by_citizenship[(on, outcome.citizenship or "-", changed)] += 1
         for fact, value in outcome.groups.items():
-            shown = "-" if value is None else str(plain(value))
-            self.by_group[(on, fact, shown, changed)] += 1
+            self.by_group[(on, fact, _shown(value), changed)] += 1
 
     def merge(self, other: Impact) -> None:
         """Add ``other`` (the impact of another part of the same population) to this one."""
@@ -265,6 +291,26 @@ class Impact:
                 for fact in sorted({name for (day, name, _, _) in self.by_group if day == on})
             },
         }
+
+
+#: The text of the values grouped by, kept by type and value (``True`` is not ``1``).
+_SHOWN: dict[tuple[type, Any], str] = {}
+
+
+def _shown(value: Any) -> str:
+    """A grouped fact's value as the counts name it: ``-`` for none."""
+    if value is None:
+        return "-"
+    try:
+        key = (type(value), value)
+        found = _SHOWN.get(key)
+    except TypeError:  # not hashable (a list): not kept
+        return str(plain(value))
+    if found is None:
+        if len(_SHOWN) >= 10_000:
+            _SHOWN.clear()
+        found = _SHOWN[key] = str(plain(value))
+    return found
 
 
 def _version(policy: Policy) -> str:
