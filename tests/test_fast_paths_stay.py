@@ -117,6 +117,19 @@ def test_counting_by_runs_gives_the_figures_of_counting_day_by_day(record, rules
     assert _figures(count_stay, trips, as_of, rules, periods) == by_day
 
 
+@SETTINGS
+@given(records(), laws())
+def test_plain_tuples_are_counted_as_trip_spans(record, rules):
+    """The mechanism gives the counter its spans as plain tuples: in order, and out of order
+    (counted day by day)."""
+    trips, as_of, periods = record
+    for spans in (trips, trips[::-1]):
+        plain = [tuple(span) for span in spans]
+        assert _figures(count_stay, plain, as_of, rules, periods) == _figures(
+            count_stay, spans, as_of, rules, periods
+        )
+
+
 def test_a_widening_window_is_searched_day_by_day():
     """The day-by-day search forgets days a later, wider window would hold; the runs keep to
     its answer (the figures must not change)."""

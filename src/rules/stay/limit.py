@@ -75,8 +75,8 @@ from rules.stay.window import (
     ExemptPeriod,
     NoValueInForce,
     Schedule,
+    Span,
     StayFigures,
-    TripSpan,
     WindowRules,
     count_stay,
 )
@@ -92,6 +92,7 @@ DEFAULT_TIME_ZONE = "crossings.default_time_zone"
 _LAST_ORDINAL = dt.date.max.toordinal()
 BORDER_POSTS = "crossings.border_posts"
 _REGISTRATIONS_KEPT = 1 << 14  # registrations due kept per mechanism (by entry day and regime)
+_DAYS_KEPT = 1 << 12  # look-ups kept per mechanism by nationality and evaluation day
 
 #: The facts the stay limit's rules read (``stay.<name>``). The day figures are present only
 #: when the person is subject, the trips are recorded and the base rule is in force.
@@ -207,6 +208,19 @@ class RegimeCourse:
         return found
 
 
+@dataclass(frozen=True, slots=True)
+class _Counting:
+    """What counting a nationality's record on one day reads of the policy: the course of its
+    regime, the per-entry cap in force that day, the counter's rules, and the limit and window
+    of the window ending that day."""
+
+    course: RegimeCourse
+    per_entry: int | None
+    rules: WindowRules
+    limit: int
+    window: int
+
+
 class StayLimit:
     """The stay limit's mechanism for one policy (see the module docstring)."""
 
@@ -254,6 +268,9 @@ class StayLimit:
         # The registration due after an entry, by entry day and regime (the policy is
         # immutable: the same look-up always gives the same answer); bounded.
         self._registrations: dict[tuple[dt.date, Any], RegistrationDue | None] = {}
+        # The regime and what the count reads of the policy, by nationality and day; bounded.
+        self._regimes_on: dict[tuple[str, int], tuple[Any, bool]] = {}
+        self._countings: dict[tuple[str, int], _Counting] = {}
         self._windows = _schedule(policy, "stay.window_days")
         self._sources = {
             rule.id: SourceRef(title=rule.source.title, href=rule.source.href, date=rule.source.date)
@@ -307,9 +324,9 @@ class StayLimit:
         """The stay facts of ``person`` on ``as_of`` (crossings read into trips first)."""
         record, read_warnings = self._trips_from_crossings(person, as_of)
         stay = self.derive_stay(record, as_of)
-        facts = {name: value for name, value in stay.fact.items() if name not in ("id", "t", "as_of")}
         # The registration facts are computed only when a rule reads them (art. 518 for hosts).
-        with_registration = RegistrationFacts(facts, self.policy, record, as_of)
+        with_registration = RegistrationFacts(stay.fact, self.policy, record, as_of)
+        del with_registration["as_of"]  # the section's, not a fact of the rules
         return Derived(with_registration, record, (*read_warnings, *stay.warnings), stay)
 
     def section(
@@ -395,75 +412,100 @@ class StayLimit:
 
     def derive_stay(self, person: Person, as_of: dt.date) -> StayDerived:
         """The stay facts for a record whose trips are known (planning calls this directly)."""
-        policy = self.policy
         day = as_of.toordinal()
+        trips = person.trips
+        statuses = person.statuses
         warnings: list[str] = []
         fact: dict[str, Any] = {
             "as_of": day,
-            "trips_recorded": person.trips is not None,
-            "statuses": tuple(sorted({s.kind for s in person.statuses if s.covers(as_of)})),
+            "trips_recorded": trips is not None,
+            "statuses": tuple(sorted({s.kind for s in statuses if s.covers(as_of)})) if statuses else (),
         }
         gaps: tuple[PolicyGap, ...] = ()
         citizenship = person.citizenship
+        subject = False
         if citizenship is not None:
             fact["citizenship"] = citizenship
-            found = policy.row(REGIME_OF_CITIZENSHIP, citizenship, day)
+            found, subject = self._regime_on(citizenship, day)
             fact["regime_recorded"] = found is not None
             if found is not None:
-                fact["regime"] = regime = found.value
-                terms = policy.row(REGIMES, regime, day)
-                fact["subject"] = bool(terms is not None and terms.value["subject"])
+                fact["regime"] = found.value
+                fact["subject"] = subject
             elif self.base.in_force(as_of):
                 gaps = (self._gap(citizenship, as_of),)
                 warnings.append(gaps[0].note)
         limit = window = per_entry = None
         figures = None
-        if fact.get("subject") and person.trips is not None and self.base.in_force(as_of):
+        if subject and trips is not None and self.base.in_force(as_of):
             assert citizenship is not None  # a subject regime is that of a citizenship
-            per_entry = self.per_entry_cap(citizenship, day)
-            counted, outside = self._counted_trips(person, citizenship, as_of)
-            figures, limit, window = self._count(person, as_of, counted)
+            counting = self._counting(citizenship, day)
+            per_entry, limit, window = counting.per_entry, counting.limit, counting.window
+            counted, outside = self._counted_trips(person, counting.course, as_of)
+            # Each span made as the plain tuple it is (cheaper than a TripSpan): the hot path of
+            # every record with trips. One cap for every trip counted (those entering from the
+            # day counting starts) is the usual case, looked up once.
+            uniform = counting.course.uniform
+            spans = [
+                (
+                    entry,
+                    day if (exit_ := trip.exit) is None else exit_.toordinal(),
+                    exit_ is not None,
+                    per_entry if uniform else self.per_entry_cap(citizenship, entry),
+                )
+                for trip in (trips if counted is None else counted)
+                if (entry := trip.entry.toordinal()) <= day
+            ]
+            figures = self._count(spans, day, counting.rules, self.exempt_periods(person))
             if outside:
                 warnings.append(
                     f"{len(outside)} trip(s) entering on {', '.join(str(e) for e in outside[:3])}"
                     f"{' and later' if len(outside) > 3 else ''} were not counted: the regime of "
                     f"{citizenship} on the entry day was outside the limit (table {REGIME_OF_CITIZENSHIP})"
                 )
-            warnings.extend(self._provisional_warnings(citizenship, person, as_of))
+            if counting.course.provisional:
+                warnings.extend(self._provisional_warnings(counting.course, person, as_of))
+            # A trip left out of the count (entered under a regime outside the limit) is still a
+            # stay: the person is present on it.
+            present = figures.present or (
+                counted is not None
+                and any(t.entry <= as_of and (t.exit is None or t.exit >= as_of) for t in trips)
+            )
             fact.update(
                 days_used=figures.days_used,
                 overstay_days=figures.overstay_count,
                 exempt_days=figures.exempt_days,
-                # A trip left out of the count (entered under a regime outside the limit) is
-                # still a stay: the person is present on it.
-                present=figures.present
-                or (
-                    counted is not None
-                    and any(t.entry <= as_of and (t.exit is None or t.exit >= as_of) for t in person.trips)
-                ),
-                entered_today=any(trip.entry == as_of for trip in person.trips),
+                present=present,
+                # A trip entering on the evaluation date covers it: only a person present has one.
+                entered_today=present and any(trip.entry == as_of for trip in trips),
                 over_limit=figures.days_used > limit,
             )
-            if figures.periods:
-                first, last = figures.periods[-1]
+            periods = figures.periods
+            if periods:
+                first, last = periods[-1]
                 fact["overstay_period_days"] = last - first + 1
                 fact["overstay_period_end"] = dt.date.fromordinal(last)
                 fact["overstay_period_start"] = dt.date.fromordinal(first)
-            if len(figures.periods) > 1:
-                first, last = figures.periods[-2]
-                fact["previous_overstay_period_days"] = last - first + 1
-                fact["previous_overstay_period_end"] = dt.date.fromordinal(last)
-            warnings.extend(later_trips(person.trips, as_of))
-            latest = figures.latest_exit
-            warnings.extend(
-                ending_exemptions(
-                    policy,
-                    self.exemptions,
-                    person.statuses,
-                    as_of,
-                    dt.date.fromordinal(latest) if latest is not None and latest <= _LAST_ORDINAL else None,
+                if len(periods) > 1:
+                    first, last = periods[-2]
+                    fact["previous_overstay_period_days"] = last - first + 1
+                    fact["previous_overstay_period_end"] = dt.date.fromordinal(last)
+            # A trip entering after the evaluation date has no span; one running past it covers
+            # it: with neither (most records) there is nothing to tell.
+            if present or len(spans) < len(trips):
+                warnings.extend(later_trips(trips, as_of))
+            if statuses:
+                latest = figures.latest_exit
+                if latest is not None and latest > _LAST_ORDINAL:
+                    latest = None
+                warnings.extend(
+                    ending_exemptions(
+                        self.policy,
+                        self.exemptions,
+                        statuses,
+                        as_of,
+                        None if latest is None else dt.date.fromordinal(latest),
+                    )
                 )
-            )
             if figures.latest_exit_unbounded:
                 warnings.append(
                     "an exemption covers every later day with no end date: no latest exit applies"
@@ -483,11 +525,11 @@ class StayLimit:
         )
 
     def _counted_trips(
-        self, person: Person, citizenship: str, as_of: dt.date
+        self, person: Person, course: RegimeCourse, as_of: dt.date
     ) -> tuple[tuple[Any, ...] | None, list[dt.date]]:
-        """The trips whose entry-day regime is subject to the limit (``None``: every trip), and
-        the entry days of those left out (counted trips only: from the day counting starts)."""
-        course = self.course(citizenship)
+        """The trips whose entry-day regime (in ``course``) is subject to the limit (``None``:
+        every trip), and the entry days of those left out (counted trips only: from the day
+        counting starts)."""
         if course.uniform:
             return None, []
         starts = self.base.start
@@ -500,9 +542,8 @@ class StayLimit:
                 outside.append(trip.entry)
         return (tuple(kept) if outside else None), outside
 
-    def _provisional_warnings(self, citizenship: str, person: Person, as_of: dt.date) -> list[str]:
-        """Every verdict that counts a day under a provisional regime value says so."""
-        course = self.course(citizenship)
+    def _provisional_warnings(self, course: RegimeCourse, person: Person, as_of: dt.date) -> list[str]:
+        """Every verdict that counts a day under a provisional regime value (in ``course``) says so."""
         if not course.provisional:
             return []
         entries = [trip.entry for trip in person.trips or () if self.base.start <= trip.entry <= as_of]
@@ -663,6 +704,8 @@ class StayLimit:
     def exempt_periods(self, person: Person) -> list[ExemptPeriod]:
         """The days each exemption covers: its rule's in-force period intersected with the
         validity of each of the person's statuses of its kind (``UNBOUNDED``: no end)."""
+        if not person.statuses:
+            return []  # most records
         return [
             ExemptPeriod(rule.id, first, last)
             for rule in self.exemptions
@@ -672,40 +715,30 @@ class StayLimit:
             if first <= last
         ]
 
-    def _count(
-        self, person: Person, as_of: dt.date, counted: tuple[Any, ...] | None = None
-    ) -> tuple[StayFigures, int, int]:
-        """The counter's figures, with the limit and window in force on ``as_of`` (``counted``:
-        the trips to count when the regime left some out; ``None``: all of them)."""
-        day = as_of.toordinal()
-        citizenship = person.citizenship or ""
+    def _regime_on(self, citizenship: str, day: int) -> tuple[Any, bool]:
+        """The row of ``citizenship`` in table stay.regime_of_citizenship on ``day`` (``None``:
+        none) and whether its regime is subject to the limit: looked up once per nationality and
+        day (the records of a population are evaluated on a few days)."""
+        key = (citizenship, day)
+        found = self._regimes_on.get(key)
+        if found is None:
+            policy = self.policy
+            row = policy.row(REGIME_OF_CITIZENSHIP, citizenship, day)
+            terms = None if row is None else policy.row(REGIMES, row.value, day)
+            found = (row, bool(terms is not None and terms.value["subject"]))
+            if len(self._regimes_on) >= _DAYS_KEPT:
+                self._regimes_on.clear()
+            self._regimes_on[key] = found
+        return found
+
+    def _counting(self, citizenship: str, day: int) -> _Counting:
+        """What counting the record of a subject of ``citizenship`` on ``day`` reads of the
+        policy, looked up once per nationality and day (a failed look-up is not kept)."""
+        key = (citizenship, day)
+        found = self._countings.get(key)
+        if found is not None:
+            return found
         course = self.course(citizenship)
-        cap = self.per_entry_cap(citizenship, day)
-        # One cap for every trip counted (those entering from the day counting starts): the
-        # usual case, looked up once.
-        constant = course.uniform
-        # One loop, each span made as the tuple it is (a NamedTuple's own constructor is a
-        # Python function): the hot path of every record with trips.
-        spans: list[TripSpan] = []
-        make = tuple.__new__
-        for trip in (person.trips or ()) if counted is None else counted:
-            if trip.entry > as_of:
-                continue
-            entry = trip.entry.toordinal()
-            exit_ = trip.exit
-            spans.append(
-                make(
-                    TripSpan,
-                    (
-                        entry,
-                        exit_.toordinal() if exit_ is not None else day,
-                        exit_ is not None,
-                        cap if constant else self.per_entry_cap(citizenship, entry),
-                    ),
-                )
-            )
-        trips = tuple(spans)
-        exempt = self.exempt_periods(person)
         count_exit_day = bool(self.policy.parameter("stay.count_exit_day", day).value)
         rules = self._window_rules.get((citizenship, count_exit_day))
         if rules is None:
@@ -718,12 +751,28 @@ class StayLimit:
             self._window_rules[(citizenship, count_exit_day)] = rules  # one per nationality
         try:
             limit, window, _ = rules.terms(day)
-            return count_stay(trips, day, rules, exempt), limit, window
         except NoValueInForce as missing:
-            raise EvaluationError(
-                f"parameter {missing.name!r} of policy {self.policy.name} has no value on "
-                f"{dt.date.fromordinal(missing.day)}, a day the stay limit must judge"
-            ) from None
+            raise self._no_value(missing) from None
+        found = _Counting(course, self.per_entry_cap(citizenship, day), rules, limit, window)
+        if len(self._countings) >= _DAYS_KEPT:
+            self._countings.clear()
+        self._countings[key] = found
+        return found
+
+    def _count(
+        self, spans: list[Span], day: int, rules: WindowRules, exempt: list[ExemptPeriod]
+    ) -> StayFigures:
+        """The counter's figures (a parameter with no value on a day it must judge: an error)."""
+        try:
+            return count_stay(spans, day, rules, exempt)
+        except NoValueInForce as missing:
+            raise self._no_value(missing) from None
+
+    def _no_value(self, missing: NoValueInForce) -> EvaluationError:
+        return EvaluationError(
+            f"parameter {missing.name!r} of policy {self.policy.name} has no value on "
+            f"{dt.date.fromordinal(missing.day)}, a day the stay limit must judge"
+        )
 
     # --- crossings and registration -----------------------------------------------------------
 

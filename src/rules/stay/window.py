@@ -42,12 +42,19 @@ UNBOUNDED = 10**9  # an ordinal beyond any real date: "no end"
 
 
 class TripSpan(NamedTuple):
-    """A trip as ordinals: ``last`` is the exit day (or the evaluation day if still present)."""
+    """A trip as ordinals: ``last`` is the exit day (or the evaluation day if still present).
+
+    :func:`count_stay` takes plain tuples of these fields too (:data:`Span`): a record's spans
+    are made as plain tuples, cheaper to build than a named tuple."""
 
     entry: int
     last: int
     has_exit: bool
     per_entry_cap: int | None
+
+
+#: A trip as :func:`count_stay` reads it: a :class:`TripSpan` or a plain tuple of its fields.
+Span = tuple[int, int, bool, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +280,7 @@ def count_stay_by_day(
 
 
 def _latest_exit(
-    trip: TripSpan,
+    trip: Span,
     counted: list[int],
     as_of: int,
     rules: WindowRules,
@@ -281,7 +288,8 @@ def _latest_exit(
     cover_starts: list[int],
 ) -> tuple[int | None, bool]:
     """The last day the person may stay if they stay on from ``as_of`` without leaving."""
-    in_trip = len(_split(trip.entry, as_of, cover, cover_starts)[0])
+    entry, _, _, cap = trip
+    in_trip = len(_split(entry, as_of, cover, cover_starts)[0])
     widest = rules.windows.largest()
     window: deque[int] = deque(counted[bisect.bisect_left(counted, as_of - widest + 1) :])
     day = as_of
@@ -299,7 +307,7 @@ def _latest_exit(
         start = day - window_length + 1
         while window[0] < start:
             window.popleft()
-        over_cap = trip.per_entry_cap is not None and in_trip > trip.per_entry_cap
+        over_cap = cap is not None and in_trip > cap
         if over_cap or len(window) > limit:
             last_ok = day - 1
             return (last_ok if rules.count_exit_day else last_ok + 1), False
@@ -321,13 +329,17 @@ class _Runs:
 
     __slots__ = ("firsts", "lasts", "before")
 
-    def __init__(self, spans: list[tuple[int, int]]) -> None:
-        self.firsts = [first for first, _ in spans]
-        self.lasts = [last for _, last in spans]
+    def __init__(self, firsts: list[int], lasts: list[int], before: list[int]) -> None:
+        self.firsts = firsts
+        self.lasts = lasts
+        self.before = before  # ``before[i]``: the days of the runs before run ``i``; one more
+
+    @classmethod
+    def of(cls, spans: list[tuple[int, int]]) -> _Runs:
         before = [0]
         for first, last in spans:
             before.append(before[-1] + last - first + 1)
-        self.before = before
+        return cls([first for first, _ in spans], [last for _, last in spans], before)
 
     def upto(self, day: int) -> int:
         """Days of the runs on or before ``day``."""
@@ -412,76 +424,126 @@ def _first_over(first: int, last: int, upto: Callable[[int], int], window: int, 
 
 
 def count_stay(
-    trips: Sequence[TripSpan], as_of: int, rules: WindowRules, exempt: Sequence[ExemptPeriod]
+    trips: Sequence[Span], as_of: int, rules: WindowRules, exempt: Sequence[ExemptPeriod]
 ) -> StayFigures:
-    """Count the record up to ``as_of`` (trips must be in order, clipped to ``as_of``)."""
-    cover = _merge(exempt)
+    """Count the record up to ``as_of`` (trips must be in order, clipped to ``as_of``).
+
+    With no exemption (most records) each trip is one run of counted days, joined to the run
+    before where they share or touch a day, and the prefix sums are kept as the runs are made;
+    under exemptions each trip is split into the runs of days covered and not covered."""
+    cover = _merge(exempt) if exempt else []
     cover_starts = [first for first, _ in cover]
-    counted: list[tuple[int, int]] = []
-    beyond_cap: list[tuple[int, int]] = []
+    firsts: list[int] = []
+    lasts: list[int] = []
+    before = [0]
+    counted: list[tuple[int, int]] = []  # the runs, when split by exemptions
     exempt_spans: list[tuple[int, int]] = []
+    beyond_cap: list[tuple[int, int]] = []
     starts, exit_day = rules.counting_starts, rules.count_exit_day
     previous = None
-    for entry, trip_last, has_exit, cap in trips:
-        if entry < starts or entry > as_of:
+    top = -UNBOUNDED  # the last day of the last run
+    current = None  # the trip the person is on at ``as_of`` (the later one of two that share it)
+    for trip in trips:
+        entry, trip_last, has_exit, cap = trip
+        if entry > as_of:
+            continue
+        if trip_last >= as_of or not has_exit:
+            current = trip
+        if entry < starts:
             continue
         if previous is not None and entry < previous:
-            return count_stay_by_day(trips, as_of, rules, exempt)  # not a record's order
+            return count_stay_by_day(_named(trips), as_of, rules, exempt)  # not a record's order
         last = previous = trip_last if trip_last < as_of else as_of
         if has_exit and not exit_day and trip_last <= as_of:
             last -= 1
         if cover:
-            trip_days, trip_exempt = _pieces(entry, last, cover, cover_starts)
-            _add_once(exempt_spans, trip_exempt)
-        elif entry <= last:
-            trip_days = [(entry, last)]
-        else:
+            _split_runs(entry, last, cap, cover, cover_starts, counted, exempt_spans, beyond_cap)
             continue
-        if cap is not None:
-            for first, end in trip_days:  # the trip's days after its first ``cap``
-                length = end - first + 1
-                if cap < length:
-                    beyond_cap.append((first + cap, end))
-                cap = max(cap - length, 0)
-        _add_once(counted, trip_days)
-
-    held = _Runs(counted)
-    over = list(beyond_cap)
-    if counted and held.before[-1] > 0:
-        limit, window, terms_last = rules.terms(counted[0][0])
-        if terms_last >= counted[-1][1]:
-            _window_over_swept(held, limit, window, over)
+        if entry > last:
+            continue
+        if cap is not None and cap < last - entry + 1:
+            beyond_cap.append((entry + cap, last))
+        if entry <= top + 1:  # a day shared by an exit and a re-entry counts once
+            if last > top:
+                before[-1] += last - top
+                lasts[-1] = top = last
         else:
-            _window_over(counted, held, rules, over)
-    periods = _union(over)
-    _, window, _ = rules.terms(as_of)
-    days_used = held.upto(as_of) - held.upto(as_of - window)
-
-    exempted = _Runs(exempt_spans)
+            firsts.append(entry)
+            lasts.append(last)
+            before.append(before[-1] + last - entry + 1)
+            top = last
+    if not cover:
+        return _figures(as_of, rules, _Runs(firsts, lasts, before), beyond_cap, current, cover, 0, {})
+    exempted = _Runs.of(exempt_spans)
     by_rule: dict[str, int] = {}
     for rule in dict.fromkeys(period.rule for period in exempt):
         for first, last in _merge([period for period in exempt if period.rule == rule]):
             removed = exempted.within(first, last)
             if removed:
                 by_rule[rule] = by_rule.get(rule, 0) + removed
+    held = _Runs.of(counted)
+    return _figures(as_of, rules, held, beyond_cap, current, cover, exempted.before[-1], by_rule)
 
-    current = next(
-        (t for t in reversed(trips) if t.entry <= as_of and (not t.has_exit or t.last >= as_of)), None
-    )
-    exempt_on_as_of = _covered(cover, cover_starts, as_of)
+
+def _split_runs(
+    entry: int,
+    last: int,
+    cap: int | None,
+    cover: list[tuple[int, int]],
+    cover_starts: list[int],
+    counted: list[tuple[int, int]],
+    exempt_spans: list[tuple[int, int]],
+    beyond_cap: list[tuple[int, int]],
+) -> None:
+    """Add the days ``entry..last`` of a trip to the runs of days ``counted`` and those of
+    ``exempt_spans`` an exemption covers, and its days after its first ``cap`` to ``beyond_cap``."""
+    trip_days, trip_exempt = _pieces(entry, last, cover, cover_starts)
+    _add_once(exempt_spans, trip_exempt)
+    if cap is not None:
+        for first, end in trip_days:  # the trip's days after its first ``cap``
+            length = end - first + 1
+            if cap < length:
+                beyond_cap.append((first + cap, end))
+            cap = max(cap - length, 0)
+    _add_once(counted, trip_days)
+
+
+def _figures(
+    as_of: int,
+    rules: WindowRules,
+    held: _Runs,
+    over: list[tuple[int, int]],
+    current: Span | None,
+    cover: list[tuple[int, int]],
+    exempt_days: int,
+    by_rule: dict[str, int],
+) -> StayFigures:
+    """The figures of the counted days ``held``: ``over`` the days beyond a per-entry cap,
+    to which the days over the window's limit are added; ``current`` the trip on ``as_of``;
+    ``cover`` the exempt days, merged."""
+    firsts, lasts = held.firsts, held.lasts
+    if firsts:
+        limit, window, terms_last = rules.terms(firsts[0])
+        if terms_last >= lasts[-1]:
+            _window_over_swept(held, limit, window, over)
+        else:
+            _window_over(held, rules, over)
+    periods = _union(over) if over else over
+    _, window, _ = rules.terms(as_of)
+    cover_starts = [first for first, _ in cover]
     figures = StayFigures(
-        days_used=days_used,
-        counted=counted,
+        days_used=held.upto(as_of) - held.upto(as_of - window),
+        counted=list(zip(firsts, lasts, strict=True)),
         periods=periods,
-        exempt_days=exempted.before[-1],
+        exempt_days=exempt_days,
         exempt_days_by_rule=by_rule,
         present=current is not None,
-        exempt_on_as_of=exempt_on_as_of,
+        exempt_on_as_of=bool(cover) and _covered(cover, cover_starts, as_of),
         latest_exit=None,
     )
     if (
         current is not None
-        and current.entry >= rules.counting_starts
+        and current[0] >= rules.counting_starts
         and (not periods or periods[-1][1] != as_of)
     ):
         if _narrowing(rules.windows, as_of):
@@ -495,6 +557,10 @@ def count_stay(
     return figures
 
 
+def _named(trips: Sequence[Span]) -> list[TripSpan]:
+    return [TripSpan._make(trip) for trip in trips]
+
+
 def _narrowing(windows: Schedule, as_of: int) -> bool:
     """Whether the window never widens after ``as_of``. :func:`_latest_exit` keeps only the days
     of the current window as it goes, so a later, wider window would not see days it already
@@ -504,12 +570,10 @@ def _narrowing(windows: Schedule, as_of: int) -> bool:
     return all(later <= earlier for earlier, later in zip(values, values[1:], strict=False))
 
 
-def _window_over(
-    counted: list[tuple[int, int]], held: _Runs, rules: WindowRules, over: list[tuple[int, int]]
-) -> None:
+def _window_over(held: _Runs, rules: WindowRules, over: list[tuple[int, int]]) -> None:
     """Append the runs of counted days whose window holds more than the limit (dated terms)."""
     terms_first, terms_last, limit, window = 1, 0, 0, 0  # the terms in force over a span of days
-    for first, end in counted:
+    for first, end in zip(held.firsts, held.lasts, strict=True):
         day = first
         while day <= end:
             if not terms_first <= day <= terms_last:
@@ -524,27 +588,52 @@ def _window_over(
 
 def _window_over_swept(held: _Runs, limit: int, window: int, over: list[tuple[int, int]]) -> None:
     """:func:`_window_over` under one limit and window: the days leaving the window are found
-    by a pointer moving forward with the runs, and only a run whose last window is over the
-    limit is searched."""
-    if held.before[-1] <= limit:
-        return  # fewer counted days in all than the limit
+    by a pointer moving forward with the runs, only a run whose last window is over the limit
+    is searched, and the runs before the first ``limit`` counted days are not looked at."""
     firsts, lasts, before = held.firsts, held.lasts, held.before
-    count = len(firsts)
+    if before[-1] <= limit:
+        return  # fewer counted days in all than the limit
     behind = -1  # the last run starting on or before the day before the window
-    for index in range(count):
+    for index in range(bisect.bisect_right(before, limit) - 1, len(firsts)):
         end = lasts[index]
         edge = end - window
-        while behind + 1 < count and firsts[behind + 1] <= edge:
+        while behind < index and firsts[behind + 1] <= edge:
             behind += 1
-        left = 0 if behind < 0 else before[behind] + min(edge, lasts[behind]) - firsts[behind] + 1
+        if behind < 0:
+            left = 0
+        else:
+            last = lasts[behind]
+            left = before[behind] + (last if last < edge else edge) - firsts[behind] + 1
         if before[index + 1] - left > limit:
-            found = _first_over(firsts[index], end, held.upto, window, limit)
-            if found is not None:
-                over.append((found, end))
+            over.append((_first_over_in_run(held, index, window, limit), end))
+
+
+def _first_over_in_run(held: _Runs, index: int, window: int, limit: int) -> int:
+    """The first day of run ``index`` whose window holds more than ``limit`` days, when its
+    last day's does (:func:`_first_over` on one run: a day ``d`` of the run has
+    ``before[index] - firsts[index] + 1 + d`` counted days up to it; only the days before the
+    window are looked up, among the runs up to this one)."""
+    firsts, lasts, before = held.firsts, held.lasts, held.before
+    base = before[index] - firsts[index] + 1
+    low, high = firsts[index], lasts[index]
+    bisect_right = bisect.bisect_right
+    while low < high:
+        middle = (low + high) // 2
+        edge = middle - window
+        behind = bisect_right(firsts, edge, 0, index + 1) - 1
+        left = 0
+        if behind >= 0:
+            last = lasts[behind]
+            left = before[behind] + (last if last < edge else edge) - firsts[behind] + 1
+        if base + middle - left > limit:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def _latest_exit_by_runs(
-    trip: TripSpan,
+    trip: Span,
     held: _Runs,
     as_of: int,
     rules: WindowRules,
@@ -553,8 +642,9 @@ def _latest_exit_by_runs(
 ) -> tuple[int | None, bool]:
     """The last day the person may stay if they stay on from ``as_of`` without leaving: every
     later day not covered by an exemption is counted (as :func:`_latest_exit`, by runs)."""
-    covered = _Runs(cover)
-    in_trip = sum(last - first + 1 for first, last in _pieces(trip.entry, as_of, cover, cover_starts)[0])
+    entry, _, _, cap = trip
+    covered = _Runs.of(cover)
+    in_trip = sum(last - first + 1 for first, last in _pieces(entry, as_of, cover, cover_starts)[0])
     so_far = held.upto(as_of)
     horizon = as_of + HORIZON_DAYS
 
@@ -579,7 +669,6 @@ def _latest_exit_by_runs(
         limit, window_length, terms_last = rules.terms(day)
         top = min(run_end, terms_last)
         found = _first_over(day, top, upto, window_length, limit)
-        cap = trip.per_entry_cap
         if cap is not None:
             at_cap = day + max(cap - in_trip, 0)  # the first day beyond the cap
             if at_cap <= top and (found is None or at_cap < found):
