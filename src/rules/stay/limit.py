@@ -34,7 +34,7 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from models._countries import is_country_code
-from models.person import Person
+from models.person import Person, Trip
 from models.policy import DatedValue, Rule
 from models.verdict import (
     Decision,
@@ -93,6 +93,8 @@ _LAST_ORDINAL = dt.date.max.toordinal()
 BORDER_POSTS = "crossings.border_posts"
 _REGISTRATIONS_KEPT = 1 << 14  # registrations due kept per mechanism (by entry day and regime)
 _DAYS_KEPT = 1 << 12  # look-ups kept per mechanism by nationality and evaluation day
+_PERIODS_KEPT = 1 << 14  # overstay periods kept per mechanism
+_STATUSES = {status.value: status for status in StayStatus}  # without the enum's call
 
 #: The facts the stay limit's rules read (``stay.<name>``). The day figures are present only
 #: when the person is subject, the trips are recorded and the base rule is in force.
@@ -268,6 +270,13 @@ class StayLimit:
         # The registration due after an entry, by entry day and regime (the policy is
         # immutable: the same look-up always gives the same answer); bounded.
         self._registrations: dict[tuple[dt.date, Any], RegistrationDue | None] = {}
+        # The same in its state, with its warning, by nationality, entry day, day registered and
+        # evaluation day (a verdict shares the frozen model); bounded.
+        self._registration_states: dict[
+            tuple[str, dt.date, dt.date | None, dt.date], tuple[RegistrationDue | None, str | None]
+        ] = {}
+        # The overstay periods shown, by their days; bounded.
+        self._periods: dict[tuple[int, int], OverstayPeriod] = {}
         # The regime and what the count reads of the policy, by nationality and day; bounded.
         self._regimes_on: dict[tuple[str, int], tuple[Any, bool]] = {}
         self._countings: dict[tuple[str, int], _Counting] = {}
@@ -338,14 +347,20 @@ class StayLimit:
         warnings: list[str],
     ) -> StayResult:
         stay: StayDerived = derived.state
-        as_of = dt.date.fromordinal(stay.fact["as_of"])
+        fact = stay.fact
+        # A person the count found on no trip has no registration due (most records).
+        registration = (
+            None
+            if fact.get("present") is False
+            else self._registration(derived.person, dt.date.fromordinal(fact["as_of"]), warnings)
+        )
         return self.result(
             stay,
-            StayStatus(status),
+            _STATUSES.get(status) or StayStatus(status),
             missing,
             sanction=slots.get("sanction"),
             entry_check=slots.get("entry_check"),
-            registration=self._registration(derived.person, as_of, warnings),
+            registration=registration,
         )
 
     def rule_facts(self, derived: Derived, rule: Rule) -> dict[str, Any]:
@@ -361,8 +376,8 @@ class StayLimit:
     def trace(self, derived: Derived, fired: set[str]) -> list[TraceEntry]:
         """Exemptions that removed days earlier but do not cover the evaluation date."""
         stay: StayDerived = derived.state
-        if stay.figures is None:
-            return []
+        if stay.figures is None or not stay.figures.exempt_days_by_rule:
+            return []  # no exemption removed a day (most records)
         entries = []
         as_of = dt.date.fromordinal(stay.fact["as_of"])
         for rule in self.exemptions:
@@ -587,28 +602,31 @@ class StayLimit:
             and latest is not None
             and latest <= _LAST_ORDINAL
         )
-        fromordinal = dt.date.fromordinal
-        return built(
-            StayResult,
-            {
-                **section,
-                "days_used": figures.days_used,
-                "per_entry_limit": derived.per_entry_limit,
-                "overstay_days": figures.overstay_count,
-                "overstay_now": bool(
-                    figures.present and figures.periods and figures.periods[-1][1] == derived.fact["as_of"]
-                ),
-                "overstay_periods": tuple(
-                    built(
-                        OverstayPeriod,
-                        {"start": fromordinal(first), "end": fromordinal(last), "days": last - first + 1},
-                    )
-                    for first, last in figures.periods
-                ),
-                "exempt_days": figures.exempt_days,
-                "latest_exit": fromordinal(latest) if show_latest and latest else None,
-            },
+        periods = figures.periods
+        section.update(
+            days_used=figures.days_used,
+            per_entry_limit=derived.per_entry_limit,
+            overstay_days=derived.fact["overstay_days"],  # the figures' overstay count
+            overstay_now=bool(figures.present and periods and periods[-1][1] == derived.fact["as_of"]),
+            overstay_periods=tuple(self._period(first, last) for first, last in periods) if periods else (),
+            exempt_days=figures.exempt_days,
+            latest_exit=dt.date.fromordinal(latest) if show_latest and latest else None,
         )
+        return built(StayResult, section)
+
+    def _period(self, first: int, last: int) -> OverstayPeriod:
+        """The overstay period of days ``first..last`` (built once: the model is frozen)."""
+        found = self._periods.get((first, last))
+        if found is None:
+            fromordinal = dt.date.fromordinal
+            found = built(
+                OverstayPeriod,
+                {"start": fromordinal(first), "end": fromordinal(last), "days": last - first + 1},
+            )
+            if len(self._periods) >= _PERIODS_KEPT:
+                self._periods.clear()
+            self._periods[(first, last)] = found
+        return found
 
     def per_entry_cap(self, citizenship: str | None, day: int) -> int | None:
         """The per-entry cap of the regime of ``citizenship`` on ``day`` (one look-up per trip)."""
@@ -819,28 +837,42 @@ class StayLimit:
         )
         if current is None or person.citizenship is None:
             return None
-        regime = self.policy.row("stay.regime_of_citizenship", person.citizenship, current.entry)
-        if regime is None:
-            return None
-        key = (current.entry, regime.value)
-        try:
-            due = self._registrations[key]
-        except KeyError:
+        key = (person.citizenship, current.entry, current.registered_on, as_of)
+        found = self._registration_states.get(key)
+        if found is None:
             try:
-                due = registration_due(self.policy, current.entry, regime.value)
+                found = self._registration_state(person.citizenship, current, as_of)
             except EvaluationError as error:
                 warnings.append(f"registration of the entry on {current.entry}: {error.summary}")
                 return None
+            if len(self._registration_states) >= _REGISTRATIONS_KEPT:
+                self._registration_states.clear()
+            self._registration_states[key] = found
+        due, late = found
+        if late is not None:
+            warnings.append(late)
+        return due
+
+    def _registration_state(
+        self, citizenship: str, trip: Trip, as_of: dt.date
+    ) -> tuple[RegistrationDue | None, str | None]:
+        """The registration due for ``trip`` in its state on ``as_of``, and the warning that
+        state calls for (an :class:`EvaluationError` when the due date cannot be computed)."""
+        regime = self.policy.row(REGIME_OF_CITIZENSHIP, citizenship, trip.entry)
+        if regime is None:
+            return None, None
+        key = (trip.entry, regime.value)
+        try:
+            due = self._registrations[key]
+        except KeyError:
+            due = registration_due(self.policy, trip.entry, regime.value)
             if len(self._registrations) >= _REGISTRATIONS_KEPT:
                 self._registrations.clear()
             self._registrations[key] = due
         if due is None:
-            return None
-        due = registration_state(due, current, as_of)
-        late = registration_warning(due, as_of)
-        if late is not None:
-            warnings.append(late)
-        return due
+            return None, None
+        due = registration_state(due, trip, as_of)
+        return due, registration_warning(due, as_of)
 
 
 def _intersect(rule: Rule, valid_from: dt.date, valid_to: dt.date | None) -> tuple[int, int]:

@@ -652,7 +652,8 @@ def _latest_exit_by_runs(
         """Counted days on or before ``day`` if the person stays on."""
         if day <= as_of:
             return held.upto(day)
-        return so_far + (day - as_of) - covered.within(as_of + 1, day)
+        counted = so_far + (day - as_of)
+        return counted - covered.within(as_of + 1, day) if cover else counted
 
     day = as_of + 1
     while day <= horizon:
@@ -668,7 +669,13 @@ def _latest_exit_by_runs(
         run_end = min(run_end, horizon)
         limit, window_length, terms_last = rules.terms(day)
         top = min(run_end, terms_last)
-        found = _first_over(day, top, upto, window_length, limit)
+        searched = top
+        if not cover and window_length > limit:
+            # Every day after ``as_of`` is counted: the window ending ``window_length`` days
+            # after it holds only such days, more than the limit, so the first day over the
+            # limit is on or before that one (the search need not look beyond it).
+            searched = min(top, max(day, as_of + window_length))
+        found = _first_over(day, searched, upto, window_length, limit)
         if cap is not None:
             at_cap = day + max(cap - in_trip, 0)  # the first day beyond the cap
             if at_cap <= top and (found is None or at_cap < found):
