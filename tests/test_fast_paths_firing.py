@@ -370,3 +370,42 @@ def shipped_batches(draw: st.DrawFn) -> list[dict[str, Any]]:
 @given(st.lists(shipped_batches(), min_size=5, max_size=30))
 def test_memo_fires_as_durable_rules_under_the_shipped_policy(batches):
     _same_firings(SHIPPED_PATTERNS, batches)
+
+
+# --- the rules alone, with the exact-fact cache -----------------------------------------------
+
+
+def _same_rules(patterns: dict[str, Any], batches: list[list[dict[str, Any]]]) -> None:
+    """``fired`` names the rules durable-rules fires, in its order, and ``fire`` after it still
+    fires as durable-rules does, on a ruleset with the memo and the exact-fact cache (which the
+    memo is asked before)."""
+    number = next(_names)
+    memo = CompiledRuleset(f"fired-test-{number}", patterns, class_memo=64, cache_size=8)
+    plain = CompiledRuleset(f"fired-plain-{number}", patterns)
+    try:
+        for batch in batches:
+            expected = plain.fire(batch)
+            assert memo.fired(batch) == tuple(name for name, _ in expected), (patterns, batch)
+            assert memo.fire(batch) == expected, (patterns, batch)
+    finally:
+        memo.close()
+        plain.close()
+
+
+@SETTINGS
+@given(
+    st.lists(st.tuples(st.sampled_from(["x", "y", None]), raw_patterns), min_size=1, max_size=5),
+    st.lists(raw_facts(), min_size=5, max_size=25),
+)
+def test_the_rules_fired_are_those_durable_rules_fires_on_raw_patterns(pattern_list, batches):
+    patterns = {
+        f"r{index}": ({"$and": [{"t": fact_type}, pattern]} if fact_type else pattern)
+        for index, (fact_type, pattern) in enumerate(pattern_list)
+    }
+    _same_rules(patterns, batches)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(shipped_batches(), min_size=5, max_size=30))
+def test_the_rules_fired_are_those_durable_rules_fires_under_the_shipped_policy(batches):
+    _same_rules(SHIPPED_PATTERNS, batches)

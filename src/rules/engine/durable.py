@@ -163,7 +163,8 @@ class CompiledRuleset:
         # Firings by class of the facts' values (rules.engine.classes): the rules and the facts
         # (by position) that fired, replayed for any later fact set of the same classes.
         self._classes = FactClasses(list(patterns.values())) if class_memo > 0 else None
-        self._memo: dict[tuple[Any, ...], tuple[tuple[str, int], ...]] = {}
+        # Each with the names alone, as fired() gives them.
+        self._memo: dict[tuple[Any, ...], tuple[tuple[tuple[str, int], ...], tuple[str, ...]]] = {}
         self._memo_size = class_memo
 
     @property
@@ -173,8 +174,24 @@ class CompiledRuleset:
 
     def fire(self, facts: Sequence[Mapping[str, Any]]) -> tuple[Firing, ...]:
         """Assert ``facts`` (each with a distinct ``id`` and a type ``t``); return every firing."""
+        firings, replay = self._fire(facts)
+        if replay is None:
+            return firings
+        return tuple((name, _matched(facts[index])) for name, index in replay[0])
+
+    def fired(self, facts: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
+        """The rules :meth:`fire` reports for ``facts``, in its order, without the facts they
+        matched: an evaluator reads only which rules fired, and a replay then builds none."""
+        firings, replay = self._fire(facts)
+        if replay is None:
+            return tuple(name for name, _ in firings)
+        return replay[1]
+
+    def _fire(
+        self, facts: Sequence[Mapping[str, Any]]
+    ) -> tuple[tuple[Firing, ...], tuple[tuple[tuple[str, int], ...], tuple[str, ...]] | None]:
+        """The firings of ``facts``, or their replay from the class memo (see _remember)."""
         _check_facts(facts)
-        key = json.dumps(facts, sort_keys=True, separators=(",", ":")) if self._cache_size else ""
         classes = self._classes.key(facts) if self._classes is not None else None
         with self._lock:
             if self._closed:
@@ -183,14 +200,17 @@ class CompiledRuleset:
                 raise EngineError(
                     f"ruleset {self.name!r} kept a session after a failure or a fork; build a new evaluator"
                 )
-            cached = self._cache.get(key) if self._cache_size else None
-            if cached is not None:
-                self._cache.move_to_end(key)
-                return cached
             if classes is not None:
                 replay = self._memo.get(classes)
                 if replay is not None:
-                    return tuple((name, _matched(facts[index])) for name, index in replay)
+                    return (), replay
+            # The exact facts' text only when the class memo does not answer (it answers nearly
+            # every case): a replay and the cached firings are equal, both what durable-rules fires.
+            key = json.dumps(facts, sort_keys=True, separators=(",", ":")) if self._cache_size else ""
+            cached = self._cache.get(key) if self._cache_size else None
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached, None
             payload = json.dumps([*({**fact, "sid": _SESSION} for fact in facts), _END_SESSION_FACT])
             present = {fact["t"] for fact in facts}
             self._busy = True
@@ -210,7 +230,7 @@ class CompiledRuleset:
                 self._cache[key] = firings
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-            return firings
+            return firings, None
 
     def _remember(
         self, classes: tuple[Any, ...], facts: Sequence[Mapping[str, Any]], firings: tuple[Firing, ...]
@@ -225,7 +245,7 @@ class CompiledRuleset:
             replay.append((name, index))
         if len(self._memo) >= self._memo_size:
             del self._memo[next(iter(self._memo))]
-        self._memo[classes] = tuple(replay)
+        self._memo[classes] = (tuple(replay), tuple(name for name, _ in replay))
 
     def _run(self, handle: Any, names: dict[str, str], payload: str) -> list[Firing]:
         firings: list[Firing] = []

@@ -27,10 +27,11 @@ import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from models._fields import parse_day
 from models.person import Person
+from models.policy import Rule
 from models.verdict import Decision, PolicyRef, ProgrammeSection, StayResult, Verdict, built
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
@@ -53,6 +54,25 @@ from rules.policy.mechanisms import Derived, Mechanism
 from rules.version import VERDICT_FORMAT, __version__
 
 __all__ = ["Evaluation", "Evaluator", "evaluate", "evaluation_day", "evaluator_for", "parse_person", "today"]
+
+
+#: Plans of a case kept by the programme sections of its record (see Evaluator._plan): a handful.
+_PLANS_KEPT = 64
+_UNREAD = object()
+
+
+class _Plan(NamedTuple):
+    """What evaluating a record involves that depends only on which programme sections it
+    carries, not on their values: made once per such set, not for every case."""
+
+    #: The programmes evaluated with a mechanism, in the policy's order.
+    mechanisms: tuple[tuple[str, Mechanism], ...]
+    #: Each round's programmes evaluated, and whether any of them has a guard.
+    rounds: tuple[tuple[tuple[str, ...], bool], ...]
+    #: The programmes evaluated that are reported in a slot of a section: name, section, slot.
+    slotted: tuple[tuple[str, str, str], ...]
+    #: The programmes evaluated that have a section of their own, with their mechanism if any.
+    sectioned: tuple[tuple[str, Mechanism | None], ...]
 
 
 #: Fact sets by class of their values whose firings an evaluator keeps for replay (see
@@ -164,6 +184,13 @@ class Evaluator:
         self._guards = FiringGuards(patterns, compiled.programme_of, cheap.__contains__) if guards else None
         self.rounds = _rounds(policy)
         self._ref = PolicyRef(name=policy.name, version=policy.version)
+        # What a guard reads of each property: the fact, and where its mechanism holds it.
+        self._guard_reads = {
+            key: (fact, compiled.mechanism_local.get(fact)) for key, fact in fact_of_key.items()
+        }
+        self._status_of = {rule_id: rule.then.status for rule_id, rule in self.rules.items()}
+        # The plan of a case by the programme sections its record carries (see _plan).
+        self._plans: dict[tuple[str, ...], _Plan] = {}
 
     def mechanism(self, programme: str) -> Mechanism:
         """The mechanism of ``programme`` (a :class:`KeyError` when it has none)."""
@@ -213,41 +240,37 @@ class Evaluator:
         does not. A programme with a mechanism (its section is part of every verdict) still
         raises."""
         policy = self.policy
+        compiled = self.compiled
         record, sections_read = read_person(person, policy)
         as_of = evaluation_day(on) if on is not None else today(policy)
-        case = Case(self.compiled, record, sections_read, as_of)
-        evaluated = [
-            name
-            for name, programme in policy.programmes.items()
-            if programme.evaluated == "always" or programme.record in case.sections
-        ]
+        case = Case(compiled, record, sections_read, as_of)
+        plan = self._plans.get(tuple(sections_read)) or self._plan(sections_read)
         derived: dict[str, Derived] = {}
-        for name in evaluated:
-            mechanism = self.mechanisms.get(name)
-            if mechanism is not None:
-                derived[name] = mechanism.derive(case.person, as_of)
-                case.mechanism_facts[name] = derived[name].facts
-                case.person = derived[name].person
-        firings: list[tuple[str, dict[str, Any]]] = []
+        for name, mechanism in plan.mechanisms:
+            found_derived = derived[name] = mechanism.derive(case.person, as_of)
+            case.mechanism_facts[name] = found_derived.facts
+            case.person = found_derived.person
+        fired: list[str] = []  # the rules fired, in the order the engine reported them
+        fired_in: dict[str, list[str]] = {}  # the same, by programme
         guarded: set[str] = set()
-        programme_of = self.compiled.programme_of
+        programme_of = compiled.programme_of
         decided: dict[str, Decided] = {}
         overridden_by: dict[str, str] = {}
         left_out: dict[str, str] = {}
-        for round_programmes in self.rounds:
-            batch = [name for name in round_programmes if name in evaluated]
-            if not batch:
-                continue
-            asserted = batch if self._guards is None else self._may_fire(batch, case)
+        for batch, has_guard in plan.rounds:
+            asserted = self._may_fire(batch, case) if has_guard else batch
             if len(asserted) < len(batch):
                 guarded.update(name for name in batch if name not in asserted)
             if asserted:
-                facts = [case.engine_fact(name, self._engine_plans[name]) for name in asserted]
-                firings.extend(self._ruleset.fire(facts))
-                overridden_by = self._set_aside(firings)
+                engine_fact, engine_plans = case.engine_fact, self._engine_plans
+                for rule_id in self._ruleset.fired(
+                    [engine_fact(name, engine_plans[name]) for name in asserted]
+                ):
+                    fired.append(rule_id)
+                    fired_in.setdefault(programme_of[rule_id], []).append(rule_id)
+                overridden_by = self._set_aside(fired)
             for name in batch:
-                fired = [rule_id for rule_id, _ in firings if programme_of[rule_id] == name]
-                found = self._decide(name, fired, overridden_by, case)
+                found = self._decide(name, fired_in.get(name, ()), overridden_by, case)
                 if found is None:
                     if policy.programmes[name].required:
                         message = (
@@ -261,33 +284,28 @@ class Evaluator:
                 decided[name] = found
                 case.statuses[name] = found.status
         warnings: list[str] = [warning for d in derived.values() for warning in d.warnings]
-        fired_ids = {rule_id for rule_id, _ in firings}
+        fired_ids = set(fired)
         slots: dict[str, dict[str, Decision]] = {}
         sections: dict[str, Any] = {}
-        for name in evaluated:
+        for name, target, slot in plan.slotted:
+            found = decided.get(name)
+            if found is not None:
+                slots.setdefault(target, {})[slot] = decision(compiled, found, case, warnings)
+        for name, own in plan.sectioned:
             found = decided.get(name)
             if found is None:
                 continue
-            programme = policy.programmes[name]
-            if programme.section is not None:
-                target, _, slot = programme.section.partition(".")
-                slots.setdefault(target, {})[slot] = decision(self.compiled, found, case, warnings)
-        for name in evaluated:
-            found = decided.get(name)
-            programme = policy.programmes[name]
-            if found is None or programme.section is not None:
-                continue
-            if name in self.mechanisms:
-                sections[name] = self.mechanisms[name].section(
+            if own is not None:
+                sections[name] = own.section(
                     derived[name], found.status, found.missing, slots.get(name, {}), warnings
                 )
             else:
                 sections[name] = programme_section(
-                    self.compiled, name, found, case, fired_ids, overridden_by, warnings
+                    compiled, name, found, case, fired_ids, overridden_by, warnings
                 )
         for name, found in decided.items():
             warnings.extend(found.gaps)
-            warnings.extend(programme_warnings(self.compiled, name, case))
+            warnings.extend(programme_warnings(compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
         warnings.extend(left_out.values())
         values: dict[str, Any] = {
@@ -303,11 +321,11 @@ class Evaluator:
 
         def traced() -> Verdict:
             # The trace reads the case as the evaluation left it and changes nothing of it.
-            ordered = self.compiled.reading_order
+            ordered = compiled.reading_order
             entries = [
-                trace_entry(self.compiled, rule_id, set_aside.get(rule_id), decided, case, derived)
-                for rule_id, _ in sorted(
-                    firings, key=lambda firing: ordered.get(firing[0]) or self._reading_order(firing[0])
+                trace_entry(compiled, rule_id, set_aside.get(rule_id), decided, case, derived)
+                for rule_id in sorted(
+                    fired, key=lambda rule_id: ordered.get(rule_id) or self._reading_order(rule_id)
                 )
             ]
             for name, found_derived in derived.items():
@@ -333,20 +351,53 @@ class Evaluator:
         keys = dict.fromkeys(key for needs in self._guards.guards[programme] for key, _, _ in needs)
         return tuple(self._fact_of_key[key] for key in keys)
 
-    def _may_fire(self, batch: list[str], case: Case) -> list[str]:
+    def _plan(self, sections: Mapping[str, Any]) -> _Plan:
+        """The plan of a record carrying ``sections`` (kept by their names)."""
+        programmes = self.policy.programmes
+        evaluated = [
+            name
+            for name, programme in programmes.items()
+            if programme.evaluated == "always" or programme.record in sections
+        ]
+        guards = self._guards.guards if self._guards is not None else {}
+        rounds = []
+        for round_programmes in self.rounds:
+            batch = tuple(name for name in round_programmes if name in evaluated)
+            if batch:
+                rounds.append((batch, any(name in guards for name in batch)))
+        slotted = []
+        for name in evaluated:
+            section = programmes[name].section
+            if section is not None:
+                target, _, slot = section.partition(".")
+                slotted.append((name, target, slot))
+        plan = _Plan(
+            tuple((name, self.mechanisms[name]) for name in evaluated if name in self.mechanisms),
+            tuple(rounds),
+            tuple(slotted),
+            tuple(
+                (name, self.mechanisms.get(name)) for name in evaluated if programmes[name].section is None
+            ),
+        )
+        if len(self._plans) < _PLANS_KEPT:
+            self._plans[tuple(sections)] = plan
+        return plan
+
+    def _may_fire(self, batch: tuple[str, ...], case: Case) -> tuple[str, ...]:
         """The programmes of ``batch`` that may fire a rule in ``case`` (see :mod:`rules.engine.guards`)."""
         assert self._guards is not None
-        if not any(name in self._guards.guards for name in batch):
-            return batch  # none of them has a guard: each may fire
-        local = self.compiled.mechanism_local
-        fact_of_key = self._fact_of_key
+        reads = self._guard_reads
+        engine_value = case.engine_value
+        known: dict[str, Any] = {}  # read once for the whole batch: programmes share facts
 
         def value(key: str) -> Any:
-            name = fact_of_key[key]
-            return case.engine_value(name, local.get(name))
+            found = known.get(key, _UNREAD)
+            if found is _UNREAD:
+                found = known[key] = engine_value(*reads[key])
+            return found
 
         may_fire = self._guards.may_fire
-        return [name for name in batch if may_fire(name, value)]
+        return tuple(name for name in batch if may_fire(name, value))
 
     def _fact_value(self, case: Case, name: str) -> Any:
         if name not in self.compiled.specs:
@@ -356,14 +407,13 @@ class Evaluator:
             return None  # the programme was not evaluated for this record
         return case.fact(name).value
 
-    def _set_aside(self, firings: list[tuple[str, dict[str, Any]]]) -> dict[str, str]:
+    def _set_aside(self, fired: list[str]) -> dict[str, str]:
         """Which fired rules an exception sets aside, and by which rule.
 
         Only an exception that is itself in effect sets its base rules aside: when a
         suspension overrides a refusal, the refusal no longer overrides anything (Catala's
         reading). The loader refuses cycles of ``overrides``, so this terminates.
         """
-        fired = [rule_id for rule_id, _ in firings]
         overriders: dict[str, list[str]] = {}
         bases = self.compiled.bases
         for rule_id in fired:
@@ -383,20 +433,22 @@ class Evaluator:
         return {rule_id: found for rule_id in fired if (found := setter(rule_id)) is not None}
 
     def _decide(
-        self, programme: str, fired: list[str], overridden_by: dict[str, str], case: Case
+        self, programme: str, fired: Collection[str], overridden_by: dict[str, str], case: Case
     ) -> Decided | None:
         """Exceptions set their base rules aside; the programme's precedence picks the status."""
-        rules = self.rules
+        status_of = self._status_of
         deciding = [
-            rules[rule_id]
-            for rule_id in fired
-            if rule_id not in overridden_by and rules[rule_id].then.status is not None
+            rule_id for rule_id in fired if status_of[rule_id] is not None and rule_id not in overridden_by
         ]
         if not deciding:
             return None
-        rank = self.compiled.rank[programme]
-        status = min((rule.then.status for rule in deciding if rule.then.status), key=rank.__getitem__)
-        chosen = tuple(rule for rule in deciding if rule.then.status == status)
+        if len(deciding) == 1:  # one rule decides: the usual case
+            status = status_of[deciding[0]] or ""  # a status is never empty (a Code)
+            chosen: tuple[Rule, ...] = (self.rules[deciding[0]],)
+        else:
+            rank = self.compiled.rank[programme]
+            status = min((its for rule_id in deciding if (its := status_of[rule_id])), key=rank.__getitem__)
+            chosen = tuple(self.rules[rule_id] for rule_id in deciding if status_of[rule_id] == status)
         found = Decided(status, chosen, report_missing(self.compiled, chosen, case))
         rest_on(self.compiled, found, case)
         return found
