@@ -133,9 +133,15 @@ class Case:
         given to the engine as it is (every type but lists, records and codes: the fast path
         of :func:`encode_value`)."""
         fact: dict[str, Any] = {"id": programme, "t": programme, "as_of": self.day}
-        engine_value = self.engine_value
+        mechanism_facts = self.mechanism_facts
+        values = self.values
         for name, key, value_type, where, plain in keys:
-            value = engine_value(name, where)
+            # As engine_value reads it, without a call per fact.
+            if where is not None:
+                value = mechanism_facts.get(where[0], _EMPTY).get(where[1])
+            else:
+                found = values.get(name)
+                value = (found if found is not None else self.fact(name)).value
             if value is None:
                 continue
             kind = type(value)

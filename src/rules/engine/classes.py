@@ -165,6 +165,7 @@ class FactClasses:
             return None
         memo = self._items
         found: list[Any] = []
+        add = found.append
         for fact in facts:
             for name, value in fact.items():
                 if type(name) is not str:
@@ -175,23 +176,30 @@ class FactClasses:
                 # side of every constant. Not for floats (-0.0 equals 0.0 but the engine reads
                 # its text), nor lists holding anything but exact text.
                 if kind is int or kind is str or kind is bool:
-                    remembered: Any = (name, kind, value)
-                elif kind is list and all(type(item) is str for item in value):
+                    item = memo.get((name, kind, value), _UNSEEN)
+                    if item is _UNSEEN:
+                        item = self._kept(name, value, (name, kind, value))
+                elif kind is list and all(type(part) is str for part in value):
                     remembered = (name, kind, tuple(value))
+                    item = memo.get(remembered, _UNSEEN)
+                    if item is _UNSEEN:
+                        item = self._kept(name, value, remembered)
                 else:
-                    remembered = None
-                item = memo.get(remembered, _UNSEEN) if remembered is not None else _UNSEEN
-                if item is _UNSEEN:
                     item = self._item(name, value)
-                    if remembered is not None:
-                        if len(memo) >= _ITEMS_KEPT:
-                            memo.clear()
-                        memo[remembered] = item
                 if item is None:
                     return None
-                found.append(item)
-            found.append(None)  # the end of one fact
+                add(item)
+            add(None)  # the end of one fact
         return tuple(found)
+
+    def _kept(self, name: str, value: Any, remembered: tuple[str, type, Any]) -> Any:
+        """:meth:`_item`, kept by ``remembered`` (see :meth:`key`)."""
+        item = self._item(name, value)
+        memo = self._items
+        if len(memo) >= _ITEMS_KEPT:
+            memo.clear()
+        memo[remembered] = item
+        return item
 
     def _item(self, name: str, value: Any) -> Any:
         """The part of the key of property ``name`` holding ``value`` (``None``: not covered)."""

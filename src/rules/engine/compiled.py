@@ -26,6 +26,9 @@ from rules.policy.types import FactSpec
 
 __all__ = ["CompiledPolicy", "DerivationStep"]
 
+#: The origins of facts a case reads as they are, without a formula (see Case._compute).
+_READ = frozenset({"as_of", "status", "mechanism", "input"})
+
 #: Look-ups of parameters and table rows by day kept per policy (see CompiledPolicy.remember).
 _MEMO_SIZE = 1 << 16
 
@@ -113,6 +116,15 @@ class CompiledPolicy:
             if spec.origin == "mechanism"
         }
         self.reads = {rule_id: facts_read_by(rule, self.rules) for rule_id, rule in self.rules.items()}
+        #: Per rule, the facts it reads that a formula computes: a value read from a record, a
+        #: mechanism, the date or a status is never provisional nor left without a value by a
+        #: gap of the policy, so only these can make a verdict resting on the rule so (rest_on).
+        self.computed_reads = {
+            rule_id: tuple(
+                name for name in reads if name not in self.specs or self.specs[name].origin not in _READ
+            )
+            for rule_id, reads in self.reads.items()
+        }
         #: What a trace entry derives: the facts the rule's condition reads, then those its values
         #: read (the measure a sanction applies may be a computed fact).
         self.derives = {
@@ -130,6 +142,12 @@ class CompiledPolicy:
             )
             for rule_id, reads in self.reads.items()
         }
+        #: The rules whose trace entry has derivations: a fact it derives is computed by a formula.
+        self.deriving = frozenset(
+            rule_id
+            for rule_id, names in self.derives.items()
+            if any(name in policy.catalogue.formulas for name in names)
+        )
         self.parameters = {
             rule_id: parameters_read_by(rule, self.rules) for rule_id, rule in self.rules.items()
         }
@@ -174,6 +192,24 @@ class CompiledPolicy:
                     if policy.parameters[name].provisional
                 ),
             )
+            for rule_id, rule in self.rules.items()
+        }
+        #: The rules a verdict resting on is provisional: provisional themselves, or reading a
+        #: provisional parameter (those with a warning above).
+        self.provisional_rules = frozenset(
+            rule_id for rule_id, said in self.provisional_warnings.items() if said
+        )
+        #: Per rule that can list missing facts: the facts it names in ``then.missing`` and those
+        #: it tests with ``missing: true`` (see sections.report_missing); the others list none.
+        self.missing_reads: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+            rule_id: (tuple(rule.then.missing), self.missing_tests[rule_id])
+            for rule_id, rule in self.rules.items()
+            if rule.then.missing or self.missing_tests[rule_id]
+        }
+        #: Per rule, the dates of its own and of the rules it refines: it is in force on a day
+        #: all of them cover.
+        self.in_force: dict[str, tuple[tuple[dt.date, dt.date | None], ...]] = {
+            rule_id: tuple((link.start, link.end) for link in chain(rule, self.rules))
             for rule_id, rule in self.rules.items()
         }
         self.order = {name: index for index, name in enumerate(policy.programmes)}

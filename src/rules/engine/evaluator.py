@@ -27,6 +27,7 @@ import zoneinfo
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal, NamedTuple
 
 from models._fields import parse_day
@@ -317,31 +318,40 @@ class Evaluator:
             "trace": (),
             "warnings": tuple(dict.fromkeys(warnings)),
         }
-        set_aside = overridden_by
-
-        def traced() -> Verdict:
-            # The trace reads the case as the evaluation left it and changes nothing of it.
-            ordered = compiled.reading_order
-            entries = [
-                trace_entry(compiled, rule_id, set_aside.get(rule_id), decided, case, derived)
-                for rule_id in sorted(
-                    fired, key=lambda rule_id: ordered.get(rule_id) or self._reading_order(rule_id)
-                )
-            ]
-            for name, found_derived in derived.items():
-                entries.extend(self.mechanisms[name].trace(found_derived, fired_ids))
-            return _verdict({**values, "trace": tuple(entries)}, sections)
-
-        asked = {name: self._fact_value(case, name) for name in names}
-
-        def fact(name: str) -> Any:
-            return self._fact_value(case, name)
-
+        traced = partial(self._traced, values, sections, case, decided, fired, overridden_by, derived)
+        asked = {name: self._fact_value(case, name) for name in names} if names else {}
+        fact = partial(self._fact_value, case)
         if trace:
             return Evaluation(traced(), asked, frozenset(guarded), None, fact, left_out, derived)
         return Evaluation(
             _verdict(values, sections), asked, frozenset(guarded), traced, fact, left_out, derived
         )
+
+    def _traced(
+        self,
+        values: dict[str, Any],
+        sections: dict[str, Any],
+        case: Case,
+        decided: dict[str, Decided],
+        fired: list[str],
+        overridden_by: dict[str, str],
+        derived: dict[str, Derived],
+    ) -> Verdict:
+        """The verdict of an evaluation with its trace. The trace reads the case as the
+        evaluation left it and changes nothing of it."""
+        compiled = self.compiled
+        ordered = compiled.reading_order
+        entries = [
+            trace_entry(compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
+            for rule_id in sorted(
+                fired, key=lambda rule_id: ordered.get(rule_id) or self._reading_order(rule_id)
+            )
+        ]
+        if derived:
+            fired_ids = set(fired)
+            for name, found_derived in derived.items():
+                entries.extend(self.mechanisms[name].trace(found_derived, fired_ids))
+        return _verdict({**values, "trace": tuple(entries)}, sections)
 
     def guard_facts(self, programme: str) -> tuple[str, ...] | None:
         """The facts whose values can rule ``programme`` out of a case before its own facts are
@@ -505,6 +515,10 @@ def today(policy: Policy) -> dt.date:
         return now.date()
 
 
+#: The fields of a verdict: a section of the same name is refused by its validation.
+_VERDICT_FIELDS = frozenset(Verdict.model_fields)
+
+
 def _verdict(values: dict[str, Any], sections: dict[str, Any]) -> Verdict:
     """The verdict of ``values`` and the programmes' ``sections``: built without validating
     again when every part is already what validation keeps (the usual case), else validated."""
@@ -514,7 +528,7 @@ def _verdict(values: dict[str, Any], sections: dict[str, Any]) -> Verdict:
         type(stay) is StayResult
         and type(values["as_of"]) is dt.date
         and all(
-            type(section) is ProgrammeSection and name not in Verdict.model_fields
+            type(section) is ProgrammeSection and name not in _VERDICT_FIELDS
             for name, section in others.items()
         )
     ):

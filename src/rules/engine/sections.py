@@ -32,6 +32,9 @@ __all__ = [
 ]
 
 
+_NO_VALUES: dict[str, Any] = {}
+
+
 @dataclass
 class Decided:
     """A programme's outcome: its status, the rules that decided it, the input paths they found
@@ -59,9 +62,13 @@ def report_missing(compiled: CompiledPolicy, chosen: tuple[Rule, ...], case: Cas
     fact they test with ``missing: true`` that has no value."""
     paths: dict[str, None] = {}
     for rule in chosen:
-        for name in rule.then.missing:
+        reads = compiled.missing_reads.get(rule.id)
+        if reads is None:
+            continue  # a rule that names none and tests none for absence: the usual case
+        named, tested = reads
+        for name in named:
             paths.update(dict.fromkeys(fact_paths(compiled, name, case)))
-        for name in compiled.missing_tests[rule.id]:
+        for name in tested:
             if case.fact(name).value is None:
                 paths.update(dict.fromkeys(fact_paths(compiled, name, case)))
     return tuple(paths)
@@ -69,11 +76,13 @@ def report_missing(compiled: CompiledPolicy, chosen: tuple[Rule, ...], case: Cas
 
 def rest_on(compiled: CompiledPolicy, found: Decided, case: Case) -> None:
     """Record the provisional sources of the facts the deciding rules read, and the gaps of the
-    policy that left any of them without a value."""
+    policy that left any of them without a value (only a computed fact has either)."""
+    fact = case.fact
     for rule in found.rules:
-        for name in compiled.reads[rule.id]:
-            value = case.fact(name)
-            found.provisional_sources |= value.provisional
+        for name in compiled.computed_reads[rule.id]:
+            value = fact(name)
+            if value.provisional:
+                found.provisional_sources |= value.provisional
             for gap in value.gaps:
                 found.gaps[f"{gap}: {name} has no value"] = None
 
@@ -81,29 +90,26 @@ def rest_on(compiled: CompiledPolicy, found: Decided, case: Case) -> None:
 def _shown(value: Val, what: str, warnings: list[str]) -> Any:
     """A value for the verdict; each gap behind it (in the value, or a field of a record) is a
     warning naming what is left out."""
-    warnings.extend(f"{gap}: {what} is left out" for gap in value.gaps)
+    if value.gaps:
+        warnings.extend(f"{gap}: {what} is left out" for gap in value.gaps)
     return json_value(value.value)
 
 
 def _provisional(compiled: CompiledPolicy, found: Decided) -> bool:
-    return (
-        bool(found.provisional_sources)
-        or any(rule.provisional for rule in found.rules)
-        or any(
-            compiled.policy.parameters[name].provisional
-            for rule in found.rules
-            for name in compiled.parameters[rule.id]
-        )
-    )
+    if found.provisional_sources:
+        return True
+    provisional = compiled.provisional_rules
+    return any(rule.id in provisional for rule in found.rules)
 
 
 def decision(compiled: CompiledPolicy, found: Decided, case: Case, warnings: list[str]) -> Decision:
     """A programme's outcome placed in another programme's section, its values computed."""
     rule = found.rules[0]
     values: dict[str, Any] = {}
-    for name, closure in compiled.rule_values.get(rule.id, {}).items():
+    for name, closure in compiled.rule_values.get(rule.id, _NO_VALUES).items():
         value = closure(case, None)
-        found.provisional_sources |= value.provisional
+        if value.provisional:
+            found.provisional_sources |= value.provisional
         values[name] = _shown(value, "the figure", warnings)
     # Every value is already what validation keeps (the policy is checked): built as it is.
     return built(
@@ -131,9 +137,10 @@ def programme_section(
     """A programme's own section: its status, and every value its report declares."""
     items: dict[str, Any] = {}
     for rule in found.rules:
-        for name, compute in compiled.rule_values.get(rule.id, {}).items():
+        for name, compute in compiled.rule_values.get(rule.id, _NO_VALUES).items():
             value = compute(case, None)
-            found.provisional_sources |= value.provisional
+            if value.provisional:
+                found.provisional_sources |= value.provisional
             items.setdefault(name, _shown(value, f"{programme}.{name}", warnings))
     for name, (item, closure) in compiled.reports.get(programme, {}).items():
         if item.rules_with_status is not None:
@@ -150,7 +157,8 @@ def programme_section(
             if item.when_status and found.status not in item.when_status:
                 continue
             value = closure(case, None)
-            found.provisional_sources |= value.provisional
+            if value.provisional:
+                found.provisional_sources |= value.provisional
             items[name] = _shown(value, f"{programme}.{name}", warnings)
     return ProgrammeSection(
         title=compiled.policy.programmes[programme].title,
@@ -211,25 +219,19 @@ def _checklist(
     overridden_by: dict[str, str],
 ) -> list[ChecklistItem]:
     items = []
+    as_of = case.as_of
+    fact = case.fact
     for rule_id in compiled.deciding.get((programme, status), ()):
-        rule = compiled.rules[rule_id]
-        if not _in_force(compiled, rule, case):
-            continue
+        if not all(
+            start <= as_of and (end is None or as_of <= end) for start, end in compiled.in_force[rule_id]
+        ):
+            continue  # the rule, or one it refines, is not in force (Rule.in_force)
         if rule_id in fired:
             result = "set_aside" if rule_id in overridden_by else "failed"
-        elif any(case.fact(name).value is None for name in compiled.reads[rule_id]):
+        elif any(fact(name).value is None for name in compiled.reads[rule_id]):
             result = "unknown"
         else:
             result = "met"
         title = compiled.title(rule_id, case)
         items.append(ChecklistItem(rule=rule_id, title=title, result=result))  # type: ignore[arg-type]
     return items
-
-
-def _in_force(compiled: CompiledPolicy, rule: Rule, case: Case) -> bool:
-    link: Rule | None = rule
-    while link is not None:
-        if not link.in_force(case.as_of):
-            return False
-        link = compiled.rules.get(link.refines) if link.refines else None
-    return True

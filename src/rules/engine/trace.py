@@ -31,14 +31,14 @@ def trace_entry(
     rule = compiled.rules[rule_id]
     programme = compiled.programme_of[rule_id]
     facts: dict[str, Any] = {}
+    fact = case.fact
     for name in compiled.reads[rule_id]:
-        value = case.fact(name).value
+        value = fact(name).value
         if value is not None:
             facts[name] = json_value(value)
     facts["as_of"] = case.as_of.isoformat()
-    mechanism = compiled.mechanisms.get(programme)
-    if mechanism is not None and programme in derived:
-        facts.update(mechanism.rule_facts(derived[programme], rule))
+    if programme in derived:
+        facts.update(compiled.mechanisms[programme].rule_facts(derived[programme], rule))
     decision = decided.get(programme)
     # Built from the checked policy and the case's own values: nothing to validate again.
     return built(
@@ -53,7 +53,9 @@ def trace_entry(
             "decisive": overridden_by is None
             and decision is not None
             and rule.then.status == decision.status,
-            "derivations": derivations(compiled, compiled.derives[rule_id], case),
+            "derivations": (
+                derivations(compiled, compiled.derives[rule_id], case) if rule_id in compiled.deriving else ()
+            ),
         },
     )
 
@@ -63,8 +65,13 @@ def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) ->
     if not compiled.any_formula(names):
         return ()  # none of the facts is computed: nothing to derive
     result = []
+    fact = case.fact
     for step in compiled.derivation_plan(names, case.day):
-        value = case.fact(step.fact)
+        value = fact(step.fact)
+        operands = {operand: json_value(fact(operand).value) for operand in step.operands}
+        for param in step.parameters:
+            read = _parameter_read(compiled, param, case)
+            operands[read] = json_value(compiled.closure(param)(case, None).value)
         result.append(
             built(
                 Derivation,
@@ -72,18 +79,10 @@ def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) ->
                     "fact": step.fact,
                     "value": json_value(value.value),
                     "formula": step.formula,
-                    "operands": {
-                        **{operand: json_value(case.fact(operand).value) for operand in step.operands},
-                        **{
-                            _parameter_read(compiled, param, case): json_value(
-                                compiled.closure(param)(case, None).value
-                            )
-                            for param in step.parameters
-                        },
-                    },
+                    "operands": operands,
                     "reads": step.reads,
-                    "missing": tuple(sorted(value.missing)),
-                    "provisional": tuple(sorted(value.provisional)),
+                    "missing": tuple(sorted(value.missing)) if value.missing else (),
+                    "provisional": tuple(sorted(value.provisional)) if value.provisional else (),
                 },
             )
         )
