@@ -278,18 +278,18 @@ def phases(cases: list[tuple[dict[str, Any], dt.date]], repeat: int) -> dict[str
     distinct_facts = len({json.dumps(d.facts, sort_keys=True, default=str) for d in derived})
     # Every round of the engine, with the facts a full evaluation asserts: recorded once.
     batches: list[list[Any]] = []
-    fire = ruleset.fire
+    fired = ruleset.fired  # what the evaluator asks of the engine: the rules that fired
 
     def recording(facts: Any) -> Any:
         batches.append([dict(fact) for fact in facts])
-        return fire(facts)
+        return fired(facts)
 
-    ruleset.fire = recording  # type: ignore[method-assign]
+    ruleset.fired = recording  # type: ignore[method-assign]
     try:
         for record, on in records:
             evaluator.evaluate(record, on)
     finally:
-        del ruleset.fire
+        del ruleset.fired
 
     def validate_all() -> None:
         for person, _ in cases:
@@ -302,7 +302,7 @@ def phases(cases: list[tuple[dict[str, Any], dt.date]], repeat: int) -> dict[str
 
     def fire_all() -> None:
         for batch in batches:
-            ruleset.fire(batch)
+            ruleset.fired(batch)
 
     def evaluate_all() -> None:
         for person, on in cases:
