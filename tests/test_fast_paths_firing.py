@@ -286,17 +286,21 @@ def raw_facts(draw: st.DrawFn) -> list[dict[str, Any]]:
     return batch
 
 
+def _typed(pattern_list: list[tuple[str | None, dict[str, Any]]]) -> dict[str, Any]:
+    """The drawn patterns by rule name, each for facts of its type when it has one."""
+    return {
+        f"r{index}": ({"$and": [{"t": fact_type}, pattern]} if fact_type else pattern)
+        for index, (fact_type, pattern) in enumerate(pattern_list)
+    }
+
+
 @SETTINGS
 @given(
     st.lists(st.tuples(st.sampled_from(["x", "y", None]), raw_patterns), min_size=1, max_size=5),
     st.lists(raw_facts(), min_size=5, max_size=25),
 )
 def test_memo_fires_as_durable_rules_on_raw_patterns_and_any_values(pattern_list, batches):
-    patterns = {
-        f"r{index}": ({"$and": [{"t": fact_type}, pattern]} if fact_type else pattern)
-        for index, (fact_type, pattern) in enumerate(pattern_list)
-    }
-    _same_firings(patterns, batches)
+    _same_firings(_typed(pattern_list), batches)
 
 
 def test_values_the_classes_do_not_cover_are_fired_as_they_are():
@@ -398,11 +402,7 @@ def _same_rules(patterns: dict[str, Any], batches: list[list[dict[str, Any]]]) -
     st.lists(raw_facts(), min_size=5, max_size=25),
 )
 def test_the_rules_fired_are_those_durable_rules_fires_on_raw_patterns(pattern_list, batches):
-    patterns = {
-        f"r{index}": ({"$and": [{"t": fact_type}, pattern]} if fact_type else pattern)
-        for index, (fact_type, pattern) in enumerate(pattern_list)
-    }
-    _same_rules(patterns, batches)
+    _same_rules(_typed(pattern_list), batches)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
