@@ -1,4 +1,5 @@
-"""Verdicts built without validating again (models.verdict.built) against validated ones.
+"""Verdicts built without validating again (models.verdict.built) against validated ones, and
+verdicts copied with a field replaced (models.verdict.copied) against pydantic's copies.
 
 The engine builds the verdict's models from values that are already what validation keeps, so
 it skips validation. Here every example case's verdict, with its trace and without, is built
@@ -22,10 +23,12 @@ from models.verdict import (
     Decision,
     Derivation,
     OverstayPeriod,
+    PolicyRef,
     ProgrammeSection,
     StayResult,
     StayStatus,
     built,
+    copied,
 )
 from rules.policy.documents import parse_document
 
@@ -118,3 +121,22 @@ def test_built_fills_defaults_and_extras_as_validation_does() -> None:
     _same(section, ProgrammeSection(title="t", status="s", points=3), "section")  # type: ignore[call-arg]
     empty = built(ProgrammeSection, {"title": "t", "status": "s"})
     _same(empty, ProgrammeSection(title="t", status="s"), "section")
+
+
+@pytest.mark.parametrize("path", CASES[::4], ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_a_copied_verdict_is_pydantics_copy(path: Path) -> None:
+    case = parse_document(path.read_text(encoding="utf-8"), str(path)).data
+    verdict = _evaluator(tuple(case.get("amend", ()))).evaluate(case["person"], case["on"])
+    other = PolicyRef(name="amended", version="2")
+    for model, update in (
+        (verdict, {"policy": other}),
+        (verdict.stay, {"limit": 60, "window": 180}),
+        *((section, {"status": "other"}) for section in verdict.sections.values()),
+    ):
+        original = model.model_dump_json()
+        copy = copied(model, update)
+        expected = model.model_copy(update=update)
+        _same(copy, expected, type(model).__name__)
+        assert copy.model_dump_json() == expected.model_dump_json()
+        assert copy.__pydantic_extra__ is not model.__pydantic_extra__ or model.__pydantic_extra__ is None
+        assert model.model_dump_json() == original  # the original is not changed

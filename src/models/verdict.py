@@ -355,3 +355,21 @@ def built(cls: type[_Model], values: dict[str, Any], extra: dict[str, Any] | Non
     _set(model, "__pydantic_extra__", ({} if extra is None else extra) if allows else None)
     _set(model, "__pydantic_private__", None)
     return model
+
+
+def copied(model: _Model, update: dict[str, Any]) -> _Model:
+    """``model.model_copy(update=update)``: a shallow copy with ``update``'s fields replaced,
+    the same instance as pydantic's, built without its general copy (a verdict is copied per
+    record of a population run). Keys that are not fields (a verdict's sections) take
+    pydantic's own copy."""
+    cls = type(model)
+    if not update.keys() <= cls.__pydantic_fields__.keys():
+        return model.model_copy(update=update)
+    fresh = cls.__new__(cls)
+    _set(fresh, "__dict__", {**model.__dict__, **update})
+    extra = model.__pydantic_extra__
+    _set(fresh, "__pydantic_extra__", None if extra is None else extra.copy())
+    _set(fresh, "__pydantic_fields_set__", {*model.__pydantic_fields_set__, *update})
+    private = model.__pydantic_private__
+    _set(fresh, "__pydantic_private__", None if private is None else private.copy())
+    return fresh

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from models.verdict import Verdict
 
-__all__ = ["figures", "is_amount", "plain"]
+__all__ = ["amounts", "figures", "is_amount", "plain"]
 
 #: Keys that describe a figure (the why reports the rules; the policy reports its sources).
 _DESCRIPTIVE = frozenset({"title", "note", "source", "rule", "decided_by", "provisional"})
@@ -64,6 +64,20 @@ def _flatten(prefix: str, value: Any, found: dict[str, Any]) -> None:
     if value is None or (isinstance(value, list | tuple) and not value):
         return  # nothing to report: the same as a figure the verdict does not have
     found[prefix] = value
+
+
+#: Types of values that are amounts as they are, and of values that never are.
+_AMOUNTS = frozenset({int, Decimal, float})
+_NOT_AMOUNTS = frozenset({str, bool, list, tuple, dt.date})
+
+
+def amounts(found: Mapping[str, Any]) -> dict[str, Any]:
+    """The figures of ``found`` that are amounts (see :func:`is_amount`), in its order."""
+    return {
+        name: value
+        for name, value in found.items()
+        if (kind := type(value)) in _AMOUNTS or (kind not in _NOT_AMOUNTS and is_amount(value))
+    }
 
 
 def is_amount(value: Any) -> bool:

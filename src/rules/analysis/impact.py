@@ -25,7 +25,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.person import Person
-from models.verdict import PolicyRef, TraceEntry, Verdict
+from models.verdict import PolicyRef, TraceEntry, Verdict, copied
 from rules.analysis.figures import figures, plain
 from rules.analysis.law import LawDifference, Readings, law_differences
 from rules.engine.computation import Entry
@@ -609,8 +609,8 @@ def _restated(verdict: Verdict, amended: PolicyRef, restated: Mapping[str, Mappi
             continue
         changed = {key: value for key, value in fields.items() if getattr(section, key, None) != value}
         if changed:
-            update[programme] = section.model_copy(update=changed)
-    return verdict.model_copy(update=update)
+            update[programme] = copied(section, changed)
+    return copied(verdict, update)
 
 
 def _undecided(first: Evaluation, second: Evaluation | None, on: dt.date) -> tuple[str, ...]:
