@@ -20,6 +20,13 @@ another), as a worker compares them (the verdicts without traces first; a change
 traces and why then), per record compared. With ``--previous DIR`` the same is counted for
 the ``src`` of another checkout (``git worktree add /tmp/prev <commit>``) and the ratio is given.
 
+Counts of the same code differ by up to about 3 % between runs: the cycle collector's full
+collections examine everything alive, the policy included, at moments that differ between the
+short and the long run. ``--steady`` freezes what was built before the loop out of its sight
+(as ``kzmig`` and its workers do once the policy is loaded) and fixes the hash seed: counts
+then repeat to about 0.01 %, for changes too small to see otherwise. Counts made with it are
+compared only with counts made with it.
+
 Instructions are not time (a cache miss costs more than an addition), but for the interpreter's
 own work they move together; quote them as what they are.
 """
@@ -54,6 +61,7 @@ from rules.engine.evaluator import Evaluator
 from rules.policy.loader import load_policy
 evaluator = Evaluator(load_policy(), cache_size=0)
 person = {person}()
+{steady}
 for _ in range(int(sys.argv[1])):
     evaluator.evaluate(person, {day})
 """
@@ -71,31 +79,51 @@ from rules.analysis.population import PolicySpec, built_comparison, compare_reco
 comparison = built_comparison(PolicySpec.of_files(None), PolicySpec.of_files(None, [{amendment!r}]))
 records = list(population_records(int(sys.argv[2]), {seed}))
 on = dt.date.fromisoformat(ON)
+{steady}
 for index, record in enumerate(records[: int(sys.argv[1])]):
     compare_record(comparison, index, record, [on], ())
 """
+#: With ``--steady``, run before the timed loop: what was built so far (the policy, the engine,
+#: the persons) is frozen out of the cycle collector's sight, as ``kzmig`` and its workers do
+#: once the policy is loaded, so full collections do not examine it again at moments that
+#: differ between the two runs.
+STEADY = "import gc; gc.collect(); gc.freeze()"
 #: The seed of ``bench_population.py``'s population (its default).
 POPULATION_SEED = 2026
 
 
 def instructions(
-    src: Path, runs: int, person: str, of: int = 0, amendment: Path | None = None, *, counted: bool = True
+    src: Path,
+    runs: int,
+    person: str,
+    of: int = 0,
+    amendment: Path | None = None,
+    *,
+    counted: bool = True,
+    steady: bool = False,
 ) -> int:
     """The instructions of a fresh process that evaluates ``person`` ``runs`` times (``compare``:
     compares the first ``runs`` of ``of`` persons of the population under ``amendment``).
-    ``counted=False``: the same process without valgrind, to warm the bytecode; 0."""
+    ``counted=False``: the same process without valgrind, to warm the bytecode; 0. ``steady``:
+    see :data:`STEADY`; the hash seed is fixed too, so that sets and dicts of text are laid
+    out alike in every run."""
     if person == "compare":
         code = WORKLOAD_COMPARE.format(
             benchmarks=str(ROOT / "benchmarks"),
             seed=POPULATION_SEED,
             amendment=str(amendment or ROOT / "examples" / "amendments" / "limit-60-days.yaml"),
+            steady=STEADY if steady else "",
         )
     else:
         function, day, _ = PERSONS[person]
-        code = WORKLOAD.format(benchmarks=str(ROOT / "benchmarks"), person=function, day=day)
+        code = WORKLOAD.format(
+            benchmarks=str(ROOT / "benchmarks"), person=function, day=day, steady=STEADY if steady else ""
+        )
     # kzmig's cache off: a run that wrote the calendar file would make the next start cheaper,
     # and the start-ups of the two runs must cost the same to cancel out.
     env = {**os.environ, "PYTHONPATH": str(src), "KZMIG_CACHE_DIR": "off"}
+    if steady:
+        env["PYTHONHASHSEED"] = "0"
     valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if counted else []
     done = subprocess.run(
         [
@@ -121,13 +149,15 @@ def instructions(
     return int(found.group(1).replace(",", ""))
 
 
-def per_evaluation(src: Path, few: int, many: int, person: str, amendment: Path | None = None) -> float:
+def per_evaluation(
+    src: Path, few: int, many: int, person: str, amendment: Path | None = None, *, steady: bool = False
+) -> float:
     # One uncounted run first, without valgrind: where bytecode is written, the first process to
     # import a checkout's modules compiles them (hundreds of millions of instructions) and the
     # next one reads them, so the two counted runs would not start alike (a fresh worktree for
     # --previous read 2.7 times its true count).
-    instructions(src, few, person, many, amendment, counted=False)
-    counts = [instructions(src, runs, person, many, amendment) for runs in (many, few)]
+    instructions(src, few, person, many, amendment, counted=False, steady=steady)
+    counts = [instructions(src, runs, person, many, amendment, steady=steady) for runs in (many, few)]
     return (counts[0] - counts[1]) / (many - few)
 
 
@@ -153,12 +183,27 @@ def main(argv: list[str] | None = None) -> int:
         help="with --person compare: the amendment compared (default limit-60-days.yaml)",
     )
     parser.add_argument("--previous", type=Path, help="another checkout to count too")
+    parser.add_argument(
+        "--steady",
+        action="store_true",
+        help=(
+            "freeze what was built before the loop out of the cycle collector's sight (as kzmig "
+            "does) and fix the hash seed: counts repeat to about 0.01 %% instead of about 3 %%, "
+            "for changes too small to see otherwise; not comparable with counts made without it"
+        ),
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     args = parser.parse_args(argv)
     if not 1 <= args.few < args.many:
         parser.error("--few must be at least 1 and less than --many")
     if shutil.which("valgrind") is None:
         parser.error("valgrind is not installed (Debian: apt-get install valgrind)")
+
+    def counted(checkout: Path) -> float:
+        return per_evaluation(
+            checkout / "src", args.few, args.many, args.person, args.amendment.resolve(), steady=args.steady
+        )
+
     report: dict[str, Any] = {
         "python": sys.version.split()[0],
         "workload": (
@@ -167,18 +212,18 @@ def main(argv: list[str] | None = None) -> int:
             if args.person == "compare"
             else f"Evaluator.evaluate, {PERSONS[args.person][2]} of bench_evaluate.py, full verdict and trace"
         ),
-        "now": per_evaluation(ROOT / "src", args.few, args.many, args.person, args.amendment.resolve()),
+        "steady": args.steady,
+        "now": counted(ROOT),
     }
     if args.previous is not None:
-        report["previous"] = per_evaluation(
-            args.previous / "src", args.few, args.many, args.person, args.amendment.resolve()
-        )
+        report["previous"] = counted(args.previous)
         report["ratio"] = report["now"] / report["previous"]
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
     unit = "record compared" if args.person == "compare" else "evaluation"
-    print(f"instructions per {unit} ({report['workload']}; Python {report['python']})")
+    steady = "; --steady" if args.steady else ""
+    print(f"instructions per {unit} ({report['workload']}; Python {report['python']}{steady})")
     print(f"     now: {report['now']:,.0f}")
     if "previous" in report:
         print(f"previous: {report['previous']:,.0f}")
