@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from rules.analysis.partitions import answers_of_files
+from rules.analysis.aggregate import Impact
+from rules.analysis.partitions import Tally, answers_of_files
 from rules.analysis.population import PolicySpec, Population
 from rules.cli.app import app
 from rules.policy.documents import MAX_LINE_BYTES, count_json_lines, json_lines
@@ -121,6 +122,34 @@ def test_2026_03_20_sixty_days_read_by_blocks_of_any_size_gives_the_answers_of_o
                     if outcome.detail
                 )
         assert found == [line for line in expected if "error" in line or line["changed"]], block_bytes
+
+
+def test_2026_03_20_sixty_days_tallied_by_the_workers_counts_what_every_answer_counts(tmp_path) -> None:
+    people = hostile_population(tmp_path / "people.jsonl", long_line=False)
+    chosen = population()
+    for block_bytes in (97, 5_000, 10**9):
+        every = list(answers_of_files(chosen, [str(people)], block_bytes=block_bytes))
+        tallied = list(answers_of_files(chosen, [str(people)], block_bytes=block_bytes, tally=True))
+        whole, counted = (
+            Impact.of(chosen.comparison, chosen.dates),
+            Impact.of(chosen.comparison, chosen.dates),
+        )
+        for answer in every:
+            whole.add(answer.outcomes, unreadable=not answer.outcomes)
+        unchanged = [
+            answer for answer in every if answer.error is None and not any(o.changed for o in answer.outcomes)
+        ]
+        kept = []
+        for item in tallied:
+            if isinstance(item, Tally):
+                assert item.records > 0
+                counted.merge(item.impact)
+            else:
+                counted.add(item.outcomes, unreadable=not item.outcomes)
+                kept.append(item)
+        assert sum(item.records for item in tallied if isinstance(item, Tally)) == len(unchanged) > 0
+        assert kept == [answer for answer in every if answer not in unchanged]  # the same, in order
+        assert counted.to_json() == whole.to_json(), block_bytes
 
 
 @pytest.mark.parametrize("extra", [[], ["--jobs", "2"]], ids=["one process", "two worker processes"])

@@ -9,7 +9,11 @@ extract the records had better stay where they are, and the caller only aggregat
   begin in its block, compares them and sends back the outcomes, or an error record, of each.
   The caller gets one :class:`~rules.analysis.population.Answer` per record, in input order,
   numbered and placed (``file:line``) as ``kzmig compare`` reads one file, with at most
-  ``population.window`` blocks in flight. ``kzmig compare --workers-read`` uses it.
+  ``population.window`` blocks in flight. ``kzmig compare --workers-read`` uses it. With
+  ``tally``, the records that changed nothing and failed nowhere are counted where they were
+  compared, and a :class:`Tally` of them comes back in their place instead of their answers:
+  for a caller that keeps no record of an unchanged record (the text summary, the changed
+  records, the report), only the counts travel back.
 * :func:`impact_of_bag` takes a ``dask.bag`` of JSON Lines text (e.g.
 ``dask.bag.read_text("extract/*.jsonl", errors="surrogateescape")``, read by the workers from
 storage they share) and returns the :class:`~rules.analysis.aggregate.Impact` of the whole and
@@ -30,7 +34,8 @@ import datetime as dt
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar, overload
 
 from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
@@ -47,7 +52,7 @@ from rules.policy.documents import (
     parse_json,
 )
 
-__all__ = ["BLOCK_BYTES", "MAX_LINE_BYTES", "MIN_BLOCK_BYTES", "answers_of_files", "impact_of_bag"]
+__all__ = ["BLOCK_BYTES", "MAX_LINE_BYTES", "MIN_BLOCK_BYTES", "Tally", "answers_of_files", "impact_of_bag"]
 
 R = TypeVar("R")
 
@@ -59,9 +64,35 @@ BLOCK_BYTES = 256 * 1024
 MIN_BLOCK_BYTES = 32 * 1024
 
 
+@dataclass(frozen=True)
+class Tally:
+    """Consecutive records that a worker compared and that changed nothing and failed nowhere
+    (see :func:`answers_of_files`): how many they are, and their part of the impact, to merge
+    (:meth:`Impact.merge <rules.analysis.aggregate.Impact.merge>`) in their place."""
+
+    records: int
+    impact: Impact
+
+
+@overload
 def answers_of_files(
-    population: Population, paths: Sequence[str], *, block_bytes: int | None = None
-) -> Iterator[Answer]:
+    population: Population,
+    paths: Sequence[str],
+    *,
+    block_bytes: int | None = None,
+    tally: Literal[False] = False,
+) -> Iterator[Answer]: ...
+
+
+@overload
+def answers_of_files(
+    population: Population, paths: Sequence[str], *, block_bytes: int | None = None, tally: bool
+) -> Iterator[Answer | Tally]: ...
+
+
+def answers_of_files(
+    population: Population, paths: Sequence[str], *, block_bytes: int | None = None, tally: bool = False
+) -> Iterator[Answer | Tally]:
     """Each record of the JSON Lines files ``paths`` (in that order) compared by ``population``
     where its executor runs, read there: one :class:`Answer` per record, in input order.
 
@@ -73,7 +104,12 @@ def answers_of_files(
     ``block_bytes``: the bytes of a unit of work (default: enough blocks to keep every worker
     busy, within :data:`MIN_BLOCK_BYTES` and :data:`BLOCK_BYTES`). Two passes: the first
     counts each block's lines and records (cheap: nothing is parsed), so that every record gets
-    the number and line it has in one process; the second compares."""
+    the number and line it has in one process; the second compares.
+
+    ``tally``: the records of a block that changed nothing on any date and are no error record
+    come back as :class:`Tally` items in their place (one per run of such records), counted by
+    the worker: the answers of the others are unchanged, and merging each tally where it comes
+    gives the impact that adding every answer gives."""
     sizes = {path: _size(path) for path in paths}
     if block_bytes is None:
         block_bytes = _block_bytes(sum(sizes.values()), population.window)
@@ -96,9 +132,9 @@ def answers_of_files(
             index += records
         pending: collections.deque[tuple[str, Any]] = collections.deque()
 
-        def finished() -> list[Answer]:
+        def finished() -> list[Answer | Tally]:
             path, future = pending.popleft()
-            answers: list[Answer] = _from_worker(path, future.result())
+            answers: list[Answer | Tally] = _from_worker(path, future.result())
             return answers
 
         try:
@@ -110,6 +146,7 @@ def answers_of_files(
                     (path, start, end, first_number, first_index),
                     population.dates,
                     population.group_by,
+                    tally,
                 )
                 pending.append((path, future))
                 while len(pending) >= population.window:
@@ -159,22 +196,39 @@ def compare_block(
     block: tuple[str, int, int, int, int],
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
-) -> list[Answer] | str:
+    tally: bool = False,
+) -> list[Answer | Tally] | str:
     """The answers of the records that begin in one block of a JSON Lines file: ``block`` is
     its path, its bytes ``start..end``, the number of its first line and of its first record.
-    Or why the file cannot be read here. A unit of work: the policies are built once per process."""
+    Or why the file cannot be read here. A unit of work: the policies are built once per process.
+    ``tally``: each run of records that changed nothing and are no error record is one
+    :class:`Tally` instead (see :func:`answers_of_files`)."""
     path, start, end, first_number, first_index = block
     comparison = built_comparison(baseline, amended)
-    answers: list[Answer] = []
+    answers: list[Answer | Tally] = []
+    counted: Impact | None = None  # the run of unchanged records being tallied
+    records = 0
     try:
         with open_regular(path) as handle:
             lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
             for index, line in enumerate(lines, first_index):
-                answers.append(
-                    _answer(comparison, index, path, line.number, line.data, line.problems, dates, group_by)
+                answer = _answer(
+                    comparison, index, path, line.number, line.data, line.problems, dates, group_by
                 )
+                if tally and answer.error is None and not any(outcome.changed for outcome in answer.outcomes):
+                    if counted is None:
+                        counted, records = Impact.of(comparison, dates, law=False), 0
+                    counted.add(answer.outcomes)
+                    records += 1
+                    continue
+                if counted is not None:
+                    answers.append(Tally(records, counted))
+                    counted = None
+                answers.append(answer)
     except (DocumentError, OSError) as error:
         return _refused_here(error)
+    if counted is not None:
+        answers.append(Tally(records, counted))
     return answers
 
 

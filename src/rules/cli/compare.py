@@ -47,6 +47,7 @@ from rules.policy.documents import DocumentError, open_regular
 from rules.reports.impact_tables import TableFormat, TableWriter
 
 if TYPE_CHECKING:  # the engine and the analysis are imported when the command runs, not for --help
+    from rules.analysis.partitions import Tally
     from rules.analysis.population import Answer, Outcome, Population, Submitter
     from rules.cli.records import Record
 
@@ -262,7 +263,9 @@ def compare(
             if workers_read:
                 from rules.analysis.partitions import answers_of_files
 
-                answers = answers_of_files(population, _files(people))
+                # Unchanged records are counted by the workers when none is written out one by one.
+                tally = output is OutputFormat.text and tables is None
+                answers = answers_of_files(population, _files(people), tally=tally)
             else:
                 answers = _local_answers(population, _records(people, trips, statuses))
             titles = [text.title or text.name for text in amended_spec.amendments]
@@ -337,9 +340,14 @@ def _local_answers(population: Population, records: Iterator[Record]) -> Iterato
 
 
 def _run(
-    population: Population, people: str, answers: Iterator[Answer], outputs: _Outputs, stack: ExitStack
+    population: Population,
+    people: str,
+    answers: Iterator[Answer | Tally],
+    outputs: _Outputs,
+    stack: ExitStack,
 ) -> None:
     from rules.analysis.aggregate import Impact
+    from rules.analysis.partitions import Tally
     from rules.reports.impact_text import render_impact_text
 
     output, show = outputs.format, outputs.show
@@ -361,6 +369,10 @@ def _run(
     reported: list[dict[str, Any]] = []
     failures: set[str] = set()
     for answer in answers:
+        if isinstance(answer, Tally):  # records counted by a worker: nothing of them to write
+            counter.tick(answer.records)
+            impact.merge(answer.impact)
+            continue
         counter.tick()
         impact.add(answer.outcomes, unreadable=not answer.outcomes)
         if answer.error is not None:
@@ -474,8 +486,8 @@ class _Progress:
         self.done = 0
         self._start = self._last = _now()
 
-    def tick(self) -> None:
-        self.done += 1
+    def tick(self, records: int = 1) -> None:
+        self.done += records
         if not self.enabled:
             return
         now = _now()
