@@ -488,7 +488,7 @@ def _count(
     """:func:`count_stay` of spans, or with ``dated`` :func:`count_trips` of dated trips each
     capped at ``cap``, and the trips entering after ``as_of`` (counted for dated trips only)."""
     cover = _merge(exempt) if exempt else []
-    cover_starts = [first for first, _ in cover]
+    cover_starts = [first for first, _ in cover] if cover else []
     firsts: list[int] = []
     lasts: list[int] = []
     before = [0]
@@ -618,7 +618,7 @@ def _figures(
             _window_over(held, rules, over)
     periods = _union(over) if over else over
     window = terms[1] if terms is not None else rules.terms(as_of)[1]
-    cover_starts = [first for first, _ in cover]
+    cover_starts = [first for first, _ in cover] if cover else []
     figures = StayFigures(
         days_used=held.upto(as_of) - held.upto(as_of - window),
         counted=list(zip(firsts, lasts, strict=True)),
