@@ -75,10 +75,10 @@ from rules.stay.window import (
     ExemptPeriod,
     NoValueInForce,
     Schedule,
-    Span,
     StayFigures,
     WindowRules,
     count_stay,
+    count_trips,
 )
 
 __all__ = ["STAY_FACTS", "StayDerived", "StayLimit"]
@@ -95,6 +95,8 @@ _REGISTRATIONS_KEPT = 1 << 14  # registrations due kept per mechanism (by entry 
 _DAYS_KEPT = 1 << 12  # look-ups kept per mechanism by nationality and evaluation day
 _PERIODS_KEPT = 1 << 14  # overstay periods kept per mechanism
 _STATUSES = {status.value: status for status in StayStatus}  # without the enum's call
+_SHOWS_LATEST_EXIT = frozenset({StayStatus.COMPLIANT, StayStatus.OVERSTAY, StayStatus.EXEMPT})
+_NONE_LEFT_OUT: list[dt.date] = []  # no trip left out of the count (never changed)
 
 #: The facts the stay limit's rules read (``stay.<name>``). The day figures are present only
 #: when the person is subject, the trips are recorded and the base rule is in force.
@@ -145,7 +147,7 @@ STAY_FACTS: dict[str, MechanismFact] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StayDerived:
     """The facts of the stay limit for one record on one date, and the figures behind them."""
 
@@ -214,13 +216,15 @@ class RegimeCourse:
 class _Counting:
     """What counting a nationality's record on one day reads of the policy: the course of its
     regime, the per-entry cap in force that day, the counter's rules, and the limit and window
-    of the window ending that day."""
+    of the window ending that day, with the days those hold unchanged (``terms``, as
+    :meth:`WindowRules.around` gives them)."""
 
     course: RegimeCourse
     per_entry: int | None
     rules: WindowRules
     limit: int
     window: int
+    terms: tuple[int, int, int, int]
 
 
 class StayLimit:
@@ -331,12 +335,28 @@ class StayLimit:
 
     def derive(self, person: Person, as_of: dt.date) -> Derived:
         """The stay facts of ``person`` on ``as_of`` (crossings read into trips first)."""
-        record, read_warnings = self._trips_from_crossings(person, as_of)
+        read_warnings: tuple[str, ...] = ()
+        if person.crossings is None:  # most records: trips given as such
+            record = person
+        else:
+            record, read_warnings = self._trips_from_crossings(person, as_of)
         stay = self.derive_stay(record, as_of)
-        # The registration facts are computed only when a rule reads them (art. 518 for hosts).
-        with_registration = RegistrationFacts(stay.fact, self.policy, record, as_of)
-        del with_registration["as_of"]  # the section's, not a fact of the rules
-        return Derived(with_registration, record, (*read_warnings, *stay.warnings), stay)
+        trips = record.trips
+        facts: dict[str, Any]
+        if (
+            trips
+            and record.citizenship is not None
+            and (trips[0].entry <= as_of or any(trip.entry <= as_of for trip in trips))
+        ):
+            # The registration facts are computed only when a rule reads them (art. 518 for hosts).
+            facts = RegistrationFacts(stay.fact, self.policy, record, as_of)
+        else:
+            # No citizenship, or no trip entered by the evaluation date: there is no registration
+            # fact to find, and a plain mapping is read without a call per fact.
+            facts = dict(stay.fact)
+        del facts["as_of"]  # the section's, not a fact of the rules
+        warnings = (*read_warnings, *stay.warnings) if read_warnings else stay.warnings
+        return Derived(facts, record, warnings, stay)
 
     def section(
         self,
@@ -348,11 +368,13 @@ class StayLimit:
     ) -> StayResult:
         stay: StayDerived = derived.state
         fact = stay.fact
-        # A person the count found on no trip has no registration due (most records).
+        person = derived.person
+        # A person the count found on no trip has no registration due (most records), nor one
+        # with no trip or no citizenship.
         registration = (
             None
-            if fact.get("present") is False
-            else self._registration(derived.person, dt.date.fromordinal(fact["as_of"]), warnings)
+            if fact.get("present") is False or not person.trips or person.citizenship is None
+            else self._registration(person, dt.date.fromordinal(fact["as_of"]), warnings)
         )
         return self.result(
             stay,
@@ -441,7 +463,7 @@ class StayLimit:
         subject = False
         if citizenship is not None:
             fact["citizenship"] = citizenship
-            found, subject = self._regime_on(citizenship, day)
+            found, subject = self._regimes_on.get((citizenship, day)) or self._regime_on(citizenship, day)
             fact["regime_recorded"] = found is not None
             if found is not None:
                 fact["regime"] = found.value
@@ -453,24 +475,34 @@ class StayLimit:
         figures = None
         if subject and trips is not None and self.base.in_force(as_of):
             assert citizenship is not None  # a subject regime is that of a citizenship
-            counting = self._counting(citizenship, day)
+            counting = self._countings.get((citizenship, day)) or self._counting(citizenship, day)
             per_entry, limit, window = counting.per_entry, counting.limit, counting.window
-            counted, outside = self._counted_trips(person, counting.course, as_of)
-            # Each span made as the plain tuple it is (cheaper than a TripSpan): the hot path of
-            # every record with trips. One cap for every trip counted (those entering from the
-            # day counting starts) is the usual case, looked up once.
+            # One cap for every trip counted (those entering from the day counting starts) is
+            # the usual case, looked up once, with every trip counted.
             uniform = counting.course.uniform
-            spans = [
-                (
-                    entry,
-                    day if (exit_ := trip.exit) is None else exit_.toordinal(),
-                    exit_ is not None,
-                    per_entry if uniform else self.per_entry_cap(citizenship, entry),
-                )
-                for trip in (trips if counted is None else counted)
-                if (entry := trip.entry.toordinal()) <= day
-            ]
-            figures = self._count(spans, day, counting.rules, self.exempt_periods(person))
+            counted, outside = (
+                (None, _NONE_LEFT_OUT) if uniform else self._counted_trips(person, counting.course, as_of)
+            )
+            exempt = self.exempt_periods(person) if statuses else ()
+            try:
+                if uniform and not exempt:  # most records: each trip counted as it is read
+                    figures, later = count_trips(trips, day, counting.rules, per_entry, counting.terms)
+                else:
+                    # Each span made as the plain tuple it is (cheaper than a TripSpan).
+                    spans = [
+                        (
+                            entry,
+                            day if (exit_ := trip.exit) is None else exit_.toordinal(),
+                            exit_ is not None,
+                            per_entry if uniform else self.per_entry_cap(citizenship, entry),
+                        )
+                        for trip in (trips if counted is None else counted)
+                        if (entry := trip.entry.toordinal()) <= day
+                    ]
+                    figures = count_stay(spans, day, counting.rules, exempt, counting.terms)
+                    later = len(trips) - len(spans)
+            except NoValueInForce as missing:  # a parameter with no value on a day it must judge
+                raise self._no_value(missing) from None
             if outside:
                 warnings.append(
                     f"{len(outside)} trip(s) entering on {', '.join(str(e) for e in outside[:3])}"
@@ -485,16 +517,15 @@ class StayLimit:
                 counted is not None
                 and any(t.entry <= as_of and (t.exit is None or t.exit >= as_of) for t in trips)
             )
-            fact.update(
-                days_used=figures.days_used,
-                overstay_days=figures.overstay_count,
-                exempt_days=figures.exempt_days,
-                present=present,
-                # A trip entering on the evaluation date covers it: only a person present has one.
-                entered_today=present and any(trip.entry == as_of for trip in trips),
-                over_limit=figures.days_used > limit,
-            )
             periods = figures.periods
+            days_used = figures.days_used
+            fact["days_used"] = days_used
+            fact["overstay_days"] = figures.overstay_count if periods else 0
+            fact["exempt_days"] = figures.exempt_days
+            fact["present"] = present
+            # A trip entering on the evaluation date covers it: only a person present has one.
+            fact["entered_today"] = present and any(trip.entry == as_of for trip in trips)
+            fact["over_limit"] = days_used > limit
             if periods:
                 first, last = periods[-1]
                 fact["overstay_period_days"] = last - first + 1
@@ -504,9 +535,9 @@ class StayLimit:
                     first, last = periods[-2]
                     fact["previous_overstay_period_days"] = last - first + 1
                     fact["previous_overstay_period_end"] = dt.date.fromordinal(last)
-            # A trip entering after the evaluation date has no span; one running past it covers
-            # it: with neither (most records) there is nothing to tell.
-            if present or len(spans) < len(trips):
+            # A trip entering after the evaluation date is not counted (``later`` of them); one
+            # running past it covers it: with neither (most records) there is nothing to tell.
+            if present or later:
                 warnings.extend(later_trips(trips, as_of))
             if statuses:
                 latest = figures.latest_exit
@@ -581,6 +612,7 @@ class StayLimit:
     ) -> StayResult:
         """The stay section of the verdict, from the derived figures and the decided statuses."""
         figures = derived.figures
+        fact = derived.fact
         # Every value below is already what validation keeps: built without validating again.
         section: dict[str, Any] = {
             "status": status,
@@ -590,27 +622,28 @@ class StayLimit:
             "sanction": sanction,
             "entry_check": entry_check,
             "registration": registration,
-            "regime": derived.fact.get("regime"),
+            "regime": fact.get("regime"),
             "policy_gaps": derived.gaps,
         }
         if figures is None:
             return built(StayResult, section)
         latest = figures.latest_exit
-        # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
-        show_latest = (
-            status in (StayStatus.COMPLIANT, StayStatus.OVERSTAY, StayStatus.EXEMPT)
-            and latest is not None
-            and latest <= _LAST_ORDINAL
-        )
         periods = figures.periods
-        section.update(
-            days_used=figures.days_used,
-            per_entry_limit=derived.per_entry_limit,
-            overstay_days=derived.fact["overstay_days"],  # the figures' overstay count
-            overstay_now=bool(figures.present and periods and periods[-1][1] == derived.fact["as_of"]),
-            overstay_periods=tuple(self._period(first, last) for first, last in periods) if periods else (),
-            exempt_days=figures.exempt_days,
-            latest_exit=dt.date.fromordinal(latest) if show_latest and latest else None,
+        section["days_used"] = figures.days_used
+        section["per_entry_limit"] = derived.per_entry_limit
+        section["overstay_days"] = fact["overstay_days"]  # the figures' overstay count
+        section["exempt_days"] = figures.exempt_days
+        if periods:  # none in most records
+            section["overstay_now"] = bool(figures.present and periods[-1][1] == fact["as_of"])
+            section["overstay_periods"] = tuple([self._period(first, last) for first, last in periods])
+        else:
+            section["overstay_now"] = False
+            section["overstay_periods"] = ()
+        # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
+        section["latest_exit"] = (
+            dt.date.fromordinal(latest)
+            if latest and latest <= _LAST_ORDINAL and status in _SHOWS_LATEST_EXIT
+            else None
         )
         return built(StayResult, section)
 
@@ -768,23 +801,14 @@ class StayLimit:
             )
             self._window_rules[(citizenship, count_exit_day)] = rules  # one per nationality
         try:
-            limit, window, _ = rules.terms(day)
+            terms = rules.around(day)
         except NoValueInForce as missing:
             raise self._no_value(missing) from None
-        found = _Counting(course, self.per_entry_cap(citizenship, day), rules, limit, window)
+        found = _Counting(course, self.per_entry_cap(citizenship, day), rules, terms[0], terms[1], terms)
         if len(self._countings) >= _DAYS_KEPT:
             self._countings.clear()
         self._countings[key] = found
         return found
-
-    def _count(
-        self, spans: list[Span], day: int, rules: WindowRules, exempt: list[ExemptPeriod]
-    ) -> StayFigures:
-        """The counter's figures (a parameter with no value on a day it must judge: an error)."""
-        try:
-            return count_stay(spans, day, rules, exempt)
-        except NoValueInForce as missing:
-            raise self._no_value(missing) from None
 
     def _no_value(self, missing: NoValueInForce) -> EvaluationError:
         return EvaluationError(
@@ -827,15 +851,12 @@ class StayLimit:
         """The registration due for the trip the person is on at ``as_of`` (none if absent).
 
         The procedure follows the regime of the citizenship on the day of entry."""
-        current = next(
-            (
-                trip
-                for trip in reversed(person.trips or ())
-                if trip.entry <= as_of and (trip.exit is None or trip.exit >= as_of)
-            ),
-            None,
-        )
-        if current is None or person.citizenship is None:
+        if person.citizenship is None:
+            return None
+        for current in reversed(person.trips or ()):
+            if current.entry <= as_of and (current.exit is None or current.exit >= as_of):
+                break
+        else:
             return None
         key = (person.citizenship, current.entry, current.registered_on, as_of)
         found = self._registration_states.get(key)

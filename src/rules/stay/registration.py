@@ -116,18 +116,20 @@ class RegistrationFacts(dict[str, Any]):
     without any rule reading them, and a due date needs the working-day calendar. Iterating,
     or writing the mapping out, shows the facts computed so far."""
 
+    __slots__ = ("_latest",)
+
     def __init__(self, facts: Mapping[str, Any], policy: Policy, person: Person, as_of: dt.date) -> None:
-        super().__init__(facts)
-        self._policy = policy
-        self._person = person
-        self._as_of = as_of
-        self._computed = False
+        _dict_init(self, facts)
+        # What finds the registration facts; ``None`` once they are found.
+        self._latest: tuple[Policy, Person, dt.date] | None = (policy, person, as_of)
 
     def get(self, name: str, default: Any = None) -> Any:
-        if name in REGISTRATION_FACTS and not self._computed:
-            self._computed = True
-            self.update(latest_registration(self._policy, self._person, self._as_of))
-        return super().get(name, default)
+        # Read by the engine for every fact a rule lists: the plain dict's own look-up, without
+        # the cost of super().
+        if name in REGISTRATION_FACTS and self._latest is not None:
+            latest, self._latest = self._latest, None
+            self.update(latest_registration(*latest))
+        return _dict_get(self, name, default)
 
     def __getitem__(self, name: str) -> Any:
         found = self.get(name, _ABSENT)
@@ -137,6 +139,8 @@ class RegistrationFacts(dict[str, Any]):
 
 
 _ABSENT = object()
+_dict_get = dict.get
+_dict_init = dict.__init__
 
 
 def latest_registration(policy: Policy, person: Person, as_of: dt.date) -> dict[str, Any]:

@@ -21,7 +21,10 @@ import bisect
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+
+if TYPE_CHECKING:
+    import datetime as dt
 
 from rules.stay import HORIZON_DAYS
 
@@ -34,6 +37,7 @@ __all__ = [
     "TripSpan",
     "WindowRules",
     "count_stay",
+    "count_trips",
     "count_stay_by_day",
     "runs",
 ]
@@ -92,6 +96,10 @@ class Schedule:
         last = self.starts[index + 1] - 1 if index + 1 < len(self.starts) else UNBOUNDED
         return value, last
 
+    def since(self, day: int) -> int:
+        """The first day of the value in force on ``day`` (one is: :meth:`at` found it)."""
+        return self.starts[bisect.bisect_right(self.starts, day) - 1]
+
     def largest(self) -> int:
         return max((value for value in self.values if value is not None), default=0)
 
@@ -110,6 +118,12 @@ class WindowRules:
         limit, limit_last = self.limits.at(day)
         window, window_last = self.windows.at(day)
         return limit, window, min(limit_last, window_last)
+
+    def around(self, day: int) -> tuple[int, int, int, int]:
+        """(limit, window, first day, last day) of the window ending on ``day``: the terms of
+        :meth:`terms`, which hold unchanged on every day of ``first..last``."""
+        limit, window, last = self.terms(day)
+        return limit, window, max(self.limits.since(day), self.windows.since(day)), last
 
 
 @dataclass(slots=True)
@@ -424,15 +438,57 @@ def _first_over(first: int, last: int, upto: Callable[[int], int], window: int, 
 
 
 def count_stay(
-    trips: Sequence[Span], as_of: int, rules: WindowRules, exempt: Sequence[ExemptPeriod]
+    trips: Sequence[Span],
+    as_of: int,
+    rules: WindowRules,
+    exempt: Sequence[ExemptPeriod],
+    terms: tuple[int, int, int, int] | None = None,
 ) -> StayFigures:
     """Count the record up to ``as_of`` (trips must be in order, clipped to ``as_of``).
 
     With no exemption (most records) each trip is one run of counted days, joined to the run
     before where they share or touch a day, and the prefix sums are kept as the runs are made;
-    under exemptions each trip is split into the runs of days covered and not covered."""
+    under exemptions each trip is split into the runs of days covered and not covered.
+    ``terms``: ``rules.around(as_of)`` when the caller has it (not looked up again)."""
+    return _count(trips, as_of, rules, exempt, terms, None, False)[0]
+
+
+class DatedTrip(Protocol):
+    """A trip as a record gives it (:class:`models.person.Trip`): its days as dates."""
+
+    @property
+    def entry(self) -> dt.date: ...
+
+    @property
+    def exit(self) -> dt.date | None: ...
+
+
+def count_trips(
+    trips: Sequence[DatedTrip],
+    as_of: int,
+    rules: WindowRules,
+    cap: int | None,
+    terms: tuple[int, int, int, int] | None = None,
+) -> tuple[StayFigures, int]:
+    """:func:`count_stay` of a record's trips with no exemption, every trip capped at ``cap``,
+    and how many trips enter after ``as_of``: each trip read as it is counted, without making
+    its span first (the hot path of every record with trips)."""
+    return _count(trips, as_of, rules, (), terms, cap, True)
+
+
+def _count(
+    trips: Sequence[Any],
+    as_of: int,
+    rules: WindowRules,
+    exempt: Sequence[ExemptPeriod],
+    terms: tuple[int, int, int, int] | None,
+    cap: int | None,
+    dated: bool,
+) -> tuple[StayFigures, int]:
+    """:func:`count_stay` of spans, or with ``dated`` :func:`count_trips` of dated trips each
+    capped at ``cap``, and the trips entering after ``as_of`` (counted for dated trips only)."""
     cover = _merge(exempt) if exempt else []
-    cover_starts = [first for first, _ in cover]
+    cover_starts = [first for first, _ in cover] if cover else []
     firsts: list[int] = []
     lasts: list[int] = []
     before = [0]
@@ -440,19 +496,33 @@ def count_stay(
     exempt_spans: list[tuple[int, int]] = []
     beyond_cap: list[tuple[int, int]] = []
     starts, exit_day = rules.counting_starts, rules.count_exit_day
-    previous = None
-    top = -UNBOUNDED  # the last day of the last run
+    previous = top = -UNBOUNDED  # the last day of the last trip counted, of the last run
     current = None  # the trip the person is on at ``as_of`` (the later one of two that share it)
+    later = 0
     for trip in trips:
-        entry, trip_last, has_exit, cap = trip
-        if entry > as_of:
-            continue
-        if trip_last >= as_of or not has_exit:
-            current = trip
+        if dated:
+            entry = trip.entry.toordinal()
+            if entry > as_of:
+                later += 1
+                continue
+            exit_ = trip.exit
+            has_exit = exit_ is not None
+            trip_last = exit_.toordinal() if has_exit else as_of
+            if trip_last >= as_of or not has_exit:
+                current = (entry, trip_last, has_exit, cap)
+        else:
+            entry, trip_last, has_exit, cap = trip
+            if entry > as_of:
+                continue
+            if trip_last >= as_of or not has_exit:
+                current = trip
         if entry < starts:
             continue
-        if previous is not None and entry < previous:
-            return count_stay_by_day(_named(trips), as_of, rules, exempt)  # not a record's order
+        if entry < previous:  # not a record's order
+            if dated:
+                spans = _spans(trips, as_of, cap)
+                return count_stay(spans, as_of, rules, exempt, terms), len(trips) - len(spans)
+            return count_stay_by_day(_named(trips), as_of, rules, exempt), 0
         last = previous = trip_last if trip_last < as_of else as_of
         if has_exit and not exit_day and trip_last <= as_of:
             last -= 1
@@ -473,7 +543,8 @@ def count_stay(
             before.append(before[-1] + last - entry + 1)
             top = last
     if not cover:
-        return _figures(as_of, rules, _Runs(firsts, lasts, before), beyond_cap, current, cover, 0, {})
+        held = _Runs(firsts, lasts, before)
+        return _figures(as_of, rules, held, beyond_cap, current, cover, 0, {}, terms), later
     exempted = _Runs.of(exempt_spans)
     by_rule: dict[str, int] = {}
     for rule in dict.fromkeys(period.rule for period in exempt):
@@ -482,7 +553,19 @@ def count_stay(
             if removed:
                 by_rule[rule] = by_rule.get(rule, 0) + removed
     held = _Runs.of(counted)
-    return _figures(as_of, rules, held, beyond_cap, current, cover, exempted.before[-1], by_rule)
+    return _figures(
+        as_of, rules, held, beyond_cap, current, cover, exempted.before[-1], by_rule, terms
+    ), later
+
+
+def _spans(trips: Sequence[DatedTrip], as_of: int, cap: int | None) -> list[Span]:
+    """The spans of the trips entering on or before ``as_of``, each capped at ``cap``."""
+    spans: list[Span] = []
+    for trip in trips:
+        entry, exit_ = trip.entry.toordinal(), trip.exit
+        if entry <= as_of:
+            spans.append((entry, as_of if exit_ is None else exit_.toordinal(), exit_ is not None, cap))
+    return spans
 
 
 def _split_runs(
@@ -517,20 +600,25 @@ def _figures(
     cover: list[tuple[int, int]],
     exempt_days: int,
     by_rule: dict[str, int],
+    terms: tuple[int, int, int, int] | None,
 ) -> StayFigures:
     """The figures of the counted days ``held``: ``over`` the days beyond a per-entry cap,
     to which the days over the window's limit are added; ``current`` the trip on ``as_of``;
-    ``cover`` the exempt days, merged."""
+    ``cover`` the exempt days, merged; ``terms`` those of ``as_of`` (``None``: looked up)."""
     firsts, lasts = held.firsts, held.lasts
     if firsts:
-        limit, window, terms_last = rules.terms(firsts[0])
+        # The runs all lie on or before ``as_of``: from the first day of its terms, those hold.
+        if terms is not None and firsts[0] >= terms[2]:
+            limit, window, _, terms_last = terms
+        else:
+            limit, window, terms_last = rules.terms(firsts[0])
         if terms_last >= lasts[-1]:
             _window_over_swept(held, limit, window, over)
         else:
             _window_over(held, rules, over)
     periods = _union(over) if over else over
-    _, window, _ = rules.terms(as_of)
-    cover_starts = [first for first, _ in cover]
+    window = terms[1] if terms is not None else rules.terms(as_of)[1]
+    cover_starts = [first for first, _ in cover] if cover else []
     figures = StayFigures(
         days_used=held.upto(as_of) - held.upto(as_of - window),
         counted=list(zip(firsts, lasts, strict=True)),
