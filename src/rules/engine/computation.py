@@ -291,7 +291,14 @@ def _day(on: Evaluate | None, source: FactSource, item: Entry | None) -> tuple[d
 
 def _param(node: Param) -> Evaluate:
     name = node.name
-    on = compile_formula(node.on) if node.on is not None else None
+    if node.on is None:  # on the evaluation date: the usual shape
+
+        def run_on_the_day(source: FactSource, item: Entry | None) -> Val:
+            day = source.as_of
+            return source.parameter(name, day) if day is not None else NONE
+
+        return run_on_the_day
+    on = compile_formula(node.on)
 
     def run(source: FactSource, item: Entry | None) -> Val:
         day, when = _day(on, source, item)
@@ -320,13 +327,18 @@ def _arith(node: Arith) -> Evaluate:
     op = node.op
 
     def run(source: FactSource, item: Entry | None) -> Val:
-        values = [arg(source, item) for arg in args]
-        if any(v.value is None for v in values):
+        values = []
+        known = True
+        for arg in args:  # every operand, as a loop: no comprehension's frame per case
+            value = arg(source, item)
+            values.append(value)
+            if value.value is None:
+                known = False
+        if not known:
             return _merge(*values)
-        numbers = [_number(v.value) for v in values]
-        result = numbers[0]
-        for number in numbers[1:]:
-            result = _arithmetic(op, result, number)
+        result = _number(values[0].value)
+        for value in values[1:]:
+            result = _arithmetic(op, result, _number(value.value))
         return _merge(*values, value=result)
 
     return run
@@ -542,6 +554,21 @@ _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
 def _compare(node: Compare) -> Evaluate:
     left = compile_formula(node.left)
     compare = _COMPARISONS[node.op]
+    if type(node.right) is Literal and node.right.value is not None:
+        # With a constant (the usual shape): its value and number made once, not per case.
+        constant = Val(node.right.value)
+        number = _number(constant.value)
+
+        def run_constant(source: FactSource, item: Entry | None) -> Val:
+            a = left(source, item)
+            if a.value is None:
+                return _merge(a, constant)
+            result = compare(_number(a.value), number)
+            if not (a.missing or a.gaps or a.provisional):
+                return _TRUE if result else _FALSE  # nothing to carry over, the usual case
+            return _merge(a, constant, value=result)
+
+        return run_constant
     if isinstance(node.right, tuple):
         options = tuple(_number(option) for option in node.right)
 
@@ -571,12 +598,20 @@ def _logic(node: Logic) -> Evaluate:
     decisive = node.op == "any"  # the value that settles the result: true for any, false for all
 
     def run(source: FactSource, item: Entry | None) -> Val:
-        values = [arg(source, item) for arg in args]
-        settling = [v for v in values if v.value is decisive]
+        values = []
+        settling = []
+        unknown = []
+        for arg in args:  # every part, as a loop: no comprehension's frame per case
+            value = arg(source, item)
+            values.append(value)
+            if value.value is decisive:
+                settling.append(value)
+            elif value.value is None:
+                unknown.append(value)
         if settling:
             return _merge(*settling, value=decisive)
-        if any(v.value is None for v in values):
-            return _merge(*(v for v in values if v.value is None))
+        if unknown:
+            return _merge(*unknown)
         return _merge(*values, value=not decisive)
 
     return run
@@ -612,9 +647,22 @@ def _if(node: If) -> Evaluate:
 def _record(node: RecordOf) -> Evaluate:
     fields = [(name, compile_formula(value)) for name, value in node.fields]
 
+    if len({name for name, _ in fields}) < len(fields):  # a name twice: the last value counts
+
+        def run_named_twice(source: FactSource, item: Entry | None) -> Val:
+            values = {name: field(source, item) for name, field in fields}
+            return _merge(*values.values(), value={name: value.value for name, value in values.items()})
+
+        return run_named_twice
+
     def run(source: FactSource, item: Entry | None) -> Val:
-        values = {name: field(source, item) for name, field in fields}
-        return _merge(*values.values(), value={name: value.value for name, value in values.items()})
+        parts = []
+        record = {}
+        for name, field in fields:  # as a loop: no comprehension's frame per case
+            value = field(source, item)
+            parts.append(value)
+            record[name] = value.value
+        return _merge(*parts, value=record)
 
     return run
 

@@ -190,6 +190,8 @@ class Evaluator:
             key: (fact, compiled.mechanism_local.get(fact)) for key, fact in fact_of_key.items()
         }
         self._status_of = {rule_id: rule.then.status for rule_id, rule in self.rules.items()}
+        # The rules that override or refine another: only when one fires can a rule be set aside.
+        self._overriding = frozenset(rule_id for rule_id, bases in compiled.bases.items() if bases)
         # The plan of a case by the programme sections its record carries (see _plan).
         self._plans: dict[tuple[str, ...], _Plan] = {}
 
@@ -269,9 +271,11 @@ class Evaluator:
                 ):
                     fired.append(rule_id)
                     fired_in.setdefault(programme_of[rule_id], []).append(rule_id)
-                overridden_by = self._set_aside(fired)
+                if not self._overriding.isdisjoint(fired):  # else no exception fired: none set aside
+                    overridden_by = self._set_aside(fired)
             for name in batch:
-                found = self._decide(name, fired_in.get(name, ()), overridden_by, case)
+                its = fired_in.get(name)
+                found = self._decide(name, its, overridden_by, case) if its is not None else None
                 if found is None:
                     if policy.programmes[name].required:
                         message = (
@@ -304,9 +308,12 @@ class Evaluator:
                 sections[name] = programme_section(
                     compiled, name, found, case, fired_ids, overridden_by, warnings
                 )
+        declared = compiled.warnings
         for name, found in decided.items():
-            warnings.extend(found.gaps)
-            warnings.extend(programme_warnings(compiled, name, case))
+            if found.gaps:
+                warnings.extend(found.gaps)
+            if name in declared:
+                warnings.extend(programme_warnings(compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
         warnings.extend(left_out.values())
         values: dict[str, Any] = {
@@ -452,15 +459,26 @@ class Evaluator:
         ]
         if not deciding:
             return None
+        compiled = self.compiled
         if len(deciding) == 1:  # one rule decides: the usual case
-            status = status_of[deciding[0]] or ""  # a status is never empty (a Code)
-            chosen: tuple[Rule, ...] = (self.rules[deciding[0]],)
-        else:
-            rank = self.compiled.rank[programme]
-            status = min((its for rule_id in deciding if (its := status_of[rule_id])), key=rank.__getitem__)
-            chosen = tuple(self.rules[rule_id] for rule_id in deciding if status_of[rule_id] == status)
-        found = Decided(status, chosen, report_missing(self.compiled, chosen, case))
-        rest_on(self.compiled, found, case)
+            rule_id = deciding[0]
+            status = status_of[rule_id] or ""  # a status is never empty (a Code)
+            chosen: tuple[Rule, ...] = (self.rules[rule_id],)
+            # A rule that lists no missing facts, or reads no computed fact, has none to report
+            # or rest on: the calls are left out (the usual case).
+            found = Decided(
+                status,
+                chosen,
+                report_missing(compiled, chosen, case) if rule_id in compiled.missing_reads else (),
+            )
+            if compiled.computed_reads[rule_id]:
+                rest_on(compiled, found, case)
+            return found
+        rank = compiled.rank[programme]
+        status = min((its for rule_id in deciding if (its := status_of[rule_id])), key=rank.__getitem__)
+        chosen = tuple(self.rules[rule_id] for rule_id in deciding if status_of[rule_id] == status)
+        found = Decided(status, chosen, report_missing(compiled, chosen, case))
+        rest_on(compiled, found, case)
         return found
 
     def _reading_order(self, rule_id: str) -> tuple[int, int, int]:

@@ -60,16 +60,20 @@ def read_person(
             ) from None
     else:
         raise InputError(f"a person is a mapping or a models.Person, not {type(person).__name__}")
-    problems = [
-        Problem(
-            f"statuses[{index}].kind",
-            f"unknown status kind {status.kind!r}{did_you_mean(status.kind, policy.status_kinds)}; "
-            f"policy {policy.name} knows: {', '.join(sorted(policy.status_kinds))}",
-            ("statuses", index, "kind"),
-        )
-        for index, status in enumerate(record.statuses)
-        if status.kind not in policy.status_kinds
-    ]
+    problems = (
+        []
+        if not record.statuses
+        else [
+            Problem(
+                f"statuses[{index}].kind",
+                f"unknown status kind {status.kind!r}{did_you_mean(status.kind, policy.status_kinds)}; "
+                f"policy {policy.name} knows: {', '.join(sorted(policy.status_kinds))}",
+                ("statuses", index, "kind"),
+            )
+            for index, status in enumerate(record.statuses)
+            if status.kind not in policy.status_kinds
+        ]
+    )
     sections, section_problems = _sections(record, policy)
     problems.extend(section_problems)
     if problems:
@@ -105,13 +109,26 @@ def _sections(person: Person, policy: Policy) -> tuple[dict[str, dict[str, Any]]
     return sections, problems
 
 
+#: The record keys of the policies read lately, by identity (a policy is immutable): a record
+#: with sections asks them every time. Emptied when full.
+_RECORDS: dict[int, tuple[Policy, dict[str, Programme]]] = {}
+_RECORDS_KEPT = 16
+
+
 def _records(policy: Policy) -> dict[str, Programme]:
-    """The record key of each programme that takes inputs."""
-    return {
+    """The record key of each programme that takes inputs (do not change what it gives)."""
+    kept = _RECORDS.get(id(policy))
+    if kept is not None and kept[0] is policy:
+        return kept[1]
+    found = {
         programme.record: programme
         for programme in policy.programmes.values()
         if programme.record is not None
     }
+    if len(_RECORDS) >= _RECORDS_KEPT:
+        _RECORDS.clear()
+    _RECORDS[id(policy)] = (policy, found)
+    return found
 
 
 def _problem(path: Path, message: str, problems: list[Problem]) -> None:
@@ -206,7 +223,9 @@ def _string(raw: Any, spec: InputField, path: Path, policy: Policy, problems: li
     allowed: Any = spec.values
     if isinstance(allowed, TableValues):
         table = policy.tables.get(allowed.table)
-        allowed = list(table.rows) if table is not None else None
+        if table is None or raw in table.rows:  # a key of the table: the usual case, no list made
+            return raw
+        allowed = list(table.rows)
     if allowed is not None and raw not in allowed:
         shown = ", ".join(sorted(allowed)) if len(allowed) <= 25 else f"{len(allowed)} codes of the policy"
         _problem(path, f"{_cut(raw)!r} is not one of {shown}{did_you_mean(raw, allowed)}", problems)

@@ -33,6 +33,8 @@ __all__ = [
 
 
 _NO_VALUES: dict[str, Any] = {}
+#: The fields of a programme section: a report value of the same name is refused by validation.
+_SECTION_FIELDS = frozenset(ProgrammeSection.model_fields)
 
 
 @dataclass
@@ -160,12 +162,31 @@ def programme_section(
             if value.provisional:
                 found.provisional_sources |= value.provisional
             items[name] = _shown(value, f"{programme}.{name}", warnings)
+    title = compiled.policy.programmes[programme].title
+    decided_by = tuple(rule.id for rule in found.rules)
+    provisional = _provisional(compiled, found)
+    if (
+        _SECTION_FIELDS.isdisjoint(items)
+        and type(title) is str
+        and type(found.status) is str
+        and type(found.missing) is tuple
+    ):
+        # Every part is already what validation keeps (text from the checked policy, a tuple, a
+        # truth; a report's values are kept as they are): built without validating again.
+        fields = {
+            "title": title,
+            "status": found.status,
+            "decided_by": decided_by,
+            "missing": found.missing,
+            "provisional": provisional,
+        }
+        return built(ProgrammeSection, fields, items)
     return ProgrammeSection(
-        title=compiled.policy.programmes[programme].title,
+        title=title,
         status=found.status,
-        decided_by=tuple(rule.id for rule in found.rules),
+        decided_by=decided_by,
         missing=found.missing,
-        provisional=_provisional(compiled, found),
+        provisional=provisional,
         **items,
     )
 

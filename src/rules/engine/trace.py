@@ -35,7 +35,8 @@ def trace_entry(
     for name in compiled.reads[rule_id]:
         value = fact(name).value
         if value is not None:
-            facts[name] = json_value(value)
+            kind = type(value)  # a whole number, text or truth is shown as it is: no call
+            facts[name] = value if kind is int or kind is str or kind is bool else json_value(value)
     facts["as_of"] = case.as_of.isoformat()
     if programme in derived:
         facts.update(compiled.mechanisms[programme].rule_facts(derived[programme], rule))
@@ -48,7 +49,7 @@ def trace_entry(
             "title": compiled.title(rule_id, case),
             **compiled.trace_parts[rule_id],
             "facts": facts,
-            "missing": report_missing(compiled, (rule,), case),
+            "missing": report_missing(compiled, (rule,), case) if rule_id in compiled.missing_reads else (),
             "overridden_by": overridden_by,
             "decisive": overridden_by is None
             and decision is not None
