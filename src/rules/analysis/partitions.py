@@ -70,8 +70,12 @@ class Tally:
     (see :func:`answers_of_files`): how many they are, and their part of the impact, to merge
     (:meth:`Impact.merge <rules.analysis.aggregate.Impact.merge>`) in their place."""
 
-    records: int
     impact: Impact
+
+    @property
+    def records(self) -> int:
+        """How many records the tally counts (each counted once by its impact)."""
+        return self.impact.records
 
 
 @overload
@@ -207,7 +211,6 @@ def compare_block(
     comparison = built_comparison(baseline, amended)
     answers: list[Answer | Tally] = []
     counted: Impact | None = None  # the run of unchanged records being tallied
-    records = 0
     try:
         with open_regular(path) as handle:
             lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
@@ -217,18 +220,17 @@ def compare_block(
                 )
                 if tally and answer.error is None and not any(outcome.changed for outcome in answer.outcomes):
                     if counted is None:
-                        counted, records = Impact.of(comparison, dates, law=False), 0
+                        counted = Impact.of(comparison, dates, law=False)
                     counted.add(answer.outcomes)
-                    records += 1
                     continue
                 if counted is not None:
-                    answers.append(Tally(records, counted))
+                    answers.append(Tally(counted))
                     counted = None
                 answers.append(answer)
     except (DocumentError, OSError) as error:
         return _refused_here(error)
     if counted is not None:
-        answers.append(Tally(records, counted))
+        answers.append(Tally(counted))
     return answers
 
 
