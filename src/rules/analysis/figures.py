@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from models.verdict import Verdict
 
-__all__ = ["amounts", "figures", "is_amount", "plain"]
+__all__ = ["amount_pairs", "figures", "is_amount", "plain"]
 
 #: Keys that describe a figure (the why reports the rules; the policy reports its sources).
 _DESCRIPTIVE = frozenset({"title", "note", "source", "rule", "decided_by", "provisional"})
@@ -71,21 +71,22 @@ _AMOUNTS = frozenset({int, Decimal, float})
 _NOT_AMOUNTS = frozenset({str, bool, list, tuple, dt.date})
 
 
-def amounts(found: Mapping[str, Any]) -> dict[str, Any]:
-    """The figures of ``found`` that are amounts (see :func:`is_amount`), in its order."""
-    return {
-        name: value
-        for name, value in found.items()
-        if (kind := type(value)) in _AMOUNTS or (kind not in _NOT_AMOUNTS and is_amount(value))
-    }
+def amount_pairs(found: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Each amount of ``found`` paired with itself: the amounts before and after of a record
+    the two versions judge alike, in one pass."""
+    return {name: (value, value) for name, value in found.items() if _is_amount_of(value, type(value))}
 
 
 def is_amount(value: Any) -> bool:
     """Whether ``value`` is a number an analysis may sum (days, points, tenge), not a flag."""
-    kind = type(value)
-    if kind is int or kind is Decimal or kind is float:  # the usual figures, at once
+    return _is_amount_of(value, type(value))
+
+
+def _is_amount_of(value: Any, kind: type) -> bool:
+    # The usual types are told by a look-up; a subclass (an IntEnum, a bool) by its ancestry.
+    if kind in _AMOUNTS:
         return True
-    return kind is not bool and isinstance(value, int | Decimal | float)
+    return kind not in _NOT_AMOUNTS and kind is not bool and isinstance(value, int | Decimal | float)
 
 
 def plain(value: Any) -> Any:

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from rules.analysis.figures import amounts as amounts_of
-from rules.analysis.figures import is_amount
+from rules.analysis.figures import amount_pairs, is_amount
 from rules.analysis.impact import Comparison, Difference, Why
 from rules.engine.evaluator import Evaluator, today
 from rules.errors import (
@@ -136,7 +135,7 @@ class Outcome:
     def of(cls, record: int, citizenship: str | None, difference: Difference) -> Outcome:
         old, new = difference.figures_before, difference.figures_after
         if new is old:  # not evaluated again: the same figures on both sides
-            amounts = {name: (value, value) for name, value in amounts_of(old).items()}
+            amounts = amount_pairs(old)
         else:
             amounts = {
                 name: (old.get(name), new.get(name))
