@@ -26,7 +26,9 @@ million persons in at most 60 s on two cores, peak memory at most 1.5 GB) and wh
 for a smaller population, at the rate of this run.
 
 ``--workers-read`` runs ``kzmig compare --workers-read``: the worker processes read the file
-themselves instead of the command passing every record to them.
+themselves instead of the command passing every record to them. Without it, the command reads
+(``--command-reads``, where the checkout has that option: since the eleventh round, ``--jobs``
+with one JSON Lines file has the workers read unless told otherwise).
 
 ``--previous DIR`` runs the same population through the ``kzmig`` of another checkout (its
 ``src`` first on ``PYTHONPATH``; e.g. ``git worktree add /tmp/prev <commit>``), in the same run,
@@ -187,6 +189,7 @@ def kzmig(
     modern: bool,
     workers_read: bool = False,
     amendment: Path = AMENDMENT,
+    command_reads: bool = False,
 ) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(checkout / "src")
@@ -199,6 +202,8 @@ def kzmig(
         command += ["--jobs", str(jobs), "--changes", str(changes), "--progress", "off"]
     if workers_read:
         command.append("--workers-read")
+    elif command_reads:  # without --workers-read, the command reads (kzmig's default differs)
+        command.append("--command-reads")
     return command, env
 
 
@@ -250,7 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         "generation_s": generated,
     }
     commands = {
-        "now": kzmig(ROOT, people, args.jobs, changes, True, args.workers_read, args.amendment.resolve())
+        "now": kzmig(
+            ROOT, people, args.jobs, changes, True, args.workers_read, args.amendment.resolve(), True
+        )
     }
     if args.previous is not None:
         help_text = subprocess.run(
@@ -262,7 +269,14 @@ def main(argv: list[str] | None = None) -> int:
         modern = "--changes" in help_text
         workers_read = args.workers_read and "--workers-read" in help_text
         commands["previous"] = kzmig(
-            args.previous, people, args.jobs, changes, modern, workers_read, args.amendment.resolve()
+            args.previous,
+            people,
+            args.jobs,
+            changes,
+            modern,
+            workers_read,
+            args.amendment.resolve(),
+            "--command-reads" in help_text,
         )
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     for _ in range(args.repeat):  # alternated, so that a drift of the machine's speed hits both

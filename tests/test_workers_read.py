@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,73 @@ def test_a_worker_that_finds_a_pipe_where_the_file_was_says_so_instead_of_waitin
     spec = PolicySpec.of_files(None)
     found = compare_block(spec, spec, (str(pipe), 0, 100, 1, 0), [dt.date(2026, 3, 20)], ())
     assert found == refused
+
+
+def _reader_of_each_run(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Who read PEOPLE in each ``kzmig compare`` run from here on: the workers or the command."""
+    import rules.analysis.partitions as partitions
+    import rules.cli.compare as compare
+
+    readers: list[str] = []
+    by_workers, by_command = partitions.answers_of_files, compare._local_answers
+
+    def workers(*args, **kwargs):  # type: ignore[no-untyped-def]
+        readers.append("workers")
+        return by_workers(*args, **kwargs)
+
+    def command(*args, **kwargs):  # type: ignore[no-untyped-def]
+        readers.append("command")
+        return by_command(*args, **kwargs)
+
+    monkeypatch.setattr(partitions, "answers_of_files", workers)
+    monkeypatch.setattr(compare, "_local_answers", command)
+    return readers
+
+
+@pytest.mark.parametrize(
+    ("more", "reader"),
+    [
+        (["--jobs", "2"], "workers"),
+        (["--jobs", "2", "--command-reads"], "command"),
+        (["--jobs", "2", "--chunk", "40"], "command"),
+        ([], "command"),
+        (["--workers-read"], "workers"),
+    ],
+    ids=["jobs: the workers read", "told: the command reads", "a chunk: the command reads",
+         "one process: the command reads", "told: the workers read"],
+)  # fmt: skip
+def test_2026_03_20_sixty_days_with_jobs_the_workers_read_a_json_lines_file_unless_told_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, more: list[str], reader: str
+) -> None:
+    people = hostile_population(tmp_path / "people.jsonl", copies=2)
+    summary = tmp_path / "summary.json"
+    arguments = ["compare", str(people), "--on", "2026-03-20", "--amend", SIXTY_DAYS]
+    arguments += ["--summary", str(summary)]
+    alone = runner.invoke(app, arguments)
+    expected = (alone.exit_code, alone.stdout, alone.stderr, summary.read_text())
+    readers = _reader_of_each_run(monkeypatch)
+    result = runner.invoke(app, [*arguments, *more])
+    assert readers == [reader]
+    assert (result.exit_code, result.stdout, result.stderr, summary.read_text()) == expected
+    assert expected[0] == 1  # the lines no reader can take are error records, either way
+
+
+def test_with_jobs_a_pipe_or_another_format_is_read_by_the_command_and_a_pattern_by_the_workers(
+    tmp_path: Path,
+) -> None:
+    from rules.cli.compare import _workers_may_read
+
+    people = str(hostile_population(tmp_path / "people.jsonl", copies=1))
+    pipe = tmp_path / "pipe.jsonl"
+    os.mkfifo(pipe)
+    (tmp_path / "people.json").write_text("[]")
+    assert _workers_may_read(people, 2, None, None)
+    assert not _workers_may_read(people, 2, None, 40)  # a chunk size is for the command's reading
+    assert not _workers_may_read(people, 1, None, None)  # one process: nothing to share out
+    assert not _workers_may_read(people, 2, "tcp://scheduler:8786", None)  # may not see the file
+    assert not _workers_may_read(str(pipe), 2, None, None)  # only one reader can read a pipe
+    assert not _workers_may_read(str(tmp_path / "people.json"), 2, None, None)
+    assert not _workers_may_read(str(tmp_path / "absent.jsonl"), 2, None, None)  # the command says
+    assert not _workers_may_read("-", 2, None, None)
+    assert _workers_may_read(str(tmp_path / "*.jsonl"), 1, None, None)  # only the workers read one
+    assert not _workers_may_read(str(tmp_path / "*.jsonl"), 2, "tcp://scheduler:8786", None)

@@ -185,22 +185,31 @@ def compare(
         ),
     ] = 30.0,
     workers_read: Annotated[
-        bool,
+        bool | None,
         typer.Option(
-            "--workers-read",
+            "--workers-read/--command-reads",
             help="The workers read PEOPLE themselves, a block of the file each, instead of this "
             "command reading every record and sending it to them: for large populations, with "
             "--dask (every worker must see the files at the same path) or --jobs. PEOPLE is a "
             "JSON Lines file or a quoted pattern naming several ('extract/*.jsonl', read in "
-            "order of name). The unit of work is then a block of a file, not --chunk records.",
+            "order of name). The unit of work is then a block of a file, not --chunk records. "
+            "Default: the workers read a pattern, and, with --jobs and no --chunk, one regular "
+            "JSON Lines file; the command reads otherwise. The output is the same either way.",
+            show_default=False,
         ),
-    ] = False,
+    ] = None,
     chunk: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--chunk", metavar="N", help="Records per unit of work sent to a worker.", min=1, max=100_000
+            "--chunk",
+            metavar="N",
+            help="Records per unit of work sent to a worker, when this command reads PEOPLE "
+            "(giving it means the command reads).  [default: 250]",
+            min=1,
+            max=100_000,
+            show_default=False,
         ),
-    ] = 250,
+    ] = None,
     trips: Annotated[
         Path | None,
         typer.Option(
@@ -235,6 +244,8 @@ def compare(
         raise typer.BadParameter(
             "--workers-read reads JSON Lines files (.jsonl), not standard input, YAML, JSON or Parquet"
         )
+    if workers_read is None:
+        workers_read = _workers_may_read(people, jobs, dask, chunk)
     chosen = [_parse_day(day) for day in on or ()]
     chosen += _months(months) if months is not None else []
     from rules.analysis.population import PolicySpec, Population
@@ -254,7 +265,7 @@ def compare(
                 dates,
                 jobs=jobs,
                 executor=client,
-                chunk=chunk,
+                **({"chunk": chunk} if chunk is not None else {}),  # else the population's own
                 group_by=tuple(dict.fromkeys(by or ())),
             )
             # The two policies are compiled (here, for the law and a run in this process): a long
@@ -280,6 +291,18 @@ def compare(
         raise _fail(error, EXIT_INPUT) from None
     except KzmigError as error:  # an output that cannot be written
         raise _fail(error, EXIT_USAGE) from None
+
+
+def _workers_may_read(people: str, jobs: int, dask: str | None, chunk: int | None) -> bool:
+    """Whether the workers read PEOPLE themselves when not told (see ``--workers-read``): a
+    pattern of JSON Lines files, which only they read; with ``--jobs`` and no ``--chunk`` size,
+    one regular JSON Lines file on this machine (not a pipe, which only one reader may read).
+    Never for a Dask cluster unless told: its workers may not see this machine's files."""
+    if dask is not None or not people.endswith(".jsonl"):
+        return False
+    if glob.has_magic(people):
+        return True
+    return jobs > 1 and chunk is None and Path(people).is_file()
 
 
 def _files(people: str) -> list[str]:
