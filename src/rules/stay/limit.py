@@ -77,6 +77,7 @@ from rules.stay.window import (
     Schedule,
     StayFigures,
     WindowRules,
+    count_again,
     count_stay,
     count_trips,
 )
@@ -429,7 +430,7 @@ class StayLimit:
         the same way under both. When a row of a table the registration reads differs, the
         registration of the record is found under both and compared too."""
         before: StayDerived = derived.state
-        after = self.derive_stay(derived.person, as_of)
+        after = self.derive_stay(derived.person, as_of, before.figures)
         if any(getattr(after, name) != getattr(before, name) for name in _COUNTED):
             return None
         if any(item.partition("[")[0] in self.registration_reads for item in differing):
@@ -447,8 +448,12 @@ class StayLimit:
 
     # --- counting -----------------------------------------------------------------------------
 
-    def derive_stay(self, person: Person, as_of: dt.date) -> StayDerived:
-        """The stay facts for a record whose trips are known (planning calls this directly)."""
+    def derive_stay(self, person: Person, as_of: dt.date, previous: StayFigures | None = None) -> StayDerived:
+        """The stay facts for a record whose trips are known (planning calls this directly).
+
+        ``previous``: the figures of the same record on the same day under another version of
+        the policy (:meth:`rederive`), whose runs of counted days are taken as they are when
+        this version makes the same runs (:func:`~rules.stay.window.count_again`)."""
         day = as_of.toordinal()
         trips = person.trips
         statuses = person.statuses
@@ -486,7 +491,14 @@ class StayLimit:
             exempt = self.exempt_periods(person) if statuses else ()
             try:
                 if uniform and not exempt:  # most records: each trip counted as it is read
-                    figures, later = count_trips(trips, day, counting.rules, per_entry, counting.terms)
+                    again = (
+                        count_again(previous, day, counting.rules, per_entry, counting.terms)
+                        if previous is not None
+                        else None
+                    )
+                    figures, later = again or count_trips(
+                        trips, day, counting.rules, per_entry, counting.terms
+                    )
                 else:
                     # Each span made as the plain tuple it is (cheaper than a TripSpan).
                     spans = [

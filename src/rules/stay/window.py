@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ __all__ = [
     "StayFigures",
     "TripSpan",
     "WindowRules",
+    "count_again",
     "count_stay",
     "count_trips",
     "count_stay_by_day",
@@ -141,6 +142,9 @@ class StayFigures:
     exempt_on_as_of: bool
     latest_exit: int | None
     latest_exit_unbounded: bool = False
+    #: What :func:`count_again` needs to count the same runs under other terms (set by
+    #: :func:`count_trips`): not a figure, so neither compared nor shown.
+    runs: _CountedRuns | None = field(default=None, compare=False, repr=False)
 
     @property
     def counted_days(self) -> list[int]:
@@ -544,7 +548,11 @@ def _count(
             top = last
     if not cover:
         held = _Runs(firsts, lasts, before)
-        return _figures(as_of, rules, held, beyond_cap, current, cover, 0, {}, terms), later
+        capped = tuple(beyond_cap)  # before the days over the window's limit are added to it
+        figures = _figures(as_of, rules, held, beyond_cap, current, cover, 0, {}, terms)
+        if dated:
+            figures.runs = _CountedRuns(held, capped, current, later, as_of, starts, exit_day, cap)
+        return figures, later
     exempted = _Runs.of(exempt_spans)
     by_rule: dict[str, int] = {}
     for rule in dict.fromkeys(period.rule for period in exempt):
@@ -556,6 +564,46 @@ def _count(
     return _figures(
         as_of, rules, held, beyond_cap, current, cover, exempted.before[-1], by_rule, terms
     ), later
+
+
+class _CountedRuns(NamedTuple):
+    """The runs :func:`count_trips` made of a record's trips, and what they depend on: the
+    evaluation day, the day counting starts, whether the exit day counts, the per-entry cap."""
+
+    held: _Runs
+    beyond_cap: tuple[tuple[int, int], ...]
+    current: Span | None
+    later: int
+    as_of: int
+    counting_starts: int
+    count_exit_day: bool
+    cap: int | None
+
+
+def count_again(
+    figures: StayFigures,
+    as_of: int,
+    rules: WindowRules,
+    cap: int | None,
+    terms: tuple[int, int, int, int] | None = None,
+) -> tuple[StayFigures, int] | None:
+    """What :func:`count_trips` gives for the same trips under ``rules``, from the runs it made
+    for ``figures`` (a version of the law with another limit or window counts a record again
+    without reading its trips again); ``None`` when those runs cannot be had so: ``figures``
+    not made by :func:`count_trips`, or on another day, or under rules that make other runs
+    (the day counting starts, whether the exit day counts, the per-entry cap)."""
+    made = figures.runs
+    if (
+        made is None
+        or made.as_of != as_of
+        or made.counting_starts != rules.counting_starts
+        or made.count_exit_day != rules.count_exit_day
+        or made.cap != cap
+    ):
+        return None
+    again = _figures(as_of, rules, made.held, list(made.beyond_cap), made.current, [], 0, {}, terms)
+    again.runs = made
+    return again, made.later
 
 
 def _spans(trips: Sequence[DatedTrip], as_of: int, cap: int | None) -> list[Span]:
