@@ -99,3 +99,35 @@ def test_a_trip_day_beyond_the_year_9999_makes_its_record_an_error_record_and_th
     assert f"{persons}: row 2: the person record is not valid" in result.stderr
     assert "trips[0].entry" in result.stderr and "+5,000,000 days from 1970-01-01" in result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_2026_an_exit_and_a_re_entry_on_one_day_in_an_unsorted_extract_read_as_two_trips_in_order(
+    tmp_path: Path,
+) -> None:
+    from rules.cli.parquet import read_parquet_records
+
+    persons, trips = tmp_path / "persons.parquet", tmp_path / "trips.parquet"
+    pq.write_table(pa.table({"person_id": ["A"], "citizenship": ["RU"]}), persons)
+    day = dt.date.fromisoformat
+    stays = [  # as an extract may list them: newest first, the open trip before the day trip
+        ("2026-02-01", None),
+        ("2026-02-01", "2026-02-01"),
+        ("2026-01-10", "2026-01-20"),
+        ("2026-01-10", "2026-01-10"),
+    ]
+    entries = pa.array([day(entry) for entry, _ in stays], pa.date32())
+    exits = pa.array([day(exit_) if exit_ else None for _, exit_ in stays], pa.date32())
+    pq.write_table(pa.table({"person_id": ["A"] * 4, "entry": entries, "exit": exits}), trips)
+    (record,) = read_parquet_records(persons, trips)
+    assert record.data is not None
+    assert record.data["trips"] == [
+        {"entry": day("2026-01-10"), "exit": day("2026-01-10")},
+        {"entry": day("2026-01-10"), "exit": day("2026-01-20")},
+        {"entry": day("2026-02-01"), "exit": day("2026-02-01")},
+        {"entry": day("2026-02-01")},
+    ]
+    result = runner.invoke(
+        app, ["compare", str(persons), "--trips", str(trips), "--on", "2026-03-20", "--amend", SIXTY_DAYS]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "errors: 0" in result.stdout

@@ -14,8 +14,9 @@ by ``person_id`` (for 10 million trips, a few hundred MB), and the rows of a who
 persons are taken from them at once. Tables are read column by column (days through their
 numbers: pyarrow makes dates one by one far more slowly), not row by row. Each row of
 the persons table yields exactly one record, its trips and statuses in the order of the day
-they start (an extract need not be sorted); a row the engine cannot read is an error record
-in its place, like a JSON line.
+they start, then of the day they end (an extract need not be sorted: of an exit and a re-entry
+on one day, the trip left that day comes first); a row the engine cannot read is an error
+record in its place, like a JSON line.
 
 Nothing is dropped without a word. A ``person_id`` on several rows of the persons table makes
 each of those rows an error record: whose trips and statuses are whose cannot be told. Rows of
@@ -55,9 +56,9 @@ def read_parquet_records(
             "Parquet input needs pyarrow", [Problem(str(persons), "pip install 'kzmig[analysis]'")]
         ) from None
     companions = {
-        "trips": _Companion(trips, ("person_id", "entry"), "trip") if trips is not None else None,
+        "trips": _Companion(trips, ("person_id", "entry"), "trip", "exit") if trips is not None else None,
         "statuses": (
-            _Companion(statuses, ("person_id", "kind", "valid_from"), "status")
+            _Companion(statuses, ("person_id", "kind", "valid_from"), "status", "valid_to")
             if statuses is not None
             else None
         ),
@@ -112,7 +113,7 @@ def _owner(person_id: Any, repeated: dict[str, int]) -> str | None:
 class _Companion:
     """A table of rows per person (trips, statuses), sorted by person for look-up."""
 
-    def __init__(self, path: Path, required: tuple[str, ...], what: str) -> None:
+    def __init__(self, path: Path, required: tuple[str, ...], what: str, until: str) -> None:
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
@@ -132,9 +133,14 @@ class _Companion:
         self._without_person = table.num_rows
         table = table.filter(pc.is_valid(table.column("person_id")))
         self._without_person -= table.num_rows
-        # By person, then by the day each row starts (a trip's entry, a status's valid_from): an
-        # extract lists rows in no particular order, a record lists trips in the order of time.
-        table = table.sort_by([("person_id", "ascending"), (required[-1], "ascending")])
+        # By person, then by the day each row starts (a trip's entry, a status's valid_from) and
+        # the day it ends (the column ``until``; none last): an extract lists rows in no particular order, a
+        # record lists trips in the order of time, and of two trips entering on one day (an exit
+        # and a re-entry that day) the one left that day comes first.
+        order = [("person_id", "ascending"), (required[-1], "ascending")]
+        if until in table.schema.names:
+            order.append((until, "ascending"))
+        table = table.sort_by(order)
         encoded = pc.run_end_encode(table.column("person_id").combine_chunks())
         ends = encoded.run_ends.to_pylist()
         self._runs = {
