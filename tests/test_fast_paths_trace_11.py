@@ -1,30 +1,42 @@
-"""The trace's fast paths of the eleventh round of speed work, each against the path it replaces.
+"""The trace's and the sections' fast paths of the eleventh round of speed work, each against
+the path it replaces.
 
-A trace entry is filled into a template made once per rule (its fields in the model's order,
-the parts no case changes already in place) and built without the general steps of
-``models.verdict.built``; a derivation's parameter reads are planned once with their labels,
-and one read on the day a fact gives evaluates that day once; the rule that alone decided its
-programme shows the missing facts found when it decided, not looked up again. Here every entry
-of the example cases and of the benchmarks' generated persons is built again the general way
-(the code these paths replace, below) and must be the same to the last field: the same values,
-in the same order, the same fields given, the same JSON.
+* A trace entry is filled into a template made once per rule (its fields in the model's order,
+  the parts no case changes already in place) and built without the general steps of
+  ``models.verdict.built``; a derivation's parameter reads are planned once with their labels,
+  and one read on the day a fact gives evaluates that day once; the rule that alone decided its
+  programme shows the missing facts found when it decided, not looked up again. Every entry of
+  the example cases and of the benchmarks' generated persons is built again the general way
+  (the code these paths replace, below) and must be the same to the last field: the same
+  values, in the same order, the same fields given, the same JSON.
+* A day or a record is shown (json_value) without the checks of subclasses: the same JSON value
+  as the general checks give, for any value.
+* A checklist item and a rule named in a section are built without validation: each is what
+  validation makes of its fields; a rule's days in force are one span, the days its own dates
+  and those of every rule it refines cover.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
 
 import rules
-from models.verdict import Derivation, TraceEntry, built
+from models.verdict import ChecklistItem, Derivation, RuleRef, TraceEntry, built
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
-from rules.engine.computation import json_value
+from rules.engine.computation import Entry, json_value
+from rules.engine.patterns import chain
 from rules.engine.sections import Decided, report_missing
 from rules.engine.trace import derivations, trace_entry
 from rules.policy.documents import parse_document
@@ -116,6 +128,26 @@ def _parameter_read(compiled: CompiledPolicy, param: Param, case: Case) -> str:
         return f"parameter {param.name}"
     day = compiled.closure(param.on)(case, None).value
     return f"parameter {param.name} on {json_value(day) if day is not None else 'an unknown day'}"
+
+
+def _general_json_value(value: Any) -> Any:
+    """json_value as it was: every check in turn after the plain types."""
+    kind = type(value)
+    if kind is int or kind is str or kind is bool or kind is float or value is None:
+        return value
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        whole = isinstance(exponent, int) and exponent >= 0 and value == value.to_integral_value()
+        return int(value) if whole else float(value)
+    if isinstance(value, tuple):
+        return [_general_json_value(item) for item in value]
+    if isinstance(value, Entry):
+        return {name: _general_json_value(item) for name, item in value.fields.items()}
+    if isinstance(value, Mapping):
+        return {name: _general_json_value(item) for name, item in value.items()}
+    return value
 
 
 # --- the cases ----------------------------------------------------------------------------------
@@ -241,3 +273,74 @@ def test_a_parameter_read_on_an_unknown_day_is_named_so_and_has_no_value() -> No
                     assert value is None
                     unknown += 1
     assert unknown  # the policy reads a parameter on the day a fact gives, here unknown
+
+
+_plain = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.text(max_size=5),
+    st.dates(),
+    st.datetimes(),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2),
+)
+_values = st.recursive(
+    _plain,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_values)
+def test_a_day_or_a_record_is_shown_as_the_general_json_value_shows_it(value: Any) -> None:
+    shown, general = json_value(value), _general_json_value(value)
+    assert shown == general
+    assert repr(shown) == repr(general)  # the same types too (an int is not a float, a list not a tuple)
+
+
+def _sections_items(value: Any) -> Iterator[Any]:
+    """Every checklist item and rule named in a verdict's sections."""
+    if isinstance(value, (ChecklistItem, RuleRef)):
+        yield value
+    elif isinstance(value, BaseModel):  # a programme's section: its report's values are extra
+        yield from _sections_items(value.__pydantic_extra__ or {})
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _sections_items(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _sections_items(item)
+
+
+def test_a_checklist_item_or_a_rule_named_in_a_section_is_the_validated_one() -> None:
+    kinds: set[type[Any]] = set()
+    for amendments, person, on in [*_example_cases(), *_generated_cases()]:
+        try:
+            verdict = _evaluator(amendments).evaluate_case(person, on, trace=False).verdict
+        except (rules.InputError, rules.EvaluationError):
+            continue
+        for item in _sections_items(verdict.__pydantic_extra__):
+            validated = type(item)(**item.__dict__)
+            assert list(item.__dict__.items()) == list(validated.__dict__.items())
+            assert item.model_fields_set == validated.model_fields_set
+            assert item.__pydantic_extra__ == validated.__pydantic_extra__
+            assert item.model_dump_json() == validated.model_dump_json()
+            kinds.add(type(item))
+    assert kinds == {ChecklistItem, RuleRef}
+
+
+def test_a_rule_is_in_force_on_the_days_it_and_every_rule_it_refines_cover() -> None:
+    compiled = _evaluator().compiled
+    days = sorted(
+        {day for rule in compiled.rules.values() for day in (rule.start, rule.end) if day is not None}
+    )
+    probes = {day + dt.timedelta(days=shift) for day in days for shift in (-1, 0, 1)}
+    for rule_id, rule in compiled.rules.items():
+        start, end = compiled.in_force[rule_id]
+        for day in probes:
+            expected = all(link.in_force(day) for link in chain(rule, compiled.rules))
+            assert (start <= day and (end is None or day <= end)) == expected, (rule_id, day)

@@ -230,12 +230,13 @@ class CompiledPolicy:
             for rule_id, rule in self.rules.items()
             if rule.then.missing or self.missing_tests[rule_id]
         }
-        #: Per rule, the dates of its own and of the rules it refines: it is in force on a day
-        #: all of them cover.
-        self.in_force: dict[str, tuple[tuple[dt.date, dt.date | None], ...]] = {
-            rule_id: tuple((link.start, link.end) for link in chain(rule, self.rules))
-            for rule_id, rule in self.rules.items()
-        }
+        #: Per rule, the days it is in force on: those its own dates and the dates of the rules
+        #: it refines all cover, from the latest first day to the earliest last (None: no end).
+        self.in_force: dict[str, tuple[dt.date, dt.date | None]] = {}
+        for rule_id, rule in self.rules.items():
+            links = tuple(chain(rule, self.rules))
+            ends = [link.end for link in links if link.end is not None]
+            self.in_force[rule_id] = (max(link.start for link in links), min(ends) if ends else None)
         self.order = {name: index for index, name in enumerate(policy.programmes)}
         self.rank = {
             name: {status: index for index, status in enumerate(programme.precedence)}

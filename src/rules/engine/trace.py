@@ -8,22 +8,16 @@ each derivation step's parameter reads and their labels); an evaluation fills in
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from models.verdict import Derivation, TraceEntry
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import json_value
-from rules.engine.sections import Decided, report_missing
+from rules.engine.sections import Decided, complete, report_missing
 from rules.policy.mechanisms import Derived
 
 __all__ = ["derivations", "trace_entry"]
-
-_Model = TypeVar("_Model", TraceEntry, Derivation)
-_set = object.__setattr__
-#: Every field of a trace entry and of a derivation: each is built with all of them given.
-_ENTRY_FIELDS = frozenset(TraceEntry.model_fields)
-_DERIVATION_FIELDS = frozenset(Derivation.model_fields)
 
 
 def trace_entry(
@@ -62,7 +56,7 @@ def trace_entry(
         fields["decisive"] = decision is not None and rule.then.status == decision.status
     if derives is not None:
         fields["derivations"] = _derived(compiled, derives, case)  # a formula computes one of them
-    return _complete(TraceEntry, fields, _ENTRY_FIELDS)
+    return complete(TraceEntry, fields)
 
 
 def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) -> tuple[Derivation, ...]:
@@ -102,17 +96,5 @@ def _derived(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) -> tu
             "missing": tuple(sorted(value.missing)) if value.missing else (),
             "provisional": tuple(sorted(value.provisional)) if value.provisional else (),
         }
-        result.append(_complete(Derivation, fields, _DERIVATION_FIELDS))
+        result.append(complete(Derivation, fields))
     return tuple(result)
-
-
-def _complete(cls: type[_Model], fields: dict[str, Any], names: frozenset[str]) -> _Model:
-    """An instance of ``cls`` from ``fields``: every field given, in declaration order, each
-    already what validation keeps. What :func:`models.verdict.built` makes of the same values,
-    without its general steps (defaults, factories, extra fields)."""
-    model = cls.__new__(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(names))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
