@@ -19,12 +19,12 @@ from rules.engine.patterns import chain, facts_read_by, parameters_read_by
 from rules.policy.conditions import comparisons
 from rules.policy.loader import Policy
 from rules.policy.mechanisms import Mechanism
-from rules.policy.nodes import Node, Param, ReportItem, operator_of, parameter_nodes, references
+from rules.policy.nodes import Node, ReportItem, operator_of, parameter_nodes, references
 from rules.policy.registry import mechanism_class
 from rules.policy.titles import Slot, rule_title, slots
 from rules.policy.types import FactSpec
 
-__all__ = ["CompiledPolicy", "DerivationStep"]
+__all__ = ["CompiledPolicy", "DerivationStep", "ParameterRead", "TraceShape"]
 
 #: The origins of facts a case reads as they are, without a formula (see Case._compute).
 _READ = frozenset({"as_of", "status", "mechanism", "input"})
@@ -33,14 +33,38 @@ _READ = frozenset({"as_of", "status", "mechanism", "input"})
 _MEMO_SIZE = 1 << 16
 
 
+class ParameterRead(NamedTuple):
+    """A parameter node a derivation shows, with what is known of it before any case."""
+
+    name: str
+    label: str  # "parameter NAME" (on a day its 'on' gives: "parameter NAME on DAY")
+    on: Evaluate | None  # the closure of its 'on' (None: on the evaluation date)
+    closure: Evaluate  # the closure of the node
+
+
 class DerivationStep(NamedTuple):
     """One computed fact of a trace entry's derivations, as its formula in force reads it."""
 
     fact: str
     formula: str  # the operator it was written with ("none": no formula in force)
     operands: tuple[str, ...]  # the facts it reads directly
-    parameters: tuple[Param, ...]  # its parameter nodes, in order of appearance
+    parameters: tuple[ParameterRead, ...]  # its parameter nodes, in order of appearance
     reads: tuple[str, ...]  # "parameter NAME" and "table NAME", in order of appearance
+
+
+class TraceShape(NamedTuple):
+    """What a fired rule's trace entry needs of the policy, made once per rule."""
+
+    rule: Rule
+    programme: str
+    reads: tuple[str, ...]  # the facts its condition reads (with the rules it refines)
+    #: Its entry's fields in the order TraceEntry declares them: the parts no case changes
+    #: (source, in force, outcome, note; the title of a rule quoting no parameter) and the
+    #: defaults of those a case fills.
+    template: dict[str, Any]
+    templated: bool  # its title quotes parameters: rendered for the case (see title())
+    lists_missing: bool  # it can list missing facts (see missing_reads)
+    derives: tuple[str, ...] | None  # the facts its derivations show (None: it has none)
 
 
 class CompiledPolicy:
@@ -206,12 +230,13 @@ class CompiledPolicy:
             for rule_id, rule in self.rules.items()
             if rule.then.missing or self.missing_tests[rule_id]
         }
-        #: Per rule, the dates of its own and of the rules it refines: it is in force on a day
-        #: all of them cover.
-        self.in_force: dict[str, tuple[tuple[dt.date, dt.date | None], ...]] = {
-            rule_id: tuple((link.start, link.end) for link in chain(rule, self.rules))
-            for rule_id, rule in self.rules.items()
-        }
+        #: Per rule, the days it is in force on: those its own dates and the dates of the rules
+        #: it refines all cover, from the latest first day to the earliest last (None: no end).
+        self.in_force: dict[str, tuple[dt.date, dt.date | None]] = {}
+        for rule_id, rule in self.rules.items():
+            links = tuple(chain(rule, self.rules))
+            ends = [link.end for link in links if link.end is not None]
+            self.in_force[rule_id] = (max(link.start for link in links), min(ends) if ends else None)
         self.order = {name: index for index, name in enumerate(policy.programmes)}
         self.rank = {
             name: {status: index for index, status in enumerate(programme.precedence)}
@@ -239,15 +264,29 @@ class CompiledPolicy:
             for rule_id in self.templated
         }
         self._titles: dict[tuple[str, dt.date, tuple[Any, ...]], str] = {}
-        # The parts of a rule's trace entry that no case changes: source, in force, outcome,
-        # note (the title is the case's, see title()).
-        self.trace_parts: dict[str, dict[str, object]] = {
-            rule_id: {
-                "source": self.sources[rule_id],
-                "in_force": (rule.start, rule.end),
-                "outcome": rule.then.status or "applies",
-                "note": rule.then.note or rule.note,
-            }
+        #: Per rule, what its trace entry needs, in one look-up (see rules.engine.trace).
+        self.trace_shapes: dict[str, TraceShape] = {
+            rule_id: TraceShape(
+                rule,
+                rule.programme,
+                self.reads[rule_id],
+                {
+                    "rule": rule_id,
+                    "title": rule.title,
+                    "source": self.sources[rule_id],
+                    "in_force": (rule.start, rule.end),
+                    "outcome": rule.then.status or "applies",
+                    "facts": None,
+                    "missing": (),
+                    "overridden_by": None,
+                    "decisive": False,
+                    "note": rule.then.note or rule.note,
+                    "derivations": (),
+                },
+                rule_id in self.templated,
+                rule_id in self.missing_reads,
+                self.derives[rule_id] if rule_id in self.deriving else None,
+            )
             for rule_id, rule in self.rules.items()
         }
 
@@ -255,13 +294,14 @@ class CompiledPolicy:
         """The title of rule ``rule_id`` in ``case``: with the values of the parameters it
         quotes in force on the evaluation date, or on the day of the fact a slot names (see
         :mod:`rules.policy.titles`)."""
-        if rule_id not in self.templated:
+        named = self._title_days.get(rule_id)
+        if named is None:  # a title quoting no parameter: the policy's own
             return self.rules[rule_id].title
-        days = tuple(case.fact(name).value for name in self._title_days[rule_id])
+        days = tuple(case.fact(name).value for name in named) if named else ()
         key = (rule_id, case.as_of, days)
         found = self._titles.get(key)
         if found is None:
-            known = dict(zip(self._title_days[rule_id], days, strict=True))
+            known = dict(zip(named, days, strict=True))
             found = rule_title(self.policy, self.rules[rule_id], case.as_of, fact=known.get)
             if len(self._titles) >= _MEMO_SIZE:
                 self._titles.clear()
@@ -337,7 +377,15 @@ class CompiledPolicy:
                     name,
                     operator_of(node),
                     facts,
-                    tuple(parameter_nodes(node)),
+                    tuple(
+                        ParameterRead(
+                            param.name,
+                            f"parameter {param.name}",
+                            self.closure(param.on) if param.on is not None else None,
+                            self.closure(param),
+                        )
+                        for param in parameter_nodes(node)
+                    ),
                     (*(f"parameter {p}" for p in parameters), *(f"table {t}" for t in tables)),
                 )
             )

@@ -237,6 +237,10 @@ def json_value(value: Any) -> Any:
     kind = type(value)
     if kind is int or kind is str or kind is bool or kind is float or value is None:
         return value  # shown as it is: the common case, without the checks below
+    if kind is dt.date:  # a day, and a record's fields (a trace's facts, a sanction's offence):
+        return value.isoformat()  # without the checks of subclasses and abstract classes below
+    if kind is dict:
+        return {name: json_value(item) for name, item in value.items()}
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -12,10 +12,10 @@ Two shapes, both declared by the policy:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from models.policy import Rule
-from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef, built
+from models.verdict import ChecklistItem, Decision, Derivation, ProgrammeSection, RuleRef, TraceEntry, built
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import Val, json_value
@@ -23,6 +23,7 @@ from rules.policy.nodes import ReportItem
 
 __all__ = [
     "Decided",
+    "complete",
     "decision",
     "fact_paths",
     "programme_section",
@@ -33,6 +34,12 @@ __all__ = [
 
 
 _NO_VALUES: dict[str, Any] = {}
+_Complete = TypeVar("_Complete", TraceEntry, Derivation, ChecklistItem, RuleRef)
+#: The fields of each model :func:`complete` builds.
+_FIELDS: dict[type[Any], frozenset[str]] = {
+    cls: frozenset(cls.model_fields) for cls in (TraceEntry, Derivation, ChecklistItem, RuleRef)
+}
+_set = object.__setattr__
 #: The fields of a programme section: a report value of the same name is refused by validation.
 _SECTION_FIELDS = frozenset(ProgrammeSection.model_fields)
 
@@ -47,6 +54,19 @@ class Decided:
     missing: tuple[str, ...]
     provisional_sources: set[str] = field(default_factory=set)
     gaps: dict[str, None] = field(default_factory=dict)
+
+
+def complete(cls: type[_Complete], fields: dict[str, Any]) -> _Complete:
+    """An instance of ``cls`` (a trace entry, a derivation, a checklist item, a rule named in
+    a section) from ``fields``: every field given, in declaration order, each already what
+    validation keeps. What :func:`models.verdict.built` or validation makes of the same values,
+    without their general steps (defaults, factories, extra fields, checks)."""
+    model = cls.__new__(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", set(_FIELDS[cls]))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
 
 
 def fact_paths(compiled: CompiledPolicy, name: str, case: Case) -> tuple[str, ...]:
@@ -147,7 +167,7 @@ def programme_section(
     for name, (item, closure) in compiled.reports.get(programme, {}).items():
         if item.rules_with_status is not None:
             items[name] = [
-                RuleRef(rule=rule_id, title=compiled.title(rule_id, case))
+                complete(RuleRef, {"rule": rule_id, "title": compiled.title(rule_id, case)})
                 for rule_id in compiled.deciding.get((programme, item.rules_with_status), ())
                 if rule_id in fired and rule_id not in overridden_by
             ]
@@ -243,16 +263,18 @@ def _checklist(
     as_of = case.as_of
     fact = case.fact
     for rule_id in compiled.deciding.get((programme, status), ()):
-        if not all(
-            start <= as_of and (end is None or as_of <= end) for start, end in compiled.in_force[rule_id]
-        ):
+        start, end = compiled.in_force[rule_id]
+        if as_of < start or (end is not None and as_of > end):
             continue  # the rule, or one it refines, is not in force (Rule.in_force)
         if rule_id in fired:
             result = "set_aside" if rule_id in overridden_by else "failed"
-        elif any(fact(name).value is None for name in compiled.reads[rule_id]):
-            result = "unknown"
         else:
             result = "met"
+            for name in compiled.reads[rule_id]:  # as a loop: no generator's frame per rule
+                if fact(name).value is None:
+                    result = "unknown"
+                    break
         title = compiled.title(rule_id, case)
-        items.append(ChecklistItem(rule=rule_id, title=title, result=result))  # type: ignore[arg-type]
+        # The policy's rule and title, and one of the results the model allows: nothing to check.
+        items.append(complete(ChecklistItem, {"rule": rule_id, "title": title, "result": result}))
     return items
