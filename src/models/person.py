@@ -9,12 +9,24 @@ caller can fix the record instead of guessing. A fact the caller does not know i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from typing import Annotated
+from collections.abc import Callable, Collection
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import SchemaValidator
 
-from models._fields import Day, shown
+from models._fields import Day, refused_as_always, shown
 from models.crossing import Crossing
 
 __all__ = ["CORE_FIELDS", "MAX_STATUSES", "MAX_TRIPS", "Person", "Status", "Trip"]
@@ -29,6 +41,21 @@ _STATUS_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refused_as_always(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Self], info: ValidationInfo
+    ) -> Self:
+        """A refused day is reported as :func:`models._fields.parse_day` refuses it (a
+        :data:`Day` read without it reports each branch of its reading)."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            as_always = refused_as_always(error, info.mode)
+            if as_always is None:
+                raise
+            raise as_always from None
 
 
 class Trip(_Strict):
@@ -152,6 +179,45 @@ class Person(_Strict):
             _CITIZENSHIPS[value] = code
         return code
 
+    @classmethod
+    def model_validate(cls, obj: Any, **options: Any) -> Self:
+        """The record read as :class:`Person` reads it, with its usual checks made in one pass.
+
+        pydantic-core reads the record without the checks between trips and within each trip
+        (Python calls, one per trip); one walk over the trips then makes them. A record that
+        fails a check, or the reading, is read again in full, for its errors (:meth:`_checked`
+        only says whether to). With options, or for a subclass, the record is read in full.
+        """
+        if options or cls is not Person:
+            return super().model_validate(obj, **options)
+        try:
+            person: Self = _quick_reading().validate_python(obj)
+        except ValidationError:
+            return super().model_validate(obj)
+        return person if person._checked() else super().model_validate(obj)
+
+    def _checked(self) -> bool:
+        """Whether the record passes the checks of its trips: each exit and registration not
+        before its entry (:meth:`Trip._exit_not_before_entry`), trips in order without overlap
+        (:meth:`_trips_in_order_without_overlap`), not both trips and crossings."""
+        trips = self.trips
+        if trips is None:
+            return True
+        if self.crossings is not None:
+            return False
+        last_exit: dt.date | None = None
+        for index, trip in enumerate(trips):
+            entry = trip.entry
+            if index and (last_exit is None or entry < last_exit):
+                return False
+            last_exit = trip.exit
+            if last_exit is not None and last_exit < entry:
+                return False
+            registered = trip.registered_on
+            if registered is not None and registered < entry:
+                return False
+        return True
+
     @model_validator(mode="after")
     def _trips_or_crossings(self) -> Person:
         if self.trips is not None and self.crossings is not None:
@@ -184,3 +250,33 @@ class Person(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return trips
+
+
+def _without(schema: Any, leaving: Collection[Callable[..., Any]]) -> Any:
+    """``schema`` (a core schema) without the validator functions ``leaving``: each node of one
+    is replaced by the schema it wraps, which takes over the node's reference. The functions
+    are compared unbound (a classmethod validator's function is bound to its class here)."""
+    if isinstance(schema, list):
+        return [_without(item, leaving) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    function = schema.get("function")
+    if isinstance(function, dict) and "schema" in schema:
+        if getattr(function["function"], "__func__", function["function"]) in leaving:
+            inner = _without(schema["schema"], leaving)
+            return {**inner, "ref": schema["ref"]} if "ref" in schema else inner
+    return {key: _without(value, leaving) for key, value in schema.items()}
+
+
+@functools.cache
+def _quick_reading() -> SchemaValidator:
+    """:class:`Person`'s reading without the checks :meth:`Person._checked` makes (nor
+    :meth:`_Strict._refused_as_always`, for a record it refuses is read again in full)."""
+    Person.model_rebuild()  # the models defer their schema to first use
+    leaving = {
+        _Strict._refused_as_always.__func__,
+        Trip._exit_not_before_entry,
+        Person._trips_in_order_without_overlap.__func__,  # type: ignore[attr-defined]
+        Person._trips_or_crossings,
+    }
+    return SchemaValidator(_without(Person.__pydantic_core_schema__, leaving))
