@@ -319,7 +319,17 @@ _PLANS: dict[type[BaseModel], tuple[tuple[str, Any, Callable[[], Any] | None], .
         (name, field.default, field.default_factory)  # type: ignore[misc]
         for name, field in cls.model_fields.items()
     )
-    for cls in (Derivation, TraceEntry, OverstayPeriod, Decision, StayResult, ProgrammeSection, Verdict)
+    for cls in (
+        Derivation,
+        TraceEntry,
+        OverstayPeriod,
+        Decision,
+        RuleRef,
+        ChecklistItem,
+        StayResult,
+        ProgrammeSection,
+        Verdict,
+    )
 }
 #: Per output model, every field with its default, in declaration order (``None`` in the place
 #: of a field made by a factory), and the fields made by a factory.
@@ -353,6 +363,18 @@ def built(cls: type[_Model], values: dict[str, Any], extra: dict[str, Any] | Non
     _set(model, "__pydantic_fields_set__", set(values) if extra is None else {*values, *extra})
     allows = cls.model_config.get("extra") == "allow"
     _set(model, "__pydantic_extra__", ({} if extra is None else extra) if allows else None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
+def built_whole(cls: type[_Model], fields: dict[str, Any]) -> _Model:
+    """:func:`built` of ``fields`` that give every field of ``cls`` (a model without extra
+    fields), in declaration order: the same instance, without filling defaults in (the trace's
+    entries and derivations, a section's checklist, made per fired rule)."""
+    model = cls.__new__(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", set(_DEFAULTS[cls]))
+    _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
 

@@ -12,10 +12,10 @@ Two shapes, both declared by the policy:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from models.policy import Rule
-from models.verdict import ChecklistItem, Decision, Derivation, ProgrammeSection, RuleRef, TraceEntry, built
+from models.verdict import ChecklistItem, Decision, ProgrammeSection, RuleRef, built, built_whole
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import Val, json_value
@@ -23,7 +23,6 @@ from rules.policy.nodes import ReportItem
 
 __all__ = [
     "Decided",
-    "complete",
     "decision",
     "fact_paths",
     "programme_section",
@@ -34,12 +33,6 @@ __all__ = [
 
 
 _NO_VALUES: dict[str, Any] = {}
-_Complete = TypeVar("_Complete", TraceEntry, Derivation, ChecklistItem, RuleRef)
-#: The fields of each model :func:`complete` builds.
-_FIELDS: dict[type[Any], frozenset[str]] = {
-    cls: frozenset(cls.model_fields) for cls in (TraceEntry, Derivation, ChecklistItem, RuleRef)
-}
-_set = object.__setattr__
 #: The fields of a programme section: a report value of the same name is refused by validation.
 _SECTION_FIELDS = frozenset(ProgrammeSection.model_fields)
 
@@ -54,19 +47,6 @@ class Decided:
     missing: tuple[str, ...]
     provisional_sources: set[str] = field(default_factory=set)
     gaps: dict[str, None] = field(default_factory=dict)
-
-
-def complete(cls: type[_Complete], fields: dict[str, Any]) -> _Complete:
-    """An instance of ``cls`` (a trace entry, a derivation, a checklist item, a rule named in
-    a section) from ``fields``: every field given, in declaration order, each already what
-    validation keeps. What :func:`models.verdict.built` or validation makes of the same values,
-    without their general steps (defaults, factories, extra fields, checks)."""
-    model = cls.__new__(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(_FIELDS[cls]))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
-    return model
 
 
 def fact_paths(compiled: CompiledPolicy, name: str, case: Case) -> tuple[str, ...]:
@@ -167,7 +147,7 @@ def programme_section(
     for name, (item, closure) in compiled.reports.get(programme, {}).items():
         if item.rules_with_status is not None:
             items[name] = [
-                complete(RuleRef, {"rule": rule_id, "title": compiled.title(rule_id, case)})
+                built_whole(RuleRef, {"rule": rule_id, "title": compiled.title(rule_id, case)})
                 for rule_id in compiled.deciding.get((programme, item.rules_with_status), ())
                 if rule_id in fired and rule_id not in overridden_by
             ]
@@ -276,5 +256,5 @@ def _checklist(
                     break
         title = compiled.title(rule_id, case)
         # The policy's rule and title, and one of the results the model allows: nothing to check.
-        items.append(complete(ChecklistItem, {"rule": rule_id, "title": title, "result": result}))
+        items.append(built_whole(ChecklistItem, {"rule": rule_id, "title": title, "result": result}))
     return items

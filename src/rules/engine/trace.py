@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.verdict import Derivation, TraceEntry
+from models.verdict import Derivation, TraceEntry, built_whole
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import json_value
-from rules.engine.sections import Decided, complete, report_missing
+from rules.engine.sections import Decided, report_missing
 from rules.policy.mechanisms import Derived
 
 __all__ = ["derivations", "trace_entry"]
@@ -56,7 +56,7 @@ def trace_entry(
         fields["decisive"] = decision is not None and rule.then.status == decision.status
     if derives is not None:
         fields["derivations"] = _derived(compiled, derives, case)  # a formula computes one of them
-    return complete(TraceEntry, fields)
+    return built_whole(TraceEntry, fields)
 
 
 def derivations(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) -> tuple[Derivation, ...]:
@@ -96,5 +96,5 @@ def _derived(compiled: CompiledPolicy, names: tuple[str, ...], case: Case) -> tu
             "missing": tuple(sorted(value.missing)) if value.missing else (),
             "provisional": tuple(sorted(value.provisional)) if value.provisional else (),
         }
-        result.append(complete(Derivation, fields))
+        result.append(built_whole(Derivation, fields))
     return tuple(result)
