@@ -134,9 +134,9 @@ class _Companion:
         table = table.filter(pc.is_valid(table.column("person_id")))
         self._without_person -= table.num_rows
         # By person, then by the day each row starts (a trip's entry, a status's valid_from) and
-        # the day it ends (the column ``until``; none last): an extract lists rows in no particular order, a
-        # record lists trips in the order of time, and of two trips entering on one day (an exit
-        # and a re-entry that day) the one left that day comes first.
+        # the day it ends (the column ``until``; none last): an extract lists rows in no
+        # particular order, a record lists trips in the order of time, and of two trips entering
+        # on one day (an exit and a re-entry that day) the one left that day comes first.
         order = [("person_id", "ascending"), (required[-1], "ascending")]
         if until in table.schema.names:
             order.append((until, "ascending"))
@@ -187,9 +187,9 @@ class _Companion:
         return said
 
     def rows_of_each(self, owners: list[str | None]) -> list[list[dict[str, Any]]]:
-        """The rows of each person of ``owners`` (``None``: none), each in the order of the
-        day it starts: taken from the table in one go for all of them (a call into the table
-        per person would cost more than the rows themselves)."""
+        """The rows of each person of ``owners`` (``None``: none), in the order of the day
+        each starts, then ends: taken from the table in one go for all of them (a call into the
+        table per person would cost more than the rows themselves)."""
         import pyarrow as pa
 
         runs = self._runs
