@@ -18,14 +18,17 @@ moves is compared).
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
+
 if TYPE_CHECKING:
     from models.verdict import Verdict
 
-__all__ = ["amount_pairs", "figures", "is_amount", "plain"]
+__all__ = ["amount_pairs", "dumped_figures", "figures", "is_amount", "plain"]
 
 #: Keys that describe a figure (the why reports the rules; the policy reports its sources).
 _DESCRIPTIVE = frozenset({"title", "note", "source", "rule", "decided_by", "provisional"})
@@ -36,12 +39,123 @@ _LEAVES = frozenset({int, str, bool, float, Decimal, dt.date})
 
 
 def figures(verdict: Verdict) -> dict[str, Any]:
-    """Every compared figure of ``verdict``, by dotted name, in the verdict's reading order."""
+    """Every compared figure of ``verdict``, by dotted name, in the verdict's reading order.
+
+    The figures are read off the sections' models as they are (:func:`_walked`): every figure
+    a population run compares, once or twice per record, without dumping each section into
+    dicts first. A section holding a value of a type that walk does not know is read through
+    its dump (:func:`dumped_figures`, which gives the same figures for every section)."""
+    found: dict[str, Any] = {}
+    try:
+        _walked("stay", verdict.stay, found)
+        for programme, section in verdict.sections.items():
+            _walked(programme, section, found)
+    except _Unknown:
+        return dumped_figures(verdict)
+    return found
+
+
+def dumped_figures(verdict: Verdict) -> dict[str, Any]:
+    """:func:`figures` read from each section's ``model_dump`` (Python mode, by alias): the
+    definition the walk of :func:`figures` keeps to."""
     found: dict[str, Any] = {}
     _flatten("stay", verdict.stay.model_dump(mode="python", by_alias=True), found)
     for programme, section in verdict.sections.items():
         _flatten(programme, section.model_dump(mode="python", by_alias=True), found)
     return found
+
+
+class _Unknown(Exception):
+    """A value whose dump the walk of :func:`figures` does not know."""
+
+
+#: Per model class and dotted place, its fields in declaration order that may be figures: each
+#: with the name a dump gives it and the figure's dotted name.
+_PLACES: dict[tuple[type, str], tuple[tuple[str, str, str], ...]] = {}
+
+
+#: Per model class, its fields in declaration order with the names a dump gives them.
+_DUMP_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+def _dump_names(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    names = _DUMP_NAMES.get(cls)
+    if names is None:
+        names = _DUMP_NAMES[cls] = tuple(
+            (name, info.serialization_alias or info.alias or name) for name, info in cls.model_fields.items()
+        )
+    return names
+
+
+def _place(cls: type[BaseModel], prefix: str) -> tuple[tuple[str, str, str], ...]:
+    found = _PLACES.get((cls, prefix))
+    if found is None:
+        found = tuple(
+            (name, key, f"{prefix}.{key}")
+            for name, key in _dump_names(cls)
+            if key not in _DESCRIPTIVE and f"{prefix}.{key}" not in _LAW_IN_FORCE
+        )
+        if len(_PLACES) >= 1024:  # the places are the policy's few: kept unless something is amiss
+            _PLACES.clear()
+        _PLACES[(cls, prefix)] = found
+    return found
+
+
+def _walked(prefix: str, model: BaseModel, found: dict[str, Any]) -> None:
+    """:func:`_flatten` of ``model``'s dump, read off the model itself."""
+    values = model.__dict__
+    for attribute, _, name in _place(type(model), prefix):
+        item = values[attribute]
+        if item is not None:
+            _figure(name, item, found)
+    extra = model.__pydantic_extra__
+    if extra:
+        _mapping(prefix, extra, found)
+
+
+def _mapping(prefix: str, values: Mapping[str, Any], found: dict[str, Any]) -> None:
+    for key, item in values.items():
+        if item is None or key in _DESCRIPTIVE:
+            continue
+        name = f"{prefix}.{key}"
+        if name not in _LAW_IN_FORCE:
+            _figure(name, item, found)
+
+
+def _figure(name: str, item: Any, found: dict[str, Any]) -> None:
+    """The figures of the value ``item`` (not ``None``) at ``name``, as :func:`_flatten` makes them."""
+    kind = type(item)
+    if kind in _LEAVES:
+        found[name] = item
+    elif kind is list or kind is tuple:  # one figure, compared whole; an empty one is none
+        if item:
+            found[name] = _dump(item)
+    elif kind is dict:
+        _mapping(name, item, found)
+    elif isinstance(item, BaseModel):
+        _walked(name, item, found)
+    elif isinstance(item, enum.Enum):
+        found[name] = item  # kept as it is by a dump in Python mode: a figure as it is
+    else:
+        raise _Unknown(kind)
+
+
+def _dump(value: Any) -> Any:
+    """``value`` as a dump in Python mode gives it: models as dicts by alias, containers kept."""
+    kind = type(value)
+    if kind in _LEAVES or value is None or isinstance(value, enum.Enum):
+        return value
+    if kind is tuple:
+        return tuple(_dump(item) for item in value)
+    if kind is list:
+        return [_dump(item) for item in value]
+    if kind is dict:
+        return {key: _dump(item) for key, item in value.items()}
+    if isinstance(value, BaseModel):
+        values = value.__dict__
+        dumped = {key: _dump(values[name]) for name, key in _dump_names(type(value))}
+        return dumped if not value.__pydantic_extra__ else {**dumped, **_dump(value.__pydantic_extra__)}
+    raise _Unknown(kind)
 
 
 def _flatten(prefix: str, value: Any, found: dict[str, Any]) -> None:
