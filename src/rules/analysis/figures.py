@@ -188,7 +188,11 @@ _NOT_AMOUNTS = frozenset({str, bool, list, tuple, dt.date})
 def amount_pairs(found: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Each amount of ``found`` paired with itself: the amounts before and after of a record
     the two versions judge alike, in one pass."""
-    return {name: (value, value) for name, value in found.items() if _is_amount_of(value, type(value))}
+    return {
+        name: (value, value)
+        for name, value in found.items()
+        if (kind := type(value)) in _AMOUNTS or (kind not in _NOT_AMOUNTS and _is_amount_of(value, kind))
+    }
 
 
 def is_amount(value: Any) -> bool:

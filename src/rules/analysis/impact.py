@@ -172,6 +172,8 @@ class Comparison:
         self._law: dict[dt.date, tuple[LawDifference, ...]] = {}
         #: Per figure's name, the programme whose status it is, or ``None`` (:meth:`_status_figure`).
         self._status_figures: dict[str, str | None] = {}
+        #: Per set of figures' names (in order), those that are a status (:meth:`_statuses_among`).
+        self._statuses_of: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
         self._slots = {
             programme.section: name
             for evaluator in (baseline, amended)
@@ -224,15 +226,28 @@ class Comparison:
         if after is None:
             after = _restated(before, self._amended_ref, restated)
         why = self._why(before, after, changed, (first, second)) if changed else Why()
-        statuses: dict[str, tuple[Any, Any]] = {}
+        names = tuple(old) if new is old else tuple(dict.fromkeys((*old, *new)))
+        shown = self._statuses_of.get(names)
+        if shown is None:
+            shown = self._statuses_among(names)
+        statuses = {programme: (old.get(name), new.get(name)) for name, programme in shown}
+        return Difference(before, after, changed, old, new, why, notes, statuses, groups)
+
+    def _statuses_among(self, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """The figures among ``names`` that are a programme's status, with the programme, kept
+        by the names: the records of a population have few sets of figures."""
+        found = []
         known = self._status_figures
-        for name in old if new is old else dict.fromkeys((*old, *new)):
+        for name in names:
             programme = known.get(name, _UNSEEN)
             if programme is _UNSEEN:
                 programme = self._status_figure(name)
             if programme is not None:
-                statuses[programme] = (old.get(name), new.get(name))
-        return Difference(before, after, changed, old, new, why, notes, statuses, groups)
+                found.append((name, programme))
+        if len(self._statuses_of) > 10_000:
+            self._statuses_of.clear()
+        shown = self._statuses_of[names] = tuple(found)
+        return shown
 
     def _status_figure(self, name: str) -> str | None:
         """The programme whose status the figure ``name`` is (``None``: not a status), kept:
