@@ -11,7 +11,7 @@ decide ``undetermined`` and name it. Any other top-level field is refused.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -96,6 +96,7 @@ def _sections(person: Person, policy: Policy) -> tuple[dict[str, dict[str, Any]]
     declared = _records(policy)
     sections: dict[str, dict[str, Any]] = {}
     problems: list[Problem] = []
+    readers = _readers(policy)
     for key, value in extra.items():
         programme = declared.get(key)
         if programme is None:
@@ -103,10 +104,191 @@ def _sections(person: Person, policy: Policy) -> tuple[dict[str, dict[str, Any]]
             continue
         if value is None:
             continue
+        # A section read as it usually is, valid: in one pass without paths or messages; any
+        # other is read again the full way, which names every problem at its path.
+        quick = readers[key](value, key)
+        if quick is not _REREAD:
+            sections[key] = quick
+            continue
         parsed = _record(value, programme.inputs, (key,), policy, problems)
         if parsed is not None:
             sections[key] = parsed
     return sections, problems
+
+
+class _Reread:
+    """What a quick reader gives for a value it does not take as it is (see :func:`_reader`)."""
+
+
+_REREAD: Any = _Reread()
+
+#: A quick reader: a value, as the full reading gives it for a valid value, or :data:`_REREAD`.
+#: It is given the value and the path of its place as text (``social_contract.support``).
+_Quick = Callable[[Any, str], Any]
+
+#: The quick readers of the sections of the policies read lately, by identity (see _records).
+_READERS: dict[int, tuple[Policy, dict[str, _Quick]]] = {}
+
+
+def _readers(policy: Policy) -> dict[str, _Quick]:
+    """The quick reader of each programme section of ``policy``, made once per policy."""
+    kept = _READERS.get(id(policy))
+    if kept is not None and kept[0] is policy:
+        return kept[1]
+    found = {key: _record_reader(programme.inputs, policy) for key, programme in _records(policy).items()}
+    if len(_READERS) >= _RECORDS_KEPT:
+        _READERS.clear()
+    _READERS[id(policy)] = (policy, found)
+    return found
+
+
+def _reader(spec: InputField, policy: Policy) -> _Quick:
+    """A reader of the values of ``spec`` that gives what :func:`_value` gives for each value it
+    accepts without a problem, and :data:`_REREAD` for a value it may refuse or read otherwise
+    (a float for a whole number, a subclass of text): that value is then read by :func:`_value`."""
+    kind = spec.type
+    if kind == "date":
+        return _date_reader
+    if kind == "boolean":
+        return _boolean_reader
+    if kind == "integer":
+        return _integer_reader(spec)
+    if kind == "decimal":
+        return _decimal_reader(spec)
+    if kind == "string":
+        return _string_reader(spec, policy)
+    if kind == "record":
+        return _record_reader(spec.fields or {}, policy)
+    return _list_reader(spec, policy)
+
+
+def _date_reader(raw: Any, path: str) -> Any:
+    try:
+        return parse_day(raw)
+    except ValueError:
+        return _REREAD
+
+
+def _boolean_reader(raw: Any, path: str) -> Any:
+    return raw if raw.__class__ is bool else _REREAD
+
+
+def _bounds(spec: InputField) -> tuple[Decimal | None, Decimal | None]:
+    """The bounds of a number as :func:`_number` compares with them."""
+    return (
+        Decimal(str(spec.minimum)) if spec.minimum is not None else None,
+        Decimal(str(spec.maximum)) if spec.maximum is not None else None,
+    )
+
+
+def _integer_reader(spec: InputField) -> _Quick:
+    low, high = _bounds(spec)
+
+    def read(raw: Any, path: str) -> Any:
+        if (
+            raw.__class__ is int
+            and -_LARGEST <= raw <= _LARGEST
+            and (low is None or raw >= low)
+            and (high is None or raw <= high)
+        ):
+            return raw
+        return _REREAD
+
+    return read
+
+
+def _decimal_reader(spec: InputField) -> _Quick:
+    low, high = _bounds(spec)
+
+    def read(raw: Any, path: str) -> Any:
+        kind = raw.__class__
+        if kind is not int and kind is not float and kind is not str:
+            return _REREAD
+        text = str(raw)
+        if len(text) > 40:
+            return _REREAD
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            return _REREAD
+        if (
+            not value.is_finite()
+            or abs(value) > _LARGEST
+            or (low is not None and value < low)
+            or (high is not None and value > high)
+        ):
+            return _REREAD
+        return value
+
+    return read
+
+
+def _string_reader(spec: InputField, policy: Policy) -> _Quick:
+    longest = spec.max_length
+    allowed: Any = spec.values
+    if isinstance(allowed, TableValues):
+        table = policy.tables.get(allowed.table)
+        if table is None:
+            return lambda raw, path: _REREAD  # the full reading says what is wrong
+        allowed = table.rows
+    elif allowed is not None:
+        allowed = frozenset(allowed)
+
+    def read(raw: Any, path: str) -> Any:
+        if raw.__class__ is str and len(raw) <= longest and (allowed is None or raw in allowed):
+            return raw
+        return _REREAD
+
+    return read
+
+
+def _record_reader(fields: Mapping[str, InputField], policy: Policy) -> _Quick:
+    # Each field's reader, and whether it is given its place (lists name their items by it).
+    readers = tuple(
+        (name, _reader(spec, policy), spec.type in ("record", "list")) for name, spec in fields.items()
+    )
+
+    def read(data: Any, path: str) -> Any:
+        if data.__class__ is not dict or not fields.keys() >= data.keys():
+            return _REREAD  # not a mapping, or an unknown field
+        values: dict[str, Any] = {}
+        for name, reader, placed in readers:
+            raw = data.get(name)
+            if raw is None:
+                continue
+            value = reader(raw, f"{path}.{name}" if placed else path)
+            if value is _REREAD:
+                return _REREAD
+            values[name] = value
+        return values
+
+    return read
+
+
+def _list_reader(spec: InputField, policy: Policy) -> _Quick:
+    item_reader = _record_reader(spec.fields or {}, policy)
+    most, unique = spec.max_items, spec.unique
+
+    def read(raw: Any, path: str) -> Any:
+        if raw.__class__ is not list or len(raw) > most:
+            return _REREAD
+        entries = []
+        seen: set[Any] = set()
+        for index, item in enumerate(raw):
+            place = f"{path}[{index}]"
+            fields = item_reader(item, place)
+            if fields is _REREAD:
+                return _REREAD
+            if unique is not None:
+                key = fields.get(unique)
+                if key is not None:
+                    if key in seen:
+                        return _REREAD  # given twice: the full reading says where
+                    seen.add(key)
+            entries.append(Entry(fields, place))
+        return tuple(entries)
+
+    return read
 
 
 #: The record keys of the policies read lately, by identity (a policy is immutable): a record
