@@ -46,6 +46,7 @@ from models.verdict import (
     StayStatus,
     TraceEntry,
     built,
+    built_whole,
 )
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 from rules.policy.loader import Policy
@@ -283,9 +284,14 @@ class StayLimit:
         # The overstay periods shown, by their days; bounded.
         self._periods: dict[tuple[int, int], OverstayPeriod] = {}
         # The regime and what the count reads of the policy, by nationality and day; bounded.
-        self._regimes_on: dict[tuple[str, int], tuple[Any, bool]] = {}
+        self._regimes_on: dict[tuple[str, int], tuple[bool, Any, bool]] = {}
         self._countings: dict[tuple[str, int], _Counting] = {}
         self._windows = _schedule(policy, "stay.window_days")
+        # The days the base rule is in force, as ordinals (``UNBOUNDED``: no end).
+        self._in_force = (
+            self.base.start.toordinal(),
+            UNBOUNDED if self.base.end is None else self.base.end.toordinal(),
+        )
         self._sources = {
             rule.id: SourceRef(title=rule.source.title, href=rule.source.href, date=rule.source.date)
             for rule in self.exemptions
@@ -464,21 +470,25 @@ class StayLimit:
             "statuses": tuple(sorted({s.kind for s in statuses if s.covers(as_of)})) if statuses else (),
         }
         gaps: tuple[PolicyGap, ...] = ()
+        first_day, last_day = self._in_force
+        in_force = first_day <= day <= last_day  # the base rule's, on ``as_of``
         citizenship = person.citizenship
         subject = False
         if citizenship is not None:
             fact["citizenship"] = citizenship
-            found, subject = self._regimes_on.get((citizenship, day)) or self._regime_on(citizenship, day)
-            fact["regime_recorded"] = found is not None
-            if found is not None:
-                fact["regime"] = found.value
+            recorded, regime, subject = self._regimes_on.get((citizenship, day)) or self._regime_on(
+                citizenship, day
+            )
+            fact["regime_recorded"] = recorded
+            if recorded:
+                fact["regime"] = regime
                 fact["subject"] = subject
-            elif self.base.in_force(as_of):
+            elif in_force:
                 gaps = (self._gap(citizenship, as_of),)
                 warnings.append(gaps[0].note)
         limit = window = per_entry = None
         figures = None
-        if subject and trips is not None and self.base.in_force(as_of):
+        if subject and trips is not None and in_force:
             assert citizenship is not None  # a subject regime is that of a citizenship
             counting = self._countings.get((citizenship, day)) or self._counting(citizenship, day)
             per_entry, limit, window = counting.per_entry, counting.limit, counting.window
@@ -626,38 +636,52 @@ class StayLimit:
         figures = derived.figures
         fact = derived.fact
         # Every value below is already what validation keeps: built without validating again.
-        section: dict[str, Any] = {
-            "status": status,
-            "limit": derived.limit,
-            "window": derived.window,
-            "missing": missing,
-            "sanction": sanction,
-            "entry_check": entry_check,
-            "registration": registration,
-            "regime": fact.get("regime"),
-            "policy_gaps": derived.gaps,
-        }
         if figures is None:
+            section: dict[str, Any] = {
+                "status": status,
+                "limit": derived.limit,
+                "window": derived.window,
+                "missing": missing,
+                "sanction": sanction,
+                "entry_check": entry_check,
+                "registration": registration,
+                "regime": fact.get("regime"),
+                "policy_gaps": derived.gaps,
+            }
             return built(StayResult, section)
         latest = figures.latest_exit
         periods = figures.periods
-        section["days_used"] = figures.days_used
-        section["per_entry_limit"] = derived.per_entry_limit
-        section["overstay_days"] = fact["overstay_days"]  # the figures' overstay count
-        section["exempt_days"] = figures.exempt_days
-        if periods:  # none in most records
-            section["overstay_now"] = bool(figures.present and periods[-1][1] == fact["as_of"])
-            section["overstay_periods"] = tuple([self._period(first, last) for first, last in periods])
-        else:
-            section["overstay_now"] = False
-            section["overstay_periods"] = ()
-        # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
-        section["latest_exit"] = (
-            dt.date.fromordinal(latest)
-            if latest and latest <= _LAST_ORDINAL and status in _SHOWS_LATEST_EXIT
-            else None
+        # With figures every field is given: the fields in their declaration order, as built
+        # would lay them out (tests/test_fast_paths_stay_12.py checks the order).
+        return built_whole(
+            StayResult,
+            {
+                "status": status,
+                "days_used": figures.days_used,
+                "limit": derived.limit,
+                "window": derived.window,
+                "per_entry_limit": derived.per_entry_limit,
+                "overstay_days": fact["overstay_days"],  # the figures' overstay count
+                "overstay_now": bool(figures.present and periods[-1][1] == fact["as_of"])
+                if periods
+                else False,
+                # None in most records.
+                "overstay_periods": tuple([self._period(first, last) for first, last in periods])
+                if periods
+                else (),
+                "exempt_days": figures.exempt_days,
+                # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
+                "latest_exit": dt.date.fromordinal(latest)
+                if latest and latest <= _LAST_ORDINAL and status in _SHOWS_LATEST_EXIT
+                else None,
+                "missing": missing,
+                "sanction": sanction,
+                "entry_check": entry_check,
+                "registration": registration,
+                "regime": fact.get("regime"),
+                "policy_gaps": derived.gaps,
+            },
         )
-        return built(StayResult, section)
 
     def _period(self, first: int, last: int) -> OverstayPeriod:
         """The overstay period of days ``first..last`` (built once: the model is frozen)."""
@@ -778,17 +802,21 @@ class StayLimit:
             if first <= last
         ]
 
-    def _regime_on(self, citizenship: str, day: int) -> tuple[Any, bool]:
-        """The row of ``citizenship`` in table stay.regime_of_citizenship on ``day`` (``None``:
-        none) and whether its regime is subject to the limit: looked up once per nationality and
-        day (the records of a population are evaluated on a few days)."""
+    def _regime_on(self, citizenship: str, day: int) -> tuple[bool, Any, bool]:
+        """Whether table stay.regime_of_citizenship has a row for ``citizenship`` on ``day``,
+        its value (``None``: no row) and whether that regime is subject to the limit: looked up
+        once per nationality and day (the records of a population are evaluated on a few days)."""
         key = (citizenship, day)
         found = self._regimes_on.get(key)
         if found is None:
             policy = self.policy
             row = policy.row(REGIME_OF_CITIZENSHIP, citizenship, day)
             terms = None if row is None else policy.row(REGIMES, row.value, day)
-            found = (row, bool(terms is not None and terms.value["subject"]))
+            found = (
+                row is not None,
+                None if row is None else row.value,
+                bool(terms is not None and terms.value["subject"]),
+            )
             if len(self._regimes_on) >= _DAYS_KEPT:
                 self._regimes_on.clear()
             self._regimes_on[key] = found

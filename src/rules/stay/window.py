@@ -725,47 +725,68 @@ def _window_over(held: _Runs, rules: WindowRules, over: list[tuple[int, int]]) -
 def _window_over_swept(held: _Runs, limit: int, window: int, over: list[tuple[int, int]]) -> None:
     """:func:`_window_over` under one limit and window: the days leaving the window are found
     by a pointer moving forward with the runs, only a run whose last window is over the limit
-    is searched, and the runs before the first ``limit`` counted days are not looked at."""
+    is searched, and the runs before the first ``limit`` counted days are not looked at. Nor
+    are the runs after one whose last window holds ``held`` days, up to the last whose days
+    and ``held`` make at most ``limit``: a later window holds no day of the runs before it
+    that the window of that run does not, so at most ``held`` of them and its own runs' days."""
     firsts, lasts, before = held.firsts, held.lasts, held.before
     if before[-1] <= limit:
         return  # fewer counted days in all than the limit
+    count = len(firsts)
+    ahead = firsts[1:]  # ``ahead[i]``: the first day of the run after run ``i``
+    ahead.append(UNBOUNDED)
+    bisect_right = bisect.bisect_right
     behind = -1  # the last run starting on or before the day before the window
-    for index in range(bisect.bisect_right(before, limit) - 1, len(firsts)):
-        end = lasts[index]
-        edge = end - window
-        while behind < index and firsts[behind + 1] <= edge:
+    following = firsts[0]  # the first day of the run after it
+    left = 0  # the counted days on or before the day before the window
+    index = bisect_right(before, limit) - 1
+    while index < count:
+        edge = lasts[index] - window
+        if following <= edge:
             behind += 1
-        if behind < 0:
-            left = 0
-        else:
+            following = ahead[behind]
+            while following <= edge:
+                behind += 1
+                following = ahead[behind]
+        if behind >= 0:
             last = lasts[behind]
-            left = before[behind] + (last if last < edge else edge) - firsts[behind] + 1
-        if before[index + 1] - left > limit:
-            over.append((_first_over_in_run(held, index, window, limit), end))
+            # The days of the runs up to ``behind``, less those of it after the edge.
+            left = before[behind + 1] - last + edge if last > edge else before[behind + 1]
+        upto = before[index + 1]
+        if upto - left > limit:
+            over.append((_first_over_in_run(held, index, window, limit), lasts[index]))
+            index += 1
+        else:
+            index = bisect_right(before, left + limit, index + 2) - 1
 
 
 def _first_over_in_run(held: _Runs, index: int, window: int, limit: int) -> int:
     """The first day of run ``index`` whose window holds more than ``limit`` days, when its
-    last day's does (:func:`_first_over` on one run: a day ``d`` of the run has
-    ``before[index] - firsts[index] + 1 + d`` counted days up to it; only the days before the
-    window are looked up, among the runs up to this one)."""
+    last day's does (:func:`_first_over` on one run). A day ``d`` of the run has
+    ``before[index] - firsts[index] + 1 + d`` counted days up to it, less those up to the day
+    before its window, ``d - window``: while that day lies in a run, both grow alike and the
+    window holds as many days; while it lies between two runs, the window gains a day a day.
+    So the days of the run are walked a piece at a time, each piece solved in closed form."""
     firsts, lasts, before = held.firsts, held.lasts, held.before
     base = before[index] - firsts[index] + 1
-    low, high = firsts[index], lasts[index]
-    bisect_right = bisect.bisect_right
-    while low < high:
-        middle = (low + high) // 2
-        edge = middle - window
-        behind = bisect_right(firsts, edge, 0, index + 1) - 1
-        left = 0
-        if behind >= 0:
-            last = lasts[behind]
-            left = before[behind] + (last if last < edge else edge) - firsts[behind] + 1
-        if base + middle - left > limit:
-            high = middle
-        else:
-            low = middle + 1
-    return low
+    day = firsts[index]
+    behind = bisect.bisect_right(firsts, day - window, 0, index + 1) - 1  # the last run from the edge back
+    while True:
+        if behind >= 0 and day - window <= lasts[behind]:  # the edge in a run: the window holds the same
+            if base + window - before[behind] + firsts[behind] - 1 > limit:
+                return day
+            day = lasts[behind] + window + 1  # the edge just past that run
+            if behind < index and firsts[behind + 1] <= day - window:
+                behind += 1  # and in the next, which touches it
+        else:  # the edge before run ``behind + 1``: the window holds one more day each day
+            found = limit - base + before[behind + 1] + 1  # the first day holding more than ``limit``
+            if found <= day:
+                return day
+            following = firsts[behind + 1] + window  # the day the edge reaches the next run
+            if found < following:
+                return found
+            day = following
+            behind += 1
 
 
 def _latest_exit_by_runs(
