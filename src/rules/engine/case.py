@@ -86,6 +86,12 @@ class Case:
     def _compute(self, name: str) -> Val:
         spec = self.compiled.specs[name]
         origin = spec.origin
+        if origin == "computed":  # by a formula: the usual case, asked first
+            closure = self.compiled.formula(name, self.day)
+            if closure is None:
+                return Val(None, gaps=(f"fact {name} has no formula on {self.as_of}",))
+            computed: Val = closure(self, None)
+            return computed
         if origin == "as_of":
             return Val(self.as_of)
         if origin == "status":
@@ -95,13 +101,7 @@ class Case:
             programme, local = self.compiled.mechanism_local[name]
             value = self.mechanism_facts.get(programme, _EMPTY).get(local)
             return Val(value) if value is not None else _NONE
-        if origin == "input":
-            return self._input(name, spec)
-        closure = self.compiled.formula(name, self.day)
-        if closure is None:
-            return Val(None, gaps=(f"fact {name} has no formula on {self.as_of}",))
-        computed: Val = closure(self, None)
-        return computed
+        return self._input(name, spec)  # "input": the only origin left
 
     def _input(self, name: str, spec: FactSpec) -> Val:
         record, path = self.compiled.inputs[name]

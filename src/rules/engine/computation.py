@@ -305,11 +305,14 @@ def _param(node: Param) -> Evaluate:
     on = compile_formula(node.on)
 
     def run(source: FactSource, item: Entry | None) -> Val:
-        day, when = _day(on, source, item)
+        when = on(source, item)  # as _day gives it, without the call
+        day = when.value
         if day is None:
             return _merge(when)
         found = source.parameter(name, day)
-        return _merge(when, found, value=found.value) if when is not NONE else found
+        if not (when.missing or when.gaps or when.provisional):
+            return found  # nothing of the day to carry over: what _merge would give, equal
+        return _merge(when, found, value=found.value)
 
     return run
 
@@ -333,16 +336,21 @@ def _arith(node: Arith) -> Evaluate:
     def run(source: FactSource, item: Entry | None) -> Val:
         values = []
         known = True
+        plain = True
         for arg in args:  # every operand, as a loop: no comprehension's frame per case
             value = arg(source, item)
             values.append(value)
             if value.value is None:
                 known = False
+            elif value.missing or value.gaps or value.provisional:
+                plain = False
         if not known:
             return _merge(*values)
         result = _number(values[0].value)
         for value in values[1:]:
             result = _arithmetic(op, result, _number(value.value))
+        if plain:  # nothing to carry over, the usual case: what _merge gives, without its loops
+            return _TRUE if result is True else _FALSE if result is False else Val(result)
         return _merge(*values, value=result)
 
     return run
@@ -383,10 +391,25 @@ def _extreme(node: Extreme) -> Evaluate:
     pick = min if node.op == "min" else max
 
     def run(source: FactSource, item: Entry | None) -> Val:
-        values = [arg(source, item) for arg in args]
-        if any(v.value is None for v in values):
+        values = []
+        numbers = []
+        known = True
+        plain = True
+        for arg in args:  # every operand, as a loop: no comprehension's frame per case
+            value = arg(source, item)
+            values.append(value)
+            if value.value is None:
+                known = False
+            else:
+                numbers.append(_number(value.value))
+                if value.missing or value.gaps or value.provisional:
+                    plain = False
+        if not known:
             return _merge(*values)
-        return _merge(*values, value=pick(_number(v.value) for v in values))
+        result = pick(numbers)
+        if plain:  # nothing to carry over, the usual case: what _merge gives, without its loops
+            return _TRUE if result is True else _FALSE if result is False else Val(result)
+        return _merge(*values, value=result)
 
     return run
 
@@ -485,6 +508,10 @@ def _date_add(node: DateAdd) -> Evaluate:
         except (OverflowError, ValueError):
             gap = Val(None, gaps=(f"{op} of {count.value} to {day.value} leaves the calendar",))
             return _merge(day, count, gap)
+        if not (day.missing or day.gaps or day.provisional) and not (
+            count.missing or count.gaps or count.provisional
+        ):
+            return Val(result)  # nothing to carry over, the usual case: a day, as _merge gives it
         return _merge(day, count, value=result)
 
     return run
@@ -605,6 +632,7 @@ def _logic(node: Logic) -> Evaluate:
         values = []
         settling = []
         unknown = []
+        plain = True
         for arg in args:  # every part, as a loop: no comprehension's frame per case
             value = arg(source, item)
             values.append(value)
@@ -612,10 +640,14 @@ def _logic(node: Logic) -> Evaluate:
                 settling.append(value)
             elif value.value is None:
                 unknown.append(value)
+            elif value.missing or value.gaps or value.provisional:
+                plain = False
         if settling:
             return _merge(*settling, value=decisive)
         if unknown:
             return _merge(*unknown)
+        if plain:  # nothing to carry over, the usual case: the shared truth, as _merge gives it
+            return _FALSE if decisive else _TRUE
         return _merge(*values, value=not decisive)
 
     return run
@@ -662,11 +694,15 @@ def _record(node: RecordOf) -> Evaluate:
     def run(source: FactSource, item: Entry | None) -> Val:
         parts = []
         record = {}
+        plain = True
         for name, field in fields:  # as a loop: no comprehension's frame per case
             value = field(source, item)
             parts.append(value)
             record[name] = value.value
-        return _merge(*parts, value=record)
+            if value.missing or value.gaps or value.provisional:
+                plain = False
+        # Nothing to carry over, the usual case: the record as _merge gives it, without its loops.
+        return Val(record) if plain else _merge(*parts, value=record)
 
     return run
 

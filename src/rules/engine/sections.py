@@ -112,7 +112,8 @@ def decision(compiled: CompiledPolicy, found: Decided, case: Case, warnings: lis
         value = closure(case, None)
         if value.provisional:
             found.provisional_sources |= value.provisional
-        values[name] = _shown(value, "the figure", warnings)
+        # As _shown gives it, without a call when there is no gap (the usual case).
+        values[name] = _shown(value, "the figure", warnings) if value.gaps else json_value(value.value)
     # Every value is already what validation keeps (the policy is checked): built as it is.
     return built(
         Decision,
