@@ -126,20 +126,10 @@ _REREAD: Any = _Reread()
 #: It is given the value and the path of its place as text (``social_contract.support``).
 _Quick = Callable[[Any, str], Any]
 
-#: The quick readers of the sections of the policies read lately, by identity (see _records).
-_READERS: dict[int, tuple[Policy, dict[str, _Quick]]] = {}
-
 
 def _readers(policy: Policy) -> dict[str, _Quick]:
     """The quick reader of each programme section of ``policy``, made once per policy."""
-    kept = _READERS.get(id(policy))
-    if kept is not None and kept[0] is policy:
-        return kept[1]
-    found = {key: _record_reader(programme.inputs, policy) for key, programme in _records(policy).items()}
-    if len(_READERS) >= _RECORDS_KEPT:
-        _READERS.clear()
-    _READERS[id(policy)] = (policy, found)
-    return found
+    return _kept(policy)[2]
 
 
 def _reader(spec: InputField, policy: Policy) -> _Quick:
@@ -291,26 +281,33 @@ def _list_reader(spec: InputField, policy: Policy) -> _Quick:
     return read
 
 
-#: The record keys of the policies read lately, by identity (a policy is immutable): a record
-#: with sections asks them every time. Emptied when full.
-_RECORDS: dict[int, tuple[Policy, dict[str, Programme]]] = {}
+#: Per policy read lately, by identity (a policy is immutable), the record key of each programme
+#: that takes inputs and the quick reader of its section: a record with sections asks them
+#: every time. Emptied when full.
+_RECORDS: dict[int, tuple[Policy, dict[str, Programme], dict[str, _Quick]]] = {}
 _RECORDS_KEPT = 16
 
 
 def _records(policy: Policy) -> dict[str, Programme]:
     """The record key of each programme that takes inputs (do not change what it gives)."""
+    return _kept(policy)[1]
+
+
+def _kept(policy: Policy) -> tuple[Policy, dict[str, Programme], dict[str, _Quick]]:
+    """What :data:`_RECORDS` keeps of ``policy``, made on first use."""
     kept = _RECORDS.get(id(policy))
     if kept is not None and kept[0] is policy:
-        return kept[1]
+        return kept
     found = {
         programme.record: programme
         for programme in policy.programmes.values()
         if programme.record is not None
     }
+    readers = {key: _record_reader(programme.inputs, policy) for key, programme in found.items()}
     if len(_RECORDS) >= _RECORDS_KEPT:
         _RECORDS.clear()
-    _RECORDS[id(policy)] = (policy, found)
-    return found
+    kept = _RECORDS[id(policy)] = (policy, found, readers)
+    return kept
 
 
 def _problem(path: Path, message: str, problems: list[Problem]) -> None:
