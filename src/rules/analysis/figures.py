@@ -69,11 +69,6 @@ class _Unknown(Exception):
     """A value whose dump the walk of :func:`figures` does not know."""
 
 
-#: Per model class and dotted place, its fields in declaration order that may be figures: each
-#: with the name a dump gives it and the figure's dotted name.
-_PLACES: dict[tuple[type, str], tuple[tuple[str, str, str], ...]] = {}
-
-
 #: Per model class, its fields in declaration order with the names a dump gives them.
 _DUMP_NAMES: dict[type, tuple[tuple[str, str], ...]] = {}
 
@@ -85,6 +80,11 @@ def _dump_names(cls: type[BaseModel]) -> tuple[tuple[str, str], ...]:
             (name, info.serialization_alias or info.alias or name) for name, info in cls.model_fields.items()
         )
     return names
+
+
+#: Per model class and dotted place, its fields in declaration order that may be figures: each
+#: with the name a dump gives it and the figure's dotted name.
+_PLACES: dict[tuple[type, str], tuple[tuple[str, str, str], ...]] = {}
 
 
 def _place(cls: type[BaseModel], prefix: str) -> tuple[tuple[str, str, str], ...]:
