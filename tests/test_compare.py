@@ -1569,3 +1569,32 @@ def test_2026_03_20_at_60_visa_free_days_in_180_only_a_traveller_beyond_60_days_
     assert evaluated == ["US-62"]
     assert moved.statuses["stay"] == ("compliant", "overstay")
     assert [law.name for law in moved.why.law] == ["stay.regimes[visa_free]"]
+
+
+@pytest.mark.parametrize(
+    "name", ["limit-60-days.yaml", "sanction-fines-doubled.yaml", "residence-language-b1.yaml"]
+)
+def test_a_population_runs_outcome_made_without_the_amended_verdict_is_the_one_made_with_it(
+    name: str, baseline
+) -> None:
+    """A population run keeps of each record what :meth:`Comparison.compared` finds, whose
+    amended verdict of a record not evaluated again is made only when asked: its outcome is the
+    one made from the full :class:`Difference`, and the difference it makes is that one."""
+    from rules.analysis.population import Outcome
+
+    amended = rules.Evaluator(rules.load_policy(amendments=[AMENDMENTS / name]))
+    skipping = Comparison(baseline, amended, skip_unaffected=True)
+    unmade = 0
+    for index, (record, on) in enumerate(_every_example_record()):
+        try:
+            expected = skipping.compare(record, on)
+        except rules.KzmigError as error:
+            with pytest.raises(type(error)):
+                skipping.compared(record, on)
+            continue
+        found = skipping.compared(record, on)
+        unmade += found.after is None
+        assert Outcome.of(index, "XX", found) == Outcome.of(index, "XX", expected)
+        assert found.difference() == expected
+        assert found.difference().after.policy.version == amended.policy.version
+    assert unmade, "every record was evaluated again: the lazy amended verdict is never tested"

@@ -32,7 +32,7 @@ from rules.engine.computation import Entry
 from rules.engine.evaluator import Evaluation, Evaluator
 from rules.errors import EvaluationError, InputError, KzmigError, Problem
 
-__all__ = ["Comparison", "Difference", "RuleChange", "Why", "compare"]
+__all__ = ["Compared", "Comparison", "Difference", "RuleChange", "Why", "compare"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,52 @@ class Difference:
         return shown
 
 
+@dataclass(frozen=True)
+class Compared:
+    """What :meth:`Comparison.compared` finds of one record: a :class:`Difference` but for the
+    amended verdict of a record that was not evaluated again (``after`` is ``None``), made from
+    the baseline's only when :meth:`difference` asks for it."""
+
+    before: Verdict
+    after: Verdict | None
+    changed: tuple[str, ...]
+    figures_before: dict[str, Any]
+    figures_after: dict[str, Any]
+    why: Why
+    notes: tuple[str, ...]
+    statuses: dict[str, tuple[str | None, str | None]]
+    groups: dict[str, Any]
+    #: The amended version, and what its mechanisms restate of the baseline's sections (see
+    #: :func:`_restated`), for the amended verdict of a record not evaluated again.
+    amended: PolicyRef
+    restated: Mapping[str, Mapping[str, Any]]
+
+    @property
+    def person_id(self) -> str:
+        return self.before.person_id
+
+    def difference(self) -> Difference:
+        """The :class:`Difference`, with both verdicts."""
+        after = self.after
+        if after is None:
+            after = _restated(self.before, self.amended, self.restated)
+        return Difference(
+            self.before,
+            after,
+            self.changed,
+            self.figures_before,
+            self.figures_after,
+            self.why,
+            self.notes,
+            self.statuses,
+            self.groups,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """As :meth:`Difference.to_json` (which reads neither verdict's sections)."""
+        return self.difference().to_json()
+
+
 class Comparison:
     """Two compiled policy versions, side by side: compare a record on a date, say why.
 
@@ -205,6 +251,19 @@ class Comparison:
         the record (the baseline's problems), and what :meth:`Evaluator.evaluate` raises
         otherwise.
         """
+        return self.compared(person, on, group_by=group_by, core=core).difference()
+
+    def compared(
+        self,
+        person: Person | Mapping[str, Any],
+        on: dt.date,
+        *,
+        group_by: tuple[str, ...] = (),
+        core: Person | Mapping[str, Any] | None = None,
+    ) -> Compared:
+        """What :meth:`compare` finds, before the amended verdict of a record that was not
+        evaluated again is made from the baseline's: a population run keeps only the figures of
+        an unchanged record and never asks for that verdict. Raises as :meth:`compare` does."""
         shared = core if core is not None else self.core(person)
         groups: dict[str, Any] = {}
         lazy = self.skip_unaffected  # figures first; the traces only for a changed record
@@ -223,15 +282,20 @@ class Comparison:
         if changed and lazy:  # the traces, for the why, built from the cases just evaluated
             before = first.traced()
             after = second.traced() if second is not None else None
-        if after is None:
-            after = _restated(before, self._amended_ref, restated)
-        why = self._why(before, after, changed, (first, second)) if changed else Why()
+        if changed:
+            if after is None:
+                after = _restated(before, self._amended_ref, restated)
+            why = self._why(before, after, changed, (first, second))
+        else:
+            why = _NO_WHY
         names = tuple(old) if new is old else tuple(dict.fromkeys((*old, *new)))
         shown = self._statuses_of.get(names)
         if shown is None:
             shown = self._statuses_among(names)
         statuses = {programme: (old.get(name), new.get(name)) for name, programme in shown}
-        return Difference(before, after, changed, old, new, why, notes, statuses, groups)
+        return Compared(
+            before, after, changed, old, new, why, notes, statuses, groups, self._amended_ref, restated
+        )
 
     def _statuses_among(self, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """The figures among ``names`` that are a programme's status, with the programme, kept
@@ -616,6 +680,8 @@ _Recounts = Mapping[str, frozenset[str]]
 #: A name a memo does not hold yet (``None`` is one of its answers).
 _UNSEEN: Any = object()
 _NOTHING: frozenset[str] = frozenset()
+#: The why of a record that did not change (shared: a :class:`Why` is not changed once made).
+_NO_WHY = Why()
 
 
 def _restated(verdict: Verdict, amended: PolicyRef, restated: Mapping[str, Mapping[str, Any]]) -> Verdict:

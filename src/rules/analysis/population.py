@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from rules.analysis.figures import amount_pairs, is_amount
-from rules.analysis.impact import Comparison, Difference, Why
+from rules.analysis.impact import Compared, Comparison, Difference, Why
 from rules.engine.evaluator import Evaluator, today
 from rules.errors import (
     EvaluationError,
@@ -132,7 +132,7 @@ class Outcome:
     problems: tuple[Problem, ...] = ()
 
     @classmethod
-    def of(cls, record: int, citizenship: str | None, difference: Difference) -> Outcome:
+    def of(cls, record: int, citizenship: str | None, difference: Difference | Compared) -> Outcome:
         old, new = difference.figures_before, difference.figures_after
         if new is old:  # not evaluated again: the same figures on both sides
             amounts = amount_pairs(old)
@@ -260,7 +260,7 @@ def compare_record(
     core = comparison.core(data)  # read once for every date
     for on in dates:
         try:
-            difference = comparison.compare(data, on, group_by=group_by, core=core)
+            difference = comparison.compared(data, on, group_by=group_by, core=core)
         except InputError as error:
             return [_failed(index, shown_id, "input", error.summary, error.problems)]
         except EvaluationError as error:
