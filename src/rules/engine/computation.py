@@ -521,50 +521,82 @@ def _aggregate(node: Aggregate) -> Evaluate:
     over = compile_formula(node.over)
     each = compile_formula(node.each) if node.each is not None else None
     where = compile_formula(node.where) if node.where is not None else None
+    # Per item, the value as a plain value when it carries nothing (see compile_quick): no Val
+    # per item and operand in the usual case; the closures above when it may carry something.
+    each_quick = compile_quick(node.each) if node.each is not None else None
+    where_quick = compile_quick(node.where) if node.where is not None else None
     op = node.op
 
     def run(source: FactSource, item: Entry | None) -> Val:
         found = over(source, item)
         if found.value is None:
             return found
-        parts = [found]
-        chosen: list[tuple[Entry, Val | None]] = []
+        # What the general reading (a Val per item, merged in order) keeps of each part, less
+        # the parts that carry nothing and so add nothing to a merge: ``parts`` the list, the
+        # tests without a value and the provisional sources of the tests passed; ``numbers``
+        # the value of each item chosen; ``carried`` the values of 'each' that carry something;
+        # ``without`` those of them with no value (unknown: the result has none).
+        parts = [found] if found.missing or found.gaps or found.provisional else []
+        chosen: list[Entry] = []
+        numbers: list[Any] = []
+        carried: list[Val] = []
+        without: list[Val] = []
+        unknown = False
         for entry in found.value:
             if where is not None:
-                test = where(source, entry)
-                if test.value is None:
-                    parts.append(test)
+                passed = where_quick(source, entry) if where_quick is not None else _SLOW
+                if passed is _SLOW:
+                    test = where(source, entry)
+                    if test.value is None:
+                        if test.missing or test.gaps:
+                            parts.append(test)
+                            unknown = True
+                        elif test.provisional:
+                            parts.append(test)
+                        continue
+                    if not test.value:
+                        continue
+                    if test.provisional:  # what the test rests on is provisional: so is the result
+                        parts.append(Val(provisional=test.provisional))
+                elif not passed:  # false or none (a plain none adds nothing)
                     continue
-                if not test.value:
-                    continue
-                if test.provisional:  # what the test rests on is provisional: so is the result
-                    parts.append(Val(provisional=test.provisional))
-            chosen.append((entry, each(source, entry) if each is not None else None))
-        unknown = [part for part in parts if part.value is None and (part.missing or part.gaps)]
-        unknown += [value for _, value in chosen if value is not None and value.value is None]
+            chosen.append(entry)
+            if each is not None:
+                number = each_quick(source, entry) if each_quick is not None else _SLOW
+                if number is _SLOW:
+                    value = each(source, entry)
+                    number = value.value
+                    if value.missing or value.gaps or value.provisional:
+                        carried.append(value)
+                        if number is None:
+                            without.append(value)
+                if number is None:
+                    unknown = True
+                numbers.append(number)
         if unknown:
-            return _merge(*parts, *unknown)
-        values = [value for _, value in chosen if value is not None]
+            unknown_parts = [part for part in parts if part.value is None and (part.missing or part.gaps)]
+            return _merge(*parts, *unknown_parts, *without)
         if op == "count":
             result: Any = len(chosen)
         elif op == "select":
-            result = tuple(entry for entry, _ in chosen)
+            result = tuple(chosen)
         elif op == "first":
             # The item with the smallest 'by' (the first such in the list), or the first item.
-            ordered = [(entry, value) for entry, value in chosen]
-            if each is not None and ordered:
-                ordered.sort(key=lambda pair: _number(pair[1].value) if pair[1] is not None else 0)
-            result = ordered[0][0] if ordered else None
+            if each is not None and chosen:
+                ordered = sorted(zip(chosen, numbers, strict=True), key=lambda pair: _number(pair[1]))
+                result = ordered[0][0]
+            else:
+                result = chosen[0] if chosen else None
         elif op == "sum":
-            numbers = [_number(v.value) for v in values]
+            numbers = [_number(number) for number in numbers]
             result = sum(numbers, Decimal(0) if any(isinstance(n, Decimal) for n in numbers) else 0)
-        elif not values:
+        elif not numbers:
             result = None  # the earliest of nothing: none
         elif op == "minimum":
-            result = min(_number(v.value) for v in values)
+            result = min(_number(number) for number in numbers)
         else:
-            result = max(_number(v.value) for v in values)
-        return _merge(*parts, *values, value=result)
+            result = max(_number(number) for number in numbers)
+        return _merge(*parts, *carried, value=result)
 
     return run
 
@@ -726,4 +758,223 @@ _COMPILERS: dict[type[Node], Callable[[Any], Evaluate]] = {
     Not: _not,
     If: _if,
     RecordOf: _record,
+}
+
+
+# --- quick readings: a formula's value when it carries nothing ------------------------------------
+#
+# Inside a list operator, a formula is computed once per item: with a Val per operand and item,
+# most of that is making Vals that carry nothing. A *quick* reading of a formula gives the value
+# the closure of compile_formula would give, as it is, when that Val would carry nothing (no
+# missing input, no gap, no provisional source), and _SLOW otherwise (or when it cannot tell
+# cheaply): then the closure computes it again, the general way. A quick reading reads the
+# operands in the closure's order and stops at the first _SLOW; what it reads (facts computed
+# once per case, parameters and table rows) is what the closure reads.
+
+_SLOW: Any = object()  # a quick reading's answer: compute it the general way
+
+Quick = Callable[[FactSource, Entry | None], Any]
+
+
+def compile_quick(node: Node) -> Quick | None:
+    """The quick reading of ``node`` (see above), or ``None`` when it has none (some operator
+    within has no quick reading: only the closure computes it)."""
+    compiler = _QUICK_COMPILERS.get(type(node))
+    return compiler(node) if compiler is not None else None
+
+
+def _quick_literal(node: Literal) -> Quick:
+    result = node.value
+    return lambda source, item: result
+
+
+def _quick_ref(node: Ref) -> Quick:
+    name = node.name
+
+    def read(source: FactSource, item: Entry | None) -> Any:
+        found = source.fact(name)
+        return _SLOW if found.missing or found.gaps or found.provisional else found.value
+
+    return read
+
+
+def _quick_item(node: Item) -> Quick:
+    name = node.name
+
+    def read(source: FactSource, item: Entry | None) -> Any:
+        if item is None:
+            return _SLOW  # a gap
+        value = item.fields.get(name)
+        return _SLOW if value is None else value  # none: a missing input
+
+    return read
+
+
+def _quick_param(node: Param) -> Quick | None:
+    name = node.name
+    if node.on is None:
+
+        def read_on_the_day(source: FactSource, item: Entry | None) -> Any:
+            day = source.as_of
+            if day is None:
+                return None
+            found = source.parameter(name, day)
+            return _SLOW if found.missing or found.gaps or found.provisional else found.value
+
+        return read_on_the_day
+    on = compile_quick(node.on)
+    if on is None:
+        return None
+
+    def read(source: FactSource, item: Entry | None) -> Any:
+        day = on(source, item)
+        if day is _SLOW or day is None:
+            return day
+        found = source.parameter(name, day)
+        return _SLOW if found.missing or found.gaps or found.provisional else found.value
+
+    return read
+
+
+def _quick_arith(node: Arith) -> Quick | None:
+    args = [compile_quick(arg) for arg in node.args]
+    if any(arg is None for arg in args):
+        return None
+    readers: list[Quick] = [arg for arg in args if arg is not None]
+    op = node.op
+
+    def read(source: FactSource, item: Entry | None) -> Any:
+        values = []
+        known = True
+        for arg in readers:
+            value = arg(source, item)
+            if value is _SLOW:
+                return _SLOW
+            if value is None:
+                known = False
+            values.append(value)
+        if not known:
+            return None
+        result = _number(values[0])
+        for value in values[1:]:
+            result = _arithmetic(op, result, _number(value))
+        return result
+
+    return read
+
+
+def _quick_lookup(node: Lookup) -> Quick | None:
+    table = node.table
+    key = compile_quick(node.key)
+    field = compile_quick(node.field) if node.field is not None else None
+    on = compile_quick(node.on) if node.on is not None else None
+    if key is None or (node.field is not None and field is None) or (node.on is not None and on is None):
+        return None
+    default = node.default
+
+    def read(source: FactSource, item: Entry | None) -> Any:
+        found_key = key(source, item)
+        if found_key is _SLOW:
+            return _SLOW
+        day = on(source, item) if on is not None else source.as_of
+        if day is _SLOW:
+            return _SLOW
+        found_field = field(source, item) if field is not None else None
+        if found_field is _SLOW:
+            return _SLOW
+        if found_key is None or day is None or (field is not None and found_field is None):
+            return None
+        row = source.row(table, found_key, day)
+        if row.missing or row.gaps or row.provisional:
+            return _SLOW
+        value = row.value
+        if value is not None and field is not None:
+            value = value.get(found_field) if isinstance(value, Mapping) else None
+        if value is None:
+            return _number(default) if default is not None else _SLOW  # no default: a gap
+        return _number(value)
+
+    return read
+
+
+def _quick_compare(node: Compare) -> Quick | None:
+    left = compile_quick(node.left)
+    if left is None:
+        return None
+    compare = _COMPARISONS[node.op]
+    if isinstance(node.right, tuple):
+        options = tuple(_number(option) for option in node.right)
+
+        def read_in(source: FactSource, item: Entry | None) -> Any:
+            found = left(source, item)
+            if found is _SLOW or found is None:
+                return found
+            return compare(_number(found), options)
+
+        return read_in
+    right = compile_quick(node.right)
+    if right is None:
+        return None
+
+    def read(source: FactSource, item: Entry | None) -> Any:
+        a = left(source, item)
+        if a is _SLOW:
+            return _SLOW
+        b = right(source, item)
+        if b is _SLOW:
+            return _SLOW
+        if a is None or b is None:
+            return None
+        return compare(_number(a), _number(b))
+
+    return read
+
+
+def _quick_logic(node: Logic) -> Quick | None:
+    args = [compile_quick(arg) for arg in node.args]
+    if any(arg is None for arg in args):
+        return None
+    readers: list[Quick] = [arg for arg in args if arg is not None]
+    decisive = node.op == "any"
+
+    def read(source: FactSource, item: Entry | None) -> Any:
+        settled = False
+        unknown = False
+        for arg in readers:  # every part, as the closure reads them
+            value = arg(source, item)
+            if value is _SLOW:
+                return _SLOW
+            if value is decisive:
+                settled = True
+            elif value is None:
+                unknown = True
+        if settled:
+            return decisive
+        return None if unknown else not decisive
+
+    return read
+
+
+def _quick_not(node: Not) -> Quick | None:
+    arg = compile_quick(node.arg)
+    if arg is None:
+        return None
+
+    def read(source: FactSource, item: Entry | None) -> Any:
+        found = arg(source, item)
+        return found if found is _SLOW or found is None else not found
+
+    return read
+
+
+_QUICK_COMPILERS: dict[type[Node], Callable[[Any], Quick | None]] = {
+    Literal: _quick_literal,
+    Ref: _quick_ref,
+    Item: _quick_item,
+    Param: _quick_param,
+    Arith: _quick_arith,
+    Lookup: _quick_lookup,
+    Compare: _quick_compare,
+    Logic: _quick_logic,
+    Not: _quick_not,
 }
