@@ -11,7 +11,9 @@ the general closure's value, when that carries nothing, or asks for the general 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fast_paths_engine_10 import SETTINGS
 
+from rules.engine.case import Case
 from rules.engine.computation import (
     _SLOW,
     NONE,
@@ -345,3 +348,42 @@ def test_a_quick_reading_of_plain_values_is_quick(node: Node, case: Any) -> None
 def test_an_operator_without_a_quick_reading_has_none() -> None:
     assert compile_quick(_WHERES[-1]) is None
     assert compile_quick(_WHERES[1]) is not None
+
+
+# --- an input read from its record ----------------------------------------------------------------
+
+
+def _input_as_it_was(case: Any, name: str, spec: Any) -> Val:
+    record, path = case.compiled.inputs[name]
+    value: Any = case.sections.get(record)
+    for part in path:
+        if not isinstance(value, Mapping):
+            value = None
+            break
+        value = value.get(part)
+    if value is None or (isinstance(value, str) and value in spec.unknown_values):
+        return Val(None, frozenset({spec.path or name}))
+    return Val(value)
+
+
+_leaves = st.one_of(
+    st.none(), st.integers(0, 3), st.sampled_from(["a", "unknown"]), st.lists(st.integers(0, 2))
+)
+_records: Any = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.dictionaries(st.sampled_from(["p", "q"]), inner, max_size=2),
+        st.dictionaries(st.sampled_from(["p", "q"]), inner, max_size=2).map(MappingProxyType),
+    ),
+    max_leaves=6,
+)
+
+
+@SETTINGS
+@given(_records, st.lists(st.sampled_from(["p", "q"]), max_size=3), st.sampled_from([None, "x.p"]))
+def test_an_input_is_read_as_before(record: Any, path: list[str], spec_path: str | None) -> None:
+    case = SimpleNamespace(
+        compiled=SimpleNamespace(inputs={"fact": ("r", tuple(path))}), sections={"r": record}
+    )
+    spec = SimpleNamespace(path=spec_path, unknown_values=("unknown",))
+    assert Case._input(case, "fact", spec) == _input_as_it_was(case, "fact", spec)  # type: ignore[arg-type]

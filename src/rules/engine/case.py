@@ -107,7 +107,8 @@ class Case:
         record, path = self.compiled.inputs[name]
         value: Any = self.sections.get(record)
         for part in path:
-            if not isinstance(value, Mapping):
+            # A plain dict, the usual section, without the abstract class's check per part.
+            if type(value) is not dict and not isinstance(value, Mapping):
                 value = None
                 break
             value = value.get(part)

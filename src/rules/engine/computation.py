@@ -889,7 +889,7 @@ def _quick_lookup(node: Lookup) -> Quick | None:
             return _SLOW
         value = row.value
         if value is not None and field is not None:
-            value = value.get(found_field) if isinstance(value, Mapping) else None
+            value = value.get(found_field) if type(value) is dict or isinstance(value, Mapping) else None
         if value is None:
             return _number(default) if default is not None else _SLOW  # no default: a gap
         return _number(value)
