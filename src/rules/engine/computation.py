@@ -542,10 +542,15 @@ def _aggregate(node: Aggregate) -> Evaluate:
         carried: list[Val] = []
         without: list[Val] = []
         unknown = False
+        # Once an item's quick reading asks for the general way, the next items are read the
+        # general way too: what made it ask (a provisional table, a missing fact) is most often
+        # common to the whole list, and reading twice costs more than reading once.
+        test_quickly, read_quickly = where_quick, each_quick
         for entry in found.value:
             if where is not None:
-                passed = where_quick(source, entry) if where_quick is not None else _SLOW
+                passed = test_quickly(source, entry) if test_quickly is not None else _SLOW
                 if passed is _SLOW:
+                    test_quickly = None
                     test = where(source, entry)
                     if test.value is None:
                         if test.missing or test.gaps:
@@ -562,8 +567,9 @@ def _aggregate(node: Aggregate) -> Evaluate:
                     continue
             chosen.append(entry)
             if each is not None:
-                number = each_quick(source, entry) if each_quick is not None else _SLOW
+                number = read_quickly(source, entry) if read_quickly is not None else _SLOW
                 if number is _SLOW:
+                    read_quickly = None
                     value = each(source, entry)
                     number = value.value
                     if value.missing or value.gaps or value.provisional:
