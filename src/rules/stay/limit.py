@@ -31,7 +31,7 @@ import bisect
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from models._countries import is_country_code
 from models.person import Person, Trip
@@ -287,6 +287,9 @@ class StayLimit:
         self._regimes_on: dict[tuple[str, int], tuple[bool, Any, bool]] = {}
         self._countings: dict[tuple[str, int], _Counting] = {}
         self._windows = _schedule(policy, "stay.window_days")
+        # The baseline :meth:`rederive` was last given, and whether it counts alike but for the
+        # count's parameters (:meth:`_counts_alike`).
+        self._alike: tuple[StayLimit, bool] | None = None
         # The days the base rule is in force, as ordinals (``UNBOUNDED``: no end).
         self._in_force = (
             self.base.start.toordinal(),
@@ -436,8 +439,15 @@ class StayLimit:
         the same way under both. When a row of a table the registration reads differs, the
         registration of the record is found under both and compared too."""
         before: StayDerived = derived.state
-        after = self.derive_stay(derived.person, as_of, before.figures)
-        if any(getattr(after, name) != getattr(before, name) for name in _COUNTED):
+        if self._alike is None or self._alike[0] is not baseline:
+            self._alike = (baseline, self._counts_alike(baseline))
+        found = self._recounted(derived, as_of, before) if self._alike[1] else False
+        if found is False:  # counted again in full, every fact, figure and warning compared
+            after = self.derive_stay(derived.person, as_of, before.figures)
+            if any(getattr(after, name) != getattr(before, name) for name in _COUNTED):
+                return None
+            found = {"limit": after.limit, "window": after.window}
+        elif found is None:
             return None
         if any(item.partition("[")[0] in self.registration_reads for item in differing):
             person = derived.person
@@ -450,7 +460,71 @@ class StayLimit:
                 return None  # the registration the section reports
             if said[0] != said[1]:
                 return None
-        return {"limit": after.limit, "window": after.window}
+        return found
+
+    def _counts_alike(self, baseline: StayLimit) -> bool:
+        """Whether ``baseline`` (this mechanism under another version of the policy) can differ
+        from this one in what :meth:`derive_stay` reads only by the parameters of the count
+        (``stay.limit_days``, ``stay.window_days``, ``stay.count_exit_day``): the same policy
+        name (the gaps and errors quote it), regime tables, notice parameter, base rule dates
+        and exemptions. Asked once per baseline (:meth:`_recounted` rests on it)."""
+        mine, theirs = self.policy, baseline.policy
+        return (
+            mine.name == theirs.name
+            and all(mine.tables.get(name) == theirs.tables.get(name) for name in _TABLES)
+            and mine.parameters.get(EXEMPTION_NOTICE_DAYS) == theirs.parameters.get(EXEMPTION_NOTICE_DAYS)
+            and self._in_force == baseline._in_force
+            and self.base.start == baseline.base.start
+            and [(r.id, r.exempts, r.start, r.end) for r in self.exemptions]
+            == [(r.id, r.exempts, r.start, r.end) for r in baseline.exemptions]
+        )
+
+    def _recounted(
+        self, derived: Derived, as_of: dt.date, before: StayDerived
+    ) -> dict[str, Any] | Literal[False] | None:
+        """:meth:`rederive`'s count when the versions differ only by the count's parameters
+        (:meth:`_counts_alike`): only the figures, the per-entry cap, ``over_limit`` and the
+        law shown can differ then, so only the figures are made again (the runs of ``before``
+        reused when the count makes the same), the rest compared. The regime facts, the gaps,
+        the trips left out, the trips after ``as_of`` and the notices of ending exemptions
+        read nothing that differs, or only the figures compared. ``False``: count in full
+        (a provisional regime, whose warnings quote the window total, which may differ)."""
+        figures = before.figures
+        if figures is None:
+            # No count under either: the same regime facts and gaps, and no law shown.
+            return {"limit": None, "window": None}
+        person = derived.person
+        citizenship = person.citizenship
+        assert citizenship is not None  # a subject regime is that of a citizenship
+        day = as_of.toordinal()
+        counting = self._countings.get((citizenship, day)) or self._counting(citizenship, day)
+        if counting.course.provisional:
+            return False
+        per_entry, limit = counting.per_entry, counting.limit
+        if per_entry != before.per_entry_limit:
+            return None
+        try:
+            again = count_again(figures, day, counting.rules, per_entry, counting.terms)
+        except NoValueInForce as missing:
+            raise self._no_value(missing) from None
+        if again is None:
+            after = self._count(person, as_of, day, counting, citizenship, None)[0]
+            if after != figures:
+                return None
+        else:
+            # The same runs of the same trips: the days counted, the exempt days and the trip
+            # the person is on are those of ``figures``.
+            after = again[0]
+            if (
+                after.days_used != figures.days_used
+                or after.periods != figures.periods
+                or after.latest_exit != figures.latest_exit
+                or after.latest_exit_unbounded != figures.latest_exit_unbounded
+            ):
+                return None
+        if (after.days_used > limit) is not before.fact["over_limit"]:
+            return None
+        return {"limit": limit, "window": counting.window}
 
     # --- counting -----------------------------------------------------------------------------
 
@@ -492,39 +566,9 @@ class StayLimit:
             assert citizenship is not None  # a subject regime is that of a citizenship
             counting = self._countings.get((citizenship, day)) or self._counting(citizenship, day)
             per_entry, limit, window = counting.per_entry, counting.limit, counting.window
-            # One cap for every trip counted (those entering from the day counting starts) is
-            # the usual case, looked up once, with every trip counted.
-            uniform = counting.course.uniform
-            counted, outside = (
-                (None, _NONE_LEFT_OUT) if uniform else self._counted_trips(person, counting.course, as_of)
+            figures, later, counted, outside = self._count(
+                person, as_of, day, counting, citizenship, previous
             )
-            exempt = self.exempt_periods(person) if statuses else ()
-            try:
-                if uniform and not exempt:  # most records: each trip counted as it is read
-                    again = (
-                        count_again(previous, day, counting.rules, per_entry, counting.terms)
-                        if previous is not None
-                        else None
-                    )
-                    figures, later = again or count_trips(
-                        trips, day, counting.rules, per_entry, counting.terms
-                    )
-                else:
-                    # Each span made as the plain tuple it is (cheaper than a TripSpan).
-                    spans = [
-                        (
-                            entry,
-                            day if (exit_ := trip.exit) is None else exit_.toordinal(),
-                            exit_ is not None,
-                            per_entry if uniform else self.per_entry_cap(citizenship, entry),
-                        )
-                        for trip in (trips if counted is None else counted)
-                        if (entry := trip.entry.toordinal()) <= day
-                    ]
-                    figures = count_stay(spans, day, counting.rules, exempt, counting.terms)
-                    later = len(trips) - len(spans)
-            except NoValueInForce as missing:  # a parameter with no value on a day it must judge
-                raise self._no_value(missing) from None
             if outside:
                 warnings.append(
                     f"{len(outside)} trip(s) entering on {', '.join(str(e) for e in outside[:3])}"
@@ -579,6 +623,54 @@ class StayLimit:
                     "an exemption covers every later day with no end date: no latest exit applies"
                 )
         return StayDerived(fact, figures, per_entry, limit, window, tuple(warnings), gaps)
+
+    def _count(
+        self,
+        person: Person,
+        as_of: dt.date,
+        day: int,
+        counting: _Counting,
+        citizenship: str,
+        previous: StayFigures | None,
+    ) -> tuple[StayFigures, int, tuple[Any, ...] | None, list[dt.date]]:
+        """The figures of a subject's record (``day``: ``as_of``'s ordinal), the trips entering
+        after ``as_of``, the trips counted (``None``: every trip) and the entry days of those
+        left out (:meth:`derive_stay`; ``previous`` as there)."""
+        trips = person.trips
+        assert trips is not None  # counted only when the trips are recorded
+        per_entry = counting.per_entry
+        # One cap for every trip counted (those entering from the day counting starts) is
+        # the usual case, looked up once, with every trip counted.
+        uniform = counting.course.uniform
+        counted, outside = (
+            (None, _NONE_LEFT_OUT) if uniform else self._counted_trips(person, counting.course, as_of)
+        )
+        exempt = self.exempt_periods(person) if person.statuses else ()
+        try:
+            if uniform and not exempt:  # most records: each trip counted as it is read
+                again = (
+                    count_again(previous, day, counting.rules, per_entry, counting.terms)
+                    if previous is not None
+                    else None
+                )
+                figures, later = again or count_trips(trips, day, counting.rules, per_entry, counting.terms)
+            else:
+                # Each span made as the plain tuple it is (cheaper than a TripSpan).
+                spans = [
+                    (
+                        entry,
+                        day if (exit_ := trip.exit) is None else exit_.toordinal(),
+                        exit_ is not None,
+                        per_entry if uniform else self.per_entry_cap(citizenship, entry),
+                    )
+                    for trip in (trips if counted is None else counted)
+                    if (entry := trip.entry.toordinal()) <= day
+                ]
+                figures = count_stay(spans, day, counting.rules, exempt, counting.terms)
+                later = len(trips) - len(spans)
+        except NoValueInForce as missing:  # a parameter with no value on a day it must judge
+            raise self._no_value(missing) from None
+        return figures, later, counted, outside
 
     def _gap(self, citizenship: str, as_of: dt.date) -> PolicyGap:
         return PolicyGap(
