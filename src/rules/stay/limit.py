@@ -79,6 +79,7 @@ from rules.stay.window import (
     StayFigures,
     WindowRules,
     count_again,
+    count_same_again,
     count_stay,
     count_trips,
 )
@@ -504,7 +505,8 @@ class StayLimit:
         if per_entry != before.per_entry_limit:
             return None
         try:
-            again = count_again(figures, day, counting.rules, per_entry, counting.terms)
+            # The same trips, caps and exempt periods as the count of ``figures``.
+            again = count_same_again(figures, day, counting.rules, counting.terms)
         except NoValueInForce as missing:
             raise self._no_value(missing) from None
         if again is None:
@@ -514,7 +516,7 @@ class StayLimit:
         else:
             # The same runs of the same trips: the days counted, the exempt days and the trip
             # the person is on are those of ``figures``.
-            after = again[0]
+            after = again
             if (
                 after.days_used != figures.days_used
                 or after.periods != figures.periods

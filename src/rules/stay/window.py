@@ -37,6 +37,7 @@ __all__ = [
     "TripSpan",
     "WindowRules",
     "count_again",
+    "count_same_again",
     "count_stay",
     "count_trips",
     "count_stay_by_day",
@@ -546,12 +547,13 @@ def _count(
             lasts.append(last)
             before.append(before[-1] + last - entry + 1)
             top = last
+    # A count of spans carries each trip's cap in its span: its runs are marked as made so.
+    made_cap = cap if dated else _SPANS
     if not cover:
         held = _Runs(firsts, lasts, before)
         capped = tuple(beyond_cap)  # before the days over the window's limit are added to it
         figures = _figures(as_of, rules, held, beyond_cap, current, cover, 0, {}, terms)
-        if dated:
-            figures.runs = _CountedRuns(held, capped, current, later, as_of, starts, exit_day, cap)
+        figures.runs = _CountedRuns(held, capped, current, later, as_of, starts, exit_day, made_cap)
         return figures, later
     exempted = _Runs.of(exempt_spans)
     by_rule: dict[str, int] = {}
@@ -561,14 +563,24 @@ def _count(
             if removed:
                 by_rule[rule] = by_rule.get(rule, 0) + removed
     held = _Runs.of(counted)
-    return _figures(
-        as_of, rules, held, beyond_cap, current, cover, exempted.before[-1], by_rule, terms
-    ), later
+    capped = tuple(beyond_cap)
+    exempt_days = exempted.before[-1]
+    figures = _figures(as_of, rules, held, beyond_cap, current, cover, exempt_days, by_rule, terms)
+    figures.runs = _CountedRuns(
+        held, capped, current, later, as_of, starts, exit_day, made_cap, cover, exempt_days, by_rule
+    )
+    return figures, later
+
+
+#: The cap of runs made of spans, each with its own cap (:func:`count_stay`): none a caller has.
+_SPANS: Any = object()
 
 
 class _CountedRuns(NamedTuple):
-    """The runs :func:`count_trips` made of a record's trips, and what they depend on: the
-    evaluation day, the day counting starts, whether the exit day counts, the per-entry cap."""
+    """The runs :func:`count_trips` or :func:`count_stay` made of a record's trips, and what
+    they depend on: the evaluation day, the day counting starts, whether the exit day counts,
+    the per-entry cap (:data:`_SPANS`: each span's own), and the exempt days, merged
+    (``cover``), with how many days they removed in all and by rule."""
 
     held: _Runs
     beyond_cap: tuple[tuple[int, int], ...]
@@ -577,7 +589,10 @@ class _CountedRuns(NamedTuple):
     as_of: int
     counting_starts: int
     count_exit_day: bool
-    cap: int | None
+    cap: Any
+    cover: list[tuple[int, int]] = []  # never changed
+    exempt_days: int = 0
+    by_rule: dict[str, int] = {}  # never changed
 
 
 def count_again(
@@ -593,17 +608,45 @@ def count_again(
     not made by :func:`count_trips`, or on another day, or under rules that make other runs
     (the day counting starts, whether the exit day counts, the per-entry cap)."""
     made = figures.runs
+    if made is None or made.cap is _SPANS or made.cap != cap:
+        return None
+    again = count_same_again(figures, as_of, rules, terms)
+    return None if again is None else (again, made.later)
+
+
+def count_same_again(
+    figures: StayFigures,
+    as_of: int,
+    rules: WindowRules,
+    terms: tuple[int, int, int, int] | None = None,
+) -> StayFigures | None:
+    """The figures of :func:`count_again` of ``figures`` made by :func:`count_trips` or :func:`count_stay` of
+    the same trips, per-entry caps and exempt periods as the count the caller would make, which
+    it vouches for (the stay limit counting a record again under a version of the law that
+    differs from the other only by its limit, window or counting convention); ``None`` when the
+    runs cannot be had so (on another day, or under another start or counting convention)."""
+    made = figures.runs
     if (
         made is None
         or made.as_of != as_of
         or made.counting_starts != rules.counting_starts
         or made.count_exit_day != rules.count_exit_day
-        or made.cap != cap
     ):
         return None
-    again = _figures(as_of, rules, made.held, list(made.beyond_cap), made.current, [], 0, {}, terms)
+    cover = made.cover
+    again = _figures(
+        as_of,
+        rules,
+        made.held,
+        list(made.beyond_cap),
+        made.current,
+        cover,
+        made.exempt_days,
+        dict(made.by_rule) if cover else {},
+        terms,
+    )
     again.runs = made
-    return again, made.later
+    return again
 
 
 def _spans(trips: Sequence[DatedTrip], as_of: int, cap: int | None) -> list[Span]:
