@@ -474,8 +474,7 @@ class StayLimit:
             mine.name == theirs.name
             and all(mine.tables.get(name) == theirs.tables.get(name) for name in _TABLES)
             and mine.parameters.get(EXEMPTION_NOTICE_DAYS) == theirs.parameters.get(EXEMPTION_NOTICE_DAYS)
-            and self._in_force == baseline._in_force
-            and self.base.start == baseline.base.start
+            and self._in_force == baseline._in_force  # the base rule's first and last day
             and [(r.id, r.exempts, r.start, r.end) for r in self.exemptions]
             == [(r.id, r.exempts, r.start, r.end) for r in baseline.exemptions]
         )
