@@ -119,6 +119,12 @@ def instructions(
         code = WORKLOAD.format(
             benchmarks=str(ROOT / "benchmarks"), person=function, day=day, steady=STEADY if steady else ""
         )
+    return instructions_of(code, src, runs, of, counted=counted, steady=steady)
+
+
+def instructions_of(code: str, src: Path, runs: int, of: int, *, counted: bool, steady: bool) -> int:
+    """The instructions of a fresh process running ``code`` with ``runs`` and ``of`` as its two
+    arguments, ``src`` first on its path (see :func:`instructions`)."""
     # kzmig's cache off: a run that wrote the calendar file would make the next start cheaper,
     # and the start-ups of the two runs must cost the same to cancel out.
     env = {**os.environ, "PYTHONPATH": str(src), "KZMIG_CACHE_DIR": "off"}
