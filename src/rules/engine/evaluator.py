@@ -34,9 +34,9 @@ from models._fields import parse_day
 from models.person import Person
 from models.policy import Rule
 from models.verdict import Decision, PolicyRef, ProgrammeSection, StayResult, Verdict, built
-from rules.engine.case import Case
+from rules.engine.case import Case, KeyPlan
 from rules.engine.compiled import CompiledPolicy
-from rules.engine.durable import CompiledRuleset
+from rules.engine.durable import CompiledRuleset, check_facts
 from rules.engine.guards import FiringGuards
 from rules.engine.inputs import parse_person, read_person
 from rules.engine.patterns import FactKeys, compile_rule
@@ -49,7 +49,7 @@ from rules.engine.sections import (
     rest_on,
 )
 from rules.engine.trace import trace_entry
-from rules.errors import EvaluationError, InputError, Problem
+from rules.errors import EngineError, EvaluationError, InputError, Problem
 from rules.policy.loader import Policy, load_policy
 from rules.policy.mechanisms import Derived, Mechanism
 from rules.version import VERDICT_FORMAT, __version__
@@ -172,6 +172,23 @@ class Evaluator:
         self._ruleset = CompiledRuleset(
             f"{policy.name}@{policy.version}", patterns, cache_size=cache_size, class_memo=_CLASS_MEMO
         )
+        # The class key of the engine facts read straight from the case (Case.engine_key), when
+        # the ruleset keeps its firings by class and the facts' ids and types pass its check
+        # (those of every programme at once, so those of any few): the facts are then built
+        # only when its class memo does not answer (see _fired).
+        self._classes = self._ruleset.classes
+        self._key_plans: dict[str, KeyPlan] = {}
+        self._batch_plans: dict[tuple[str, ...], tuple[KeyPlan, ...]] = {}
+        if self._classes is not None:
+            try:
+                check_facts([{"id": name, "t": name} for name in policy.programmes])
+            except EngineError:
+                self._classes = None
+        if self._classes is not None:
+            for name, plan in self._engine_plans.items():
+                id_part, type_part = self._classes.part("id", name), self._classes.part("t", name)
+                if id_part is not None and type_part is not None:
+                    self._key_plans[name] = (id_part, type_part, plan)
         # The facts a guard may read: known without a formula, and given to the engine as they are.
         fact_of_key = {key: fact for fact, key in keys.keys.items()}
         cheap = {
@@ -265,10 +282,7 @@ class Evaluator:
             if len(asserted) < len(batch):
                 guarded.update(name for name in batch if name not in asserted)
             if asserted:
-                engine_fact, engine_plans = case.engine_fact, self._engine_plans
-                for rule_id in self._ruleset.fired(
-                    [engine_fact(name, engine_plans[name]) for name in asserted]
-                ):
+                for rule_id in self._fired(asserted, case):
                     fired.append(rule_id)
                     fired_in.setdefault(programme_of[rule_id], []).append(rule_id)
                 if not self._overriding.isdisjoint(fired):  # else no exception fired: none set aside
@@ -399,6 +413,37 @@ class Evaluator:
         if len(self._plans) < _PLANS_KEPT:
             self._plans[tuple(sections)] = plan
         return plan
+
+    def _fired(self, asserted: tuple[str, ...], case: Case) -> tuple[str, ...]:
+        """The rules the engine fires on the engine facts of the programmes ``asserted``: replayed
+        from the ruleset's class memo by their class key, read straight from the case, when the
+        memo holds it (nearly every case); else the facts are built and fired."""
+        ruleset = self._ruleset
+        classes = self._classes
+        # A caller that replaced the ruleset's fired (bench_evaluate.py records the engine facts
+        # so) is given every fact set.
+        if classes is not None and "fired" not in ruleset.__dict__:
+            plans = self._batch_plans.get(asserted)
+            if plans is None:
+                plans = self._batch_plan(asserted)
+            if plans:
+                key = case.engine_key(plans, classes)
+                if key is not None:
+                    replay = ruleset.replayed(key)
+                    if replay is not None:
+                        return replay
+        engine_fact, engine_plans = case.engine_fact, self._engine_plans
+        return ruleset.fired([engine_fact(name, engine_plans[name]) for name in asserted])
+
+    def _batch_plan(self, asserted: tuple[str, ...]) -> tuple[KeyPlan, ...]:
+        """The key plans of the programmes ``asserted``, kept (empty: a programme whose fact the
+        classes cannot key without building it)."""
+        plans = tuple(plan for name in asserted if (plan := self._key_plans.get(name)) is not None)
+        if len(plans) < len(asserted):
+            plans = ()
+        if len(self._batch_plans) < _PLANS_KEPT:
+            self._batch_plans[asserted] = plans
+        return plans
 
     def _may_fire(self, batch: tuple[str, ...], case: Case) -> tuple[str, ...]:
         """The programmes of ``batch`` that may fire a rule in ``case`` (see :mod:`rules.engine.guards`)."""
