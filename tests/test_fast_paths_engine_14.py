@@ -13,7 +13,10 @@ fires the facts only when the memo does not answer. Checked:
 * a case the memo does not hold is fired and fills the memo, under the same key; a closed or
   poisoned ruleset refuses as before; a caller that replaced the ruleset's ``fired`` is given
   every fact set; an evaluator whose facts would fail the ruleset's check of ids takes the
-  full path.
+  full path;
+* the firing guards check each programme with as few rules as may be (a rule another implies
+  left out, two that differ in the constants of one property made one): the same answer as
+  every rule gives, for any rules and values (hypothesis) and for the shipped guards.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from rules.engine import evaluator as evaluator_module
 from rules.engine.case import Case
 from rules.engine.classes import FactClasses
 from rules.engine.computation import Val
+from rules.engine.guards import FiringGuards, Requirement, _fewest
 from rules.errors import EngineError
 from rules.policy.documents import parse_document
 
@@ -392,3 +396,88 @@ def test_decimal_and_date_values_are_keyed_as_encoded() -> None:
     plans = evaluator._batch_plan(("host", "social_contract"))
     facts = [case.engine_fact(name, evaluator._engine_plans[name]) for name in ("host", "social_contract")]
     assert case.engine_key(plans, classes) == classes.key(facts)
+
+
+# --- the guards' checks: as few rules as may be, the same answer ---------------------------------
+
+
+def _passes(needs: tuple[Requirement, ...], value: Any) -> bool:
+    """A rule may match: no property it requires is missing or of the constants' type and equal
+    to none of them (the guards' reading, written out)."""
+    for key, kind, constants in needs:
+        found = value(key)
+        if found is None or (type(found) is kind and found not in constants):
+            return False
+    return True
+
+
+def _may_fire_by_every_rule(guards: FiringGuards, programme: str, value: Any) -> bool:
+    """FiringGuards.may_fire as it was: over every rule of the programme."""
+    rules_of = guards.guards.get(programme)
+    return rules_of is None or any(_passes(needs, value) for needs in rules_of)
+
+
+_guard_keys = st.sampled_from(["a", "b", "c"])
+_guard_constants = st.one_of(
+    st.tuples(st.just(str), st.frozensets(st.sampled_from(["x", "y", "z"]), max_size=2)),
+    st.tuples(st.just(bool), st.frozensets(st.booleans(), max_size=1)),
+)
+
+
+@st.composite
+def _guard_rules(draw: st.DrawFn) -> tuple[tuple[Requirement, ...], ...]:
+    """Rules over few properties and constants, so that many imply or merge with another."""
+    rules_drawn = []
+    for _ in range(draw(st.integers(1, 6))):
+        keys = draw(
+            st.lists(_guard_keys, unique=True, min_size=draw(st.sampled_from([0, 1, 1, 1])), max_size=2)
+        )
+        rules_drawn.append(tuple((key, *draw(_guard_constants)) for key in keys))
+    return tuple(rules_drawn)
+
+
+_guard_values = st.one_of(st.none(), st.sampled_from(["x", "y", "z", "w"]), st.booleans(), st.integers(0, 1))
+
+
+@settings(SETTINGS, max_examples=2000)
+@given(rules_drawn=_guard_rules(), values=st.fixed_dictionaries({key: _guard_values for key in "abc"}))
+def test_the_fewest_rules_may_fire_exactly_when_one_of_the_rules_may(
+    rules_drawn: tuple[tuple[Requirement, ...], ...], values: dict[str, Any]
+) -> None:
+    fewest = _fewest(rules_drawn)
+    assert len(fewest) <= len(rules_drawn)
+    assert any(_passes(needs, values.get) for needs in fewest) == any(
+        _passes(needs, values.get) for needs in rules_drawn
+    )
+
+
+def test_the_shipped_guards_are_one_rule_each() -> None:
+    guards = _fast()._guards
+    assert guards is not None
+    assert {programme: len(checks) for programme, checks in guards.checks.items()} == {
+        "sanction": 1,
+        "entry": 1,
+    }
+    assert len(guards.guards["sanction"]) > 1 and len(guards.guards["entry"]) > 1
+
+
+@SETTINGS
+@given(data=st.data())
+def test_the_shipped_guards_answer_as_every_rule_does(data: st.DataObject) -> None:
+    amendments = data.draw(st.sampled_from([(), ("limit-60-days.yaml",), ("sanction-fines-doubled.yaml",)]))
+    guards = _fast(amendments)._guards
+    assert guards is not None
+    constants: dict[str, list[Any]] = {}
+    for checks in guards.guards.values():
+        for needs in checks:
+            for key, _, values in needs:
+                constants.setdefault(key, []).extend(sorted(values, key=repr))
+    values = {
+        key: data.draw(st.one_of(st.none(), st.sampled_from(found), st.booleans(), st.text(max_size=2)))
+        for key, found in constants.items()
+    }
+    for programme in guards.guards:
+        assert set(guards.reads[programme]) <= set(constants)
+        assert guards.may_fire(programme, values.get) == _may_fire_by_every_rule(
+            guards, programme, values.get
+        )

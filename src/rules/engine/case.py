@@ -135,6 +135,20 @@ class Case:
             return self.mechanism_facts.get(where[0], _EMPTY).get(where[1])
         return self.fact(name).value
 
+    def engine_values(self, reads: Sequence[tuple[str, str, tuple[str, str] | None]]) -> dict[str, Any]:
+        """:meth:`engine_value` of each of ``reads`` (its engine key, its fact, where its
+        mechanism holds it), by engine key."""
+        found: dict[str, Any] = {}
+        mechanism_facts = self.mechanism_facts
+        values = self.values
+        for key, name, where in reads:
+            if where is not None:
+                found[key] = mechanism_facts.get(where[0], _EMPTY).get(where[1])
+            else:
+                known = values.get(name)
+                found[key] = (known if known is not None else self.fact(name)).value
+        return found
+
     def engine_fact(self, programme: str, keys: EngineKeys) -> dict[str, Any]:
         """The engine fact of ``programme``: its date and every fact its rules read.
 

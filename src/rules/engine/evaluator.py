@@ -59,7 +59,6 @@ __all__ = ["Evaluation", "Evaluator", "evaluate", "evaluation_day", "evaluator_f
 
 #: Plans of a case kept by the programme sections of its record (see Evaluator._plan): a handful.
 _PLANS_KEPT = 64
-_UNREAD = object()
 
 
 class _Plan(NamedTuple):
@@ -206,6 +205,7 @@ class Evaluator:
         self._guard_reads = {
             key: (fact, compiled.mechanism_local.get(fact)) for key, fact in fact_of_key.items()
         }
+        self._batch_reads: dict[tuple[str, ...], tuple[tuple[str, str, tuple[str, str] | None], ...]] = {}
         self._status_of = {rule_id: rule.then.status for rule_id, rule in self.rules.items()}
         # The rules that override or refine another: only when one fires can a rule be set aside.
         self._overriding = frozenset(rule_id for rule_id, bases in compiled.bases.items() if bases)
@@ -448,18 +448,25 @@ class Evaluator:
     def _may_fire(self, batch: tuple[str, ...], case: Case) -> tuple[str, ...]:
         """The programmes of ``batch`` that may fire a rule in ``case`` (see :mod:`rules.engine.guards`)."""
         assert self._guards is not None
-        reads = self._guard_reads
-        engine_value = case.engine_value
-        known: dict[str, Any] = {}  # read once for the whole batch: programmes share facts
-
-        def value(key: str) -> Any:
-            found = known.get(key, _UNREAD)
-            if found is _UNREAD:
-                found = known[key] = engine_value(*reads[key])
-            return found
-
+        reads = self._batch_reads.get(batch)
+        if reads is None:
+            reads = self._batch_read(batch)
+        # Read once for the whole batch (programmes share facts), all at once: reading a fact a
+        # guard reads costs no formula and changes nothing.
+        value = case.engine_values(reads).get
         may_fire = self._guards.may_fire
-        return tuple(name for name in batch if may_fire(name, value))
+        return tuple([name for name in batch if may_fire(name, value)])
+
+    def _batch_read(self, batch: tuple[str, ...]) -> tuple[tuple[str, str, tuple[str, str] | None], ...]:
+        """What the guards of the programmes of ``batch`` read: each property once, with its
+        fact and where its mechanism holds it (see Case.engine_values); kept."""
+        assert self._guards is not None
+        guard_reads = self._guard_reads
+        keys = dict.fromkeys(key for name in batch for key in self._guards.reads.get(name, ()))
+        reads = tuple((key, *guard_reads[key]) for key in keys)
+        if len(self._batch_reads) < _PLANS_KEPT:
+            self._batch_reads[batch] = reads
+        return reads
 
     def _fact_value(self, case: Case, name: str) -> Any:
         if name not in self.compiled.specs:
