@@ -17,7 +17,7 @@ from rules.engine.computation import Val
 from rules.engine.patterns import encode_value
 from rules.policy.types import FactSpec, ValueType
 
-__all__ = ["Case", "EngineKeys", "KeyPlan"]
+__all__ = ["AS_IS", "Case", "EngineKeys", "KeyPlan"]
 
 _NONE = Val()
 _EMPTY: Mapping[str, Any] = {}
@@ -28,9 +28,13 @@ _UNSEEN = object()
 #: to the engine as it is (see :meth:`Case.engine_fact`).
 EngineKeys = tuple[tuple[str, str, ValueType, tuple[str, str] | None, bool], ...]
 
+#: The types of the values an engine fact holds as they are, when its fact's type lets it.
+AS_IS: frozenset[type] = frozenset({int, str, bool})
+
 #: Per programme asserted: the parts of the class key of its fact's ``id`` and ``t`` (see
-#: :meth:`FactClasses.part`), and its engine keys (see :meth:`Case.engine_key`).
-KeyPlan = tuple[Any, Any, EngineKeys]
+#: :meth:`FactClasses.part`), and its engine keys, as :data:`EngineKeys` but for the last of
+#: each: the types of its values given to the engine as they are (:data:`AS_IS`, or none).
+KeyPlan = tuple[Any, Any, tuple[tuple[str, str, ValueType, tuple[str, str] | None, frozenset[type]], ...]]
 
 
 class Case:
@@ -201,7 +205,7 @@ class Case:
             add(id_part)
             add(type_part)
             add(as_of)
-            for name, key, value_type, where, plain in keys:
+            for name, key, value_type, where, as_is in keys:
                 # As engine_fact reads and encodes it; then as FactClasses.key classes it.
                 if where is not None:
                     value = mechanism_facts.get(where[0], _EMPTY).get(where[1])
@@ -211,22 +215,23 @@ class Case:
                 if value is None:
                     continue
                 kind = type(value)
-                if not (plain and (kind is int or kind is str or kind is bool)):
+                if kind not in as_is:
                     value = encode_value(value, value_type)
                     if value is None:
                         continue
                     kind = type(value)
-                    if not (kind is int or kind is str or kind is bool):
+                    if kind not in AS_IS:
                         item = classes.part(key, value)
                         if item is None:
                             return None
                         add(item)
                         continue
-                item = memo.get((key, kind, value), _UNSEEN)
-                if item is _UNSEEN:
-                    item = classes.part(key, value)
+                # Kept for the usual value; None too when the classes do not cover it.
+                item = memo.get((key, kind, value))
                 if item is None:
-                    return None
+                    item = classes.part(key, value)
+                    if item is None:
+                        return None
                 add(item)
             add(None)  # the end of one fact
         return tuple(found)

@@ -34,7 +34,7 @@ from models._fields import parse_day
 from models.person import Person
 from models.policy import Rule
 from models.verdict import Decision, PolicyRef, ProgrammeSection, StayResult, Verdict, built
-from rules.engine.case import Case, KeyPlan
+from rules.engine.case import AS_IS, Case, KeyPlan
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.durable import CompiledRuleset, check_facts
 from rules.engine.guards import FiringGuards
@@ -187,7 +187,14 @@ class Evaluator:
             for name, plan in self._engine_plans.items():
                 id_part, type_part = self._classes.part("id", name), self._classes.part("t", name)
                 if id_part is not None and type_part is not None:
-                    self._key_plans[name] = (id_part, type_part, plan)
+                    self._key_plans[name] = (
+                        id_part,
+                        type_part,
+                        tuple(
+                            (fact, key, value_type, where, AS_IS if plain else frozenset())
+                            for fact, key, value_type, where, plain in plan
+                        ),
+                    )
         # The facts a guard may read: known without a formula, and given to the engine as they are.
         fact_of_key = {key: fact for fact, key in keys.keys.items()}
         cheap = {
