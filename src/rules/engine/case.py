@@ -7,19 +7,34 @@ from what the policy's :class:`~rules.engine.compiled.CompiledPolicy` holds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from models.person import Person
+from rules.engine.classes import FactClasses
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import Val
 from rules.engine.patterns import encode_value
 from rules.policy.types import FactSpec, ValueType
 
-__all__ = ["Case"]
+__all__ = ["AS_IS", "Case", "EngineKeys", "KeyPlan"]
 
 _NONE = Val()
 _EMPTY: Mapping[str, Any] = {}
+_UNSEEN = object()
+
+#: Per fact of an engine fact: its name, its engine key, its type, where its mechanism holds it
+#: (``None``: not a mechanism fact) and whether a whole number, text or boolean value is given
+#: to the engine as it is (see :meth:`Case.engine_fact`).
+EngineKeys = tuple[tuple[str, str, ValueType, tuple[str, str] | None, bool], ...]
+
+#: The types of the values an engine fact holds as they are, when its fact's type lets it.
+AS_IS: frozenset[type] = frozenset({int, str, bool})
+
+#: Per programme asserted: the parts of the class key of its fact's ``id`` and ``t`` (see
+#: :meth:`FactClasses.part`), and its engine keys, as :data:`EngineKeys` but for the last of
+#: each: the types of its values given to the engine as they are (:data:`AS_IS`, or none).
+KeyPlan = tuple[Any, Any, tuple[tuple[str, str, ValueType, tuple[str, str] | None, frozenset[type]], ...]]
 
 
 class Case:
@@ -124,9 +139,21 @@ class Case:
             return self.mechanism_facts.get(where[0], _EMPTY).get(where[1])
         return self.fact(name).value
 
-    def engine_fact(
-        self, programme: str, keys: tuple[tuple[str, str, ValueType, tuple[str, str] | None, bool], ...]
-    ) -> dict[str, Any]:
+    def engine_values(self, reads: Sequence[tuple[str, str, tuple[str, str] | None]]) -> dict[str, Any]:
+        """:meth:`engine_value` of each of ``reads`` (its engine key, its fact, where its
+        mechanism holds it), by engine key."""
+        found: dict[str, Any] = {}
+        mechanism_facts = self.mechanism_facts
+        values = self.values
+        for key, name, where in reads:
+            if where is not None:
+                found[key] = mechanism_facts.get(where[0], _EMPTY).get(where[1])
+            else:
+                known = values.get(name)
+                found[key] = (known if known is not None else self.fact(name)).value
+        return found
+
+    def engine_fact(self, programme: str, keys: EngineKeys) -> dict[str, Any]:
         """The engine fact of ``programme``: its date and every fact its rules read.
 
         ``keys``: per fact, its name, its engine key, its type, where its mechanism holds it
@@ -153,3 +180,58 @@ class Case:
             if encoded is not None:
                 fact[key] = encoded
         return fact
+
+    def engine_key(self, plans: Sequence[KeyPlan], classes: FactClasses) -> tuple[Any, ...] | None:
+        """:meth:`FactClasses.key` of the engine facts of the programmes of ``plans``, in order
+        (``None``: a value the classes do not cover), read straight from the case's values
+        without building the facts.
+
+        The same tuple, part for part: each fact's ``id``, ``t`` and ``as_of``, then every value
+        :meth:`engine_fact` would give it, encoded as it encodes it, then the fact's end. A class
+        memo then answers nearly every case from it, and the facts are built only when it does
+        not. The facts' values are computed as :meth:`engine_fact` computes them, in its order."""
+        memo = classes.items
+        day = self.day
+        as_of = memo.get(("as_of", int, day), _UNSEEN)
+        if as_of is _UNSEEN:
+            as_of = classes.part("as_of", day)
+        if as_of is None:
+            return None
+        found: list[Any] = []
+        add = found.append
+        mechanism_facts = self.mechanism_facts
+        values = self.values
+        for id_part, type_part, keys in plans:
+            add(id_part)
+            add(type_part)
+            add(as_of)
+            for name, key, value_type, where, as_is in keys:
+                # As engine_fact reads and encodes it; then as FactClasses.key classes it.
+                if where is not None:
+                    value = mechanism_facts.get(where[0], _EMPTY).get(where[1])
+                else:
+                    known = values.get(name)
+                    value = (known if known is not None else self.fact(name)).value
+                if value is None:
+                    continue
+                kind = type(value)
+                if kind not in as_is:
+                    value = encode_value(value, value_type)
+                    if value is None:
+                        continue
+                    kind = type(value)
+                    if kind not in AS_IS:
+                        item = classes.part(key, value)
+                        if item is None:
+                            return None
+                        add(item)
+                        continue
+                # Kept for the usual value; None too when the classes do not cover it.
+                item = memo.get((key, kind, value))
+                if item is None:
+                    item = classes.part(key, value)
+                    if item is None:
+                        return None
+                add(item)
+            add(None)  # the end of one fact
+        return tuple(found)

@@ -157,13 +157,15 @@ class FactClasses:
         self._props = props
         self._hashes = frozenset(fnv1a(name) for name in props)
         self._unread: dict[str, bool] = {}
-        self._items: dict[tuple[str, type, Any], Any] = {}
+        #: The part of the key of each property by its name, the exact type of its value and the
+        #: value (see :meth:`key`); read directly by ``Case.engine_key``, filled by :meth:`part`.
+        self.items: dict[tuple[str, type, Any], Any] = {}
 
     def key(self, facts: Sequence[Mapping[str, Any]]) -> tuple[Any, ...] | None:
         """The classes of ``facts`` in order (``None``: a value the classes do not cover)."""
         if not self.usable:
             return None
-        memo = self._items
+        memo = self.items
         found: list[Any] = []
         add = found.append
         for fact in facts:
@@ -192,10 +194,24 @@ class FactClasses:
             add(None)  # the end of one fact
         return tuple(found)
 
+    def part(self, name: str, value: Any) -> Any:
+        """The part of the key of property ``name`` holding ``value``, as :meth:`key` gives it
+        for a fact holding it (``None``: a value the classes do not cover); only for usable
+        classes. Kept as :meth:`key` keeps it."""
+        kind = type(value)
+        if kind is int or kind is str or kind is bool:
+            remembered: tuple[str, type, Any] = (name, kind, value)
+        elif kind is list and all(type(part) is str for part in value):
+            remembered = (name, kind, tuple(value))
+        else:
+            return self._item(name, value)
+        item = self.items.get(remembered, _UNSEEN)
+        return self._kept(name, value, remembered) if item is _UNSEEN else item
+
     def _kept(self, name: str, value: Any, remembered: tuple[str, type, Any]) -> Any:
         """:meth:`_item`, kept by ``remembered`` (see :meth:`key`)."""
         item = self._item(name, value)
-        memo = self._items
+        memo = self.items
         if len(memo) >= _ITEMS_KEPT:
             memo.clear()
         memo[remembered] = item

@@ -61,7 +61,7 @@ def _import_engine() -> Any:
 
 _durable = _import_engine()
 
-__all__ = ["MAX_ALTERNATIVES", "CompiledRuleset", "Firing", "alternatives"]
+__all__ = ["MAX_ALTERNATIVES", "CompiledRuleset", "Firing", "alternatives", "check_facts"]
 
 #: Alternatives (and/or expanded) per durable ruleset: below the 64 that fail with error 303.
 #: The loader refuses a rule beyond it (:mod:`rules.policy.conditions`).
@@ -191,15 +191,11 @@ class CompiledRuleset:
         self, facts: Sequence[Mapping[str, Any]]
     ) -> tuple[tuple[Firing, ...], tuple[tuple[tuple[str, int], ...], tuple[str, ...]] | None]:
         """The firings of ``facts``, or their replay from the class memo (see _remember)."""
-        _check_facts(facts)
+        check_facts(facts)
         classes = self._classes.key(facts) if self._classes is not None else None
         with self._lock:
-            if self._closed:
-                raise EngineError(f"ruleset {self.name!r} is closed")
-            if self._poisoned:
-                raise EngineError(
-                    f"ruleset {self.name!r} kept a session after a failure or a fork; build a new evaluator"
-                )
+            if self._closed or self._poisoned:
+                self._refuse_if_unusable()
             if classes is not None:
                 replay = self._memo.get(classes)
                 if replay is not None:
@@ -231,6 +227,36 @@ class CompiledRuleset:
                 if len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
             return firings, None
+
+    @property
+    def classes(self) -> FactClasses | None:
+        """The classes the firings are kept by for replay (``None``: no class memo, or patterns
+        of a shape the classes do not cover): :meth:`replayed` is asked by their key."""
+        return self._classes if self._classes is not None and self._classes.usable else None
+
+    def replayed(self, classes: tuple[Any, ...]) -> tuple[str, ...] | None:
+        """What :meth:`fired` gives for facts whose :meth:`FactClasses.key` is ``classes``, when
+        the class memo holds it (``None``: fire the facts themselves).
+
+        A caller that can make the key without the facts (an evaluator reads it straight from
+        its case) builds the facts only when this gives ``None``; it must have checked their ids
+        and types as :meth:`fired` would. A closed or poisoned ruleset refuses as :meth:`fired`
+        does."""
+        with self._lock:
+            if self._closed or self._poisoned:
+                self._refuse_if_unusable()
+            replay = self._memo.get(classes)
+        return None if replay is None else replay[1]
+
+    def _refuse_if_unusable(self) -> None:
+        """The error of a closed ruleset, or of one that kept a session (under the lock): each
+        firing asks for it when either holds."""
+        if self._closed:
+            raise EngineError(f"ruleset {self.name!r} is closed")
+        if self._poisoned:
+            raise EngineError(
+                f"ruleset {self.name!r} kept a session after a failure or a fork; build a new evaluator"
+            )
 
     def _remember(
         self, classes: tuple[Any, ...], facts: Sequence[Mapping[str, Any]], firings: tuple[Firing, ...]
@@ -335,7 +361,7 @@ def _matched(fact: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _check_facts(facts: Sequence[Mapping[str, Any]]) -> None:
+def check_facts(facts: Sequence[Mapping[str, Any]]) -> None:
     """Refuse what durable-rules would silently merge or misread."""
     seen: dict[int, str] = {}
     for fact in facts:

@@ -34,9 +34,9 @@ from models._fields import parse_day
 from models.person import Person
 from models.policy import Rule
 from models.verdict import Decision, PolicyRef, ProgrammeSection, StayResult, Verdict, built
-from rules.engine.case import Case
+from rules.engine.case import AS_IS, Case, KeyPlan
 from rules.engine.compiled import CompiledPolicy
-from rules.engine.durable import CompiledRuleset
+from rules.engine.durable import CompiledRuleset, check_facts
 from rules.engine.guards import FiringGuards
 from rules.engine.inputs import parse_person, read_person
 from rules.engine.patterns import FactKeys, compile_rule
@@ -49,7 +49,7 @@ from rules.engine.sections import (
     rest_on,
 )
 from rules.engine.trace import trace_entry
-from rules.errors import EvaluationError, InputError, Problem
+from rules.errors import EngineError, EvaluationError, InputError, Problem
 from rules.policy.loader import Policy, load_policy
 from rules.policy.mechanisms import Derived, Mechanism
 from rules.version import VERDICT_FORMAT, __version__
@@ -59,7 +59,6 @@ __all__ = ["Evaluation", "Evaluator", "evaluate", "evaluation_day", "evaluator_f
 
 #: Plans of a case kept by the programme sections of its record (see Evaluator._plan): a handful.
 _PLANS_KEPT = 64
-_UNREAD = object()
 
 
 class _Plan(NamedTuple):
@@ -172,6 +171,30 @@ class Evaluator:
         self._ruleset = CompiledRuleset(
             f"{policy.name}@{policy.version}", patterns, cache_size=cache_size, class_memo=_CLASS_MEMO
         )
+        # The class key of the engine facts read straight from the case (Case.engine_key), when
+        # the ruleset keeps its firings by class and the facts' ids and types pass its check
+        # (those of every programme at once, so those of any few): the facts are then built
+        # only when its class memo does not answer (see _fired).
+        self._classes = self._ruleset.classes
+        self._key_plans: dict[str, KeyPlan] = {}
+        self._batch_plans: dict[tuple[str, ...], tuple[KeyPlan, ...]] = {}
+        if self._classes is not None:
+            try:
+                check_facts([{"id": name, "t": name} for name in policy.programmes])
+            except EngineError:
+                self._classes = None
+        if self._classes is not None:
+            for name, plan in self._engine_plans.items():
+                id_part, type_part = self._classes.part("id", name), self._classes.part("t", name)
+                if id_part is not None and type_part is not None:
+                    self._key_plans[name] = (
+                        id_part,
+                        type_part,
+                        tuple(
+                            (fact, key, value_type, where, AS_IS if plain else frozenset())
+                            for fact, key, value_type, where, plain in plan
+                        ),
+                    )
         # The facts a guard may read: known without a formula, and given to the engine as they are.
         fact_of_key = {key: fact for fact, key in keys.keys.items()}
         cheap = {
@@ -189,6 +212,7 @@ class Evaluator:
         self._guard_reads = {
             key: (fact, compiled.mechanism_local.get(fact)) for key, fact in fact_of_key.items()
         }
+        self._batch_reads: dict[tuple[str, ...], tuple[tuple[str, str, tuple[str, str] | None], ...]] = {}
         self._status_of = {rule_id: rule.then.status for rule_id, rule in self.rules.items()}
         # The rules that override or refine another: only when one fires can a rule be set aside.
         self._overriding = frozenset(rule_id for rule_id, bases in compiled.bases.items() if bases)
@@ -265,10 +289,7 @@ class Evaluator:
             if len(asserted) < len(batch):
                 guarded.update(name for name in batch if name not in asserted)
             if asserted:
-                engine_fact, engine_plans = case.engine_fact, self._engine_plans
-                for rule_id in self._ruleset.fired(
-                    [engine_fact(name, engine_plans[name]) for name in asserted]
-                ):
+                for rule_id in self._fired(asserted, case):
                     fired.append(rule_id)
                     fired_in.setdefault(programme_of[rule_id], []).append(rule_id)
                 if not self._overriding.isdisjoint(fired):  # else no exception fired: none set aside
@@ -400,21 +421,59 @@ class Evaluator:
             self._plans[tuple(sections)] = plan
         return plan
 
+    def _fired(self, asserted: tuple[str, ...], case: Case) -> tuple[str, ...]:
+        """The rules the engine fires on the engine facts of the programmes ``asserted``: replayed
+        from the ruleset's class memo by their class key, read straight from the case, when the
+        memo holds it (nearly every case); else the facts are built and fired."""
+        ruleset = self._ruleset
+        classes = self._classes
+        # A caller that replaced the ruleset's fired (bench_evaluate.py records the engine facts
+        # so) is given every fact set.
+        if classes is not None and "fired" not in ruleset.__dict__:
+            plans = self._batch_plans.get(asserted)
+            if plans is None:
+                plans = self._batch_plan(asserted)
+            if plans:
+                key = case.engine_key(plans, classes)
+                if key is not None:
+                    replay = ruleset.replayed(key)
+                    if replay is not None:
+                        return replay
+        engine_fact, engine_plans = case.engine_fact, self._engine_plans
+        return ruleset.fired([engine_fact(name, engine_plans[name]) for name in asserted])
+
+    def _batch_plan(self, asserted: tuple[str, ...]) -> tuple[KeyPlan, ...]:
+        """The key plans of the programmes ``asserted``, kept (empty: a programme whose fact the
+        classes cannot key without building it)."""
+        plans = tuple(plan for name in asserted if (plan := self._key_plans.get(name)) is not None)
+        if len(plans) < len(asserted):
+            plans = ()
+        if len(self._batch_plans) < _PLANS_KEPT:
+            self._batch_plans[asserted] = plans
+        return plans
+
     def _may_fire(self, batch: tuple[str, ...], case: Case) -> tuple[str, ...]:
         """The programmes of ``batch`` that may fire a rule in ``case`` (see :mod:`rules.engine.guards`)."""
         assert self._guards is not None
-        reads = self._guard_reads
-        engine_value = case.engine_value
-        known: dict[str, Any] = {}  # read once for the whole batch: programmes share facts
-
-        def value(key: str) -> Any:
-            found = known.get(key, _UNREAD)
-            if found is _UNREAD:
-                found = known[key] = engine_value(*reads[key])
-            return found
-
+        reads = self._batch_reads.get(batch)
+        if reads is None:
+            reads = self._batch_read(batch)
+        # Read once for the whole batch (programmes share facts), all at once: reading a fact a
+        # guard reads costs no formula and changes nothing.
+        value = case.engine_values(reads).get
         may_fire = self._guards.may_fire
-        return tuple(name for name in batch if may_fire(name, value))
+        return tuple([name for name in batch if may_fire(name, value)])
+
+    def _batch_read(self, batch: tuple[str, ...]) -> tuple[tuple[str, str, tuple[str, str] | None], ...]:
+        """What the guards of the programmes of ``batch`` read: each property once, with its
+        fact and where its mechanism holds it (see Case.engine_values); kept."""
+        assert self._guards is not None
+        guard_reads = self._guard_reads
+        keys = dict.fromkeys(key for name in batch for key in self._guards.reads.get(name, ()))
+        reads = tuple((key, *guard_reads[key]) for key in keys)
+        if len(self._batch_reads) < _PLANS_KEPT:
+            self._batch_reads[batch] = reads
+        return reads
 
     def _fact_value(self, case: Case, name: str) -> Any:
         if name not in self.compiled.specs:

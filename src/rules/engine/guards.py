@@ -100,19 +100,26 @@ class FiringGuards:
         self.guards: dict[str, tuple[tuple[Requirement, ...], ...]] = {
             programme: tuple(rules) for programme, rules in by_programme.items() if programme not in open_
         }
+        # What may_fire checks: each programme's rules made as few as may be (see _fewest), with
+        # the same answer: the sanction programme's eight rules, all of them requiring an
+        # overstay, are one; the entry programme's four are one.
+        self.checks = {programme: _fewest(rules) for programme, rules in self.guards.items()}
+        #: The properties may_fire reads of each programme with a guard.
+        self.reads = {
+            programme: tuple(dict.fromkeys(key for needs in rules for key, _, _ in needs))
+            for programme, rules in self.checks.items()
+        }
 
     def may_fire(self, programme: str, value: Callable[[str], Any]) -> bool:
         """Whether some rule of ``programme`` may match, ``value`` giving each property's value
-        as the engine fact would carry it (``None``: left out)."""
-        rules = self.guards.get(programme)
+        as the engine fact would carry it (``None``: left out); asked for the properties of
+        :attr:`reads` only, maybe more than once each."""
+        rules = self.checks.get(programme)
         if rules is None:
             return True
-        values: dict[str, Any] = {}
         for needs in rules:
             for key, kind, constants in needs:
-                if key not in values:
-                    values[key] = value(key)
-                found = values[key]
+                found = value(key)
                 if found is None:
                     break  # a comparison on a missing fact is false
                 if type(found) is kind and found not in constants:
@@ -120,3 +127,60 @@ class FiringGuards:
             else:
                 return True  # nothing this rule requires is known to be false
         return False
+
+
+def _implied(rule: tuple[Requirement, ...], other: tuple[Requirement, ...]) -> bool:
+    """Whether ``other`` may match only if ``rule`` may: each requirement of ``rule`` is one of
+    ``other``'s on the same property and type, with constants among its own (a value that
+    passes ``other``'s passes ``rule``'s)."""
+    theirs = {key: (kind, constants) for key, kind, constants in other}
+    for key, kind, constants in rule:
+        found = theirs.get(key)
+        if found is None or found[0] is not kind or not found[1] <= constants:
+            return False
+    return True
+
+
+def _merged(rule: tuple[Requirement, ...], other: tuple[Requirement, ...]) -> tuple[Requirement, ...] | None:
+    """One rule that may match exactly when ``rule`` or ``other`` may, when they require the same
+    of the same properties but for the constants of one (``None``: they differ more): that one
+    may be any of both's constants."""
+    theirs = {key: (kind, constants) for key, kind, constants in other}
+    if len(theirs) != len(rule):
+        return None
+    differ = None
+    for key, kind, constants in rule:
+        found = theirs.get(key)
+        if found is None or found[0] is not kind:
+            return None
+        if found[1] != constants:
+            if differ is not None:
+                return None
+            differ = key
+    return tuple(
+        (key, kind, constants | theirs[key][1] if key == differ else constants)
+        for key, kind, constants in rule
+    )
+
+
+def _fewest(rules: tuple[tuple[Requirement, ...], ...]) -> tuple[tuple[Requirement, ...], ...]:
+    """Rules that may match exactly when one of ``rules`` may, as few as these steps make them:
+    a rule another implies is left out (see :func:`_implied`), two that differ only in the
+    constants of one property are one (see :func:`_merged`)."""
+    kept: list[tuple[Requirement, ...]] = []
+    for rule in rules:
+        kept = _with(kept, rule)
+    return tuple(kept)
+
+
+def _with(
+    kept: list[tuple[Requirement, ...]], rule: tuple[Requirement, ...]
+) -> list[tuple[Requirement, ...]]:
+    """``kept`` and ``rule`` (see :func:`_fewest`)."""
+    if any(_implied(other, rule) for other in kept):
+        return kept
+    for index, other in enumerate(kept):
+        merged = _merged(other, rule)
+        if merged is not None:
+            return _with(kept[:index] + kept[index + 1 :], merged)
+    return [other for other in kept if not _implied(rule, other)] + [rule]
