@@ -284,12 +284,16 @@ def phases(cases: list[tuple[dict[str, Any], dt.date]], repeat: int) -> dict[str
         batches.append([dict(fact) for fact in facts])
         return fired(facts)
 
+    # The evaluator asks the ruleset's class memo by a key read from the case and builds the
+    # facts only when it does not answer: without its classes (internal too), it builds them all.
+    classes, evaluator._classes = evaluator._classes, None
     ruleset.fired = recording  # type: ignore[method-assign]
     try:
         for record, on in records:
             evaluator.evaluate(record, on)
     finally:
         del ruleset.fired
+        evaluator._classes = classes
 
     def validate_all() -> None:
         for person, _ in cases:

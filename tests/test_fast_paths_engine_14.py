@@ -11,9 +11,8 @@ fires the facts only when the memo does not answer. Checked:
 * the rules fired, and so the verdicts and traces, are those of an evaluator without a class
   memo or a firing cache, whose every case durable-rules fires;
 * a case the memo does not hold is fired and fills the memo, under the same key; a closed or
-  poisoned ruleset refuses as before; a caller that replaced the ruleset's ``fired`` is given
-  every fact set; an evaluator whose facts would fail the ruleset's check of ids takes the
-  full path;
+  poisoned ruleset refuses as before; an evaluator whose facts would fail the ruleset's check
+  of ids takes the full path;
 * the firing guards check each programme with as few rules as may be (a rule another implies
   left out, two that differ in the constants of one property made one): the same answer as
   every rule gives, for any rules and values (hypothesis) and for the shipped guards.
@@ -295,7 +294,7 @@ def test_a_value_the_classes_do_not_cover_takes_the_full_path() -> None:
     assert classes.key([case.engine_fact("stay", evaluator._engine_plans["stay"])]) is None
 
 
-# --- the memo's misses, closed rulesets, replaced firings ---------------------------------------
+# --- the memo's misses, closed rulesets ---------------------------------------------------------
 
 
 def test_a_case_the_memo_does_not_hold_is_fired_and_kept_under_the_same_key() -> None:
@@ -334,28 +333,6 @@ def test_a_closed_or_poisoned_ruleset_refuses_as_before() -> None:
     evaluator._ruleset.close()
     with pytest.raises(EngineError, match="is closed"):
         evaluator.evaluate(person, on)
-
-
-def test_a_replaced_fired_is_given_every_fact_set() -> None:
-    """As bench_evaluate.py records the engine facts a full evaluation asserts."""
-    evaluator = rules.Evaluator(_policy(()), cache_size=0)
-    ruleset = evaluator._ruleset
-    person, on = bench_evaluate.realistic_person(), bench_evaluate.AS_OF
-    evaluator.evaluate(person, on)  # the memo holds the case now
-    batches: list[list[dict[str, Any]]] = []
-    fired = ruleset.fired
-
-    def recording(facts: Any) -> Any:
-        batches.append([dict(fact) for fact in facts])
-        return fired(facts)
-
-    ruleset.fired = recording  # type: ignore[method-assign]
-    try:
-        verdict = evaluator.evaluate(person, on)
-    finally:
-        del ruleset.fired
-    assert [[fact["t"] for fact in batch] for batch in batches] == [["stay"], ["sanction"]]
-    assert verdict == evaluator.evaluate(person, on)
 
 
 def test_facts_failing_the_check_of_ids_take_the_full_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -427,9 +427,7 @@ class Evaluator:
         memo holds it (nearly every case); else the facts are built and fired."""
         ruleset = self._ruleset
         classes = self._classes
-        # A caller that replaced the ruleset's fired (bench_evaluate.py records the engine facts
-        # so) is given every fact set.
-        if classes is not None and "fired" not in ruleset.__dict__:
+        if classes is not None:
             plans = self._batch_plans.get(asserted)
             if plans is None:
                 plans = self._batch_plan(asserted)
