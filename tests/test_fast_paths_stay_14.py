@@ -19,6 +19,15 @@ from rules.errors import EvaluationError
 from rules.policy.loader import Policy
 from rules.stay.notices import registration_state
 from rules.stay.registration import DueDates, registration_due
+from rules.stay.window import (
+    NoValueInForce,
+    Schedule,
+    WindowRules,
+    _Runs,
+    _union,
+    _window_over,
+    _window_over_dated,
+)
 
 D = dt.date
 SETTINGS = settings(max_examples=300, deadline=None)
@@ -160,3 +169,49 @@ def test_registration_state_copies_as_model_copy(
     assert found.model_dump_json() == expected.model_dump_json()
     assert found.__pydantic_extra__ == expected.__pydantic_extra__
     assert found.__pydantic_private__ == expected.__pydantic_private__
+
+
+# --- the days over the limit under dated terms ---------------------------------------------------
+
+
+@st.composite
+def _held_runs(draw: st.DrawFn) -> _Runs:
+    spans = []
+    day = draw(st.integers(0, 50))
+    for _ in range(draw(st.integers(1, 12))):
+        length = draw(st.one_of(st.integers(1, 5), st.integers(6, 70)))
+        spans.append((day, day + length - 1))
+        day += length + draw(st.one_of(st.integers(0, 3), st.integers(4, 90)))
+    return _Runs.of(_union(spans))
+
+
+@st.composite
+def _schedules(draw: st.DrawFn, name: str, values: st.SearchStrategy[int | None]) -> Schedule:
+    starts = [-1000, *sorted(draw(st.sets(st.integers(1, 600), max_size=4)))]
+    return Schedule(
+        name, tuple(starts), tuple([draw(st.integers(1, 120)), *(draw(values) for _ in starts[1:])])
+    )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    held=_held_runs(),
+    limits=_schedules("limit", st.one_of(st.integers(1, 120), st.none())),
+    windows=_schedules("window", st.one_of(st.integers(1, 200), st.none())),
+)
+def test_days_over_dated_terms_swept_span_by_span_are_those_searched_run_by_run(
+    held: _Runs, limits: Schedule, windows: Schedule
+) -> None:
+    rules = WindowRules(0, limits, windows)
+    expected: list[tuple[int, int]] = []
+    try:
+        _window_over(held, rules, expected)
+    except NoValueInForce as missing:
+        with pytest.raises(NoValueInForce) as raised:
+            _window_over_dated(held, rules, [])
+        assert (raised.value.name, raised.value.day) == (missing.name, missing.day)
+        return
+    found: list[tuple[int, int]] = []
+    _window_over_dated(held, rules, found)
+    assert sorted(found) == sorted(expected)
+    assert _union(found) == _union(expected)
