@@ -324,6 +324,7 @@ _PLANS: dict[type[BaseModel], tuple[tuple[str, Any, Callable[[], Any] | None], .
         TraceEntry,
         OverstayPeriod,
         Decision,
+        RegistrationDue,
         RuleRef,
         ChecklistItem,
         StayResult,

@@ -66,9 +66,9 @@ from rules.stay.notices import (
 from rules.stay.registration import READS as REGISTRATION_READS
 from rules.stay.registration import (
     REGISTRATION_FACTS,
+    DueDates,
     RegistrationFacts,
     latest_registration,
-    registration_due,
     registration_problems,
 )
 from rules.stay.window import (
@@ -277,6 +277,7 @@ class StayLimit:
         # The registration due after an entry, by entry day and regime (the policy is
         # immutable: the same look-up always gives the same answer); bounded.
         self._registrations: dict[tuple[dt.date, Any], RegistrationDue | None] = {}
+        self._dues = DueDates(policy)  # what a miss of it computes, the policy read per span
         # The same in its state, with its warning, by nationality, entry day, day registered and
         # evaluation day (a verdict shares the frozen model); bounded.
         self._registration_states: dict[
@@ -1019,7 +1020,7 @@ class StayLimit:
         try:
             due = self._registrations[key]
         except KeyError:
-            due = registration_due(self.policy, trip.entry, regime.value)
+            due = self._dues.due(trip.entry, regime.value)
             if len(self._registrations) >= _REGISTRATIONS_KEPT:
                 self._registrations.clear()
             self._registrations[key] = due

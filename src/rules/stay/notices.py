@@ -23,7 +23,7 @@ from typing import Literal
 
 from models.person import Status, Trip
 from models.policy import Rule
-from models.verdict import RegistrationDue
+from models.verdict import RegistrationDue, copied
 from rules.errors import EvaluationError, Problem
 from rules.policy.loader import Policy
 
@@ -103,9 +103,9 @@ def registration_state(due: RegistrationDue, trip: Trip, as_of: dt.date) -> Regi
     state: RegistrationState
     if trip.registered_on is not None and trip.registered_on <= as_of:
         state = "done" if trip.registered_on <= due.due else "done_late"
-        return due.model_copy(update={"state": state, "registered_on": trip.registered_on})
+        return copied(due, {"state": state, "registered_on": trip.registered_on})
     state = "due" if as_of <= due.due else "overdue"
-    return due.model_copy(update={"state": state})
+    return copied(due, {"state": state})  # as model_copy, without its general copy
 
 
 def registration_warning(due: RegistrationDue, as_of: dt.date) -> str | None:

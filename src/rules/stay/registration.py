@@ -50,7 +50,7 @@ from models._packages import package_directory
 from models.person import Person
 from models.policy import DatedValue
 from models.registration import RegistrationDue
-from models.verdict import SourceRef
+from models.verdict import SourceRef, built
 from rules.cache import cache_directory, write_atomically
 from rules.errors import EvaluationError, Problem, did_you_mean
 from rules.policy.documents import DocumentError, read_bytes
@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "REGISTRATION_FACTS",
+    "DueDates",
     "RegistrationFacts",
     "latest_registration",
     "registration_due",
@@ -220,6 +221,125 @@ def registration_due(policy: Policy, entry: dt.date, regime: str | None) -> Regi
             ],
         )
     return min(found, key=lambda due: due.due)  # the first deadline; a tie keeps host notification
+
+
+class DueDates:
+    """:func:`registration_due` of one policy, the policy read once per regime and span of days.
+
+    What :func:`registration_due` reads of the policy for an entry (the regime's row of
+    ``stay.regimes`` and the registration parameters) stays the same between two days on which
+    one of them changes: on each such span a regime has one plan (the procedures, their counts,
+    sources and notes, whether the entry day counts), and an entry only adds its due dates. A
+    record's entry days are many, their spans few (``tests/test_fast_paths_stay_14.py``
+    checks every entry against :func:`registration_due`). An entry whose plan cannot be made
+    (an error) is left to :func:`registration_due`, which raises its own error."""
+
+    __slots__ = ("policy", "_changes", "_plans")
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        # By regime: the days on which something the registration reads changes, in order.
+        self._changes: dict[str, tuple[int, ...]] = {}
+        # By regime and span (the index of the change day that opens it): the plan.
+        self._plans: dict[tuple[str, int], _Plan | None] = {}
+
+    def due(self, entry: dt.date, regime: str | None) -> RegistrationDue | None:
+        """``registration_due(policy, entry, regime)``, the same instance's values."""
+        if regime is None:
+            return None
+        changes = self._changes.get(regime)
+        if changes is None:
+            changes = self._changes[regime] = self._change_days(regime)
+        key = (regime, bisect.bisect_right(changes, entry.toordinal()))
+        try:
+            plan = self._plans[key]
+        except KeyError:
+            try:
+                plan = _plan(self.policy, entry, regime)
+            except EvaluationError:
+                return registration_due(self.policy, entry, regime)  # raises its error
+            self._plans[key] = plan
+        return None if plan is None else _due_by(plan, entry)
+
+    def _change_days(self, regime: str) -> tuple[int, ...]:
+        policy = self.policy
+        days: set[int] = set()
+        for name in READS:
+            if name in policy.parameters:
+                days.update(policy.parameter_timeline(name).starts)
+        table = policy.tables.get(REGIMES_TABLE)
+        if table is not None:
+            days.update(value.start.toordinal() for value in table.rows.get(regime, ()))
+        return tuple(sorted(days))
+
+
+#: What :func:`registration_due` finds for a regime on a span of days, but the due dates:
+#: whether the entry day counts, and each procedure due (host notification first) with its
+#: count, counted in working days or not, and the source and note of its value.
+_Plan = tuple[bool, tuple[tuple[str, int, bool, SourceRef, "str | None"], ...]]
+
+
+def _plan(policy: Policy, entry: dt.date, regime: str) -> _Plan | None:
+    """:func:`registration_due` of an entry on ``entry`` without its due dates: ``None`` when
+    the regime needs no registration; an :class:`EvaluationError` where that raises one
+    before it computes a due date (that error or another: the caller asks it for its own)."""
+    if policy.row(REGIMES_TABLE, regime, entry) is None:
+        raise EvaluationError(f"regime {regime!r} is not in table {REGIMES_TABLE}")
+    self_registers = _listed(policy, SELF_REGISTRATION_REGIMES, regime, entry)
+    host_notified = _listed(policy, HOST_NOTIFICATION_REGIMES, regime, entry)
+    not_required = _listed(policy, NOT_REQUIRED_REGIMES, regime, entry)
+    if not_required and (self_registers or host_notified):
+        raise EvaluationError(f"regime {regime!r} is in {NOT_REQUIRED_REGIMES} and in a procedure list")
+    if self_registers and host_notified and _flag(policy, SELF_REGISTRATION_REPLACES, entry):
+        host_notified = False
+    if not (host_notified or self_registers):
+        if not_required:
+            return None
+        raise EvaluationError(f"regime {regime!r} is in none of {', '.join(_REGIME_LISTS)}")
+    count_entry_day = _flag(policy, COUNT_ENTRY_DAY, entry)
+    procedures = []
+    if host_notified:
+        dated = _needed(policy, HOST_NOTIFICATION_DAYS, entry)
+        days = _checked(policy, HOST_NOTIFICATION_DAYS, dated, _count_problem)
+        procedures.append(("host_notification", days, True, _source(dated), dated.note))
+    if self_registers:
+        dated = _needed(policy, SELF_REGISTRATION_DAYS, entry)
+        days = _checked(policy, SELF_REGISTRATION_DAYS, dated, _count_problem)
+        procedures.append(("self_registration", days, False, _source(dated), dated.note))
+    return count_entry_day, tuple(procedures)
+
+
+def _due_by(plan: _Plan, entry: dt.date) -> RegistrationDue:
+    """The registration due after ``entry`` by ``plan``: its due dates computed (in the order
+    :func:`registration_due` computes them, which raises the same errors), the first kept."""
+    count_entry_day, procedures = plan
+    first_counted = entry if count_entry_day else _next_day(entry)
+    chosen: RegistrationDue | None = None
+    for procedure, days, working, source, note in procedures:
+        if working:
+            due = _nth_working_day(first_counted, days)
+        else:
+            try:
+                due = first_counted + dt.timedelta(days=days - 1)
+            except OverflowError:
+                raise _beyond_calendar(entry) from None
+        if chosen is not None and chosen.due <= due:
+            continue  # the first deadline; a tie keeps host notification
+        # Every value is what validation keeps (the policy's values are checked above).
+        chosen = built(
+            RegistrationDue,
+            {
+                "procedure": procedure,
+                "entry": entry,
+                "due": due,
+                "counted": "working_days" if working else "calendar_days",
+                "days": days,
+                "source": source,
+                "note": note,
+            },
+        )
+    assert chosen is not None  # a plan has a procedure
+    return chosen
 
 
 def registration_problems(policy: Policy) -> list[Problem]:

@@ -706,7 +706,7 @@ def _figures(
         if terms_last >= lasts[-1]:
             _window_over_swept(held, limit, window, over)
         else:
-            _window_over(held, rules, over)
+            _window_over_dated(held, rules, over)
     periods = _union(over) if over else over
     window = terms[1] if terms is not None else rules.terms(as_of)[1]
     cover_starts = [first for first, _ in cover] if cover else []
@@ -763,6 +763,34 @@ def _window_over(held: _Runs, rules: WindowRules, over: list[tuple[int, int]]) -
             if found is not None:
                 over.append((found, top))
             day = top + 1
+
+
+def _window_over_dated(held: _Runs, rules: WindowRules, over: list[tuple[int, int]]) -> None:
+    """:func:`_window_over` by :func:`_window_over_swept`: once per span of days under one limit
+    and window (looked up on the counted days :func:`_window_over` looks them up on), the runs
+    swept under its terms and the days over the limit kept where they fall in the span (within
+    a run the days over a fixed limit are a suffix of it). The same days, appended span by span
+    rather than run by run (:func:`_union` orders them)."""
+    firsts, lasts = held.firsts, held.lasts
+    end = lasts[-1]
+    day = firsts[0]
+    while True:
+        limit, window, terms_last = rules.terms(day)
+        top = end if end < terms_last else terms_last
+        found: list[tuple[int, int]] = []
+        _window_over_swept(held, limit, window, found)
+        for first, last in found:
+            if first < day:
+                first = day
+            if last > top:
+                last = top
+            if first <= last:
+                over.append((first, last))
+        if top >= end:
+            return
+        # The first counted day after the span: the next in its run, or the next run's first.
+        index = bisect.bisect_right(firsts, top + 1) - 1
+        day = top + 1 if lasts[index] > top else firsts[index + 1]
 
 
 def _window_over_swept(held: _Runs, limit: int, window: int, over: list[tuple[int, int]]) -> None:
