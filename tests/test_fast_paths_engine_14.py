@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -39,16 +38,12 @@ from rules.engine.classes import FactClasses
 from rules.engine.computation import Val
 from rules.engine.guards import FiringGuards, Requirement, _fewest
 from rules.errors import EngineError
-from rules.policy.documents import parse_document
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = sorted((ROOT / "examples" / "cases").glob("*/*.yaml"))
 POLICY = ROOT / "policies" / "kz"
 AMENDMENTS = ROOT / "examples" / "amendments"
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import bench_evaluate  # noqa: E402
-import bench_population  # noqa: E402
+from sample_cases import SampleCase, bench_evaluate, example_cases, generated_cases  # noqa: E402
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -79,26 +74,12 @@ def _plain(amendments: tuple[str, ...] = ()) -> rules.Evaluator:
     return found
 
 
-def _example_cases() -> Iterator[tuple[tuple[str, ...], Any, Any]]:
-    for path in CASES:
-        case = parse_document(path.read_text(encoding="utf-8"), str(path)).data
-        yield tuple(case.get("amend", ())), case["person"], case["on"]
-
-
-def _generated_cases() -> Iterator[tuple[tuple[str, ...], Any, Any]]:
-    yield (), bench_evaluate.realistic_person(), bench_evaluate.AS_OF
-    yield (), bench_evaluate.residence_applicant(), bench_evaluate.RESIDENCE_ON
-    yield (), bench_evaluate.kandas_family(), bench_evaluate.KANDAS_ON
-    for person, on in bench_evaluate.generated_persons(200, 14):
-        yield (), person, on
-    for record in bench_population.population_records(200, 14):
-        yield (), record, bench_population.ON
-        yield ("limit-60-days.yaml",), record, bench_population.ON
-        yield ("sanction-fines-doubled.yaml",), record, bench_population.ON
+def _generated_cases() -> Iterator[SampleCase]:
+    return generated_cases(200, 200, 14, ("limit-60-days.yaml", "sanction-fines-doubled.yaml"))
 
 
 def _all_cases() -> list[tuple[tuple[str, ...], Any, Any]]:
-    return [*_example_cases(), *_generated_cases()]
+    return [*example_cases(), *_generated_cases()]
 
 
 # --- the key read from the case is the key of the facts ------------------------------------------

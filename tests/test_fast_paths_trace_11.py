@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import sys
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -39,18 +38,14 @@ from rules.engine.computation import Entry, json_value
 from rules.engine.patterns import chain
 from rules.engine.sections import Decided, report_missing
 from rules.engine.trace import derivations, trace_entry
-from rules.policy.documents import parse_document
 from rules.policy.mechanisms import Derived
 from rules.policy.nodes import Param, parameter_nodes
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES = sorted((ROOT / "examples" / "cases").glob("*/*.yaml"))
 POLICY = ROOT / "policies" / "kz"
 AMENDMENTS = ROOT / "examples" / "amendments"
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import bench_evaluate  # noqa: E402
-import bench_population  # noqa: E402
+from sample_cases import CASES, SampleCase, example_cases, generated_cases  # noqa: E402
 
 # --- the general path: the trace as it was built before these fast paths -----------------------
 
@@ -159,22 +154,8 @@ def _evaluator(amendments: tuple[str, ...] = ()) -> rules.Evaluator:
     return rules.Evaluator(policy, cache_size=0)
 
 
-def _example_cases() -> Iterator[tuple[tuple[str, ...], Any, Any]]:
-    for path in CASES:
-        case = parse_document(path.read_text(encoding="utf-8"), str(path)).data
-        yield tuple(case.get("amend", ())), case["person"], case["on"]
-
-
-def _generated_cases() -> Iterator[tuple[tuple[str, ...], Any, Any]]:
-    yield (), bench_evaluate.realistic_person(), bench_evaluate.AS_OF
-    yield (), bench_evaluate.residence_applicant(), bench_evaluate.RESIDENCE_ON
-    yield (), bench_evaluate.kandas_family(), bench_evaluate.KANDAS_ON
-    for person, on in bench_evaluate.generated_persons(150, 11):
-        yield (), person, on
-    for record in bench_population.population_records(150, 11):
-        yield (), record, bench_population.ON
-        yield ("limit-60-days.yaml",), record, bench_population.ON
-        yield ("sanction-fines-doubled.yaml",), record, bench_population.ON
+def _generated_cases() -> Iterator[SampleCase]:
+    return generated_cases(150, 150, 11, ("limit-60-days.yaml", "sanction-fines-doubled.yaml"))
 
 
 def _entries(amendments: tuple[str, ...], person: Any, on: Any) -> Iterator[tuple[TraceEntry, TraceEntry]]:
@@ -222,7 +203,7 @@ def _assert_same(found: TraceEntry, general: TraceEntry) -> None:
 
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[path.stem for path in CASES])
 def test_an_example_cases_trace_is_the_trace_the_general_path_builds(index: int) -> None:
-    amendments, person, on = list(_example_cases())[index]
+    amendments, person, on = list(example_cases())[index]
     for found, general in _entries(amendments, person, on):
         _assert_same(found, general)
 
@@ -318,7 +299,7 @@ def _sections_items(value: Any) -> Iterator[Any]:
 
 def test_a_checklist_item_or_a_rule_named_in_a_section_is_the_validated_one() -> None:
     kinds: set[type[Any]] = set()
-    for amendments, person, on in [*_example_cases(), *_generated_cases()]:
+    for amendments, person, on in [*example_cases(), *_generated_cases()]:
         try:
             verdict = _evaluator(amendments).evaluate_case(person, on, trace=False).verdict
         except (rules.InputError, rules.EvaluationError):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,7 @@ from models.verdict import ProgrammeSection, Verdict, copied
 from rules.analysis.figures import dumped_figures, figures
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import bench_evaluate  # noqa: E402
-import bench_population  # noqa: E402
+from sample_cases import bench_evaluate, generated_cases  # noqa: E402
 
 
 def _typed(value: Any) -> Any:
@@ -43,14 +40,7 @@ def _evaluator(amendments: tuple[str, ...]) -> rules.Evaluator:
 
 
 def _cases() -> Iterator[tuple[tuple[str, ...], Any, dt.date]]:
-    yield (), bench_evaluate.realistic_person(), bench_evaluate.AS_OF
-    yield (), bench_evaluate.residence_applicant(), bench_evaluate.RESIDENCE_ON
-    yield (), bench_evaluate.kandas_family(), bench_evaluate.KANDAS_ON
-    for person, on in bench_evaluate.generated_persons(120, 12):
-        yield (), person, on
-    for record in bench_population.population_records(200, 12):
-        yield (), record, bench_population.ON
-        yield ("limit-60-days.yaml",), record, bench_population.ON
+    yield from generated_cases(120, 200, 12, ("limit-60-days.yaml",))
     for path in sorted((ROOT / "examples" / "persons").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines()[:60]:
             if line.strip():
