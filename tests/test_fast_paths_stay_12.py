@@ -16,6 +16,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 from test_fast_paths_stay import SETTINGS
+from window_runs import window_over
 
 from models.person import Person
 from models.verdict import StayResult, StayStatus, built
@@ -27,7 +28,6 @@ from rules.stay.window import (
     _first_over,
     _first_over_in_run,
     _Runs,
-    _window_over,
     _window_over_swept,
 )
 
@@ -60,7 +60,7 @@ def test_the_first_day_over_a_run_walked_in_pieces_is_the_bisected_one(held, win
 def test_skipping_runs_finds_the_days_over_the_limit_of_every_run(held, window, limit):
     rules = WindowRules(0, Schedule("limit", (-1000,), (limit,)), Schedule("window", (-1000,), (window,)))
     expected: list[tuple[int, int]] = []
-    _window_over(held, rules, expected)
+    window_over(held, rules, expected)
     found: list[tuple[int, int]] = []
     _window_over_swept(held, limit, window, found)
     assert found == expected

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from window_runs import window_over
 
 import rules
 from models.person import Trip
@@ -25,7 +26,6 @@ from rules.stay.window import (
     WindowRules,
     _Runs,
     _union,
-    _window_over,
     _window_over_dated,
 )
 
@@ -205,7 +205,7 @@ def test_days_over_dated_terms_swept_span_by_span_are_those_searched_run_by_run(
     rules = WindowRules(0, limits, windows)
     expected: list[tuple[int, int]] = []
     try:
-        _window_over(held, rules, expected)
+        window_over(held, rules, expected)
     except NoValueInForce as missing:
         with pytest.raises(NoValueInForce) as raised:
             _window_over_dated(held, rules, [])

@@ -749,25 +749,10 @@ def _narrowing(windows: Schedule, as_of: int) -> bool:
     return all(later <= earlier for earlier, later in zip(values, values[1:], strict=False))
 
 
-def _window_over(held: _Runs, rules: WindowRules, over: list[tuple[int, int]]) -> None:
-    """Append the runs of counted days whose window holds more than the limit (dated terms)."""
-    terms_first, terms_last, limit, window = 1, 0, 0, 0  # the terms in force over a span of days
-    for first, end in zip(held.firsts, held.lasts, strict=True):
-        day = first
-        while day <= end:
-            if not terms_first <= day <= terms_last:
-                limit, window, terms_last = rules.terms(day)
-                terms_first = day
-            top = min(end, terms_last)
-            found = _first_over(day, top, held.upto, window, limit)
-            if found is not None:
-                over.append((found, top))
-            day = top + 1
-
-
 def _window_over_dated(held: _Runs, rules: WindowRules, over: list[tuple[int, int]]) -> None:
-    """:func:`_window_over` by :func:`_window_over_swept`: once per span of days under one limit
-    and window (looked up on the counted days :func:`_window_over` looks them up on), the runs
+    """The days over the limit under dated terms, by :func:`_window_over_swept`: once per span of
+    days under one limit and window (looked up on the counted days a search run by run looks them
+    up on: ``tests/window_runs.py``, the reference the tests hold this to), the runs
     swept under its terms and the days over the limit kept where they fall in the span (within
     a run the days over a fixed limit are a suffix of it). The same days, appended span by span
     rather than run by run (:func:`_union` orders them)."""
@@ -794,7 +779,7 @@ def _window_over_dated(held: _Runs, rules: WindowRules, over: list[tuple[int, in
 
 
 def _window_over_swept(held: _Runs, limit: int, window: int, over: list[tuple[int, int]]) -> None:
-    """:func:`_window_over` under one limit and window: the days leaving the window are found
+    """The days over the limit under one limit and window: the days leaving the window are found
     by a pointer moving forward with the runs, only a run whose last window is over the limit
     is searched, and the runs before the first ``limit`` counted days are not looked at. Nor
     are the runs after one whose last window holds ``held`` days, up to the last whose days
