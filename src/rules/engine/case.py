@@ -13,7 +13,8 @@ from typing import Any
 from models.person import Person
 from rules.engine.classes import FactClasses
 from rules.engine.compiled import CompiledPolicy
-from rules.engine.computation import Val
+from rules.engine.computation import PLAIN_VALS, Val
+from rules.engine.computation import plain as _plain
 from rules.engine.patterns import encode_value
 from rules.policy.types import FactSpec, ValueType
 
@@ -108,14 +109,18 @@ class Case:
             computed: Val = closure(self, None)
             return computed
         if origin == "as_of":
-            return Val(self.as_of)
+            return _plain(self.as_of)
         if origin == "status":
             status = self.statuses.get(spec.programme)
-            return Val(status) if status is not None else _NONE
+            return _plain(status) if status is not None else _NONE
         if origin == "mechanism":
             programme, local = self.compiled.mechanism_local[name]
             value = self.mechanism_facts.get(programme, _EMPTY).get(local)
-            return Val(value) if value is not None else _NONE
+            if value is None:
+                return _NONE
+            memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call when kept
+            found = memo.get(value) if memo is not None else None
+            return found if found is not None else _plain(value)
         return self._input(name, spec)  # "input": the only origin left
 
     def _input(self, name: str, spec: FactSpec) -> Val:
@@ -129,7 +134,9 @@ class Case:
             value = value.get(part)
         if value is None or (isinstance(value, str) and value in spec.unknown_values):
             return Val(None, frozenset({spec.path or name}))
-        return Val(value)
+        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call when kept
+        found = memo.get(value) if memo is not None else None
+        return found if found is not None else _plain(value)
 
     def engine_value(self, name: str, where: tuple[str, str] | None) -> Any:
         """The value of fact ``name`` as an engine fact holds it before encoding (``None``: no

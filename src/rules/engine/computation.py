@@ -60,6 +60,7 @@ __all__ = [
     "add_years",
     "compile_formula",
     "json_value",
+    "plain",
 ]
 
 _DECIMALS = decimal.Context(prec=60, rounding=decimal.ROUND_HALF_EVEN)
@@ -110,6 +111,38 @@ NONE = Val()
 _TRUE = Val(True)
 _FALSE = Val(False)
 
+#: Values that carry nothing (no missing input, no gap, no provisional source), by the value's
+#: type and the value: made once and shared (a Val is immutable), not made again per fact and
+#: case, for the types whose equal values are alike in every way (a whole number, a truth, text,
+#: a day; not a decimal, whose exponent equality ignores, nor a float, -0.0 == 0.0).
+PLAIN_VALS: dict[type, dict[Any, Val]] = {int: {}, bool: {}, str: {}, dt.date: {}}
+#: Values kept per type: emptied when full (the days and amounts of a population are unbounded).
+_PLAIN_KEPT = 1 << 12
+
+
+def plain(value: Any) -> Val:
+    """``Val(value)``: equal, and the same object for an equal value of a type of
+    :data:`PLAIN_VALS` (built once, then shared)."""
+    memo = PLAIN_VALS.get(type(value))
+    if memo is None:
+        return Val(value)
+    found = memo.get(value)
+    if found is None:
+        found = kept_plain(memo, value)
+    return found
+
+
+#: plain() under a name no closure's local flag shadows.
+_plain = plain
+
+
+def kept_plain(memo: dict[Any, Val], value: Any) -> Val:
+    """``Val(value)``, kept in ``memo`` (one of :data:`PLAIN_VALS`) for the next equal value."""
+    if len(memo) >= _PLAIN_KEPT:
+        memo.clear()
+    found = memo[value] = Val(value)
+    return found
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -145,7 +178,9 @@ def _merge(*values: Val, value: Any = None) -> Val:
             return _TRUE
         if value is False:
             return _FALSE
-        return Val(value)
+        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call when kept
+        found = memo.get(value) if memo is not None else None
+        return found if found is not None else plain(value)
     missing: frozenset[str] = frozenset()
     gaps: tuple[str, ...] = ()
     provisional: frozenset[str] = frozenset()
@@ -281,7 +316,11 @@ def _item(node: Item) -> Evaluate:
         if item is None:  # the checker allows 'item' only inside a list operator
             return Val(None, gaps=(f"'item' {name!r} read outside a list",))
         value = item.fields.get(name)
-        return Val(value) if value is not None else Val(None, frozenset({f"{item.path}.{name}"}))
+        if value is None:
+            return Val(None, frozenset({f"{item.path}.{name}"}))
+        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call when kept
+        found = memo.get(value) if memo is not None else None
+        return found if found is not None else plain(value)
 
     return run
 
@@ -350,7 +389,11 @@ def _arith(node: Arith) -> Evaluate:
         for value in values[1:]:
             result = _arithmetic(op, result, _number(value.value))
         if plain:  # nothing to carry over, the usual case: what _merge gives, without its loops
-            return _TRUE if result is True else _FALSE if result is False else Val(result)
+            if result is True or result is False:
+                return _TRUE if result else _FALSE
+            memo = PLAIN_VALS.get(type(result))  # as plain() gives it, without the call when kept
+            found = memo.get(result) if memo is not None else None
+            return found if found is not None else _plain(result)
         return _merge(*values, value=result)
 
     return run
@@ -408,7 +451,11 @@ def _extreme(node: Extreme) -> Evaluate:
             return _merge(*values)
         result = pick(numbers)
         if plain:  # nothing to carry over, the usual case: what _merge gives, without its loops
-            return _TRUE if result is True else _FALSE if result is False else Val(result)
+            if result is True or result is False:
+                return _TRUE if result else _FALSE
+            memo = PLAIN_VALS.get(type(result))  # as plain() gives it, without the call when kept
+            found = memo.get(result) if memo is not None else None
+            return found if found is not None else _plain(result)
         return _merge(*values, value=result)
 
     return run
@@ -511,7 +558,7 @@ def _date_add(node: DateAdd) -> Evaluate:
         if not (day.missing or day.gaps or day.provisional) and not (
             count.missing or count.gaps or count.provisional
         ):
-            return Val(result)  # nothing to carry over, the usual case: a day, as _merge gives it
+            return plain(result)  # nothing to carry over, the usual case: a day, as _merge gives it
         return _merge(day, count, value=result)
 
     return run
