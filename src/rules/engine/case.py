@@ -13,8 +13,7 @@ from typing import Any
 from models.person import Person
 from rules.engine.classes import FactClasses
 from rules.engine.compiled import CompiledPolicy
-from rules.engine.computation import PLAIN_VALS, Val
-from rules.engine.computation import plain as _plain
+from rules.engine.computation import PLAIN_VALS, Val, kept_plain, plain
 from rules.engine.patterns import encode_value
 from rules.policy.types import FactSpec, ValueType
 
@@ -109,18 +108,20 @@ class Case:
             computed: Val = closure(self, None)
             return computed
         if origin == "as_of":
-            return _plain(self.as_of)
+            return plain(self.as_of)
         if origin == "status":
             status = self.statuses.get(spec.programme)
-            return _plain(status) if status is not None else _NONE
+            return plain(status) if status is not None else _NONE
         if origin == "mechanism":
             programme, local = self.compiled.mechanism_local[name]
             value = self.mechanism_facts.get(programme, _EMPTY).get(local)
             if value is None:
                 return _NONE
-            memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call when kept
-            found = memo.get(value) if memo is not None else None
-            return found if found is not None else _plain(value)
+            memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call
+            if memo is None:
+                return Val(value)
+            found = memo.get(value)
+            return found if found is not None else kept_plain(memo, value)
         return self._input(name, spec)  # "input": the only origin left
 
     def _input(self, name: str, spec: FactSpec) -> Val:
@@ -134,9 +135,11 @@ class Case:
             value = value.get(part)
         if value is None or (isinstance(value, str) and value in spec.unknown_values):
             return Val(None, frozenset({spec.path or name}))
-        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call when kept
-        found = memo.get(value) if memo is not None else None
-        return found if found is not None else _plain(value)
+        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call
+        if memo is None:
+            return Val(value)
+        found = memo.get(value)
+        return found if found is not None else kept_plain(memo, value)
 
     def engine_value(self, name: str, where: tuple[str, str] | None) -> Any:
         """The value of fact ``name`` as an engine fact holds it before encoding (``None``: no
@@ -170,7 +173,7 @@ class Case:
         fact: dict[str, Any] = {"id": programme, "t": programme, "as_of": self.day}
         mechanism_facts = self.mechanism_facts
         values = self.values
-        for name, key, value_type, where, plain in keys:
+        for name, key, value_type, where, given_as_is in keys:
             # As engine_value reads it, without a call per fact.
             if where is not None:
                 value = mechanism_facts.get(where[0], _EMPTY).get(where[1])
@@ -180,7 +183,7 @@ class Case:
             if value is None:
                 continue
             kind = type(value)
-            if plain and (kind is int or kind is str or kind is bool):
+            if given_as_is and (kind is int or kind is str or kind is bool):
                 fact[key] = value
                 continue
             encoded = encode_value(value, value_type)

@@ -132,10 +132,6 @@ def plain(value: Any) -> Val:
     return found
 
 
-#: plain() under a name no closure's local flag shadows.
-_plain = plain
-
-
 def kept_plain(memo: dict[Any, Val], value: Any) -> Val:
     """``Val(value)``, kept in ``memo`` (one of :data:`PLAIN_VALS`) for the next equal value."""
     if len(memo) >= _PLAIN_KEPT:
@@ -178,9 +174,11 @@ def _merge(*values: Val, value: Any = None) -> Val:
             return _TRUE
         if value is False:
             return _FALSE
-        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call when kept
-        found = memo.get(value) if memo is not None else None
-        return found if found is not None else plain(value)
+        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call
+        if memo is None:
+            return Val(value)
+        found = memo.get(value)
+        return found if found is not None else kept_plain(memo, value)
     missing: frozenset[str] = frozenset()
     gaps: tuple[str, ...] = ()
     provisional: frozenset[str] = frozenset()
@@ -318,9 +316,11 @@ def _item(node: Item) -> Evaluate:
         value = item.fields.get(name)
         if value is None:
             return Val(None, frozenset({f"{item.path}.{name}"}))
-        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call when kept
-        found = memo.get(value) if memo is not None else None
-        return found if found is not None else plain(value)
+        memo = PLAIN_VALS.get(type(value))  # as plain() gives it, without the call
+        if memo is None:
+            return Val(value)
+        found = memo.get(value)
+        return found if found is not None else kept_plain(memo, value)
 
     return run
 
@@ -375,25 +375,27 @@ def _arith(node: Arith) -> Evaluate:
     def run(source: FactSource, item: Entry | None) -> Val:
         values = []
         known = True
-        plain = True
+        carries_nothing = True
         for arg in args:  # every operand, as a loop: no comprehension's frame per case
             value = arg(source, item)
             values.append(value)
             if value.value is None:
                 known = False
             elif value.missing or value.gaps or value.provisional:
-                plain = False
+                carries_nothing = False
         if not known:
             return _merge(*values)
         result = _number(values[0].value)
         for value in values[1:]:
             result = _arithmetic(op, result, _number(value.value))
-        if plain:  # nothing to carry over, the usual case: what _merge gives, without its loops
+        if carries_nothing:  # nothing to carry over, the usual case: what _merge gives, without its loops
             if result is True or result is False:
                 return _TRUE if result else _FALSE
-            memo = PLAIN_VALS.get(type(result))  # as plain() gives it, without the call when kept
-            found = memo.get(result) if memo is not None else None
-            return found if found is not None else _plain(result)
+            memo = PLAIN_VALS.get(type(result))  # as plain() gives it, without the call
+            if memo is None:
+                return Val(result)
+            found = memo.get(result)
+            return found if found is not None else kept_plain(memo, result)
         return _merge(*values, value=result)
 
     return run
@@ -437,7 +439,7 @@ def _extreme(node: Extreme) -> Evaluate:
         values = []
         numbers = []
         known = True
-        plain = True
+        carries_nothing = True
         for arg in args:  # every operand, as a loop: no comprehension's frame per case
             value = arg(source, item)
             values.append(value)
@@ -446,16 +448,18 @@ def _extreme(node: Extreme) -> Evaluate:
             else:
                 numbers.append(_number(value.value))
                 if value.missing or value.gaps or value.provisional:
-                    plain = False
+                    carries_nothing = False
         if not known:
             return _merge(*values)
         result = pick(numbers)
-        if plain:  # nothing to carry over, the usual case: what _merge gives, without its loops
+        if carries_nothing:  # nothing to carry over, the usual case: what _merge gives, without its loops
             if result is True or result is False:
                 return _TRUE if result else _FALSE
-            memo = PLAIN_VALS.get(type(result))  # as plain() gives it, without the call when kept
-            found = memo.get(result) if memo is not None else None
-            return found if found is not None else _plain(result)
+            memo = PLAIN_VALS.get(type(result))  # as plain() gives it, without the call
+            if memo is None:
+                return Val(result)
+            found = memo.get(result)
+            return found if found is not None else kept_plain(memo, result)
         return _merge(*values, value=result)
 
     return run
@@ -717,7 +721,7 @@ def _logic(node: Logic) -> Evaluate:
         values = []
         settling = []
         unknown = []
-        plain = True
+        carries_nothing = True
         for arg in args:  # every part, as a loop: no comprehension's frame per case
             value = arg(source, item)
             values.append(value)
@@ -726,12 +730,12 @@ def _logic(node: Logic) -> Evaluate:
             elif value.value is None:
                 unknown.append(value)
             elif value.missing or value.gaps or value.provisional:
-                plain = False
+                carries_nothing = False
         if settling:
             return _merge(*settling, value=decisive)
         if unknown:
             return _merge(*unknown)
-        if plain:  # nothing to carry over, the usual case: the shared truth, as _merge gives it
+        if carries_nothing:  # nothing to carry over, the usual case: the shared truth, as _merge gives it
             return _FALSE if decisive else _TRUE
         return _merge(*values, value=not decisive)
 
@@ -779,15 +783,15 @@ def _record(node: RecordOf) -> Evaluate:
     def run(source: FactSource, item: Entry | None) -> Val:
         parts = []
         record = {}
-        plain = True
+        carries_nothing = True
         for name, field in fields:  # as a loop: no comprehension's frame per case
             value = field(source, item)
             parts.append(value)
             record[name] = value.value
             if value.missing or value.gaps or value.provisional:
-                plain = False
+                carries_nothing = False
         # Nothing to carry over, the usual case: the record as _merge gives it, without its loops.
-        return Val(record) if plain else _merge(*parts, value=record)
+        return Val(record) if carries_nothing else _merge(*parts, value=record)
 
     return run
 
