@@ -54,7 +54,7 @@ PERSONS = {
 
 #: Evaluates a benchmark person ``sys.argv[1]`` times, warm after the first.
 WORKLOAD = """
-import sys
+import functools, sys
 sys.path.insert(0, {benchmarks!r})
 from bench_evaluate import {day}, {person}
 from rules.engine.evaluator import Evaluator
@@ -62,8 +62,8 @@ from rules.policy.loader import load_policy
 evaluator = Evaluator(load_policy(), cache_size=0)
 person = {person}()
 {steady}
-for _ in range(int(sys.argv[1])):
-    evaluator.evaluate(person, {day})
+{start}
+functools.reduce(lambda _, __: evaluator.evaluate(person, {day}), range(int(sys.argv[1])), None)
 """
 
 
@@ -72,7 +72,7 @@ for _ in range(int(sys.argv[1])):
 #: comparison built once, as in a worker). Both runs generate the same persons, so only the
 #: comparisons differ.
 WORKLOAD_COMPARE = """
-import sys, datetime as dt
+import functools, sys, datetime as dt
 sys.path.insert(0, {benchmarks!r})
 from bench_population import ON, population_records
 from rules.analysis.population import PolicySpec, built_comparison, compare_record
@@ -80,14 +80,24 @@ comparison = built_comparison(PolicySpec.of_files(None), PolicySpec.of_files(Non
 records = list(population_records(int(sys.argv[2]), {seed}))
 on = dt.date.fromisoformat(ON)
 {steady}
-for index, record in enumerate(records[: int(sys.argv[1])]):
-    compare_record(comparison, index, record, [on], ())
+{start}
+functools.reduce(
+    lambda _, item: compare_record(comparison, item[0], item[1], [on], ()),
+    enumerate(records[: int(sys.argv[1])]),
+    None,
+)
 """
 #: With ``--steady``, run before the timed loop: what was built so far (the policy, the engine,
 #: the persons) is frozen out of the cycle collector's sight, as ``kzmig`` and its workers do
 #: once the policy is loaded, so full collections do not examine it again at moments that
 #: differ between the two runs.
 STEADY = "import gc; gc.collect(); gc.freeze()"
+#: Run just before the loop: says it is ready and waits to be told to go, so that the parent
+#: turns valgrind's instrumentation on (``callgrind_control -i on``) for the loop only.
+START = "print('ready', flush=True); sys.stdin.readline()"
+#: The function the loop runs in (``functools.reduce``, a C function): callgrind counts only
+#: what is executed inside it (``--toggle-collect``).
+LOOP_FUNCTION = "functools_reduce"
 #: The seed of ``bench_population.py``'s population (its default).
 POPULATION_SEED = 2026
 
@@ -113,11 +123,16 @@ def instructions(
             seed=POPULATION_SEED,
             amendment=str(amendment or ROOT / "examples" / "amendments" / "limit-60-days.yaml"),
             steady=STEADY if steady else "",
+            start=START,
         )
     else:
         function, day, _ = PERSONS[person]
         code = WORKLOAD.format(
-            benchmarks=str(ROOT / "benchmarks"), person=function, day=day, steady=STEADY if steady else ""
+            benchmarks=str(ROOT / "benchmarks"),
+            person=function,
+            day=day,
+            steady=STEADY if steady else "",
+            start=START,
         )
     return instructions_of(code, src, runs, of, counted=counted, steady=steady)
 
@@ -130,28 +145,43 @@ def instructions_of(code: str, src: Path, runs: int, of: int, *, counted: bool, 
     env = {**os.environ, "PYTHONPATH": str(src), "KZMIG_CACHE_DIR": "off"}
     if steady:
         env["PYTHONHASHSEED"] = "0"
-    valgrind = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"] if counted else []
-    done = subprocess.run(
+    # Start-up and loading run uninstrumented (fast); the loop's instructions only are counted.
+    valgrind = (
         [
-            *valgrind,
-            sys.executable,
-            "-c",
-            code,
-            str(runs),
-            str(of),
-        ],
-        capture_output=True,
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            "--instr-atstart=no",
+            "--collect-atstart=no",
+            f"--toggle-collect={LOOP_FUNCTION}",
+        ]
+        if counted
+        else []
+    )
+    process = subprocess.Popen(
+        [*valgrind, sys.executable, "-c", code, str(runs), str(of)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
-        check=False,
     )
+    assert process.stdin is not None and process.stdout is not None
+    if process.stdout.readline().strip() == "ready" and counted:
+        subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], capture_output=True, check=False)
+    try:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    except BrokenPipeError:
+        pass  # it has ended already: its errors say why
+    _, stderr = process.communicate()
     if not counted:
-        if done.returncode != 0:
-            raise SystemExit(f"the warm-up run failed for {src}:\n{done.stderr[-2000:]}")
+        if process.returncode != 0:
+            raise SystemExit(f"the warm-up run failed for {src}:\n{stderr[-2000:]}")
         return 0
-    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"valgrind failed for {src}:\n{done.stderr[-2000:]}")
+    found = re.search(r"I\s+refs:\s+([\d,]+)", stderr)
+    if process.returncode != 0 or found is None or int(found.group(1).replace(",", "")) == 0:
+        raise SystemExit(f"valgrind failed for {src}:\n{stderr[-2000:]}")
     return int(found.group(1).replace(",", ""))
 
 
