@@ -1,7 +1,7 @@
 """What one evaluation costs in machine instructions, counted, not timed: for A/B comparisons on
 a machine whose speed drifts. A script, not a test (nothing here asserts on cost).
 
-Run from the checkout (needs valgrind; each run takes about a minute)::
+Run from the checkout (needs valgrind; a count takes about 25 s)::
 
     .venv/bin/python benchmarks/bench_instructions.py
     .venv/bin/python benchmarks/bench_instructions.py --previous /tmp/prev   # another checkout too
@@ -12,8 +12,11 @@ vary from run to run. This script runs a person of ``bench_evaluate.py`` (``--pe
 20-trip person, the residence applicant or the kandas family, each on its benchmark date)
 through ``Evaluator.evaluate`` (full verdict and trace, firing cache off) ``--few`` times and
 ``--many`` times, each in a fresh process under valgrind's callgrind, and reports the difference divided
-by the number of extra evaluations: the instructions of one warm evaluation, start-up and
-policy loading cancelled out. ``--person compare`` counts ``kzmig compare``'s work per record
+by the number of extra evaluations: the instructions of one warm evaluation. Only the loop
+is counted: the process starts and loads the policy with valgrind's instrumentation off, says
+it is ready, and the script turns it on (``callgrind_control -i on``) before the loop, which
+runs inside ``functools.reduce`` so that callgrind collects inside that function only.
+``--person compare`` counts ``kzmig compare``'s work per record
 instead: the persons of ``bench_population.py``'s population (the first ``--many``; travellers,
 residence applicants, kandas families) compared under its amendment (``--amendment`` for
 another), as a worker compares them (the verdicts without traces first; a changed record's
