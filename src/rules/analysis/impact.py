@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -33,6 +33,19 @@ from rules.engine.evaluator import Evaluation, Evaluator
 from rules.errors import EvaluationError, InputError, KzmigError, Problem
 
 __all__ = ["Compared", "Comparison", "Difference", "RuleChange", "Why", "compare"]
+
+_Frozen = TypeVar("_Frozen")
+
+
+def made(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
+    """An instance of the frozen dataclass ``cls`` holding ``fields`` (every field, by name),
+    made without its ``__init__``: a frozen dataclass sets each field with a call of
+    ``object.__setattr__``, and a population run makes two such records per record compared
+    (:class:`Compared` and its ``Outcome``). For a class without ``__post_init__`` or slots,
+    the instance is the one ``cls(**fields)`` makes (the tests check both classes)."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
 
 
 @dataclass(frozen=True)
@@ -293,8 +306,21 @@ class Comparison:
         if shown is None:
             shown = self._statuses_among(names)
         statuses = {programme: (old.get(name), new.get(name)) for name, programme in shown}
-        return Compared(
-            before, after, changed, old, new, why, notes, statuses, groups, self._amended_ref, restated
+        return made(
+            Compared,
+            {
+                "before": before,
+                "after": after,
+                "changed": changed,
+                "figures_before": old,
+                "figures_after": new,
+                "why": why,
+                "notes": notes,
+                "statuses": statuses,
+                "groups": groups,
+                "amended": self._amended_ref,
+                "restated": restated,
+            },
         )
 
     def _statuses_among(self, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from rules.analysis.figures import amount_pairs, is_amount
-from rules.analysis.impact import Compared, Comparison, Difference, Why
+from rules.analysis.impact import Compared, Comparison, Difference, Why, made
 from rules.engine.evaluator import Evaluator, today
 from rules.errors import (
     EvaluationError,
@@ -142,18 +142,24 @@ class Outcome:
                 for name in dict.fromkeys((*old, *new))
                 if is_amount(old.get(name)) or is_amount(new.get(name))
             }
-        return cls(
-            record=record,
-            person_id=difference.person_id,
-            as_of=difference.before.as_of,
-            citizenship=citizenship,
-            statuses=difference.statuses,
-            amounts=amounts,
-            changed=difference.changed,
-            why=difference.why if difference.changed else None,
-            notes=difference.notes,
-            detail=difference.to_json() if difference.changed else None,
-            groups=difference.groups,
+        changed = difference.changed
+        return made(
+            cls,
+            {
+                "record": record,
+                "person_id": difference.person_id,
+                "as_of": difference.before.as_of,
+                "citizenship": citizenship,
+                "statuses": difference.statuses,
+                "amounts": amounts,
+                "changed": changed,
+                "why": difference.why if changed else None,
+                "notes": difference.notes,
+                "detail": difference.to_json() if changed else None,
+                "groups": difference.groups,
+                "error": None,
+                "problems": (),
+            },
         )
 
 
