@@ -1,14 +1,14 @@
-"""The fast path of the sixteenth round of speed work on the comparison, against the path it
-replaces.
+"""The fast path of the sixteenth round of speed work, against the path it replaces.
 
-The two frozen records a population run makes for every record compared, its
-:class:`~rules.analysis.impact.Compared` and its :class:`~rules.analysis.population.Outcome`,
-are made without their ``__init__`` (:func:`rules.analysis.impact.made`), which sets each
-field with a call. Checked:
+The frozen records made for every case evaluated and every record compared (an
+:class:`~rules.engine.evaluator.Evaluation`, what a mechanism :class:`derived
+<rules.policy.mechanisms.Derived>`, a :class:`~rules.analysis.impact.Compared` and its
+:class:`~rules.analysis.population.Outcome`) are made without their ``__init__``
+(:func:`rules.frozen.made`), which sets each field with a call. Checked:
 
-* ``made(cls, fields)`` is ``cls(**fields)`` for both classes: equal, of the same class, with
-  the same fields in the same order, and as frozen; neither class has a ``__post_init__`` or
-  slots that the shortcut would skip;
+* ``made(cls, fields)`` is ``cls(**fields)``: equal, of the same class, with the same fields in
+  the same order, and as frozen; no such class has a ``__post_init__`` or slots that the
+  shortcut would skip;
 * the places that make them give every field: the records made while comparing the
   benchmarks' population records under each example amendment are those their ``__init__``
   makes from the same fields.
@@ -25,8 +25,17 @@ from typing import Any
 import pytest
 
 from rules.analysis import impact, population
-from rules.analysis.impact import Compared, made
+from rules.analysis.impact import Compared
 from rules.analysis.population import Outcome, PolicySpec, built_comparison, compare_record
+from rules.engine import evaluator
+from rules.engine.evaluator import Evaluation
+from rules.frozen import made
+from rules.policy.mechanisms import Derived
+from rules.stay import limit
+
+#: The classes made so, and the modules that make them.
+MADE = (Compared, Outcome, Evaluation, Derived)
+MAKERS = (impact, population, evaluator, limit)
 
 ROOT = Path(__file__).resolve().parents[1]
 AMENDMENTS = sorted((ROOT / "examples" / "amendments").glob("*.yaml"))
@@ -38,7 +47,7 @@ def _fields(instance: Any) -> dict[str, Any]:
     return {item.name: getattr(instance, item.name) for item in dataclasses.fields(instance)}
 
 
-@pytest.mark.parametrize("cls", [Compared, Outcome])
+@pytest.mark.parametrize("cls", MADE)
 def test_a_frozen_record_made_without_its_init_has_nothing_init_would_add(cls: type) -> None:
     assert dataclasses.is_dataclass(cls)
     assert cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
@@ -87,13 +96,13 @@ def test_population_records_on_the_benchmark_day_compared_give_the_records_init_
         made_here.append(instance)
         return instance
 
-    monkeypatch.setattr(impact, "made", watched)
-    monkeypatch.setattr(population, "made", watched)
+    for module in MAKERS:
+        monkeypatch.setattr(module, "made", watched)
     comparison = _comparison(amendment)
     on = dt.date.fromisoformat(bench_population.ON)
     for index, record in enumerate(bench_population.population_records(120, 2026)):
         compare_record(comparison, index, record, [on], ())
-    assert {type(instance) for instance in made_here} == {Compared, Outcome}
+    assert {type(instance) for instance in made_here} == set(MADE)
     for instance in made_here:
         usual = type(instance)(**_fields(instance))
         assert instance == usual

@@ -20,7 +20,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -31,21 +31,9 @@ from rules.analysis.law import LawDifference, Readings, law_differences
 from rules.engine.computation import Entry
 from rules.engine.evaluator import Evaluation, Evaluator
 from rules.errors import EvaluationError, InputError, KzmigError, Problem
+from rules.frozen import made
 
 __all__ = ["Compared", "Comparison", "Difference", "RuleChange", "Why", "compare"]
-
-_Frozen = TypeVar("_Frozen")
-
-
-def made(cls: type[_Frozen], fields: dict[str, Any]) -> _Frozen:
-    """An instance of the frozen dataclass ``cls`` holding ``fields`` (every field, by name),
-    made without its ``__init__``: a frozen dataclass sets each field with a call of
-    ``object.__setattr__``, and a population run makes two such records per record compared
-    (:class:`Compared` and its ``Outcome``). For a class without ``__post_init__`` or slots,
-    the instance is the one ``cls(**fields)`` makes (the tests check both classes)."""
-    instance = object.__new__(cls)
-    instance.__dict__.update(fields)
-    return instance
 
 
 @dataclass(frozen=True)

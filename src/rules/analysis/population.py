@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from rules.analysis.figures import amount_pairs, is_amount
-from rules.analysis.impact import Compared, Comparison, Difference, Why, made
+from rules.analysis.impact import Compared, Comparison, Difference, Why
 from rules.engine.evaluator import Evaluator, today
 from rules.errors import (
     EvaluationError,
@@ -38,6 +38,7 @@ from rules.errors import (
     did_you_mean,
     error_record,
 )
+from rules.frozen import made
 from rules.policy.documents import DocumentError, decode, read_bytes
 from rules.policy.loader import AmendmentText, Policy, load_policy
 

@@ -50,6 +50,7 @@ from rules.engine.sections import (
 )
 from rules.engine.trace import trace_entry
 from rules.errors import EngineError, EvaluationError, InputError, Problem
+from rules.frozen import made
 from rules.policy.loader import Policy, load_policy
 from rules.policy.mechanisms import Derived, Mechanism
 from rules.version import VERDICT_FORMAT, __version__
@@ -349,10 +350,17 @@ class Evaluator:
         traced = partial(self._traced, values, sections, case, decided, fired, overridden_by, derived)
         asked = {name: self._fact_value(case, name) for name in names} if names else {}
         fact = partial(self._fact_value, case)
-        if trace:
-            return Evaluation(traced(), asked, frozenset(guarded), None, fact, left_out, derived)
-        return Evaluation(
-            _verdict(values, sections), asked, frozenset(guarded), traced, fact, left_out, derived
+        return made(
+            Evaluation,
+            {
+                "verdict": traced() if trace else _verdict(values, sections),
+                "facts": asked,
+                "guarded": frozenset(guarded),
+                "_traced": None if trace else traced,
+                "_fact": fact,
+                "undecided": left_out,
+                "derived": derived,
+            },
         )
 
     def _traced(

@@ -49,6 +49,7 @@ from models.verdict import (
     built_whole,
 )
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
+from rules.frozen import made
 from rules.policy.loader import Policy
 from rules.policy.mechanisms import Derived, MechanismFact
 from rules.policy.timeline import Timeline
@@ -368,7 +369,7 @@ class StayLimit:
             facts = dict(stay.fact)
         del facts["as_of"]  # the section's, not a fact of the rules
         warnings = (*read_warnings, *stay.warnings) if read_warnings else stay.warnings
-        return Derived(facts, record, warnings, stay)
+        return made(Derived, {"facts": facts, "person": record, "warnings": warnings, "state": stay})
 
     def section(
         self,
