@@ -835,6 +835,30 @@ def test_compare_reads_a_parquet_extract_of_persons_trips_and_statuses_as_the_js
     assert from_parquet.stdout == from_json.stdout
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_2026_03_20_sixty_days_a_parquet_extract_compared_in_chunks_sums_up_as_its_json_lines(
+    tmp_path: Path, jobs: str
+) -> None:
+    """The text summary, the changed records and the summary file of a Parquet extract (its
+    unchanged records counted by the workers) are those of the same persons as JSON Lines."""
+    persons, trips, statuses = parquet_population(tmp_path)
+    outputs = []
+    for name, source in (
+        ("json", [POPULATION]),
+        ("parquet", [str(persons), "--trips", str(trips), "--statuses", str(statuses)]),
+    ):
+        summary, changes = tmp_path / f"{name}.json", tmp_path / f"{name}.jsonl"
+        result = runner.invoke(
+            app,
+            ["compare", *source, "--on", "2026-03-20", "--amend", SIXTY_DAYS, "--jobs", jobs, "--chunk", "3",
+             "--summary", str(summary), "--changes", str(changes)],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        outputs.append((result.stdout, summary.read_text(), changes.read_text()))
+    assert outputs[0] == outputs[1]
+    assert '"changed"' in outputs[0][2]
+
+
 def test_compare_of_a_parquet_extract_says_what_it_does_not_read(tmp_path: Path) -> None:
     """Nothing is dropped without a word: a person_id on two rows of the persons table makes
     both error records (whose trips are whose cannot be told); trips of no listed person, or of

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from rules.analysis.aggregate import Impact
 from rules.analysis.partitions import Tally, answers_of_files
 from rules.analysis.population import PolicySpec, Population
+from rules.analysis.population import Tally as PopulationTally
 from rules.cli.app import app
 from rules.policy.documents import MAX_LINE_BYTES, count_json_lines, json_lines
 
@@ -151,6 +152,66 @@ def test_2026_03_20_sixty_days_tallied_by_the_workers_counts_what_every_answer_c
         assert sum(item.records for item in tallied if isinstance(item, Tally)) == len(unchanged) > 0
         assert kept == [answer for answer in every if answer not in unchanged]  # the same, in order
         assert counted.to_json() == whole.to_json(), block_bytes
+
+
+def _read_here(path: Path) -> list[tuple[int, dict | None]]:
+    """Each line of ``path`` that is not blank, numbered, as this command reads it for the
+    population (``None``: a line it cannot read), and after every third one a record that
+    cannot be read either: among unchanged records too."""
+    found: list[dict | None] = []
+    for index, line in enumerate(json_lines(io.BytesIO(path.read_bytes()), str(path))):
+        found.append(line.data if not line.problems and isinstance(line.data, dict) else None)
+        if index % 3 == 2:
+            found.append(None)
+    return list(enumerate(found))
+
+
+@pytest.mark.parametrize("chunk", [1, 4, 250])
+def test_2026_03_20_sixty_days_tallied_where_compared_counts_what_every_outcome_counts(
+    tmp_path: Path, chunk: int
+) -> None:
+    """The records read here and compared by the workers in chunks (a Parquet extract, a pipe):
+    with ``tally``, each run of unchanged records numbered one after the other comes back as
+    one tally, never across a record that could not be read, and the rest as they were."""
+    records = _read_here(hostile_population(tmp_path / "people.jsonl", long_line=False))
+    assert any(data is None for _, data in records)
+    baseline, amended = PolicySpec.of_files(None), PolicySpec.of_files(None, [SIXTY_DAYS])
+    chosen = Population(baseline, amended, [dt.date(2026, 3, 20)], chunk=chunk)
+    every = list(chosen.outcomes(records, lambda item: item))
+    tallied = list(chosen.outcomes(records, lambda item: item, tally=True))
+    assert Tally is PopulationTally
+    whole, counted = Impact.of(chosen.comparison, chosen.dates), Impact.of(chosen.comparison, chosen.dates)
+    for (_, data), outcomes in every:
+        whole.add(outcomes, unreadable=data is None)
+
+    def unchanged(outcomes: list) -> bool:
+        return bool(outcomes) and outcomes[0].error is None and not any(o.changed for o in outcomes)
+
+    covered: list[int] = []  # the numbers of the records each tally stands for, in order
+    kept = []
+    position = 0  # in every
+    for item in tallied:
+        if isinstance(item, Tally):
+            assert item.records > 0
+            run = every[position : position + item.records]
+            assert all(data is not None and unchanged(outcomes) for (_, data), outcomes in run)
+            numbers = [number for (number, _), _ in run]
+            assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # one after the other
+            covered.extend(numbers)
+            counted.merge(item.impact)
+            position += item.records
+        else:
+            (_, data), outcomes = item
+            assert item == every[position]
+            assert data is None or not unchanged(outcomes)
+            counted.add(outcomes, unreadable=data is None)
+            kept.append(item)
+            position += 1
+    assert position == len(every)
+    unchanged_numbers = [number for (number, data), found in every if data is not None and unchanged(found)]
+    assert covered == unchanged_numbers
+    assert covered and kept
+    assert counted.to_json() == whole.to_json()
 
 
 @pytest.mark.parametrize("extra", [[], ["--jobs", "2"]], ids=["one process", "two worker processes"])

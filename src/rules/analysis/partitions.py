@@ -34,17 +34,26 @@ import datetime as dt
 import itertools
 import os
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, overload
 
 from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
-from rules.analysis.population import Answer, PolicySpec, Population, built_comparison, compare_record
+from rules.analysis.population import (
+    Answer,
+    Outcome,
+    PolicySpec,
+    Population,
+    Tally,
+    built_comparison,
+    compare_record,
+    tallied,
+)
 from rules.errors import InputError, Problem
 from rules.policy.documents import (
     MAX_LINE_BYTES,
     Document,
     DocumentError,
+    JsonLine,
     count_json_lines,
     decode,
     json_lines,
@@ -62,20 +71,6 @@ R = TypeVar("R")
 BLOCK_BYTES = 256 * 1024
 #: The fewest: below this, opening the file and sending the work cost more than the reading.
 MIN_BLOCK_BYTES = 32 * 1024
-
-
-@dataclass(frozen=True)
-class Tally:
-    """Consecutive records that a worker compared and that changed nothing and failed nowhere
-    (see :func:`answers_of_files`): how many they are, and their part of the impact, to merge
-    (:meth:`Impact.merge <rules.analysis.aggregate.Impact.merge>`) in their place."""
-
-    impact: Impact
-
-    @property
-    def records(self) -> int:
-        """How many records the tally counts (each counted once by its impact)."""
-        return self.impact.records
 
 
 @overload
@@ -209,29 +204,25 @@ def compare_block(
     :class:`Tally` instead (see :func:`answers_of_files`)."""
     path, start, end, first_number, first_index = block
     comparison = built_comparison(baseline, amended)
-    answers: list[Answer | Tally] = []
-    counted: Impact | None = None  # the run of unchanged records being tallied
     try:
         with open_regular(path) as handle:
             lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
-            for index, line in enumerate(lines, first_index):
-                answer = _answer(
-                    comparison, index, path, line.number, line.data, line.problems, dates, group_by
-                )
-                if tally and answer.error is None and not any(outcome.changed for outcome in answer.outcomes):
-                    if counted is None:
-                        counted = Impact.of(comparison, dates, law=False)
-                    counted.add(answer.outcomes)
-                    continue
-                if counted is not None:
-                    answers.append(Tally(counted))
-                    counted = None
-                answers.append(answer)
+            answers = (
+                _answer(comparison, index, path, line, dates, group_by)
+                for index, line in enumerate(lines, first_index)
+            )
+            if not tally:
+                return list(answers)
+            return list(tallied(comparison, dates, ((a.record, a, _unchanged(a)) for a in answers)))
     except (DocumentError, OSError) as error:
         return _refused_here(error)
-    if counted is not None:
-        answers.append(Tally(counted))
-    return answers
+
+
+def _unchanged(answer: Answer) -> list[Outcome] | None:
+    """The outcomes of a record that changed nothing on any date and is no error record."""
+    if answer.error is None and not any(outcome.changed for outcome in answer.outcomes):
+        return answer.outcomes
+    return None
 
 
 def _refused_here(error: DocumentError | OSError) -> str:
@@ -245,13 +236,12 @@ def _answer(
     comparison: Comparison,
     index: int,
     path: str,
-    number: int,
-    data: Any,
-    problems: tuple[Problem, ...],
+    line: JsonLine,
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
 ) -> Answer:
     """One line's answer, as ``kzmig compare`` gives it for a line of one file."""
+    number, data, problems = line.number, line.data, line.problems
     where = f"{path}:{number}"
     if not problems and not isinstance(data, dict):
         problems = (Problem(where, "a person is a mapping of fields"),)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from rules.analysis.figures import amount_pairs, is_amount
 from rules.analysis.impact import Compared, Comparison, Difference, Why
@@ -42,11 +42,15 @@ from rules.frozen import made
 from rules.policy.documents import DocumentError, decode, read_bytes
 from rules.policy.loader import AmendmentText, Policy, load_policy
 
+if TYPE_CHECKING:
+    from rules.analysis.aggregate import Impact
+
 __all__ = [
     "Answer",
     "Outcome",
     "PolicySpec",
     "Population",
+    "Tally",
     "built_comparison",
     "compare_chunk",
     "compare_record",
@@ -54,6 +58,7 @@ __all__ = [
 
 T = TypeVar("T")
 U = TypeVar("U")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,59 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Tally:
+    """Consecutive records that a worker compared and that changed nothing and failed nowhere:
+    how many they are, and their part of the impact, to merge (:meth:`Impact.merge
+    <rules.analysis.aggregate.Impact.merge>`) in their place. A worker sends one back instead
+    of their outcomes when the caller keeps no record of an unchanged record (``tally``)."""
+
+    impact: Impact
+
+    @property
+    def records(self) -> int:
+        """How many records the tally counts (each counted once by its impact)."""
+        return self.impact.records
+
+
+def tallied(
+    comparison: Comparison,
+    dates: Sequence[dt.date],
+    items: Iterable[tuple[int, R, list[Outcome] | None]],
+) -> Iterator[R | Tally]:
+    """What was found of each record (``items``: its number, what was found, and its outcomes
+    when it changed nothing on any date and failed nowhere, else ``None``), in order, with
+    each run of such records numbered one after the other as one :class:`Tally` in its place;
+    what was found of any other record as it is."""
+    from rules.analysis.aggregate import Impact  # it reads this module's Outcome
+
+    counted: Impact | None = None  # the run being tallied
+    last = -2
+    for index, item, outcomes in items:
+        if outcomes is not None:
+            if counted is not None and index != last + 1:
+                yield Tally(counted)
+                counted = None
+            if counted is None:
+                counted = Impact.of(comparison, dates, law=False)
+            counted.add(outcomes)
+            last = index
+            continue
+        if counted is not None:
+            yield Tally(counted)
+            counted = None
+        yield item
+    if counted is not None:
+        yield Tally(counted)
+
+
+def unchanged_outcomes(outcomes: list[Outcome]) -> list[Outcome] | None:
+    """``outcomes`` when the record they are of changed nothing on any date and is no error."""
+    if outcomes[0].error is None and not any(outcome.changed for outcome in outcomes):
+        return outcomes
+    return None
+
+
+@dataclass(frozen=True)
 class Answer:
     """What a batch gives for one input record: its outcomes (one per date), or its error
     record (see :func:`rules.errors.error_record`). A record that could not be read has no
@@ -242,13 +300,20 @@ def compare_chunk(
     records: Sequence[tuple[int, dict[str, Any]]],
     dates: Sequence[dt.date],
     group_by: tuple[str, ...] = (),
-) -> list[list[Outcome]]:
-    """Compare each ``(index, data)`` record on every date: one list of outcomes per record.
+    tally: bool = False,
+) -> list[list[Outcome] | Tally]:
+    """Compare each ``(index, data)`` record on every date: one list of outcomes per record;
+    with ``tally``, each run of records numbered one after the other that changed nothing
+    and failed nowhere is one :class:`Tally` instead.
 
     The unit of work of every executor (a worker process, a Dask task): the two policies are
     built once per process and kept."""
     comparison = built_comparison(baseline, amended)
-    return [compare_record(comparison, index, data, dates, group_by) for index, data in records]
+    found = [compare_record(comparison, index, data, dates, group_by) for index, data in records]
+    if not tally:
+        return list(found)
+    numbered = zip((index for index, _ in records), found, map(unchanged_outcomes, found), strict=True)
+    return list(tallied(comparison, dates, numbered))
 
 
 def compare_record(
@@ -356,30 +421,62 @@ class Population:
         """The differences in the law on each date (see :func:`rules.analysis.law.law_differences`)."""
         return {on: self.comparison.law(on) for on in self.dates}
 
+    @overload
     def outcomes(
-        self, items: Iterable[T], record: Callable[[T], tuple[int, dict[str, Any] | None]]
-    ) -> Iterator[tuple[T, list[Outcome]]]:
+        self,
+        items: Iterable[T],
+        record: Callable[[T], tuple[int, dict[str, Any] | None]],
+        *,
+        tally: Literal[False] = False,
+    ) -> Iterator[tuple[T, list[Outcome]]]: ...
+
+    @overload
+    def outcomes(
+        self, items: Iterable[T], record: Callable[[T], tuple[int, dict[str, Any] | None]], *, tally: bool
+    ) -> Iterator[tuple[T, list[Outcome]] | Tally]: ...
+
+    def outcomes(
+        self,
+        items: Iterable[T],
+        record: Callable[[T], tuple[int, dict[str, Any] | None]],
+        *,
+        tally: bool = False,
+    ) -> Iterator[tuple[T, list[Outcome]] | Tally]:
         """Each item with its outcomes (one per date, or one error outcome), in input order.
 
         ``record`` gives an item's record number and data; an item whose data is ``None`` (it
         could not be read) is handed back with no outcome, in its place, for the caller to
-        report."""
+        report. ``tally``: the records that changed nothing on any date and failed nowhere are
+        counted where they were compared, and each run of them, numbered one after the other,
+        comes back as one :class:`Tally` in their place instead (for a caller that keeps no
+        record of an unchanged record: only the counts travel back from the workers)."""
         pending: collections.deque[tuple[list[tuple[T, tuple[int, dict[str, Any] | None]]], Any]] = (
             collections.deque()
         )
 
-        def finished() -> Iterator[tuple[T, list[Outcome]]]:
+        def finished() -> Iterator[tuple[T, list[Outcome]] | Tally]:
             chunk, future = pending.popleft()
             results = iter(future.result() if future is not None else ())
+            covered = 0  # the records of the last tally after its first: no result of their own
             for item, (_, data) in chunk:
-                yield item, (next(results) if data is not None else [])
+                if data is None:
+                    yield item, []
+                elif covered:
+                    covered -= 1
+                else:
+                    found = next(results)
+                    if isinstance(found, Tally):
+                        covered = found.records - 1
+                        yield found
+                    else:
+                        yield item, found
 
         with self.running() as submitter, _cancelled(pending):
             for chunk in _chunks(((item, record(item)) for item in items), self.chunk):
                 readable = [(number, data) for _, (number, data) in chunk if data is not None]
                 future = (
                     submitter.submit(
-                        compare_chunk, self.baseline, self.amended, readable, self.dates, self.group_by
+                        compare_chunk, self.baseline, self.amended, readable, self.dates, self.group_by, tally
                     )
                     if readable
                     else None

@@ -47,8 +47,7 @@ from rules.policy.documents import DocumentError, open_regular
 from rules.reports.impact_tables import TableFormat, TableWriter
 
 if TYPE_CHECKING:  # the engine and the analysis are imported when the command runs, not for --help
-    from rules.analysis.partitions import Tally
-    from rules.analysis.population import Answer, Outcome, Population, Submitter
+    from rules.analysis.population import Answer, Outcome, Population, Submitter, Tally
     from rules.cli.records import Record
 
 __all__ = ["compare"]
@@ -271,14 +270,14 @@ def compare(
             # The two policies are compiled (here, for the law and a run in this process): a long
             # run begins, with the collector at its usual pace and the start frozen, those included.
             started()
+            # Unchanged records are counted by the workers when none is written out one by one.
+            tally = output is OutputFormat.text and tables is None
             if workers_read:
                 from rules.analysis.partitions import answers_of_files
 
-                # Unchanged records are counted by the workers when none is written out one by one.
-                tally = output is OutputFormat.text and tables is None
                 answers = answers_of_files(population, _files(people), tally=tally)
             else:
-                answers = _local_answers(population, _records(people, trips, statuses))
+                answers = _local_answers(population, _records(people, trips, statuses), tally)
             titles = [text.title or text.name for text in amended_spec.amendments]
             outputs = _Outputs(
                 output, show, changes, summary, report, tables, table_format, progress,
@@ -350,11 +349,19 @@ class _Outputs:
 REPORT_RECORDS = 200
 
 
-def _local_answers(population: Population, records: Iterator[Record]) -> Iterator[Answer]:
-    """The answers of records read here and compared by the population's executor."""
-    from rules.analysis.population import Answer
+def _local_answers(
+    population: Population, records: Iterator[Record], tally: bool
+) -> Iterator[Answer | Tally]:
+    """The answers of records read here and compared by the population's executor; with
+    ``tally``, a :class:`Tally` in the place of each run of records that changed nothing."""
+    from rules.analysis.population import Answer, Tally
 
-    for record, outcomes in population.outcomes(records, lambda found: (found.index, found.data)):
+    found = population.outcomes(records, lambda found: (found.index, found.data), tally=tally)
+    for item in found:
+        if isinstance(item, Tally):
+            yield item
+            continue
+        record, outcomes = item
         if record.data is None:
             yield Answer.unread(record.index, record.where, record.problems)
         else:
@@ -370,7 +377,7 @@ def _run(
     stack: ExitStack,
 ) -> None:
     from rules.analysis.aggregate import Impact
-    from rules.analysis.partitions import Tally
+    from rules.analysis.population import Tally
     from rules.reports.impact_text import render_impact_text
 
     output, show = outputs.format, outputs.show
