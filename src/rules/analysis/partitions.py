@@ -47,6 +47,7 @@ from rules.analysis.population import (
     built_comparison,
     compare_record,
     tallied,
+    unchanged_outcomes,
 )
 from rules.errors import InputError, Problem
 from rules.policy.documents import (
@@ -219,10 +220,9 @@ def compare_block(
 
 
 def _unchanged(answer: Answer) -> list[Outcome] | None:
-    """The outcomes of a record that changed nothing on any date and is no error record."""
-    if answer.error is None and not any(outcome.changed for outcome in answer.outcomes):
-        return answer.outcomes
-    return None
+    """The outcomes of a record that changed nothing on any date and is no error record (one
+    that could not be read has none)."""
+    return unchanged_outcomes(answer.outcomes) if answer.error is None else None
 
 
 def _refused_here(error: DocumentError | OSError) -> str:
