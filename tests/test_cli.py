@@ -69,6 +69,62 @@ def test_person_from_standard_input_is_read_as_yaml_or_json() -> None:
     assert json.loads(out)["person_id"] == "A-17"
 
 
+POPULATION = ROOT / "examples" / "persons" / "population-2026.jsonl"
+
+
+def test_json_lines_on_standard_input_are_read_line_by_line_as_the_file_is() -> None:
+    text = POPULATION.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    lines[3:3] = ["", "{not json", '{"person_id": "bad", "trips": [{"entry": "2026-02-30"}]}']
+    broken = "\n".join(lines) + "\n"
+    from_file = kzmig("check", str(POPULATION), "--on", "2026-03-20", "-f", "json")
+    from_stdin = kzmig("check", "-", "--on", "2026-03-20", "-f", "json", stdin=text)
+    assert from_file[0] == from_stdin[0] == 0
+    assert from_stdin[1] == from_file[1]
+    code, out, err = kzmig("check", "-", "--on", "2026-03-20", "-f", "json", stdin=broken)
+    assert code == 1
+    assert len(out.splitlines()) == len(lines) - 1  # one verdict or error record per line not blank
+    assert "<stdin>:5" in out and "<stdin>:6" in out  # each placed at its line
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"person_id": "A-17", "citizenship": "RU", "trips": []}\n',  # one line: one document
+        '{\n  "person_id": "A-17", "citizenship": "RU", "trips": []\n}\n',
+        "person_id: A-17\ncitizenship: RU\ntrips: []\n",
+        '{"person_id": "A-17", "citizenship": "RU", "trips": []}\n\n\n',
+    ],
+    ids=["json on one line", "json", "yaml", "one line and blank lines"],
+)
+def test_one_person_on_standard_input_is_one_document(text: str) -> None:
+    code, out, _ = kzmig("check", "-", "--on", "2024-06-01", "-f", "json", stdin=text)
+    assert code == 0
+    assert json.loads(out)["person_id"] == "A-17"
+
+
+def test_json_lines_on_standard_input_are_streamed_past_the_size_of_one_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import io
+
+    from rules.cli.records import read_records
+    from rules.policy.documents import MAX_DOCUMENT_BYTES
+
+    trips = [{"entry": "2024-01-01", "exit": "2024-01-02"}] * 60
+    line = json.dumps({"person_id": "P", "citizenship": "RU", "trips": trips}) + "\n"
+    count = MAX_DOCUMENT_BYTES // len(line) + 10
+    stdin = io.TextIOWrapper(io.BytesIO(line.encode() * count), encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", stdin)
+    found = 0
+    for record in read_records("-"):
+        assert record.data is not None and not record.problems
+        found += 1
+    assert found == count
+    assert count * len(line) > MAX_DOCUMENT_BYTES
+
+
 def test_malformed_json_names_file_and_line_and_exits_1_without_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, "p.json", '{"person_id": "X",\n "trips": [\n')
     code, out, err = kzmig("check", path, "--on", "2024-01-01")

@@ -859,6 +859,17 @@ def test_2026_03_20_sixty_days_a_parquet_extract_compared_in_chunks_sums_up_as_i
     assert '"changed"' in outputs[0][2]
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_2026_03_20_sixty_days_json_lines_piped_in_compare_as_the_file_does(jobs: str) -> None:
+    arguments = ["--on", "2026-03-20", "--amend", SIXTY_DAYS, "--jobs", jobs]
+    from_file = runner.invoke(app, ["compare", POPULATION, *arguments])
+    text = Path(POPULATION).read_text(encoding="utf-8")
+    piped = runner.invoke(app, ["compare", "-", *arguments], input=text)
+    assert from_file.exit_code == piped.exit_code == 0, piped.stderr
+    assert piped.stdout == from_file.stdout
+    assert "changed: " in piped.stdout
+
+
 def test_compare_of_a_parquet_extract_says_what_it_does_not_read(tmp_path: Path) -> None:
     """Nothing is dropped without a word: a person_id on two rows of the persons table makes
     both error records (whose trips are whose cannot be told); trips of no listed person, or of

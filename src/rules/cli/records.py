@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from rules.errors import InputError, Problem
 from rules.policy.documents import (
@@ -23,6 +23,7 @@ from rules.policy.documents import (
     json_lines,
     open_regular,
     parse_document,
+    parse_json,
     read_document,
 )
 
@@ -44,13 +45,21 @@ class Record:
 def read_records(source: str) -> Iterator[Record]:
     """Records from ``source``: a path (``.json``, ``.yaml``, ``.yml``, ``.jsonl``) or ``-``.
 
-    JSON Lines are streamed, one record a line, whatever the size of the file. A file that cannot
-    be read at all raises :class:`InputError`; a record that cannot be read is yielded with its
-    problems.
+    JSON Lines are streamed, one record a line, whatever the size of the file; so is standard
+    input whose first line is a JSON object by itself and which has more lines than that one
+    (``zcat extract.jsonl.gz | kzmig compare -``). Any other standard input is one document,
+    as a ``.json`` or ``.yaml`` file is. A file that cannot be read at all raises
+    :class:`InputError`; a record that cannot be read is yielded with its problems.
     """
     if source.endswith(".jsonl"):
         yield from _json_lines(Path(source))
         return
+    if source == "-":
+        stream = _Rejoined(sys.stdin.buffer)
+        if stream.json_lines():
+            # Read line by line from the start: all json_lines asks of its handle is readline.
+            yield from _json_lines_of(cast(BinaryIO, stream), "<stdin>")
+            return
     if source.endswith(".parquet"):  # binary: read as text it would only say "not UTF-8"
         raise InputError(
             "the person file cannot be read",
@@ -64,7 +73,7 @@ def read_records(source: str) -> Iterator[Record]:
         )
     try:
         if source == "-":
-            data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+            data = stream.read(MAX_DOCUMENT_BYTES + 1)
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise DocumentError("<stdin>", f"larger than {MAX_DOCUMENT_BYTES:,} bytes: refused")
             document = parse_document(decode(data, "<stdin>"), "<stdin>")
@@ -97,13 +106,67 @@ def _json_lines(path: Path) -> Iterator[Record]:
     return inside a record is part of it), decoded and parsed on its own, at most
     :data:`MAX_LINE_BYTES` long. Whatever a line holds, it yields one record or one error."""
     with open_person_file(path) as handle:
-        for index, line in enumerate(json_lines(handle, str(path))):
-            where = f"{path}:{line.number}"
-            if line.problems:
-                yield Record(index, where, None, line.problems)
-            else:
-                document = Document(name=str(path), data=line.data, lines={(): line.number})
-                yield _record(index, document, (), line.data)
+        yield from _json_lines_of(handle, str(path))
+
+
+def _json_lines_of(handle: BinaryIO, name: str) -> Iterator[Record]:
+    """The records of the JSON Lines read from ``handle``, placed in ``name``."""
+    for index, line in enumerate(json_lines(handle, name)):
+        where = f"{name}:{line.number}"
+        if line.problems:
+            yield Record(index, where, None, line.problems)
+        else:
+            document = Document(name=name, data=line.data, lines={(): line.number})
+            yield _record(index, document, (), line.data)
+
+
+class _Rejoined:
+    """Standard input, with its first two lines read ahead (to tell JSON Lines from one
+    document) and handed back first: a pipe cannot be read again."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._ahead: list[bytes] = []
+
+    def json_lines(self) -> bool:
+        """Whether the input is JSON Lines: its first line (not blank) is a JSON object by
+        itself, and a line that is not blank follows it. A single line is one document either
+        way, and is read as one, as before."""
+        first = self._line()
+        while first is not None and not first.strip():
+            first = self._line()
+        if first is None or not first.lstrip().startswith(b"{") or not first.endswith(b"\n"):
+            return False
+        try:
+            found = parse_json(decode(first, "<stdin>"), "<stdin>")
+        except DocumentError:
+            return False
+        if not isinstance(found, dict):
+            return False
+        following = self._line()
+        while following is not None and not following.strip():
+            following = self._line()
+        return following is not None
+
+    def _line(self) -> bytes | None:
+        """The next line read ahead, of at most :data:`MAX_LINE_BYTES` (``None``: the end)."""
+        line = self._stream.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return None
+        self._ahead.append(line)
+        return line
+
+    def readline(self, size: int = -1) -> bytes:
+        if self._ahead:
+            return self._ahead.pop(0)
+        return self._stream.readline(size)
+
+    def read(self, size: int = -1) -> bytes:
+        ahead = b"".join(self._ahead)
+        self._ahead = []
+        if size < 0:
+            return ahead + self._stream.read()
+        return ahead + self._stream.read(max(size - len(ahead), 0))
 
 
 def open_person_file(path: Path) -> BinaryIO:
