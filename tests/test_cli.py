@@ -95,8 +95,9 @@ def test_json_lines_on_standard_input_are_read_line_by_line_as_the_file_is() -> 
         '{\n  "person_id": "A-17", "citizenship": "RU", "trips": []\n}\n',
         "person_id: A-17\ncitizenship: RU\ntrips: []\n",
         '{"person_id": "A-17", "citizenship": "RU", "trips": []}\n\n\n',
+        '{"person_id": "A-17", "citizenship": "RU", "trips": []}\n# read as YAML\n',
     ],
-    ids=["json on one line", "json", "yaml", "one line and blank lines"],
+    ids=["json on one line", "json", "yaml", "one line and blank lines", "one line and a comment"],
 )
 def test_one_person_on_standard_input_is_one_document(text: str) -> None:
     code, out, _ = kzmig("check", "-", "--on", "2024-06-01", "-f", "json", stdin=text)

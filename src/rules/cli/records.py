@@ -46,7 +46,7 @@ def read_records(source: str) -> Iterator[Record]:
     """Records from ``source``: a path (``.json``, ``.yaml``, ``.yml``, ``.jsonl``) or ``-``.
 
     JSON Lines are streamed, one record a line, whatever the size of the file; so is standard
-    input whose first line is a JSON object by itself and which has more lines than that one
+    input whose first line is a JSON object by itself and whose next line begins another
     (``zcat extract.jsonl.gz | kzmig compare -``). Any other standard input is one document,
     as a ``.json`` or ``.yaml`` file is. A file that cannot be read at all raises
     :class:`InputError`; a record that cannot be read is yielded with its problems.
@@ -130,8 +130,9 @@ class _Rejoined:
 
     def json_lines(self) -> bool:
         """Whether the input is JSON Lines: its first line (not blank) is a JSON object by
-        itself, and a line that is not blank follows it. A single line is one document either
-        way, and is read as one, as before."""
+        itself, and the next line that is not blank begins one too. Such input is no single
+        YAML or JSON document (two mappings at the top), so every input read as one document
+        before still is, a single line included."""
         first = self._line()
         while first is not None and not first.strip():
             first = self._line()
@@ -146,7 +147,7 @@ class _Rejoined:
         following = self._line()
         while following is not None and not following.strip():
             following = self._line()
-        return following is not None
+        return following is not None and following.lstrip().startswith(b"{")
 
     def _line(self) -> bytes | None:
         """The next line read ahead, of at most :data:`MAX_LINE_BYTES` (``None``: the end)."""
