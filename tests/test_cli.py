@@ -126,6 +126,23 @@ def test_json_lines_on_standard_input_are_streamed_past_the_size_of_one_document
     assert count * len(line) > MAX_DOCUMENT_BYTES
 
 
+def test_standard_input_of_blank_lines_past_the_size_of_one_document_is_refused_as_too_large() -> None:
+    from rules.policy.documents import MAX_DOCUMENT_BYTES
+
+    import io
+
+    from rules.cli.records import MAX_LINE_BYTES, _Rejoined
+
+    blank = " " * 1000 + "\n"
+    code, out, err = kzmig("check", "-", stdin=blank * (MAX_DOCUMENT_BYTES // len(blank) + 2))
+    assert code == 1
+    assert "<stdin>" in err and "larger than" in err
+    assert "Traceback" not in out + err
+    endless = io.BytesIO(blank.encode() * (3 * MAX_DOCUMENT_BYTES // len(blank)))
+    assert not _Rejoined(endless).json_lines()
+    assert endless.tell() <= MAX_DOCUMENT_BYTES + MAX_LINE_BYTES + 1  # what it read ahead: bounded
+
+
 def test_malformed_json_names_file_and_line_and_exits_1_without_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, "p.json", '{"person_id": "X",\n "trips": [\n')
     code, out, err = kzmig("check", path, "--on", "2024-01-01")

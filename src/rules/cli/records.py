@@ -127,6 +127,7 @@ class _Rejoined:
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._ahead: list[bytes] = []
+        self._bytes_ahead = 0
 
     def json_lines(self) -> bool:
         """Whether the input is JSON Lines: its first line (not blank) is a JSON object by
@@ -150,11 +151,16 @@ class _Rejoined:
         return following is not None and following.lstrip().startswith(b"{")
 
     def _line(self) -> bytes | None:
-        """The next line read ahead, of at most :data:`MAX_LINE_BYTES` (``None``: the end)."""
+        """The next line read ahead, of at most :data:`MAX_LINE_BYTES` (``None``: the end, or
+        more blank lines ahead than one document may hold: what is read ahead stays bounded,
+        and the input is then one document, refused as too large)."""
+        if self._bytes_ahead > MAX_DOCUMENT_BYTES:
+            return None
         line = self._stream.readline(MAX_LINE_BYTES + 1)
         if not line:
             return None
         self._ahead.append(line)
+        self._bytes_ahead += len(line)
         return line
 
     def readline(self, size: int = -1) -> bytes:
