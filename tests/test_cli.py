@@ -127,11 +127,10 @@ def test_json_lines_on_standard_input_are_streamed_past_the_size_of_one_document
 
 
 def test_standard_input_of_blank_lines_past_the_size_of_one_document_is_refused_as_too_large() -> None:
-    from rules.policy.documents import MAX_DOCUMENT_BYTES
-
     import io
 
     from rules.cli.records import MAX_LINE_BYTES, _Rejoined
+    from rules.policy.documents import MAX_DOCUMENT_BYTES
 
     blank = " " * 1000 + "\n"
     code, out, err = kzmig("check", "-", stdin=blank * (MAX_DOCUMENT_BYTES // len(blank) + 2))
