@@ -75,6 +75,7 @@ POPULATION = ROOT / "examples" / "persons" / "population-2026.jsonl"
 def test_json_lines_on_standard_input_are_read_line_by_line_as_the_file_is() -> None:
     text = POPULATION.read_text(encoding="utf-8")
     lines = text.splitlines()
+    lines[1:1] = ["not json"]  # a line that cannot be read, second: one error record
     lines[3:3] = ["", "{not json", '{"person_id": "bad", "trips": [{"entry": "2026-02-30"}]}']
     broken = "\n".join(lines) + "\n"
     from_file = kzmig("check", str(POPULATION), "--on", "2026-03-20", "-f", "json")
@@ -84,7 +85,7 @@ def test_json_lines_on_standard_input_are_read_line_by_line_as_the_file_is() -> 
     code, out, err = kzmig("check", "-", "--on", "2026-03-20", "-f", "json", stdin=broken)
     assert code == 1
     assert len(out.splitlines()) == len(lines) - 1  # one verdict or error record per line not blank
-    assert "<stdin>:5" in out and "<stdin>:6" in out  # each placed at its line
+    assert all(f"<stdin>:{number}" in out for number in (2, 5, 6))  # each placed at its line
     assert "Traceback" not in out + err
 
 
@@ -96,8 +97,9 @@ def test_json_lines_on_standard_input_are_read_line_by_line_as_the_file_is() -> 
         "person_id: A-17\ncitizenship: RU\ntrips: []\n",
         '{"person_id": "A-17", "citizenship": "RU", "trips": []}\n\n\n',
         '{"person_id": "A-17", "citizenship": "RU", "trips": []}\n# read as YAML\n',
+        '{"person_id": "A-17", "citizenship": "RU", "trips": []}\n...\n',
     ],
-    ids=["json on one line", "json", "yaml", "one line and blank lines", "one line and a comment"],
+    ids=["json on one line", "json", "yaml", "one line and blank lines", "one line and a comment", "an end"],
 )
 def test_one_person_on_standard_input_is_one_document(text: str) -> None:
     code, out, _ = kzmig("check", "-", "--on", "2024-06-01", "-f", "json", stdin=text)

@@ -46,10 +46,11 @@ def read_records(source: str) -> Iterator[Record]:
     """Records from ``source``: a path (``.json``, ``.yaml``, ``.yml``, ``.jsonl``) or ``-``.
 
     JSON Lines are streamed, one record a line, whatever the size of the file; so is standard
-    input whose first line is a JSON object by itself and whose next line begins another
-    (``zcat extract.jsonl.gz | kzmig compare -``). Any other standard input is one document,
-    as a ``.json`` or ``.yaml`` file is. A file that cannot be read at all raises
-    :class:`InputError`; a record that cannot be read is yielded with its problems.
+    input whose first line is a JSON object by itself, followed by lines that are no YAML
+    comment or document marker (``zcat extract.jsonl.gz | kzmig compare -``). Any other
+    standard input is one document, as a ``.json`` or ``.yaml`` file is. A file that cannot
+    be read at all raises :class:`InputError`; a record that cannot be read is yielded with
+    its problems.
     """
     if source.endswith(".jsonl"):
         yield from _json_lines(Path(source))
@@ -120,6 +121,11 @@ def _json_lines_of(handle: BinaryIO, name: str) -> Iterator[Record]:
             yield _record(index, document, (), line.data)
 
 
+#: How the lines begin that may follow a one-line mapping in one YAML document: a comment, the
+#: end of the document, another document.
+_NOT_A_RECORD = (b"#", b"...", b"---")
+
+
 class _Rejoined:
     """Standard input, with its first two lines read ahead (to tell JSON Lines from one
     document) and handed back first: a pipe cannot be read again."""
@@ -131,9 +137,10 @@ class _Rejoined:
 
     def json_lines(self) -> bool:
         """Whether the input is JSON Lines: its first line (not blank) is a JSON object by
-        itself, and the next line that is not blank begins one too. Such input is no single
-        YAML or JSON document (two mappings at the top), so every input read as one document
-        before still is, a single line included."""
+        itself, and another line follows that is not blank, a YAML comment or a YAML document
+        marker. Such input is no single YAML or JSON document (after a mapping on one line,
+        a document holds nothing else), so every input read as one document before still is,
+        a single line included; a line of JSON Lines that cannot be read is one error record."""
         first = self._line()
         while first is not None and not first.strip():
             first = self._line()
@@ -148,7 +155,7 @@ class _Rejoined:
         following = self._line()
         while following is not None and not following.strip():
             following = self._line()
-        return following is not None and following.lstrip().startswith(b"{")
+        return following is not None and not following.lstrip().startswith(_NOT_A_RECORD)
 
     def _line(self) -> bytes | None:
         """The next line read ahead, of at most :data:`MAX_LINE_BYTES` (``None``: the end, or
