@@ -142,6 +142,11 @@ def test_standard_input_of_blank_lines_past_the_size_of_one_document_is_refused_
     endless = io.BytesIO(blank.encode() * (3 * MAX_DOCUMENT_BYTES // len(blank)))
     assert not _Rejoined(endless).json_lines()
     assert endless.tell() <= MAX_DOCUMENT_BYTES + MAX_LINE_BYTES + 1  # what it read ahead: bounded
+    # Short blank lines after a first record: bounded in number too, not only in bytes.
+    record = b'{"person_id": "A-17"}\n'
+    newlines = io.BytesIO(record + b"\n" * MAX_DOCUMENT_BYTES + record)
+    assert not _Rejoined(newlines).json_lines()
+    assert newlines.tell() <= len(record) + 1000
 
 
 def test_malformed_json_names_file_and_line_and_exits_1_without_traceback(tmp_path: Path) -> None:

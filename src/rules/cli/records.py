@@ -7,6 +7,7 @@ file is one error record, and the lines around it are still evaluated.
 
 from __future__ import annotations
 
+import collections
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,6 +125,9 @@ def _json_lines_of(handle: BinaryIO, name: str) -> Iterator[Record]:
 #: How the lines begin that may follow a one-line mapping in one YAML document: a comment, the
 #: end of the document, another document.
 _NOT_A_RECORD = (b"#", b"...", b"---")
+#: The most lines read ahead to tell JSON Lines from one document (blank lines included): with
+#: the bytes of one document, what is held ahead stays small, however short the lines.
+_LINES_AHEAD = 1000
 
 
 class _Rejoined:
@@ -132,7 +136,7 @@ class _Rejoined:
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
-        self._ahead: list[bytes] = []
+        self._ahead: collections.deque[bytes] = collections.deque()
         self._bytes_ahead = 0
 
     def json_lines(self) -> bool:
@@ -159,9 +163,9 @@ class _Rejoined:
 
     def _line(self) -> bytes | None:
         """The next line read ahead, of at most :data:`MAX_LINE_BYTES` (``None``: the end, or
-        more blank lines ahead than one document may hold: what is read ahead stays bounded,
-        and the input is then one document, refused as too large)."""
-        if self._bytes_ahead > MAX_DOCUMENT_BYTES:
+        more blank lines ahead than :data:`_LINES_AHEAD` or one document's bytes: what is read
+        ahead stays bounded, and the input is then one document)."""
+        if self._bytes_ahead > MAX_DOCUMENT_BYTES or len(self._ahead) >= _LINES_AHEAD:
             return None
         line = self._stream.readline(MAX_LINE_BYTES + 1)
         if not line:
@@ -172,12 +176,12 @@ class _Rejoined:
 
     def readline(self, size: int = -1) -> bytes:
         if self._ahead:
-            return self._ahead.pop(0)
+            return self._ahead.popleft()
         return self._stream.readline(size)
 
     def read(self, size: int = -1) -> bytes:
         ahead = b"".join(self._ahead)
-        self._ahead = []
+        self._ahead.clear()
         if size < 0:
             return ahead + self._stream.read()
         return ahead + self._stream.read(max(size - len(ahead), 0))
