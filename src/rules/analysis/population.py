@@ -449,7 +449,10 @@ class Population:
         report. ``tally``: the records that changed nothing on any date and failed nowhere are
         counted where they were compared, and each run of them, numbered one after the other,
         comes back as one :class:`Tally` in their place instead (for a caller that keeps no
-        record of an unchanged record: only the counts travel back from the workers)."""
+        record of an unchanged record: only the counts travel back from the workers). A tally
+        never stands across an item that could not be read: number every item, as kzmig does,
+        for the runs to break there (a chunk whose numbers run on across such an item is sent
+        back record by record)."""
         pending: collections.deque[tuple[list[tuple[T, tuple[int, dict[str, Any] | None]]], Any]] = (
             collections.deque()
         )
@@ -474,9 +477,16 @@ class Population:
         with self.running() as submitter, _cancelled(pending):
             for chunk in _chunks(((item, record(item)) for item in items), self.chunk):
                 readable = [(number, data) for _, (number, data) in chunk if data is not None]
+                tally_chunk = tally and _gaps_at_unreadable(chunk)
                 future = (
                     submitter.submit(
-                        compare_chunk, self.baseline, self.amended, readable, self.dates, self.group_by, tally
+                        compare_chunk,
+                        self.baseline,
+                        self.amended,
+                        readable,
+                        self.dates,
+                        self.group_by,
+                        tally_chunk,
                     )
                     if readable
                     else None
@@ -511,6 +521,23 @@ class Population:
             yield pool
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _gaps_at_unreadable(chunk: Iterable[tuple[Any, tuple[int, dict[str, Any] | None]]]) -> bool:
+    """Whether each record of ``chunk`` that could not be read sits at a gap in the numbers of
+    the readable ones around it (as when every record is numbered, kzmig's way): only then can
+    a run of records numbered one after the other, one :class:`Tally`, never span such a
+    record. A caller that numbers only its readable records gets its outcomes one by one."""
+    last: int | None = None
+    after_unreadable = False
+    for _, (number, data) in chunk:
+        if data is None:
+            after_unreadable = True
+            continue
+        if after_unreadable and last is not None and number == last + 1:
+            return False
+        last, after_unreadable = number, False
+    return True
 
 
 @contextlib.contextmanager
