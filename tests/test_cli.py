@@ -149,6 +149,84 @@ def test_standard_input_of_blank_lines_past_the_size_of_one_document_is_refused_
     assert newlines.tell() <= len(record) + 1000
 
 
+def test_json_lines_on_standard_input_are_answered_one_by_one_as_they_come() -> None:
+    """A pipe of JSON Lines (a consular system's stream) is answered record by record: the
+    first answers are out before the rest is written, and nothing is held whole."""
+    import threading
+
+    lines = POPULATION.read_text(encoding="utf-8").splitlines()
+    command = [sys.executable, "-u", "-c", "from rules.cli.app import main; main()"]
+    with subprocess.Popen(
+        [*command, "check", "-", "--on", "2026-03-20", "-f", "json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(lines[0] + "\n" + lines[1] + "\n")
+        process.stdin.flush()
+        answered: list[str] = []
+        reader = threading.Thread(target=lambda: answered.extend(process.stdout.readline() for _ in range(2)))
+        reader.start()
+        reader.join(timeout=120)  # not a timing: a held input would never answer before its end
+        if reader.is_alive():
+            process.kill()  # which ends the reader's line
+            reader.join()
+            pytest.fail("no answer before the end of the input")
+        assert [json.loads(line)["person_id"] for line in answered] == [
+            json.loads(line)["person_id"] for line in lines[:2]
+        ]
+        rest, errors = process.communicate("\n".join(lines[2:]) + "\n", timeout=300)
+    assert process.returncode == 0, errors
+    assert len(rest.splitlines()) == len(lines) - 2
+
+
+def test_input_format_reads_a_file_as_told_whatever_its_name(tmp_path: Path) -> None:
+    ndjson = tmp_path / "people.ndjson"
+    ndjson.write_bytes(POPULATION.read_bytes())
+    by_name = kzmig("check", str(POPULATION), "--on", "2026-03-20", "-f", "json")
+    told = kzmig("check", str(ndjson), "--input-format", "jsonl", "--on", "2026-03-20", "-f", "json")
+    assert told[0] == by_name[0] == 0
+    assert told[1] == by_name[1]
+    code, _, err = kzmig("check", str(ndjson), "--on", "2026-03-20")  # by its name: one YAML document
+    assert code == 1 and f"{ndjson}:2" in err
+    text = tmp_path / "person.txt"
+    text.write_text(DRIVER.read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, _ = kzmig("check", str(text), "--input-format", "json", "--on", "2024-08-01", "-f", "json")
+    assert code == 0 and json.loads(out)["person_id"] == "A-17"
+    yaml = write(tmp_path, "person.json", "person_id: A-17\ncitizenship: RU\ntrips: []\n")
+    code, _, err = kzmig("check", yaml, "--on", "2024-08-01")  # by its name: strict JSON
+    assert code == 1 and "not valid JSON" in err
+    code, out, _ = kzmig("check", yaml, "--input-format", "yaml", "--on", "2024-08-01", "-f", "json")
+    assert code == 0 and json.loads(out)["person_id"] == "A-17"
+    code, _, err = kzmig("check", str(DRIVER), "--input-format", "csv")
+    assert code == 2 and "--input-format" in err
+
+
+def test_standard_input_told_json_lines_is_one_record_a_line_whatever_its_first_lines() -> None:
+    from rules.policy.documents import MAX_LINE_BYTES
+
+    record = POPULATION.read_text(encoding="utf-8").splitlines()[0]
+    arguments = ("check", "-", "--input-format", "jsonl", "--on", "2026-03-20", "-f", "json")
+    # One line: a batch of one, so one compact JSON line (told by its lines, it is a document).
+    code, out, _ = kzmig(*arguments, stdin=record + "\n")
+    assert code == 0 and out.count("\n") == 1 and json.loads(out)["person_id"]
+    # A record spread over lines, then a record: each line is a record, those lines broken.
+    pretty = json.dumps(json.loads(record), indent=2)
+    code, out, err = kzmig(*arguments, stdin=pretty + "\n" + record + "\n")
+    found = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(found) == len(pretty.splitlines()) + 1
+    assert all("error" in line for line in found[:-1]) and "error" not in found[-1]
+    assert found[0]["where"] == "<stdin>:1" and "Traceback" not in out + err
+    # A first line too long to read: its error record, then the next line's verdict.
+    code, out, err = kzmig(*arguments, stdin="x" * (MAX_LINE_BYTES + 1) + "\n" + record + "\n")
+    found = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(found) == 2
+    assert found[0]["where"] == "<stdin>:1" and "longer than" in json.dumps(found[0])
+    assert "error" not in found[1]
+
+
 def test_malformed_json_names_file_and_line_and_exits_1_without_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, "p.json", '{"person_id": "X",\n "trips": [\n')
     code, out, err = kzmig("check", path, "--on", "2024-01-01")

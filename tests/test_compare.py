@@ -860,6 +860,25 @@ def test_2026_03_20_sixty_days_a_parquet_extract_compared_in_chunks_sums_up_as_i
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
+def test_2026_03_20_sixty_days_json_lines_of_another_name_told_so_compare_as_the_file_does(
+    tmp_path: Path, jobs: str
+) -> None:
+    ndjson = tmp_path / "people.ndjson"
+    ndjson.write_bytes(Path(POPULATION).read_bytes())
+    arguments = ["--on", "2026-03-20", "--amend", SIXTY_DAYS, "--jobs", jobs, "-f", "json"]
+    from_file = runner.invoke(app, ["compare", POPULATION, *arguments])
+    told = runner.invoke(app, ["compare", str(ndjson), "--input-format", "jsonl", *arguments])
+    assert from_file.exit_code == told.exit_code == 0, told.stderr
+    assert told.stdout == from_file.stdout and '"changed"' in told.stdout
+    workers = runner.invoke(
+        app, ["compare", str(ndjson), "--input-format", "jsonl", "--workers-read", *arguments]
+    )
+    assert workers.exit_code == 0 and workers.stdout == from_file.stdout
+    refused = runner.invoke(app, ["compare", str(ndjson), "--workers-read", *arguments])
+    assert refused.exit_code == 2 and "--input-format jsonl" in refused.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
 def test_2026_03_20_sixty_days_json_lines_piped_in_compare_as_the_file_does(jobs: str) -> None:
     arguments = ["--on", "2026-03-20", "--amend", SIXTY_DAYS, "--jobs", jobs]
     from_file = runner.invoke(app, ["compare", POPULATION, *arguments])

@@ -24,7 +24,7 @@ import typer
 import typer.main
 from typer.core import TyperGroup
 
-from rules.cli.records import Record, place_problems, read_records
+from rules.cli.records import InputFormat, Record, Records, place_problems, read_records
 from rules.errors import EvaluationError, InputError, KzmigError, PolicyError, Problem, error_record
 from rules.reports.language import LANGUAGE_VARIABLE, LANGUAGES, chosen_language, wording
 from rules.stay import HORIZON_DAYS
@@ -141,6 +141,16 @@ PersonArgument = Annotated[
         metavar="PERSON",
     ),
 ]
+InputFormatOption = Annotated[
+    InputFormat,
+    typer.Option(
+        "--input-format",
+        help="How the person file is read: auto tells by its name (.jsonl, .json, else YAML; "
+        ".parquet for compare) and standard input by its first lines (JSON Lines when the first "
+        "is a JSON object and more lines follow); jsonl, json or yaml read it so, whatever its "
+        "name or first lines.",
+    ),
+]
 FormatOption = Annotated[
     OutputFormat,
     typer.Option(
@@ -233,6 +243,7 @@ def check(
         ),
     ] = None,
     output: FormatOption = OutputFormat.text,
+    input_format: InputFormatOption = InputFormat.auto,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
     lang: LanguageOption = None,
@@ -245,12 +256,11 @@ def check(
         evaluator = _compiled(_load(policy_dir, amend))
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
-    records = _read(person)
+    records = _read(person, input_format)
     words = wording(lang, evaluator.policy)
 
     _answer_each(
         records,
-        person,
         output,
         lambda data: evaluator.evaluate(data, as_of),
         lambda verdict: render_text(verdict, words),
@@ -258,17 +268,16 @@ def check(
 
 
 def _answer_each(
-    records: Iterable[Record],
-    source: str,
+    records: Records,
     output: OutputFormat,
     run: Callable[[dict[str, Any]], Verdict | Plan],
     render: Callable[[Any], str],
 ) -> None:
     """Run every record and print each answer (text, or JSON: one line each in a batch) or
     its error record, then exit as the errors say."""
-    records, batch = _batch(records, source)
+    each, batch = _batch(records)
     failures: set[str] = set()
-    for record in records:
+    for record in each:
         outcome = _run_record(record, run)
         if not isinstance(outcome, dict):  # a verdict or a plan, not an error record
             if output is OutputFormat.json:
@@ -281,23 +290,19 @@ def _answer_each(
     _exit_for(failures)
 
 
-def _read(source: str) -> Iterator[Record]:
+def _read(source: str, input_format: InputFormat) -> Records:
     """The records of ``source``, one at a time (JSON Lines are streamed); a file that cannot be
     read at all exits 1 with its problem."""
-    records = read_records(source)
     try:
-        first = next(records, None)
+        return read_records(source, input_format)
     except InputError as error:
         raise _fail(error, EXIT_INPUT) from None
-    if first is not None:
-        yield first
-        yield from records
 
 
-def _batch(records: Iterable[Record], source: str) -> tuple[Iterator[Record], bool]:
+def _batch(records: Records) -> tuple[Iterator[Record], bool]:
     """The records, and whether they are a batch (JSON Lines, or a file of another number than
     one person): a batch prints one JSON line a record."""
-    if source.endswith(".jsonl"):
+    if records.json_lines:
         return iter(records), True
     held = list(records)  # one document, at most MAX_DOCUMENT_BYTES: already in memory
     return iter(held), len(held) != 1
@@ -360,6 +365,7 @@ def plan(
         ),
     ] = None,
     output: FormatOption = OutputFormat.text,
+    input_format: InputFormatOption = InputFormat.auto,
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
     lang: LanguageOption = None,
@@ -373,12 +379,11 @@ def plan(
         evaluator = _compiled(_load(policy_dir, amend))
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
-    records = _read(person)
+    records = _read(person, input_format)
     words = wording(lang, evaluator.policy)
 
     _answer_each(
         records,
-        person,
         output,
         lambda data: plan_with(evaluator, data, day, days),
         lambda found: render_plan_text(found, words),

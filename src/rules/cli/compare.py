@@ -30,6 +30,7 @@ from rules.cli.app import (
     EXIT_POLICY,
     EXIT_USAGE,
     AmendOption,
+    InputFormatOption,
     OutputFormat,
     PolicyOption,
     _exit_for,
@@ -41,7 +42,7 @@ from rules.cli.app import (
     started,
 )
 from rules.cli.parquet import read_parquet_records
-from rules.cli.records import place_problems
+from rules.cli.records import InputFormat, named_json_lines, place_problems
 from rules.errors import InputError, KzmigError, PolicyError, Problem
 from rules.policy.documents import DocumentError, open_regular
 from rules.reports.impact_tables import TableFormat, TableWriter
@@ -209,6 +210,7 @@ def compare(
             show_default=False,
         ),
     ] = None,
+    input_format: InputFormatOption = InputFormat.auto,
     trips: Annotated[
         Path | None,
         typer.Option(
@@ -237,14 +239,15 @@ def compare(
         raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
     if jobs > 1 and dask is not None:
         raise typer.BadParameter("give --jobs or --dask, not both")
-    if (trips is not None or statuses is not None) and not people.endswith(".parquet"):
+    if (trips is not None or statuses is not None) and not _parquet(people, input_format):
         raise typer.BadParameter("--trips and --statuses go with a Parquet persons table (.parquet)")
-    if workers_read and (people == "-" or not people.endswith(".jsonl")):
+    if workers_read and (people == "-" or not named_json_lines(people, input_format)):
         raise typer.BadParameter(
-            "--workers-read reads JSON Lines files (.jsonl), not standard input, YAML, JSON or Parquet"
+            "--workers-read reads JSON Lines files (.jsonl, or --input-format jsonl), not standard "
+            "input, YAML, JSON or Parquet"
         )
     if workers_read is None:
-        workers_read = _workers_may_read(people, jobs, dask, chunk)
+        workers_read = _workers_may_read(people, input_format, jobs, dask, chunk)
     chosen = [_parse_day(day) for day in on or ()]
     chosen += _months(months) if months is not None else []
     from rules.analysis.population import PolicySpec, Population
@@ -277,13 +280,13 @@ def compare(
 
                 answers = answers_of_files(population, _files(people), tally=tally)
             else:
-                answers = _local_answers(population, _records(people, trips, statuses), tally)
+                answers = _local_answers(population, _records(people, input_format, trips, statuses), tally)
             titles = [text.title or text.name for text in amended_spec.amendments]
             outputs = _Outputs(
                 output, show, changes, summary, report, tables, table_format, progress,
                 " + ".join(titles) if titles else None,
             )  # fmt: skip
-            _run(population, people, answers, outputs, stack)
+            _run(population, people, input_format, answers, outputs, stack)
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     except InputError as error:  # a file the workers are to read that cannot be read
@@ -292,12 +295,14 @@ def compare(
         raise _fail(error, EXIT_USAGE) from None
 
 
-def _workers_may_read(people: str, jobs: int, dask: str | None, chunk: int | None) -> bool:
+def _workers_may_read(
+    people: str, input_format: InputFormat, jobs: int, dask: str | None, chunk: int | None
+) -> bool:
     """Whether the workers read PEOPLE themselves when not told (see ``--workers-read``): a
     pattern of JSON Lines files, which only they read; with ``--jobs`` and no ``--chunk`` size,
     one regular JSON Lines file on this machine (not a pipe, which only one reader may read).
     Never for a Dask cluster unless told: its workers may not see this machine's files."""
-    if dask is not None or not people.endswith(".jsonl"):
+    if dask is not None or not named_json_lines(people, input_format):
         return False
     if glob.has_magic(people):
         return True
@@ -314,9 +319,16 @@ def _files(people: str) -> list[str]:
     return found
 
 
-def _records(people: str, trips: Path | None, statuses: Path | None) -> Iterator[Record]:
-    if not people.endswith(".parquet"):
-        return _read(people)
+def _parquet(people: str, input_format: InputFormat) -> bool:
+    """Whether ``people`` is read as a Parquet persons table: by its name, unless told."""
+    return input_format is InputFormat.auto and people.endswith(".parquet")
+
+
+def _records(
+    people: str, input_format: InputFormat, trips: Path | None, statuses: Path | None
+) -> Iterator[Record]:
+    if not _parquet(people, input_format):
+        return _read(people, input_format)
     try:
         found = read_parquet_records(Path(people), trips, statuses, notice=_notice)
         first = next(found, None)
@@ -372,6 +384,7 @@ def _local_answers(
 def _run(
     population: Population,
     people: str,
+    input_format: InputFormat,
     answers: Iterator[Answer | Tally],
     outputs: _Outputs,
     stack: ExitStack,
@@ -393,7 +406,7 @@ def _run(
         if outputs.tables is not None
         else None
     )
-    counter = _Progress(outputs.progress, people)
+    counter = _Progress(outputs.progress, people, input_format)
     stack.callback(counter.close)
     shown: dict[dt.date, list[Outcome]] = {}
     reported: list[dict[str, Any]] = []
@@ -510,9 +523,9 @@ def _dask_client(address: str, timeout: float, stack: ExitStack) -> Submitter:
 class _Progress:
     """``records: N (R/s)`` on standard error, refreshed at most a few times a second."""
 
-    def __init__(self, mode: ProgressMode, source: str) -> None:
+    def __init__(self, mode: ProgressMode, source: str, input_format: InputFormat) -> None:
         self.enabled = mode is ProgressMode.on or (mode is ProgressMode.auto and sys.stderr.isatty())
-        self.total = _count_lines(source) if self.enabled else None
+        self.total = _count_lines(source, input_format) if self.enabled else None
         self.done = 0
         self._start = self._last = _now()
 
@@ -551,16 +564,16 @@ def _now() -> float:
     return time.monotonic()
 
 
-def _count_lines(source: str) -> int | None:
+def _count_lines(source: str, input_format: InputFormat) -> int | None:
     """The number of lines of a JSON Lines file (for the share done); ``None`` otherwise."""
-    if source.endswith(".parquet"):
+    if _parquet(source, input_format):
         try:
             import pyarrow.parquet as pq
 
             return int(pq.ParquetFile(source).metadata.num_rows)
         except (ImportError, OSError, ValueError):
             return None
-    if not source.endswith(".jsonl"):
+    if source == "-" or not named_json_lines(source, input_format):
         return None
     try:
         with open_regular(source) as handle:  # not a pipe: that is read once, by the comparison

@@ -11,6 +11,7 @@ import collections
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -25,10 +26,20 @@ from rules.policy.documents import (
     open_regular,
     parse_document,
     parse_json,
-    read_document,
+    parse_json_document,
+    read_bytes,
 )
 
-__all__ = ["MAX_LINE_BYTES", "Record", "open_person_file", "read_records", "place_problems"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "InputFormat",
+    "Record",
+    "Records",
+    "named_json_lines",
+    "open_person_file",
+    "place_problems",
+    "read_records",
+]
 
 
 @dataclass(frozen=True)
@@ -43,26 +54,58 @@ class Record:
     prefix: tuple[str | int, ...] = ()
 
 
-def read_records(source: str) -> Iterator[Record]:
-    """Records from ``source``: a path (``.json``, ``.yaml``, ``.yml``, ``.jsonl``) or ``-``.
+class InputFormat(StrEnum):
+    """How a person file is read. ``auto``: by its name (``.jsonl``: JSON Lines; ``.json``:
+    JSON; else YAML), and standard input by its first lines (see :func:`read_records`);
+    otherwise as named, whatever the file is called."""
+
+    auto = "auto"
+    jsonl = "jsonl"
+    json = "json"
+    yaml = "yaml"
+
+
+def named_json_lines(source: str, input_format: InputFormat = InputFormat.auto) -> bool:
+    """Whether the file ``source`` is read as JSON Lines, by its name or the format given
+    (standard input read in ``auto`` is told by its first lines, not here)."""
+    if input_format is InputFormat.auto:
+        return source.endswith(".jsonl")
+    return input_format is InputFormat.jsonl
+
+
+class Records(Iterator[Record]):
+    """The records of one source, one at a time (read once), and whether they are JSON Lines:
+    streamed, one record a line, a batch however many lines it has."""
+
+    def __init__(self, items: Iterator[Record], json_lines: bool) -> None:
+        self._items = items
+        self.json_lines = json_lines
+
+    def __next__(self) -> Record:
+        return next(self._items)
+
+
+def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> Records:
+    """The records of ``source``: a path (``.json``, ``.yaml``, ``.yml``, ``.jsonl``) or ``-``.
 
     JSON Lines are streamed, one record a line, whatever the size of the file; so is standard
     input whose first line is a JSON object by itself, followed by lines that are no YAML
     comment or document marker (``zcat extract.jsonl.gz | kzmig compare -``). Any other
-    standard input is one document, as a ``.json`` or ``.yaml`` file is. A file that cannot
-    be read at all raises :class:`InputError`; a record that cannot be read is yielded with
-    its problems.
+    standard input is one document, as a ``.json`` or ``.yaml`` file is. ``input_format``
+    other than ``auto`` reads ``source`` as it says instead, whatever its name or first lines.
+
+    A source that cannot be read at all raises :class:`InputError` here, before any record;
+    a record that cannot be read is yielded with its problems.
     """
-    if source.endswith(".jsonl"):
-        yield from _json_lines(Path(source))
-        return
+    auto = input_format is InputFormat.auto
     if source == "-":
         stream = _Rejoined(sys.stdin.buffer)
-        if stream.json_lines():
+        if input_format is InputFormat.jsonl or (auto and stream.json_lines()):
             # Read line by line from the start: all json_lines asks of its handle is readline.
-            yield from _json_lines_of(cast(BinaryIO, stream), "<stdin>")
-            return
-    if source.endswith(".parquet"):  # binary: read as text it would only say "not UTF-8"
+            return Records(_json_lines_of(cast(BinaryIO, stream), "<stdin>"), True)
+    elif named_json_lines(source, input_format):
+        return Records(_file_json_lines(open_person_file(Path(source)), source), True)
+    elif auto and source.endswith(".parquet"):  # binary: read as text it would only say "not UTF-8"
         raise InputError(
             "the person file cannot be read",
             [
@@ -78,22 +121,28 @@ def read_records(source: str) -> Iterator[Record]:
             data = stream.read(MAX_DOCUMENT_BYTES + 1)
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise DocumentError("<stdin>", f"larger than {MAX_DOCUMENT_BYTES:,} bytes: refused")
-            document = parse_document(decode(data, "<stdin>"), "<stdin>")
+            text, name = decode(data, "<stdin>"), "<stdin>"
         else:
-            document = read_document(Path(source))
+            text, name = decode(read_bytes(Path(source)), source), source
+        as_json = input_format is InputFormat.json or (auto and source.lower().endswith(".json"))
+        document = parse_json_document(text, name) if as_json else parse_document(text, name)
     except DocumentError as error:
         raise InputError("the person file cannot be read", [error.problem]) from None
+    return Records(_document_records(document), False)
+
+
+def _document_records(document: Document) -> Iterator[Record]:
+    """The records of one document: a person, or a list of persons; else :class:`InputError`
+    (raised here, before any record)."""
     data = document.data
     if isinstance(data, list):
-        for index, item in enumerate(data):
-            yield _record(index, document, (index,), item)
-    elif isinstance(data, dict):
-        yield _record(0, document, (), data)
-    else:
-        raise InputError(
-            "the person file cannot be read",
-            [Problem(document.where(()), "expected a person (a mapping) or a list of persons")],
-        )
+        return (_record(index, document, (index,), item) for index, item in enumerate(data))
+    if isinstance(data, dict):
+        return iter([_record(0, document, (), data)])
+    raise InputError(
+        "the person file cannot be read",
+        [Problem(document.where(()), "expected a person (a mapping) or a list of persons")],
+    )
 
 
 def _record(index: int, document: Document, prefix: tuple[str | int, ...], item: Any) -> Record:
@@ -103,16 +152,11 @@ def _record(index: int, document: Document, prefix: tuple[str | int, ...], item:
     return Record(index, where, item, document=document, prefix=prefix)
 
 
-def _json_lines(path: Path) -> Iterator[Record]:
-    """One record a line: each line read as bytes (only a line feed ends a line; a carriage
-    return inside a record is part of it), decoded and parsed on its own, at most
-    :data:`MAX_LINE_BYTES` long. Whatever a line holds, it yields one record or one error."""
-    with open_person_file(path) as handle:
-        yield from _json_lines_of(handle, str(path))
-
-
 def _json_lines_of(handle: BinaryIO, name: str) -> Iterator[Record]:
-    """The records of the JSON Lines read from ``handle``, placed in ``name``."""
+    """One record a line of ``handle``, placed in ``name``: each line read as bytes (only a
+    line feed ends a line; a carriage return inside a record is part of it), decoded and
+    parsed on its own, at most :data:`MAX_LINE_BYTES` long. Whatever a line holds, it yields
+    one record or one error."""
     for index, line in enumerate(json_lines(handle, name)):
         where = f"{name}:{line.number}"
         if line.problems:
@@ -120,6 +164,12 @@ def _json_lines_of(handle: BinaryIO, name: str) -> Iterator[Record]:
         else:
             document = Document(name=name, data=line.data, lines={(): line.number})
             yield _record(index, document, (), line.data)
+
+
+def _file_json_lines(handle: BinaryIO, name: str) -> Iterator[Record]:
+    """The records of the JSON Lines file open in ``handle``, which is closed at the end."""
+    with handle:
+        yield from _json_lines_of(handle, name)
 
 
 #: How the lines begin that may follow a one-line mapping in one YAML document: a comment, the

@@ -25,6 +25,7 @@ from rules.cli.app import (
     EXIT_INPUT,
     EXIT_POLICY,
     AmendOption,
+    InputFormatOption,
     LanguageOption,
     PersonArgument,
     PolicyOption,
@@ -37,6 +38,7 @@ from rules.cli.app import (
     _show_error,
     app,
 )
+from rules.cli.records import InputFormat
 from rules.errors import PolicyError
 from rules.reports.language import DEFAULT_LANGUAGE
 
@@ -71,6 +73,7 @@ def report(
     policy_dir: PolicyOption = None,
     amend: AmendOption = None,
     lang: LanguageOption = None,
+    input_format: InputFormatOption = InputFormat.auto,
 ) -> None:
     """A printable page of one person on a date: verdicts, a time line of days, the law.
 
@@ -86,7 +89,7 @@ def report(
     except PolicyError as error:
         raise _fail(error, EXIT_POLICY) from None
     language = lang or DEFAULT_LANGUAGE  # the option's callback has read KZMIG_LANG
-    records = list(itertools.islice(_read(person), 2))
+    records = list(itertools.islice(_read(person, input_format), 2))
     if len(records) != 1:
         many = "more than one record" if records else "no record"
         typer.echo(f"kzmig: {person}: {many}: a report is of one person", err=True)
