@@ -367,18 +367,21 @@ def test_with_jobs_a_pipe_or_another_format_is_read_by_the_command_and_a_pattern
     tmp_path: Path,
 ) -> None:
     from rules.cli.compare import _workers_may_read
+    from rules.cli.records import InputFormat
 
+    AUTO = InputFormat.auto
     people = str(hostile_population(tmp_path / "people.jsonl", copies=1))
     pipe = tmp_path / "pipe.jsonl"
     os.mkfifo(pipe)
     (tmp_path / "people.json").write_text("[]")
-    assert _workers_may_read(people, 2, None, None)
-    assert not _workers_may_read(people, 2, None, 40)  # a chunk size is for the command's reading
-    assert not _workers_may_read(people, 1, None, None)  # one process: nothing to share out
-    assert not _workers_may_read(people, 2, "tcp://scheduler:8786", None)  # may not see the file
-    assert not _workers_may_read(str(pipe), 2, None, None)  # only one reader can read a pipe
-    assert not _workers_may_read(str(tmp_path / "people.json"), 2, None, None)
-    assert not _workers_may_read(str(tmp_path / "absent.jsonl"), 2, None, None)  # the command says
-    assert not _workers_may_read("-", 2, None, None)
-    assert _workers_may_read(str(tmp_path / "*.jsonl"), 1, None, None)  # only the workers read one
-    assert not _workers_may_read(str(tmp_path / "*.jsonl"), 2, "tcp://scheduler:8786", None)
+    assert _workers_may_read(people, AUTO, 2, None, None)
+    assert not _workers_may_read(people, AUTO, 2, None, 40)  # a chunk size is for the command's reading
+    assert not _workers_may_read(people, AUTO, 1, None, None)  # one process: nothing to share out
+    assert not _workers_may_read(people, AUTO, 2, "tcp://scheduler:8786", None)  # may not see the file
+    assert not _workers_may_read(str(pipe), AUTO, 2, None, None)  # only one reader can read a pipe
+    assert not _workers_may_read(str(tmp_path / "people.json"), AUTO, 2, None, None)
+    assert not _workers_may_read(str(tmp_path / "absent.jsonl"), AUTO, 2, None, None)  # the command says
+    assert not _workers_may_read("-", AUTO, 2, None, None)
+    assert _workers_may_read(str(tmp_path / "*.jsonl"), AUTO, 1, None, None)  # only the workers read one
+    assert not _workers_may_read(str(tmp_path / "*.jsonl"), AUTO, 2, "tcp://scheduler:8786", None)
+    assert _workers_may_read(str(tmp_path / "people.json"), InputFormat.jsonl, 2, None, None)  # as told
