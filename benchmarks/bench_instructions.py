@@ -43,6 +43,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -161,23 +162,29 @@ def instructions_of(code: str, src: Path, runs: int, of: int, *, counted: bool, 
         if counted
         else []
     )
-    process = subprocess.Popen(
-        [*valgrind, sys.executable, "-c", code, str(runs), str(of)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    if process.stdout.readline().strip() == "ready" and counted:
-        subprocess.run(["callgrind_control", "-i", "on", str(process.pid)], capture_output=True, check=False)
-    try:
-        process.stdin.write("go\n")
-        process.stdin.flush()
-    except BrokenPipeError:
-        pass  # it has ended already: its errors say why
-    _, stderr = process.communicate()
+    # Standard error goes to a file, not a pipe: a workload that wrote much there before it is
+    # ready would otherwise fill the pipe and wait for ever, while this waits for its "ready".
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as errors:
+        process = subprocess.Popen(
+            [*valgrind, sys.executable, "-c", code, str(runs), str(of)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            env=env,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        if process.stdout.readline().strip() == "ready" and counted:
+            on = ["callgrind_control", "-i", "on", str(process.pid)]
+            subprocess.run(on, capture_output=True, check=False)
+        try:
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        except BrokenPipeError:
+            pass  # it has ended already: its errors say why
+        process.communicate()
+        errors.seek(0)
+        stderr = errors.read()
     if not counted:
         if process.returncode != 0:
             raise SystemExit(f"the warm-up run failed for {src}:\n{stderr[-2000:]}")
