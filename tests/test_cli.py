@@ -220,11 +220,16 @@ def test_standard_input_told_json_lines_is_one_record_a_line_whatever_its_first_
     assert all("error" in line for line in found[:-1]) and "error" not in found[-1]
     assert found[0]["where"] == "<stdin>:1" and "Traceback" not in out + err
     # A first line too long to read: its error record, then the next line's verdict.
-    code, out, err = kzmig(*arguments, stdin="x" * (MAX_LINE_BYTES + 1) + "\n" + record + "\n")
+    too_long = '{"person_id": "' + "x" * MAX_LINE_BYTES + '"}\n' + record + "\n"
+    code, out, err = kzmig(*arguments, stdin=too_long)
     found = [json.loads(line) for line in out.splitlines()]
     assert code == 1 and len(found) == 2
     assert found[0]["where"] == "<stdin>:1" and "longer than" in json.dumps(found[0])
     assert "error" not in found[1]
+    # Not told, both are one document, which fails: the message says how to read it otherwise.
+    for text in (too_long, pretty + "\n" + record + "\n"):
+        code, out, err = kzmig("check", "-", "--on", "2026-03-20", stdin=text)
+        assert code == 1 and "--input-format jsonl" in err and "Traceback" not in out + err
 
 
 def test_malformed_json_names_file_and_line_and_exits_1_without_traceback(tmp_path: Path) -> None:

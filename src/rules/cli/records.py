@@ -127,8 +127,18 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
         as_json = input_format is InputFormat.json or (auto and source.lower().endswith(".json"))
         document = parse_json_document(text, name) if as_json else parse_document(text, name)
     except DocumentError as error:
-        raise InputError("the person file cannot be read", [error.problem]) from None
+        problems = [error.problem]
+        if source == "-" and auto and stream.opens_with_a_brace:  # JSON Lines, not told as such?
+            problems.append(Problem("<stdin>", _READ_AS_ONE_DOCUMENT))
+        raise InputError("the person file cannot be read", problems) from None
     return Records(_document_records(document), False)
+
+
+#: Said of standard input that opens with a brace and fails as one document.
+_READ_AS_ONE_DOCUMENT = (
+    "read as one document: JSON Lines are told by a first line that is a whole JSON object, with "
+    "more lines after it; --input-format jsonl reads every line as a record"
+)
 
 
 def _document_records(document: Document) -> Iterator[Record]:
@@ -188,6 +198,8 @@ class _Rejoined:
         self._stream = stream
         self._ahead: collections.deque[bytes] = collections.deque()
         self._bytes_ahead = 0
+        #: Whether the first line that is not blank begins with ``{`` (JSON Lines would).
+        self.opens_with_a_brace = False
 
     def json_lines(self) -> bool:
         """Whether the input is JSON Lines: its first line (not blank) is a JSON object by
@@ -198,7 +210,8 @@ class _Rejoined:
         first = self._line()
         while first is not None and not first.strip():
             first = self._line()
-        if first is None or not first.lstrip().startswith(b"{") or not first.endswith(b"\n"):
+        self.opens_with_a_brace = first is not None and first.lstrip().startswith(b"{")
+        if not self.opens_with_a_brace or first is None or not first.endswith(b"\n"):
             return False
         try:
             found = parse_json(decode(first, "<stdin>"), "<stdin>")
