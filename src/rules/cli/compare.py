@@ -241,7 +241,7 @@ def compare(
         raise typer.BadParameter("give --jobs or --dask, not both")
     if (trips is not None or statuses is not None) and not _parquet(people, input_format):
         raise typer.BadParameter("--trips and --statuses go with a Parquet persons table (.parquet)")
-    if workers_read and (people == "-" or not named_json_lines(people, input_format)):
+    if workers_read and not named_json_lines(people, input_format):
         raise typer.BadParameter(
             "--workers-read reads JSON Lines files (.jsonl, or --input-format jsonl), not standard "
             "input, YAML, JSON or Parquet"
@@ -573,7 +573,7 @@ def _count_lines(source: str, input_format: InputFormat) -> int | None:
             return int(pq.ParquetFile(source).metadata.num_rows)
         except (ImportError, OSError, ValueError):
             return None
-    if source == "-" or not named_json_lines(source, input_format):
+    if not named_json_lines(source, input_format):
         return None
     try:
         with open_regular(source) as handle:  # not a pipe: that is read once, by the comparison

@@ -27,7 +27,7 @@ from rules.policy.documents import (
     parse_document,
     parse_json,
     parse_json_document,
-    read_bytes,
+    read_document,
 )
 
 __all__ = [
@@ -66,8 +66,11 @@ class InputFormat(StrEnum):
 
 
 def named_json_lines(source: str, input_format: InputFormat = InputFormat.auto) -> bool:
-    """Whether the file ``source`` is read as JSON Lines, by its name or the format given
-    (standard input read in ``auto`` is told by its first lines, not here)."""
+    """Whether ``source`` is a named file read as JSON Lines, by its name or the format given.
+    Never for standard input (``-``), which is no file to open again: it is told by its first
+    lines, or by ``jsonl`` (see :func:`read_records`)."""
+    if source == "-":
+        return False
     if input_format is InputFormat.auto:
         return source.endswith(".jsonl")
     return input_format is InputFormat.jsonl
@@ -121,11 +124,11 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
             data = stream.read(MAX_DOCUMENT_BYTES + 1)
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise DocumentError("<stdin>", f"larger than {MAX_DOCUMENT_BYTES:,} bytes: refused")
-            text, name = decode(data, "<stdin>"), "<stdin>"
+            text = decode(data, "<stdin>")
+            as_json = input_format is InputFormat.json
+            document = parse_json_document(text, "<stdin>") if as_json else parse_document(text, "<stdin>")
         else:
-            text, name = decode(read_bytes(Path(source)), source), source
-        as_json = input_format is InputFormat.json or (auto and source.lower().endswith(".json"))
-        document = parse_json_document(text, name) if as_json else parse_document(text, name)
+            document = read_document(Path(source), as_json=None if auto else input_format is InputFormat.json)
     except DocumentError as error:
         problems = [error.problem]
         if source == "-" and auto and stream.opens_with_a_brace:  # JSON Lines, not told as such?

@@ -639,11 +639,14 @@ def _lines(handle: BinaryIO, start: int, end: int | None, number: int) -> Iterat
         number += 1
 
 
-def read_document(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> Document:
+def read_document(path: Path, limit: int = MAX_DOCUMENT_BYTES, *, as_json: bool | None = None) -> Document:
     """Read a ``.json``, ``.yaml`` or ``.yml`` file of at most ``limit`` bytes. JSON is read
-    strictly as JSON (one parser for the check and the data); YAML as plain data."""
+    strictly as JSON (one parser for the check and the data); YAML as plain data. ``as_json``
+    says which, whatever the file's name (``None``: by its name, ``.json`` being JSON)."""
     text = decode(read_bytes(path, limit), str(path))
-    if path.suffix.lower() == ".json":
+    if as_json is None:
+        as_json = path.suffix.lower() == ".json"
+    if as_json:
         return parse_json_document(text, str(path))
     return parse_document(text, str(path))
 
