@@ -225,7 +225,7 @@ def test_2026_03_20_sixty_days_tallied_where_compared_counts_what_every_outcome_
     assert sorted(covered + handed_back) == unchanged_numbers
     assert kept
     if numbered == "every record":  # as kzmig numbers them: each unchanged record is in a tally
-        assert covered and not handed_back
+        assert covered == unchanged_numbers and not handed_back
     # Numbered only where readable, a chunk whose numbers run on across an unreadable record
     # comes back record by record, and the tallies of the others still never span one.
     assert counted.to_json() == whole.to_json()
