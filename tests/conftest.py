@@ -1,7 +1,9 @@
 """The suite's own cache directory: every command and library call it runs keeps loaded
 policies and the working-day calendar there (``KZMIG_CACHE_DIR``), never in the home directory
 of whoever runs the tests, and the directory is removed at the end. And a fixture for the tests
-of that cache: ``no_policy_reading``."""
+of that cache: ``no_policy_reading``. And, when ``KZMIG_TEST_EXAMPLES`` asks for a share of
+the property tests' examples (``budget``), the same share of hypothesis's default for the tests
+that name no number."""
 
 from __future__ import annotations
 
@@ -11,6 +13,12 @@ import tempfile
 from collections.abc import Callable
 
 import pytest
+from budget import SHARE, examples
+from hypothesis import settings
+
+if SHARE < 1:
+    settings.register_profile("kzmig-share", max_examples=examples(settings.default.max_examples))
+    settings.load_profile("kzmig-share")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_residence import application
@@ -526,7 +527,7 @@ def travellers(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(record=travellers(), on=st.dates(dt.date(2026, 1, 1), dt.date(2026, 6, 30)))
 def test_changed_figures_are_exactly_the_leaves_of_the_two_verdicts_that_differ(baseline, record, on) -> None:
     amended = _sixty()
@@ -987,7 +988,7 @@ def test_compare_shows_progress_on_standard_error_when_asked() -> None:
     assert quiet.stderr == ""
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cuts=st.lists(st.integers(0, 8), max_size=4))
 def test_the_impact_of_a_population_is_the_merged_impact_of_any_split_of_it(cuts: list[int]) -> None:
     from rules.analysis.aggregate import Impact
@@ -1373,7 +1374,9 @@ def test_2025_04_05_fines_doubled_for_medium_and_large_businesses_each_fine_is_e
     assert comparison.compare(late_host("small_business"), dt.date(2025, 4, 5)).changed == ()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(doubled=st.sets(st.sampled_from(HOST_KINDS), min_size=1), kind=st.sampled_from(HOST_KINDS))
 def test_a_changed_host_fine_is_explained_by_the_row_of_the_hosts_kind_and_no_other(
     tmp_path: Path, baseline: rules.Evaluator, doubled: set[str], kind: str

@@ -23,6 +23,7 @@ import os
 from typing import Any
 
 from amending import Amended, amended_records, check_amendment
+from budget import examples
 from hypothesis import HealthCheck, event, given, reject, settings
 
 from rules.stay.limit import StayLimit
@@ -33,7 +34,7 @@ EXAMPLES = int(os.environ.get("KZMIG_AMENDMENT_EXAMPLES", "150"))
 
 
 @settings(
-    max_examples=EXAMPLES,
+    max_examples=examples(EXAMPLES),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
@@ -56,7 +57,7 @@ COUNTED = StayLimit.counting_reads
 
 
 @settings(
-    max_examples=max(EXAMPLES // 3, 10),
+    max_examples=examples(max(EXAMPLES // 3, 10)),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )

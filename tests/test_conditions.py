@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -347,7 +348,7 @@ def kleene(condition: dict[str, Any], fact: dict[str, Any]) -> bool | None:
     raise AssertionError(operator)
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(250), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(conditions, min_size=1, max_size=4), st.lists(facts(), min_size=1, max_size=3))
 def test_compiled_condition_fires_exactly_when_the_condition_holds(condition_list, fact_list):
     rules_by_name = {f"c{index}": make_rule(condition) for index, condition in enumerate(condition_list)}

@@ -15,6 +15,7 @@ import zoneinfo
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -385,7 +386,7 @@ def trip_lists(draw: st.DrawFn) -> list[Trip]:
     return trips
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(trips=trip_lists(), data=st.data())
 def test_trips_written_as_crossings_in_any_order_and_zone_read_back_the_same(
     trips: list[Trip], data: st.DataObject
@@ -451,7 +452,7 @@ def _orders_the_rules_allow(crossings: list[Crossing], days: tuple[dt.date, ...]
     return results
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     st.lists(
         st.tuples(

@@ -7,6 +7,7 @@ import random
 import zoneinfo
 from typing import Any
 
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,7 +64,7 @@ def _crossing(direction: str, local_day: dt.date, order: int, chooser: random.Ra
     return {"direction": direction, "at": instant.isoformat(), "tz": zone}
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(record=records())
 def test_trips_and_the_equivalent_crossings_give_the_same_verdict(
     record: tuple[list[dict[str, Any]], dt.date, str, list[dict[str, Any]]],

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +27,7 @@ from rules.errors import InputError
 from rules.policy.nodes import Arith, Compare, Literal, Logic, Param, RecordOf, Ref
 from rules.policy.types import BOOLEAN, INTEGER, ValueType
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ON = dt.date(2025, 6, 1)
 
 

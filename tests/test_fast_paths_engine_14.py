@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +46,7 @@ AMENDMENTS = ROOT / "examples" / "amendments"
 
 from sample_cases import SampleCase, bench_evaluate, example_cases, generated_cases  # noqa: E402
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # --- evaluators --------------------------------------------------------------------------------
@@ -397,7 +398,7 @@ def _guard_rules(draw: st.DrawFn) -> tuple[tuple[Requirement, ...], ...]:
 _guard_values = st.one_of(st.none(), st.sampled_from(["x", "y", "z", "w"]), st.booleans(), st.integers(0, 1))
 
 
-@settings(SETTINGS, max_examples=2000)
+@settings(SETTINGS, max_examples=examples(2000))
 @given(rules_drawn=_guard_rules(), values=st.fixed_dictionaries({key: _guard_values for key in "abc"}))
 def test_the_fewest_rules_may_fire_exactly_when_one_of_the_rules_may(
     rules_drawn: tuple[tuple[Requirement, ...], ...], values: dict[str, Any]

@@ -25,6 +25,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +39,7 @@ from rules.policy.types import BOOLEAN, CODES, DATE, DECIMAL, INTEGER, STRING, V
 
 _names = itertools.count()
 SOURCE = {"title": "Test source", "href": "https://example.org/law"}
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _both(patterns: dict[str, Any]) -> tuple[CompiledRuleset, CompiledRuleset]:
@@ -370,7 +371,7 @@ def shipped_batches(draw: st.DrawFn) -> list[dict[str, Any]]:
     return batch
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(shipped_batches(), min_size=5, max_size=30))
 def test_memo_fires_as_durable_rules_under_the_shipped_policy(batches):
     _same_firings(SHIPPED_PATTERNS, batches)
@@ -405,7 +406,7 @@ def test_the_rules_fired_are_those_durable_rules_fires_on_raw_patterns(pattern_l
     _same_rules(_typed(pattern_list), batches)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(shipped_batches(), min_size=5, max_size=30))
 def test_the_rules_fired_are_those_durable_rules_fires_under_the_shipped_policy(batches):
     _same_rules(SHIPPED_PATTERNS, batches)

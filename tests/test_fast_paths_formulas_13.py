@@ -17,6 +17,7 @@ from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fast_paths_engine_10 import SETTINGS
@@ -42,7 +43,7 @@ TEXT = STRING
 
 ON = dt.date(2026, 3, 1)
 #: For the tests drawn once per operand shape: fewer examples each, as many in all.
-EACH_SHAPE = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EACH_SHAPE = settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class _Source:

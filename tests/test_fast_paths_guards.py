@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_compare import LIMIT_IN_2024_ONLY, MCI_OF_2024_RAISED, SOURCE, same_when_skipping
@@ -49,7 +50,7 @@ from rules.engine.patterns import compile_rule
 from rules.policy.documents import parse_document
 from rules.policy.loader import AmendmentText
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 _names = itertools.count()
 
 
@@ -104,7 +105,7 @@ def _shipped_programme_of() -> dict[str, str]:
     return {rule_id: pattern["$and"][0]["t"] for rule_id, pattern in SHIPPED_PATTERNS.items()}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(shipped_batches(), min_size=5, max_size=30))
 def test_a_guard_rules_out_only_what_durable_rules_does_not_fire_under_the_shipped_policy(batches):
     _guards_hold(SHIPPED_PATTERNS, _shipped_programme_of(), batches)
@@ -185,7 +186,7 @@ def test_every_example_case_has_the_same_verdict_with_and_without_guards(path: P
     _same_verdict(guarded, unguarded, case["person"], case["on"])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases(any_persons()), imposed=st.integers(0, 3))
 def test_any_traveller_on_any_day_has_the_same_verdict_with_and_without_guards(case, imposed) -> None:
     person, on = case
@@ -326,7 +327,7 @@ def _comparisons(amendment: str) -> tuple[Comparison, Comparison]:
     return Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     case=cases(any_persons()),
     imposed=st.integers(0, 3),
@@ -356,7 +357,7 @@ def stays_of_2024_judged_later(draw: st.DrawFn) -> tuple[dict[str, Any], dt.date
     return person, draw(st.dates(dt.date(2025, 1, 1), dt.date(2026, 6, 30)))
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=stays_of_2024_judged_later(), amendment=st.sampled_from(sorted(PAST_ONLY)))
 def test_a_record_judged_after_an_amendment_of_the_past_is_judged_as_a_full_comparison_judges_it(
     case, amendment
@@ -378,7 +379,7 @@ def test_2026_03_20_a_new_sanction_rule_for_compliant_travellers_reaches_them_de
     assert skipping.compare(person, on).statuses["sanction"] == (None, "warning")
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases(persons(citizenships=("CN", "US", "RU", None))))
 def test_a_traveller_of_a_moved_or_an_unmoved_citizenship_is_judged_as_a_full_comparison_judges_it(
     case,

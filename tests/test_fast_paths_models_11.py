@@ -20,6 +20,7 @@ import json
 import re
 from typing import Annotated, Any
 
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import (
@@ -37,7 +38,7 @@ from models import person as people
 from models._fields import Day, shown
 from models.crossing import Crossing
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def reference_day(value: object) -> dt.date:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import count_record, current_trip, exempt_on, in_window, overstay_days, runs
@@ -31,7 +32,7 @@ from rules.stay.window import (
     count_stay_by_day,
 )
 
-SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 START = 1000  # the day counting starts, in these tests' own ordinals
 
 
@@ -177,7 +178,7 @@ def oracle_records(
     return trips, statuses, as_of, cap
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(oracle_records())
 def test_counting_by_runs_agrees_with_the_brute_force_oracle(record):
     trips, statuses, as_of, cap = record

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from window_runs import window_over
@@ -30,7 +31,7 @@ from rules.stay.window import (
 )
 
 D = dt.date
-SETTINGS = settings(max_examples=300, deadline=None)
+SETTINGS = settings(max_examples=examples(300), deadline=None)
 AMENDMENT_HEADER = "schema: kzmig/policy/2\ntitle: A registration amendment written for a test\nparameters:\n"
 TEST_SOURCE = "{title: Test source for a what-if amendment, href: https://example.org/law}"
 
@@ -193,7 +194,7 @@ def _schedules(draw: st.DrawFn, name: str, values: st.SearchStrategy[int | None]
     )
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(500), deadline=None)
 @given(
     held=_held_runs(),
     limits=_schedules("limit", st.one_of(st.integers(1, 120), st.none())),

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -87,7 +88,7 @@ _REPORTED = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.dictionaries(st.sampled_from(["points", "pass_mark", "source", "list", "by"]), _REPORTED))
 def test_a_section_reporting_any_values_gives_the_figures_of_its_dump(reported: dict[str, Any]) -> None:
     verdict = _evaluator(()).evaluate(bench_evaluate.residence_applicant(), bench_evaluate.RESIDENCE_ON)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +37,9 @@ from rules import PolicyError, Problem
 POLICY_DIR = Path(__file__).resolve().parents[1] / "policies" / "kz"
 ON = dt.date(2025, 6, 1)
 MODES = ("down", "up", "half_up", "half_even", "floor", "ceiling")
-PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 HEAD = """\
 schema: kzmig/policy/2

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from budget import examples
 from fuzzing import (
     batch_lines,
     check_batch,
@@ -24,7 +25,7 @@ from fuzzing import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FUZZ
@@ -33,20 +34,20 @@ def test_any_record_gets_a_valid_verdict_or_a_bounded_kzmig_error(record: Any, o
     check_record(record, on)
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=examples(40))
 @given(lines=batch_lines)
 def test_any_batch_gives_one_result_or_one_error_record_per_line_in_order(lines: list[bytes]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         check_batch(Path(folder) / "batch.jsonl", lines)
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=examples(40))
 @given(text=policy_texts())
 def test_any_damaged_policy_file_loads_or_names_its_problems_and_places(text: str) -> None:
     check_policy_text(text)
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=examples(40))
 @given(text=st.text(max_size=300))
 def test_any_text_as_an_amendment_loads_or_names_its_problems(text: str) -> None:
     check_policy_text(text)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -66,7 +67,7 @@ def tables(draw: st.DrawFn) -> Any:
     return pa.table(columns)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables(), st.booleans())
 def test_a_table_read_column_by_column_gives_each_row_as_pyarrow_gives_it(table: Any, as_batch: bool) -> None:
     source = table.to_batches()[0] if as_batch and table.num_rows else table

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from reference import LIMIT_IN_FORCE, REGIME_OF, _statuses, _trips, count_record, expected
 from test_stay_properties import cases
@@ -246,7 +247,7 @@ def test_a_time_line_of_another_date_than_the_verdict_is_refused() -> None:
 # --- the day classes against the oracle -----------------------------------------------------
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_each_day_of_the_time_line_is_classed_as_the_day_by_day_oracle_counts_it(
     case: tuple[dict[str, Any], dt.date],

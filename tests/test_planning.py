@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from reference import (
@@ -562,7 +563,9 @@ def _not_applicable_on(record: dict[str, Any], enter: dt.date) -> bool:
     )
 
 
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @PROPERTY_SETTINGS
@@ -614,7 +617,9 @@ def test_earliest_entry_is_the_first_day_the_brute_force_allows(
         assert later.max_stay_days is None or later.max_stay_days >= days
 
 
-AMENDED_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+AMENDED_SETTINGS = settings(
+    max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 @AMENDED_SETTINGS

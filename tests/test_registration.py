@@ -16,6 +16,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from budget import examples
 from holidays.countries.kazakhstan import KZ
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ POLICY_FILE = Path(__file__).resolve().parents[1] / "policies" / "kz" / "registr
 LIMIT_START = D(2023, 1, 27)  # the first day the registration is encoded (start of the stay limit)
 SELF_REGISTRATION_START = D(2026, 7, 1)  # MIA Order No. 923 of 17 Nov 2025
 CALENDAR = KZ(years=range(2022, 2030))  # the oracle: the package's calendar, asked day by day
-PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
+PROPERTY_SETTINGS = settings(max_examples=examples(300), deadline=None)
 
 AMENDMENT_HEADER = "schema: kzmig/policy/2\ntitle: A registration amendment written for a test\nparameters:\n"
 TEST_SOURCE = "{title: Test source for a what-if amendment, href: https://example.org/law}"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 B1_AMENDMENT = ROOT / "examples" / "amendments" / "residence-language-b1.yaml"
 ON = dt.date(2026, 6, 1)
 PILOT = dt.date(2026, 2, 13)
-PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 POLICY: Policy = rules.load_policy()
 CRITERIA = ("age", "education", "languages", "experience", "competence", "health", "adaptability")

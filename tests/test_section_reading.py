@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -105,7 +106,7 @@ def _sections(draw: st.DrawFn) -> dict[str, Any]:
     return found
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_sections())
 def test_any_section_reads_as_the_full_reading_reads_it(sections: dict[str, Any]) -> None:
     person = Person.model_validate({"person_id": "P-1", "citizenship": "KZ", **sections})

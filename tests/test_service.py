@@ -26,6 +26,7 @@ import httpx
 import jsonschema
 import pytest
 import schemathesis
+from budget import examples
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
@@ -686,13 +687,13 @@ guarded_schema = _schemathesis(create_app(Settings(token=TOKEN, timeout_seconds=
 
 
 @open_schema.parametrize()
-@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(max_examples=examples(25), deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_holds_to_its_description(case: Any) -> None:
     case.call_and_validate(excluded_checks=_excluded(case))
 
 
 @guarded_schema.parametrize()
-@hypothesis_settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck))
+@hypothesis_settings(max_examples=examples(5), deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_guarded_api_holds_to_its_description(case: Any) -> None:
     # ignored_auth runs here: the same request without the token must be refused.
     case.call_and_validate(headers={"Authorization": f"Bearer {TOKEN}"}, excluded_checks=_excluded(case))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from budget import examples
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_compare import same_when_skipping
@@ -35,9 +36,13 @@ PRO_RATA = "social-contract-pro-rata.yaml"
 EXCEPTION_GROUNDS = "social-contract-exception-grounds.yaml"
 ULYTAU = "social-contract-ulytau-region-from-july-2026.yaml"
 CERTIFICATE_KEPT = "social-contract-housing-certificate-non-refundable.yaml"
-PROPERTY_SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 #: For the properties of the amendments, each a variation of the ones of the shipped policy.
-AMENDMENT_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+AMENDMENT_SETTINGS = settings(
+    max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 POLICY: Policy = rules.load_policy()
 TERM_YEARS = 5
@@ -813,7 +818,7 @@ def _housing_certificate_comparisons() -> tuple[Comparison, Comparison]:
     return Comparison(baseline, amended), Comparison(baseline, amended, skip_unaffected=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(drawn=contracts(host_regions=[*LABOUR_DEFICIENT, "almaty_city"]))
 def test_a_family_compared_under_a_non_refundable_certificate_is_judged_as_the_full_comparison_judges_it(
     drawn,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import EXEMPTIONS, expected
@@ -29,8 +30,10 @@ FIRST_AS_OF = dt.date(2022, 12, 1)
 LAST_AS_OF = dt.date(2026, 6, 30)
 
 # Measured on 2 cores: the whole file runs in about 15 s (the oracle test takes 9 s of it).
-ORACLE_SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+ORACLE_SETTINGS = settings(
+    max_examples=examples(500), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+SETTINGS = settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

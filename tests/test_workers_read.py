@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
+from budget import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -78,7 +79,7 @@ LINE = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(LINE, max_size=25), st.booleans(), st.lists(st.integers(0, 400), max_size=8))
 def test_a_file_read_in_any_blocks_gives_each_line_once_with_its_number(
     lines: list[bytes], final_feed: bool, cuts: list[int]
