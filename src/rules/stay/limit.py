@@ -747,7 +747,7 @@ class StayLimit:
         latest = figures.latest_exit
         periods = figures.periods
         # With figures every field is given: the fields in their declaration order, as built
-        # would lay them out (tests/test_fast_paths_stay_12.py checks the order).
+        # would lay them out (tests/test_fast_paths_days_over_by_runs.py checks the order).
         return built_whole(
             StayResult,
             {

@@ -230,7 +230,7 @@ class DueDates:
     ``stay.regimes`` and the registration parameters) stays the same between two days on which
     one of them changes: on each such span a regime has one plan (the procedures, their counts,
     sources and notes, whether the entry day counts), and an entry only adds its due dates. A
-    record's entry days are many, their spans few (``tests/test_fast_paths_stay_14.py``
+    record's entry days are many, their spans few (``tests/test_fast_paths_registration_plan.py``
     checks every entry against :func:`registration_due`). An entry whose plan cannot be made
     (an error) is left to :func:`registration_due`, which raises its own error."""
 

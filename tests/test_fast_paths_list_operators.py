@@ -20,7 +20,7 @@ import pytest
 from budget import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_fast_paths_engine_10 import SETTINGS
+from test_fast_paths_formula_shapes import SETTINGS
 
 from rules.engine.case import Case
 from rules.engine.computation import (

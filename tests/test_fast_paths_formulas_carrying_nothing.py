@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
-from test_fast_paths_engine_10 import SETTINGS, _general_arith, _general_logic, _Source, _vals
+from test_fast_paths_formula_shapes import SETTINGS, _general_arith, _general_logic, _Source, _vals
 
 from rules.engine.computation import (
     NONE,

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_fast_paths_stay import SETTINGS, START, _figures, laws, records
-from test_fast_paths_stay_10 import _dated
+from test_fast_paths_trips_counted_as_read import _dated
 
 from models.person import Person
 from rules.policy.loader import load_policy
