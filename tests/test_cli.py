@@ -204,6 +204,19 @@ def test_input_format_reads_a_file_as_told_whatever_its_name(tmp_path: Path) -> 
     assert code == 2 and "--input-format" in err
 
 
+@pytest.mark.parametrize("command", ["check", "plan", "report"])
+@pytest.mark.parametrize("source", ["people.bin", "-"])
+def test_a_file_told_parquet_is_sent_to_compare_not_read_as_text(
+    tmp_path: Path, command: str, source: str
+) -> None:
+    path = write(tmp_path, "people.bin", "PAR1 not text")
+    name = path if source != "-" else "-"
+    extra = {"check": (), "plan": ("--enter", "2026-05-01"), "report": ("--on", "2026-05-01")}[command]
+    code, out, err = kzmig(command, name, "--input-format", "parquet", *extra, stdin="PAR1 not text")
+    assert code == 1 and "read by kzmig compare" in err and "Traceback" not in out + err
+    assert (path if source != "-" else "<stdin>") in err
+
+
 def test_standard_input_told_json_lines_is_one_record_a_line_whatever_its_first_lines() -> None:
     from rules.policy.documents import MAX_LINE_BYTES
 

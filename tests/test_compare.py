@@ -836,6 +836,23 @@ def test_compare_reads_a_parquet_extract_of_persons_trips_and_statuses_as_the_js
     assert from_parquet.stdout == from_json.stdout
 
 
+def test_2026_03_20_sixty_days_a_parquet_persons_table_of_another_name_told_so_compares_as_by_its_name(
+    tmp_path: Path,
+) -> None:
+    persons, trips, statuses = parquet_population(tmp_path)
+    arguments = ["--trips", str(trips), "--statuses", str(statuses), "--on", "2026-03-20"]
+    arguments += ["--amend", SIXTY_DAYS, "-f", "json"]
+    by_name = runner.invoke(app, ["compare", str(persons), *arguments])
+    extract = persons.rename(tmp_path / "persons.extract")
+    told = runner.invoke(app, ["compare", str(extract), "--input-format", "parquet", *arguments])
+    assert by_name.exit_code == told.exit_code == 0, told.stderr
+    assert told.stdout == by_name.stdout and '"changed"' in told.stdout
+    refused = runner.invoke(app, ["compare", str(extract), *arguments])  # by its name: YAML
+    assert refused.exit_code == 2 and "--input-format parquet" in refused.stderr
+    piped = runner.invoke(app, ["compare", "-", "--input-format", "parquet", "--amend", SIXTY_DAYS])
+    assert piped.exit_code == 2 and "not standard input" in piped.stderr
+
+
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_2026_03_20_sixty_days_a_parquet_extract_compared_in_chunks_sums_up_as_its_json_lines(
     tmp_path: Path, jobs: str

@@ -148,7 +148,7 @@ InputFormatOption = Annotated[
         help="How the person file is read: auto tells by its name (.jsonl, .json, else YAML; "
         ".parquet for compare) and standard input by its first lines (JSON Lines when the first "
         "is a JSON object and more lines follow); jsonl, json or yaml read it so, whatever its "
-        "name or first lines.",
+        "name or first lines; parquet reads a Parquet persons table (compare, a file).",
     ),
 ]
 FormatOption = Annotated[

@@ -42,7 +42,7 @@ from rules.cli.app import (
     started,
 )
 from rules.cli.parquet import read_parquet_records
-from rules.cli.records import InputFormat, named_json_lines, place_problems
+from rules.cli.records import InputFormat, named_json_lines, named_parquet, place_problems
 from rules.errors import InputError, KzmigError, PolicyError, Problem
 from rules.policy.documents import DocumentError, open_regular
 from rules.reports.impact_tables import TableFormat, TableWriter
@@ -239,8 +239,12 @@ def compare(
         raise typer.BadParameter("name what to compare with: --amend FILE and/or --against DIR")
     if jobs > 1 and dask is not None:
         raise typer.BadParameter("give --jobs or --dask, not both")
-    if (trips is not None or statuses is not None) and not _parquet(people, input_format):
-        raise typer.BadParameter("--trips and --statuses go with a Parquet persons table (.parquet)")
+    if people == "-" and input_format is InputFormat.parquet:
+        raise typer.BadParameter("a Parquet persons table is read from a file, not standard input")
+    if (trips is not None or statuses is not None) and not named_parquet(people, input_format):
+        raise typer.BadParameter(
+            "--trips and --statuses go with a Parquet persons table (.parquet, or --input-format parquet)"
+        )
     if workers_read and not named_json_lines(people, input_format):
         raise typer.BadParameter(
             "--workers-read reads JSON Lines files (.jsonl, or --input-format jsonl), not standard "
@@ -319,15 +323,10 @@ def _files(people: str) -> list[str]:
     return found
 
 
-def _parquet(people: str, input_format: InputFormat) -> bool:
-    """Whether ``people`` is read as a Parquet persons table: by its name, unless told."""
-    return input_format is InputFormat.auto and people.endswith(".parquet")
-
-
 def _records(
     people: str, input_format: InputFormat, trips: Path | None, statuses: Path | None
 ) -> Iterator[Record]:
-    if not _parquet(people, input_format):
+    if not named_parquet(people, input_format):
         return _read(people, input_format)
     try:
         found = read_parquet_records(Path(people), trips, statuses, notice=_notice)
@@ -566,7 +565,7 @@ def _now() -> float:
 
 def _count_lines(source: str, input_format: InputFormat) -> int | None:
     """The number of lines of a JSON Lines file (for the share done); ``None`` otherwise."""
-    if _parquet(source, input_format):
+    if named_parquet(source, input_format):
         try:
             import pyarrow.parquet as pq
 

@@ -36,6 +36,7 @@ __all__ = [
     "Record",
     "Records",
     "named_json_lines",
+    "named_parquet",
     "open_person_file",
     "place_problems",
     "read_records",
@@ -56,13 +57,23 @@ class Record:
 
 class InputFormat(StrEnum):
     """How a person file is read. ``auto``: by its name (``.jsonl``: JSON Lines; ``.json``:
-    JSON; else YAML), and standard input by its first lines (see :func:`read_records`);
-    otherwise as named, whatever the file is called."""
+    JSON; ``.parquet``: a Parquet persons table; else YAML), and standard input by its first
+    lines (see :func:`read_records`); otherwise as named, whatever the file is called. Only
+    ``kzmig compare`` reads a Parquet persons table (a file: Parquet cannot be streamed)."""
 
     auto = "auto"
     jsonl = "jsonl"
     json = "json"
     yaml = "yaml"
+    parquet = "parquet"
+
+
+def named_parquet(source: str, input_format: InputFormat = InputFormat.auto) -> bool:
+    """Whether ``source`` is read as a Parquet persons table: by its ``.parquet`` name, or
+    told so."""
+    if input_format is InputFormat.auto:
+        return source.endswith(".parquet")
+    return input_format is InputFormat.parquet
 
 
 def named_json_lines(source: str, input_format: InputFormat = InputFormat.auto) -> bool:
@@ -101,6 +112,17 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
     a record that cannot be read is yielded with its problems.
     """
     auto = input_format is InputFormat.auto
+    if named_parquet(source, input_format):  # binary: read as text it would only say "not UTF-8"
+        raise InputError(
+            "the person file cannot be read",
+            [
+                Problem(
+                    "<stdin>" if source == "-" else source,
+                    "a Parquet persons table is read by kzmig compare (with --trips and --statuses); "
+                    "this command reads .json, .yaml, .yml or .jsonl",
+                )
+            ],
+        )
     if source == "-":
         stream = _Rejoined(sys.stdin.buffer)
         if input_format is InputFormat.jsonl or (auto and stream.json_lines()):
@@ -108,17 +130,6 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
             return Records(_json_lines_of(cast(BinaryIO, stream), "<stdin>"), True)
     elif named_json_lines(source, input_format):
         return Records(_file_json_lines(open_person_file(Path(source)), source), True)
-    elif auto and source.endswith(".parquet"):  # binary: read as text it would only say "not UTF-8"
-        raise InputError(
-            "the person file cannot be read",
-            [
-                Problem(
-                    source,
-                    "a Parquet persons table is read by kzmig compare (with --trips and --statuses); "
-                    "this command reads .json, .yaml, .yml or .jsonl",
-                )
-            ],
-        )
     try:
         if source == "-":
             data = stream.read(MAX_DOCUMENT_BYTES + 1)
