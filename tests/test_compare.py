@@ -1654,7 +1654,7 @@ def test_a_population_runs_outcome_made_without_the_amended_verdict_is_the_one_m
     """A population run keeps of each record what :meth:`Comparison.compared` finds, whose
     amended verdict of a record not evaluated again is made only when asked: its outcome is the
     one made from the full :class:`Difference`, and the difference it makes is that one."""
-    from rules.analysis.population import Outcome
+    from rules.analysis.outcome import Outcome
 
     amended = rules.Evaluator(rules.load_policy(amendments=[AMENDMENTS / name]))
     skipping = Comparison(baseline, amended, skip_unaffected=True)

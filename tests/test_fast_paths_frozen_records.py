@@ -3,7 +3,7 @@
 The frozen records made for every case evaluated and every record compared (an
 :class:`~rules.engine.evaluator.Evaluation`, what a mechanism :class:`derived
 <rules.policy.mechanisms.Derived>`, a :class:`~rules.analysis.impact.Compared` and its
-:class:`~rules.analysis.population.Outcome`) are made without their ``__init__``
+:class:`~rules.analysis.outcome.Outcome`) are made without their ``__init__``
 (:func:`rules.frozen.made`), which sets each field with a call. Checked:
 
 * ``made(cls, fields)`` is ``cls(**fields)``: equal, of the same class, with the same fields in
@@ -24,9 +24,10 @@ from typing import Any
 
 import pytest
 
-from rules.analysis import impact, population
+from rules.analysis import impact, outcome
 from rules.analysis.impact import Compared
-from rules.analysis.population import Outcome, PolicySpec, built_comparison, compare_record
+from rules.analysis.outcome import Outcome
+from rules.analysis.population import PolicySpec, built_comparison, compare_record
 from rules.engine import evaluator
 from rules.engine.evaluator import Evaluation
 from rules.frozen import made
@@ -35,7 +36,7 @@ from rules.stay import limit
 
 #: The classes made so, and the modules that make them.
 MADE = (Compared, Outcome, Evaluation, Derived)
-MAKERS = (impact, population, evaluator, limit)
+MAKERS = (impact, outcome, evaluator, limit)
 
 ROOT = Path(__file__).resolve().parents[1]
 AMENDMENTS = sorted((ROOT / "examples" / "amendments").glob("*.yaml"))

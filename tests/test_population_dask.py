@@ -17,7 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rules.analysis.aggregate import Impact
-from rules.analysis.population import Outcome, PolicySpec, Population
+from rules.analysis.outcome import Outcome
+from rules.analysis.population import PolicySpec, Population
 from rules.cli.app import app
 
 distributed = pytest.importorskip("distributed")

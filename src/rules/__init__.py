@@ -44,7 +44,8 @@ from rules.version import __version__
 if TYPE_CHECKING:
     from rules.analysis.aggregate import Impact
     from rules.analysis.impact import Comparison, Difference, compare
-    from rules.analysis.population import Outcome, PolicySpec, Population
+    from rules.analysis.outcome import Outcome
+    from rules.analysis.population import PolicySpec, Population
     from rules.engine.evaluator import Evaluation, Evaluator, evaluate
     from rules.engine.schemas import schema
     from rules.policy.loader import AmendmentText, Policy, load_policy
@@ -66,7 +67,7 @@ _LAZY = {
     "Comparison": "rules.analysis.impact",
     "Difference": "rules.analysis.impact",
     "compare": "rules.analysis.impact",
-    "Outcome": "rules.analysis.population",
+    "Outcome": "rules.analysis.outcome",
     "PolicySpec": "rules.analysis.population",
     "Population": "rules.analysis.population",
 }

@@ -1,7 +1,7 @@
 """The impact of an amendment on a population, summed: counters that grow with the law, not
 with the number of records.
 
-:class:`Impact` takes the outcomes of a comparison (:mod:`rules.analysis.population`) one
+:class:`Impact` takes the outcomes of a comparison (:mod:`rules.analysis.outcome`) one
 record at a time, and two impacts of parts of a population merge into the impact of the
 whole (a Dask partition, a worker's share): the counts are the same however the population
 was split. For each evaluation date it counts the records compared, changed and failed; each
@@ -25,7 +25,7 @@ from typing import Any
 from rules.analysis.figures import plain
 from rules.analysis.impact import Comparison
 from rules.analysis.law import LawDifference
-from rules.analysis.population import Outcome
+from rules.analysis.outcome import Outcome
 from rules.policy.loader import Policy
 
 __all__ = ["Impact", "Totals", "bucket", "bucket_label"]

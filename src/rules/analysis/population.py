@@ -22,12 +22,13 @@ import datetime as dt
 import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
+from typing import Any, Literal, Protocol, TypeVar, overload
 
-from rules.analysis.figures import amount_pairs, is_amount
-from rules.analysis.impact import Compared, Comparison, Difference, Why
+from rules.analysis.aggregate import Impact
+from rules.analysis.impact import Comparison
+from rules.analysis.outcome import Outcome
 from rules.engine.evaluator import Evaluator, today
 from rules.errors import (
     EvaluationError,
@@ -38,12 +39,8 @@ from rules.errors import (
     did_you_mean,
     error_record,
 )
-from rules.frozen import made
 from rules.policy.documents import DocumentError, decode, read_bytes
 from rules.policy.loader import AmendmentText, Policy, load_policy
-
-if TYPE_CHECKING:
-    from rules.analysis.aggregate import Impact
 
 __all__ = [
     "Answer",
@@ -113,63 +110,6 @@ class PolicySpec:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What an analysis keeps of one record on one date (or of a record that failed).
-
-    ``statuses`` holds each programme's status before and after; ``amounts`` every numeric
-    figure (days, points, tenge) before and after; ``changed`` the figures that differ; ``why``
-    and ``detail`` (the record's JSON document of the change) only for a changed record.
-    ``error`` is the error record of a record that could not be compared (then ``as_of`` is
-    ``None`` and nothing else is set): ``{"kind", "message", "problems"}``.
-    """
-
-    record: int
-    person_id: str | None
-    as_of: dt.date | None
-    citizenship: str | None = None
-    statuses: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    amounts: dict[str, tuple[Any, Any]] = field(default_factory=dict)
-    changed: tuple[str, ...] = ()
-    why: Why | None = None
-    notes: tuple[str, ...] = ()
-    detail: dict[str, Any] | None = None
-    groups: dict[str, Any] = field(default_factory=dict)
-    error: dict[str, Any] | None = None
-    problems: tuple[Problem, ...] = ()
-
-    @classmethod
-    def of(cls, record: int, citizenship: str | None, difference: Difference | Compared) -> Outcome:
-        old, new = difference.figures_before, difference.figures_after
-        if new is old:  # not evaluated again: the same figures on both sides
-            amounts = amount_pairs(old)
-        else:
-            amounts = {
-                name: (old.get(name), new.get(name))
-                for name in dict.fromkeys((*old, *new))
-                if is_amount(old.get(name)) or is_amount(new.get(name))
-            }
-        changed = difference.changed
-        return made(
-            cls,
-            {
-                "record": record,
-                "person_id": difference.person_id,
-                "as_of": difference.before.as_of,
-                "citizenship": citizenship,
-                "statuses": difference.statuses,
-                "amounts": amounts,
-                "changed": changed,
-                "why": difference.why if changed else None,
-                "notes": difference.notes,
-                "detail": difference.to_json() if changed else None,
-                "groups": difference.groups,
-                "error": None,
-                "problems": (),
-            },
-        )
-
-
-@dataclass(frozen=True)
 class Tally:
     """Consecutive records that a worker compared and that changed nothing and failed nowhere:
     how many they are, and their part of the impact, to merge (:meth:`Impact.merge
@@ -193,8 +133,6 @@ def tallied(
     when it changed nothing on any date and failed nowhere, else ``None``), in order, with
     each run of such records numbered one after the other as one :class:`Tally` in its place;
     what was found of any other record as it is."""
-    from rules.analysis.aggregate import Impact  # it reads this module's Outcome
-
     counted: Impact | None = None  # the run being tallied
     last = -2
     for index, item, outcomes in items:

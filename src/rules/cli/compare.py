@@ -48,7 +48,8 @@ from rules.policy.documents import DocumentError, open_regular
 from rules.reports.impact_tables import TableFormat, TableWriter
 
 if TYPE_CHECKING:  # the engine and the analysis are imported when the command runs, not for --help
-    from rules.analysis.population import Answer, Outcome, Population, Submitter, Tally
+    from rules.analysis.outcome import Outcome
+    from rules.analysis.population import Answer, Population, Submitter, Tally
     from rules.cli.records import Record
 
 __all__ = ["compare"]

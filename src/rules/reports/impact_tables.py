@@ -25,7 +25,7 @@ from rules.analysis.figures import is_amount, plain
 from rules.errors import KzmigError
 
 if TYPE_CHECKING:
-    from rules.analysis.population import Outcome
+    from rules.analysis.outcome import Outcome
 
 __all__ = ["TableFormat", "TableWriter"]
 

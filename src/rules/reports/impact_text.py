@@ -14,7 +14,7 @@ from typing import Any
 from rules.analysis.aggregate import Impact
 from rules.analysis.figures import plain
 from rules.analysis.law import LawDifference
-from rules.analysis.population import Outcome
+from rules.analysis.outcome import Outcome
 
 __all__ = ["MOST_GROUPS", "describe_change", "render_impact_text", "shown_value"]
 
