@@ -239,10 +239,41 @@ def test_standard_input_told_json_lines_is_one_record_a_line_whatever_its_first_
     assert code == 1 and len(found) == 2
     assert found[0]["where"] == "<stdin>:1" and "longer than" in json.dumps(found[0])
     assert "error" not in found[1]
-    # Not told, both are one document, which fails: the message says how to read it otherwise.
-    for text in (too_long, pretty + "\n" + record + "\n"):
-        code, out, err = kzmig("check", "-", "--on", "2026-03-20", stdin=text)
-        assert code == 1 and "--input-format jsonl" in err and "Traceback" not in out + err
+    # Not told, both are JSON objects one after another, read as such (as jq prints them).
+    code, out, _ = kzmig("check", "-", "--on", "2026-03-20", "-f", "json", stdin=too_long)
+    found = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(found) == 2 and "error" in found[0] and "error" not in found[1]
+    code, out, _ = kzmig("check", "-", "--on", "2026-03-20", "-f", "json", stdin=pretty + "\n" + record)
+    assert code == 0 and len(out.splitlines()) == 2
+    # Neither one document nor JSON values: the message says how else it may be read.
+    code, out, err = kzmig("check", "-", "--on", "2026-03-20", stdin="{\n" + record + "\n")
+    assert code == 1 and "--input-format jsonl" in err and "Traceback" not in out + err
+
+
+def test_json_objects_one_after_another_on_standard_input_are_read_as_jq_prints_them() -> None:
+    """``jq . people.json | kzmig check -``: each object over several lines, one after another,
+    gives the verdicts of the same records as JSON Lines; a value that is no person is an error
+    record at the line it starts on."""
+    lines = POPULATION.read_text(encoding="utf-8").splitlines()[:3]
+    arguments = ("check", "-", "--on", "2026-03-20", "-f", "json")
+    as_lines = kzmig(*arguments, stdin="\n".join(lines) + "\n")
+    pretty = "\n".join(json.dumps(json.loads(line), indent=2) for line in lines) + "\n"
+    as_printed = kzmig(*arguments, stdin=pretty)
+    assert as_printed[0] == as_lines[0] == 0, as_printed[2]
+    assert as_printed[1] == as_lines[1] and as_printed[1].count("\n") == 3
+    code, out, _ = kzmig(*arguments, stdin=pretty + "[1]\n")
+    last = json.loads(out.splitlines()[-1])
+    assert code == 1 and last["where"] == f"<stdin>:{pretty.count(chr(10)) + 1}" and "error" in last
+    # A broken object is the last record: an error record at its line (what follows it cannot be
+    # told apart), after the verdicts of those before it.
+    broken = pretty + '{"person_id": "X",\n  "trips": [}\n' + lines[0] + "\n"
+    code, out, err = kzmig(*arguments, stdin=broken)
+    found = [json.loads(line) for line in out.splitlines()]
+    assert (
+        code == 1 and len(found) == 4 and found[:3] == [json.loads(line) for line in as_lines[1].splitlines()]
+    )
+    assert found[3]["where"] == f"<stdin>:{pretty.count(chr(10)) + 2}" and "not valid JSON" in out
+    assert "Traceback" not in out + err
 
 
 def test_malformed_json_names_file_and_line_and_exits_1_without_traceback(tmp_path: Path) -> None:

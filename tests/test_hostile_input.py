@@ -464,3 +464,45 @@ def test_a_named_pipe_put_in_a_files_place_after_its_check_is_refused_without_bl
     with monkeypatch.context() as patched, pytest.raises(documents.DocumentError, match="not a regular file"):
         patched.setattr(os, "stat", lambda path: seen)
         documents.open_regular(fifo)  # a blocking open would wait here for a writer for ever
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(
+    values=st.lists(_JSON_VALUES, max_size=5),
+    indents=st.lists(st.sampled_from([None, 0, 2]), min_size=5, max_size=5),
+    gaps=st.lists(st.sampled_from(["", " ", "\n", "\r\n", "\n\n\t"]), min_size=6, max_size=6),
+)
+def test_json_values_one_after_another_read_as_json_reads_each_at_the_line_it_starts_on(
+    values: list[object], indents: list[int | None], gaps: list[str]
+) -> None:
+    """What ``jq`` prints (each value over lines, or on one) reads back value by value; a gap
+    is needed only where two values would run together (two numbers)."""
+    from rules.policy.documents import parse_json_values
+
+    text, expected = gaps[0], []
+    for index, value in enumerate(values):
+        if index and not gaps[index]:
+            text += " "
+        expected.append((text.count("\n") + 1, value))
+        text += json.dumps(value, indent=indents[index]) + gaps[index + 1]
+    assert list(parse_json_values(text, "<stdin>")) == expected
+
+
+def test_json_values_one_after_another_are_as_strict_as_one_json_document() -> None:
+    from rules.policy.documents import DocumentError, parse_json_values
+
+    for text, where in [
+        ('{"a": 1}\n{"a": 1, "a": 2}', "<stdin>:2"),
+        ('{"a": 1}\n\n{"a": NaN}', "<stdin>:3"),
+        ('{"a": 1}\n{"a":', "<stdin>:2"),
+        ("[" * 65 + "]" * 65, "<stdin>:1"),
+    ]:
+        with pytest.raises(DocumentError) as raised:
+            list(parse_json_values(text, "<stdin>"))
+        assert raised.value.where == where

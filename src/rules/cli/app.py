@@ -300,9 +300,9 @@ def _read(source: str, input_format: InputFormat) -> Records:
 
 
 def _batch(records: Records) -> tuple[Iterator[Record], bool]:
-    """The records, and whether they are a batch (JSON Lines, or a file of another number than
+    """The records, and whether they are a batch (streamed, or a file of another number than
     one person): a batch prints one JSON line a record."""
-    if records.json_lines:
+    if records.streamed:
         return iter(records), True
     held = list(records)  # one document, at most MAX_DOCUMENT_BYTES: already in memory
     return iter(held), len(held) != 1

@@ -8,6 +8,7 @@ file is one error record, and the lines around it are still evaluated.
 from __future__ import annotations
 
 import collections
+import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from rules.policy.documents import (
     parse_document,
     parse_json,
     parse_json_document,
+    parse_json_values,
     read_document,
 )
 
@@ -88,12 +90,13 @@ def named_json_lines(source: str, input_format: InputFormat = InputFormat.auto) 
 
 
 class Records(Iterator[Record]):
-    """The records of one source, one at a time (read once), and whether they are JSON Lines:
-    streamed, one record a line, a batch however many lines it has."""
+    """The records of one source, one at a time (read once), and whether they are ``streamed``:
+    read as they are asked for (JSON Lines, one record a line; JSON values one after another),
+    a batch however many there are. The records of one document are in memory already."""
 
-    def __init__(self, items: Iterator[Record], json_lines: bool) -> None:
+    def __init__(self, items: Iterator[Record], streamed: bool) -> None:
         self._items = items
-        self.json_lines = json_lines
+        self.streamed = streamed
 
     def __next__(self) -> Record:
         return next(self._items)
@@ -136,8 +139,16 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise DocumentError("<stdin>", f"larger than {MAX_DOCUMENT_BYTES:,} bytes: refused")
             text = decode(data, "<stdin>")
-            as_json = input_format is InputFormat.json
-            document = parse_json_document(text, "<stdin>") if as_json else parse_document(text, "<stdin>")
+            if input_format is InputFormat.json:
+                document = parse_json_document(text, "<stdin>")
+            else:
+                try:
+                    document = parse_document(text, "<stdin>")
+                except DocumentError as error:
+                    values = _json_values(text, "<stdin>") if auto and stream.opens_with_a_brace else None
+                    if values is None:
+                        raise error from None
+                    return Records(values, True)
         else:
             document = read_document(Path(source), as_json=None if auto else input_format is InputFormat.json)
     except DocumentError as error:
@@ -151,8 +162,33 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
 #: Said of standard input that opens with a brace and fails as one document.
 _READ_AS_ONE_DOCUMENT = (
     "read as one document: JSON Lines are told by a first line that is a whole JSON object, with "
-    "more lines after it; --input-format jsonl reads every line as a record"
+    "more lines after it, and JSON objects one after another (as jq prints them) are read when "
+    "every one is valid JSON; --input-format jsonl reads every line as a record"
 )
+
+
+def _json_values(text: str, name: str) -> Iterator[Record] | None:
+    """The records of ``text`` read as JSON values one after another, each placed at the line
+    it starts on, read one at a time; ``None`` unless the first is valid JSON. A later value
+    that is not is the last record, an error record at its place: what follows it cannot be
+    told apart."""
+    values = parse_json_values(text, name)
+    try:
+        first = next(values, None)
+    except DocumentError:
+        return None
+    if first is None:
+        return None
+    return _value_records(itertools.chain([first], values), name)
+
+
+def _value_records(values: Iterator[tuple[int, Any]], name: str) -> Iterator[Record]:
+    index = 0
+    try:
+        for index, (line, value) in enumerate(values):  # noqa: B007 (read after the loop)
+            yield _record(index, Document(name=name, data=value, lines={(): line}), (), value)
+    except DocumentError as error:
+        yield Record(index + 1, error.where, None, (error.problem,))
 
 
 def _document_records(document: Document) -> Iterator[Record]:

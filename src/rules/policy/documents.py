@@ -34,6 +34,7 @@ __all__ = [
     "open_regular",
     "parse_json",
     "parse_json_document",
+    "parse_json_values",
     "read_bytes",
     "Document",
     "DocumentError",
@@ -484,6 +485,37 @@ def parse_json_document(text: str, name: str) -> Document:
     found as YAML reads it when one is first asked for (best effort: no line is no harm)."""
     data = parse_json(text, name)
     return Document(name=name, data=data, lines={(): 1}, text=text)
+
+
+def parse_json_values(text: str, name: str) -> Iterator[tuple[int, Any]]:
+    """JSON values one after another, apart only by white space (``jq`` prints objects so, each
+    over several lines), each with the line it starts on; as strict as :func:`parse_json`.
+    Raises :class:`DocumentError` at the first that is not valid."""
+    if text.count("[") + text.count("{") > MAX_DEPTH and nesting_depth(text) > MAX_DEPTH:
+        raise DocumentError(f"{name}:1", f"refused: nested more than {MAX_DEPTH} levels deep")
+    position = line_start = 0
+    line = 1
+    end = len(text)
+    while True:
+        while position < end and text[position] in _JSON_SPACE:
+            position += 1
+        if position == end:
+            return
+        line += text.count("\n", line_start, position)
+        line_start = position
+        try:
+            value, position = _DECODER.raw_decode(text, position)
+        except json.JSONDecodeError as error:  # placed in the whole text
+            raise DocumentError(
+                f"{name}:{error.lineno}", f"not valid JSON: {error.msg} (column {error.colno})"
+            ) from None
+        except (ValueError, RecursionError) as error:
+            raise DocumentError(f"{name}:{line}", f"not valid JSON: {cut(str(error))}") from None
+        yield line, value
+
+
+#: What JSON counts as white space between values.
+_JSON_SPACE = " \t\n\r"
 
 
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
