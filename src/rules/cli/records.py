@@ -133,27 +133,23 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
             return Records(_json_lines_of(cast(BinaryIO, stream), "<stdin>"), True)
     elif named_json_lines(source, input_format):
         return Records(_file_json_lines(open_person_file(Path(source)), source), True)
+    text = None  # standard input, once decoded
     try:
         if source == "-":
             data = stream.read(MAX_DOCUMENT_BYTES + 1)
             if len(data) > MAX_DOCUMENT_BYTES:
                 raise DocumentError("<stdin>", f"larger than {MAX_DOCUMENT_BYTES:,} bytes: refused")
             text = decode(data, "<stdin>")
-            if input_format is InputFormat.json:
-                document = parse_json_document(text, "<stdin>")
-            else:
-                try:
-                    document = parse_document(text, "<stdin>")
-                except DocumentError as error:
-                    values = _json_values(text, "<stdin>") if auto and stream.opens_with_a_brace else None
-                    if values is None:
-                        raise error from None
-                    return Records(values, True)
+            as_json = input_format is InputFormat.json
+            document = parse_json_document(text, "<stdin>") if as_json else parse_document(text, "<stdin>")
         else:
             document = read_document(Path(source), as_json=None if auto else input_format is InputFormat.json)
     except DocumentError as error:
         problems = [error.problem]
-        if source == "-" and auto and stream.opens_with_a_brace:  # JSON Lines, not told as such?
+        if source == "-" and auto and stream.opens_with_a_brace:  # JSON, but not one document?
+            values = _json_values(text, "<stdin>") if text is not None else None
+            if values is not None:
+                return Records(values, True)
             problems.append(Problem("<stdin>", _READ_AS_ONE_DOCUMENT))
         raise InputError("the person file cannot be read", problems) from None
     return Records(_document_records(document), False)

@@ -465,10 +465,7 @@ _DECODER = json.JSONDecoder(parse_constant=_no_constants, object_pairs_hook=_no_
 def parse_json(text: str, name: str, first_line: int = 1) -> Any:
     """Strict JSON: no ``NaN`` or ``Infinity``, no key given twice, nested at most
     :data:`MAX_DEPTH` levels, numbers of at most 4,300 digits. Raises :class:`DocumentError`."""
-    # Text with no more opening brackets than MAX_DEPTH cannot nest deeper (the usual record):
-    # only other text is measured.
-    if text.count("[") + text.count("{") > MAX_DEPTH and nesting_depth(text) > MAX_DEPTH:
-        raise DocumentError(f"{name}:{first_line}", f"refused: nested more than {MAX_DEPTH} levels deep")
+    _refuse_deep_json(text, f"{name}:{first_line}")
     try:
         if text.startswith("\ufeff"):  # as json.loads says it
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
@@ -478,6 +475,14 @@ def parse_json(text: str, name: str, first_line: int = 1) -> Any:
         raise DocumentError(where, f"not valid JSON: {error.msg} (column {error.colno})") from None
     except (ValueError, RecursionError) as error:
         raise DocumentError(f"{name}:{first_line}", f"not valid JSON: {cut(str(error))}") from None
+
+
+def _refuse_deep_json(text: str, where: str) -> None:
+    """Refuse JSON text nested more than :data:`MAX_DEPTH` levels deep, before a parser
+    recurses into it. Text with no more opening brackets than that cannot nest deeper (the
+    usual record): only other text is measured."""
+    if text.count("[") + text.count("{") > MAX_DEPTH and nesting_depth(text) > MAX_DEPTH:
+        raise DocumentError(where, f"refused: nested more than {MAX_DEPTH} levels deep")
 
 
 def parse_json_document(text: str, name: str) -> Document:
@@ -491,8 +496,7 @@ def parse_json_values(text: str, name: str) -> Iterator[tuple[int, Any]]:
     """JSON values one after another, apart only by white space (``jq`` prints objects so, each
     over several lines), each with the line it starts on; as strict as :func:`parse_json`.
     Raises :class:`DocumentError` at the first that is not valid."""
-    if text.count("[") + text.count("{") > MAX_DEPTH and nesting_depth(text) > MAX_DEPTH:
-        raise DocumentError(f"{name}:1", f"refused: nested more than {MAX_DEPTH} levels deep")
+    _refuse_deep_json(text, f"{name}:1")
     position = line_start = 0
     line = 1
     end = len(text)
