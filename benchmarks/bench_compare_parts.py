@@ -43,12 +43,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench_instructions import POPULATION_SEED, ROOT, STEADY, instructions_of
+from bench_instructions import POPULATION_SEED, ROOT, START, STEADY, instructions_of
 
 #: Prepares the first ``sys.argv[2]`` persons of the population (their JSON lines, the records,
-#: the records read as persons) and runs one part over the first ``sys.argv[1]`` of them.
+#: the records read as persons) and runs one part over the first ``sys.argv[1]`` of them, once
+#: ready (``START``) and inside ``functools.reduce``, as ``bench_instructions.py`` counts a loop.
 WORKLOAD = """
-import sys, json, datetime as dt
+import functools, sys, json, datetime as dt
 sys.path.insert(0, {benchmarks!r})
 from bench_population import ON, population_records
 from models.person import Person
@@ -64,34 +65,39 @@ stay = comparison.baseline.mechanisms["stay"]
 baseline = comparison.baseline
 {steady}
 n = int(sys.argv[1])
-{part}
+{start}
+functools.reduce({part}, None)
 """
 
 #: The loop of each part (see the module).
 PARTS = {
-    "read": "for line in lines[:n]:\n    parse_json(line, 'population')",
-    "validate": "for record in records[:n]:\n    Comparison.core(record)",
-    "count": "for person in persons[:n]:\n    stay.derive(person, on)",
+    "read": "lambda _, line: parse_json(line, 'population'), lines[:n]",
+    "validate": "lambda _, record: Comparison.core(record), records[:n]",
+    "count": "lambda _, person: stay.derive(person, on), persons[:n]",
     "evaluate": (
-        "for person in persons[:n]:\n"
-        "    baseline.evaluate_case(person, on, (), trace=False, undecided='omit')"
+        "lambda _, person: baseline.evaluate_case(person, on, (), trace=False, undecided='omit'), persons[:n]"
     ),
     "compare": (
-        "for index, record in enumerate(records[:n]):\n"
-        "    compare_record(comparison, index, record, [on], ())"
+        "lambda _, item: compare_record(comparison, item[0], item[1], [on], ()), enumerate(records[:n])"
     ),
 }
 
 
-def per_record(part: str, few: int, many: int, amendment: Path) -> float:
-    """The instructions of ``part`` per record (see the module)."""
-    code = WORKLOAD.format(
+def workload(part: str, amendment: Path) -> str:
+    """The program that runs ``part`` (see :data:`WORKLOAD`)."""
+    return WORKLOAD.format(
         benchmarks=str(ROOT / "benchmarks"),
         amendment=str(amendment),
         seed=POPULATION_SEED,
         steady=STEADY,
         part=PARTS[part],
+        start=START,
     )
+
+
+def per_record(part: str, few: int, many: int, amendment: Path) -> float:
+    """The instructions of ``part`` per record (see the module)."""
+    code = workload(part, amendment)
     src = ROOT / "src"
     instructions_of(code, src, few, many, counted=False, steady=True)  # the bytecode written first
     counts = [instructions_of(code, src, runs, many, counted=True, steady=True) for runs in (many, few)]

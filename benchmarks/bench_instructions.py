@@ -174,7 +174,8 @@ def instructions_of(code: str, src: Path, runs: int, of: int, *, counted: bool, 
             env=env,
         )
         assert process.stdin is not None and process.stdout is not None
-        if process.stdout.readline().strip() == "ready" and counted:
+        ready = process.stdout.readline().strip() == "ready"
+        if ready and counted:
             on = ["callgrind_control", "-i", "on", str(process.pid)]
             subprocess.run(on, capture_output=True, check=False)
         try:
@@ -185,6 +186,10 @@ def instructions_of(code: str, src: Path, runs: int, of: int, *, counted: bool, 
         process.communicate()
         errors.seek(0)
         stderr = errors.read()
+    if not ready:
+        # Its loop would have run uninstrumented: every count would be 0.
+        said = stderr[-2000:]
+        raise SystemExit(f"the workload ended without saying it was ready for its loop ({src}):\n{said}")
     if not counted:
         if process.returncode != 0:
             raise SystemExit(f"the warm-up run failed for {src}:\n{stderr[-2000:]}")
