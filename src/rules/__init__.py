@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from rules.analysis.population import PolicySpec, Population
     from rules.engine.evaluator import Evaluation, Evaluator, evaluate
     from rules.engine.schemas import schema
-    from rules.policy.loader import AmendmentText, Policy, load_policy
+    from rules.policy.loaded import Policy
+    from rules.policy.loader import AmendmentText, load_policy
     from rules.stay.planning import plan
 
 #: Names imported on first use (PEP 562): ``kzmig --help`` imports none of them, a command that
@@ -59,7 +60,7 @@ _LAZY = {
     "Evaluator": "rules.engine.evaluator",
     "evaluate": "rules.engine.evaluator",
     "AmendmentText": "rules.policy.loader",
-    "Policy": "rules.policy.loader",
+    "Policy": "rules.policy.loaded",
     "load_policy": "rules.policy.loader",
     "plan": "rules.stay.planning",
     "schema": "rules.engine.schemas",

@@ -26,7 +26,7 @@ from rules.analysis.figures import plain
 from rules.analysis.impact import Comparison
 from rules.analysis.law import LawDifference
 from rules.analysis.outcome import Outcome
-from rules.policy.loader import Policy
+from rules.policy.loaded import Policy
 
 __all__ = ["Impact", "Totals", "bucket", "bucket_label"]
 

@@ -25,7 +25,7 @@ from models.policy import InputField, TableValues
 from rules.analysis.figures import plain
 from rules.engine.evaluator import Evaluator
 from rules.engine.patterns import chain, parameters_read_by
-from rules.policy.loader import Policy
+from rules.policy.loaded import Policy
 from rules.policy.nodes import Item as ItemNode
 from rules.policy.nodes import Literal as LiteralNode
 from rules.policy.nodes import Node, Ref, lookups_with_lists, references

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from models.plan import Plan
     from models.verdict import Verdict
     from rules.engine.evaluator import Evaluator
-    from rules.policy.loader import Policy
+    from rules.policy.loaded import Policy
 
 __all__ = ["app", "main"]
 

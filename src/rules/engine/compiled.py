@@ -17,7 +17,7 @@ from models.verdict import SourceRef
 from rules.engine.computation import Evaluate, FactSource, Val, compile_formula
 from rules.engine.patterns import chain, facts_read_by, parameters_read_by
 from rules.policy.conditions import comparisons
-from rules.policy.loader import Policy
+from rules.policy.loaded import Policy
 from rules.policy.mechanisms import Mechanism
 from rules.policy.nodes import Node, ReportItem, operator_of, parameter_nodes, references
 from rules.policy.registry import mechanism_class

@@ -23,7 +23,7 @@ from models.policy import InputField, Programme, TableValues
 from rules.engine.computation import Entry
 from rules.errors import InputError, Problem, did_you_mean
 from rules.policy.documents import format_path, located_messages
-from rules.policy.loader import Policy
+from rules.policy.loaded import Policy
 
 __all__ = ["parse_person", "read_person", "read_sections"]
 

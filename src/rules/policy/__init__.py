@@ -2,10 +2,10 @@
 
 It owns reading YAML safely (:mod:`~rules.policy.documents`), one file's items
 (:mod:`~rules.policy.reading`), merging files and amendments with their gaps
-(:mod:`~rules.policy.loader`), the checks across files (:mod:`~rules.policy.checks`), the types
-and catalogue of facts (:mod:`~rules.policy.types`, :mod:`~rules.policy.catalogue`), the formula
-language of computed facts (:mod:`~rules.policy.formulas`; its tree, :mod:`~rules.policy.nodes`),
-rule conditions
+(:mod:`~rules.policy.loader`) into a loaded policy (:mod:`~rules.policy.loaded`), the checks
+across files (:mod:`~rules.policy.checks`), the types and catalogue of facts
+(:mod:`~rules.policy.types`, :mod:`~rules.policy.catalogue`), the formula language of computed
+facts (:mod:`~rules.policy.formulas`; its tree, :mod:`~rules.policy.nodes`), rule conditions
 (:mod:`~rules.policy.conditions`), rule titles that quote parameters
 (:mod:`~rules.policy.titles`), dated look-up (:mod:`~rules.policy.timeline`) and the
 registry of Python mechanisms a programme may name and their contract

@@ -39,14 +39,12 @@ import pickle
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rules.cache import cache_directory, write_atomically
 from rules.policy.documents import DocumentError, read_bytes
+from rules.policy.loaded import Policy
 from rules.version import __version__
-
-if TYPE_CHECKING:
-    from rules.policy.loader import Policy
 
 __all__ = ["KEPT", "PolicyCache"]
 
@@ -127,8 +125,6 @@ class PolicyCache:
 
     def get(self, key: str) -> Policy | None:
         """The policy kept under ``key``; ``None`` when there is none or it cannot be read."""
-        from rules.policy.loader import Policy
-
         path = self._path(key)
         try:  # a regular file only: a FIFO or a device planted in its place is never opened
             content = read_bytes(path, MAX_ENTRY_BYTES)

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from models.person import Person
     from models.policy import Rule
     from models.verdict import Decision, TraceEntry
-    from rules.policy.loader import Policy
+    from rules.policy.loaded import Policy
 
 __all__ = ["Derived", "Mechanism", "MechanismFact"]
 

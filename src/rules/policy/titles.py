@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from models.policy import Rule
-    from rules.policy.loader import Policy
+    from rules.policy.loaded import Policy
 
 __all__ = ["SLOT", "Slot", "render", "rule_title", "slots", "template_pattern"]
 

@@ -33,7 +33,7 @@ from rules.policy.titles import render, slots, template_pattern
 
 if TYPE_CHECKING:
     from models.policy import Programme, Rule
-    from rules.policy.loader import Policy
+    from rules.policy.loaded import Policy
 
 __all__ = [
     "DEFAULT_LANGUAGE",

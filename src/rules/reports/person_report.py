@@ -77,7 +77,7 @@ from rules.stay.days import DayClass, StayDays, classify_days, earliest_reentry
 from rules.version import __version__
 
 if TYPE_CHECKING:
-    from rules.policy.loader import Policy
+    from rules.policy.loaded import Policy
 
 __all__ = [
     "PDF_RENDERERS",

@@ -50,7 +50,7 @@ from models.verdict import (
 )
 from rules.errors import EvaluationError, PolicyError, Problem, did_you_mean
 from rules.frozen import made
-from rules.policy.loader import Policy
+from rules.policy.loaded import Policy
 from rules.policy.mechanisms import Derived, MechanismFact
 from rules.policy.timeline import Timeline
 from rules.policy.titles import rule_title

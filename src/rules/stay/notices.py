@@ -25,7 +25,7 @@ from models.person import Status, Trip
 from models.policy import Rule
 from models.verdict import RegistrationDue, copied
 from rules.errors import EvaluationError, Problem
-from rules.policy.loader import Policy
+from rules.policy.loaded import Policy
 
 __all__ = [
     "EXEMPTION_NOTICE_DAYS",

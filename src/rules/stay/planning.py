@@ -66,7 +66,7 @@ from models.plan import Plan, PlanBound, PlanStatus
 from models.verdict import StayStatus, TraceEntry, Verdict
 from rules.engine.evaluator import Evaluator, evaluator_for, parse_person
 from rules.errors import EvaluationError, InputError, Problem
-from rules.policy.loader import Policy
+from rules.policy.loaded import Policy
 from rules.policy.timeline import Timeline
 from rules.stay import HORIZON_DAYS
 from rules.stay.limit import StayLimit

@@ -54,7 +54,7 @@ from models.verdict import SourceRef, built
 from rules.cache import cache_directory, write_atomically
 from rules.errors import EvaluationError, Problem, did_you_mean
 from rules.policy.documents import DocumentError, read_bytes
-from rules.policy.loader import Policy
+from rules.policy.loaded import Policy
 from rules.policy.types import DATE, MechanismFact, ValueType
 
 if TYPE_CHECKING:
