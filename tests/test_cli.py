@@ -276,6 +276,31 @@ def test_json_objects_one_after_another_on_standard_input_are_read_as_jq_prints_
     assert "Traceback" not in out + err
 
 
+def test_a_json_file_of_objects_one_after_another_is_read_as_jq_prints_them(tmp_path: Path) -> None:
+    """``jq '.[]' people.json > each.json``: a ``.json`` file of objects one after another gives
+    the verdicts the same objects give on standard input; a broken one is the last record, an
+    error record at its line. Told ``--input-format json``, the file is one document still, and
+    so is a list followed by more: each is refused as JSON that is not valid, at its line."""
+    lines = POPULATION.read_text(encoding="utf-8").splitlines()[:3]
+    pretty = "\n".join(json.dumps(json.loads(line), indent=2) for line in lines) + "\n"
+    arguments = ("--on", "2026-03-20", "-f", "json")
+    path = write(tmp_path, "each.json", pretty)
+    code, out, err = kzmig("check", path, *arguments)
+    assert (code, out) == kzmig("check", "-", *arguments, stdin=pretty)[:2] and code == 0, err
+    assert out.count("\n") == 3
+    broken = write(tmp_path, "broken.json", pretty + '{"person_id": "X",\n  "trips": [}\n' + lines[0] + "\n")
+    code, out, err = kzmig("check", broken, *arguments)
+    found = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(found) == 4 and all("error" not in verdict for verdict in found[:3])
+    assert found[3]["where"] == f"{broken}:{pretty.count(chr(10)) + 2}" and "not valid JSON" in out
+    code, out, err = kzmig("check", path, "--input-format", "json", *arguments)
+    assert code == 1 and out == "" and f"{path}:" in err and "not valid JSON" in err
+    listed = write(tmp_path, "listed.json", json.dumps([json.loads(lines[0])]) + "\n" + lines[1] + "\n")
+    code, out, err = kzmig("check", listed, *arguments)
+    assert code == 1 and out == "" and f"{listed}:2" in err and "not valid JSON" in err
+    assert "Traceback" not in out + err
+
+
 def test_malformed_json_names_file_and_line_and_exits_1_without_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, "p.json", '{"person_id": "X",\n "trips": [\n')
     code, out, err = kzmig("check", path, "--on", "2024-01-01")

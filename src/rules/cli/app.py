@@ -136,8 +136,8 @@ PolicyOption = Annotated[
 PersonArgument = Annotated[
     str,
     typer.Argument(
-        help="Person file (.json, .yaml, .yml: one person or a list; .jsonl: one per line), "
-        "or - for standard input.",
+        help="Person file (.json, .yaml, .yml: one person or a list; .jsonl: one per line; .json "
+        "also objects one after another, as jq prints them), or - for standard input.",
         metavar="PERSON",
     ),
 ]

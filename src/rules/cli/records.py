@@ -29,6 +29,7 @@ from rules.policy.documents import (
     parse_json,
     parse_json_document,
     parse_json_values,
+    read_bytes,
     read_document,
 )
 
@@ -108,8 +109,11 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
     JSON Lines are streamed, one record a line, whatever the size of the file; so is standard
     input whose first line is a JSON object by itself, followed by lines that are no YAML
     comment or document marker (``zcat extract.jsonl.gz | kzmig compare -``). Any other
-    standard input is one document, as a ``.json`` or ``.yaml`` file is. ``input_format``
-    other than ``auto`` reads ``source`` as it says instead, whatever its name or first lines.
+    standard input is one document, as a ``.json`` or ``.yaml`` file is; standard input or a
+    ``.json`` file that opens with ``{`` and is not one document is read as JSON values one
+    after another (as ``jq`` prints them) when the first is valid JSON, one at a time.
+    ``input_format`` other than ``auto`` reads ``source`` as it says instead, whatever its
+    name or first lines.
 
     A source that cannot be read at all raises :class:`InputError` here, before any record;
     a record that cannot be read is yielded with its problems.
@@ -142,15 +146,20 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
             text = decode(data, "<stdin>")
             as_json = input_format is InputFormat.json
             document = parse_json_document(text, "<stdin>") if as_json else parse_document(text, "<stdin>")
+        elif auto and Path(source).suffix.lower() == ".json":
+            text = decode(read_bytes(Path(source), MAX_DOCUMENT_BYTES), source)
+            document = parse_json_document(text, source)
         else:
             document = read_document(Path(source), as_json=None if auto else input_format is InputFormat.json)
     except DocumentError as error:
         problems = [error.problem]
-        if source == "-" and auto and stream.opens_with_a_brace:  # JSON, but not one document?
-            values = _json_values(text, "<stdin>") if text is not None else None
+        # JSON, but not one document? JSON values one after another, if the first is valid.
+        if auto and (stream.opens_with_a_brace if source == "-" else _opens_with_a_brace(text)):
+            values = _json_values(text, "<stdin>" if source == "-" else source) if text is not None else None
             if values is not None:
                 return Records(values, True)
-            problems.append(Problem("<stdin>", _READ_AS_ONE_DOCUMENT))
+            if source == "-":
+                problems.append(Problem("<stdin>", _READ_AS_ONE_DOCUMENT))
         raise InputError("the person file cannot be read", problems) from None
     return Records(_document_records(document), False)
 
@@ -161,6 +170,11 @@ _READ_AS_ONE_DOCUMENT = (
     "more lines after it, and JSON objects one after another (as jq prints them) are read when "
     "every one is valid JSON; --input-format jsonl reads every line as a record"
 )
+
+
+def _opens_with_a_brace(text: str | None) -> bool:
+    """Whether a file's text, read, begins with ``{`` (past white space): a JSON object first."""
+    return text is not None and text.lstrip().startswith("{")
 
 
 def _json_values(text: str, name: str) -> Iterator[Record] | None:
