@@ -264,23 +264,30 @@ def test_json_objects_one_after_another_on_standard_input_are_read_as_jq_prints_
     code, out, _ = kzmig(*arguments, stdin=pretty + "[1]\n")
     last = json.loads(out.splitlines()[-1])
     assert code == 1 and last["where"] == f"<stdin>:{pretty.count(chr(10)) + 1}" and "error" in last
-    # A broken object is the last record: an error record at its line (what follows it cannot be
-    # told apart), after the verdicts of those before it.
-    broken = pretty + '{"person_id": "X",\n  "trips": [}\n' + lines[0] + "\n"
+    # A broken object is an error record at its line, after the verdicts of those before it;
+    # reading goes on at the next line that opens with a brace, as jq begins each object.
+    verdicts = [json.loads(line) for line in as_lines[1].splitlines()]
+    broken = pretty + '{"person_id": "X",\n  "trips": [}\n' + pretty
     code, out, err = kzmig(*arguments, stdin=broken)
     found = [json.loads(line) for line in out.splitlines()]
-    assert (
-        code == 1 and len(found) == 4 and found[:3] == [json.loads(line) for line in as_lines[1].splitlines()]
-    )
+    assert code == 1 and len(found) == 7 and found[:3] == verdicts == found[4:]
     assert found[3]["where"] == f"<stdin>:{pretty.count(chr(10)) + 2}" and "not valid JSON" in out
+    assert found[3]["record"] == 3 and [verdict["person_id"] for verdict in found[4:]] == [
+        verdict["person_id"] for verdict in verdicts
+    ]
+    # With no line opening with a brace after it, a broken object is the last record.
+    code, out, err = kzmig(*arguments, stdin=pretty + '{"person_id": "X",\n  "trips": [}  {"a": 1}\n')
+    found = [json.loads(line) for line in out.splitlines()]
+    assert code == 1 and len(found) == 4 and "error" in found[3]
     assert "Traceback" not in out + err
 
 
 def test_a_json_file_of_objects_one_after_another_is_read_as_jq_prints_them(tmp_path: Path) -> None:
     """``jq '.[]' people.json > each.json``: a ``.json`` file of objects one after another gives
-    the verdicts the same objects give on standard input; a broken one is the last record, an
-    error record at its line. Told ``--input-format json``, the file is one document still, and
-    so is a list followed by more: each is refused as JSON that is not valid, at its line."""
+    the verdicts the same objects give on standard input; a broken one is an error record at its
+    line, and reading goes on at the next line that opens with a brace. Told ``--input-format
+    json``, the file is one document still, and so is a list followed by more: each is refused
+    as JSON that is not valid, at its line."""
     lines = POPULATION.read_text(encoding="utf-8").splitlines()[:3]
     pretty = "\n".join(json.dumps(json.loads(line), indent=2) for line in lines) + "\n"
     arguments = ("--on", "2026-03-20", "-f", "json")
@@ -291,7 +298,7 @@ def test_a_json_file_of_objects_one_after_another_is_read_as_jq_prints_them(tmp_
     broken = write(tmp_path, "broken.json", pretty + '{"person_id": "X",\n  "trips": [}\n' + lines[0] + "\n")
     code, out, err = kzmig("check", broken, *arguments)
     found = [json.loads(line) for line in out.splitlines()]
-    assert code == 1 and len(found) == 4 and all("error" not in verdict for verdict in found[:3])
+    assert code == 1 and len(found) == 5 and all("error" not in found[index] for index in (0, 1, 2, 4))
     assert found[3]["where"] == f"{broken}:{pretty.count(chr(10)) + 2}" and "not valid JSON" in out
     code, out, err = kzmig("check", path, "--input-format", "json", *arguments)
     assert code == 1 and out == "" and f"{path}:" in err and "not valid JSON" in err

@@ -494,6 +494,33 @@ def test_json_values_one_after_another_read_as_json_reads_each_at_the_line_it_st
     assert list(parse_json_values(text, "<stdin>")) == expected
 
 
+@given(
+    objects=st.lists(st.dictionaries(st.text(max_size=5), _JSON_VALUES, max_size=3), min_size=1, max_size=5),
+    cuts=st.lists(st.none() | st.floats(min_value=0, max_value=1, exclude_max=True), min_size=5, max_size=5),
+)
+def test_json_objects_read_on_after_a_broken_one_from_the_next_line_opening_with_a_brace(
+    objects: list[dict[str, object]], cuts: list[float | None]
+) -> None:
+    """Objects as ``jq`` prints them, some cut short anywhere: read with ``resume``, each cut one
+    is one error in its place (its value's line), and every whole one after it is read back at
+    its line, whatever the broken one before it swallowed as it was read."""
+    from rules.policy.documents import DocumentError, parse_json_values
+
+    text, expected = "", []
+    for value, cut in zip(objects, cuts, strict=False):
+        printed = json.dumps(value, indent=2)
+        line = text.count("\n") + 1
+        if cut is not None:  # a proper prefix of an object (not empty) is never a whole JSON value
+            printed = printed[: 1 + int(cut * (len(printed) - 1))]
+            expected.append((line, "broken"))
+        else:
+            expected.append((line, value))
+        text += printed + "\n"
+    read = parse_json_values(text, "<stdin>", resume=True)
+    found = [(line, "broken" if isinstance(value, DocumentError) else value) for line, value in read]
+    assert found == expected
+
+
 def test_json_values_one_after_another_are_as_strict_as_one_json_document() -> None:
     from rules.policy.documents import DocumentError, parse_json_values
 

@@ -180,25 +180,24 @@ def _opens_with_a_brace(text: str | None) -> bool:
 def _json_values(text: str, name: str) -> Iterator[Record] | None:
     """The records of ``text`` read as JSON values one after another, each placed at the line
     it starts on, read one at a time; ``None`` unless the first is valid JSON. A later value
-    that is not is the last record, an error record at its place: what follows it cannot be
-    told apart."""
-    values = parse_json_values(text, name)
+    that is not is an error record at its place, and reading goes on at the next line that
+    opens with ``{`` (:func:`~rules.policy.documents.parse_json_values` with ``resume``)."""
+    values = parse_json_values(text, name, resume=True)
     try:
         first = next(values, None)
-    except DocumentError:
+    except DocumentError:  # nested too deep: refused before any value
         return None
-    if first is None:
+    if first is None or isinstance(first[1], DocumentError):
         return None
     return _value_records(itertools.chain([first], values), name)
 
 
 def _value_records(values: Iterator[tuple[int, Any]], name: str) -> Iterator[Record]:
-    index = 0
-    try:
-        for index, (line, value) in enumerate(values):  # noqa: B007 (read after the loop)
+    for index, (line, value) in enumerate(values):
+        if isinstance(value, DocumentError):
+            yield Record(index, value.where, None, (value.problem,))
+        else:
             yield _record(index, Document(name=name, data=value, lines={(): line}), (), value)
-    except DocumentError as error:
-        yield Record(index + 1, error.where, None, (error.problem,))
 
 
 def _document_records(document: Document) -> Iterator[Record]:

@@ -492,10 +492,14 @@ def parse_json_document(text: str, name: str) -> Document:
     return Document(name=name, data=data, lines={(): 1}, text=text)
 
 
-def parse_json_values(text: str, name: str) -> Iterator[tuple[int, Any]]:
+def parse_json_values(text: str, name: str, *, resume: bool = False) -> Iterator[tuple[int, Any]]:
     """JSON values one after another, apart only by white space (``jq`` prints objects so, each
     over several lines), each with the line it starts on; as strict as :func:`parse_json`.
-    Raises :class:`DocumentError` at the first that is not valid."""
+    Raises :class:`DocumentError` at the first that is not valid. With ``resume``, that error is
+    given in the value's place instead, and reading goes on at the next line that opens with
+    ``{`` (where ``jq`` begins each object it prints), if one follows: where a broken value ends
+    cannot be told, so all before that line is the one broken value. Text nested too deep is
+    refused before any value either way."""
     _refuse_deep_json(text, f"{name}:1")
     position = line_start = 0
     line = 1
@@ -510,12 +514,20 @@ def parse_json_values(text: str, name: str) -> Iterator[tuple[int, Any]]:
         try:
             value, position = _DECODER.raw_decode(text, position)
         except json.JSONDecodeError as error:  # placed in the whole text
-            raise DocumentError(
-                f"{name}:{error.lineno}", f"not valid JSON: {error.msg} (column {error.colno})"
-            ) from None
+            message = f"not valid JSON: {error.msg} (column {error.colno})"
+            broken = DocumentError(f"{name}:{error.lineno}", message)
         except (ValueError, RecursionError) as error:
-            raise DocumentError(f"{name}:{line}", f"not valid JSON: {cut(str(error))}") from None
-        yield line, value
+            broken = DocumentError(f"{name}:{line}", f"not valid JSON: {cut(str(error))}")
+        else:
+            yield line, value
+            continue
+        if not resume:
+            raise broken
+        yield line, broken
+        following = text.find("\n{", position + 1)
+        if following < 0:
+            return
+        position = following + 1
 
 
 #: What JSON counts as white space between values.
