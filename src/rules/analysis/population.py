@@ -39,7 +39,7 @@ from rules.errors import (
     did_you_mean,
     error_record,
 )
-from rules.policy.documents import DocumentError, decode, read_bytes
+from rules.policy.documents import DocumentError, read_text
 from rules.policy.loader import AmendmentText, Policy, load_policy
 
 __all__ = [
@@ -82,7 +82,7 @@ class PolicySpec:
         texts = []
         for path in amendments:
             try:
-                texts.append(AmendmentText(decode(read_bytes(Path(path)), str(path)), str(path)))
+                texts.append(AmendmentText(read_text(Path(path)), str(path)))
             except DocumentError as error:
                 raise PolicyError(
                     f"amendment {path} cannot be loaded", [Problem(str(path), error.message)]

@@ -29,8 +29,8 @@ from rules.policy.documents import (
     parse_json,
     parse_json_document,
     parse_json_values,
-    read_bytes,
     read_document,
+    read_text,
 )
 
 __all__ = [
@@ -147,7 +147,7 @@ def read_records(source: str, input_format: InputFormat = InputFormat.auto) -> R
             as_json = input_format is InputFormat.json
             document = parse_json_document(text, "<stdin>") if as_json else parse_document(text, "<stdin>")
         elif auto and Path(source).suffix.lower() == ".json":
-            text = decode(read_bytes(Path(source), MAX_DOCUMENT_BYTES), source)
+            text = read_text(Path(source))
             document = parse_json_document(text, source)
         else:
             document = read_document(Path(source), as_json=None if auto else input_format is InputFormat.json)

@@ -36,6 +36,7 @@ __all__ = [
     "parse_json_document",
     "parse_json_values",
     "read_bytes",
+    "read_text",
     "Document",
     "DocumentError",
     "JsonLine",
@@ -687,11 +688,17 @@ def _lines(handle: BinaryIO, start: int, end: int | None, number: int) -> Iterat
         number += 1
 
 
+def read_text(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes (:func:`read_bytes`,
+    :func:`decode`), its problems placed at the file."""
+    return decode(read_bytes(path, limit), str(path))
+
+
 def read_document(path: Path, limit: int = MAX_DOCUMENT_BYTES, *, as_json: bool | None = None) -> Document:
     """Read a ``.json``, ``.yaml`` or ``.yml`` file of at most ``limit`` bytes. JSON is read
     strictly as JSON (one parser for the check and the data); YAML as plain data. ``as_json``
     says which, whatever the file's name (``None``: by its name, ``.json`` being JSON)."""
-    text = decode(read_bytes(path, limit), str(path))
+    text = read_text(path, limit)
     if as_json is None:
         as_json = path.suffix.lower() == ".json"
     if as_json:
