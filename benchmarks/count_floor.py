@@ -49,15 +49,15 @@ from bench_population import ON, population_records  # noqa: E402
 
 from models.person import Person, Trip  # noqa: E402
 from rules.analysis.impact import Comparison  # noqa: E402
-from rules.analysis.population import PolicySpec, built_comparison  # noqa: E402
+from rules.engine.evaluator import Evaluator  # noqa: E402
+from rules.policy.loader import load_policy  # noqa: E402
 from rules.stay.window import StayFigures, _CountedRuns, _Runs, count_trips  # noqa: E402
 
 
 def counted_persons(count: int, seed: int) -> tuple[list[tuple[tuple[Trip, ...], Any]], int]:
     """The trips of the persons ``count_trips`` counts, each with what its count reads, and
     ``as_of``."""
-    comparison = built_comparison(PolicySpec.of_files(None), PolicySpec.of_files(None))
-    stay: Any = comparison.baseline.mechanisms["stay"]
+    stay: Any = Evaluator(load_policy()).mechanisms["stay"]
     day = dt.date.fromisoformat(ON).toordinal()
     kept = []
     for record in population_records(count, seed):
