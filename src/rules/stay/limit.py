@@ -897,6 +897,21 @@ class StayLimit:
             if first <= last
         ]
 
+    @property
+    def in_force(self) -> tuple[int, int]:
+        """The first and last day (ordinals; ``UNBOUNDED``: no end) the base limit is in force."""
+        return self._in_force
+
+    def regime_on(self, citizenship: str, day: int) -> tuple[bool, Any, bool]:
+        """Whether the regime table has a row for ``citizenship`` on ``day`` (an ordinal), its
+        value and whether that regime is subject to the limit, as :meth:`derive_stay` reads them."""
+        return self._regimes_on.get((citizenship, day)) or self._regime_on(citizenship, day)
+
+    def counting(self, citizenship: str, day: int) -> _Counting:
+        """What counting the record of a subject of ``citizenship`` on ``day`` (an ordinal)
+        reads of the policy, as :meth:`derive_stay` reads it; raises as it would."""
+        return self._countings.get((citizenship, day)) or self._counting(citizenship, day)
+
     def _regime_on(self, citizenship: str, day: int) -> tuple[bool, Any, bool]:
         """Whether table stay.regime_of_citizenship has a row for ``citizenship`` on ``day``,
         its value (``None``: no row) and whether that regime is subject to the limit: looked up
