@@ -8,28 +8,19 @@ these tests hold the facts, not the count (``tests/test_columns_counting.py`` ho
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
+from columns_blocks import block, travellers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rules
 from models.person import Person
-from rules.columns.facts import stay_facts
 from rules.stay.limit import StayLimit
-from rules.stay.window import count_trips
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-ROOT = Path(__file__).resolve().parents[1]
-LIMIT_60 = ROOT / "examples" / "amendments" / "limit-60-days.yaml"
-sys.path.insert(0, str(ROOT / "benchmarks"))
-CITIZENSHIPS = ("RU", "US", "CN", "KZ", "DE", "TR", "UZ", "KG", "IN", "GB", "AQ", None)
+LIMIT_60 = Path(__file__).resolve().parents[1] / "examples" / "amendments" / "limit-60-days.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -40,60 +31,6 @@ def mechanisms() -> dict[str, StayLimit]:
     }
 
 
-@dataclass(frozen=True)
-class _Count:
-    days_used: Any
-    overstay_count: Any
-    period_offsets: Any
-    period_first: Any
-    period_last: Any
-    present: Any
-
-
-def _block(stay: StayLimit, persons: list[Person], as_of: dt.date) -> Any:
-    """The facts of ``persons`` as columns, from the record engine's count of each."""
-    day = as_of.toordinal()
-    offsets, entries = [0], []
-    days_used, overstay, present, period_offsets, firsts, lasts = [], [], [], [0], [], []
-    for person in persons:
-        trips = person.trips or ()
-        entries.extend(trip.entry.toordinal() for trip in trips)
-        offsets.append(len(entries))
-        figures = None
-        code = person.citizenship
-        if code is not None and trips:
-            recorded, _, subject = stay.regime_on(code, day)
-            first, last = stay.in_force
-            if recorded and subject and first <= day <= last:
-                counting = stay.counting(code, day)
-                if counting.course.uniform:
-                    figures, _ = count_trips(trips, day, counting.rules, counting.per_entry, counting.terms)
-        days_used.append(figures.days_used if figures else 0)
-        overstay.append(figures.overstay_count if figures else 0)
-        present.append(bool(figures and figures.present))
-        for first, last in figures.periods if figures else ():
-            firsts.append(first)
-            lasts.append(last)
-        period_offsets.append(len(firsts))
-    count = _Count(
-        np.array(days_used, dtype=np.int64),
-        np.array(overstay, dtype=np.int64),
-        np.array(period_offsets, dtype=np.int64),
-        np.array(firsts, dtype=np.int64),
-        np.array(lasts, dtype=np.int64),
-        np.array(present, dtype=np.bool_),
-    )
-    return stay_facts(
-        stay,
-        as_of,
-        [person.citizenship for person in persons],
-        np.array([person.trips is not None for person in persons], dtype=np.bool_),
-        np.array(offsets, dtype=np.int64),
-        np.array(entries, dtype=np.int64),
-        count,
-    )
-
-
 def _expected(stay: StayLimit, person: Person, as_of: dt.date) -> dict[str, Any] | None:
     """``derive_stay``'s facts, or ``None`` where the record engine raises."""
     try:
@@ -102,32 +39,9 @@ def _expected(stay: StayLimit, person: Person, as_of: dt.date) -> dict[str, Any]
         return None
 
 
-@st.composite
-def travellers(draw: st.DrawFn) -> Person:
-    start = dt.date(2022, 10, 1) + dt.timedelta(days=draw(st.integers(0, 1200)))
-    trips: list[dict[str, str]] = []
-    day = start
-    for index in range(draw(st.integers(0, 12))):
-        if index:
-            day += dt.timedelta(days=draw(st.integers(0, 80)))
-        length = draw(st.integers(0, 120))
-        exit_ = day + dt.timedelta(days=length)
-        trips.append({"entry": day.isoformat(), "exit": exit_.isoformat()})
-        day = exit_
-    if trips and draw(st.booleans()):
-        del trips[-1]["exit"]
-    record: dict[str, Any] = {"person_id": "P-1"}
-    code = draw(st.sampled_from(CITIZENSHIPS))
-    if code is not None:
-        record["citizenship"] = code
-    if draw(st.integers(0, 9)):
-        record["trips"] = trips
-    return Person.model_validate(record)
-
-
 def _check(stay: StayLimit, persons: list[Person], as_of: dt.date) -> int:
     """Every record in scope has the record engine's facts; returns how many were."""
-    facts = _block(stay, persons, as_of)
+    facts = block(stay, persons, as_of)
     taken = 0
     for index, person in enumerate(persons):
         expected = _expected(stay, person, as_of)
@@ -172,7 +86,7 @@ def test_2022_06_01_before_the_limit_nothing_is_counted_and_every_record_is_in_s
     person = Person.model_validate(
         {"person_id": "P-1", "citizenship": "US", "trips": [{"entry": "2022-01-01", "exit": "2022-05-01"}]}
     )
-    facts = _block(mechanisms["shipped"], [person], dt.date(2022, 6, 1))
+    facts = block(mechanisms["shipped"], [person], dt.date(2022, 6, 1))
     assert facts.in_scope.all() and not facts.counted.any()
     assert facts.row(0) == _expected(mechanisms["shipped"], person, dt.date(2022, 6, 1))
 
@@ -185,5 +99,5 @@ def test_2026_06_01_a_nationality_missing_from_the_regime_table_is_left_to_the_r
     )
     stay = mechanisms["shipped"]
     recorded, _, _ = stay.regime_on("AQ", dt.date(2026, 6, 1).toordinal())
-    facts = _block(stay, [person], dt.date(2026, 6, 1))
+    facts = block(stay, [person], dt.date(2026, 6, 1))
     assert bool(facts.in_scope[0]) is recorded

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from rules.columns.values import Coded
+from rules.engine.computation import plain
 from rules.errors import KzmigError
 from rules.stay.window import NoValueInForce
 
@@ -95,6 +97,45 @@ class StayFacts:
     @property
     def overstay_period_days(self) -> Ints:
         return np.where(self.periods > 0, self.overstay_period_end - self.overstay_period_start + 1, 0)
+
+    def coded(self) -> dict[str, Coded]:
+        """Every fact :meth:`row` may give, as coded columns by local name (none where a record
+        does not have it): what :class:`~rules.columns.values.BlockFacts` reads as the stay
+        mechanism's facts."""
+        size = len(self.in_scope)
+        known = self.citizenship_known
+        recorded = known & self.regime_recorded
+        counted = self.counted
+        periods, previous = counted & (self.periods > 0), counted & (self.periods > 1)
+        every = np.ones(size, dtype=np.bool_)
+        as_date = dt.date.fromordinal
+        return {
+            "trips_recorded": Coded.of_flags(self.trips_recorded, every),
+            "statuses": Coded.constant(plain(()), size),
+            "citizenship": Coded.of_objects(self.citizenship),
+            "regime_recorded": Coded.of_flags(self.regime_recorded, known),
+            "regime": Coded.of_objects(
+                [value if flag else None for value, flag in zip(self.regime, recorded, strict=True)]
+            ),
+            "subject": Coded.of_flags(self.subject, recorded),
+            "days_used": Coded.of_numbers(self.days_used, counted),
+            "overstay_days": Coded.of_numbers(self.overstay_days, counted),
+            "exempt_days": Coded.of_numbers(np.zeros(size, dtype=np.int64), counted),
+            "present": Coded.of_flags(self.present, counted),
+            "entered_today": Coded.of_flags(self.entered_today, counted),
+            "over_limit": Coded.of_flags(self.over_limit, counted),
+            "overstay_period_days": Coded.of_numbers(self.overstay_period_days, periods),
+            "overstay_period_end": Coded.of_numbers(self.overstay_period_end, periods, as_date),
+            "overstay_period_start": Coded.of_numbers(self.overstay_period_start, periods, as_date),
+            "previous_overstay_period_days": Coded.of_numbers(self.previous_overstay_period_days, previous),
+            "previous_overstay_period_end": Coded.of_numbers(
+                self.previous_overstay_period_end, previous, as_date
+            ),
+        }
+
+    @property
+    def citizenship_known(self) -> Flags:
+        return np.array([code is not None for code in self.citizenship], dtype=np.bool_)
 
     def row(self, index: int) -> dict[str, Any]:
         """The facts of record ``index`` as ``derive_stay`` gives them (dates as dates): for the

@@ -1,0 +1,105 @@
+"""Blocks of travellers for the tests of the columnar path: generated records, and their stay
+facts as columns made from the record engine's own count of each (``count_trips``), so that a
+test of what is made from the count holds that alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+
+from models.person import Person
+from rules.columns.facts import StayFacts, stay_facts
+from rules.stay.limit import StayLimit
+from rules.stay.window import count_trips
+
+__all__ = ["CITIZENSHIPS", "Count", "block", "travellers"]
+
+# The benchmark's population generator (``bench_population.population_records``) for the tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+#: Subjects of the limit under several regimes, a citizen, a nationality the regime table may
+#: lack, and no citizenship.
+CITIZENSHIPS = ("RU", "US", "CN", "KZ", "DE", "TR", "UZ", "KG", "IN", "GB", "AQ", None)
+
+
+@dataclass(frozen=True)
+class Count:
+    days_used: Any
+    overstay_count: Any
+    period_offsets: Any
+    period_first: Any
+    period_last: Any
+    present: Any
+
+
+def block(stay: StayLimit, persons: list[Person], as_of: dt.date) -> StayFacts:
+    """The facts of ``persons`` as columns, from the record engine's count of each."""
+    day = as_of.toordinal()
+    offsets, entries = [0], []
+    days_used, overstay, present, period_offsets, firsts, lasts = [], [], [], [0], [], []
+    for person in persons:
+        trips = person.trips or ()
+        entries.extend(trip.entry.toordinal() for trip in trips)
+        offsets.append(len(entries))
+        figures = None
+        code = person.citizenship
+        if code is not None and trips:
+            recorded, _, subject = stay.regime_on(code, day)
+            first, last = stay.in_force
+            if recorded and subject and first <= day <= last:
+                counting = stay.counting(code, day)
+                if counting.course.uniform:
+                    figures, _ = count_trips(trips, day, counting.rules, counting.per_entry, counting.terms)
+        days_used.append(figures.days_used if figures else 0)
+        overstay.append(figures.overstay_count if figures else 0)
+        present.append(bool(figures and figures.present))
+        for first, last in figures.periods if figures else ():
+            firsts.append(first)
+            lasts.append(last)
+        period_offsets.append(len(firsts))
+    count = Count(
+        np.array(days_used, dtype=np.int64),
+        np.array(overstay, dtype=np.int64),
+        np.array(period_offsets, dtype=np.int64),
+        np.array(firsts, dtype=np.int64),
+        np.array(lasts, dtype=np.int64),
+        np.array(present, dtype=np.bool_),
+    )
+    return stay_facts(
+        stay,
+        as_of,
+        [person.citizenship for person in persons],
+        np.array([person.trips is not None for person in persons], dtype=np.bool_),
+        np.array(offsets, dtype=np.int64),
+        np.array(entries, dtype=np.int64),
+        count,
+    )
+
+
+@st.composite
+def travellers(draw: st.DrawFn) -> Person:
+    start = dt.date(2022, 10, 1) + dt.timedelta(days=draw(st.integers(0, 1200)))
+    trips: list[dict[str, str]] = []
+    day = start
+    for index in range(draw(st.integers(0, 12))):
+        if index:
+            day += dt.timedelta(days=draw(st.integers(0, 80)))
+        length = draw(st.integers(0, 120))
+        exit_ = day + dt.timedelta(days=length)
+        trips.append({"entry": day.isoformat(), "exit": exit_.isoformat()})
+        day = exit_
+    if trips and draw(st.booleans()):
+        del trips[-1]["exit"]
+    record: dict[str, Any] = {"person_id": "P-1"}
+    code = draw(st.sampled_from(CITIZENSHIPS))
+    if code is not None:
+        record["citizenship"] = code
+    if draw(st.integers(0, 9)):
+        record["trips"] = trips
+    return Person.model_validate(record)
