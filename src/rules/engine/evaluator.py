@@ -25,7 +25,7 @@ import os
 import threading
 import zoneinfo
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal, NamedTuple
@@ -39,7 +39,7 @@ from rules.engine.compiled import CompiledPolicy
 from rules.engine.durable import CompiledRuleset, check_facts
 from rules.engine.guards import FiringGuards
 from rules.engine.inputs import parse_person, read_person
-from rules.engine.patterns import FactKeys, compile_rule
+from rules.engine.patterns import FactKeys, compile_rule, encode_value
 from rules.engine.sections import (
     Decided,
     decision,
@@ -272,44 +272,13 @@ class Evaluator:
         record, sections_read = read_person(person, policy)
         as_of = evaluation_day(on) if on is not None else today(policy)
         case = Case(compiled, record, sections_read, as_of)
-        plan = self._plans.get(tuple(sections_read)) or self._plan(sections_read)
+        plan = self.plan(sections_read)
         derived: dict[str, Derived] = {}
         for name, mechanism in plan.mechanisms:
             found_derived = derived[name] = mechanism.derive(case.person, as_of)
             case.mechanism_facts[name] = found_derived.facts
             case.person = found_derived.person
-        fired: list[str] = []  # the rules fired, in the order the engine reported them
-        fired_in: dict[str, list[str]] = {}  # the same, by programme
-        guarded: set[str] = set()
-        programme_of = compiled.programme_of
-        decided: dict[str, Decided] = {}
-        overridden_by: dict[str, str] = {}
-        left_out: dict[str, str] = {}
-        for batch, has_guard in plan.rounds:
-            asserted = self._may_fire(batch, case) if has_guard else batch
-            if len(asserted) < len(batch):
-                guarded.update(name for name in batch if name not in asserted)
-            if asserted:
-                for rule_id in self._fired(asserted, case):
-                    fired.append(rule_id)
-                    fired_in.setdefault(programme_of[rule_id], []).append(rule_id)
-                if not self._overriding.isdisjoint(fired):  # else no exception fired: none set aside
-                    overridden_by = self._set_aside(fired)
-            for name in batch:
-                its = fired_in.get(name)
-                found = self._decide(name, its, overridden_by, case) if its is not None else None
-                if found is None:
-                    if policy.programmes[name].required:
-                        message = (
-                            f"policy {policy.name} ({policy.version}) decides no {name} status "
-                            f"on {as_of}: no rule in force applies to this case"
-                        )
-                        if undecided == "raise" or name in self.mechanisms:
-                            raise EvaluationError(message)
-                        left_out[name] = message
-                    continue
-                decided[name] = found
-                case.statuses[name] = found.status
+        fired, guarded, decided, overridden_by, left_out = self.decided(plan.rounds, case, undecided)
         warnings: list[str] = [warning for d in derived.values() for warning in d.warnings]
         fired_ids = set(fired)
         slots: dict[str, dict[str, Decision]] = {}
@@ -363,6 +332,53 @@ class Evaluator:
             },
         )
 
+    def decided(
+        self,
+        rounds: Sequence[tuple[tuple[str, ...], bool]],
+        case: Case,
+        undecided: Literal["raise", "omit"] = "raise",
+    ) -> tuple[list[str], set[str], dict[str, Decided], dict[str, str], dict[str, str]]:
+        """The programmes of ``rounds`` (a plan's, see :meth:`evaluate_case`) decided for
+        ``case``, round by round, each status set in the case for the rounds after: the rules
+        fired (in the order the engine reported them), the programmes a guard ruled out, what
+        each programme decided, the rules set aside (and by which), and the programmes left
+        undecided with ``undecided="omit"`` (and why). The columnar path decides a combination of
+        fact values so (``rules.columns.decisions``)."""
+        policy = self.policy
+        programme_of = self.compiled.programme_of
+        fired: list[str] = []  # the rules fired, in the order the engine reported them
+        fired_in: dict[str, list[str]] = {}  # the same, by programme
+        guarded: set[str] = set()
+        decided: dict[str, Decided] = {}
+        overridden_by: dict[str, str] = {}
+        left_out: dict[str, str] = {}
+        for batch, has_guard in rounds:
+            asserted = self._may_fire(batch, case) if has_guard else batch
+            if len(asserted) < len(batch):
+                guarded.update(name for name in batch if name not in asserted)
+            if asserted:
+                for rule_id in self._fired(asserted, case):
+                    fired.append(rule_id)
+                    fired_in.setdefault(programme_of[rule_id], []).append(rule_id)
+                if not self._overriding.isdisjoint(fired):  # else no exception fired: none set aside
+                    overridden_by = self._set_aside(fired)
+            for name in batch:
+                its = fired_in.get(name)
+                found = self._decide(name, its, overridden_by, case) if its is not None else None
+                if found is None:
+                    if policy.programmes[name].required:
+                        message = (
+                            f"policy {policy.name} ({policy.version}) decides no {name} status "
+                            f"on {case.as_of}: no rule in force applies to this case"
+                        )
+                        if undecided == "raise" or name in self.mechanisms:
+                            raise EvaluationError(message)
+                        left_out[name] = message
+                    continue
+                decided[name] = found
+                case.statuses[name] = found.status
+        return fired, guarded, decided, overridden_by, left_out
+
     def _traced(
         self,
         values: dict[str, Any],
@@ -396,6 +412,30 @@ class Evaluator:
             return None
         keys = dict.fromkeys(key for needs in self._guards.guards[programme] for key, _, _ in needs)
         return tuple(self._fact_of_key[key] for key in keys)
+
+    def value_class(self, name: str, value: Any) -> Any:
+        """The class of ``value`` (not ``None``) as fact ``name``'s value among the rules'
+        patterns (:mod:`rules.engine.classes`): two values of one class fire the same rules
+        with every other fact alike. The value itself when the classes do not cover it; the
+        name alone for a fact no pattern reads."""
+        classes = self._classes
+        if classes is None:
+            return ("=", value)
+        parts = []
+        for plan in self._engine_plans.values():
+            for fact, key, value_type, _, _ in plan:
+                if fact == name:
+                    encoded = encode_value(value, value_type)
+                    part = None if encoded is None else classes.part(key, encoded)
+                    if part is None:
+                        return ("=", value)
+                    parts.append(part)
+        return tuple(dict.fromkeys(parts))
+
+    def plan(self, sections: Mapping[str, Any]) -> _Plan:
+        """What evaluating a record carrying the programme sections ``sections`` involves (the
+        mechanisms, the rounds of programmes, the sections and slots), kept per set of them."""
+        return self._plans.get(tuple(sections)) or self._plan(sections)
 
     def _plan(self, sections: Mapping[str, Any]) -> _Plan:
         """The plan of a record carrying ``sections`` (kept by their names)."""
