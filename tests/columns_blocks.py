@@ -14,11 +14,15 @@ import numpy as np
 from hypothesis import strategies as st
 
 from models.person import Person
-from rules.columns.facts import StayFacts, stay_facts
+from rules.columns.decisions import decide
+from rules.columns.facts import NO_DAY, StayFacts, stay_facts
+from rules.columns.figures import Periods, current_entries, stay_figures
+from rules.columns.values import BlockFacts
+from rules.engine.evaluator import Evaluator
 from rules.stay.limit import StayLimit
 from rules.stay.window import count_trips
 
-__all__ = ["CITIZENSHIPS", "Count", "block", "travellers"]
+__all__ = ["CITIZENSHIPS", "Count", "Counted", "block", "counted", "decided_figures", "travellers"]
 
 # The benchmark's population generator (``bench_population.population_records``) for the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -36,16 +40,35 @@ class Count:
     period_first: Any
     period_last: Any
     present: Any
+    latest_exit: Any
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A block of records as the columns hold them, counted by the record engine."""
+
+    facts: StayFacts
+    count: Count
+    offsets: Any
+    entry: Any
+    exit: Any
 
 
 def block(stay: StayLimit, persons: list[Person], as_of: dt.date) -> StayFacts:
     """The facts of ``persons`` as columns, from the record engine's count of each."""
+    return counted(stay, persons, as_of).facts
+
+
+def counted(stay: StayLimit, persons: list[Person], as_of: dt.date) -> Counted:
+    """``persons`` as columns, with their facts made from the record engine's count of each."""
     day = as_of.toordinal()
-    offsets, entries = [0], []
+    offsets, entries, exits = [0], [], []
     days_used, overstay, present, period_offsets, firsts, lasts = [], [], [], [0], [], []
+    latest_exits = []
     for person in persons:
         trips = person.trips or ()
         entries.extend(trip.entry.toordinal() for trip in trips)
+        exits.extend(NO_DAY if trip.exit is None else trip.exit.toordinal() for trip in trips)
         offsets.append(len(entries))
         figures = None
         code = person.citizenship
@@ -59,6 +82,8 @@ def block(stay: StayLimit, persons: list[Person], as_of: dt.date) -> StayFacts:
         days_used.append(figures.days_used if figures else 0)
         overstay.append(figures.overstay_count if figures else 0)
         present.append(bool(figures and figures.present))
+        latest = figures.latest_exit if figures else None
+        latest_exits.append(NO_DAY if latest is None else latest)
         for first, last in figures.periods if figures else ():
             firsts.append(first)
             lasts.append(last)
@@ -70,8 +95,9 @@ def block(stay: StayLimit, persons: list[Person], as_of: dt.date) -> StayFacts:
         np.array(firsts, dtype=np.int64),
         np.array(lasts, dtype=np.int64),
         np.array(present, dtype=np.bool_),
+        np.array(latest_exits, dtype=np.int64),
     )
-    return stay_facts(
+    facts = stay_facts(
         stay,
         as_of,
         [person.citizenship for person in persons],
@@ -80,6 +106,31 @@ def block(stay: StayLimit, persons: list[Person], as_of: dt.date) -> StayFacts:
         np.array(entries, dtype=np.int64),
         count,
     )
+    return Counted(
+        facts,
+        count,
+        np.array(offsets, dtype=np.int64),
+        np.array(entries, dtype=np.int64),
+        np.array(exits, dtype=np.int64),
+    )
+
+
+def decided_figures(
+    evaluator: Evaluator, persons: list[Person], as_of: dt.date
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The records of ``persons`` in scope, and the figures the columns give each."""
+    made = counted(evaluator.mechanisms["stay"], persons, as_of)
+    rows = np.flatnonzero(made.facts.in_scope)
+    facts = made.facts.taken(rows)
+    facts_of_block = BlockFacts(evaluator.compiled, as_of, len(rows), {"stay": facts.coded()})
+    decisions = decide(evaluator, facts_of_block, evaluator.plan({}).rounds)
+    count = made.count
+    periods = Periods(count.period_offsets, count.period_first, count.period_last).taken(rows)
+    entries = current_entries(as_of.toordinal(), made.offsets, made.entry, made.exit)[rows]
+    found = stay_figures(
+        evaluator, facts, facts_of_block, decisions, periods, count.latest_exit[rows], entries
+    )
+    return rows, found
 
 
 @st.composite

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
@@ -73,7 +73,8 @@ class StayFacts:
     ``counted``: whether the record was counted (a subject of the limit, with trips recorded,
     the limit in force); the count's facts hold 0, false or :data:`NO_DAY` for the others and
     are not facts of theirs (:meth:`row` leaves them out). ``periods``: how many overstay periods
-    each record has (0: none, and no period fact; 1: no previous period fact)."""
+    each record has (0: none, and no period fact; 1: no previous period fact). ``per_entry``:
+    the cap per entry of a record counted (:data:`NO_DAY`: none)."""
 
     as_of: int
     in_scope: Flags
@@ -83,6 +84,7 @@ class StayFacts:
     regime: Sequence[Any]
     subject: Flags
     counted: Flags
+    per_entry: Ints
     days_used: Ints
     overstay_days: Ints
     present: Flags
@@ -97,6 +99,17 @@ class StayFacts:
     @property
     def overstay_period_days(self) -> Ints:
         return np.where(self.periods > 0, self.overstay_period_end - self.overstay_period_start + 1, 0)
+
+    def taken(self, rows: Ints) -> StayFacts:
+        """The facts of the records ``rows`` only, in that order (the records in scope, say)."""
+        changed: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, np.ndarray):
+                changed[item.name] = value[rows]
+            elif isinstance(value, list | tuple):
+                changed[item.name] = [value[int(row)] for row in rows]
+        return replace(self, **changed)
 
     def coded(self) -> dict[str, Coded]:
         """Every fact :meth:`row` may give, as coded columns by local name (none where a record
@@ -185,6 +198,7 @@ class _Nationality:
     subject: bool
     in_scope: bool
     limit: int = 0
+    per_entry: int = NO_DAY
 
 
 def _nationality(stay: StayLimit, citizenship: str, day: int, in_force: bool) -> _Nationality:
@@ -199,7 +213,8 @@ def _nationality(stay: StayLimit, citizenship: str, day: int, in_force: bool) ->
         counting = stay.counting(citizenship, day)
     except (NoValueInForce, KzmigError):
         return _Nationality(recorded, regime, subject, False)
-    return _Nationality(recorded, regime, subject, counting.course.uniform, counting.limit)
+    per_entry = NO_DAY if counting.per_entry is None else counting.per_entry
+    return _Nationality(recorded, regime, subject, counting.course.uniform, counting.limit, per_entry)
 
 
 def stay_facts(
@@ -225,6 +240,7 @@ def stay_facts(
     regime_recorded = np.zeros(size, dtype=np.bool_)
     subject = np.zeros(size, dtype=np.bool_)
     limit = np.zeros(size, dtype=np.int64)
+    per_entry = np.full(size, NO_DAY, dtype=np.int64)
     regime: list[Any] = [None] * size
     for index, code in enumerate(citizenship):
         if code is None:
@@ -237,6 +253,7 @@ def stay_facts(
         subject[index] = found.subject
         regime[index] = found.regime
         limit[index] = found.limit
+        per_entry[index] = found.per_entry
     counted = subject & trips_recorded & in_force
     counted &= in_scope
     present = count.present & counted
@@ -263,6 +280,7 @@ def stay_facts(
         regime=regime,
         subject=subject,
         counted=counted,
+        per_entry=np.where(counted, per_entry, NO_DAY),
         days_used=days_used,
         overstay_days=np.where(has_period, count.overstay_count, 0),
         present=present,

@@ -191,12 +191,14 @@ class BlockFacts:
             return Coded.constant(Val(None, gaps=(f"fact {name} has no formula on {self.as_of}",)), self.size)
         return self.evaluated(closure, self._node(name))
 
-    def evaluated(self, closure: Evaluate, node: Any) -> Coded:
-        """``closure`` (compiled from ``node``) of every record: once per distinct combination
-        of the facts ``node`` reads."""
+    def evaluated(self, closure: Evaluate, node: Any, rows: Ints | None = None) -> Coded:
+        """``closure`` (compiled from ``node``) of every record, or of the records ``rows``
+        only (in that order): once per distinct combination of the facts ``node`` reads."""
         names = references(node)[0]
         operands = [self.fact(name) for name in names]
-        inverse, firsts = combined(operands, self.size)
+        if rows is not None:
+            operands = [Coded(column.codes[rows], column.vals) for column in operands]
+        inverse, firsts = combined(operands, self.size if rows is None else len(rows))
         results = []
         for first in firsts:
             values = {name: column.at(int(first)) for name, column in zip(names, operands, strict=True)}

@@ -1024,6 +1024,22 @@ class StayLimit:
             warnings.append(late)
         return due
 
+    def registration_after(self, citizenship: str, entry: dt.date, as_of: dt.date) -> RegistrationDue | None:
+        """The registration the stay section shows on ``as_of`` for a person of ``citizenship``
+        on a trip entered on ``entry`` that the record gives no registration day for: as
+        :meth:`_registration` finds it for such a trip (none where it cannot be computed)."""
+        key = (citizenship, entry, None, as_of)
+        found = self._registration_states.get(key)
+        if found is None:
+            try:
+                found = self._registration_state(citizenship, Trip.model_construct(entry=entry), as_of)
+            except EvaluationError:
+                return None
+            if len(self._registration_states) >= _REGISTRATIONS_KEPT:
+                self._registration_states.clear()
+            self._registration_states[key] = found
+        return found[0]
+
     def _registration_state(
         self, citizenship: str, trip: Trip, as_of: dt.date
     ) -> tuple[RegistrationDue | None, str | None]:
