@@ -14,6 +14,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from models.person import Person
+from rules.columns.compare import Travellers
 from rules.columns.decisions import decide
 from rules.columns.facts import NO_DAY, StayFacts, stay_facts
 from rules.columns.figures import Periods, current_entries, stay_figures
@@ -22,7 +23,17 @@ from rules.engine.evaluator import Evaluator
 from rules.stay.limit import StayLimit
 from rules.stay.window import count_trips
 
-__all__ = ["CITIZENSHIPS", "Count", "Counted", "block", "counted", "decided_figures", "travellers"]
+__all__ = [
+    "CITIZENSHIPS",
+    "Count",
+    "Counted",
+    "block",
+    "counted",
+    "as_travellers",
+    "decided_figures",
+    "reference_count",
+    "travellers",
+]
 
 # The benchmark's population generator (``bench_population.population_records``) for the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -41,6 +52,7 @@ class Count:
     period_last: Any
     present: Any
     latest_exit: Any
+    counted_here: Any = None
 
 
 @dataclass(frozen=True)
@@ -154,3 +166,43 @@ def travellers(draw: st.DrawFn) -> Person:
     if draw(st.integers(0, 9)):
         record["trips"] = trips
     return Person.model_validate(record)
+
+
+def reference_count(stay: StayLimit, travellers: Travellers, as_of: dt.date) -> Count:
+    """The count of a block of travellers by the record engine, record by record
+    (``count_trips``): a count for :func:`rules.columns.compare.compared_block` to test with."""
+    persons = []
+    for row in range(len(travellers)):
+        first, end = int(travellers.offsets[row]), int(travellers.offsets[row + 1])
+        trips = [
+            {"entry": dt.date.fromordinal(int(entry)).isoformat()}
+            | ({} if int(exit_) == NO_DAY else {"exit": dt.date.fromordinal(int(exit_)).isoformat()})
+            for entry, exit_ in zip(travellers.entry[first:end], travellers.exit[first:end], strict=True)
+        ]
+        record: dict[str, Any] = {"person_id": travellers.person_id[row]}
+        if travellers.citizenship[row] is not None:
+            record["citizenship"] = travellers.citizenship[row]
+        if travellers.trips_recorded[row]:
+            record["trips"] = trips
+        persons.append(Person.model_validate(record))
+    count = counted(stay, persons, as_of).count
+    return Count(**{**vars(count), "counted_here": np.ones(len(persons), dtype=np.bool_)})
+
+
+def as_travellers(persons: list[Person]) -> Travellers:
+    """``persons`` as the columns hold a block's travellers."""
+    offsets, entries, exits = [0], [], []
+    for person in persons:
+        for trip in person.trips or ():
+            entries.append(trip.entry.toordinal())
+            exits.append(NO_DAY if trip.exit is None else trip.exit.toordinal())
+        offsets.append(len(entries))
+    return Travellers(
+        np.arange(len(persons), dtype=np.int64),
+        [person.person_id for person in persons],
+        [person.citizenship for person in persons],
+        np.array([person.trips is not None for person in persons], dtype=np.bool_),
+        np.array(offsets, dtype=np.int64),
+        np.array(entries, dtype=np.int64),
+        np.array(exits, dtype=np.int64),
+    )

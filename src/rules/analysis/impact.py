@@ -33,7 +33,7 @@ from rules.engine.evaluator import Evaluation, Evaluator
 from rules.errors import EvaluationError, InputError, KzmigError, Problem
 from rules.frozen import made
 
-__all__ = ["Compared", "Comparison", "Difference", "RuleChange", "Why", "compare"]
+__all__ = ["Compared", "Comparison", "Difference", "RuleChange", "Why", "changed_figures", "compare"]
 
 
 @dataclass(frozen=True)
@@ -279,7 +279,7 @@ class Comparison:
             new, changed = old, ()
         else:
             new = figures(after)
-            changed = _changed(old, new)
+            changed = changed_figures(old, new)
         if changed and lazy:  # the traces, for the why, built from the cases just evaluated
             before = first.traced()
             after = second.traced() if second is not None else None
@@ -290,10 +290,9 @@ class Comparison:
         else:
             why = _NO_WHY
         names = tuple(old) if new is old else tuple(dict.fromkeys((*old, *new)))
-        shown = self._statuses_of.get(names)
-        if shown is None:
-            shown = self._statuses_among(names)
-        statuses = {programme: (old.get(name), new.get(name)) for name, programme in shown}
+        statuses = {
+            programme: (old.get(name), new.get(name)) for name, programme in self.statuses_among(names)
+        }
         return made(
             Compared,
             {
@@ -310,6 +309,12 @@ class Comparison:
                 "restated": restated,
             },
         )
+
+    def statuses_among(self, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        """The figures among ``names`` that are a programme's status, each with its programme
+        (``stay.sanction.status``: ``sanction``), kept by the names."""
+        shown = self._statuses_of.get(names)
+        return shown if shown is not None else self._statuses_among(names)
 
     def _statuses_among(self, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """The figures among ``names`` that are a programme's status, with the programme, kept
@@ -800,7 +805,9 @@ def _remove(data: Any, path: list[str | int]) -> bool:
     return False
 
 
-def _changed(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
+def changed_figures(old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the figures that differ between ``old`` and ``new`` (one side's figure the
+    other lacks included), in reading order."""
     names = [*old, *(name for name in new if name not in old)]
     return tuple(name for name in names if old.get(name) != new.get(name))
 

@@ -1,0 +1,205 @@
+"""A block of travellers compared under two policy versions as columns: the outcome of every
+record that no date changes, and the records the record engine must compare.
+
+For each date and each version, the block's records are counted, their facts made, their
+programmes decided and their figures made as columns (:mod:`rules.columns.facts`,
+:mod:`~rules.columns.values`, :mod:`~rules.columns.decisions`, :mod:`~rules.columns.figures`).
+A record whose figures are the same under both versions on every date has the
+:class:`~rules.analysis.outcome.Outcome` the record engine would give it, made here by the
+analysis's own code (which figures are statuses, which are amounts). A record that changes on
+some date, that one version leaves undecided, or that is out of the columns' scope on some date
+under some version, is left to the record engine, which also gives the why of a change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from rules.analysis.figures import amount_pairs
+from rules.analysis.impact import Comparison, changed_figures
+from rules.analysis.outcome import Outcome
+from rules.columns.decisions import Decisions, decide
+from rules.columns.facts import CountedBlock, StayFacts, stay_facts
+from rules.columns.figures import Periods, current_entries, stay_figures
+from rules.columns.values import BlockFacts, NotColumnar
+from rules.engine.evaluator import Evaluator
+from rules.errors import EvaluationError
+from rules.frozen import made
+from rules.stay.limit import StayLimit
+
+__all__ = ["BlockCount", "Count", "Travellers", "compared_block"]
+
+Ints = npt.NDArray[np.int64]
+Flags = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Travellers:
+    """The records of a block the columns may take, as arrays: each record's number in the
+    input, its id and citizenship as given (a normalised code), whether it gives its trips, and
+    its trips (record ``i``'s are ``offsets[i]:offsets[i + 1]``, entry and exit days as
+    ordinals, ``NO_DAY`` for a trip not left)."""
+
+    index: Ints
+    person_id: Sequence[str]
+    citizenship: Sequence[str | None]
+    trips_recorded: Flags
+    offsets: Ints
+    entry: Ints
+    exit: Ints
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+class BlockCount(CountedBlock, Protocol):
+    """A block's count as the figures read it: the count's facts, the latest exit of each record
+    (an ordinal, ``NO_DAY`` for none), and which records it counted as the record engine would
+    (a record it cannot count so is left to the record engine)."""
+
+    @property
+    def latest_exit(self) -> Ints: ...
+
+    @property
+    def counted_here(self) -> Flags: ...
+
+
+#: The count of a block's travellers under one version on one day.
+Count = Callable[[StayLimit, Travellers, dt.date], BlockCount]
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One version's figures and decisions of the records compared, on one date."""
+
+    figures: list[dict[str, Any]]
+    decisions: Decisions
+    block: BlockFacts
+
+
+def _counted(
+    evaluator: Evaluator, travellers: Travellers, on: dt.date, count: Count
+) -> tuple[StayFacts, BlockCount]:
+    stay = evaluator.mechanisms["stay"]
+    assert isinstance(stay, StayLimit)  # the only mechanism of the records in scope
+    counted = count(stay, travellers, on)
+    facts = stay_facts(
+        stay,
+        on,
+        travellers.citizenship,
+        travellers.trips_recorded,
+        travellers.offsets,
+        travellers.entry,
+        counted,
+    )
+    return facts, counted
+
+
+def _side(
+    evaluator: Evaluator,
+    travellers: Travellers,
+    on: dt.date,
+    facts: StayFacts,
+    counted: BlockCount,
+    rows: Ints,
+) -> _Side:
+    taken = facts.taken(rows)
+    block = BlockFacts(evaluator.compiled, on, len(rows), {"stay": taken.coded()})
+    decisions = decide(evaluator, block, evaluator.plan({}).rounds, "omit")
+    for programme in evaluator.policy.programmes:
+        block.statuses[programme] = decisions.status(programme)
+    periods = Periods(counted.period_offsets, counted.period_first, counted.period_last).taken(rows)
+    entries = current_entries(on.toordinal(), travellers.offsets, travellers.entry, travellers.exit)[rows]
+    figures = stay_figures(evaluator, taken, block, decisions, periods, counted.latest_exit[rows], entries)
+    return _Side(figures, decisions, block)
+
+
+def _group_value(evaluator: Evaluator, side: _Side, name: str, row: int) -> Any:
+    """The value of fact ``name`` of a record under the baseline, as the record engine gives
+    the facts an analysis groups by (``None``: no such fact, or no value)."""
+    if name not in evaluator.compiled.specs:
+        return None
+    return side.block.fact(name).at(row).value
+
+
+def compared_block(
+    comparison: Comparison,
+    travellers: Travellers,
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+    count: Count,
+) -> list[list[Outcome] | None]:
+    """For each record of ``travellers``, its outcomes on every date when the columns find it
+    unchanged on every date; ``None`` for a record the record engine must compare (see the
+    module). ``count`` counts a block's travellers under one version on one day."""
+    size = len(travellers)
+    found: list[list[Outcome] | None] = [None] * size
+    if not size:
+        return found
+    versions = (comparison.baseline, comparison.amended)
+    counts = {
+        (on, side): _counted(evaluator, travellers, on, count)
+        for on in dates
+        for side, evaluator in enumerate(versions)
+    }
+    taken = np.ones(size, dtype=np.bool_)
+    for facts, counted in counts.values():
+        taken &= facts.in_scope & counted.counted_here
+    rows = np.flatnonzero(taken)
+    if not len(rows):
+        return found
+    try:
+        sides = {key: _side(versions[key[1]], travellers, key[0], *counts[key], rows) for key in counts}
+    except (NotColumnar, EvaluationError):
+        return found  # the block is the record engine's: it says why, record by record
+    unchanged = np.ones(len(rows), dtype=np.bool_)
+    for side in sides.values():
+        decisions = side.decisions
+        undecided = np.array([bool(c.left_out) for c in decisions.combinations], dtype=np.bool_)
+        if undecided.any():
+            unchanged &= ~undecided[decisions.codes]
+    baseline = comparison.baseline
+    for position, row in enumerate(rows.tolist()):
+        if not unchanged[position]:
+            continue
+        outcomes: list[Outcome] = []
+        for on in dates:
+            old = sides[(on, 0)].figures[position]
+            new = sides[(on, 1)].figures[position]
+            if changed_figures(old, new):
+                break  # the record engine's, with its why
+            names = tuple(old)
+            statuses = {
+                programme: (old.get(name), new.get(name))
+                for name, programme in comparison.statuses_among(names)
+            }
+            groups = {name: _group_value(baseline, sides[(on, 0)], name, position) for name in group_by}
+            outcomes.append(
+                made(
+                    Outcome,
+                    {
+                        "record": int(travellers.index[row]),
+                        "person_id": travellers.person_id[row],
+                        "as_of": on,
+                        "citizenship": travellers.citizenship[row],
+                        "statuses": statuses,
+                        "amounts": amount_pairs(old),
+                        "changed": (),
+                        "why": None,
+                        "notes": (),
+                        "detail": None,
+                        "groups": groups,
+                        "error": None,
+                        "problems": (),
+                    },
+                )
+            )
+        else:  # unchanged on every date
+            found[row] = outcomes
+    return found
