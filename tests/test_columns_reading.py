@@ -75,7 +75,7 @@ def rows(block: Block) -> list[tuple[int, int, int | None]]:
     taken = [
         (int(i), int(n), row) for row, (i, n) in enumerate(zip(block.indexes, block.numbers, strict=True))
     ]
-    others = [(other.index, other.number, None) for other in block.others]
+    others: list[tuple[int, int, int | None]] = [(other.record, other.number, None) for other in block.others]
     return sorted(taken + others)
 
 
@@ -350,7 +350,8 @@ def record_lines(draw: st.DrawFn) -> bytes:
 def blocks(draw: st.DrawFn) -> bytes:
     lines = draw(st.lists(record_lines(), max_size=12))
     data = b"\n".join(lines)
-    if lines and draw(st.booleans()):
+    feed = draw(st.booleans())
+    if lines and feed:
         data += b"\n"
     return data
 
@@ -419,11 +420,13 @@ def test_a_traveller_written_by_json_dumps_is_in_scope(persons: list[dict[str, A
             "exit before entry",
         ),
         (
-            b'{"person_id": "a", "trips": [{"entry": "2024-01-01"}, {"entry": "2024-01-05", "exit": "2024-01-06"}]}',
+            b'{"person_id": "a", "trips": [{"entry": "2024-01-01"},'
+            b' {"entry": "2024-01-05", "exit": "2024-01-06"}]}',
             "an open trip before another",
         ),
         (
-            b'{"person_id": "a", "trips": [{"entry": "2024-01-01", "exit": "2024-01-09"}, {"entry": "2024-01-05"}]}',
+            b'{"person_id": "a", "trips": [{"entry": "2024-01-01", "exit": "2024-01-09"},'
+            b' {"entry": "2024-01-05"}]}',
             "overlapping trips",
         ),
         (b"null", "not an object"),
@@ -434,7 +437,7 @@ def test_a_doubtful_line_goes_to_the_record_engine_as_it_was(line: bytes, why: s
     data = ok + line + b"\n" + ok
     block = assert_read_as_the_record_engine_reads(data, 7)
     assert in_scope_numbers(block) == {7, 9}, why
-    assert [(other.index, other.number, other.line) for other in block.others] == [(1, 8, line + b"\n")]
+    assert [(other.record, other.number, other.line) for other in block.others] == [(1, 8, line + b"\n")]
 
 
 def test_a_line_longer_than_the_limit_goes_to_the_record_engine_even_if_it_would_read() -> None:
@@ -455,8 +458,9 @@ def test_blank_lines_count_as_lines_but_are_no_records() -> None:
 
 def test_a_citizenship_is_kept_as_the_record_engine_keeps_it_and_trips_as_day_ordinals() -> None:
     data = (
-        b'{"person_id": "a:1", "citizenship": " kz ", "trips": [{"entry": "2024-02-28", "exit": "2024-03-01"},'
-        b' {"entry": "2024-03-01", "exit": "2024-03-01"}, {"entry": "2024-12-31"}]}'
+        b'{"person_id": "a:1", "citizenship": " kz ", "trips": ['
+        b'{"entry": "2024-02-28", "exit": "2024-03-01"}, {"entry": "2024-03-01", "exit": "2024-03-01"},'
+        b' {"entry": "2024-12-31"}]}'
     )
     block = assert_read_as_the_record_engine_reads(data)
     assert block.citizenship.to_pylist() == ["KZ"] and block.person_id.to_pylist() == ["a:1"]
@@ -470,13 +474,13 @@ def test_lines_pyarrow_refuses_go_to_the_record_engine_and_the_lines_around_them
     refused = {0, 41, 42, 150, 299}
     lines = [b'{"person_id": %d}' % i if i in refused else b'{"person_id": "p%d"}' % i for i in range(300)]
     block = assert_read_as_the_record_engine_reads(b"\n".join(lines))
-    assert [other.index for other in block.others] == sorted(refused)
+    assert [other.record for other in block.others] == sorted(refused)
 
 
 def test_a_block_of_many_lines_pyarrow_refuses_is_left_to_the_record_engine_where_need_be() -> None:
     lines = [b'{"person_id": %d}' % i if i % 3 == 0 else b'{"person_id": "p%d"}' % i for i in range(300)]
     block = assert_read_as_the_record_engine_reads(b"\n".join(lines))
-    assert {other.index for other in block.others} >= set(range(0, 300, 3))
+    assert {other.record for other in block.others} >= set(range(0, 300, 3))
 
 
 def population_lines(count: int) -> bytes:

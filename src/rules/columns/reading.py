@@ -92,8 +92,8 @@ class OtherLine(NamedTuple):
     """A line that is not blank and not in scope: for the record engine, which reads it (and
     reports its problem, if it has one) as it reads any line."""
 
-    #: Its record's index within the block (blank lines are no record).
-    index: int
+    #: Its record's index among the block's records (a blank line is no record).
+    record: int
     #: Its line number in the file.
     number: int
     #: The line as it was given (with its line feed, if it had one).
@@ -105,7 +105,7 @@ class Block:
     """The records of a block of lines: those in scope as arrays (one item per record, in input
     order; trips flat, record ``i``'s being ``offsets[i]:offsets[i + 1]``), the others as lines.
 
-    ``indexes`` and :attr:`OtherLine.index` place every record of the block: together they are
+    ``indexes`` and :attr:`OtherLine.record` place every record of the block: together they are
     ``0 .. records - 1``, each once, so the two streams merge back into input order.
     """
 
@@ -215,13 +215,14 @@ class _Lines:
             return self.doubtful.copy()
         first = self.bytes[self.starts.clip(max=len(self.data) - 1)]
         last = self.bytes[(self.ends - 1).clip(min=0)]
-        return (
+        read: Flags = (
             (self.lengths > 0)
             & (self.lengths <= MAX_LINE_BYTES)
             & ~self.doubtful
             & (first == _OPEN)
             & (last == _CLOSE)
         )
+        return read
 
     def colons(self, lines: Ints) -> Ints:
         """The colons in each of ``lines``."""
@@ -289,7 +290,7 @@ def _in_scope(person_id: Any, citizenship: Any, trips: _Trips, colons: Ints) -> 
         + _numbers(pc.count_substring(person_id, ":"))
         + _numbers(pc.count_substring(citizenship, ":"))
     )
-    return (
+    taken: Flags = (
         (length >= least)
         & (length <= most)
         & (known | ~given)
@@ -297,6 +298,7 @@ def _in_scope(person_id: Any, citizenship: Any, trips: _Trips, colons: Ints) -> 
         & trips.sound_records()
         & (colons == fields)
     )
+    return taken
 
 
 @dataclass(frozen=True, eq=False)
@@ -389,7 +391,7 @@ def _days(texts: Any) -> tuple[Ints, Flags]:
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     in_year = (month >= 1) & (month <= 12)
     month = np.where(in_year, month, 1)
-    read = (
+    read: Flags = (
         shaped
         & ((digits >= 0) & (digits <= 9)).all(axis=1)
         & (raw[:, 4] == _DASH)
