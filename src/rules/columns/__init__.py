@@ -1,0 +1,1 @@
+"""The columnar path: records read and decided as arrays."""
