@@ -72,7 +72,9 @@ def blocks(draw: st.DrawFn) -> tuple[bool, int, list[str], list[list[tuple[int, 
     return amended, as_of, nationalities, records
 
 
-def _columns(records: list[list[tuple[int, int | None]]]) -> tuple[list[int], list[int], list[int], list[bool]]:
+def _columns(
+    records: list[list[tuple[int, int | None]]],
+) -> tuple[list[int], list[int], list[int], list[bool]]:
     """The trips as a columnar reader gives them: flat, with where each record's begin."""
     offsets, entry, exit_, has_exit = [0], [], [], []
     for record in records:
@@ -84,7 +86,9 @@ def _columns(records: list[list[tuple[int, int | None]]]) -> tuple[list[int], li
     return offsets, entry, exit_, has_exit
 
 
-def _count(records: list[list[tuple[int, int | None]]], group: list[int], terms: list[CountingTerms], as_of: int) -> CountedBlock:
+def _count(
+    records: list[list[tuple[int, int | None]]], group: list[int], terms: list[CountingTerms], as_of: int
+) -> CountedBlock:
     return count_block(*_columns(records), np.array(group, np.int64), terms, as_of)
 
 
@@ -116,8 +120,12 @@ def test_a_block_of_travellers_counted_as_arrays_has_each_record_s_own_count(blo
 
 
 @SETTINGS
-@given(st.data(), st.lists(st.tuples(laws(), st.one_of(st.none(), st.integers(1, 30))), min_size=1, max_size=3))
-def test_under_any_dated_limit_and_window_a_record_counted_here_is_counted_as_count_trips_counts_it(data, law):
+@given(
+    st.data(), st.lists(st.tuples(laws(), st.one_of(st.none(), st.integers(1, 30))), min_size=1, max_size=3)
+)
+def test_under_any_dated_limit_and_window_a_record_counted_here_is_counted_as_count_trips_counts_it(
+    data, law
+):
     """Limits and windows dated, lapsing, widening (the tests' own ordinals): a record is
     counted here exactly, or left elsewhere; where ``count_trips`` finds no value in force on a
     day it must judge, elsewhere."""
@@ -138,10 +146,14 @@ def test_under_any_dated_limit_and_window_a_record_counted_here_is_counted_as_co
 
 
 def _law(limit: int = 90, window: int = 180, exit_day: bool = True, since: int = FIRST_DAY) -> WindowRules:
-    return WindowRules(since, Schedule("limit", (since,), (limit,)), Schedule("window", (since,), (window,)), exit_day)
+    return WindowRules(
+        since, Schedule("limit", (since,), (limit,)), Schedule("window", (since,), (window,)), exit_day
+    )
 
 
-def _figures_of(records: list[list[tuple[int, int | None]]], rules: WindowRules, cap: int | None, as_of: int) -> CountedBlock:
+def _figures_of(
+    records: list[list[tuple[int, int | None]]], rules: WindowRules, cap: int | None, as_of: int
+) -> CountedBlock:
     counted = _count(records, [0] * len(records), [CountingTerms(rules, cap)], as_of)
     for index, record in enumerate(records):
         assert not counted.elsewhere[index]
@@ -186,7 +198,9 @@ def test_a_window_that_never_fills_leaves_the_latest_exit_unbounded():
 
 def test_trips_before_counting_starts_and_after_the_day_count_no_day():
     day = FIRST_DAY + 10
-    counted = _figures_of([[(FIRST_DAY - 30, FIRST_DAY + 2), (day + 1, day + 5), (day + 8, None)]], _law(), None, day)
+    counted = _figures_of(
+        [[(FIRST_DAY - 30, FIRST_DAY + 2), (day + 1, day + 5), (day + 8, None)]], _law(), None, day
+    )
     assert int(counted.days_used[0]) == 0 and counted.later.tolist() == [2]
 
 
@@ -197,7 +211,9 @@ def test_an_empty_block_and_a_record_without_trips_are_counted_as_nothing():
 
 
 def test_terms_that_are_not_uniform_leave_the_record_to_the_record_engine():
-    counted = _count([[(FIRST_DAY + 3, None)]], [0], [CountingTerms(_law(), 30, uniform=False)], FIRST_DAY + 5)
+    counted = _count(
+        [[(FIRST_DAY + 3, None)]], [0], [CountingTerms(_law(), 30, uniform=False)], FIRST_DAY + 5
+    )
     assert counted.elsewhere.tolist() == [True]
 
 

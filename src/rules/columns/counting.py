@@ -336,7 +336,13 @@ def count_block(
         index = np.searchsorted(run_key, whose * _BIG + day, side="right") - 1
         inside = index >= run_offsets[whose]
         index = np.where(inside, index, 0)
-        days = before[index] - before[run_offsets[whose]] + np.minimum(run_last[index], day) - run_first[index] + 1
+        days = (
+            before[index]
+            - before[run_offsets[whose]]
+            + np.minimum(run_last[index], day)
+            - run_first[index]
+            + 1
+        )
         return np.where(inside, days, 0)
 
     days_used = upto(records, np.full(count, as_of, np.int64)) - upto(records, as_of - window_of[group])
@@ -362,7 +368,8 @@ def count_block(
 
         def window_over(which: Ints, day: Ints) -> Flags:
             held = upto(whose[which], day) - upto(whose[which], day - size[which])
-            return held > most[which]
+            found: Flags = np.greater(held, most[which])
+            return found
 
         over_owner.append(whose)
         over_first.append(_bisect(piece_first[over_at], piece_last[over_at], window_over))
@@ -451,22 +458,9 @@ def _latest_exits(
         limit, window = segments.limit[terms], segments.window[terms]
         top = np.minimum(segments.last[terms], horizon)
         searched = np.where(window > limit, np.minimum(top, np.maximum(first, as_of + window)), top)
-        records, before = whose[pending], so_far[pending]
-
-        def held(which: Ints, day: Ints, records: Ints = records, before: Ints = before) -> Ints:
-            """The days the window ending on ``day`` (after ``as_of``) holds, staying on."""
-            edge = day - window[which]
-            left = np.where(edge <= as_of, upto(records[which], edge), before[which] + edge - as_of)
-            return before[which] + day - as_of - left
-
-        everyone = np.arange(pending.size, dtype=np.int64)
-        over = held(everyone, searched) > limit
-        at = np.flatnonzero(over)
-        day_over = np.full(pending.size, _NONE, np.int64)
-        if at.size:
-            day_over[at] = _bisect(
-                first[at], searched[at], lambda which, day: held(at[which], day) > limit[at[which]]
-            )
+        day_over = _first_day_over(
+            whose[pending], so_far[pending], window, limit, first, searched, as_of, upto
+        )
         beyond_cap = first + np.maximum(cap[pending] - in_trip[pending], 0)
         by_cap = (cap[pending] >= 0) & (beyond_cap <= top) & (beyond_cap < day_over)
         day_over = np.where(by_cap, beyond_cap, day_over)
@@ -479,3 +473,31 @@ def _latest_exits(
         going = ~done & (top < horizon)
         unbounded[whose[pending[~done & ~going]]] = True
         pending = pending[going]
+
+
+def _first_day_over(
+    whose: Ints,
+    so_far: Ints,
+    window: Ints,
+    limit: Ints,
+    first: Ints,
+    last: Ints,
+    as_of: int,
+    upto: Callable[[Ints, Ints], Ints],
+) -> Ints:
+    """The first day of each ``first..last`` (after ``as_of``) whose window holds more than
+    ``limit`` days if the record ``whose`` (``so_far`` counted days on ``as_of``) stays on,
+    every later day counted; ``_NONE`` where none does (not even ``last``)."""
+
+    def over(which: Ints, day: Ints) -> Flags:
+        edge = day - window[which]
+        kept = so_far[which]
+        left = np.where(edge <= as_of, upto(whose[which], edge), kept + edge - as_of)
+        found: Flags = np.greater(kept + day - as_of - left, limit[which])
+        return found
+
+    day_over = np.full(whose.size, _NONE, np.int64)
+    at = np.flatnonzero(over(np.arange(whose.size, dtype=np.int64), last))
+    if at.size:
+        day_over[at] = _bisect(first[at], last[at], lambda which, day: over(at[which], day))
+    return day_over
