@@ -336,16 +336,12 @@ def count_block(
         index = np.searchsorted(run_key, whose * _BIG + day, side="right") - 1
         inside = index >= run_offsets[whose]
         index = np.where(inside, index, 0)
-        days = (
-            before[index]
-            - before[run_offsets[whose]]
-            + np.minimum(run_last[index], day)
-            - run_first[index]
-            + 1
-        )
+        days = before[index] - base[whose] + np.minimum(run_last[index], day) - run_first[index] + 1
         return np.where(inside, days, 0)
 
-    days_used = upto(records, np.full(count, as_of, np.int64)) - upto(records, as_of - window_of[group])
+    base = before[run_offsets[:-1]]  # the counted days of the records before each
+    total = before[run_offsets[1:]] - base  # every counted day lies on or before ``as_of``
+    days_used = total - upto(records, as_of - window_of[group])
 
     # The days over the limit: each run cut where the terms change, each piece's suffix.
     run_group = group[run_owner]
@@ -361,13 +357,18 @@ def count_block(
     piece_first = np.maximum(run_first[piece_run], segments.first[span])
     piece_last = np.minimum(run_last[piece_run], segments.last[span])
     limit, window = segments.limit[span], segments.window[span]
-    over = ~unjudged & (upto(piece_owner, piece_last) - upto(piece_owner, piece_last - window) > limit)
-    over_at = np.flatnonzero(over)
+    # The counted days on or before a day ``d`` of a piece's run: ``into + d``.
+    into = before[piece_run] - base[piece_owner] - run_first[piece_run] + 1
+    maybe = np.flatnonzero(~unjudged & (into + piece_last > limit))  # not over without as many days
+    over_at = maybe[
+        into[maybe] + piece_last[maybe] - upto(piece_owner[maybe], piece_last[maybe] - window[maybe])
+        > limit[maybe]
+    ]
     if over_at.size:
-        whose, size, most = piece_owner[over_at], window[over_at], limit[over_at]
+        whose, size, most, held_before = piece_owner[over_at], window[over_at], limit[over_at], into[over_at]
 
         def window_over(which: Ints, day: Ints) -> Flags:
-            held = upto(whose[which], day) - upto(whose[which], day - size[which])
+            held = held_before[which] + day - upto(whose[which], day - size[which])
             found: Flags = np.greater(held, most[which])
             return found
 
