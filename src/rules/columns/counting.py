@@ -213,20 +213,25 @@ class _Segments(NamedTuple):
         return np.where(found, index, 0), found
 
 
-def _bisect(low: Ints, high: Ints, over: Callable[[Ints, Ints], Flags]) -> Ints:
-    """The first day of each ``low..high`` on which ``over(which, days)`` holds, where it holds
-    on ``high`` and, from the first day it holds, on every later day (``which``: the positions
-    asked about)."""
+def _first_over(low: Ints, high: Ints, excess: Callable[[Ints, Ints], Ints]) -> Ints:
+    """The first day of each ``low..high`` whose window holds more days than the limit, where
+    ``excess(which, days)`` is the days held less the limit less one (not negative: over; of
+    the positions ``which``), which grows by 0 or 1 from one day to the next (a counted day
+    enters each window, the day leaving it may or may not have been counted) and is not
+    negative on ``high``. A bisection whose bounds are pinched by what a day's excess tells:
+    the first day over lies at least ``-excess`` days after a day not over, and at least
+    ``excess`` days before one over (a run crossing the limit is found in one step)."""
     low = low.copy()
     high = high.copy()
-    while True:
-        which = np.flatnonzero(low < high)
-        if not which.size:
-            return low
+    which = np.flatnonzero(low < high)
+    while which.size:
         middle = (low[which] + high[which]) // 2
-        found = over(which, middle)
-        high[which] = np.where(found, middle, high[which])
-        low[which] = np.where(found, low[which], middle + 1)
+        found = excess(which, middle)
+        bound = middle - found  # the first day over: on or before it if over, else on or after
+        high[which] = np.where(found >= 0, bound, high[which])
+        low[which] = np.where(found < 0, bound, low[which])
+        which = which[low[which] < high[which]]
+    return low
 
 
 def _joined(owner: Ints, first: Ints, last: Ints) -> tuple[Ints, Ints, Ints]:
@@ -367,13 +372,12 @@ def count_block(
     if over_at.size:
         whose, size, most, held_before = piece_owner[over_at], window[over_at], limit[over_at], into[over_at]
 
-        def window_over(which: Ints, day: Ints) -> Flags:
-            held = held_before[which] + day - upto(whose[which], day - size[which])
-            found: Flags = np.greater(held, most[which])
+        def window_excess(which: Ints, day: Ints) -> Ints:
+            found: Ints = held_before[which] + day - upto(whose[which], day - size[which]) - most[which] - 1
             return found
 
         over_owner.append(whose)
-        over_first.append(_bisect(piece_first[over_at], piece_last[over_at], window_over))
+        over_first.append(_first_over(piece_first[over_at], piece_last[over_at], window_excess))
         over_last.append(piece_last[over_at])
 
     # The overstay days: both kinds, in order, joined.
@@ -490,15 +494,15 @@ def _first_day_over(
     ``limit`` days if the record ``whose`` (``so_far`` counted days on ``as_of``) stays on,
     every later day counted; ``_NONE`` where none does (not even ``last``)."""
 
-    def over(which: Ints, day: Ints) -> Flags:
+    def excess(which: Ints, day: Ints) -> Ints:
         edge = day - window[which]
         kept = so_far[which]
         left = np.where(edge <= as_of, upto(whose[which], edge), kept + edge - as_of)
-        found: Flags = np.greater(kept + day - as_of - left, limit[which])
+        found: Ints = kept + day - as_of - left - limit[which] - 1
         return found
 
     day_over = np.full(whose.size, _NONE, np.int64)
-    at = np.flatnonzero(over(np.arange(whose.size, dtype=np.int64), last))
+    at = np.flatnonzero(excess(np.arange(whose.size, dtype=np.int64), last) >= 0)
     if at.size:
-        day_over[at] = _bisect(first[at], last[at], lambda which, day: over(at[which], day))
+        day_over[at] = _first_over(first[at], last[at], lambda which, day: excess(at[which], day))
     return day_over
