@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 import numpy as np
@@ -213,6 +214,47 @@ class _Segments(NamedTuple):
         return np.where(found, index, 0), found
 
 
+class _Law(NamedTuple):
+    """The terms of each group on ``as_of`` as arrays: the day counting starts, whether the exit
+    day counts, the cap (-1: none), whether the window never widens after ``as_of``, the window
+    ending on ``as_of`` and whether the group is counted here (uniform terms, a limit and a
+    window in force on ``as_of``), and the spans of the terms."""
+
+    starts: Ints
+    exit_day: Flags
+    cap: Ints
+    narrowing: Flags
+    window: Ints
+    counted: Flags
+    segments: _Segments
+
+
+@lru_cache(maxsize=64)
+def _law(terms: tuple[CountingTerms, ...], as_of: int) -> _Law:
+    """The terms of the groups as arrays, made once for the blocks of one day (cached: the
+    blocks of a population are counted under the same few terms)."""
+    window = np.zeros(len(terms), np.int64)
+    counted = np.zeros(len(terms), np.bool_)
+    for index, (rules, _, uniform) in enumerate(terms):
+        try:
+            window[index] = rules.terms(as_of)[1]
+        except NoValueInForce:
+            continue
+        counted[index] = uniform
+    law = _Law(
+        np.array([rules.counting_starts for rules, _, _ in terms], np.int64),
+        np.array([rules.count_exit_day for rules, _, _ in terms], np.bool_),
+        np.array([-1 if cap is None else cap for _, cap, _ in terms], np.int64),
+        np.array([_narrowing(rules.windows, as_of) for rules, _, _ in terms], np.bool_),
+        window,
+        counted,
+        _Segments.of(terms),
+    )
+    for array in (*law[:-1], *law.segments):
+        array.setflags(write=False)  # shared by every block counted under these terms
+    return law
+
+
 def _first_over(low: Ints, high: Ints, excess: Callable[[Ints, Ints], Ints]) -> Ints:
     """The first day of each ``low..high`` whose window holds more days than the limit, where
     ``excess(which, days)`` is the days held less the limit less one (not negative: over; of
@@ -283,21 +325,10 @@ def count_block(
     records = np.arange(count, dtype=np.int64)
     owner = np.repeat(records, np.diff(offsets))
 
-    # The terms of each group, as arrays.
-    starts_of = np.array([rules.counting_starts for rules, _, _ in terms], np.int64)
-    exit_day_of = np.array([rules.count_exit_day for rules, _, _ in terms], np.bool_)
-    cap_of = np.array([-1 if cap is None else cap for _, cap, _ in terms], np.int64)
-    narrowing_of = np.array([_narrowing(rules.windows, as_of) for rules, _, _ in terms], np.bool_)
-    window_of = np.zeros(len(terms), np.int64)
-    counted_of = np.zeros(len(terms), np.bool_)
-    for index, (rules, _, uniform) in enumerate(terms):
-        try:
-            window_of[index] = rules.terms(as_of)[1]
-        except NoValueInForce:
-            continue
-        counted_of[index] = uniform
-    segments = _Segments.of(terms)
-    elsewhere = ~counted_of[group] if count else np.zeros(0, np.bool_)
+    law = _law(tuple(terms), as_of)
+    starts_of, exit_day_of, cap_of, narrowing_of = law.starts, law.exit_day, law.cap, law.narrowing
+    window_of, counted_of, segments = law.window, law.counted, law.segments
+    elsewhere = ~counted_of[group]
 
     # The trips after ``as_of``, and the one the person is on (the later of two sharing it).
     trip_last = np.where(has_exit, exit, as_of)
