@@ -379,22 +379,28 @@ def count_block(
     total = before[run_offsets[1:]] - base  # every counted day lies on or before ``as_of``
     days_used = total - upto(records, as_of - window_of[group])
 
-    # The days over the limit: each run cut where the terms change, each piece's suffix.
+    # The days over the limit: each run cut where the terms change, each piece's suffix. The
+    # counted days on or before a day ``d`` of a piece are ``into + d``.
     run_group = group[run_owner]
     first_span, found = segments.find(run_group, run_first)
     last_span, _ = segments.find(run_group, run_last)
-    pieces = np.where(found, last_span - first_span + 1, 1)
-    piece_run = np.repeat(np.arange(run_owner.size, dtype=np.int64), pieces)
-    piece_starts = np.cumsum(pieces) - pieces
-    span = first_span[piece_run] + np.arange(piece_run.size, dtype=np.int64) - piece_starts[piece_run]
-    unjudged = ~found[piece_run] | ~segments.valid[span]
-    elsewhere[run_owner[piece_run[unjudged]]] = True
-    piece_owner = run_owner[piece_run]
-    piece_first = np.maximum(run_first[piece_run], segments.first[span])
-    piece_last = np.minimum(run_last[piece_run], segments.last[span])
+    if found.all() and np.array_equal(first_span, last_span):  # each run under one term: a piece
+        span = first_span
+        unjudged = ~segments.valid[span]
+        piece_owner, piece_first, piece_last = run_owner, run_first, run_last
+        into = before[:-1] - base[run_owner] - run_first + 1
+    else:
+        pieces = np.where(found, last_span - first_span + 1, 1)
+        piece_run = np.repeat(np.arange(run_owner.size, dtype=np.int64), pieces)
+        piece_starts = np.cumsum(pieces) - pieces
+        span = first_span[piece_run] + np.arange(piece_run.size, dtype=np.int64) - piece_starts[piece_run]
+        unjudged = ~found[piece_run] | ~segments.valid[span]
+        piece_owner = run_owner[piece_run]
+        piece_first = np.maximum(run_first[piece_run], segments.first[span])
+        piece_last = np.minimum(run_last[piece_run], segments.last[span])
+        into = before[piece_run] - base[piece_owner] - run_first[piece_run] + 1
+    elsewhere[piece_owner[unjudged]] = True
     limit, window = segments.limit[span], segments.window[span]
-    # The counted days on or before a day ``d`` of a piece's run: ``into + d``.
-    into = before[piece_run] - base[piece_owner] - run_first[piece_run] + 1
     maybe = np.flatnonzero(~unjudged & (into + piece_last > limit))  # not over without as many days
     over_at = maybe[
         into[maybe] + piece_last[maybe] - upto(piece_owner[maybe], piece_last[maybe] - window[maybe])
