@@ -190,6 +190,7 @@ def kzmig(
     workers_read: bool = False,
     amendment: Path = AMENDMENT,
     command_reads: bool = False,
+    engine: str | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(checkout / "src")
@@ -204,6 +205,8 @@ def kzmig(
         command.append("--workers-read")
     elif command_reads:  # without --workers-read, the command reads (kzmig's default differs)
         command.append("--command-reads")
+    if engine is not None:
+        command += ["--engine", engine]
     return command, env
 
 
@@ -230,6 +233,17 @@ def main(argv: list[str] | None = None) -> int:
         "without that option reads it itself.",
     )
     parser.add_argument(
+        "--engine",
+        choices=("records", "columns"),
+        help="Run compare with --engine (columns: the workers read the file); default: kzmig's own.",
+    )
+    parser.add_argument(
+        "--engines",
+        action="store_true",
+        help="Run this checkout with --engine columns as 'now' and --engine records as 'previous', "
+        "in turns (instead of --previous).",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -238,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat is at least 1")
+    if args.engines and (args.previous is not None or args.engine is not None):
+        parser.error("--engines runs both engines of this checkout: give neither --previous nor --engine")
 
     args.data.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -254,11 +270,33 @@ def main(argv: list[str] | None = None) -> int:
         "population_file_mb": people.stat().st_size / 2**20,
         "generation_s": generated,
     }
+    engine = "columns" if args.engines else args.engine
+    workers_read = args.workers_read and engine != "columns"  # the columns read the file themselves
     commands = {
         "now": kzmig(
-            ROOT, people, args.jobs, changes, True, args.workers_read, args.amendment.resolve(), True
+            ROOT,
+            people,
+            args.jobs,
+            changes,
+            True,
+            workers_read,
+            args.amendment.resolve(),
+            engine is None,
+            engine,
         )
     }
+    if args.engines:
+        commands["previous"] = kzmig(
+            ROOT,
+            people,
+            args.jobs,
+            changes,
+            True,
+            args.workers_read,
+            args.amendment.resolve(),
+            True,
+            "records",
+        )
     if args.previous is not None:
         help_text = subprocess.run(
             [sys.executable, "-c", "from rules.cli.app import main; main()", "compare", "--help"],
@@ -287,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         report[name] = dict(ordered[len(ordered) // 2])  # the median run (the upper one of two)
         report[name]["records_per_s"] = args.persons / report[name]["wall_s"]
         report[name]["wall_s_runs"] = [result["wall_s"] for result in found]
-        report[name]["workers_read"] = "--workers-read" in commands[name][0]
+        report[name]["workers_read"] = "--workers-read" in commands[name][0] or "columns" in commands[name][0]
+        report[name]["engine"] = "columns" if "columns" in commands[name][0] else "records"
     if "previous" in report:
         report["ratio_wall"] = report["previous"]["wall_s"] / report["now"]["wall_s"]
         report["ratio_peak_memory"] = report["previous"]["peak_rss_mb"] / report["now"]["peak_rss_mb"]
@@ -321,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
                 walls = sorted(found["wall_s_runs"])
                 spread = f" (median of {len(walls)} runs: {walls[0]:.1f}-{walls[-1]:.1f} s)"
             reading = " (--workers-read)" if found["workers_read"] else ""
+            if found["engine"] == "columns":
+                reading = " (--engine columns)"
             print(
                 f"{name:>8}: wall {found['wall_s']:.1f} s{spread}, CPU {found['cpu_s']:.1f} s, "
                 f"peak memory {found['peak_rss_mb']:.0f} MB, {found['records_per_s']:,.0f} records/s{reading}"

@@ -58,11 +58,20 @@ from rules.policy.documents import (
     count_json_lines,
     decode,
     json_lines,
+    numbered_lines,
     open_regular,
     parse_json,
 )
 
-__all__ = ["BLOCK_BYTES", "MAX_LINE_BYTES", "MIN_BLOCK_BYTES", "Tally", "answers_of_files", "impact_of_bag"]
+__all__ = [
+    "BLOCK_BYTES",
+    "MAX_LINE_BYTES",
+    "MIN_BLOCK_BYTES",
+    "Tally",
+    "answers_of_files",
+    "impact_of_bag",
+    "record_answer",
+]
 
 R = TypeVar("R")
 
@@ -147,6 +156,7 @@ def answers_of_files(
                     population.dates,
                     population.group_by,
                     tally,
+                    population.engine,
                 )
                 pending.append((path, future))
                 while len(pending) >= population.window:
@@ -197,21 +207,31 @@ def compare_block(
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
     tally: bool = False,
+    engine: Literal["records", "columns"] = "records",
 ) -> list[Answer | Tally] | str:
     """The answers of the records that begin in one block of a JSON Lines file: ``block`` is
     its path, its bytes ``start..end``, the number of its first line and of its first record.
     Or why the file cannot be read here. A unit of work: the policies are built once per process.
     ``tally``: each run of records that changed nothing and are no error record is one
-    :class:`Tally` instead (see :func:`answers_of_files`)."""
+    :class:`Tally` instead (see :func:`answers_of_files`). ``engine``: ``columns`` compares the
+    travellers in the columnar path's scope as columns (:mod:`rules.columns.population`), the
+    others one by one; the answers are the same."""
     path, start, end, first_number, first_index = block
     comparison = built_comparison(baseline, amended)
     try:
         with open_regular(path) as handle:
-            lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
-            answers = (
-                _answer(comparison, index, path, line, dates, group_by)
-                for index, line in enumerate(lines, first_index)
-            )
+            answers: Iterable[Answer]
+            if engine == "columns":
+                from rules.columns.population import answers_of_lines
+
+                lines = numbered_lines(handle, start, end, first_number)
+                answers = answers_of_lines(comparison, path, lines, first_index, dates, group_by)
+            else:
+                read = json_lines(handle, path, start=start, end=end, first_number=first_number)
+                answers = (
+                    record_answer(comparison, index, path, line, dates, group_by)
+                    for index, line in enumerate(read, first_index)
+                )
             if not tally:
                 return list(answers)
             return list(tallied(comparison, dates, ((a.record, a, _unchanged(a)) for a in answers)))
@@ -232,7 +252,7 @@ def _refused_here(error: DocumentError | OSError) -> str:
     return f"cannot be read on a worker: {reason}"
 
 
-def _answer(
+def record_answer(
     comparison: Comparison,
     index: int,
     path: str,

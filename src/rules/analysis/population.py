@@ -310,8 +310,10 @@ class Population:
     :class:`Submitter` (a ``distributed.Client`` for a Dask cluster) instead. At most
     ``window`` chunks are in flight, so memory does not grow with the number of records.
     ``group_by`` names facts of the policy (``stay.regime``) whose baseline values each outcome
-    keeps, for counts by group; an unknown name is a :class:`KzmigError`. ``dates=None``: today
-    in Kazakhstan, by the baseline's time zone (the baseline is loaded once for both).
+    keeps, for counts by group; an unknown name is a :class:`KzmigError`. ``engine`` says how
+    workers that read a file themselves compare it (``columns``: see :mod:`rules.columns`).
+    ``dates=None``: today in Kazakhstan, by the baseline's time zone (the baseline is loaded
+    once for both).
     """
 
     def __init__(
@@ -325,6 +327,7 @@ class Population:
         chunk: int = 250,
         window: int | None = None,
         group_by: Sequence[str] = (),
+        engine: Literal["records", "columns"] = "records",
     ) -> None:
         if dates is not None and not dates:
             raise ValueError("name at least one evaluation date (or None: today)")
@@ -353,6 +356,10 @@ class Population:
                 ],
             )  # fmt: skip
         self.group_by = tuple(group_by)
+        #: How the workers reading a file compare its records (see :func:`answers_of_files
+        #: <rules.analysis.partitions.answers_of_files>`): one by one, or the travellers in the
+        #: columnar path's scope as columns (:mod:`rules.columns`), the answers the same.
+        self.engine = engine
 
     @property
     def law(self) -> dict[dt.date, tuple[Any, ...]]:

@@ -8,7 +8,8 @@ combinations of those facts' coded values among a block's records (:mod:`rules.c
 and, for one record of each, has the evaluator decide a case holding just those values
 (:meth:`rules.engine.evaluator.Evaluator.decided`, the rounds of every evaluation): the firings,
 their replay per class of values, the guards and the decisions are the record engine's own.
-Each record then has its combination's decisions.
+Each record then has its combination's decisions. A combination of classes decided once is
+decided for every later block of the same evaluator on the same day (:class:`_Memo`).
 
 A computed fact the rules read that depends on a programme's status (decided in an earlier
 round) is not a value the combination can give before the rounds: such a policy is not decided
@@ -17,6 +18,7 @@ as columns (:class:`~rules.columns.values.NotColumnar`).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -105,12 +107,47 @@ def _on_statuses(evaluator: Evaluator, name: str, day: int, seen: set[str] | Non
     return any(_on_statuses(evaluator, read, day, seen) for node in nodes for read in references(node)[0])
 
 
-def _by_class(evaluator: Evaluator, name: str, column: Coded) -> Coded:
-    """``column`` with the values the rounds cannot tell apart made one: a value, whatever it
-    is, is read by the rules only through its class among their patterns, and by the decisions
-    only through whether it has one and what it carries (missing inputs, gaps, provisional
-    sources). Each class keeps its first value, for the case that decides it."""
+class _Memo:
+    """What one evaluator's blocks share: the class of each value seen (by fact, type and
+    value) and the decision of each combination of classes (by day, rounds and the classes),
+    so that a block decides only the combinations no block before it had. Bounded: emptied
+    when full."""
+
+    KEPT = 1 << 16
+
+    def __init__(self) -> None:
+        self.classes: dict[tuple[str, type, Any], Any] = {}
+        self.decisions: dict[tuple[Any, ...], Decision] = {}
+
+    def value_class(self, evaluator: Evaluator, name: str, value: Any) -> Any:
+        key = (name, type(value), value)
+        found = self.classes.get(key, _UNSEEN)
+        if found is _UNSEEN:
+            if len(self.classes) >= self.KEPT:
+                self.classes.clear()
+            found = self.classes[key] = evaluator.value_class(name, value)
+        return found
+
+
+_UNSEEN = object()
+_MEMOS: weakref.WeakKeyDictionary[Evaluator, _Memo] = weakref.WeakKeyDictionary()
+
+
+def _memo(evaluator: Evaluator) -> _Memo:
+    found = _MEMOS.get(evaluator)
+    if found is None:
+        found = _MEMOS[evaluator] = _Memo()
+    return found
+
+
+def _by_class(memo: _Memo, evaluator: Evaluator, name: str, column: Coded) -> tuple[Coded, list[Any]]:
+    """``column`` with the values the rounds cannot tell apart made one, and the key of each
+    class (``None``: a class of one value, kept apart): a value, whatever it is, is read by the
+    rules only through its class among their patterns, and by the decisions only through
+    whether it has one and what it carries (missing inputs, gaps, provisional sources). Each
+    class keeps its first value, for the case that decides it."""
     kept: dict[Any, int] = {}
+    keys: list[Any] = []
     vals: list[Val] = []
     recoded = np.empty(len(column.vals), dtype=np.int64)
     for index, val in enumerate(column.vals):
@@ -118,7 +155,7 @@ def _by_class(evaluator: Evaluator, name: str, column: Coded) -> Coded:
         key: Any
         try:
             key = (
-                None if value is None else evaluator.value_class(name, value),
+                None if value is None else memo.value_class(evaluator, name, value),
                 val.missing,
                 val.gaps,
                 val.provisional,
@@ -130,8 +167,9 @@ def _by_class(evaluator: Evaluator, name: str, column: Coded) -> Coded:
         if code is None:
             code = kept[key] = len(vals)
             vals.append(val)
+            keys.append(None if key[0] == "#" else key)
         recoded[index] = code
-    return Coded(recoded[column.codes], tuple(vals))
+    return Coded(recoded[column.codes], tuple(vals)), keys
 
 
 def decide(
@@ -155,14 +193,24 @@ def decide(
         if _on_statuses(evaluator, name, facts.day):
             raise NotColumnar(f"fact {name} depends on a status decided in an earlier round")
         names.append(name)
-    operands = [_by_class(evaluator, name, facts.fact(name)) for name in names]
+    memo = _memo(evaluator)
+    classed = [_by_class(memo, evaluator, name, facts.fact(name)) for name in names]
+    operands = [column for column, _ in classed]
     inverse, firsts = combined(operands, facts.size)
     local = compiled.mechanism_local
     combinations = []
+    shared = (facts.day, tuple(rounds), undecided)
     for first in firsts:
+        row = int(first)
+        classes = tuple(keys[int(column.codes[row])] for column, keys in classed)
+        key = None if None in classes else (*shared, classes)
+        known = memo.decisions.get(key) if key is not None else None
+        if known is not None:
+            combinations.append(known)
+            continue
         case = Case(compiled, None, {}, facts.as_of)  # type: ignore[arg-type]
         for name, column in zip(names, operands, strict=True):
-            val = column.at(int(first))
+            val = column.at(row)
             where = local.get(name)
             if where is None:
                 case.values[name] = val
@@ -171,5 +219,10 @@ def decide(
                 held = case.mechanism_facts.setdefault(programme, {})
                 held[fact] = val.value  # type: ignore[index]
         fired, guarded, decided, overridden_by, left_out = evaluator.decided(rounds, case, undecided)
-        combinations.append(Decision(decided, tuple(fired), overridden_by, frozenset(guarded), left_out))
+        found = Decision(decided, tuple(fired), overridden_by, frozenset(guarded), left_out)
+        if key is not None:
+            if len(memo.decisions) >= memo.KEPT:
+                memo.decisions.clear()
+            memo.decisions[key] = found
+        combinations.append(found)
     return Decisions(inverse, tuple(combinations), tuple(names))

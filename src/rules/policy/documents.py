@@ -43,6 +43,7 @@ __all__ = [
     "count_json_lines",
     "format_path",
     "json_lines",
+    "numbered_lines",
     "located_messages",
     "parse_document",
     "read_document",
@@ -641,7 +642,7 @@ def json_lines(
     problem. With ``start`` and ``end``, only the lines that begin in those bytes of the file
     are read, numbered from ``first_number``: workers reading the blocks of one file between
     them read every line once (see :func:`count_json_lines`)."""
-    for number, line in _lines(handle, start, end, first_number):
+    for number, line in numbered_lines(handle, start, end, first_number):
         where = f"{name}:{number}"
         if line is None:
             refused = Problem(where, f"the line is longer than {MAX_LINE_BYTES:,} bytes: refused")
@@ -660,15 +661,19 @@ def count_json_lines(handle: BinaryIO, *, start: int = 0, end: int | None = None
     them :func:`json_lines` yields (those that are not blank): where the next block's numbers
     start. Nothing is parsed."""
     lines = records = 0
-    for _, line in _lines(handle, start, end, 1):
+    for _, line in numbered_lines(handle, start, end, 1):
         lines += 1
         if line is None or line.strip():
             records += 1
     return lines, records
 
 
-def _lines(handle: BinaryIO, start: int, end: int | None, number: int) -> Iterator[tuple[int, bytes | None]]:
-    """Each line that begins in bytes ``start..end`` (``None`` for one too long), numbered."""
+def numbered_lines(
+    handle: BinaryIO, start: int, end: int | None, number: int
+) -> Iterator[tuple[int, bytes | None]]:
+    """Each line that begins in bytes ``start..end`` (``None`` for one longer than
+    :data:`MAX_LINE_BYTES`, skipped unread), numbered from ``number``, with its line feed:
+    the lines :func:`json_lines` reads."""
     if start > 0:
         handle.seek(start - 1)
         if handle.read(1) != b"\n":  # in a line that began before: the block before reads it

@@ -1,0 +1,201 @@
+"""The lines of a block of a population file compared by the columnar path where it can, by the
+record engine where it cannot: one :class:`~rules.analysis.population.Answer` per record, in
+input order, the same as the record engine alone gives.
+
+The lines are read as columns (:func:`rules.columns.reading.read_block`); the travellers in
+scope are counted as arrays (:func:`array_count`) and compared as columns
+(:func:`rules.columns.compare.compared_block`); every record the columns leave (a line out of
+scope, a record that changed, one the columns do not cover) is read and compared as
+``kzmig compare`` reads and compares any line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from rules.analysis.impact import Comparison
+from rules.analysis.outcome import Outcome
+from rules.analysis.population import Answer
+from rules.columns.compare import Travellers, compared_block
+from rules.columns.counting import CountingTerms, count_block
+from rules.columns.facts import NO_DAY
+from rules.columns.reading import read_block
+from rules.errors import Problem
+from rules.policy.documents import MAX_LINE_BYTES, JsonLine, json_lines
+from rules.stay.limit import StayLimit
+
+__all__ = ["ArrayCount", "answers_of_lines", "array_count"]
+
+Ints = npt.NDArray[np.int64]
+Flags = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class ArrayCount:
+    """A block's count as :mod:`rules.columns.compare` reads it (see
+    :class:`~rules.columns.compare.BlockCount`), from :func:`~rules.columns.counting.count_block`."""
+
+    days_used: Ints
+    overstay_count: Ints
+    period_offsets: Ints
+    period_first: Ints
+    period_last: Ints
+    present: Flags
+    latest_exit: Ints
+    counted_here: Flags
+
+
+def array_count(stay: StayLimit, travellers: Travellers, on: dt.date) -> ArrayCount:
+    """The count of ``travellers`` on ``on`` under ``stay``'s law, as arrays: each record whose
+    nationality is subject to the limit counted under its nationality's terms; a record the
+    arrays cannot count as the record engine does is not ``counted_here``."""
+    day = on.toordinal()
+    first, last = stay.in_force
+    groups: dict[str, int] = {}
+    terms: list[CountingTerms] = []
+    size = len(travellers)
+    group = np.zeros(size, dtype=np.int64)
+    needed = np.zeros(size, dtype=np.bool_)
+    if first <= day <= last:
+        for row, code in enumerate(travellers.citizenship):
+            if code is None:
+                continue
+            index = groups.get(code)
+            if index is None:
+                recorded, _, subject = stay.regime_on(code, day)
+                if not (recorded and subject):
+                    index = groups[code] = -1
+                else:
+                    try:
+                        counting = stay.counting(code, day)
+                    except Exception:  # the record engine raises: its error, record by record
+                        index = groups[code] = -2
+                    else:
+                        index = groups[code] = len(terms)
+                        terms.append(CountingTerms.of(counting))
+            if index >= 0:
+                group[row] = index
+                needed[row] = True
+            elif index == -2:
+                group[row] = -2
+    needed &= travellers.trips_recorded
+    refused = group == -2
+    if not terms:
+        zeros = np.zeros(size, dtype=np.int64)
+        return ArrayCount(
+            zeros,
+            zeros,
+            np.zeros(size + 1, dtype=np.int64),
+            zeros[:0],
+            zeros[:0],
+            np.zeros(size, dtype=np.bool_),
+            np.full(size, NO_DAY, dtype=np.int64),
+            ~refused,
+        )
+    group[~needed] = 0
+    counted = count_block(
+        travellers.offsets,
+        travellers.entry,
+        travellers.exit,
+        travellers.exit != NO_DAY,
+        group,
+        terms,
+        day,
+    )
+    return ArrayCount(
+        counted.days_used,
+        counted.overstay,
+        counted.periods,
+        counted.periods_first,
+        counted.periods_last,
+        counted.present,
+        counted.latest_exit,
+        ~(needed & counted.elsewhere) & ~refused,
+    )
+
+
+def answers_of_lines(
+    comparison: Comparison,
+    path: str,
+    lines: Iterable[tuple[int, bytes | None]],
+    first_index: int,
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+) -> list[Answer]:
+    """The answer of each record of ``lines`` (each numbered, ``None`` for one too long, as
+    :func:`rules.policy.documents.json_lines` reads a file's lines), numbered from
+    ``first_index`` (see the module)."""
+    from rules.analysis.partitions import record_answer
+
+    answers: list[Answer] = []
+    run: list[bytes] = []
+    run_start = 0
+
+    def flush() -> None:
+        if run:
+            answers.extend(
+                _run_answers(comparison, path, run, run_start, first_index + len(answers), dates, group_by)
+            )
+            run.clear()
+
+    for number, line in lines:
+        if line is None:  # too long: the record engine's error record, at its line
+            flush()
+            where = f"{path}:{number}"
+            refused = Problem(where, f"the line is longer than {MAX_LINE_BYTES:,} bytes: refused")
+            read = JsonLine(number, None, (refused,))
+            answers.append(record_answer(comparison, first_index + len(answers), path, read, dates, group_by))
+            continue
+        if not run:
+            run_start = number
+        run.append(line)
+    flush()
+    return answers
+
+
+def _run_answers(
+    comparison: Comparison,
+    path: str,
+    lines: list[bytes],
+    first_number: int,
+    first_index: int,
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+) -> list[Answer]:
+    """The answers of consecutive whole lines numbered from ``first_number``."""
+    from rules.analysis.partitions import record_answer
+
+    block = read_block(b"".join(lines), first_number)
+    travellers = Travellers(
+        index=block.indexes,
+        person_id=block.person_id.to_pylist(),
+        citizenship=block.citizenship.to_pylist(),
+        trips_recorded=block.has_trips,
+        offsets=block.offsets,
+        entry=block.entry,
+        exit=np.where(block.has_exit, block.exit, NO_DAY),
+    )
+    found: list[list[Outcome] | None] = compared_block(comparison, travellers, dates, group_by, array_count)
+    answers: list[Answer | None] = [None] * block.records
+    left: list[tuple[int, int, bytes]] = []
+    for row, outcomes in enumerate(found):
+        index = int(block.indexes[row])
+        if outcomes is not None:
+            answers[index] = Answer(first_index + index, outcomes)
+        else:
+            number = int(block.numbers[row])
+            left.append((index, number, lines[number - first_number]))
+    left.extend((other.record, other.number, other.line) for other in block.others)
+    for index, number, line in left:
+        for read in json_lines(io.BytesIO(line), path, first_number=number):
+            answers[index] = record_answer(comparison, first_index + index, path, read, dates, group_by)
+    missing = [index for index, answer in enumerate(answers) if answer is None]
+    if missing:  # every record yields one answer: a line neither path answered is a fault here
+        raise AssertionError(f"records {missing[:5]} of {path} from line {first_number} have no answer")
+    return [answer for answer in answers if answer is not None]

@@ -1,0 +1,77 @@
+"""The lines of a population file compared by the columnar path where it can and by the record
+engine where it cannot (``rules.columns.population``) give every record exactly the answer the
+record engine alone gives it, in input order: travellers, applicants, families, records with
+statuses, and lines that are blank, broken, too long or not UTF-8."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from columns_blocks import travellers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rules.analysis.partitions import record_answer
+from rules.analysis.population import PolicySpec, built_comparison
+from rules.columns.population import answers_of_lines
+from rules.policy.documents import MAX_LINE_BYTES, json_lines, numbered_lines
+
+AMENDMENTS = Path(__file__).resolve().parents[1] / "examples" / "amendments"
+AMENDED = ("limit-60-days.yaml", "sanction-fines-doubled.yaml", "kyrgyz-citizens-not-subject.yaml")
+
+
+@pytest.fixture(scope="module")
+def comparisons() -> dict[str, object]:
+    return {
+        name: built_comparison(PolicySpec.of_files(None), PolicySpec.of_files(None, [str(AMENDMENTS / name)]))
+        for name in AMENDED
+    }
+
+
+def _both(comparison: object, text: bytes, dates: list[dt.date], group_by: tuple[str, ...]) -> None:
+    expected = [
+        record_answer(comparison, index, "people.jsonl", line, dates, group_by)  # type: ignore[arg-type]
+        for index, line in enumerate(json_lines(io.BytesIO(text), "people.jsonl"))
+    ]
+    lines = numbered_lines(io.BytesIO(text), 0, None, 1)
+    found = answers_of_lines(comparison, "people.jsonl", lines, 0, dates, group_by)  # type: ignore[arg-type]
+    assert found == expected
+
+
+def test_2026_06_01_a_generated_population_is_answered_as_by_the_record_engine(
+    comparisons: dict[str, object],
+) -> None:
+    from bench_population import population_records
+
+    lines = [json.dumps(record) for record in population_records(400, 2026)]
+    lines[5:5] = ["", "{broken", '{"person_id": "P-x", "citizenship": "RU", "trips": []}', "[1, 2]"]
+    lines.insert(40, '{"person_id": "P-y", "trips": [{"entry": "2026-02-30"}]}')
+    text = (
+        ("\n".join(lines) + "\n").encode()
+        + b"\xff\xfe\n"
+        + b'{"person_id": "'
+        + b"x" * MAX_LINE_BYTES
+        + b'"}\n'
+    )
+    for name in AMENDED:
+        _both(comparisons[name], text, [dt.date(2026, 6, 1), dt.date(2025, 1, 1)], ("stay.regime",))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(travellers(), min_size=1, max_size=12),
+    st.dates(dt.date(2023, 1, 1), dt.date(2027, 12, 31)),
+    st.sampled_from(AMENDED),
+)
+def test_any_day_generated_travellers_are_answered_as_by_the_record_engine(
+    comparisons: dict[str, object], persons: list[object], as_of: dt.date, amendment: str
+) -> None:
+    text = "".join(
+        json.dumps(person.model_dump(mode="json", exclude_none=True, exclude_defaults=True)) + "\n"  # type: ignore[attr-defined]
+        for person in persons
+    ).encode()
+    _both(comparisons[amendment], text, [as_of], ())
