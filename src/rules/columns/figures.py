@@ -87,7 +87,6 @@ def _decision_figures(
     each record: its status, its deciding rule's values and the facts it found missing (none
     where the programme decided nothing)."""
     compiled = evaluator.compiled
-    nodes = compiled.policy.rule_values
     size = block.size
     found: list[dict[str, Any] | None] = [None] * size
     by_rule: dict[str, list[int]] = {}
@@ -98,7 +97,7 @@ def _decision_figures(
     for rule_id, codes in by_rule.items():
         rows = np.flatnonzero(np.isin(decisions.codes, codes))
         values = {
-            name: block.evaluated(closure, nodes[rule_id][name], rows)
+            name: block.evaluated(closure, rows)
             for name, closure in compiled.rule_values.get(rule_id, {}).items()
         }
         heads: dict[int, dict[str, Any]] = {}

@@ -5,11 +5,12 @@ A :class:`Coded` column holds a value for every record of a block the way a dict
 column does: ``vals`` the distinct values (each a :class:`~rules.engine.computation.Val`, with
 what it carries: missing inputs, gaps, provisional sources), ``codes`` which of them each record
 has. A computed fact is a function of the facts its formula reads (and of the law on the day):
-:meth:`BlockFacts.evaluated` finds the distinct combinations of those facts' codes among the records and calls
-the formula's compiled closure once per combination, with a source that gives that combination's
-values. The values are then exactly the record engine's (the same closure computes them), and the
-work grows with the number of distinct combinations, not of records: the end days of the
-overstays of a million travellers are a few thousand days, their citizenships a few hundred.
+:meth:`BlockFacts.evaluated` calls the formula's compiled closure for one record of a group of
+records alike in every fact the closure was seen to read, and gives the whole group its result.
+The values are then exactly the record engine's (the same closure computes them), and the work
+grows with the number of such groups, not of records: the end days of the overstays of a
+million travellers are a few thousand days, their citizenships a few hundred, and a formula over
+a list the records do not give reads nothing else.
 
 :class:`BlockFacts` is the block's :class:`~rules.engine.case.Case`: every fact of the catalogue
 on one day, computed on demand and once, by its origin (a formula, the date, a programme's
@@ -29,7 +30,6 @@ import numpy.typing as npt
 from rules.engine.case import Case
 from rules.engine.compiled import CompiledPolicy
 from rules.engine.computation import NONE, Evaluate, Val, plain
-from rules.policy.nodes import references
 
 __all__ = ["BlockFacts", "Coded", "NotColumnar", "combined"]
 
@@ -112,23 +112,39 @@ def combined(columns: Sequence[Coded], size: int) -> tuple[Ints, Ints]:
     return inverse.astype(np.int64), firsts.astype(np.int64)
 
 
-class _Combination:
-    """A fact source for one combination of values: the facts it was given, and the law as
-    the block's case reads it."""
+class _Reading:
+    """A fact source for one record of a block: the facts it has, each noted as it is read,
+    and the law as the block's case reads it."""
 
-    def __init__(self, law: Case, values: Mapping[str, Val]) -> None:
+    def __init__(self, law: Case, column: Callable[[str], Coded], position: int) -> None:
         self._law = law
-        self._values = values
+        self._column = column
+        self._position = position
         self.as_of = law.as_of
+        self.read: dict[str, None] = {}
 
     def fact(self, name: str) -> Val:
-        return self._values[name]
+        self.read[name] = None
+        return self._column(name).at(self._position)
 
     def parameter(self, name: str, day: dt.date) -> Val:
         return self._law.parameter(name, day)
 
     def row(self, table: str, key: str, day: dt.date) -> Val:
         return self._law.row(table, key, day)
+
+
+def _groups(positions: Ints, columns: Sequence[Coded]) -> list[Ints]:
+    """``positions`` split into groups of records alike in ``columns`` (all one group when
+    there is none), each group's positions in order."""
+    if not len(positions):
+        return []
+    if not columns:
+        return [positions]
+    inverse, _ = combined([Coded(column.codes[positions], column.vals) for column in columns], len(positions))
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    return np.split(positions[order], bounds)
 
 
 class BlockFacts:
@@ -189,24 +205,41 @@ class BlockFacts:
         closure = self.compiled.formula(name, self.day)
         if closure is None:
             return Coded.constant(Val(None, gaps=(f"fact {name} has no formula on {self.as_of}",)), self.size)
-        return self.evaluated(closure, self._node(name))
+        return self.evaluated(closure)
 
-    def evaluated(self, closure: Evaluate, node: Any, rows: Ints | None = None) -> Coded:
-        """``closure`` (compiled from ``node``) of every record, or of the records ``rows``
-        only (in that order): once per distinct combination of the facts ``node`` reads."""
-        names = references(node)[0]
-        operands = [self.fact(name) for name in names]
-        if rows is not None:
-            operands = [Coded(column.codes[rows], column.vals) for column in operands]
-        inverse, firsts = combined(operands, self.size if rows is None else len(rows))
-        results = []
-        for first in firsts:
-            values = {name: column.at(int(first)) for name, column in zip(names, operands, strict=True)}
-            results.append(closure(_Combination(self.law, values), None))
-        return Coded(inverse, tuple(results))
+    def evaluated(self, closure: Evaluate, rows: Ints | None = None) -> Coded:
+        """``closure`` (a compiled formula) of every record, or of the records ``rows`` only
+        (in that order): once per group of records alike in every fact it reads.
 
-    def _node(self, name: str) -> Any:
-        dated = self.compiled.policy.catalogue.formulas[name]
-        starts = [start for start, _ in dated]
-        index = int(np.searchsorted(starts, self.day, side="right")) - 1
-        return dated[index][1]
+        What a closure reads depends on the values it reads (an ``if``, an ``all`` that stops at
+        its first false part, an aggregate over a list the record does not give, which reads
+        nothing else). So the records are grouped by what one of them was seen to read: the
+        closure is called for one record of a group, and the facts it read are noted; when the
+        group's records are alike in all of those, its result is theirs (the closure would read
+        and do the same for each); otherwise the group is split by the facts it read too, and
+        each part is tried so. A fact no call reads is never computed."""
+        size = self.size if rows is None else len(rows)
+        codes = np.zeros(size, dtype=np.int64)
+        results: list[Val] = []
+        columns: dict[str, Coded] = {}
+
+        def column(name: str) -> Coded:
+            found = columns.get(name)
+            if found is None:
+                whole = self.fact(name)
+                found = columns[name] = whole if rows is None else Coded(whole.codes[rows], whole.vals)
+            return found
+
+        pending: list[tuple[Ints, tuple[str, ...]]] = [(np.arange(size, dtype=np.int64), ())]
+        while pending:
+            positions, alike = pending.pop()
+            for group in _groups(positions, [column(name) for name in alike]):
+                reading = _Reading(self.law, column, int(group[0]))
+                found = closure(reading, None)
+                more = tuple(name for name in reading.read if name not in alike)
+                if more:
+                    pending.append((group, alike + more))
+                else:
+                    codes[group] = len(results)
+                    results.append(found)
+        return Coded(codes, tuple(results))
