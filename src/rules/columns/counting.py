@@ -18,8 +18,9 @@ The definitions are those of :mod:`rules.stay.window`, counted the way it counts
   day to the next, so the days over the limit are a suffix of the run: one bisection per run
   (per piece of a run under one term of the law, where the limit or window is dated);
 * the days beyond the per-entry cap are the tail of each trip;
-* the latest exit is the first day after the evaluation day on which staying on would exceed
-  the limit or the cap: one bisection per term of the law in force after it.
+* the latest exit is the day before the first day after the evaluation day on which staying on
+  would exceed the limit or the cap (that day itself where the exit day is not counted): one
+  bisection per term of the law in force after it.
 
 A record this cannot count exactly is left to the record engine (``elsewhere``): one whose
 terms are not uniform (its nationality's per-entry cap or subjection changes over the trips it
@@ -302,7 +303,7 @@ def _offsets(owner: Ints, count: int) -> Ints:
 def count_block(
     offsets: npt.ArrayLike,
     entry: npt.ArrayLike,
-    exit: npt.ArrayLike,
+    exit_: npt.ArrayLike,
     has_exit: npt.ArrayLike,
     group: npt.ArrayLike,
     terms: Sequence[CountingTerms],
@@ -312,13 +313,14 @@ def count_block(
     its group's terms: ``count_trips(trips, as_of, rules, cap)`` of record ``i`` is
     ``figures(i)`` and ``later[i]`` of the result where ``elsewhere[i]`` is false.
 
-    ``offsets`` (``n + 1``): where each record's trips begin in ``entry``, ``exit`` and
+    ``offsets`` (``n + 1``): where each record's trips begin in ``entry``, ``exit_`` and
     ``has_exit`` (the trips in the record's order, validated: in order, not overlapping, only
-    the last one open; ``exit`` is read only where ``has_exit``); ``group`` (``n``): the index
-    of each record's terms in ``terms``."""
+    the last one open; ``exit_`` is read only where ``has_exit``), days as ordinals (an Arrow
+    ``date32`` column's days since 1970 plus ``date(1970, 1, 1).toordinal()``, 719163);
+    ``group`` (``n``): the index of each record's terms in ``terms``."""
     offsets = np.asarray(offsets, np.int64)
     entry = np.asarray(entry, np.int64)
-    exit = np.asarray(exit, np.int64)
+    exit_ = np.asarray(exit_, np.int64)
     has_exit = np.asarray(has_exit, np.bool_)
     group = np.asarray(group, np.int64)
     count = offsets.size - 1
@@ -331,7 +333,7 @@ def count_block(
     elsewhere = ~counted_of[group]
 
     # The trips after ``as_of``, and the one the person is on (the later of two sharing it).
-    trip_last = np.where(has_exit, exit, as_of)
+    trip_last = np.where(has_exit, exit_, as_of)
     entered = entry <= as_of
     later = np.bincount(owner[~entered], minlength=count).astype(np.int64)
     on = np.flatnonzero(entered & (~has_exit | (trip_last >= as_of)))
@@ -364,6 +366,8 @@ def count_block(
     before = np.zeros(run_owner.size + 1, np.int64)
     np.cumsum(run_last - run_first + 1, out=before[1:])
     run_key = run_owner * _BIG + run_first
+    base = before[run_offsets[:-1]]  # the counted days of the records before each
+    total = before[run_offsets[1:]] - base  # every counted day lies on or before ``as_of``
 
     def upto(whose: Ints, day: Ints) -> Ints:
         """The counted days of each record ``whose`` on or before each ``day``."""
@@ -375,8 +379,6 @@ def count_block(
         days = before[index] - base[whose] + np.minimum(run_last[index], day) - run_first[index] + 1
         return np.where(inside, days, 0)
 
-    base = before[run_offsets[:-1]]  # the counted days of the records before each
-    total = before[run_offsets[1:]] - base  # every counted day lies on or before ``as_of``
     days_used = total - upto(records, as_of - window_of[group])
 
     # The days over the limit: each run cut where the terms change, each piece's suffix. The
