@@ -15,16 +15,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_fast_paths_stay import SETTINGS, START, laws
 
 from models.person import Trip
-from rules.columns.counting import NO_DAY, CountedBlock, CountingTerms, count_block
 from rules.policy.loader import load_policy
 from rules.stay.limit import StayLimit
 from rules.stay.window import UNBOUNDED, NoValueInForce, Schedule, WindowRules, count_trips
+
+np = pytest.importorskip("numpy")  # the columnar path's extra
+
+from rules.columns.counting import NO_DAY, CountedBlock, CountingTerms, count_block  # noqa: E402  (needs numpy)
 
 ROOT = Path(__file__).resolve().parents[1]
 SIXTY_DAYS = ROOT / "examples" / "amendments" / "limit-60-days.yaml"
