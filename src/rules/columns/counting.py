@@ -308,6 +308,8 @@ def count_block(
     group: npt.ArrayLike,
     terms: Sequence[CountingTerms],
     as_of: int,
+    *,
+    caps: npt.ArrayLike | None = None,
 ) -> CountedBlock:
     """Count a block of records on day ``as_of``, each as :func:`count_trips` of its trips under
     its group's terms: ``count_trips(trips, as_of, rules, cap)`` of record ``i`` is
@@ -317,7 +319,14 @@ def count_block(
     ``has_exit`` (the trips in the record's order, validated: in order, not overlapping, only
     the last one open; ``exit_`` is read only where ``has_exit``), days as ordinals (an Arrow
     ``date32`` column's days since 1970 plus ``date(1970, 1, 1).toordinal()``, 719163);
-    ``group`` (``n``): the index of each record's terms in ``terms``."""
+    ``group`` (``n``): the index of each record's terms in ``terms``.
+
+    ``caps`` (one per trip, -1: none): each trip's own per-entry cap, in place of its group's:
+    record ``i`` is then counted as :func:`count_stay` counts the spans of its trips entering
+    on or before ``as_of`` (``later`` still counts the trips given that enter after it). For a
+    nationality whose cap changed over the years, the caller gives each trip the cap of its
+    entry day and leaves out the trips entered under a regime outside the limit, as the stay
+    mechanism does (its terms then count as uniform here)."""
     offsets = np.asarray(offsets, np.int64)
     entry = np.asarray(entry, np.int64)
     exit_ = np.asarray(exit_, np.int64)
@@ -356,7 +365,13 @@ def count_block(
     first, last, owner_c, trip_group = first[kept], last[kept], owner_c[kept], trip_group[kept]
 
     # The days beyond the per-entry cap: each trip's after its first ``cap``.
-    cap = cap_of[trip_group]
+    if caps is None:
+        cap = cap_of[trip_group]
+        current_cap = cap_of[group]
+    else:
+        trip_cap = np.asarray(caps, np.int64)
+        cap = trip_cap[counted[kept]]
+        current_cap = np.append(trip_cap, -1)[current]
     beyond = (cap >= 0) & (cap < last - first + 1)
     over_owner, over_first, over_last = [owner_c[beyond]], [(first + cap)[beyond]], [last[beyond]]
 
@@ -442,7 +457,7 @@ def count_block(
         as_of,
         group,
         current_entry,
-        cap_of,
+        current_cap,
         exit_day_of,
         segments,
         upto,
@@ -472,7 +487,7 @@ def _latest_exits(
     as_of: int,
     group: Ints,
     current_entry: Ints,
-    cap_of: Ints,
+    current_cap: Ints,
     exit_day_of: Flags,
     segments: _Segments,
     upto: Callable[[Ints, Ints], Ints],
@@ -484,12 +499,13 @@ def _latest_exits(
     last day they may stay if they stay on from ``as_of``, every later day counted. Span of the
     terms by span, the first day over the limit (a bisection: the days the window holds never
     decrease while every day is counted) or beyond the cap; none within the horizon: unbounded.
-    A record meeting a day with no term in force is left ``elsewhere``."""
+    A record meeting a day with no term in force is left ``elsewhere``. ``current_entry`` and
+    ``current_cap``: the entry day and the cap (-1: none) of the trip each record is on."""
     horizon = as_of + HORIZON_DAYS
     whose_group = group[whose]
     so_far = upto(whose, np.full(whose.size, as_of, np.int64))
     in_trip = as_of - current_entry[whose] + 1
-    cap = cap_of[whose_group]
+    cap = current_cap[whose]
     day = np.full(whose.size, as_of + 1, np.int64)
     span, found = segments.find(whose_group, day)
     pending = np.arange(whose.size, dtype=np.int64)
