@@ -24,9 +24,10 @@ The definitions are those of :mod:`rules.stay.window`, counted the way it counts
 
 A record this cannot count exactly is left to the record engine (``elsewhere``): one whose
 terms are not uniform (its nationality's per-entry cap or subjection changes over the trips it
-counts), one of whose judged days has no limit or window in force (where ``count_trips`` raises
-:class:`~rules.stay.window.NoValueInForce`), one whose latest exit ``count_trips`` searches day
-by day (a window widening after the evaluation day) and one whose trips are out of order.
+counts) unless the caller gives each trip its own cap (``caps``); one of whose judged days has
+no limit or window in force (where ``count_trips`` raises
+:class:`~rules.stay.window.NoValueInForce`); one whose latest exit ``count_trips`` searches day
+by day (a window widening after the evaluation day); and one whose trips are out of order.
 
 Days are integer ordinals (``date.toordinal()``), every array int64; a record's day is searched
 among all records' days as a key ``record * 2**32 + day`` (every day lies below ``2**32``).
