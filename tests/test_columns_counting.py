@@ -13,18 +13,22 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_fast_paths_stay import SETTINGS, START, laws
 
 from models.person import Trip
-from rules.columns.counting import NO_DAY, CountedBlock, CountingTerms, count_block
 from rules.policy.loader import load_policy
 from rules.stay.limit import StayLimit
-from rules.stay.window import UNBOUNDED, NoValueInForce, Schedule, WindowRules, count_trips
+from rules.stay.window import UNBOUNDED, NoValueInForce, Schedule, WindowRules, count_stay, count_trips
+
+np = pytest.importorskip("numpy")  # the columnar path's extra
+
+from rules.columns.counting import NO_DAY, CountedBlock, CountingTerms, count_block  # noqa: E402  (needs numpy)
 
 ROOT = Path(__file__).resolve().parents[1]
 SIXTY_DAYS = ROOT / "examples" / "amendments" / "limit-60-days.yaml"
@@ -117,6 +121,54 @@ def test_a_block_of_travellers_counted_as_arrays_has_each_record_s_own_count(blo
             [_trip(*trip) for trip in record], as_of, counting.rules, counting.per_entry, counting.terms
         )
         _same(counted, index, figures, later)
+
+
+@SETTINGS
+@given(blocks())
+def test_trips_given_the_cap_of_their_entry_day_are_counted_as_the_stay_mechanism_counts_them(block):
+    """A nationality whose regime changed (CN, TR): the caller leaves out the trips entered
+    under a regime outside the limit and gives each trip the cap of its entry day, as the stay
+    mechanism does before :func:`count_stay`; the figures are that count's."""
+    amended, as_of, nationalities, records = block
+    stay = _stay(amended)
+    given_trips: list[list[tuple[int, int | None]]] = []
+    caps: list[int] = []
+    expected = []
+    for name, record in zip(nationalities, records, strict=True):
+        counting = stay._counting(name, as_of)
+        trips_ = tuple(_trip(*trip) for trip in record)
+        counted, _ = stay._counted_trips(
+            SimpleNamespace(trips=trips_), counting.course, dt.date.fromordinal(as_of)
+        )
+        kept = trips_ if counted is None else counted
+        uniform = counting.course.uniform
+        trip_caps = [
+            counting.per_entry if uniform else stay.per_entry_cap(name, trip.entry.toordinal())
+            for trip in kept
+        ]
+        spans = [
+            (entry, as_of if trip.exit is None else trip.exit.toordinal(), trip.exit is not None, cap)
+            for trip, cap in zip(kept, trip_caps, strict=True)
+            if (entry := trip.entry.toordinal()) <= as_of
+        ]
+        expected.append(count_stay(spans, as_of, counting.rules, (), counting.terms))
+        given_trips.append(
+            [(trip.entry.toordinal(), None if trip.exit is None else trip.exit.toordinal()) for trip in kept]
+        )
+        caps += [-1 if cap is None else cap for cap in trip_caps]
+    names = list(dict.fromkeys(nationalities))
+    terms = [CountingTerms(stay._counting(name, as_of).rules, None) for name in names]
+    counted_block = count_block(
+        *_columns(given_trips),
+        np.array([names.index(name) for name in nationalities], np.int64),
+        terms,
+        as_of,
+        caps=np.array(caps, np.int64),
+    )
+    for index, figures in enumerate(expected):
+        assert not counted_block.elsewhere[index]
+        assert counted_block.figures(index) == figures
+        assert int(counted_block.overstay[index]) == figures.overstay_count
 
 
 @SETTINGS

@@ -18,14 +18,16 @@ The definitions are those of :mod:`rules.stay.window`, counted the way it counts
   day to the next, so the days over the limit are a suffix of the run: one bisection per run
   (per piece of a run under one term of the law, where the limit or window is dated);
 * the days beyond the per-entry cap are the tail of each trip;
-* the latest exit is the first day after the evaluation day on which staying on would exceed
-  the limit or the cap: one bisection per term of the law in force after it.
+* the latest exit is the day before the first day after the evaluation day on which staying on
+  would exceed the limit or the cap (that day itself where the exit day is not counted): one
+  bisection per term of the law in force after it.
 
 A record this cannot count exactly is left to the record engine (``elsewhere``): one whose
 terms are not uniform (its nationality's per-entry cap or subjection changes over the trips it
-counts), one of whose judged days has no limit or window in force (where ``count_trips`` raises
-:class:`~rules.stay.window.NoValueInForce`), one whose latest exit ``count_trips`` searches day
-by day (a window widening after the evaluation day) and one whose trips are out of order.
+counts) unless the caller gives each trip its own cap (``caps``); one of whose judged days has
+no limit or window in force (where ``count_trips`` raises
+:class:`~rules.stay.window.NoValueInForce`); one whose latest exit ``count_trips`` searches day
+by day (a window widening after the evaluation day); and one whose trips are out of order.
 
 Days are integer ordinals (``date.toordinal()``), every array int64; a record's day is searched
 among all records' days as a key ``record * 2**32 + day`` (every day lies below ``2**32``).
@@ -302,23 +304,33 @@ def _offsets(owner: Ints, count: int) -> Ints:
 def count_block(
     offsets: npt.ArrayLike,
     entry: npt.ArrayLike,
-    exit: npt.ArrayLike,
+    exit_: npt.ArrayLike,
     has_exit: npt.ArrayLike,
     group: npt.ArrayLike,
     terms: Sequence[CountingTerms],
     as_of: int,
+    *,
+    caps: npt.ArrayLike | None = None,
 ) -> CountedBlock:
     """Count a block of records on day ``as_of``, each as :func:`count_trips` of its trips under
     its group's terms: ``count_trips(trips, as_of, rules, cap)`` of record ``i`` is
     ``figures(i)`` and ``later[i]`` of the result where ``elsewhere[i]`` is false.
 
-    ``offsets`` (``n + 1``): where each record's trips begin in ``entry``, ``exit`` and
+    ``offsets`` (``n + 1``): where each record's trips begin in ``entry``, ``exit_`` and
     ``has_exit`` (the trips in the record's order, validated: in order, not overlapping, only
-    the last one open; ``exit`` is read only where ``has_exit``); ``group`` (``n``): the index
-    of each record's terms in ``terms``."""
+    the last one open; ``exit_`` is read only where ``has_exit``), days as ordinals (an Arrow
+    ``date32`` column's days since 1970 plus ``date(1970, 1, 1).toordinal()``, 719163);
+    ``group`` (``n``): the index of each record's terms in ``terms``.
+
+    ``caps`` (one per trip, -1: none): each trip's own per-entry cap, in place of its group's:
+    record ``i`` is then counted as :func:`count_stay` counts the spans of its trips entering
+    on or before ``as_of`` (``later`` still counts the trips given that enter after it). For a
+    nationality whose cap changed over the years, the caller gives each trip the cap of its
+    entry day and leaves out the trips entered under a regime outside the limit, as the stay
+    mechanism does (its terms then count as uniform here)."""
     offsets = np.asarray(offsets, np.int64)
     entry = np.asarray(entry, np.int64)
-    exit = np.asarray(exit, np.int64)
+    exit_ = np.asarray(exit_, np.int64)
     has_exit = np.asarray(has_exit, np.bool_)
     group = np.asarray(group, np.int64)
     count = offsets.size - 1
@@ -331,7 +343,7 @@ def count_block(
     elsewhere = ~counted_of[group]
 
     # The trips after ``as_of``, and the one the person is on (the later of two sharing it).
-    trip_last = np.where(has_exit, exit, as_of)
+    trip_last = np.where(has_exit, exit_, as_of)
     entered = entry <= as_of
     later = np.bincount(owner[~entered], minlength=count).astype(np.int64)
     on = np.flatnonzero(entered & (~has_exit | (trip_last >= as_of)))
@@ -354,7 +366,13 @@ def count_block(
     first, last, owner_c, trip_group = first[kept], last[kept], owner_c[kept], trip_group[kept]
 
     # The days beyond the per-entry cap: each trip's after its first ``cap``.
-    cap = cap_of[trip_group]
+    if caps is None:
+        cap = cap_of[trip_group]
+        current_cap = cap_of[group]
+    else:
+        trip_cap = np.asarray(caps, np.int64)
+        cap = trip_cap[counted[kept]]
+        current_cap = np.append(trip_cap, -1)[current]
     beyond = (cap >= 0) & (cap < last - first + 1)
     over_owner, over_first, over_last = [owner_c[beyond]], [(first + cap)[beyond]], [last[beyond]]
 
@@ -364,6 +382,8 @@ def count_block(
     before = np.zeros(run_owner.size + 1, np.int64)
     np.cumsum(run_last - run_first + 1, out=before[1:])
     run_key = run_owner * _BIG + run_first
+    base = before[run_offsets[:-1]]  # the counted days of the records before each
+    total = before[run_offsets[1:]] - base  # every counted day lies on or before ``as_of``
 
     def upto(whose: Ints, day: Ints) -> Ints:
         """The counted days of each record ``whose`` on or before each ``day``."""
@@ -375,8 +395,6 @@ def count_block(
         days = before[index] - base[whose] + np.minimum(run_last[index], day) - run_first[index] + 1
         return np.where(inside, days, 0)
 
-    base = before[run_offsets[:-1]]  # the counted days of the records before each
-    total = before[run_offsets[1:]] - base  # every counted day lies on or before ``as_of``
     days_used = total - upto(records, as_of - window_of[group])
 
     # The days over the limit: each run cut where the terms change, each piece's suffix. The
@@ -440,7 +458,7 @@ def count_block(
         as_of,
         group,
         current_entry,
-        cap_of,
+        current_cap,
         exit_day_of,
         segments,
         upto,
@@ -470,7 +488,7 @@ def _latest_exits(
     as_of: int,
     group: Ints,
     current_entry: Ints,
-    cap_of: Ints,
+    current_cap: Ints,
     exit_day_of: Flags,
     segments: _Segments,
     upto: Callable[[Ints, Ints], Ints],
@@ -482,12 +500,13 @@ def _latest_exits(
     last day they may stay if they stay on from ``as_of``, every later day counted. Span of the
     terms by span, the first day over the limit (a bisection: the days the window holds never
     decrease while every day is counted) or beyond the cap; none within the horizon: unbounded.
-    A record meeting a day with no term in force is left ``elsewhere``."""
+    A record meeting a day with no term in force is left ``elsewhere``. ``current_entry`` and
+    ``current_cap``: the entry day and the cap (-1: none) of the trip each record is on."""
     horizon = as_of + HORIZON_DAYS
     whose_group = group[whose]
     so_far = upto(whose, np.full(whose.size, as_of, np.int64))
     in_trip = as_of - current_entry[whose] + 1
-    cap = cap_of[whose_group]
+    cap = current_cap[whose]
     day = np.full(whose.size, as_of + 1, np.int64)
     span, found = segments.find(whose_group, day)
     pending = np.arange(whose.size, dtype=np.int64)
