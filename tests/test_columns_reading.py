@@ -550,3 +550,20 @@ def test_a_citizenship_is_in_scope_when_the_record_engine_reads_it_unless_null_o
     block = assert_read_as_the_record_engine_reads(line)
     doubtful = citizenship is None or b"\\" in line  # a colon with no value; an escape
     assert len(block) == (len(scope_of(line)) and not doubtful)
+
+
+DAY_TEXTS = st.one_of(
+    st.dates().map(dt.date.isoformat),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    st.text(alphabet="0123456789-/ T", min_size=8, max_size=12),
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(DAY_TEXTS, min_size=1, max_size=20))
+def test_a_day_is_in_scope_exactly_when_the_record_engine_reads_it_as_that_day(texts: list[str]) -> None:
+    data = "".join(
+        json.dumps({"person_id": "a", "trips": [{"entry": text}]}) + "\n" for text in texts
+    ).encode()
+    block = assert_read_as_the_record_engine_reads(data)
+    assert in_scope_numbers(block) == scope_of(data)
