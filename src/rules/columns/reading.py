@@ -152,8 +152,9 @@ def read_block(data: bytes, first_number: int = 1) -> Block:
     read, table = lines.read(np.flatnonzero(candidate))
     person_id = table.column("person_id").combine_chunks()
     citizenship = table.column("citizenship").combine_chunks()
+    codes = _codes_given(citizenship)
     trips = _Trips.of(table.column("trips").combine_chunks())
-    taken = _in_scope(person_id, citizenship, trips, lines.colons(read))
+    taken = _in_scope(person_id, citizenship, codes, trips, lines.colons(read))
     chosen = read[taken]
     rows = pa.array(taken)
     kept = trips.kept(taken)
@@ -175,7 +176,7 @@ def read_block(data: bytes, first_number: int = 1) -> Block:
         numbers=(chosen + first_number).astype(np.int64),
         indexes=index_of_line[chosen].astype(np.int64),
         person_id=person_id.filter(rows),
-        citizenship=_codes_given(citizenship).filter(rows),
+        citizenship=codes.filter(rows),
         has_trips=kept.given,
         offsets=kept.offsets,
         entry=kept.entry,
@@ -280,13 +281,14 @@ class _Lines:
             return None, int(named.group(1)) if named else None
 
 
-def _in_scope(person_id: Any, citizenship: Any, trips: _Trips, colons: Ints) -> Flags:
+def _in_scope(person_id: Any, citizenship: Any, codes: Any, trips: _Trips, colons: Ints) -> Flags:
     """Which rows are records in scope (see the module): their ``person_id``, ``citizenship``
-    (pyarrow arrays), ``trips``, and ``colons``, the colons in each row's line."""
+    and its ``codes`` (:func:`_codes_given`) as pyarrow arrays, ``trips``, and ``colons``, the
+    colons in each row's line."""
     least, most = _person_id_lengths()
     length = _numbers(pc.binary_length(person_id))
     given = _flags(citizenship.is_valid())
-    known = _flags(pc.fill_null(pc.is_in(_codes_given(citizenship), value_set=_assigned_codes()), False))
+    known = _flags(pc.fill_null(pc.is_in(codes, value_set=_assigned_codes()), False))
     fields = (
         _flags(person_id.is_valid()).astype(np.int64)
         + given
