@@ -165,6 +165,9 @@ class Raw:
     def __init__(self, text: str) -> None:
         self.text = text
 
+    def __repr__(self) -> str:  # the same in every process (pytest-xdist compares the ids)
+        return f"Raw({self.text!r})"
+
 
 FIRST_DAY = dt.date(2023, 1, 1).toordinal()
 
