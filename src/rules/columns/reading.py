@@ -88,7 +88,9 @@ _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtyp
 
 class OtherLine(NamedTuple):
     """A line that is not blank and not in scope: for the record engine, which reads it (and
-    reports its problem, if it has one) as it reads any line."""
+    reports its problem, if it has one) as it reads any line. As any line: one longer than
+    :data:`~rules.policy.documents.MAX_LINE_BYTES` is refused as too long, as
+    :func:`~rules.policy.documents.json_lines` refuses it, not parsed."""
 
     #: Its record's index among the block's records (a blank line is no record).
     record: int
