@@ -165,6 +165,9 @@ class Raw:
     def __init__(self, text: str) -> None:
         self.text = text
 
+    def __repr__(self) -> str:  # the same in every process (pytest-xdist compares the ids)
+        return f"Raw({self.text!r})"
+
 
 FIRST_DAY = dt.date(2023, 1, 1).toordinal()
 
@@ -182,6 +185,8 @@ BAD_DAYS = [
     "2024-01-00",
     "2024-01-32",
     "2024/01/03",
+    "2024/01-03",
+    "2024-01/03",
     "2024-W01-3",
     "２０２４-01-03",
     "",
@@ -528,3 +533,40 @@ def test_the_assigned_codes_are_those_the_record_engine_accepts() -> None:
         json.dumps({"person_id": "a", "citizenship": a + b}) + "\n" for a in letters for b in letters
     ).encode()
     assert_read_as_the_record_engine_reads(data)
+
+
+@pytest.mark.parametrize("day", BAD_DAYS, ids=repr)
+@pytest.mark.parametrize("key", ["entry", "exit"])
+def test_a_day_the_record_engine_refuses_sends_its_record_to_it(day: Any, key: str) -> None:
+    trip = Obj([("entry", "2024-01-01"), ("exit", "2024-01-31")])
+    trip.pairs = [(k, day if k == key else v) for k, v in trip.pairs]
+    line = write(Obj([("person_id", "a"), ("trips", [trip])]), ", ", ": ", True).encode()
+    block = assert_read_as_the_record_engine_reads(line + b"\n" + line.replace(b"2024-01-31", b"2024-02-01"))
+    assert len(block) == 0
+
+
+@pytest.mark.parametrize("citizenship", CITIZENSHIPS, ids=repr)
+def test_a_citizenship_is_in_scope_when_the_record_engine_reads_it_unless_null_or_escaped(
+    citizenship: Any,
+) -> None:
+    line = write(Obj([("person_id", "a"), ("citizenship", citizenship)]), ", ", ": ", False).encode()
+    block = assert_read_as_the_record_engine_reads(line)
+    doubtful = citizenship is None or b"\\" in line  # a colon with no value; an escape
+    assert len(block) == (len(scope_of(line)) and not doubtful)
+
+
+DAY_TEXTS = st.one_of(
+    st.dates().map(dt.date.isoformat),
+    st.from_regex(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    st.text(alphabet="0123456789-/ T", min_size=8, max_size=12),
+)
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.lists(DAY_TEXTS, min_size=1, max_size=20))
+def test_a_day_is_in_scope_exactly_when_the_record_engine_reads_it_as_that_day(texts: list[str]) -> None:
+    data = "".join(
+        json.dumps({"person_id": "a", "trips": [{"entry": text}]}) + "\n" for text in texts
+    ).encode()
+    block = assert_read_as_the_record_engine_reads(data)
+    assert in_scope_numbers(block) == scope_of(data)

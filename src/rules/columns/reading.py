@@ -84,13 +84,13 @@ _REFUSED_ROW = re.compile(r"\bin row (\d+)\b")
 #: Days before each month (1-12) in a common year; and the days of each month.
 _BEFORE_MONTH = np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334], dtype=np.int64)
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-#: The columns of ``YYYY-MM-DD`` that hold digits.
-_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9]
 
 
 class OtherLine(NamedTuple):
     """A line that is not blank and not in scope: for the record engine, which reads it (and
-    reports its problem, if it has one) as it reads any line."""
+    reports its problem, if it has one) as it reads any line. As any line: one longer than
+    :data:`~rules.policy.documents.MAX_LINE_BYTES` is refused as too long, as
+    :func:`~rules.policy.documents.json_lines` refuses it, not parsed."""
 
     #: Its record's index among the block's records (a blank line is no record).
     record: int
@@ -154,22 +154,31 @@ def read_block(data: bytes, first_number: int = 1) -> Block:
     read, table = lines.read(np.flatnonzero(candidate))
     person_id = table.column("person_id").combine_chunks()
     citizenship = table.column("citizenship").combine_chunks()
+    codes = _codes_given(citizenship)
     trips = _Trips.of(table.column("trips").combine_chunks())
-    taken = _in_scope(person_id, citizenship, trips, lines.colons(read))
+    taken = _in_scope(person_id, citizenship, codes, trips, lines.colons(read))
     chosen = read[taken]
     rows = pa.array(taken)
     kept = trips.kept(taken)
     other = ~blank
     other[chosen] = False
+    other_lines = np.flatnonzero(other)
     others = tuple(
-        OtherLine(int(index_of_line[line]), first_number + line, data[lines.starts[line] : lines.spans[line]])
-        for line in np.flatnonzero(other).tolist()
+        map(
+            OtherLine,
+            index_of_line[other_lines].tolist(),
+            (other_lines + first_number).tolist(),
+            map(
+                data.__getitem__,
+                map(slice, lines.starts[other_lines].tolist(), lines.spans[other_lines].tolist()),
+            ),
+        )
     )
     return Block(
         numbers=(chosen + first_number).astype(np.int64),
         indexes=index_of_line[chosen].astype(np.int64),
         person_id=person_id.filter(rows),
-        citizenship=_codes_given(citizenship).filter(rows),
+        citizenship=codes.filter(rows),
         has_trips=kept.given,
         offsets=kept.offsets,
         entry=kept.entry,
@@ -274,13 +283,14 @@ class _Lines:
             return None, int(named.group(1)) if named else None
 
 
-def _in_scope(person_id: Any, citizenship: Any, trips: _Trips, colons: Ints) -> Flags:
+def _in_scope(person_id: Any, citizenship: Any, codes: Any, trips: _Trips, colons: Ints) -> Flags:
     """Which rows are records in scope (see the module): their ``person_id``, ``citizenship``
-    (pyarrow arrays), ``trips``, and ``colons``, the colons in each row's line."""
+    and its ``codes`` (:func:`_codes_given`) as pyarrow arrays, ``trips``, and ``colons``, the
+    colons in each row's line."""
     least, most = _person_id_lengths()
     length = _numbers(pc.binary_length(person_id))
     given = _flags(citizenship.is_valid())
-    known = _flags(pc.fill_null(pc.is_in(_codes_given(citizenship), value_set=_assigned_codes()), False))
+    known = _flags(pc.fill_null(pc.is_in(codes, value_set=_assigned_codes()), False))
     fields = (
         _flags(person_id.is_valid()).astype(np.int64)
         + given
@@ -374,7 +384,19 @@ def _offsets(counts: Ints) -> Ints:
 
 def _days(texts: Any) -> tuple[Ints, Flags]:
     """Each text's day as an ordinal and whether it is one: exactly ``YYYY-MM-DD`` and a day
-    that exists (as :func:`models._fields.parse_day` reads a text); 0 where it is not."""
+    that exists (as :func:`models._fields.parse_day` reads a text); 0 where it is not (a null
+    is none). Each distinct text is read once (a population's trips have a few thousand days)."""
+    encoded = pc.dictionary_encode(texts)
+    given = _flags(texts.is_valid())
+    if len(encoded.dictionary) == 0:
+        return np.zeros(len(texts), dtype=np.int64), given
+    days, read = _distinct_days(encoded.dictionary)
+    indices = _numbers(encoded.indices)
+    return np.where(given, days[indices], 0), given & read[indices]
+
+
+def _distinct_days(texts: Any) -> tuple[Ints, Flags]:
+    """:func:`_days` of texts without nulls, each read."""
     count = len(texts)
     shaped = _numbers(pc.binary_length(texts)) == 10
     if count == 0:
@@ -384,27 +406,43 @@ def _days(texts: Any) -> tuple[Ints, Flags]:
     offsets = np.frombuffer(texts.buffers()[1], dtype=np.int32, count=count + 1, offset=4 * texts.offset)
     start = int(offsets[0])
     raw = np.frombuffer(texts.buffers()[2], dtype=np.uint8, count=10 * count, offset=start).reshape(count, 10)
-    digits = raw[:, _DIGITS].astype(np.int64) - _ZERO
-    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
-    month = digits[:, 4] * 10 + digits[:, 5]
-    day = digits[:, 6] * 10 + digits[:, 7]
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    in_year = (month >= 1) & (month <= 12)
-    month = np.where(in_year, month, 1)
+    digits = raw - np.uint8(_ZERO)  # a byte that is no digit wraps past 9
+    places = digits.astype(np.int64)
+    year = places[:, 0] * 1000 + places[:, 1] * 100 + places[:, 2] * 10 + places[:, 3]
+    month = places[:, 5] * 10 + places[:, 6]
+    day = places[:, 8] * 10 + places[:, 9]
+    first_days, month_days = _calendar()
+    month_index = np.minimum(year, _YEARS - 1) * 13 + np.where(month <= 12, month, 0)
     read: Flags = (
         shaped
-        & ((digits >= 0) & (digits <= 9)).all(axis=1)
+        & (digits.T[_DIGIT_PLACES].max(axis=0) <= 9)  # across the rows: quicker than along each
         & (raw[:, 4] == _DASH)
         & (raw[:, 7] == _DASH)
-        & (year >= 1)
-        & in_year
         & (day >= 1)
-        & (day <= _MONTH_DAYS[month] + (leap & (month == 2)))
+        & (day <= month_days[month_index])
     )
+    return np.where(read, first_days[month_index] + day - 1, 0), read
+
+
+#: Which characters of ``YYYY-MM-DD`` are digits.
+_DIGIT_PLACES = [place for place, character in enumerate("YYYY-MM-DD") if character != "-"]
+#: The years ``YYYY`` can write, 0 to 9999 (year 0 has no days).
+_YEARS = 10_000
+
+
+@functools.cache
+def _calendar() -> tuple[Ints, Ints]:
+    """The ordinal of the first day of each month of each year, and its days, by
+    ``year * 13 + month``: month 0 (where a month past 12 is looked up too) and every month of
+    year 0 have none."""
+    year = np.repeat(np.arange(_YEARS, dtype=np.int64), 13)
+    month = np.tile(np.arange(13, dtype=np.int64), _YEARS)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     before = year - 1
-    ordinal = before * 365 + before // 4 - before // 100 + before // 400
-    ordinal += _BEFORE_MONTH[month] + (leap & (month > 2)) + day
-    return np.where(read, ordinal, 0).astype(np.int64), read
+    first = before * 365 + before // 4 - before // 100 + before // 400
+    first += _BEFORE_MONTH[month] + (leap & (month > 2)) + 1
+    days = np.where(year >= 1, _MONTH_DAYS[month] + (leap & (month == 2)), 0)
+    return first, days
 
 
 def _codes_given(citizenship: Any) -> Any:
