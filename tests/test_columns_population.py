@@ -48,7 +48,7 @@ def test_2026_06_01_a_generated_population_is_answered_as_by_the_record_engine(
     from bench_population import population_records
 
     lines = [json.dumps(record) for record in population_records(400, 2026)]
-    lines[5:5] = ["", "{broken", '{"person_id": "P-x", "citizenship": "RU", "trips": []}', "[1, 2]"]
+    lines[5:5] = ["", "{broken", '{"person_id": "P-x", "citizenship": " ru", "trips": []}', "[1, 2]"]
     lines.insert(40, '{"person_id": "P-y", "trips": [{"entry": "2026-02-30"}]}')
     text = (
         ("\n".join(lines) + "\n").encode()

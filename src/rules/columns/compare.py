@@ -42,9 +42,10 @@ Flags = npt.NDArray[np.bool_]
 @dataclass(frozen=True)
 class Travellers:
     """The records of a block the columns may take, as arrays: each record's number in the
-    input, its id and citizenship as given (a normalised code), whether it gives its trips, and
-    its trips (record ``i``'s are ``offsets[i]:offsets[i + 1]``, entry and exit days as
-    ordinals, ``NO_DAY`` for a trip not left)."""
+    input, its id, its citizenship (the code, and as the record gives it: an analysis counts by
+    the latter), whether it gives its trips, and its trips (record ``i``'s are
+    ``offsets[i]:offsets[i + 1]``, entry and exit days as ordinals, ``NO_DAY`` for a trip not
+    left)."""
 
     index: Ints
     person_id: Sequence[str]
@@ -53,6 +54,12 @@ class Travellers:
     offsets: Ints
     entry: Ints
     exit: Ints
+    citizenship_given: Sequence[str | None] | None = None
+
+    def given(self, row: int) -> str | None:
+        """The citizenship of record ``row`` as the record gives it."""
+        given = self.citizenship_given
+        return self.citizenship[row] if given is None else given[row]
 
     def __len__(self) -> int:
         return len(self.index)
@@ -187,7 +194,7 @@ def compared_block(
                         "record": int(travellers.index[row]),
                         "person_id": travellers.person_id[row],
                         "as_of": on,
-                        "citizenship": travellers.citizenship[row],
+                        "citizenship": travellers.given(row),
                         "statuses": statuses,
                         "amounts": amount_pairs(old),
                         "changed": (),

@@ -180,6 +180,7 @@ def _run_answers(
         offsets=block.offsets,
         entry=block.entry,
         exit=np.where(block.has_exit, block.exit, NO_DAY),
+        citizenship_given=block.citizenship_given.to_pylist(),
     )
     found: list[list[Outcome] | None] = compared_block(comparison, travellers, dates, group_by, array_count)
     answers: list[Answer | None] = [None] * block.records

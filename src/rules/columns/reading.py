@@ -118,6 +118,9 @@ class Block:
     #: The citizenship of each record in scope as :class:`~models.person.Person` keeps it (the
     #: code, trimmed and upper-cased), null where the record gives none (a pyarrow string array).
     citizenship: Any
+    #: The citizenship of each record in scope as the record gives it (what an impact analysis
+    #: counts by), null where it gives none (a pyarrow string array).
+    citizenship_given: Any
     #: Whether each record in scope has a travel record (``trips`` given, maybe empty).
     has_trips: Flags
     #: Where each record's trips begin in ``entry`` and ``exit`` (one more than the records).
@@ -179,6 +182,7 @@ def read_block(data: bytes, first_number: int = 1) -> Block:
         indexes=index_of_line[chosen].astype(np.int64),
         person_id=person_id.filter(rows),
         citizenship=codes.filter(rows),
+        citizenship_given=citizenship.filter(rows),
         has_trips=kept.given,
         offsets=kept.offsets,
         entry=kept.entry,
