@@ -33,8 +33,8 @@ import collections
 import datetime as dt
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Literal, TypeVar, overload
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, BinaryIO, Literal, TypeVar, overload
 
 from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
@@ -58,7 +58,6 @@ from rules.policy.documents import (
     count_json_lines,
     decode,
     json_lines,
-    numbered_lines,
     open_regular,
     parse_json,
 )
@@ -71,6 +70,7 @@ __all__ = [
     "answers_of_files",
     "impact_of_bag",
     "record_answer",
+    "record_answers",
 ]
 
 R = TypeVar("R")
@@ -156,7 +156,7 @@ def answers_of_files(
                     population.dates,
                     population.group_by,
                     tally,
-                    population.engine,
+                    population.block_answers or record_answers,
                 )
                 pending.append((path, future))
                 while len(pending) >= population.window:
@@ -200,6 +200,25 @@ def count_block(path: str, start: int, end: int) -> tuple[int, int] | str:
         return _refused_here(error)
 
 
+def record_answers(
+    comparison: Comparison,
+    path: str,
+    handle: BinaryIO,
+    start: int,
+    end: int,
+    first_number: int,
+    first_index: int,
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+) -> Iterator[Answer]:
+    """The answer of each record that begins in bytes ``start..end`` of the open file ``path``,
+    its lines numbered from ``first_number`` and its records from ``first_index``: each line
+    read and compared on its own (:func:`record_answer`)."""
+    lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
+    for index, line in enumerate(lines, first_index):
+        yield record_answer(comparison, index, path, line, dates, group_by)
+
+
 def compare_block(
     baseline: PolicySpec,
     amended: PolicySpec,
@@ -207,34 +226,23 @@ def compare_block(
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
     tally: bool = False,
-    engine: Literal["records", "columns"] = "records",
+    answers: Callable[..., Iterable[Answer]] = record_answers,
 ) -> list[Answer | Tally] | str:
     """The answers of the records that begin in one block of a JSON Lines file: ``block`` is
     its path, its bytes ``start..end``, the number of its first line and of its first record.
     Or why the file cannot be read here. A unit of work: the policies are built once per process.
     ``tally``: each run of records that changed nothing and are no error record is one
-    :class:`Tally` instead (see :func:`answers_of_files`). ``engine``: ``columns`` compares the
-    travellers in the columnar path's scope as columns (:mod:`rules.columns.population`), the
-    others one by one; the answers are the same."""
+    :class:`Tally` instead (see :func:`answers_of_files`). ``answers`` answers the records of
+    the block, as :func:`record_answers` does (the columnar path's ``column_answers`` gives the
+    same answers)."""
     path, start, end, first_number, first_index = block
     comparison = built_comparison(baseline, amended)
     try:
         with open_regular(path) as handle:
-            answers: Iterable[Answer]
-            if engine == "columns":
-                from rules.columns.population import answers_of_lines
-
-                lines = numbered_lines(handle, start, end, first_number)
-                answers = answers_of_lines(comparison, path, lines, first_index, dates, group_by)
-            else:
-                read = json_lines(handle, path, start=start, end=end, first_number=first_number)
-                answers = (
-                    record_answer(comparison, index, path, line, dates, group_by)
-                    for index, line in enumerate(read, first_index)
-                )
+            found = answers(comparison, path, handle, start, end, first_number, first_index, dates, group_by)
             if not tally:
-                return list(answers)
-            return list(tallied(comparison, dates, ((a.record, a, _unchanged(a)) for a in answers)))
+                return list(found)
+            return list(tallied(comparison, dates, ((a.record, a, _unchanged(a)) for a in found)))
     except (DocumentError, OSError) as error:
         return _refused_here(error)
 

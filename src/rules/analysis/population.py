@@ -310,8 +310,9 @@ class Population:
     :class:`Submitter` (a ``distributed.Client`` for a Dask cluster) instead. At most
     ``window`` chunks are in flight, so memory does not grow with the number of records.
     ``group_by`` names facts of the policy (``stay.regime``) whose baseline values each outcome
-    keeps, for counts by group; an unknown name is a :class:`KzmigError`. ``engine`` says how
-    workers that read a file themselves compare it (``columns``: see :mod:`rules.columns`).
+    keeps, for counts by group; an unknown name is a :class:`KzmigError`. ``block_answers``
+    says how workers that read a file themselves answer a block of it (see
+    :func:`rules.analysis.partitions.compare_block`).
     ``dates=None``: today in Kazakhstan, by the baseline's time zone (the baseline is loaded
     once for both).
     """
@@ -327,7 +328,7 @@ class Population:
         chunk: int = 250,
         window: int | None = None,
         group_by: Sequence[str] = (),
-        engine: Literal["records", "columns"] = "records",
+        block_answers: Callable[..., Iterable[Answer]] | None = None,
     ) -> None:
         if dates is not None and not dates:
             raise ValueError("name at least one evaluation date (or None: today)")
@@ -356,10 +357,10 @@ class Population:
                 ],
             )  # fmt: skip
         self.group_by = tuple(group_by)
-        #: How the workers reading a file compare its records (see :func:`answers_of_files
-        #: <rules.analysis.partitions.answers_of_files>`): one by one, or the travellers in the
-        #: columnar path's scope as columns (:mod:`rules.columns`), the answers the same.
-        self.engine = engine
+        #: How workers reading a file themselves answer the records of a block (see
+        #: :func:`rules.analysis.partitions.compare_block`; ``None``: one by one, as
+        #: ``record_answers`` does): the columnar path's ``column_answers``, say.
+        self.block_answers = block_answers
 
     @property
     def law(self) -> dict[dt.date, tuple[Any, ...]]:

@@ -298,7 +298,7 @@ def compare(
                 jobs=jobs,
                 executor=client,
                 group_by=tuple(dict.fromkeys(by or ())),
-                engine=engine.value,
+                block_answers=_column_answers() if engine is Engine.columns else None,
                 **sized,
             )
             # The two policies are compiled (here, for the law and a run in this process): a long
@@ -324,6 +324,13 @@ def compare(
         raise _fail(error, EXIT_INPUT) from None
     except KzmigError as error:  # an output that cannot be written
         raise _fail(error, EXIT_USAGE) from None
+
+
+def _column_answers() -> Any:
+    """How the workers of ``--engine columns`` answer a block (imported only for it)."""
+    from rules.columns.population import column_answers
+
+    return column_answers
 
 
 def _columns_available() -> None:

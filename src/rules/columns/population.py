@@ -15,22 +15,24 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
 
 from rules.analysis.impact import Comparison
 from rules.analysis.outcome import Outcome
+from rules.analysis.partitions import record_answer
 from rules.analysis.population import Answer
 from rules.columns.compare import Travellers, compared_block
 from rules.columns.counting import CountingTerms, count_block
 from rules.columns.facts import NO_DAY
 from rules.columns.reading import read_block
 from rules.errors import Problem
-from rules.policy.documents import MAX_LINE_BYTES, JsonLine, json_lines
+from rules.policy.documents import MAX_LINE_BYTES, JsonLine, json_lines, numbered_lines
 from rules.stay.limit import StayLimit
 
-__all__ = ["ArrayCount", "answers_of_lines", "array_count"]
+__all__ = ["ArrayCount", "answers_of_lines", "array_count", "column_answers"]
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -131,8 +133,6 @@ def answers_of_lines(
     """The answer of each record of ``lines`` (each numbered, ``None`` for one too long, as
     :func:`rules.policy.documents.json_lines` reads a file's lines), numbered from
     ``first_index`` (see the module)."""
-    from rules.analysis.partitions import record_answer
-
     answers: list[Answer] = []
     run: list[bytes] = []
     run_start = 0
@@ -169,8 +169,6 @@ def _run_answers(
     group_by: tuple[str, ...],
 ) -> list[Answer]:
     """The answers of consecutive whole lines numbered from ``first_number``."""
-    from rules.analysis.partitions import record_answer
-
     block = read_block(b"".join(lines), first_number)
     travellers = Travellers(
         index=block.indexes,
@@ -200,3 +198,21 @@ def _run_answers(
     if missing:  # every record yields one answer: a line neither path answered is a fault here
         raise AssertionError(f"records {missing[:5]} of {path} from line {first_number} have no answer")
     return [answer for answer in answers if answer is not None]
+
+
+def column_answers(
+    comparison: Comparison,
+    path: str,
+    handle: BinaryIO,
+    start: int,
+    end: int,
+    first_number: int,
+    first_index: int,
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+) -> list[Answer]:
+    """The answer of each record that begins in bytes ``start..end`` of the open file ``path``,
+    as :func:`rules.analysis.partitions.record_answers` gives them (see the module): what the
+    workers of ``kzmig compare --engine columns`` answer a block of the file with."""
+    lines = numbered_lines(handle, start, end, first_number)
+    return answers_of_lines(comparison, path, lines, first_index, dates, group_by)
