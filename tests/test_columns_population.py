@@ -75,3 +75,33 @@ def test_any_day_generated_travellers_are_answered_as_by_the_record_engine(
         for person in persons
     ).encode()
     _both(comparisons[amendment], text, [as_of], ())
+
+
+@pytest.mark.parametrize("tally", [False, True])
+def test_a_file_read_in_small_blocks_by_columns_gives_the_record_engines_answers_and_tallies(
+    tmp_path: Path, tally: bool
+) -> None:
+    from bench_population import population_records
+
+    from rules.analysis.partitions import answers_of_files
+    from rules.analysis.population import Population
+    from rules.columns.population import column_answers
+
+    people = tmp_path / "people.jsonl"
+    lines = [json.dumps(record) for record in population_records(300, 2026)]
+    lines[7:7] = ["", "{broken"]
+    people.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = []
+    for answers in (None, column_answers):
+        population = Population(
+            PolicySpec.of_files(None),
+            PolicySpec.of_files(None, [str(AMENDMENTS / "limit-60-days.yaml")]),
+            [dt.date(2026, 3, 20)],
+            block_answers=answers,
+        )
+        found.append(list(answers_of_files(population, [str(people)], block_bytes=4096, tally=tally)))
+    if tally:  # a tally is an impact: compared by what it counts
+        found = [
+            [item.impact.to_json() if hasattr(item, "impact") else item for item in run] for run in found
+        ]
+    assert found[0] == found[1]

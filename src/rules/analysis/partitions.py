@@ -90,17 +90,28 @@ def answers_of_files(
     *,
     block_bytes: int | None = None,
     tally: Literal[False] = False,
+    largest_block: int = ...,
 ) -> Iterator[Answer]: ...
 
 
 @overload
 def answers_of_files(
-    population: Population, paths: Sequence[str], *, block_bytes: int | None = None, tally: bool
+    population: Population,
+    paths: Sequence[str],
+    *,
+    block_bytes: int | None = None,
+    tally: bool,
+    largest_block: int = ...,
 ) -> Iterator[Answer | Tally]: ...
 
 
 def answers_of_files(
-    population: Population, paths: Sequence[str], *, block_bytes: int | None = None, tally: bool = False
+    population: Population,
+    paths: Sequence[str],
+    *,
+    block_bytes: int | None = None,
+    tally: bool = False,
+    largest_block: int = BLOCK_BYTES,
 ) -> Iterator[Answer | Tally]:
     """Each record of the JSON Lines files ``paths`` (in that order) compared by ``population``
     where its executor runs, read there: one :class:`Answer` per record, in input order.
@@ -111,7 +122,8 @@ def answers_of_files(
     not UTF-8, not JSON, not a mapping) is one error record, as in every batch.
 
     ``block_bytes``: the bytes of a unit of work (default: enough blocks to keep every worker
-    busy, within :data:`MIN_BLOCK_BYTES` and :data:`BLOCK_BYTES`). Two passes: the first
+    busy, within :data:`MIN_BLOCK_BYTES` and ``largest_block``, :data:`BLOCK_BYTES` unless
+    told: the columnar path, whose cost per block is larger, reads larger blocks). Two passes: the first
     counts each block's lines and records (cheap: nothing is parsed), so that every record gets
     the number and line it has in one process; the second compares.
 
@@ -121,7 +133,7 @@ def answers_of_files(
     gives the impact that adding every answer gives."""
     sizes = {path: _size(path) for path in paths}
     if block_bytes is None:
-        block_bytes = _block_bytes(sum(sizes.values()), population.window)
+        block_bytes = _block_bytes(sum(sizes.values()), population.window, largest_block)
     if block_bytes < 1:
         raise ValueError("block_bytes is at least 1")
     blocks: list[tuple[str, int, int]] = []
@@ -168,10 +180,10 @@ def answers_of_files(
                 future.cancel()
 
 
-def _block_bytes(total: int, window: int) -> int:
+def _block_bytes(total: int, window: int, largest: int = BLOCK_BYTES) -> int:
     """Blocks small enough that every worker has work (four blocks for each one in flight),
-    within :data:`MIN_BLOCK_BYTES` and :data:`BLOCK_BYTES`."""
-    return max(MIN_BLOCK_BYTES, min(BLOCK_BYTES, -(-total // (4 * window))))
+    within :data:`MIN_BLOCK_BYTES` and ``largest``."""
+    return max(MIN_BLOCK_BYTES, min(largest, -(-total // (4 * window))))
 
 
 def _size(path: str) -> int:

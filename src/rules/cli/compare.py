@@ -307,9 +307,10 @@ def compare(
             # Unchanged records are counted by the workers when none is written out one by one.
             tally = output is OutputFormat.text and tables is None
             if workers_read:
-                from rules.analysis.partitions import answers_of_files
+                from rules.analysis.partitions import BLOCK_BYTES, answers_of_files
 
-                answers = answers_of_files(population, _files(people), tally=tally)
+                largest = _column_block_bytes() if engine is Engine.columns else BLOCK_BYTES
+                answers = answers_of_files(population, _files(people), tally=tally, largest_block=largest)
             else:
                 answers = _local_answers(population, _records(people, input_format, trips, statuses), tally)
             titles = [text.title or text.name for text in amended_spec.amendments]
@@ -324,6 +325,13 @@ def compare(
         raise _fail(error, EXIT_INPUT) from None
     except KzmigError as error:  # an output that cannot be written
         raise _fail(error, EXIT_USAGE) from None
+
+
+def _column_block_bytes() -> int:
+    """The largest block the workers of ``--engine columns`` read (imported only for it)."""
+    from rules.columns.population import BLOCK_BYTES
+
+    return BLOCK_BYTES
 
 
 def _column_answers() -> Any:

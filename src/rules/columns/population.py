@@ -32,7 +32,13 @@ from rules.errors import Problem
 from rules.policy.documents import MAX_LINE_BYTES, JsonLine, json_lines, numbered_lines
 from rules.stay.limit import StayLimit
 
-__all__ = ["ArrayCount", "answers_of_lines", "array_count", "column_answers"]
+__all__ = ["BLOCK_BYTES", "ArrayCount", "answers_of_lines", "array_count", "column_answers"]
+
+#: The largest block of a file a worker of the columnar path reads at once: a block costs more
+#: to begin as columns than line by line (the reader, the law's terms as arrays, the decisions
+#: not yet kept), so the blocks are larger than the record engine's; its answers are kept until
+#: the block is done, a few thousand records.
+BLOCK_BYTES = 2 * 1024 * 1024
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -171,7 +177,7 @@ def _run_answers(
     """The answers of consecutive whole lines numbered from ``first_number``."""
     block = read_block(b"".join(lines), first_number)
     travellers = Travellers(
-        index=block.indexes,
+        index=block.indexes + first_index,  # each record's number in the whole input
         person_id=block.person_id.to_pylist(),
         citizenship=block.citizenship.to_pylist(),
         trips_recorded=block.has_trips,
