@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,9 @@ from rules.stay.limit import StayLimit
 from rules.stay.window import count_trips
 
 __all__ = [
+    "VERSIONS",
+    "population_travellers",
+    "versions",
     "CITIZENSHIPS",
     "Count",
     "Counted",
@@ -34,6 +38,10 @@ __all__ = [
     "reference_count",
     "travellers",
 ]
+
+#: The versions of the law the tests of the columnar path compare with the record engine.
+VERSIONS = ("shipped", "60 days")
+_LIMIT_60 = Path(__file__).resolve().parents[1] / "examples" / "amendments" / "limit-60-days.yaml"
 
 # The benchmark's population generator (``bench_population.population_records``) for the tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -206,3 +214,23 @@ def as_travellers(persons: list[Person]) -> Travellers:
         np.array(entries, dtype=np.int64),
         np.array(exits, dtype=np.int64),
     )
+
+
+@lru_cache(maxsize=1)
+def versions() -> dict[str, Evaluator]:
+    """The shipped law and the 60-day amendment, each evaluator built once for all the tests."""
+    from rules.policy.loader import load_policy
+
+    return {"shipped": Evaluator(load_policy()), "60 days": Evaluator(load_policy(amendments=[_LIMIT_60]))}
+
+
+def population_travellers(count: int) -> list[Person]:
+    """The travellers without a status among the first ``count`` persons of the benchmark's
+    population (its lines holding only person_id, citizenship and trips)."""
+    from bench_population import population_records
+
+    return [
+        Person.model_validate(record)
+        for record in population_records(count, 2026)
+        if set(record) <= {"person_id", "citizenship", "trips"}
+    ]

@@ -46,3 +46,29 @@ def test_a_program_that_never_says_it_is_ready_is_refused_with_its_errors() -> N
             "import sys; sys.stderr.write('nothing to count')", ROOT / "src", 2, 3, counted=False, steady=True
         )
     assert "nothing to count" in str(refused.value)
+
+
+def test_the_columns_benchmark_runs_and_reports_the_travellers_it_timed() -> None:
+    import json as json_module
+    import subprocess
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_columns.py"),
+            "--persons",
+            "300",
+            "--repeat",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json_module.loads(done.stdout)
+    assert (
+        report["travellers_in_scope"] > 0
+        and 0 < report["answered_by_columns"] <= report["travellers_in_scope"]
+    )

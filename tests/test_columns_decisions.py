@@ -6,12 +6,11 @@ the gaps, the rules fired and set aside, the programmes a guard ruled out."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from columns_blocks import block, travellers
+from columns_blocks import VERSIONS, block, population_travellers, travellers, versions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,15 +20,10 @@ from rules.columns.decisions import decide
 from rules.columns.values import BlockFacts
 from rules.engine.case import Case
 
-LIMIT_60 = Path(__file__).resolve().parents[1] / "examples" / "amendments" / "limit-60-days.yaml"
-
 
 @pytest.fixture(scope="module")
 def evaluators() -> dict[str, rules.Evaluator]:
-    return {
-        "shipped": rules.Evaluator(rules.load_policy()),
-        "60 days": rules.Evaluator(rules.load_policy(amendments=[LIMIT_60])),
-    }
+    return versions()
 
 
 def _shown(decided: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +60,7 @@ def _check(evaluator: rules.Evaluator, persons: list[Person], as_of: dt.date) ->
 @given(
     st.lists(travellers(), min_size=1, max_size=15),
     st.dates(dt.date(2022, 12, 1), dt.date(2027, 12, 31)),
-    st.sampled_from(["shipped", "60 days"]),
+    st.sampled_from(VERSIONS),
 )
 def test_any_day_travellers_decisions_are_their_own_cases(
     evaluators: dict[str, rules.Evaluator], persons: list[Person], as_of: dt.date, version: str
@@ -74,17 +68,11 @@ def test_any_day_travellers_decisions_are_their_own_cases(
     _check(evaluators[version], persons, as_of)
 
 
-@pytest.mark.parametrize("version", ["shipped", "60 days"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_2026_06_01_population_travellers_decisions_are_their_own_cases_with_few_combinations(
     evaluators: dict[str, rules.Evaluator], version: str
 ) -> None:
-    from bench_population import population_records
-
-    persons = [
-        Person.model_validate(record)
-        for record in population_records(2000, 2026)
-        if set(record) <= {"person_id", "citizenship", "trips"}
-    ]
+    persons = population_travellers(2000)
     combinations = _check(evaluators[version], persons, dt.date(2026, 6, 1))
     assert combinations < len(persons) / 10
 

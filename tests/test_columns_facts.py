@@ -8,11 +8,10 @@ these tests hold the facts, not the count (``tests/test_columns_counting.py`` ho
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
-from columns_blocks import block, travellers
+from columns_blocks import VERSIONS, block, population_travellers, travellers, versions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,15 +19,10 @@ import rules
 from models.person import Person
 from rules.stay.limit import StayLimit
 
-LIMIT_60 = Path(__file__).resolve().parents[1] / "examples" / "amendments" / "limit-60-days.yaml"
-
 
 @pytest.fixture(scope="module")
 def mechanisms() -> dict[str, StayLimit]:
-    return {
-        "shipped": rules.Evaluator(rules.load_policy()).mechanisms["stay"],
-        "60 days": rules.Evaluator(rules.load_policy(amendments=[LIMIT_60])).mechanisms["stay"],
-    }
+    return {name: evaluator.mechanisms["stay"] for name, evaluator in versions().items()}  # type: ignore[misc]
 
 
 def _expected(stay: StayLimit, person: Person, as_of: dt.date) -> dict[str, Any] | None:
@@ -57,7 +51,7 @@ def _check(stay: StayLimit, persons: list[Person], as_of: dt.date) -> int:
 @given(
     st.lists(travellers(), min_size=1, max_size=25),
     st.dates(dt.date(2022, 12, 1), dt.date(2027, 12, 31)),
-    st.sampled_from(["shipped", "60 days"]),
+    st.sampled_from(VERSIONS),
 )
 def test_any_day_travellers_without_status_have_the_record_engines_stay_facts(
     mechanisms: dict[str, StayLimit], persons: list[Person], as_of: dt.date, version: str
@@ -65,17 +59,11 @@ def test_any_day_travellers_without_status_have_the_record_engines_stay_facts(
     _check(mechanisms[version], persons, as_of)
 
 
-@pytest.mark.parametrize("version", ["shipped", "60 days"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_2026_06_01_population_travellers_have_the_record_engines_stay_facts_and_most_are_in_scope(
     mechanisms: dict[str, StayLimit], version: str
 ) -> None:
-    from bench_population import population_records
-
-    persons = [
-        Person.model_validate(record)
-        for record in population_records(3000, 2026)
-        if set(record) <= {"person_id", "citizenship", "trips"}
-    ]
+    persons = population_travellers(3000)
     taken = _check(mechanisms[version], persons, dt.date(2026, 6, 1))
     assert taken >= 0.9 * len(persons)  # out of scope: China, whose regime changed
 

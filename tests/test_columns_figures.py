@@ -5,10 +5,9 @@ and count, the sanction and its values, the check at entry, the registration due
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
-from columns_blocks import decided_figures, travellers
+from columns_blocks import VERSIONS, decided_figures, population_travellers, travellers, versions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,15 +15,10 @@ import rules
 from models.person import Person
 from rules.analysis.figures import figures
 
-LIMIT_60 = Path(__file__).resolve().parents[1] / "examples" / "amendments" / "limit-60-days.yaml"
-
 
 @pytest.fixture(scope="module")
 def evaluators() -> dict[str, rules.Evaluator]:
-    return {
-        "shipped": rules.Evaluator(rules.load_policy()),
-        "60 days": rules.Evaluator(rules.load_policy(amendments=[LIMIT_60])),
-    }
+    return versions()
 
 
 def _check(evaluator: rules.Evaluator, persons: list[Person], as_of: dt.date) -> int:
@@ -40,7 +34,7 @@ def _check(evaluator: rules.Evaluator, persons: list[Person], as_of: dt.date) ->
 @given(
     st.lists(travellers(), min_size=1, max_size=15),
     st.dates(dt.date(2022, 12, 1), dt.date(2027, 12, 31)),
-    st.sampled_from(["shipped", "60 days"]),
+    st.sampled_from(VERSIONS),
 )
 def test_any_day_travellers_figures_are_those_of_their_verdicts(
     evaluators: dict[str, rules.Evaluator], persons: list[Person], as_of: dt.date, version: str
@@ -48,16 +42,10 @@ def test_any_day_travellers_figures_are_those_of_their_verdicts(
     _check(evaluators[version], persons, as_of)
 
 
-@pytest.mark.parametrize("version", ["shipped", "60 days"])
+@pytest.mark.parametrize("version", VERSIONS)
 def test_2026_06_01_population_travellers_figures_are_those_of_their_verdicts(
     evaluators: dict[str, rules.Evaluator], version: str
 ) -> None:
-    from bench_population import population_records
-
-    persons = [
-        Person.model_validate(record)
-        for record in population_records(1500, 2026)
-        if set(record) <= {"person_id", "citizenship", "trips"}
-    ]
+    persons = population_travellers(1500)
     # Out of scope: the nationalities whose regime changed over the days counted (China).
     assert _check(evaluators[version], persons, dt.date(2026, 6, 1)) > 0.9 * len(persons)

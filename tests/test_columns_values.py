@@ -5,12 +5,11 @@ inputs, gaps and provisional sources, under the shipped law and the 60-day amend
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from columns_blocks import block, travellers
+from columns_blocks import VERSIONS, block, population_travellers, travellers, versions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,15 +19,10 @@ from rules.columns.values import BlockFacts, Coded, NotColumnar, combined
 from rules.engine.case import Case
 from rules.engine.computation import NONE, Val
 
-LIMIT_60 = Path(__file__).resolve().parents[1] / "examples" / "amendments" / "limit-60-days.yaml"
-
 
 @pytest.fixture(scope="module")
 def evaluators() -> dict[str, rules.Evaluator]:
-    return {
-        "shipped": rules.Evaluator(rules.load_policy()),
-        "60 days": rules.Evaluator(rules.load_policy(amendments=[LIMIT_60])),
-    }
+    return versions()
 
 
 def _block_facts(evaluator: rules.Evaluator, persons: list[Person], as_of: dt.date) -> tuple[BlockFacts, Any]:
@@ -65,7 +59,7 @@ def _check(evaluator: rules.Evaluator, persons: list[Person], as_of: dt.date) ->
 @given(
     st.lists(travellers(), min_size=1, max_size=12),
     st.dates(dt.date(2023, 1, 1), dt.date(2027, 12, 31)),
-    st.sampled_from(["shipped", "60 days"]),
+    st.sampled_from(VERSIONS),
 )
 def test_any_day_every_computed_fact_of_travellers_is_the_record_engines(
     evaluators: dict[str, rules.Evaluator], persons: list[Person], as_of: dt.date, version: str
@@ -76,13 +70,7 @@ def test_any_day_every_computed_fact_of_travellers_is_the_record_engines(
 def test_2026_06_01_population_travellers_computed_facts_are_the_record_engines(
     evaluators: dict[str, rules.Evaluator],
 ) -> None:
-    from bench_population import population_records
-
-    persons = [
-        Person.model_validate(record)
-        for record in population_records(400, 2026)
-        if set(record) <= {"person_id", "citizenship", "trips"}
-    ]
+    persons = population_travellers(400)
     assert _check(evaluators["shipped"], persons, dt.date(2026, 6, 1)) > 0
 
 
