@@ -111,3 +111,18 @@ def test_bad_person_dict_raises_input_error_listing_each_place() -> None:
         assert places == ["trips[0].entry", "x"]
     else:  # pragma: no cover
         raise AssertionError("an invalid record must raise InputError")
+
+
+def test_every_package_of_the_source_tree_is_named_for_the_wheel() -> None:
+    """A package left out of ``[tool.setuptools] packages`` works from a checkout and is
+    missing from an installed kzmig (as ``rules.columns`` once was)."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    named = set(
+        tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
+    )
+    source = root / "src"
+    found = {".".join(init.parent.relative_to(source).parts) for init in source.rglob("__init__.py")}
+    assert found - named == set()
