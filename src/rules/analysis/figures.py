@@ -28,7 +28,15 @@ from pydantic import BaseModel
 if TYPE_CHECKING:
     from models.verdict import Verdict
 
-__all__ = ["amount_pairs", "dumped_figures", "figures", "is_amount", "plain"]
+__all__ = [
+    "amount_pairs",
+    "dumped_figures",
+    "figures",
+    "is_amount",
+    "mapping_figures",
+    "model_figures",
+    "plain",
+]
 
 #: Keys that describe a figure (the why reports the rules; the policy reports its sources).
 _DESCRIPTIVE = frozenset({"title", "note", "source", "rule", "decided_by", "provisional"})
@@ -41,15 +49,15 @@ _LEAVES = frozenset({int, str, bool, float, Decimal, dt.date})
 def figures(verdict: Verdict) -> dict[str, Any]:
     """Every compared figure of ``verdict``, by dotted name, in the verdict's reading order.
 
-    The figures are read off the sections' models as they are (:func:`_walked`): every figure
+    The figures are read off the sections' models as they are (:func:`model_figures`): every figure
     a population run compares, once or twice per record, without dumping each section into
     dicts first. A section holding a value of a type that walk does not know is read through
     its dump (:func:`dumped_figures`, which gives the same figures for every section)."""
     found: dict[str, Any] = {}
     try:
-        _walked("stay", verdict.stay, found)
+        model_figures("stay", verdict.stay, found)
         for programme, section in verdict.sections.items():
-            _walked(programme, section, found)
+            model_figures(programme, section, found)
     except _Unknown:
         return dumped_figures(verdict)
     return found
@@ -101,8 +109,9 @@ def _place(cls: type[BaseModel], prefix: str) -> tuple[tuple[str, str, str], ...
     return found
 
 
-def _walked(prefix: str, model: BaseModel, found: dict[str, Any]) -> None:
-    """:func:`_flatten` of ``model``'s dump, read off the model itself."""
+def model_figures(prefix: str, model: BaseModel, found: dict[str, Any]) -> None:
+    """The figures of ``model`` (a section, or a part of one) at ``prefix``, added to ``found``:
+    :func:`_flatten` of ``model``'s dump, read off the model itself."""
     values = model.__dict__
     for attribute, _, name in _place(type(model), prefix):
         item = values[attribute]
@@ -110,10 +119,11 @@ def _walked(prefix: str, model: BaseModel, found: dict[str, Any]) -> None:
             _figure(name, item, found)
     extra = model.__pydantic_extra__
     if extra:
-        _mapping(prefix, extra, found)
+        mapping_figures(prefix, extra, found)
 
 
-def _mapping(prefix: str, values: Mapping[str, Any], found: dict[str, Any]) -> None:
+def mapping_figures(prefix: str, values: Mapping[str, Any], found: dict[str, Any]) -> None:
+    """The figures of ``values`` (a decision's values, say) at ``prefix``, added to ``found``."""
     for key, item in values.items():
         if item is None or key in _DESCRIPTIVE:
             continue
@@ -131,9 +141,9 @@ def _figure(name: str, item: Any, found: dict[str, Any]) -> None:
         if item:
             found[name] = _dump(item)
     elif kind is dict:
-        _mapping(name, item, found)
+        mapping_figures(name, item, found)
     elif isinstance(item, BaseModel):
-        _walked(name, item, found)
+        model_figures(name, item, found)
     elif isinstance(item, enum.Enum):
         found[name] = item  # kept as it is by a dump in Python mode: a figure as it is
     else:

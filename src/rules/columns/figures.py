@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.verdict import StayStatus
-from rules.analysis.figures import _mapping, _walked
+from rules.analysis.figures import mapping_figures, model_figures
 from rules.columns.decisions import Decisions
 from rules.columns.facts import NO_DAY, StayFacts
 from rules.columns.values import BlockFacts, Coded
@@ -109,7 +109,7 @@ def _decision_figures(
                 head = heads[id(decided)] = {f"{prefix}.status": decided.status}
             figures = dict(head)
             shown = {name: json_value(column.at(position).value) for name, column in values.items()}
-            _mapping(f"{prefix}.values", shown, figures)
+            mapping_figures(f"{prefix}.values", shown, figures)
             if decided.missing:
                 figures[f"{prefix}.missing"] = decided.missing
             found[int(row)] = figures
@@ -179,7 +179,7 @@ def stay_figures(
                 due = stay.registration_after(code, fromordinal(entered), as_of)
                 registration = {}
                 if due is not None:
-                    _walked("stay.registration", due, registration)
+                    model_figures("stay.registration", due, registration)
                 registrations[key] = registration
             found.update(registration)
         regime = facts.regime[row] if facts.regime_recorded[row] else None
