@@ -150,14 +150,6 @@ def _value(schedule: Schedule, day: int) -> int | None:
     return schedule.values[index] if index >= 0 else None
 
 
-def _narrowing(windows: Schedule, as_of: int) -> bool:
-    """Whether the window never widens after ``as_of`` (``count_trips`` then finds the latest
-    exit by runs; else day by day, keeping only the days of the current window)."""
-    index = max(bisect.bisect_right(windows.starts, as_of) - 1, 0)
-    values = [value for value in windows.values[index:] if value is not None]
-    return all(later <= earlier for earlier, later in zip(values, values[1:], strict=False))
-
-
 class _Segments(NamedTuple):
     """The terms of the law of every group, as spans of days under one limit and one window
     (``valid``: both in force), keyed ``group * 2**32 + first day``; a group's spans begin at
@@ -247,7 +239,7 @@ def _law(terms: tuple[CountingTerms, ...], as_of: int) -> _Law:
         np.array([rules.counting_starts for rules, _, _ in terms], np.int64),
         np.array([rules.count_exit_day for rules, _, _ in terms], np.bool_),
         np.array([-1 if cap is None else cap for _, cap, _ in terms], np.int64),
-        np.array([_narrowing(rules.windows, as_of) for rules, _, _ in terms], np.bool_),
+        np.array([rules.windows.never_widens_after(as_of) for rules, _, _ in terms], np.bool_),
         window,
         counted,
         _Segments.of(terms),

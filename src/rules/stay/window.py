@@ -105,6 +105,15 @@ class Schedule:
     def largest(self) -> int:
         return max((value for value in self.values if value is not None), default=0)
 
+    def never_widens_after(self, day: int) -> bool:
+        """Whether the value (a window) never grows after ``day``. :func:`_latest_exit` keeps
+        only the days of the current window as it goes, so a later, wider window would not see
+        days it already let go: where the window widens, the latest exit is searched day by day
+        as it always was (and the columnar count leaves such a record to the record engine)."""
+        index = max(bisect.bisect_right(self.starts, day) - 1, 0)
+        values = [value for value in self.values[index:] if value is not None]
+        return all(later <= earlier for earlier, later in zip(values, values[1:], strict=False))
+
 
 @dataclass(frozen=True, slots=True)
 class WindowRules:
@@ -725,7 +734,7 @@ def _figures(
         and current[0] >= rules.counting_starts
         and (not periods or periods[-1][1] != as_of)
     ):
-        if _narrowing(rules.windows, as_of):
+        if rules.windows.never_widens_after(as_of):
             figures.latest_exit, figures.latest_exit_unbounded = _latest_exit_by_runs(
                 current, held, as_of, rules, cover, cover_starts
             )
@@ -738,15 +747,6 @@ def _figures(
 
 def _named(trips: Sequence[Span]) -> list[TripSpan]:
     return [TripSpan._make(trip) for trip in trips]
-
-
-def _narrowing(windows: Schedule, as_of: int) -> bool:
-    """Whether the window never widens after ``as_of``. :func:`_latest_exit` keeps only the days
-    of the current window as it goes, so a later, wider window would not see days it already
-    let go: where the window widens, the latest exit is searched day by day as it always was."""
-    index = max(bisect.bisect_right(windows.starts, as_of) - 1, 0)
-    values = [value for value in windows.values[index:] if value is not None]
-    return all(later <= earlier for earlier, later in zip(values, values[1:], strict=False))
 
 
 def _window_over_dated(held: _Runs, rules: WindowRules, over: list[tuple[int, int]]) -> None:
