@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from budget import examples
 from columns_blocks import as_travellers, reference_count, travellers
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,7 +50,7 @@ def _check(comparison: object, persons: list[Person], dates: list[dt.date], grou
     return answered
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(
     st.lists(travellers(), min_size=1, max_size=12),
     st.lists(st.dates(dt.date(2023, 1, 1), dt.date(2027, 12, 31)), min_size=1, max_size=2, unique=True),

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from budget import examples
 from columns_blocks import VERSIONS, block, population_travellers, travellers, versions
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -56,7 +57,7 @@ def _check(evaluator: rules.Evaluator, persons: list[Person], as_of: dt.date) ->
     return len(decisions.combinations)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(
     st.lists(travellers(), min_size=1, max_size=15),
     st.dates(dt.date(2022, 12, 1), dt.date(2027, 12, 31)),

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from budget import examples
 from columns_blocks import VERSIONS, block, population_travellers, travellers, versions
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -47,7 +48,7 @@ def _check(stay: StayLimit, persons: list[Person], as_of: dt.date) -> int:
     return taken
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(
     st.lists(travellers(), min_size=1, max_size=25),
     st.dates(dt.date(2022, 12, 1), dt.date(2027, 12, 31)),

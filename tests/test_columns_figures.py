@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from budget import examples
 from columns_blocks import VERSIONS, decided_figures, population_travellers, travellers, versions
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,7 @@ def _check(evaluator: rules.Evaluator, persons: list[Person], as_of: dt.date) ->
     return len(rows)
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(
     st.lists(travellers(), min_size=1, max_size=15),
     st.dates(dt.date(2022, 12, 1), dt.date(2027, 12, 31)),

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from budget import examples
 from columns_blocks import travellers
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,7 +62,7 @@ def test_2026_06_01_a_generated_population_is_answered_as_by_the_record_engine(
         _both(comparisons[name], text, [dt.date(2026, 6, 1), dt.date(2025, 1, 1)], ("stay.regime",))
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(
     st.lists(travellers(), min_size=1, max_size=12),
     st.dates(dt.date(2023, 1, 1), dt.date(2027, 12, 31)),

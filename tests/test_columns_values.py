@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from budget import examples
 from columns_blocks import VERSIONS, block, population_travellers, travellers, versions
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -55,7 +56,7 @@ def _check(evaluator: rules.Evaluator, persons: list[Person], as_of: dt.date) ->
     return checked
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(
     st.lists(travellers(), min_size=1, max_size=12),
     st.dates(dt.date(2023, 1, 1), dt.date(2027, 12, 31)),
