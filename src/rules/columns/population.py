@@ -28,8 +28,8 @@ from rules.columns.compare import Travellers, compared_block
 from rules.columns.counting import CountingTerms, count_block
 from rules.columns.facts import NO_DAY
 from rules.columns.reading import read_block
-from rules.errors import Problem
-from rules.policy.documents import MAX_LINE_BYTES, JsonLine, json_lines, numbered_lines
+from rules.errors import KzmigError
+from rules.policy.documents import json_lines, numbered_lines, too_long_line
 from rules.stay.limit import StayLimit
 
 __all__ = ["BLOCK_BYTES", "ArrayCount", "answers_of_lines", "array_count", "column_answers"]
@@ -82,7 +82,7 @@ def array_count(stay: StayLimit, travellers: Travellers, on: dt.date) -> ArrayCo
                 else:
                     try:
                         counting = stay.counting(code, day)
-                    except Exception:  # the record engine raises: its error, record by record
+                    except KzmigError:  # the record engine raises: its error, record by record
                         index = groups[code] = -2
                     else:
                         index = groups[code] = len(terms)
@@ -153,9 +153,7 @@ def answers_of_lines(
     for number, line in lines:
         if line is None:  # too long: the record engine's error record, at its line
             flush()
-            where = f"{path}:{number}"
-            refused = Problem(where, f"the line is longer than {MAX_LINE_BYTES:,} bytes: refused")
-            read = JsonLine(number, None, (refused,))
+            read = too_long_line(path, number)
             answers.append(record_answer(comparison, first_index + len(answers), path, read, dates, group_by))
             continue
         if not run:

@@ -44,6 +44,7 @@ __all__ = [
     "format_path",
     "json_lines",
     "numbered_lines",
+    "too_long_line",
     "located_messages",
     "parse_document",
     "read_document",
@@ -645,8 +646,7 @@ def json_lines(
     for number, line in numbered_lines(handle, start, end, first_number):
         where = f"{name}:{number}"
         if line is None:
-            refused = Problem(where, f"the line is longer than {MAX_LINE_BYTES:,} bytes: refused")
-            yield JsonLine(number, None, (refused,))
+            yield too_long_line(name, number)
             continue
         if not line.strip():
             continue
@@ -666,6 +666,13 @@ def count_json_lines(handle: BinaryIO, *, start: int = 0, end: int | None = None
         if line is None or line.strip():
             records += 1
     return lines, records
+
+
+def too_long_line(name: str, number: int) -> JsonLine:
+    """What :func:`json_lines` gives for line ``number`` of ``name`` when it is longer than
+    :data:`MAX_LINE_BYTES`: no value, and the problem that says so, at the line."""
+    refused = Problem(f"{name}:{number}", f"the line is longer than {MAX_LINE_BYTES:,} bytes: refused")
+    return JsonLine(number, None, (refused,))
 
 
 def numbered_lines(
