@@ -443,3 +443,30 @@ def test_2026_03_20_a_60_day_limit_spreads_overstay_days_as_each_record_counts_t
             assert f"{row['label']}, after: {row['after']}" in bars
     zero_before, zero_after = number(before[0]), number(after[0])
     assert f"Records at 0, not drawn: {zero_before} before, {zero_after} after." in html
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(
+                st.integers(-(10**9), 10**9),
+                st.decimals(-(10**6), 10**6, places=2, allow_nan=False, allow_infinity=False),
+                st.booleans(),
+                st.floats(-100, 100),
+            ),
+            st.integers(1, 50),
+        ),
+        max_size=8,
+    )
+)
+def test_records_alike_counted_at_once_total_as_when_counted_one_by_one(
+    amounts: list[tuple[Any, int]],
+) -> None:
+    from rules.analysis.aggregate import Totals
+
+    one_by_one, at_once = Totals(), Totals()
+    for amount, records in amounts:
+        for _ in range(records):
+            one_by_one.add(amount, amount)
+        at_once.add_alike(amount, records)
+    assert at_once == one_by_one

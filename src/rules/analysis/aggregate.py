@@ -28,7 +28,7 @@ from rules.analysis.law import LawDifference
 from rules.analysis.outcome import Outcome
 from rules.policy.loaded import Policy
 
-__all__ = ["Impact", "Totals", "bucket", "bucket_label"]
+__all__ = ["Alike", "Impact", "Totals", "bucket", "bucket_label"]
 
 #: The key of a status transition: date, programme, status before, status after.
 Transition = tuple[dt.date, str, str | None, str | None]
@@ -107,6 +107,19 @@ class Totals:
             self.records_after += 1
             self.spread_after[_bucket(after)] += 1
 
+    def add_alike(self, amount: Any, records: int) -> None:
+        """Add ``records`` records that have ``amount`` before and after: what :meth:`add`
+        of ``(amount, amount)`` ``records`` times adds."""
+        if _summed(amount):
+            total = amount * records
+            self.before += total
+            self.after += total
+            self.records_before += records
+            self.records_after += records
+            lower = _bucket(amount)
+            self.spread_before[lower] += records
+            self.spread_after[lower] += records
+
     def merge(self, other: Totals) -> None:
         self.before += other.before
         self.after += other.after
@@ -114,6 +127,18 @@ class Totals:
         self.records_after += other.records_after
         self.spread_before.update(other.spread_before)
         self.spread_after.update(other.spread_after)
+
+
+@dataclass
+class Alike:
+    """Records that the two versions judge alike on one date (no figure changed, no note, no
+    error), counted by what an :class:`Impact` counts of each record: each programme's status,
+    each amount and each value of a grouped fact, with how many of the records have it."""
+
+    statuses: list[tuple[str, Any, int]] = field(default_factory=list)  # programme, status, records
+    amounts: list[tuple[str, Any, int]] = field(default_factory=list)  # figure, amount, records
+    citizenships: list[tuple[str | None, int]] = field(default_factory=list)
+    groups: list[tuple[str, Any, int]] = field(default_factory=list)  # fact, value, records
 
 
 @dataclass
@@ -168,6 +193,26 @@ class Impact:
                 self.errors[str(outcome.error.get("kind", "input"))] += 1
                 return
             self._add(outcome)
+
+    def add_alike(self, records: int, dates: Mapping[dt.date, Alike]) -> None:
+        """Count ``records`` input records that the two versions judge alike on every date,
+        given as counts on each date (see :class:`Alike`): what :meth:`add` of each record's
+        outcomes adds, when no outcome changed a figure, has a note or is an error (the
+        columnar path counts a block's records so, without an outcome per record)."""
+        self.records += records
+        for on, alike in dates.items():
+            self.compared[on] += records
+            for programme, status, count in alike.statuses:
+                self.transitions[(on, programme, status, status)] += count
+            for name, amount, count in alike.amounts:
+                totals = self.totals.get((on, name))
+                if totals is None:
+                    totals = self.totals[(on, name)] = Totals()
+                totals.add_alike(amount, count)
+            for citizenship, count in alike.citizenships:
+                self.by_citizenship[(on, citizenship or "-", False)] += count
+            for fact, value, count in alike.groups:
+                self.by_group[(on, fact, _shown(value), False)] += count
 
     def _add(self, outcome: Outcome) -> None:
         on = outcome.as_of
