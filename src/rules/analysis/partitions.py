@@ -130,7 +130,9 @@ def answers_of_files(
     ``tally``: the records of a block that changed nothing on any date and are no error record
     come back as :class:`Tally` items in their place (one per run of such records), counted by
     the worker: the answers of the others are unchanged, and merging each tally where it comes
-    gives the impact that adding every answer gives."""
+    gives the impact that adding every answer gives. (The columnar path's blocks count them all
+    in one tally, ahead of the block's other answers: a tally's place then says nothing of its
+    records' numbers.)"""
     sizes = {path: _size(path) for path in paths}
     if block_bytes is None:
         block_bytes = _block_bytes(sum(sizes.values()), population.window, largest_block)
@@ -222,10 +224,12 @@ def record_answers(
     first_index: int,
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
+    tally: bool = False,
 ) -> Iterator[Answer]:
     """The answer of each record that begins in bytes ``start..end`` of the open file ``path``,
     its lines numbered from ``first_number`` and its records from ``first_index``: each line
-    read and compared on its own (:func:`record_answer`)."""
+    read and compared on its own (:func:`record_answer`). Every record has its answer, with
+    ``tally`` too: :func:`compare_block` tallies them."""
     lines = json_lines(handle, path, start=start, end=end, first_number=first_number)
     for index, line in enumerate(lines, first_index):
         yield record_answer(comparison, index, path, line, dates, group_by)
@@ -238,7 +242,7 @@ def compare_block(
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
     tally: bool = False,
-    answers: Callable[..., Iterable[Answer]] = record_answers,
+    answers: Callable[..., Iterable[Answer | Tally]] = record_answers,
 ) -> list[Answer | Tally] | str:
     """The answers of the records that begin in one block of a JSON Lines file: ``block`` is
     its path, its bytes ``start..end``, the number of its first line and of its first record.
@@ -246,15 +250,23 @@ def compare_block(
     ``tally``: each run of records that changed nothing and are no error record is one
     :class:`Tally` instead (see :func:`answers_of_files`). ``answers`` answers the records of
     the block, as :func:`record_answers` does (the columnar path's ``column_answers`` gives the
-    same answers)."""
+    same answers); with ``tally`` it may count records that changed nothing itself, and give
+    :class:`Tally` items of them among the answers of the others (``column_answers`` gives one,
+    first), which are passed on as they are."""
     path, start, end, first_number, first_index = block
     comparison = built_comparison(baseline, amended)
     try:
         with open_regular(path) as handle:
-            found = answers(comparison, path, handle, start, end, first_number, first_index, dates, group_by)
+            found = list(
+                answers(
+                    comparison, path, handle, start, end, first_number, first_index, dates, group_by, tally
+                )
+            )
             if not tally:
-                return list(found)
-            return list(tallied(comparison, dates, ((a.record, a, _unchanged(a)) for a in found)))
+                return found
+            counted = [item for item in found if isinstance(item, Tally)]
+            rest = (item for item in found if not isinstance(item, Tally))
+            return [*counted, *tallied(comparison, dates, ((a.record, a, _unchanged(a)) for a in rest))]
     except (DocumentError, OSError) as error:
         return _refused_here(error)
 

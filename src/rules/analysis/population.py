@@ -328,7 +328,7 @@ class Population:
         chunk: int = 250,
         window: int | None = None,
         group_by: Sequence[str] = (),
-        block_answers: Callable[..., Iterable[Answer]] | None = None,
+        block_answers: Callable[..., Iterable[Answer | Tally]] | None = None,
     ) -> None:
         if dates is not None and not dates:
             raise ValueError("name at least one evaluation date (or None: today)")

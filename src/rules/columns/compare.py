@@ -13,6 +13,7 @@ under some version, is left to the record engine, which also gives the why of a 
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,19 +22,20 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from rules.analysis.aggregate import Alike, Impact
 from rules.analysis.figures import amount_pairs
-from rules.analysis.impact import Comparison, changed_figures
+from rules.analysis.impact import Comparison
 from rules.analysis.outcome import Outcome
 from rules.columns.decisions import Decisions, decide
 from rules.columns.facts import CountedBlock, StayFacts, stay_facts
-from rules.columns.figures import Periods, current_entries, stay_figures
+from rules.columns.figures import BlockFigures, Numbers, Parts, Periods, current_entries, stay_figures
 from rules.columns.values import BlockFacts, NotColumnar
 from rules.engine.evaluator import Evaluator
 from rules.errors import EvaluationError
 from rules.frozen import made
 from rules.stay.limit import StayLimit
 
-__all__ = ["BlockCount", "Count", "Travellers", "compared_block"]
+__all__ = ["BlockCount", "Count", "Travellers", "compared_block", "tallied_block"]
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -85,7 +87,7 @@ Count = Callable[[StayLimit, Travellers, dt.date], BlockCount]
 class _Side:
     """One version's figures and decisions of the records compared, on one date."""
 
-    figures: list[dict[str, Any]]
+    figures: BlockFigures
     decisions: Decisions
     block: BlockFacts
 
@@ -135,20 +137,27 @@ def _group_value(evaluator: Evaluator, side: _Side, name: str, row: int) -> Any:
     return side.block.fact(name).at(row).value
 
 
-def compared_block(
+@dataclass(frozen=True)
+class _Compared:
+    """The records of a block the columns compared (``rows``, positions in the block), the
+    figures and decisions of each version on each date, and which of them (by position among
+    ``rows``) are alike under both versions on every date."""
+
+    rows: Ints
+    sides: dict[tuple[dt.date, int], _Side]
+    alike: Flags
+
+
+def _compared(
     comparison: Comparison,
     travellers: Travellers,
     dates: Sequence[dt.date],
-    group_by: tuple[str, ...],
     count: Count,
-) -> list[list[Outcome] | None]:
-    """For each record of ``travellers``, its outcomes on every date when the columns find it
-    unchanged on every date; ``None`` for a record the record engine must compare (see the
-    module). ``count`` counts a block's travellers under one version on one day."""
+) -> _Compared | None:
+    """The block's records in scope compared as columns; ``None`` when none is."""
     size = len(travellers)
-    found: list[list[Outcome] | None] = [None] * size
     if not size:
-        return found
+        return None
     versions = (comparison.baseline, comparison.amended)
     counts = {
         (on, side): _counted(evaluator, travellers, on, count)
@@ -160,33 +169,48 @@ def compared_block(
         taken &= facts.in_scope & counted.counted_here
     rows = np.flatnonzero(taken)
     if not len(rows):
-        return found
+        return None
     try:
         sides = {key: _side(versions[key[1]], travellers, key[0], *counts[key], rows) for key in counts}
     except (NotColumnar, EvaluationError):
-        return found  # the block is the record engine's: it says why, record by record
-    unchanged = np.ones(len(rows), dtype=np.bool_)
+        return None  # the block is the record engine's: it says why, record by record
+    alike = np.ones(len(rows), dtype=np.bool_)
     for side in sides.values():
         decisions = side.decisions
         undecided = np.array([bool(c.left_out) for c in decisions.combinations], dtype=np.bool_)
         if undecided.any():
-            unchanged &= ~undecided[decisions.codes]
-    baseline = comparison.baseline
-    for position, row in enumerate(rows.tolist()):
-        if not unchanged[position]:
-            continue
+            alike &= ~undecided[decisions.codes]
+    for on in dates:
+        alike &= sides[(on, 0)].figures.same(sides[(on, 1)].figures)
+    return _Compared(rows, sides, alike)
+
+
+def compared_block(
+    comparison: Comparison,
+    travellers: Travellers,
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+    count: Count,
+) -> list[list[Outcome] | None]:
+    """For each record of ``travellers``, its outcomes on every date when the columns find it
+    unchanged on every date; ``None`` for a record the record engine must compare (see the
+    module). ``count`` counts a block's travellers under one version on one day."""
+    found: list[list[Outcome] | None] = [None] * len(travellers)
+    compared = _compared(comparison, travellers, dates, count)
+    if compared is None:
+        return found
+    baseline, sides = comparison.baseline, compared.sides
+    for position in np.flatnonzero(compared.alike).tolist():
+        row = int(compared.rows[position])
         outcomes: list[Outcome] = []
         for on in dates:
-            old = sides[(on, 0)].figures[position]
-            new = sides[(on, 1)].figures[position]
-            if changed_figures(old, new):
-                break  # the record engine's, with its why
-            names = tuple(old)
+            side = sides[(on, 0)]
+            figures = side.figures[position]  # the same under both versions
             statuses = {
-                programme: (old.get(name), new.get(name))
-                for name, programme in comparison.statuses_among(names)
+                programme: (figures.get(name), figures.get(name))
+                for name, programme in comparison.statuses_among(tuple(figures))
             }
-            groups = {name: _group_value(baseline, sides[(on, 0)], name, position) for name in group_by}
+            groups = {name: _group_value(baseline, side, name, position) for name in group_by}
             outcomes.append(
                 made(
                     Outcome,
@@ -196,7 +220,7 @@ def compared_block(
                         "as_of": on,
                         "citizenship": travellers.given(row),
                         "statuses": statuses,
-                        "amounts": amount_pairs(old),
+                        "amounts": amount_pairs(figures),
                         "changed": (),
                         "why": None,
                         "notes": (),
@@ -207,6 +231,64 @@ def compared_block(
                     },
                 )
             )
-        else:  # unchanged on every date
-            found[row] = outcomes
+        found[row] = outcomes
     return found
+
+
+def tallied_block(
+    comparison: Comparison,
+    travellers: Travellers,
+    dates: Sequence[dt.date],
+    group_by: tuple[str, ...],
+    count: Count,
+) -> tuple[Flags, Impact]:
+    """Which records of ``travellers`` the columns find unchanged on every date, and their part
+    of the impact, counted as columns: what :meth:`Impact.add <rules.analysis.aggregate.Impact.add>`
+    of the outcomes :func:`compared_block` gives them adds, without an outcome per record. The
+    other records are the record engine's."""
+    answered = np.zeros(len(travellers), dtype=np.bool_)
+    impact = Impact.of(comparison, dates, law=False)
+    compared = _compared(comparison, travellers, dates, count)
+    if compared is None:
+        return answered, impact
+    positions = np.flatnonzero(compared.alike)
+    rows = compared.rows[positions]
+    answered[rows] = True
+    given = [travellers.given(row) for row in rows.tolist()]
+    citizenships = list(collections.Counter(given).items())
+    by_date = {}
+    for on in dates:
+        side = compared.sides[(on, 0)]
+        alike = Alike(citizenships=citizenships)
+        for column in side.figures.columns:
+            if isinstance(column, Numbers):
+                if column.kind is int:
+                    values = column.values[positions[column.has[positions]]]
+                    distinct, counts = np.unique(values, return_counts=True)
+                    alike.amounts.extend(
+                        (column.name, value, number)
+                        for value, number in zip(distinct.tolist(), counts.tolist(), strict=True)
+                    )
+            elif isinstance(column, Parts):
+                counts = np.bincount(column.codes[positions], minlength=len(column.parts))
+                for code in np.flatnonzero(counts).tolist():
+                    part, number = column.parts[code], int(counts[code])
+                    alike.statuses.extend(
+                        (programme, part[name], number)
+                        for name, programme in comparison.statuses_among(tuple(part))
+                    )
+                    alike.amounts.extend(
+                        (name, amount, number) for name, (amount, _) in amount_pairs(part).items()
+                    )
+        for name in group_by:
+            if name not in comparison.baseline.compiled.specs:
+                alike.groups.append((name, None, len(positions)))
+                continue
+            fact = side.block.fact(name)
+            counts = np.bincount(fact.codes[positions], minlength=len(fact.vals))
+            alike.groups.extend(
+                (name, fact.vals[code].value, int(counts[code])) for code in np.flatnonzero(counts).tolist()
+            )
+        by_date[on] = alike
+    impact.add_alike(len(positions), by_date)
+    return answered, impact

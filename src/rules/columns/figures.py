@@ -13,14 +13,16 @@ with; a record's figures are its parts put together in the order of the section'
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
 
 from models.verdict import StayStatus
 from rules.analysis.figures import mapping_figures, model_figures
+from rules.analysis.impact import changed_figures
 from rules.columns.decisions import Decisions
 from rules.columns.facts import NO_DAY, StayFacts
 from rules.columns.values import BlockFacts, Coded
@@ -28,7 +30,7 @@ from rules.engine.computation import json_value
 from rules.engine.evaluator import Evaluator
 from rules.stay.limit import StayLimit
 
-__all__ = ["Periods", "current_entries", "stay_figures"]
+__all__ = ["BlockFigures", "Numbers", "Parts", "Periods", "PeriodsFigure", "current_entries", "stay_figures"]
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -37,6 +39,7 @@ _STATUSES = {status.value: status for status in StayStatus}
 #: The statuses whose section shows the latest day to leave.
 _SHOWS_LATEST_EXIT = frozenset({StayStatus.COMPLIANT, StayStatus.OVERSTAY, StayStatus.EXEMPT})
 _LAST_ORDINAL = dt.date.max.toordinal()
+_fromordinal = dt.date.fromordinal
 
 
 @dataclass(frozen=True)
@@ -76,44 +79,187 @@ def current_entries(day: int, offsets: Ints, entry: Ints, exit_: Ints) -> Ints:
     return found
 
 
-def _decision_figures(
+@dataclass(frozen=True)
+class Numbers:
+    """A figure held as a whole number by the records that have it: an amount (``int``), a flag
+    (``bool``) or a day (``date``, held as an ordinal)."""
+
+    name: str
+    has: Flags
+    values: Ints
+    kind: type
+
+    def put(self, row: int, found: dict[str, Any]) -> None:
+        """Add record ``row``'s figure, if it has one, to ``found``."""
+        if self.has[row]:
+            value = int(self.values[row])
+            kind = self.kind
+            found[self.name] = value if kind is int else bool(value) if kind is bool else _fromordinal(value)
+
+    def same(self, other: Numbers) -> Flags:
+        """Which records have this figure alike here and in ``other`` (both none, or equal)."""
+        alike: Flags = (self.has == other.has) & (~self.has | (self.values == other.values))
+        return alike
+
+
+@dataclass(frozen=True)
+class PeriodsFigure:
+    """The overstay periods, one figure compared whole, of the records that have any."""
+
+    name: str
+    has: Flags
+    periods: Periods
+
+    def put(self, row: int, found: dict[str, Any]) -> None:
+        if self.has[row]:
+            offsets = self.periods.offsets
+            first, end = int(offsets[row]), int(offsets[row + 1])
+            found[self.name] = tuple(
+                {"from": _fromordinal(start), "to": _fromordinal(last), "days": last - start + 1}
+                for start, last in zip(
+                    self.periods.first[first:end].tolist(), self.periods.last[first:end].tolist(), strict=True
+                )
+            )
+
+    def same(self, other: PeriodsFigure) -> Flags:
+        """Which records have the same periods here and in ``other`` (or none on both sides)."""
+        mine, theirs = self.periods, other.periods
+        lengths, other_lengths = np.diff(mine.offsets), np.diff(theirs.offsets)
+        both = self.has & other.has
+        alike: Flags = (self.has == other.has) & (~both | (lengths == other_lengths))
+        # The periods of the records that have as many on both sides, compared one by one.
+        checked = both & alike
+        rows = np.repeat(np.arange(len(lengths)), np.where(checked, lengths, 0))
+        picked_mine = np.repeat(checked, lengths)
+        picked_theirs = np.repeat(checked, other_lengths)
+        differ = (mine.first[picked_mine] != theirs.first[picked_theirs]) | (
+            mine.last[picked_mine] != theirs.last[picked_theirs]
+        )
+        alike[rows[differ]] = False
+        return alike
+
+
+@dataclass(frozen=True)
+class Parts:
+    """Figures that many records share, made once: record ``i`` has the figures
+    ``parts[codes[i]]`` (a mapping by dotted name, empty for none)."""
+
+    codes: Ints
+    parts: tuple[dict[str, Any], ...]
+
+    def put(self, row: int, found: dict[str, Any]) -> None:
+        part = self.parts[int(self.codes[row])]
+        if part:
+            found.update(part)
+
+    def same(self, other: Parts) -> Flags:
+        """Which records have the same figures in this part and in ``other``'s (judged once
+        per pair of parts)."""
+        width = len(other.parts)
+        pairs, inverse = np.unique(self.codes * width + other.codes, return_inverse=True)
+        alike = np.array(
+            [
+                not changed_figures(self.parts[int(pair) // width], other.parts[int(pair) % width])
+                for pair in pairs
+            ],
+            dtype=np.bool_,
+        )
+        found: Flags = alike[inverse.reshape(-1)]
+        return found
+
+
+Figure = Numbers | PeriodsFigure | Parts
+
+
+@dataclass(frozen=True)
+class BlockFigures(Sequence[dict[str, Any]]):
+    """The figures of a block's records as columns, in the order the section reads them:
+    ``figures[i]`` is record ``i``'s, as :func:`rules.analysis.figures.figures` gives them."""
+
+    size: int
+    columns: tuple[Figure, ...]
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, row: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, row: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(row, slice):
+            return [self[index] for index in range(self.size)[row]]
+        if not -self.size <= row < self.size:
+            raise IndexError(row)
+        row %= self.size
+        found: dict[str, Any] = {}
+        for column in self.columns:
+            column.put(row, found)
+        return found
+
+    def same(self, other: BlockFigures) -> Flags:
+        """Which records have the same figures here and in ``other`` (the same records under
+        another version, made by the same code): no figure differs, none is one side's only."""
+        alike = np.ones(self.size, dtype=np.bool_)
+        for mine, theirs in zip(self.columns, other.columns, strict=True):
+            if type(mine) is not type(theirs) or getattr(mine, "name", None) != getattr(theirs, "name", None):
+                raise ValueError("figures of two blocks made differently")
+            alike &= mine.same(theirs)  # type: ignore[arg-type]
+        return alike
+
+
+def _decision_parts(
     evaluator: Evaluator,
     block: BlockFacts,
     decisions: Decisions,
     programme: str,
     prefix: str,
-) -> list[dict[str, Any] | None]:
+) -> Parts:
     """The figures of ``programme``'s decision placed at ``prefix`` (``stay.sanction``) for
     each record: its status, its deciding rule's values and the facts it found missing (none
-    where the programme decided nothing)."""
+    where the programme decided nothing). Made once per decision and distinct values."""
     compiled = evaluator.compiled
-    size = block.size
-    found: list[dict[str, Any] | None] = [None] * size
+    codes = np.zeros(block.size, dtype=np.int64)
+    parts: list[dict[str, Any]] = [{}]
     by_rule: dict[str, list[int]] = {}
     for code, combination in enumerate(decisions.combinations):
         decided = combination.decided.get(programme)
         if decided is not None:
             by_rule.setdefault(decided.rules[0].id, []).append(code)
-    for rule_id, codes in by_rule.items():
-        rows = np.flatnonzero(np.isin(decisions.codes, codes))
+    for rule_id, chosen in by_rule.items():
+        rows = np.flatnonzero(np.isin(decisions.codes, chosen))
         values = {
             name: block.evaluated(closure, rows)
             for name, closure in compiled.rule_values.get(rule_id, {}).items()
         }
-        heads: dict[int, dict[str, Any]] = {}
-        for position, row in enumerate(rows):
-            combination = decisions.combinations[int(decisions.codes[row])]
-            decided = combination.decided[programme]
-            head = heads.get(id(decided))
-            if head is None:
-                head = heads[id(decided)] = {f"{prefix}.status": decided.status}
-            figures = dict(head)
-            shown = {name: json_value(column.at(position).value) for name, column in values.items()}
-            mapping_figures(f"{prefix}.values", shown, figures)
+        keys = np.stack([decisions.codes[rows], *(column.codes for column in values.values())], axis=1)
+        _, firsts, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        codes[rows] = len(parts) + inverse.reshape(-1)
+        for first in firsts.tolist():
+            decided = decisions.combinations[int(decisions.codes[rows[first]])].decided[programme]
+            part: dict[str, Any] = {f"{prefix}.status": decided.status}
+            shown = {name: json_value(column.at(first).value) for name, column in values.items()}
+            mapping_figures(f"{prefix}.values", shown, part)
             if decided.missing:
-                figures[f"{prefix}.missing"] = decided.missing
-            found[int(row)] = figures
-    return found
+                part[f"{prefix}.missing"] = decided.missing
+            parts.append(part)
+    return Parts(codes, tuple(parts))
+
+
+def _coded_parts(keys: Sequence[Any], made: Any) -> Parts:
+    """One part per distinct key of ``keys`` (``None``: no figures), made by ``made(key)``."""
+    seen: dict[Any, int] = {None: 0}
+    parts: list[dict[str, Any]] = [{}]
+    codes = np.empty(len(keys), dtype=np.int64)
+    for row, key in enumerate(keys):
+        code = seen.get(key)
+        if code is None:
+            code = seen[key] = len(parts)
+            parts.append(made(key))
+        codes[row] = code
+    return Parts(codes, tuple(parts))
 
 
 def stay_figures(
@@ -124,66 +270,88 @@ def stay_figures(
     periods: Periods,
     latest_exit: Ints,
     current_entry: Ints,
-) -> list[dict[str, Any]]:
+) -> BlockFigures:
     """Each record's figures (see the module): ``facts``, ``periods``, ``latest_exit`` (an
     ordinal, :data:`NO_DAY` for none) and ``current_entry`` (see :func:`current_entries`) of
     the same records as ``block`` and ``decisions``, all in scope."""
     stay = evaluator.mechanisms["stay"]
     assert isinstance(stay, StayLimit)  # the stay limit's mechanism: the only one in scope
     as_of = block.as_of
+    size = block.size
+    combinations = decisions.combinations
     statuses: Coded = decisions.status("stay")
-    sanction = _decision_figures(evaluator, block, decisions, "sanction", "stay.sanction")
-    entry = _decision_figures(evaluator, block, decisions, "entry", "stay.entry_check")
-    registrations: dict[tuple[str, int], dict[str, Any]] = {}
-    fromordinal = dt.date.fromordinal
-    figures: list[dict[str, Any]] = []
-    for row in range(block.size):
-        combination = decisions.combinations[int(decisions.codes[row])]
-        status = _STATUSES.get(statuses.at(row).value) or StayStatus(statuses.at(row).value)
-        found: dict[str, Any] = {"stay.status": status}
-        if facts.counted[row]:
-            found["stay.days_used"] = int(facts.days_used[row])
-            per_entry = int(facts.per_entry[row])
-            if per_entry != NO_DAY:
-                found["stay.per_entry_limit"] = per_entry
-            found["stay.overstay_days"] = int(facts.overstay_days[row])
-            first, end = int(periods.offsets[row]), int(periods.offsets[row + 1])
-            found["stay.overstay_now"] = bool(
-                end > first and facts.present[row] and int(periods.last[end - 1]) == facts.as_of
-            )
-            if end > first:
-                found["stay.overstay_periods"] = tuple(
-                    {"from": fromordinal(start), "to": fromordinal(last), "days": last - start + 1}
-                    for start, last in zip(
-                        periods.first[first:end].tolist(), periods.last[first:end].tolist(), strict=True
-                    )
-                )
-            found["stay.exempt_days"] = 0
-            latest = int(latest_exit[row])
-            if latest != NO_DAY and latest and latest <= _LAST_ORDINAL and status in _SHOWS_LATEST_EXIT:
-                found["stay.latest_exit"] = fromordinal(latest)
-        decided = combination.decided.get("stay")
-        if decided is not None and decided.missing:
-            found["stay.missing"] = decided.missing
-        for part in (sanction[row], entry[row]):
-            if part is not None:
-                found.update(part)
-        code = facts.citizenship[row]
-        entered = int(current_entry[row])
+    status_of = [
+        _STATUSES.get(val.value) or StayStatus(val.value) if val.value is not None else None
+        for val in statuses.vals
+    ]
+    counted = np.asarray(facts.counted, dtype=np.bool_)
+    # The last day of each record's last overstay period (NO_DAY: none).
+    ends = periods.offsets[1:]
+    has_periods = ends > periods.offsets[:-1]
+    last = np.full(size, NO_DAY, dtype=np.int64)
+    last[has_periods] = periods.last[ends[has_periods] - 1]
+    per_entry = np.asarray(facts.per_entry, dtype=np.int64)
+    shows = np.array([status in _SHOWS_LATEST_EXIT for status in status_of], dtype=np.bool_)
+    latest = np.asarray(latest_exit, dtype=np.int64)
+    missing = tuple(
+        {"stay.missing": decided.missing}
+        if (decided := combination.decided.get("stay")) is not None and decided.missing
+        else {}
+        for combination in combinations
+    )
+    registrations = []
+    for code, entered in zip(facts.citizenship, current_entry.tolist(), strict=True):
         # The section asks for none when the count found the person on no trip: then no trip
         # covers the day, and there is no current entry either.
-        if code is not None and entered != NO_DAY:
-            key = (code, entered)
-            registration = registrations.get(key)
-            if registration is None:
-                due = stay.registration_after(code, fromordinal(entered), as_of)
-                registration = {}
-                if due is not None:
-                    model_figures("stay.registration", due, registration)
-                registrations[key] = registration
-            found.update(registration)
-        regime = facts.regime[row] if facts.regime_recorded[row] else None
-        if regime is not None and code is not None:
-            found["stay.regime"] = regime
-        figures.append(found)
-    return figures
+        registrations.append((code, entered) if code is not None and entered != NO_DAY else None)
+
+    def registration(key: tuple[str, int]) -> dict[str, Any]:
+        due = stay.registration_after(key[0], _fromordinal(key[1]), as_of)
+        found: dict[str, Any] = {}
+        if due is not None:
+            model_figures("stay.registration", due, found)
+        return found
+
+    regimes = [
+        regime if recorded and code is not None else None
+        for regime, recorded, code in zip(
+            facts.regime, facts.regime_recorded.tolist(), facts.citizenship, strict=True
+        )
+    ]
+    return BlockFigures(
+        size,
+        (
+            Parts(
+                statuses.codes,
+                tuple({"stay.status": status} if status is not None else {} for status in status_of),
+            ),
+            Numbers("stay.days_used", counted, np.asarray(facts.days_used, dtype=np.int64), int),
+            Numbers("stay.per_entry_limit", counted & (per_entry != NO_DAY), per_entry, int),
+            Numbers("stay.overstay_days", counted, np.asarray(facts.overstay_days, dtype=np.int64), int),
+            Numbers(
+                "stay.overstay_now",
+                counted,
+                (has_periods & np.asarray(facts.present, dtype=np.bool_) & (last == facts.as_of)).astype(
+                    np.int64
+                ),
+                bool,
+            ),
+            PeriodsFigure("stay.overstay_periods", counted & has_periods, periods),
+            Numbers("stay.exempt_days", counted, np.zeros(size, dtype=np.int64), int),
+            Numbers(
+                "stay.latest_exit",
+                counted
+                & (latest != NO_DAY)
+                & (latest != 0)
+                & (latest <= _LAST_ORDINAL)
+                & shows[statuses.codes],
+                latest,
+                dt.date,
+            ),
+            Parts(decisions.codes, missing),
+            _decision_parts(evaluator, block, decisions, "sanction", "stay.sanction"),
+            _decision_parts(evaluator, block, decisions, "entry", "stay.entry_check"),
+            _coded_parts(registrations, registration),
+            _coded_parts(regimes, lambda regime: {"stay.regime": regime}),
+        ),
+    )

@@ -20,11 +20,11 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
+from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
-from rules.analysis.outcome import Outcome
 from rules.analysis.partitions import record_answer
-from rules.analysis.population import Answer
-from rules.columns.compare import Travellers, compared_block
+from rules.analysis.population import Answer, Tally, unchanged_outcomes
+from rules.columns.compare import Travellers, compared_block, tallied_block
 from rules.columns.counting import CountingTerms, count_block
 from rules.columns.facts import NO_DAY
 from rules.columns.reading import read_block
@@ -135,32 +135,52 @@ def answers_of_lines(
     first_index: int,
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
-) -> list[Answer]:
+    tally: bool = False,
+) -> list[Answer | Tally]:
     """The answer of each record of ``lines`` (each numbered, ``None`` for one too long, as
     :func:`rules.policy.documents.json_lines` reads a file's lines), numbered from
-    ``first_index`` (see the module)."""
+    ``first_index`` (see the module). ``tally``: the records that changed nothing on any date
+    and are no error record are counted here, one :class:`~rules.analysis.population.Tally`
+    of them first, and the answers of the others follow in input order."""
     answers: list[Answer] = []
+    impact = Impact.of(comparison, dates, law=False) if tally else None
     run: list[bytes] = []
     run_start = 0
+    placed = 0  # the records answered so far, counted or not
 
     def flush() -> None:
+        nonlocal placed
         if run:
-            answers.extend(
-                _run_answers(comparison, path, run, run_start, first_index + len(answers), dates, group_by)
+            found = _run_answers(
+                comparison, path, run, run_start, first_index + placed, dates, group_by, impact
             )
+            placed += found.records
+            answers.extend(found.answers)
             run.clear()
 
     for number, line in lines:
         if line is None:  # too long: the record engine's error record, at its line
             flush()
             read = too_long_line(path, number)
-            answers.append(record_answer(comparison, first_index + len(answers), path, read, dates, group_by))
+            answers.append(record_answer(comparison, first_index + placed, path, read, dates, group_by))
+            placed += 1
             continue
         if not run:
             run_start = number
         run.append(line)
     flush()
-    return answers
+    if impact is None:
+        return list(answers)
+    return [Tally(impact), *answers] if impact.records else list(answers)
+
+
+@dataclass(frozen=True)
+class _Answered:
+    """The answers of a run of lines, and how many records the run holds (those counted into an
+    impact included)."""
+
+    answers: list[Answer]
+    records: int
 
 
 def _run_answers(
@@ -171,8 +191,10 @@ def _run_answers(
     first_index: int,
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
-) -> list[Answer]:
-    """The answers of consecutive whole lines numbered from ``first_number``."""
+    impact: Impact | None,
+) -> _Answered:
+    """The answers of consecutive whole lines numbered from ``first_number``; with ``impact``,
+    the records that changed nothing and are no error record are counted into it instead."""
     block = read_block(b"".join(lines), first_number)
     travellers = Travellers(
         index=block.indexes + first_index,  # each record's number in the whole input
@@ -184,24 +206,40 @@ def _run_answers(
         exit=np.where(block.has_exit, block.exit, NO_DAY),
         citizenship_given=block.citizenship_given.to_pylist(),
     )
-    found: list[list[Outcome] | None] = compared_block(comparison, travellers, dates, group_by, array_count)
     answers: list[Answer | None] = [None] * block.records
-    left: list[tuple[int, int, bytes]] = []
-    for row, outcomes in enumerate(found):
-        index = int(block.indexes[row])
-        if outcomes is not None:
-            answers[index] = Answer(first_index + index, outcomes)
-        else:
-            number = int(block.numbers[row])
-            left.append((index, number, lines[number - first_number]))
+    answered = np.zeros(len(travellers), dtype=np.bool_)
+    if impact is not None:
+        answered, counted = tallied_block(comparison, travellers, dates, group_by, array_count)
+        impact.merge(counted)
+    else:
+        found = compared_block(comparison, travellers, dates, group_by, array_count)
+        for row, outcomes in enumerate(found):
+            if outcomes is not None:
+                index = int(block.indexes[row])
+                answers[index] = Answer(first_index + index, outcomes)
+                answered[row] = True
+    counted_here = {int(index) for index in block.indexes[answered].tolist()} if impact is not None else set()
+    left: list[tuple[int, int, bytes]] = [
+        (int(block.indexes[row]), int(block.numbers[row]), lines[int(block.numbers[row]) - first_number])
+        for row in np.flatnonzero(~answered).tolist()
+    ]
     left.extend((other.record, other.number, other.line) for other in block.others)
     for index, number, line in left:
         for read in json_lines(io.BytesIO(line), path, first_number=number):
-            answers[index] = record_answer(comparison, first_index + index, path, read, dates, group_by)
-    missing = [index for index, answer in enumerate(answers) if answer is None]
+            answer = record_answer(comparison, first_index + index, path, read, dates, group_by)
+            if (
+                impact is not None
+                and answer.error is None
+                and unchanged_outcomes(answer.outcomes) is not None
+            ):
+                impact.add(answer.outcomes)
+                counted_here.add(index)
+            else:
+                answers[index] = answer
+    missing = [index for index, answer in enumerate(answers) if answer is None and index not in counted_here]
     if missing:  # every record yields one answer: a line neither path answered is a fault here
         raise AssertionError(f"records {missing[:5]} of {path} from line {first_number} have no answer")
-    return [answer for answer in answers if answer is not None]
+    return _Answered([answer for answer in answers if answer is not None], block.records)
 
 
 def column_answers(
@@ -214,9 +252,12 @@ def column_answers(
     first_index: int,
     dates: Sequence[dt.date],
     group_by: tuple[str, ...],
-) -> list[Answer]:
+    tally: bool = False,
+) -> list[Answer | Tally]:
     """The answer of each record that begins in bytes ``start..end`` of the open file ``path``,
     as :func:`rules.analysis.partitions.record_answers` gives them (see the module): what the
-    workers of ``kzmig compare --engine columns`` answer a block of the file with."""
+    workers of ``kzmig compare --engine columns`` answer a block of the file with. ``tally``:
+    one :class:`~rules.analysis.population.Tally` of the block's records that changed nothing,
+    first, then the answers of the others (see :func:`answers_of_lines`)."""
     lines = numbered_lines(handle, start, end, first_number)
-    return answers_of_lines(comparison, path, lines, first_index, dates, group_by)
+    return answers_of_lines(comparison, path, lines, first_index, dates, group_by, tally)
