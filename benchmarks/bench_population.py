@@ -314,7 +314,8 @@ def main(argv: list[str] | None = None) -> int:
             modern,
             workers_read,
             args.amendment.resolve(),
-            "--command-reads" in help_text,
+            "--command-reads" in help_text and args.engine != "columns",  # the columns read the file
+            args.engine if "--engine" in help_text else None,  # the same engine, where it has one
         )
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in commands}
     for _ in range(args.repeat):  # alternated, so that a drift of the machine's speed hits both
