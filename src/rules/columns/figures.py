@@ -96,6 +96,10 @@ class Numbers:
             kind = self.kind
             found[self.name] = value if kind is int else bool(value) if kind is bool else _fromordinal(value)
 
+    def taken(self, rows: Ints) -> Numbers:
+        """This figure of the records ``rows`` only, in that order."""
+        return Numbers(self.name, self.has[rows], self.values[rows], self.kind)
+
     def same(self, other: Numbers) -> Flags:
         """Which records have this figure alike here and in ``other`` (both none, or equal)."""
         alike: Flags = (self.has == other.has) & (~self.has | (self.values == other.values))
@@ -120,6 +124,10 @@ class PeriodsFigure:
                     self.periods.first[first:end].tolist(), self.periods.last[first:end].tolist(), strict=True
                 )
             )
+
+    def taken(self, rows: Ints) -> PeriodsFigure:
+        """This figure of the records ``rows`` only, in that order."""
+        return PeriodsFigure(self.name, self.has[rows], self.periods.taken(rows))
 
     def same(self, other: PeriodsFigure) -> Flags:
         """Which records have the same periods here and in ``other`` (or none on both sides)."""
@@ -151,6 +159,10 @@ class Parts:
         part = self.parts[int(self.codes[row])]
         if part:
             found.update(part)
+
+    def taken(self, rows: Ints) -> Parts:
+        """These parts of the records ``rows`` only, in that order."""
+        return Parts(self.codes[rows], self.parts)
 
     def same(self, other: Parts) -> Flags:
         """Which records have the same figures in this part and in ``other``'s (judged once
@@ -198,6 +210,11 @@ class BlockFigures(Sequence[dict[str, Any]]):
         for column in self.columns:
             column.put(row, found)
         return found
+
+    def taken(self, rows: Sequence[int] | Ints) -> BlockFigures:
+        """The figures of the records ``rows`` only, in that order."""
+        picked = np.asarray(rows, dtype=np.int64)
+        return BlockFigures(len(picked), tuple(column.taken(picked) for column in self.columns))
 
     def same(self, other: BlockFigures) -> Flags:
         """Which records have the same figures here and in ``other`` (the same records under
