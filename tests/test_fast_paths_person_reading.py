@@ -48,7 +48,7 @@ def reference_day(value: object) -> dt.date:
         raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
@@ -390,3 +390,11 @@ def test_an_unknown_field_named_like_a_branch_of_a_day_is_refused_as_before() ->
             assert _model(people.Trip.model_validate, given_trip) == _model(Trip.model_validate, given_trip)
             record = {"person_id": "P", "trips": [given_trip]}
             assert _model(people.Person.model_validate, record) == _model(Person.model_validate, record)
+
+
+def test_a_day_followed_by_a_line_break_is_refused_as_no_date_not_as_a_day_that_does_not_exist() -> None:
+    record = {"person_id": "P", "trips": [{"entry": "2024-01-01\n"}]}
+    outcome = _model(Person.model_validate, record)
+    assert outcome == _model(people.Person.model_validate, record)
+    assert "expected a date (YYYY-MM-DD), not '2024-01-01" in outcome[1]
+    assert "not a day that exists" not in outcome[1]

@@ -52,7 +52,7 @@ def parse_day(value: object) -> dt.date:
         raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and DAY_FORMAT.match(value):
+    if isinstance(value, str) and DAY_FORMAT.fullmatch(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
