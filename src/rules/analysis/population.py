@@ -111,10 +111,13 @@ class PolicySpec:
 
 @dataclass(frozen=True)
 class Tally:
-    """Consecutive records that a worker compared and that changed nothing and failed nowhere:
-    how many they are, and their part of the impact, to merge (:meth:`Impact.merge
-    <rules.analysis.aggregate.Impact.merge>`) in their place. A worker sends one back instead
-    of their outcomes when the caller keeps no record of an unchanged record (``tally``)."""
+    """Records that a worker compared and that changed nothing and failed nowhere: how many
+    they are, and their part of the impact, to merge (:meth:`Impact.merge
+    <rules.analysis.aggregate.Impact.merge>`). A worker sends one back instead of their
+    outcomes when the caller keeps no record of an unchanged record (``tally``). The record
+    engine's tallies count consecutive records, in their place; the columnar path's counts a
+    block's unchanged records wherever they are in it, ahead of the block's other answers
+    (:func:`rules.columns.population.column_answers`)."""
 
     impact: Impact
 
