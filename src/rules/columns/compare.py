@@ -252,6 +252,8 @@ def tallied_block(
     if compared is None:
         return answered, impact
     positions = np.flatnonzero(compared.alike)
+    if not len(positions):
+        return answered, impact  # nothing counted: no count of nobody either
     rows = compared.rows[positions]
     answered[rows] = True
     given = [travellers.given(row) for row in rows.tolist()]
