@@ -226,6 +226,19 @@ class Case:
                     continue
                 kind = type(value)
                 if kind not in as_is:
+                    if kind is tuple and value_type.kind == "codes":
+                        # Codes (the statuses held), whose part is kept by the codes as read: not
+                        # made into the engine's list and classed again per case.
+                        try:
+                            item = memo.get((key, kind, value), _UNSEEN)
+                        except TypeError:  # codes of another kind than text: classed, not kept
+                            item = _UNSEEN
+                        if item is _UNSEEN:
+                            item = classes.codes_part(key, value, encode_value(value, value_type))
+                        if item is None:
+                            return None
+                        add(item)
+                        continue
                     value = encode_value(value, value_type)
                     if value is None:
                         continue
