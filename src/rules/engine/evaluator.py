@@ -279,7 +279,9 @@ class Evaluator:
             case.mechanism_facts[name] = found_derived.facts
             case.person = found_derived.person
         fired, guarded, decided, overridden_by, left_out = self.decided(plan.rounds, case, undecided)
-        warnings: list[str] = [warning for d in derived.values() for warning in d.warnings]
+        warnings: list[str] = []
+        for found_derived in derived.values():  # as a loop: no comprehension's frame per case
+            warnings.extend(found_derived.warnings)
         fired_ids = set(fired)
         slots: dict[str, dict[str, Decision]] = {}
         sections: dict[str, Any] = {}
@@ -393,11 +395,13 @@ class Evaluator:
         evaluation left it and changes nothing of it."""
         compiled = self.compiled
         ordered = compiled.reading_order
+        try:  # every rule fired has its place kept (the usual case): its key read without a call
+            in_order = sorted(fired, key=ordered.__getitem__)
+        except KeyError:
+            in_order = sorted(fired, key=lambda rule_id: ordered.get(rule_id) or self._reading_order(rule_id))
         entries = [
             trace_entry(compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
-            for rule_id in sorted(
-                fired, key=lambda rule_id: ordered.get(rule_id) or self._reading_order(rule_id)
-            )
+            for rule_id in in_order
         ]
         if derived:
             fired_ids = set(fired)
@@ -646,13 +650,19 @@ def _verdict(values: dict[str, Any], sections: dict[str, Any]) -> Verdict:
     """The verdict of ``values`` and the programmes' ``sections``: built without validating
     again when every part is already what validation keeps (the usual case), else validated."""
     stay = sections.get("stay")
-    others = {name: section for name, section in sections.items() if name != "stay"}
+    if stay is not None and len(sections) == 1:  # the stay section alone (most records)
+        others: dict[str, Any] = {}
+    else:
+        others = {name: section for name, section in sections.items() if name != "stay"}
     if (
         type(stay) is StayResult
         and type(values["as_of"]) is dt.date
-        and all(
-            type(section) is ProgrammeSection and name not in _VERDICT_FIELDS
-            for name, section in others.items()
+        and (
+            not others
+            or all(
+                type(section) is ProgrammeSection and name not in _VERDICT_FIELDS
+                for name, section in others.items()
+            )
         )
     ):
         return built(Verdict, {**values, "stay": stay}, others)
