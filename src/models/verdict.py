@@ -363,9 +363,10 @@ def _setter(cls: type[BaseModel], name: str) -> Callable[[Any, Any], None]:
     return lambda instance, value: _set(instance, name, value)
 
 
-#: Per output model, the setters of :data:`_INSTANCE_ATTRIBUTES`, in that order.
-_SETTERS: dict[type[BaseModel], tuple[Callable[[Any, Any], None], ...]] = {
-    cls: tuple(_setter(cls, name) for name in _INSTANCE_ATTRIBUTES) for cls in _PLANS
+#: Per output model, its ``__new__`` (looked up once, not per instance) and the setters of
+#: :data:`_INSTANCE_ATTRIBUTES`, in that order.
+_SETTERS: dict[type[BaseModel], tuple[Callable[..., Any], ...]] = {
+    cls: (cls.__new__, *(_setter(cls, name) for name in _INSTANCE_ATTRIBUTES)) for cls in _PLANS
 }
 
 
@@ -383,8 +384,8 @@ def built(cls: type[_Model], values: dict[str, Any], extra: dict[str, Any] | Non
     for name, factory in _FACTORIES[cls]:
         if name not in values:
             fields[name] = factory()
-    model = cls.__new__(cls)
-    set_dict, set_fields_set, set_extra, set_private = _SETTERS[cls]
+    new, set_dict, set_fields_set, set_extra, set_private = _SETTERS[cls]
+    model = new(cls)
     set_dict(model, fields)
     set_fields_set(model, set(values) if extra is None else {*values, *extra})
     set_extra(model, ({} if extra is None else extra) if _ALLOWS_EXTRA[cls] else None)
@@ -396,8 +397,8 @@ def built_whole(cls: type[_Model], fields: dict[str, Any]) -> _Model:
     """:func:`built` of ``fields`` that give every field of ``cls`` (a model without extra
     fields), in declaration order: the same instance, without filling defaults in (the trace's
     entries and derivations, a section's checklist, made per fired rule)."""
-    model = cls.__new__(cls)
-    set_dict, set_fields_set, set_extra, set_private = _SETTERS[cls]
+    new, set_dict, set_fields_set, set_extra, set_private = _SETTERS[cls]
+    model = new(cls)
     set_dict(model, fields)
     set_fields_set(model, _FIELD_NAMES[cls].copy())
     set_extra(model, None)
