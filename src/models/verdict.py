@@ -385,7 +385,7 @@ def built(cls: type[_Model], values: dict[str, Any], extra: dict[str, Any] | Non
         if name not in values:
             fields[name] = factory()
     new, set_dict, set_fields_set, set_extra, set_private = _SETTERS[cls]
-    model = new(cls)
+    model: _Model = new(cls)
     set_dict(model, fields)
     set_fields_set(model, set(values) if extra is None else {*values, *extra})
     set_extra(model, ({} if extra is None else extra) if _ALLOWS_EXTRA[cls] else None)
@@ -398,7 +398,7 @@ def built_whole(cls: type[_Model], fields: dict[str, Any]) -> _Model:
     fields), in declaration order: the same instance, without filling defaults in (the trace's
     entries and derivations, a section's checklist, made per fired rule)."""
     new, set_dict, set_fields_set, set_extra, set_private = _SETTERS[cls]
-    model = new(cls)
+    model: _Model = new(cls)
     set_dict(model, fields)
     set_fields_set(model, _FIELD_NAMES[cls].copy())
     set_extra(model, None)
