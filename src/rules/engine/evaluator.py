@@ -270,7 +270,8 @@ class Evaluator:
         policy = self.policy
         compiled = self.compiled
         record, sections_read = read_person(person, policy)
-        as_of = evaluation_day(on) if on is not None else today(policy)
+        # A date, the usual argument, is the day itself (as evaluation_day gives it, without the calls).
+        as_of = on if type(on) is dt.date else evaluation_day(on) if on is not None else today(policy)
         case = Case(compiled, record, sections_read, as_of)
         plan = self.plan(sections_read)
         derived: dict[str, Derived] = {}
