@@ -513,7 +513,11 @@ class Evaluator:
         # guard reads costs no formula and changes nothing.
         value = case.engine_values(reads).get
         may_fire = self._guards.may_fire
-        return tuple([name for name in batch if may_fire(name, value)])
+        found = []
+        for name in batch:  # as a loop: no comprehension's frame per case
+            if may_fire(name, value):
+                found.append(name)
+        return tuple(found)
 
     def _batch_read(self, batch: tuple[str, ...]) -> tuple[tuple[str, str, tuple[str, str] | None], ...]:
         """What the guards of the programmes of ``batch`` read: each property once, with its
@@ -564,9 +568,10 @@ class Evaluator:
     ) -> Decided | None:
         """Exceptions set their base rules aside; the programme's precedence picks the status."""
         status_of = self._status_of
-        deciding = [
-            rule_id for rule_id in fired if status_of[rule_id] is not None and rule_id not in overridden_by
-        ]
+        deciding = []
+        for rule_id in fired:  # as a loop: no comprehension's frame per programme and case
+            if status_of[rule_id] is not None and rule_id not in overridden_by:
+                deciding.append(rule_id)
         if not deciding:
             return None
         compiled = self.compiled

@@ -166,7 +166,10 @@ class StayFigures:
 
     @property
     def overstay_count(self) -> int:
-        return sum(last - first + 1 for first, last in self.periods)
+        count = 0
+        for first, last in self.periods:  # as a loop: no generator's frame per record
+            count += last - first + 1
+        return count
 
 
 def _merge(periods: Sequence[ExemptPeriod]) -> list[tuple[int, int]]:
