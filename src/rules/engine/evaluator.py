@@ -358,7 +358,9 @@ class Evaluator:
         for batch, has_guard in rounds:
             asserted = self._may_fire(batch, case) if has_guard else batch
             if len(asserted) < len(batch):
-                guarded.update(name for name in batch if name not in asserted)
+                for name in batch:  # as a loop: no generator's frame per case
+                    if name not in asserted:
+                        guarded.add(name)
             if asserted:
                 for rule_id in self._fired(asserted, case):
                     fired.append(rule_id)
@@ -400,10 +402,9 @@ class Evaluator:
             in_order = sorted(fired, key=ordered.__getitem__)
         except KeyError:
             in_order = sorted(fired, key=lambda rule_id: ordered.get(rule_id) or self._reading_order(rule_id))
-        entries = [
-            trace_entry(compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
-            for rule_id in in_order
-        ]
+        entries = []
+        for rule_id in in_order:  # as a loop: no comprehension's frame per case
+            entries.append(trace_entry(compiled, rule_id, overridden_by.get(rule_id), decided, case, derived))
         if derived:
             fired_ids = set(fired)
             for name, found_derived in derived.items():

@@ -760,10 +760,12 @@ class StayLimit:
                 "overstay_now": bool(figures.present and periods[-1][1] == fact["as_of"])
                 if periods
                 else False,
-                # None in most records.
-                "overstay_periods": tuple([self._period(first, last) for first, last in periods])
-                if periods
-                else (),
+                # None in most records; one in most of the others (made without a comprehension).
+                "overstay_periods": ()
+                if not periods
+                else (self._period(*periods[0]),)
+                if len(periods) == 1
+                else tuple([self._period(first, last) for first, last in periods]),
                 "exempt_days": figures.exempt_days,
                 # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
                 "latest_exit": dt.date.fromordinal(latest)
