@@ -722,7 +722,7 @@ def _figures(
             _window_over_swept(held, limit, window, over)
         else:
             _window_over_dated(held, rules, over)
-    periods = _union(over) if over else over
+    periods = _union(over) if len(over) > 1 else over  # one run (or none) is already its union
     window = terms[1] if terms is not None else rules.terms(as_of)[1]
     cover_starts = [first for first, _ in cover] if cover else []
     figures = StayFigures(
