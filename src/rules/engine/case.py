@@ -128,8 +128,9 @@ class Case:
         record, path = self.compiled.inputs[name]
         value: Any = self.sections.get(record)
         for part in path:
-            # A plain dict, the usual section, without the abstract class's check per part.
-            if type(value) is not dict and not isinstance(value, Mapping):
+            # A plain dict, the usual section, or none (a section not given), without the
+            # abstract class's check per part.
+            if value is None or (type(value) is not dict and not isinstance(value, Mapping)):
                 value = None
                 break
             value = value.get(part)
