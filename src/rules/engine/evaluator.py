@@ -306,7 +306,7 @@ class Evaluator:
         for name, found in decided.items():
             if found.gaps:
                 warnings.extend(found.gaps)
-            if name in declared:
+            if declared.get(name):  # a programme that declares warnings (every one has its entry)
                 warnings.extend(programme_warnings(compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
         warnings.extend(left_out.values())
