@@ -319,16 +319,21 @@ class Evaluator:
             "trace": (),
             "warnings": tuple(dict.fromkeys(warnings)),
         }
-        traced = partial(self._traced, values, sections, case, decided, fired, overridden_by, derived)
         asked = {name: self._fact_value(case, name) for name in names} if names else {}
         fact = partial(self._fact_value, case)
+        traced: Callable[[], Verdict] | None = None
+        if trace:  # the verdict with its trace, built now (the usual call): nothing kept to build it
+            verdict = self._traced(values, sections, case, decided, fired, overridden_by, derived)
+        else:
+            verdict = _verdict(values, sections)
+            traced = partial(self._traced, values, sections, case, decided, fired, overridden_by, derived)
         return made(
             Evaluation,
             {
-                "verdict": traced() if trace else _verdict(values, sections),
+                "verdict": verdict,
                 "facts": asked,
                 "guarded": frozenset(guarded),
-                "_traced": None if trace else traced,
+                "_traced": traced,
                 "_fact": fact,
                 "undecided": left_out,
                 "derived": derived,
