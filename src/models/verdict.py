@@ -343,6 +343,31 @@ _FACTORIES: dict[type[BaseModel], tuple[tuple[str, Callable[[], Any]], ...]] = {
     for cls, plan in _PLANS.items()
 }
 _set = object.__setattr__
+#: Per output model, the names of its fields: copied for an instance given every field.
+_FIELD_NAMES: dict[type[BaseModel], set[str]] = {cls: set(defaults) for cls, defaults in _DEFAULTS.items()}
+#: Per output model, whether it keeps extra fields (``Verdict``'s sections).
+_ALLOWS_EXTRA: dict[type[BaseModel], bool] = {cls: cls.model_config.get("extra") == "allow" for cls in _PLANS}
+#: The attributes every instance has set when made: its fields, those given, its extra fields
+#: and its private attributes.
+_INSTANCE_ATTRIBUTES = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+
+
+def _setter(cls: type[BaseModel], name: str) -> Callable[[Any, Any], None]:
+    """What ``object.__setattr__(instance, name, value)`` does for an instance of ``cls``: the
+    setter of the data descriptor (a slot, the instance dictionary) the class finds under
+    ``name``, called directly (without the look-up per call); anything else (``Verdict``
+    declares ``__pydantic_extra__`` as a field, which hides the slot) set as that call sets it."""
+    found = next((klass.__dict__[name] for klass in cls.__mro__ if name in klass.__dict__), None)
+    if found is not None and hasattr(type(found), "__set__"):
+        return found.__set__  # type: ignore[no-any-return]
+    return lambda instance, value: _set(instance, name, value)
+
+
+#: Per output model, its ``__new__`` (looked up once, not per instance) and the setters of
+#: :data:`_INSTANCE_ATTRIBUTES`, in that order.
+_SETTERS: dict[type[BaseModel], tuple[Callable[..., Any], ...]] = {
+    cls: (cls.__new__, *(_setter(cls, name) for name in _INSTANCE_ATTRIBUTES)) for cls in _PLANS
+}
 
 
 def built(cls: type[_Model], values: dict[str, Any], extra: dict[str, Any] | None = None) -> _Model:
@@ -359,12 +384,12 @@ def built(cls: type[_Model], values: dict[str, Any], extra: dict[str, Any] | Non
     for name, factory in _FACTORIES[cls]:
         if name not in values:
             fields[name] = factory()
-    model = cls.__new__(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(values) if extra is None else {*values, *extra})
-    allows = cls.model_config.get("extra") == "allow"
-    _set(model, "__pydantic_extra__", ({} if extra is None else extra) if allows else None)
-    _set(model, "__pydantic_private__", None)
+    new, set_dict, set_fields_set, set_extra, set_private = _SETTERS[cls]
+    model: _Model = new(cls)
+    set_dict(model, fields)
+    set_fields_set(model, set(values) if extra is None else {*values, *extra})
+    set_extra(model, ({} if extra is None else extra) if _ALLOWS_EXTRA[cls] else None)
+    set_private(model, None)
     return model
 
 
@@ -372,11 +397,12 @@ def built_whole(cls: type[_Model], fields: dict[str, Any]) -> _Model:
     """:func:`built` of ``fields`` that give every field of ``cls`` (a model without extra
     fields), in declaration order: the same instance, without filling defaults in (the trace's
     entries and derivations, a section's checklist, made per fired rule)."""
-    model = cls.__new__(cls)
-    _set(model, "__dict__", fields)
-    _set(model, "__pydantic_fields_set__", set(_DEFAULTS[cls]))
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    new, set_dict, set_fields_set, set_extra, set_private = _SETTERS[cls]
+    model: _Model = new(cls)
+    set_dict(model, fields)
+    set_fields_set(model, _FIELD_NAMES[cls].copy())
+    set_extra(model, None)
+    set_private(model, None)
     return model
 
 

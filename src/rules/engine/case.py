@@ -7,6 +7,7 @@ from what the policy's :class:`~rules.engine.compiled.CompiledPolicy` holds.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -102,7 +103,10 @@ class Case:
         spec = self.compiled.specs[name]
         origin = spec.origin
         if origin == "computed":  # by a formula: the usual case, asked first
-            closure = self.compiled.formula(name, self.day)
+            # The formula in force on the day, as CompiledPolicy.formula finds it, without its call.
+            starts, closures = self.compiled.formulas[name]
+            index = bisect_right(starts, self.day) - 1
+            closure = closures[index] if index >= 0 else None
             if closure is None:
                 return Val(None, gaps=(f"fact {name} has no formula on {self.as_of}",))
             computed: Val = closure(self, None)
@@ -128,8 +132,9 @@ class Case:
         record, path = self.compiled.inputs[name]
         value: Any = self.sections.get(record)
         for part in path:
-            # A plain dict, the usual section, without the abstract class's check per part.
-            if type(value) is not dict and not isinstance(value, Mapping):
+            # A plain dict, the usual section, or none (a section not given), without the
+            # abstract class's check per part.
+            if value is None or (type(value) is not dict and not isinstance(value, Mapping)):
                 value = None
                 break
             value = value.get(part)
@@ -226,6 +231,19 @@ class Case:
                     continue
                 kind = type(value)
                 if kind not in as_is:
+                    if kind is tuple and value_type.kind == "codes":
+                        # Codes (the statuses held), whose part is kept by the codes as read: not
+                        # made into the engine's list and classed again per case.
+                        try:
+                            item = memo.get((key, kind, value), _UNSEEN)
+                        except TypeError:  # codes of another kind than text: classed, not kept
+                            item = _UNSEEN
+                        if item is _UNSEEN:
+                            item = classes.codes_part(key, value, encode_value(value, value_type))
+                        if item is None:
+                            return None
+                        add(item)
+                        continue
                     value = encode_value(value, value_type)
                     if value is None:
                         continue

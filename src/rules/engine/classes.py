@@ -208,6 +208,20 @@ class FactClasses:
         item = self.items.get(remembered, _UNSEEN)
         return self._kept(name, value, remembered) if item is _UNSEEN else item
 
+    def codes_part(self, name: str, codes: tuple[str, ...], encoded: Any) -> Any:
+        """:meth:`part` of ``encoded``, the engine's value of the codes ``codes`` (a tuple of text),
+        kept by the codes themselves under the exact type ``tuple`` (the parts :meth:`key` keeps
+        are by an engine value's type, never a tuple): ``Case.engine_key`` reads it so."""
+        item = self.part(name, encoded)
+        memo = self.items
+        if len(memo) >= _ITEMS_KEPT:
+            memo.clear()
+        try:
+            memo[(name, tuple, codes)] = item
+        except TypeError:  # codes of another kind than text: not kept
+            pass
+        return item
+
     def _kept(self, name: str, value: Any, remembered: tuple[str, type, Any]) -> Any:
         """:meth:`_item`, kept by ``remembered`` (see :meth:`key`)."""
         item = self._item(name, value)

@@ -272,8 +272,17 @@ def json_value(value: Any) -> Any:
         return value  # shown as it is: the common case, without the checks below
     if kind is dt.date:  # a day, and a record's fields (a trace's facts, a sanction's offence):
         return value.isoformat()  # without the checks of subclasses and abstract classes below
-    if kind is dict:
-        return {name: json_value(item) for name, item in value.items()}
+    if kind is dict:  # a record's fields (a sanction's offence): each shown as above, as a loop
+        shown: dict[Any, Any] = {}
+        for name, item in value.items():
+            part = type(item)
+            if part is int or part is str or part is bool or part is float or item is None:
+                shown[name] = item
+            elif part is dt.date:
+                shown[name] = item.isoformat()
+            else:
+                shown[name] = json_value(item)
+        return shown
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -270,7 +270,8 @@ class Evaluator:
         policy = self.policy
         compiled = self.compiled
         record, sections_read = read_person(person, policy)
-        as_of = evaluation_day(on) if on is not None else today(policy)
+        # A date, the usual argument, is the day itself (as evaluation_day gives it, without the calls).
+        as_of = on if type(on) is dt.date else evaluation_day(on) if on is not None else today(policy)
         case = Case(compiled, record, sections_read, as_of)
         plan = self.plan(sections_read)
         derived: dict[str, Derived] = {}
@@ -279,7 +280,9 @@ class Evaluator:
             case.mechanism_facts[name] = found_derived.facts
             case.person = found_derived.person
         fired, guarded, decided, overridden_by, left_out = self.decided(plan.rounds, case, undecided)
-        warnings: list[str] = [warning for d in derived.values() for warning in d.warnings]
+        warnings: list[str] = []
+        for found_derived in derived.values():  # as a loop: no comprehension's frame per case
+            warnings.extend(found_derived.warnings)
         fired_ids = set(fired)
         slots: dict[str, dict[str, Decision]] = {}
         sections: dict[str, Any] = {}
@@ -303,7 +306,7 @@ class Evaluator:
         for name, found in decided.items():
             if found.gaps:
                 warnings.extend(found.gaps)
-            if name in declared:
+            if declared.get(name):  # a programme that declares warnings (every one has its entry)
                 warnings.extend(programme_warnings(compiled, name, case))
         warnings.extend(self._provisional_warnings(decided, case))
         warnings.extend(left_out.values())
@@ -316,16 +319,21 @@ class Evaluator:
             "trace": (),
             "warnings": tuple(dict.fromkeys(warnings)),
         }
-        traced = partial(self._traced, values, sections, case, decided, fired, overridden_by, derived)
         asked = {name: self._fact_value(case, name) for name in names} if names else {}
         fact = partial(self._fact_value, case)
+        traced: Callable[[], Verdict] | None = None
+        if trace:  # the verdict with its trace, built now (the usual call): nothing kept to build it
+            verdict = self._traced(values, sections, case, decided, fired, overridden_by, derived)
+        else:
+            verdict = _verdict(values, sections)
+            traced = partial(self._traced, values, sections, case, decided, fired, overridden_by, derived)
         return made(
             Evaluation,
             {
-                "verdict": traced() if trace else _verdict(values, sections),
+                "verdict": verdict,
                 "facts": asked,
                 "guarded": frozenset(guarded),
-                "_traced": None if trace else traced,
+                "_traced": traced,
                 "_fact": fact,
                 "undecided": left_out,
                 "derived": derived,
@@ -355,7 +363,9 @@ class Evaluator:
         for batch, has_guard in rounds:
             asserted = self._may_fire(batch, case) if has_guard else batch
             if len(asserted) < len(batch):
-                guarded.update(name for name in batch if name not in asserted)
+                for name in batch:  # as a loop: no generator's frame per case
+                    if name not in asserted:
+                        guarded.add(name)
             if asserted:
                 for rule_id in self._fired(asserted, case):
                     fired.append(rule_id)
@@ -393,12 +403,13 @@ class Evaluator:
         evaluation left it and changes nothing of it."""
         compiled = self.compiled
         ordered = compiled.reading_order
-        entries = [
-            trace_entry(compiled, rule_id, overridden_by.get(rule_id), decided, case, derived)
-            for rule_id in sorted(
-                fired, key=lambda rule_id: ordered.get(rule_id) or self._reading_order(rule_id)
-            )
-        ]
+        try:  # every rule fired has its place kept (the usual case): its key read without a call
+            in_order = sorted(fired, key=ordered.__getitem__)
+        except KeyError:
+            in_order = sorted(fired, key=lambda rule_id: ordered.get(rule_id) or self._reading_order(rule_id))
+        entries = []
+        for rule_id in in_order:  # as a loop: no comprehension's frame per case
+            entries.append(trace_entry(compiled, rule_id, overridden_by.get(rule_id), decided, case, derived))
         if derived:
             fired_ids = set(fired)
             for name, found_derived in derived.items():
@@ -508,7 +519,11 @@ class Evaluator:
         # guard reads costs no formula and changes nothing.
         value = case.engine_values(reads).get
         may_fire = self._guards.may_fire
-        return tuple([name for name in batch if may_fire(name, value)])
+        found = []
+        for name in batch:  # as a loop: no comprehension's frame per case
+            if may_fire(name, value):
+                found.append(name)
+        return tuple(found)
 
     def _batch_read(self, batch: tuple[str, ...]) -> tuple[tuple[str, str, tuple[str, str] | None], ...]:
         """What the guards of the programmes of ``batch`` read: each property once, with its
@@ -559,9 +574,10 @@ class Evaluator:
     ) -> Decided | None:
         """Exceptions set their base rules aside; the programme's precedence picks the status."""
         status_of = self._status_of
-        deciding = [
-            rule_id for rule_id in fired if status_of[rule_id] is not None and rule_id not in overridden_by
-        ]
+        deciding = []
+        for rule_id in fired:  # as a loop: no comprehension's frame per programme and case
+            if status_of[rule_id] is not None and rule_id not in overridden_by:
+                deciding.append(rule_id)
         if not deciding:
             return None
         compiled = self.compiled
@@ -646,13 +662,19 @@ def _verdict(values: dict[str, Any], sections: dict[str, Any]) -> Verdict:
     """The verdict of ``values`` and the programmes' ``sections``: built without validating
     again when every part is already what validation keeps (the usual case), else validated."""
     stay = sections.get("stay")
-    others = {name: section for name, section in sections.items() if name != "stay"}
+    if stay is not None and len(sections) == 1:  # the stay section alone (most records)
+        others: dict[str, Any] = {}
+    else:
+        others = {name: section for name, section in sections.items() if name != "stay"}
     if (
         type(stay) is StayResult
         and type(values["as_of"]) is dt.date
-        and all(
-            type(section) is ProgrammeSection and name not in _VERDICT_FIELDS
-            for name, section in others.items()
+        and (
+            not others
+            or all(
+                type(section) is ProgrammeSection and name not in _VERDICT_FIELDS
+                for name, section in others.items()
+            )
         )
     ):
         return built(Verdict, {**values, "stay": stay}, others)

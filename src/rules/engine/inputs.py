@@ -44,11 +44,13 @@ def read_person(
     person: Person | Mapping[str, Any], policy: Policy
 ) -> tuple[Person, dict[str, dict[str, Any]]]:
     """The validated person and its programme sections as typed values (see :func:`parse_person`)."""
-    if isinstance(person, Person):
-        record = person
-    elif isinstance(person, Mapping):
+    # A plain dict, the usual input, is known without the abstract classes' checks (a model's
+    # class and Mapping each check in Python); it is read as it is (validation copies nothing
+    # of it back, so it needs no copy of its own).
+    plain = type(person) is dict
+    if plain or (not isinstance(person, Person) and isinstance(person, Mapping)):
         try:
-            record = Person.model_validate(dict(person))
+            record = Person.model_validate(person if plain else dict(person))
         except ValidationError as error:
             undeclared = [key for key in person if key not in CORE_FIELDS and key not in _records(policy)]
             raise InputError(
@@ -58,6 +60,8 @@ def read_person(
                     *(Problem(str(key), "unknown field", (str(key),)) for key in undeclared),
                 ],
             ) from None
+    elif isinstance(person, Person):
+        record = person
     else:
         raise InputError(f"a person is a mapping or a models.Person, not {type(person).__name__}")
     problems = (
@@ -90,7 +94,7 @@ def read_sections(person: Person, policy: Policy) -> dict[str, dict[str, Any]]:
 
 
 def _sections(person: Person, policy: Policy) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
-    extra = person.model_extra or {}
+    extra = person.__pydantic_extra__  # what model_extra gives, without the property's call
     if not extra:
         return {}, []
     declared = _records(policy)

@@ -101,7 +101,10 @@ def _provisional(compiled: CompiledPolicy, found: Decided) -> bool:
     if found.provisional_sources:
         return True
     provisional = compiled.provisional_rules
-    return any(rule.id in provisional for rule in found.rules)
+    for rule in found.rules:  # as a loop: no generator's frame per verdict
+        if rule.id in provisional:
+            return True
+    return False
 
 
 def decision(compiled: CompiledPolicy, found: Decided, case: Case, warnings: list[str]) -> Decision:

@@ -164,6 +164,34 @@ class StayDerived:
     gaps: tuple[PolicyGap, ...] = ()
 
 
+_set_fact, _set_figures, _set_per_entry, _set_limit, _set_window, _set_warnings, _set_gaps = (
+    StayDerived.__dict__[name].__set__
+    for name in ("fact", "figures", "per_entry_limit", "limit", "window", "warnings", "gaps")
+)
+
+
+def _stay_derived(
+    fact: dict[str, Any],
+    figures: StayFigures | None,
+    per_entry_limit: int | None,
+    limit: int | None,
+    window: int | None,
+    warnings: tuple[str, ...],
+    gaps: tuple[PolicyGap, ...],
+) -> StayDerived:
+    """``StayDerived(...)`` of these fields, each set by its slot's own setter: the frozen
+    dataclass's ``__init__`` sets each through ``object.__setattr__`` (one per record)."""
+    derived = object.__new__(StayDerived)
+    _set_fact(derived, fact)
+    _set_figures(derived, figures)
+    _set_per_entry(derived, per_entry_limit)
+    _set_limit(derived, limit)
+    _set_window(derived, window)
+    _set_warnings(derived, warnings)
+    _set_gaps(derived, gaps)
+    return derived
+
+
 #: What :meth:`StayLimit.rederive` compares of two counts: every field of :class:`StayDerived`
 #: but the law in force (the limit and window), which the section shows and no figure compares.
 _COUNTED = tuple(field.name for field in fields(StayDerived) if field.name not in ("limit", "window"))
@@ -625,7 +653,7 @@ class StayLimit:
                 warnings.append(
                     "an exemption covers every later day with no end date: no latest exit applies"
                 )
-        return StayDerived(fact, figures, per_entry, limit, window, tuple(warnings), gaps)
+        return _stay_derived(fact, figures, per_entry, limit, window, tuple(warnings), gaps)
 
     def _count(
         self,
@@ -760,10 +788,12 @@ class StayLimit:
                 "overstay_now": bool(figures.present and periods[-1][1] == fact["as_of"])
                 if periods
                 else False,
-                # None in most records.
-                "overstay_periods": tuple([self._period(first, last) for first, last in periods])
-                if periods
-                else (),
+                # None in most records; one in most of the others (made without a comprehension).
+                "overstay_periods": ()
+                if not periods
+                else (self._period(*periods[0]),)
+                if len(periods) == 1
+                else tuple([self._period(first, last) for first, last in periods]),
                 "exempt_days": figures.exempt_days,
                 # A latest exit beyond the calendar's last day (an evaluation in year 9999) is none.
                 "latest_exit": dt.date.fromordinal(latest)

@@ -166,7 +166,10 @@ class StayFigures:
 
     @property
     def overstay_count(self) -> int:
-        return sum(last - first + 1 for first, last in self.periods)
+        count = 0
+        for first, last in self.periods:  # as a loop: no generator's frame per record
+            count += last - first + 1
+        return count
 
 
 def _merge(periods: Sequence[ExemptPeriod]) -> list[tuple[int, int]]:
@@ -511,6 +514,7 @@ def _count(
     beyond_cap: list[tuple[int, int]] = []
     starts, exit_day = rules.counting_starts, rules.count_exit_day
     previous = top = -UNBOUNDED  # the last day of the last trip counted, of the last run
+    total = 0  # the days of the runs so far: ``before[-1]``
     current = None  # the trip the person is on at ``as_of`` (the later one of two that share it)
     later = 0
     for trip in trips:
@@ -538,7 +542,7 @@ def _count(
                 return count_stay(spans, as_of, rules, exempt, terms), len(trips) - len(spans)
             return count_stay_by_day(_named(trips), as_of, rules, exempt), 0
         last = previous = trip_last if trip_last < as_of else as_of
-        if has_exit and not exit_day and trip_last <= as_of:
+        if not exit_day and has_exit and trip_last <= as_of:  # the exit day counts: the usual law
             last -= 1
         if cover:
             _split_runs(entry, last, cap, cover, cover_starts, counted, exempt_spans, beyond_cap)
@@ -549,12 +553,14 @@ def _count(
             beyond_cap.append((entry + cap, last))
         if entry <= top + 1:  # a day shared by an exit and a re-entry counts once
             if last > top:
-                before[-1] += last - top
+                total += last - top
+                before[-1] = total
                 lasts[-1] = top = last
         else:
             firsts.append(entry)
             lasts.append(last)
-            before.append(before[-1] + last - entry + 1)
+            total += last - entry + 1
+            before.append(total)
             top = last
     # A count of spans carries each trip's cap in its span: its runs are marked as made so.
     made_cap = cap if dated else _SPANS
@@ -716,7 +722,7 @@ def _figures(
             _window_over_swept(held, limit, window, over)
         else:
             _window_over_dated(held, rules, over)
-    periods = _union(over) if over else over
+    periods = _union(over) if len(over) > 1 else over  # one run (or none) is already its union
     window = terms[1] if terms is not None else rules.terms(as_of)[1]
     cover_starts = [first for first, _ in cover] if cover else []
     figures = StayFigures(
