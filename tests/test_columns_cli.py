@@ -72,3 +72,43 @@ def test_columns_refuse_standard_input_a_chunk_size_and_a_parquet_extract_saying
     parquet.write_bytes(b"PAR1")
     refused = runner.invoke(app, ["compare", str(parquet), *amend])
     assert refused.exit_code == 2 and "JSON Lines files" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    ("options", "lacking", "by_columns"),
+    [
+        (["--jobs", "2"], [], True),  # the workers read one JSON Lines file: the columns
+        (["--jobs", "2", "--command-reads"], [], False),
+        (["--jobs", "2", "--chunk", "50"], [], False),
+        (["--jobs", "1"], [], False),  # the command reads the file
+        (["--jobs", "2"], ["pyarrow"], False),  # without the columns' libraries: the records
+        (["--jobs", "2", "--engine", "records"], [], False),
+    ],
+)
+def test_2026_03_20_by_default_the_workers_reading_a_json_lines_file_compare_by_columns_with_the_same_output(
+    monkeypatch: pytest.MonkeyPatch, options: list[str], lacking: list[str], by_columns: bool
+) -> None:
+    import rules.cli.compare as command
+
+    chosen: list[bool] = []
+    real = command._column_answers
+
+    def column_answers() -> object:
+        chosen.append(True)
+        return real()
+
+    monkeypatch.setattr(command, "_column_answers", column_answers)
+    monkeypatch.setattr(command, "_columns_lacking", lambda: lacking)
+    arguments = ["compare", str(PERSONS / "population-2026.jsonl"), "--on", "2026-03-20",
+                 "--amend", str(AMENDMENTS / "limit-60-days.yaml"), "--progress", "off"]  # fmt: skip
+    found = runner.invoke(app, [*arguments, *options])
+    assert bool(chosen) is by_columns
+    expected = runner.invoke(app, [*arguments, "--engine", "records"])
+    assert (found.exit_code, found.stdout) == (expected.exit_code, expected.stdout)
+
+
+def test_auto_chooses_the_record_engine_for_a_dask_cluster_whose_workers_may_lack_the_columns() -> None:
+    from rules.cli.compare import Engine, _engine_for
+
+    assert _engine_for(True, "tcp://scheduler:8786", None) is Engine.records
+    assert _engine_for(False, None, None) is Engine.records

@@ -62,6 +62,7 @@ class ProgressMode(StrEnum):
 
 
 class Engine(StrEnum):
+    auto = "auto"
     records = "records"
     columns = "columns"
 
@@ -246,9 +247,11 @@ def compare(
             help="How the records are compared: one by one (records), or the travellers without "
             "a status read and decided as columns, a block at a time, and every other record one "
             "by one (columns: faster, the same output; JSON Lines files read by the workers, "
-            "needs pyarrow and numpy).",
+            "needs pyarrow and numpy). auto: columns where the workers read JSON Lines files "
+            "on this machine (--jobs N with a .jsonl file, or a pattern) and pyarrow and numpy "
+            "are installed, else records.",
         ),
-    ] = Engine.records,
+    ] = Engine.auto,
 ) -> None:
     """Which verdicts an amendment changes, and why: every person under both policy versions."""
     if not amend and against is None:
@@ -277,6 +280,8 @@ def compare(
         workers_read = True
     if workers_read is None:
         workers_read = _workers_may_read(people, input_format, jobs, dask, chunk)
+    if engine is Engine.auto:
+        engine = _engine_for(workers_read, dask, chunk)
     chosen = [_parse_day(day) for day in on or ()]
     chosen += _months(months) if months is not None else []
     from rules.analysis.population import PolicySpec, Population
@@ -341,11 +346,26 @@ def _column_answers() -> Any:
     return column_answers
 
 
-def _columns_available() -> None:
-    """Refuse ``--engine columns`` where its libraries are not installed, saying which."""
+def _columns_lacking() -> list[str]:
+    """The libraries ``--engine columns`` needs that are not installed."""
     import importlib.util
 
-    lacking = [name for name in ("numpy", "pyarrow") if importlib.util.find_spec(name) is None]
+    return [name for name in ("numpy", "pyarrow") if importlib.util.find_spec(name) is None]
+
+
+def _engine_for(workers_read: bool, dask: str | None, chunk: int | None) -> Engine:
+    """The engine ``--engine auto`` chooses: the columns where the workers read JSON Lines
+    files on this machine (not on a Dask cluster, whose workers may lack the columns'
+    libraries; not in ``--chunk`` sizes) and numpy and pyarrow are installed; else the record
+    engine. Both give the same output."""
+    if workers_read and dask is None and chunk is None and not _columns_lacking():
+        return Engine.columns
+    return Engine.records
+
+
+def _columns_available() -> None:
+    """Refuse ``--engine columns`` where its libraries are not installed, saying which."""
+    lacking = _columns_lacking()
     if lacking:
         raise typer.BadParameter(
             f"--engine columns needs {' and '.join(lacking)}: pip install 'kzmig[analysis]'"
