@@ -7,7 +7,6 @@ from what the policy's :class:`~rules.engine.compiled.CompiledPolicy` holds.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -103,10 +102,7 @@ class Case:
         spec = self.compiled.specs[name]
         origin = spec.origin
         if origin == "computed":  # by a formula: the usual case, asked first
-            # The formula in force on the day, as CompiledPolicy.formula finds it, without its call.
-            starts, closures = self.compiled.formulas[name]
-            index = bisect_right(starts, self.day) - 1
-            closure = closures[index] if index >= 0 else None
+            closure = self.compiled.formula(name, self.day)
             if closure is None:
                 return Val(None, gaps=(f"fact {name} has no formula on {self.as_of}",))
             computed: Val = closure(self, None)
