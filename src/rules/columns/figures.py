@@ -267,16 +267,8 @@ def _decision_parts(
 
 def _coded_parts(keys: Sequence[Any], made: Any) -> Parts:
     """One part per distinct key of ``keys`` (``None``: no figures), made by ``made(key)``."""
-    seen: dict[Any, int] = {None: 0}
-    parts: list[dict[str, Any]] = [{}]
-    codes = np.empty(len(keys), dtype=np.int64)
-    for row, key in enumerate(keys):
-        code = seen.get(key)
-        if code is None:
-            code = seen[key] = len(parts)
-            parts.append(made(key))
-        codes[row] = code
-    return Parts(codes, tuple(parts))
+    coded = Coded.of_objects(keys)  # code 0: none
+    return Parts(coded.codes, ({}, *(made(val.value) for val in coded.vals[1:])))
 
 
 def stay_figures(
