@@ -40,14 +40,12 @@ from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
 from rules.analysis.population import (
     Answer,
-    Outcome,
     PolicySpec,
     Population,
     Tally,
     built_comparison,
     compare_record,
     tallied,
-    unchanged_outcomes,
 )
 from rules.errors import InputError, Problem
 from rules.policy.documents import (
@@ -266,15 +264,9 @@ def compare_block(
                 return found
             counted = [item for item in found if isinstance(item, Tally)]
             rest = (item for item in found if not isinstance(item, Tally))
-            return [*counted, *tallied(comparison, dates, ((a.record, a, _unchanged(a)) for a in rest))]
+            return [*counted, *tallied(comparison, dates, ((a.record, a, a.unchanged()) for a in rest))]
     except (DocumentError, OSError) as error:
         return _refused_here(error)
-
-
-def _unchanged(answer: Answer) -> list[Outcome] | None:
-    """The outcomes of a record that changed nothing on any date and is no error record (one
-    that could not be read has none)."""
-    return unchanged_outcomes(answer.outcomes) if answer.error is None else None
 
 
 def _refused_here(error: DocumentError | OSError) -> str:

@@ -173,6 +173,11 @@ class Answer:
     outcomes: list[Outcome]
     error: dict[str, Any] | None = None
 
+    def unchanged(self) -> list[Outcome] | None:
+        """The outcomes of this record when it changed nothing on any date and is no error
+        record (one that could not be read has none); else ``None``."""
+        return unchanged_outcomes(self.outcomes) if self.error is None else None
+
     @classmethod
     def unread(cls, index: int, where: str, problems: Iterable[Problem]) -> Answer:
         """The answer of a record that could not be read (``problems`` say why)."""

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from rules.analysis.aggregate import Impact
 from rules.analysis.impact import Comparison
 from rules.analysis.partitions import record_answer
-from rules.analysis.population import Answer, Tally, unchanged_outcomes
+from rules.analysis.population import Answer, Tally
 from rules.columns.compare import Travellers, compared_block, tallied_block
 from rules.columns.counting import CountingTerms, count_block
 from rules.columns.facts import NO_DAY
@@ -207,11 +207,11 @@ def _run_answers(
         citizenship_given=block.citizenship_given.to_pylist(),
     )
     answers: list[Answer | None] = [None] * block.records
-    answered = np.zeros(len(travellers), dtype=np.bool_)
     if impact is not None:
         answered, counted = tallied_block(comparison, travellers, dates, group_by, array_count)
         impact.merge(counted)
     else:
+        answered = np.zeros(len(travellers), dtype=np.bool_)
         found = compared_block(comparison, travellers, dates, group_by, array_count)
         for row, outcomes in enumerate(found):
             if outcomes is not None:
@@ -227,11 +227,7 @@ def _run_answers(
     for index, number, line in left:
         for read in json_lines(io.BytesIO(line), path, first_number=number):
             answer = record_answer(comparison, first_index + index, path, read, dates, group_by)
-            if (
-                impact is not None
-                and answer.error is None
-                and unchanged_outcomes(answer.outcomes) is not None
-            ):
+            if impact is not None and answer.unchanged() is not None:
                 impact.add(answer.outcomes)
                 counted_here.add(index)
             else:
