@@ -29,7 +29,7 @@ from rules.analysis.outcome import Outcome
 from rules.columns.decisions import Decisions, decide
 from rules.columns.facts import CountedBlock, StayFacts, stay_facts
 from rules.columns.figures import BlockFigures, Numbers, Parts, Periods, current_entries, stay_figures
-from rules.columns.values import BlockFacts, NotColumnar
+from rules.columns.values import BlockFacts, Coded, NotColumnar
 from rules.engine.evaluator import Evaluator
 from rules.errors import EvaluationError
 from rules.frozen import made
@@ -129,12 +129,17 @@ def _side(
     return _Side(figures, decisions, block)
 
 
+def _group_column(evaluator: Evaluator, side: _Side, name: str) -> Coded | None:
+    """The values of fact ``name`` of the block's records under the baseline, as the record
+    engine gives the facts an analysis groups by (``None``: no such fact)."""
+    return side.block.fact(name) if name in evaluator.compiled.specs else None
+
+
 def _group_value(evaluator: Evaluator, side: _Side, name: str, row: int) -> Any:
-    """The value of fact ``name`` of a record under the baseline, as the record engine gives
-    the facts an analysis groups by (``None``: no such fact, or no value)."""
-    if name not in evaluator.compiled.specs:
-        return None
-    return side.block.fact(name).at(row).value
+    """The value of fact ``name`` of a record under the baseline (``None``: no such fact, or
+    no value): see :func:`_group_column`."""
+    column = _group_column(evaluator, side, name)
+    return None if column is None else column.at(row).value
 
 
 @dataclass(frozen=True)
@@ -283,10 +288,10 @@ def tallied_block(
                         (name, amount, number) for name, (amount, _) in amount_pairs(part).items()
                     )
         for name in group_by:
-            if name not in comparison.baseline.compiled.specs:
+            fact = _group_column(comparison.baseline, side, name)
+            if fact is None:
                 alike.groups.append((name, None, len(positions)))
                 continue
-            fact = side.block.fact(name)
             counts = np.bincount(fact.codes[positions], minlength=len(fact.vals))
             alike.groups.extend(
                 (name, fact.vals[code].value, int(counts[code])) for code in np.flatnonzero(counts).tolist()
